@@ -1,0 +1,51 @@
+import { InvalidGrantError, TesseraError } from '../errors.js';
+import type { Store } from '../store/store.js';
+import type { AccessTokens } from '../tokens/access-tokens.js';
+import { hashToken, type RefreshTokens } from '../tokens/refresh-tokens.js';
+import type { Revoker } from './revoker.js';
+
+export interface LogoutOptions {
+  store: Store;
+  accessTokens: AccessTokens;
+  refreshTokens: RefreshTokens;
+  revoker: Revoker;
+}
+
+/**
+ * Ends one device's login: the family of the presented refresh token (or of the presented access
+ * token) is revoked with every access token issued in it; the user's other devices are untouched.
+ * Tokens must be genuinely ours, but may be expired or already revoked, so logout is idempotent.
+ */
+export class Logout {
+  constructor(private readonly options: LogoutOptions) {}
+
+  async run(presented: { accessToken?: string | undefined; refreshToken?: string | undefined }): Promise<void> {
+    if (!presented.accessToken && !presented.refreshToken) {
+      throw new TesseraError(
+        'invalid_request',
+        'Send the refresh token (JSON body or cookie) or the access token (Authorization: Bearer) to log out',
+      );
+    }
+    if (presented.refreshToken) await this.revokeByRefreshToken(presented.refreshToken);
+    if (presented.accessToken) await this.revokeByAccessToken(presented.accessToken);
+  }
+
+  private async revokeByRefreshToken(token: string): Promise<void> {
+    try {
+      await this.options.refreshTokens.verify(token);
+    } catch (error) {
+      // An expired refresh token is genuine but can do nothing more; anything else is refused.
+      if (error instanceof InvalidGrantError && error.reason === 'expired') return;
+      throw error;
+    }
+    const record = await this.options.store.findRefreshToken(hashToken(token));
+    if (record) await this.options.revoker.revokeFamily(record.familyId, 'logout');
+  }
+
+  private async revokeByAccessToken(token: string): Promise<void> {
+    const claims = await this.options.accessTokens.verifyForLogout(token);
+    const family = await this.options.store.findFamilyByAccessToken(claims.jti);
+    if (family) await this.options.revoker.revokeFamily(family.id, 'logout');
+    await this.options.revoker.revokeAccessToken({ jti: claims.jti, userId: claims.sub, expiresAt: claims.exp * 1000 });
+  }
+}

@@ -1,0 +1,74 @@
+import type { Clock } from '../clock.js';
+import { InvalidGrantError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { ClientInfo, Store, UserRecord } from '../store/store.js';
+import type { AccessTokens } from '../tokens/access-tokens.js';
+import { hashToken, type RefreshTokens } from '../tokens/refresh-tokens.js';
+import type { RevocationFeed } from '../tokens/revocation-feed.js';
+import type { TokenPair } from './token-pair.js';
+
+export interface RefreshRotationOptions {
+  store: Store;
+  accessTokens: AccessTokens;
+  refreshTokens: RefreshTokens;
+  revocationFeed: RevocationFeed;
+  clock: Clock;
+  logger: Logger;
+  /** REFRESH_REUSE_INTERVAL in seconds; 0 = a rotated token is never accepted again. */
+  reuseIntervalSeconds: number;
+}
+
+/**
+ * Trades a refresh token for a new pair. Every refresh token works once: the store marks it rotated
+ * and records its successor in one transaction, so of N concurrent presentations one wins. Presenting a
+ * rotated token again means it was copied — the whole family, every descendant included, is revoked.
+ * Within the reuse interval a racing client instead receives the same successor again.
+ */
+export class RefreshRotation {
+  constructor(private readonly options: RefreshRotationOptions) {}
+
+  async rotate(refreshToken: string, client: ClientInfo): Promise<TokenPair & { user: UserRecord; familyId: string }> {
+    const { store, accessTokens, refreshTokens, clock } = this.options;
+    const presented = await refreshTokens.verify(refreshToken);
+    const now = clock.now();
+    const access = accessTokens.mint(now);
+    // The successor is signed before the transaction so that the store can record its hash atomically.
+    const next = refreshTokens.mint(now);
+    const nextToken = await refreshTokens.sign({ ...next, userId: presented.sub });
+    const outcome = await store.rotateRefreshToken({
+      tokenHash: hashToken(refreshToken),
+      now,
+      reuseIntervalMs: this.options.reuseIntervalSeconds * 1000,
+      next: { ...next, tokenHash: hashToken(nextToken) },
+      access: { jti: access.jti, expiresAt: access.expiresAt },
+      client,
+    });
+    switch (outcome.status) {
+      case 'rotated':
+      case 'successor': {
+        const [accessToken, newRefreshToken] = await Promise.all([
+          accessTokens.sign(outcome.user, access),
+          // A racing client within the reuse interval gets the successor re-created, byte for byte.
+          outcome.status === 'rotated' ? nextToken : refreshTokens.sign(outcome.successor),
+        ]);
+        return {
+          accessToken,
+          refreshToken: newRefreshToken,
+          expiresIn: accessTokens.ttlSeconds,
+          refreshExpiresIn: refreshTokens.ttlSeconds,
+          user: outcome.user,
+          familyId: outcome.family.id,
+        };
+      }
+      case 'reused':
+        this.options.logger.warn({ familyId: outcome.family.id, userId: outcome.family.userId, ip: client.ip }, 'refresh token reuse detected: family revoked');
+        await this.options.revocationFeed.revoked(outcome.revoked);
+        throw new InvalidGrantError('reused');
+      case 'user_disabled':
+        await this.options.revocationFeed.revoked(outcome.revoked);
+        throw new InvalidGrantError('user_disabled');
+      default:
+        throw new InvalidGrantError(outcome.status);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import type { Clock } from '../clock.js';
+import type { ClientInfo, FamilyRecord, Store } from '../store/store.js';
+import type { AccessTokens } from '../tokens/access-tokens.js';
+import { hashToken, type RefreshTokens } from '../tokens/refresh-tokens.js';
+
+/** What login, refresh and the session exchange hand to the client. */
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  /** Access-token lifetime in seconds. */
+  expiresIn: number;
+  /** Refresh-token lifetime in seconds (for the cookie). */
+  refreshExpiresIn: number;
+}
+
+export interface TokenPairIssuerOptions {
+  store: Store;
+  accessTokens: AccessTokens;
+  refreshTokens: RefreshTokens;
+  clock: Clock;
+}
+
+/** Starts a refresh-token family — one per login, i.e. per device — and issues its first pair. */
+export class TokenPairIssuer {
+  constructor(private readonly options: TokenPairIssuerOptions) {}
+
+  async startFamily(user: { id: string; role: string }, client: ClientInfo): Promise<TokenPair & { family: FamilyRecord }> {
+    const { store, accessTokens, refreshTokens, clock } = this.options;
+    const now = clock.now();
+    const access = accessTokens.mint(now);
+    const refresh = refreshTokens.mint(now);
+    const [accessToken, refreshToken] = await Promise.all([
+      accessTokens.sign(user, access),
+      refreshTokens.sign({ ...refresh, userId: user.id }),
+    ]);
+    const family = await store.createFamily({
+      familyId: crypto.randomUUID(),
+      userId: user.id,
+      token: { ...refresh, tokenHash: hashToken(refreshToken) },
+      access: { jti: access.jti, expiresAt: access.expiresAt },
+      client,
+      now,
+    });
+    return {
+      accessToken,
+      refreshToken,
+      expiresIn: accessTokens.ttlSeconds,
+      refreshExpiresIn: refreshTokens.ttlSeconds,
+      family,
+    };
+  }
+}

@@ -1,0 +1,192 @@
+import { z } from 'zod';
+
+/**
+ * Every setting Tessera reads, its default and its meaning, in one place.
+ * The environment is read here once, at start; the rest of the code receives a typed `Config`.
+ */
+
+export const SIGNING_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'] as const;
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+
+export type TrustProxy = boolean | number | string[];
+
+export type DatabaseLocation =
+  | { kind: 'sqlite'; path: string }
+  | { kind: 'postgres'; url: string };
+
+export interface Config {
+  /** TCP port to listen on. */
+  port: number;
+  /** Interface to bind; `::` accepts IPv4 and IPv6. */
+  host: string;
+  env: 'development' | 'production' | 'test';
+  database: DatabaseLocation;
+  /** Encrypts the private signing keys at rest; absent only in development. */
+  jwtSecret: string | undefined;
+  /** The secret before the last rotation, tried when `jwtSecret` cannot decrypt a stored key. */
+  jwtSecretPrevious: string | undefined;
+  jwtAlgorithm: SigningAlgorithm;
+  /** Access-token lifetime, seconds. */
+  accessTokenTtl: number;
+  /** Refresh-token lifetime, seconds. */
+  refreshTokenTtl: number;
+  /** Seconds during which a just-rotated refresh token still yields the same successor. 0 = off. */
+  refreshReuseInterval: number;
+  /** Requests per minute per client IP on each /auth/* endpoint. 0 = no limit. */
+  authRateLimit: number;
+  trustProxy: TrustProxy;
+  issuer: string;
+  audience: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** The documented default of every variable; docs and tests read this table. */
+export const DEFAULTS = {
+  PORT: '5000',
+  HOST: '::',
+  NODE_ENV: 'development',
+  DATABASE_URL: 'sqlite:./data/tessera.db',
+  JWT_ALGORITHM: 'RS256',
+  TOKEN_EXPIRY: '900',
+  REFRESH_TOKEN_EXPIRY: '604800',
+  REFRESH_REUSE_INTERVAL: '0',
+  AUTH_RATE_LIMIT: '10',
+  TRUST_PROXY: 'false',
+  JWT_ISSUER: 'tessera',
+  JWT_AUDIENCE: 'tessera-api',
+  LOG_LEVEL: 'info',
+} as const;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
+    super(`${variable}: ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const seconds = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number of seconds')
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const schema = z.object({
+  PORT: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a port number')
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(65535, 'must be at most 65535')),
+  HOST: z.string().trim().min(1, 'must not be empty'),
+  NODE_ENV: z.enum(['development', 'production', 'test'], {
+    error: 'must be development, production or test',
+  }),
+  DATABASE_URL: z.string().trim().min(1, 'must not be empty'),
+  JWT_SECRET: z.string().optional(),
+  JWT_SECRET_PREVIOUS: z.string().optional(),
+  JWT_ALGORITHM: z.enum(SIGNING_ALGORITHMS, { error: 'must be RS256, ES256 or EdDSA' }),
+  TOKEN_EXPIRY: seconds(1, 86_400),
+  REFRESH_TOKEN_EXPIRY: seconds(60, 31_536_000),
+  REFRESH_REUSE_INTERVAL: seconds(0, 300),
+  AUTH_RATE_LIMIT: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number of requests per minute (0 turns the limit off)')
+    .transform(Number),
+  TRUST_PROXY: z.string().trim(),
+  JWT_ISSUER: z.string().trim().min(1, 'must not be empty'),
+  JWT_AUDIENCE: z.string().trim().min(1, 'must not be empty'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+  }),
+});
+
+type Env = Record<string, string | undefined>;
+
+/** Parses and validates the environment; throws `ConfigError` naming the first bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const input: Record<string, string | undefined> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key];
+    input[key] = value === undefined || value === '' ? (DEFAULTS as Record<string, string>)[key] : value;
+  }
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'configuration');
+    throw new ConfigError(variable, `${issue.message} (got ${JSON.stringify(input[variable] ?? '')})`);
+  }
+  const v = parsed.data;
+  const config: Config = {
+    port: v.PORT,
+    host: v.HOST,
+    env: v.NODE_ENV,
+    database: parseDatabaseUrl(v.DATABASE_URL),
+    jwtSecret: v.JWT_SECRET,
+    jwtSecretPrevious: v.JWT_SECRET_PREVIOUS,
+    jwtAlgorithm: v.JWT_ALGORITHM,
+    accessTokenTtl: v.TOKEN_EXPIRY,
+    refreshTokenTtl: v.REFRESH_TOKEN_EXPIRY,
+    refreshReuseInterval: v.REFRESH_REUSE_INTERVAL,
+    authRateLimit: v.AUTH_RATE_LIMIT,
+    trustProxy: parseTrustProxy(v.TRUST_PROXY),
+    issuer: v.JWT_ISSUER,
+    audience: v.JWT_AUDIENCE,
+    logLevel: v.LOG_LEVEL,
+  };
+  if (config.refreshTokenTtl <= config.accessTokenTtl) {
+    throw new ConfigError('REFRESH_TOKEN_EXPIRY', 'must be longer than TOKEN_EXPIRY');
+  }
+  if (config.env === 'production') assertProductionSecrets(config);
+  return config;
+}
+
+function parseDatabaseUrl(url: string): DatabaseLocation {
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return { kind: 'postgres', url };
+  const sqlite = /^sqlite:(?:\/\/)?(.+)$/.exec(url);
+  if (sqlite) return { kind: 'sqlite', path: sqlite[1]! };
+  throw new ConfigError('DATABASE_URL', `must be sqlite:PATH or postgres://… (got ${JSON.stringify(url)})`);
+}
+
+function parseTrustProxy(value: string): TrustProxy {
+  const lower = value.toLowerCase();
+  if (['false', '0', 'no', 'off'].includes(lower)) return false;
+  if (['true', 'yes', 'on'].includes(lower)) return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const address = /^[0-9a-fA-F:.]+(\/\d{1,3})?$/;
+  if (entries.length > 0 && entries.every((e) => address.test(e) || ['loopback', 'linklocal', 'uniquelocal'].includes(e))) {
+    return entries;
+  }
+  throw new ConfigError(
+    'TRUST_PROXY',
+    `must be false, true, a hop count, or a comma-separated list of proxy addresses/CIDRs (got ${JSON.stringify(value)})`,
+  );
+}
+
+const PLACEHOLDER_SECRETS = ['your-secret', 'changeme', 'change-me', 'secret-key', 'supersecret', 'password', 'example'];
+
+/** Why a secret is too weak for production, or undefined when it is acceptable. */
+export function secretWeakness(secret: string | undefined): string | undefined {
+  if (secret === undefined || secret.length === 0) return 'is required in production';
+  if (secret.length < 32) return `must be at least 32 characters in production (got ${secret.length})`;
+  if (new Set(secret).size < 12) return 'is too repetitive to be a random secret';
+  const lower = secret.toLowerCase();
+  const placeholder = PLACEHOLDER_SECRETS.find((p) => lower.includes(p));
+  if (placeholder) return `looks like a placeholder (contains "${placeholder}")`;
+  return undefined;
+}
+
+function assertProductionSecrets(config: Config): void {
+  const hint = ' — generate one with: openssl rand -base64 48';
+  const weak = secretWeakness(config.jwtSecret);
+  if (weak) throw new ConfigError('JWT_SECRET', weak + hint);
+  if (config.jwtSecretPrevious !== undefined && config.jwtSecretPrevious === config.jwtSecret) {
+    throw new ConfigError('JWT_SECRET_PREVIOUS', 'must differ from JWT_SECRET');
+  }
+}

@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import { Ajv } from 'ajv';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { TrustProxy } from '../config.js';
+import { TesseraError } from '../errors.js';
+import type { Tessera } from '../tessera.js';
+import { VERSION } from '../version.js';
+import { errorHandler } from './error-handler.js';
+import { registerOpenApi } from './openapi.js';
+import { RequestLog } from './request-log.js';
+import { rateLimitedRoute, registerRateLimit } from './rate-limit.js';
+import { authRoutes } from './routes/auth.js';
+import { healthRoutes } from './routes/health.js';
+import { jwksRoutes } from './routes/jwks.js';
+import { userRoutes } from './routes/users.js';
+
+const BODY_LIMIT = 16 * 1024;
+const REQUEST_ID = /^[\w.:-]{1,64}$/;
+
+/** Builds the HTTP application around an assembled Tessera. Nothing here reads the environment. */
+export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: tessera.logger as FastifyBaseLogger,
+    trustProxy: fastifyTrustProxy(tessera.config.trustProxy),
+    bodyLimit: BODY_LIMIT,
+    logController: new RequestLog(),
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const incoming = request.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    routerOptions: { maxParamLength: 200 },
+  });
+  useStrictBodyValidation(app);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFound(app));
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    reply.header('x-content-type-options', 'nosniff');
+  });
+
+  await registerOpenApi(app, VERSION);
+  await app.register(cookie);
+  await registerRateLimit(app);
+  const limited = rateLimitedRoute(tessera.config);
+
+  await app.register(healthRoutes, { tessera });
+  await app.register(jwksRoutes, { tessera });
+  await app.register(authRoutes, { tessera, limited, prefix: '/auth' });
+  await app.register(userRoutes, { tessera, prefix: '/api' });
+  return app;
+}
+
+/**
+ * Bodies are validated without type coercion ({"username": 123} is refused, not turned into "123");
+ * query strings and path parameters are coerced, as they only ever arrive as text.
+ */
+function useStrictBodyValidation(app: FastifyInstance): void {
+  const strict = new Ajv({ coerceTypes: false, useDefaults: true, allErrors: false, strict: false });
+  const lenient = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: false, strict: false });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : lenient).compile(schema));
+}
+
+/** A hop count becomes "trust the nearest N proxies"; other forms Fastify understands as they are. */
+function fastifyTrustProxy(trust: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
+}
+
+function notFound(app: FastifyInstance) {
+  const methodsByPath = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const known = methodsByPath.get(route.url) ?? new Set<string>();
+    for (const method of methods) known.add(method);
+    methodsByPath.set(route.url, known);
+  });
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?')[0]!;
+    const allowed = methodsByPath.get(path);
+    if (allowed) {
+      reply.header('allow', [...allowed].join(', '));
+      throw new TesseraError('method_not_allowed', `${request.method} is not allowed on ${path}; use ${[...allowed].join(', ')}`);
+    }
+    throw new TesseraError('not_found', `No route for ${request.method} ${path}`);
+  };
+}

@@ -1,0 +1,90 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { TesseraError, type ErrorCode } from '../errors.js';
+
+/** The one place where error codes become HTTP statuses. */
+export const STATUS_OF: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  invalid_credentials: 401,
+  unauthorized: 401,
+  invalid_token: 401,
+  invalid_grant: 401,
+  insufficient_scope: 403,
+  jwt_not_enabled: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  sessions_disabled: 410,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  server_error: 500,
+  service_unavailable: 503,
+};
+
+/** Every error body: a stable code and a sentence for people. */
+export interface ErrorBody {
+  error: ErrorCode;
+  error_description: string;
+}
+
+export class RateLimitedError extends TesseraError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('rate_limited', `Too many requests; retry in ${retryAfterSeconds} second${retryAfterSeconds === 1 ? '' : 's'}`);
+  }
+}
+
+const REALM = 'tessera';
+const RETRY_AFTER_UNAVAILABLE_SECONDS = 5;
+
+/** Maps anything thrown while serving a request to a JSON error; 5xx bodies never carry details. */
+export function errorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { code, description } = classify(error);
+  const status = STATUS_OF[code];
+  if (status >= 500) {
+    request.log.error({ err: error }, 'request failed');
+  }
+  if (status === 401 || status === 403) reply.header('www-authenticate', challenge(code, description));
+  if (error instanceof RateLimitedError) reply.header('retry-after', String(error.retryAfterSeconds));
+  if (code === 'service_unavailable') reply.header('retry-after', String(RETRY_AFTER_UNAVAILABLE_SECONDS));
+  const body: ErrorBody = { error: code, error_description: description };
+  return reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
+function classify(error: FastifyError | Error): { code: ErrorCode; description: string } {
+  if (error instanceof TesseraError) return { code: error.code, description: error.description };
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) return { code: 'invalid_request', description: describeValidation(fastifyError) };
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { code: 'payload_too_large', description: 'The request body is too large' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { code: 'unsupported_media_type', description: 'Send the body as JSON with Content-Type: application/json' };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { code: 'invalid_request', description: 'The JSON body is empty' };
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { code: 'invalid_request', description: 'The body is not valid JSON' };
+  }
+  const status = fastifyError.statusCode ?? 500;
+  if (status === 413) return { code: 'payload_too_large', description: 'The request body is too large' };
+  if (status >= 400 && status < 500) {
+    return { code: 'invalid_request', description: error instanceof SyntaxError ? 'The body is not valid JSON' : error.message };
+  }
+  return { code: 'server_error', description: 'Internal server error' };
+}
+
+/** "body.username is required", "body.password must be string", … — naming the field at fault. */
+function describeValidation(error: FastifyError): string {
+  const first = error.validation![0]!;
+  const part = error.validationContext ?? 'body';
+  const missing = (first.params as { missingProperty?: string }).missingProperty;
+  if (missing) return `${part}.${missing} is required`;
+  const path = first.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  return `${path ? `${part}.${path}` : part} ${first.message ?? 'is invalid'}`;
+}
+
+/** RFC 6750 §3: no error code when no credentials were sent; otherwise the code and a description. */
+function challenge(code: ErrorCode, description: string): string {
+  if (code === 'unauthorized') return `Bearer realm="${REALM}"`;
+  const bearerCode = code === 'insufficient_scope' ? 'insufficient_scope' : 'invalid_token';
+  return `Bearer realm="${REALM}", error="${bearerCode}", error_description="${description.replaceAll('"', "'")}"`;
+}

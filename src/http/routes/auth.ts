@@ -1,0 +1,125 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { TokenPair } from '../../auth/token-pair.js';
+import { TesseraError } from '../../errors.js';
+import type { Tessera } from '../../tessera.js';
+import { bearerToken } from '../authenticate.js';
+import { clientInfo } from '../client-info.js';
+import { clearRefreshCookie, refreshCookie, setRefreshCookie } from '../refresh-cookie.js';
+import type { RouteLimit } from '../rate-limit.js';
+import { errorResponses, tokenPairSchema } from '../schemas.js';
+
+/** Auth endpoints accept small JSON bodies only. */
+export const AUTH_BODY_LIMIT = 4096;
+
+const loginBody = {
+  type: 'object',
+  required: ['username', 'password'],
+  properties: {
+    username: { type: 'string', minLength: 1, maxLength: 256 },
+    password: { type: 'string', minLength: 1, maxLength: 1024 },
+  },
+} as const;
+
+const refreshTokenBody = {
+  type: 'object',
+  properties: {
+    refresh_token: { type: 'string', minLength: 1, maxLength: 4096 },
+  },
+} as const;
+
+interface LoginBody {
+  username: string;
+  password: string;
+}
+
+interface RefreshTokenBody {
+  refresh_token?: string;
+}
+
+/** /auth/login, /auth/refresh, /auth/logout. */
+export async function authRoutes(
+  app: FastifyInstance,
+  { tessera, limited }: { tessera: Tessera; limited: RouteLimit },
+): Promise<void> {
+  app.addHook('onSend', async (_request, reply) => {
+    // RFC 6749 §5.1: responses carrying tokens must not be cached.
+    reply.header('cache-control', 'no-store');
+    reply.header('pragma', 'no-cache');
+  });
+
+  app.post<{ Body: LoginBody }>(
+    '/login',
+    {
+      bodyLimit: AUTH_BODY_LIMIT,
+      ...limited,
+      schema: {
+        summary: 'Log in with username and password',
+        tags: ['auth'],
+        body: loginBody,
+        response: { 200: tokenPairSchema, ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      const client = clientInfo(request);
+      const user = await tessera.credentials.verify(request.body.username, request.body.password, client);
+      return sendTokenPair(reply, await tessera.tokenPairs.startFamily(user, client));
+    },
+  );
+
+  app.post<{ Body: RefreshTokenBody | undefined }>(
+    '/refresh',
+    {
+      bodyLimit: AUTH_BODY_LIMIT,
+      ...limited,
+      schema: {
+        summary: 'Trade a refresh token (body or cookie) for a new token pair',
+        tags: ['auth'],
+        body: refreshTokenBody,
+        response: { 200: tokenPairSchema, ...errorResponses(400, 401, 413, 415, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      const token = request.body?.refresh_token ?? refreshCookie(request);
+      if (!token) {
+        throw new TesseraError('invalid_request', 'body.refresh_token is required (or the refresh_token cookie)');
+      }
+      const pair = await tessera.refreshRotation.rotate(token, clientInfo(request));
+      return sendTokenPair(reply, pair);
+    },
+  );
+
+  app.post<{ Body: RefreshTokenBody | undefined }>(
+    '/logout',
+    {
+      bodyLimit: AUTH_BODY_LIMIT,
+      ...limited,
+      schema: {
+        summary: "Log out this device: revoke the refresh token's family and the access token",
+        tags: ['auth'],
+        body: refreshTokenBody,
+        response: {
+          200: { type: 'object', properties: { status: { type: 'string', enum: ['logged_out'] } } },
+          ...errorResponses(400, 401, 413, 415, 429, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      await tessera.logout.run({
+        accessToken: bearerToken(request),
+        refreshToken: request.body?.refresh_token ?? refreshCookie(request),
+      });
+      clearRefreshCookie(reply);
+      return { status: 'logged_out' };
+    },
+  );
+}
+
+function sendTokenPair(reply: FastifyReply, pair: TokenPair) {
+  setRefreshCookie(reply, pair.refreshToken, pair.refreshExpiresIn);
+  return {
+    access_token: pair.accessToken,
+    refresh_token: pair.refreshToken,
+    token_type: 'Bearer',
+    expires_in: pair.expiresIn,
+  };
+}

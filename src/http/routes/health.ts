@@ -1,0 +1,26 @@
+import type { FastifyInstance } from 'fastify';
+import { StoreUnavailableError } from '../../errors.js';
+import type { Tessera } from '../../tessera.js';
+import { errorResponses } from '../schemas.js';
+
+const statusSchema = { type: 'object', properties: { status: { type: 'string' } } } as const;
+
+/** GET /healthz (the process answers), GET /readyz (and its database does too). */
+export async function healthRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+  app.get('/healthz', { schema: { summary: 'Liveness', tags: ['health'], response: { 200: statusSchema } } }, async () => ({
+    status: 'ok',
+  }));
+
+  app.get(
+    '/readyz',
+    { schema: { summary: 'Readiness: the database answers', tags: ['health'], response: { 200: statusSchema, ...errorResponses(503) } } },
+    async () => {
+      try {
+        await tessera.store.ping();
+      } catch (error) {
+        throw new StoreUnavailableError({ cause: error });
+      }
+      return { status: 'ready' };
+    },
+  );
+}

@@ -1,0 +1,36 @@
+/** JSON schemas shared by several routes: they validate input, speed up output and document the API. */
+
+export const errorSchema = {
+  type: 'object',
+  required: ['error', 'error_description'],
+  properties: {
+    error: { type: 'string', description: 'Stable error code' },
+    error_description: { type: 'string', description: 'What went wrong, for people' },
+  },
+} as const;
+
+export const tokenPairSchema = {
+  type: 'object',
+  required: ['access_token', 'refresh_token', 'token_type', 'expires_in'],
+  properties: {
+    access_token: { type: 'string', description: 'JWT (RS256 by default) for Authorization: Bearer' },
+    refresh_token: { type: 'string', description: 'Single-use token for POST /auth/refresh (also set as a cookie)' },
+    token_type: { type: 'string', enum: ['Bearer'] },
+    expires_in: { type: 'integer', description: 'Access-token lifetime in seconds' },
+  },
+} as const;
+
+export const publicUserSchema = {
+  type: 'object',
+  required: ['id', 'username', 'role', 'created_at'],
+  properties: {
+    id: { type: 'string' },
+    username: { type: 'string' },
+    role: { type: 'string' },
+    created_at: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+/** Responses every route may give, by status. */
+export const errorResponses = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((status) => [status, errorSchema]));

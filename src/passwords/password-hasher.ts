@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import { hash, parseOptions, verify, type Algorithm } from '@node-rs/argon2';
+
+/** argon2id parameters; the default is OWASP's minimum recommendation (m=19 MiB, t=2, p=1). */
+export interface PasswordHashParams {
+  memoryCost: number;
+  timeCost: number;
+  parallelism: number;
+}
+
+export const OWASP_ARGON2ID: PasswordHashParams = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+
+// `Algorithm` is an ambient const enum; 2 is its Argon2id member.
+const ARGON2ID = 2 as Algorithm;
+
+/** Hashes and checks passwords with argon2id, and says when a stored hash is due for an upgrade. */
+export class PasswordHasher {
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(private readonly params: PasswordHashParams = OWASP_ARGON2ID) {}
+
+  hash(password: string): Promise<string> {
+    return hash(password, { algorithm: ARGON2ID, ...this.params });
+  }
+
+  async verify(passwordHash: string, password: string): Promise<boolean> {
+    try {
+      return await verify(passwordHash, password);
+    } catch {
+      return false; // an unparsable stored hash never matches
+    }
+  }
+
+  /**
+   * Spends the time of a real verification against a hash nobody knows the password of, so a login
+   * for an unknown user is indistinguishable by timing from a wrong password.
+   */
+  async verifyNothing(password: string): Promise<false> {
+    this.dummyHash ??= this.hash(randomBytes(32).toString('base64url'));
+    await this.verify(await this.dummyHash, password);
+    return false;
+  }
+
+  /** Prepares the dummy hash ahead of the first login. */
+  async warmUp(): Promise<void> {
+    this.dummyHash ??= this.hash(randomBytes(32).toString('base64url'));
+    await this.dummyHash;
+  }
+
+  needsRehash(passwordHash: string): boolean {
+    try {
+      const current = parseOptions(passwordHash);
+      return (
+        current.algorithm !== ARGON2ID ||
+        current.memoryCost !== this.params.memoryCost ||
+        current.timeCost !== this.params.timeCost ||
+        current.parallelism !== this.params.parallelism
+      );
+    } catch {
+      return true;
+    }
+  }
+}

@@ -1,0 +1,354 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { TesseraError } from '../../errors.js';
+import type {
+  FamilyRecord,
+  NewFamily,
+  NewRefreshToken,
+  NewUser,
+  Page,
+  PublicUser,
+  RefreshTokenRecord,
+  RevocationBatch,
+  RevokedAccessToken,
+  RotationOutcome,
+  RotationRequest,
+  SigningKeyRecord,
+  Store,
+  UserPatch,
+  UserRecord,
+} from '../store.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
+
+const USER_COLUMNS = `id, username, role, password_hash AS passwordHash, created_at AS createdAt,
+  updated_at AS updatedAt, disabled_at AS disabledAt`;
+const PUBLIC_USER_COLUMNS = `id, username, role, created_at AS createdAt, updated_at AS updatedAt,
+  disabled_at AS disabledAt`;
+const KEY_COLUMNS = `kid, use, alg, public_jwk AS publicJwk, sealed_key AS sealedKey, created_at AS createdAt,
+  rotated_out_at AS rotatedOutAt, expires_at AS expiresAt`;
+const FAMILY_COLUMNS = `id, user_id AS userId, created_at AS createdAt, last_used_at AS lastUsedAt, ip,
+  user_agent AS userAgent, revoked_at AS revokedAt, revoke_reason AS revokeReason`;
+const TOKEN_COLUMNS = `id, family_id AS familyId, user_id AS userId, token_hash AS tokenHash, parent_id AS parentId,
+  issued_at AS issuedAt, expires_at AS expiresAt, rotated_at AS rotatedAt, successor_id AS successorId`;
+
+/** The embedded store: one SQLite file in WAL mode, shared safely by the server and the CLI. */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode survives a killed process; only an OS crash can lose the last commits.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+  }
+
+  async migrate(): Promise<void> {
+    this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+    const apply = this.db.transaction(() => {
+      const applied = new Set(
+        this.prepare('SELECT version FROM schema_migrations').pluck().all() as number[],
+      );
+      for (const migration of SQLITE_MIGRATIONS) {
+        if (applied.has(migration.version)) continue;
+        this.db.exec(migration.sql);
+        this.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+          .run(migration.version, migration.name, Date.now());
+      }
+    });
+    apply.immediate();
+  }
+
+  async ping(): Promise<void> {
+    this.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  // ---- users -------------------------------------------------------------------------------
+
+  async createUser(user: NewUser): Promise<UserRecord> {
+    try {
+      this.prepare(
+          `INSERT INTO users (id, username, role, password_hash, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?)`,
+        )
+        .run(user.id, user.username, user.role, user.passwordHash, user.createdAt, user.createdAt);
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new TesseraError('conflict', `A user named "${user.username}" already exists`);
+      }
+      throw error;
+    }
+    return (await this.findUserById(user.id))!;
+  }
+
+  async findUserById(id: string): Promise<UserRecord | null> {
+    return this.one<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`, id);
+  }
+
+  async findUserByUsername(username: string): Promise<UserRecord | null> {
+    return this.one<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE username = ?`, username);
+  }
+
+  async listUsers(page: Page): Promise<{ users: PublicUser[]; total: number }> {
+    const users = this.prepare(`SELECT ${PUBLIC_USER_COLUMNS} FROM users ORDER BY created_at, id LIMIT ? OFFSET ?`)
+      .all(page.limit, page.offset) as PublicUser[];
+    return { users, total: await this.countUsers() };
+  }
+
+  async updateUser(id: string, patch: UserPatch, now: number): Promise<UserRecord | null> {
+    const columns: Record<keyof UserPatch, string> = { role: 'role', passwordHash: 'password_hash', disabledAt: 'disabled_at' };
+    const changed = (Object.keys(columns) as Array<keyof UserPatch>).filter((field) => patch[field] !== undefined);
+    const sets = [...changed.map((field) => `${columns[field]} = ?`), 'updated_at = ?'];
+    const values = [...changed.map((field) => patch[field]), now, id];
+    this.prepare(`UPDATE users SET ${sets.join(', ')} WHERE id = ?`).run(...values);
+    return this.findUserById(id);
+  }
+
+  async countUsers(): Promise<number> {
+    return this.prepare('SELECT COUNT(*) FROM users').pluck().get() as number;
+  }
+
+  // ---- signing keys ------------------------------------------------------------------------
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return this.prepare(`SELECT ${KEY_COLUMNS} FROM signing_keys ORDER BY created_at`).all() as SigningKeyRecord[];
+  }
+
+  async insertSigningKeyIfNoneActive(key: SigningKeyRecord): Promise<SigningKeyRecord> {
+    const run = this.db.transaction(() => {
+      const active = this.activeKey(key.use);
+      if (active) return active;
+      this.insertKey(key);
+      return this.activeKey(key.use)!;
+    });
+    return run.immediate();
+  }
+
+  async rotateSigningKey(key: SigningKeyRecord, previousExpiresAt: number): Promise<void> {
+    const run = this.db.transaction(() => {
+      this.prepare(
+          `UPDATE signing_keys SET rotated_out_at = ?, expires_at = ? WHERE use = ? AND rotated_out_at IS NULL`,
+        )
+        .run(key.createdAt, previousExpiresAt, key.use);
+      this.insertKey(key);
+    });
+    run.immediate();
+  }
+
+  async updateSealedKey(kid: string, sealedKey: string): Promise<void> {
+    this.prepare('UPDATE signing_keys SET sealed_key = ? WHERE kid = ?').run(sealedKey, kid);
+  }
+
+  private activeKey(use: string): SigningKeyRecord | null {
+    return this.one<SigningKeyRecord>(
+      `SELECT ${KEY_COLUMNS} FROM signing_keys WHERE use = ? AND rotated_out_at IS NULL`,
+      use,
+    );
+  }
+
+  private insertKey(key: SigningKeyRecord): void {
+    this.prepare(
+        `INSERT INTO signing_keys (kid, use, alg, public_jwk, sealed_key, created_at, rotated_out_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(key.kid, key.use, key.alg, key.publicJwk, key.sealedKey, key.createdAt, key.rotatedOutAt, key.expiresAt);
+  }
+
+  // ---- refresh families --------------------------------------------------------------------
+
+  async createFamily(input: NewFamily): Promise<FamilyRecord> {
+    const run = this.db.transaction(() => {
+      this.prepare(
+          `INSERT INTO refresh_families (id, user_id, created_at, last_used_at, ip, user_agent)
+           VALUES (?, ?, ?, ?, ?, ?)`,
+        )
+        .run(input.familyId, input.userId, input.now, input.now, input.client.ip, input.client.userAgent);
+      this.insertToken(input.familyId, input.userId, null, input.token);
+      this.insertAccess(input.access.jti, input.userId, input.familyId, input.access.expiresAt);
+    });
+    run.immediate();
+    return this.familySync(input.familyId)!;
+  }
+
+  async rotateRefreshToken(request: RotationRequest): Promise<RotationOutcome> {
+    const run = this.db.transaction((): RotationOutcome => {
+      const token = this.one<RefreshTokenRecord>(
+        `SELECT ${TOKEN_COLUMNS} FROM refresh_tokens WHERE token_hash = ?`,
+        request.tokenHash,
+      );
+      if (!token) return { status: 'unknown' };
+      const family = this.familySync(token.familyId)!;
+      if (family.revokedAt !== null) return { status: 'revoked' };
+      if (token.expiresAt <= request.now) return { status: 'expired' };
+      const user = this.one<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`, token.userId);
+      if (!user || user.disabledAt !== null) {
+        return { status: 'user_disabled', revoked: this.revokeFamilySync(family.id, 'user_disabled', request.now) };
+      }
+      if (token.rotatedAt !== null) {
+        if (request.now - token.rotatedAt <= request.reuseIntervalMs && token.successorId !== null) {
+          this.insertAccess(request.access.jti, user.id, family.id, request.access.expiresAt);
+          const successor = this.one<RefreshTokenRecord>(
+            `SELECT ${TOKEN_COLUMNS} FROM refresh_tokens WHERE id = ?`,
+            token.successorId,
+          )!;
+          return { status: 'successor', user, family, successor };
+        }
+        const revoked = this.revokeFamilySync(family.id, 'reuse_detected', request.now);
+        return { status: 'reused', family: this.familySync(family.id)!, revoked };
+      }
+      this.prepare('UPDATE refresh_tokens SET rotated_at = ?, successor_id = ? WHERE id = ?')
+        .run(request.now, request.next.id, token.id);
+      this.insertToken(family.id, user.id, token.id, request.next);
+      this.insertAccess(request.access.jti, user.id, family.id, request.access.expiresAt);
+      this.prepare('UPDATE refresh_families SET last_used_at = ?, ip = ?, user_agent = ? WHERE id = ?')
+        .run(request.now, request.client.ip, request.client.userAgent, family.id);
+      const next = this.one<RefreshTokenRecord>(`SELECT ${TOKEN_COLUMNS} FROM refresh_tokens WHERE id = ?`, request.next.id)!;
+      return { status: 'rotated', user, family: this.familySync(family.id)!, token: next };
+    });
+    return run.immediate();
+  }
+
+  async findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null> {
+    return this.one<RefreshTokenRecord>(`SELECT ${TOKEN_COLUMNS} FROM refresh_tokens WHERE token_hash = ?`, tokenHash);
+  }
+
+  async findFamilyByAccessToken(jti: string): Promise<FamilyRecord | null> {
+    return this.one<FamilyRecord>(
+      `SELECT ${FAMILY_COLUMNS} FROM refresh_families WHERE id = (SELECT family_id FROM access_tokens WHERE jti = ?)`,
+      jti,
+    );
+  }
+
+  async revokeFamily(familyId: string, reason: string, now: number): Promise<RevokedAccessToken[]> {
+    const run = this.db.transaction(() => this.revokeFamilySync(familyId, reason, now));
+    return run.immediate();
+  }
+
+  async revokeUserTokens(userId: string, reason: string, now: number): Promise<RevokedAccessToken[]> {
+    const run = this.db.transaction(() => {
+      this.prepare(
+          `UPDATE refresh_families SET revoked_at = ?, revoke_reason = ? WHERE user_id = ? AND revoked_at IS NULL`,
+        )
+        .run(now, reason, userId);
+      const access = this.prepare(
+          `SELECT jti, user_id AS userId, expires_at AS expiresAt FROM access_tokens WHERE user_id = ? AND expires_at > ?`,
+        )
+        .all(userId, now) as RevokedAccessToken[];
+      this.recordRevocations(access, now);
+      return access;
+    });
+    return run.immediate();
+  }
+
+  async revokeAccessTokens(entries: RevokedAccessToken[], now: number): Promise<void> {
+    const run = this.db.transaction(() => this.recordRevocations(entries, now));
+    run.immediate();
+  }
+
+  async revocationsSince(cursor: number, now: number): Promise<RevocationBatch> {
+    const rows = this.prepare(
+        `SELECT seq, jti, user_id AS userId, expires_at AS expiresAt FROM revoked_access_tokens
+         WHERE seq > ? ORDER BY seq`,
+      )
+      .all(cursor) as Array<RevokedAccessToken & { seq: number }>;
+    const last = rows.at(-1);
+    return {
+      entries: rows.filter((r) => r.expiresAt > now).map(({ jti, userId, expiresAt }) => ({ jti, userId, expiresAt })),
+      cursor: last ? last.seq : cursor,
+    };
+  }
+
+  async listFamilies(userId: string, now: number): Promise<FamilyRecord[]> {
+    return this.prepare(
+        `SELECT ${FAMILY_COLUMNS} FROM refresh_families f WHERE user_id = ? AND revoked_at IS NULL
+         AND EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = f.id AND t.rotated_at IS NULL AND t.expires_at > ?)
+         ORDER BY last_used_at DESC`,
+      )
+      .all(userId, now) as FamilyRecord[];
+  }
+
+  async pruneExpired(now: number): Promise<void> {
+    const run = this.db.transaction(() => {
+      this.prepare('DELETE FROM refresh_tokens WHERE expires_at <= ?').run(now);
+      this.prepare(
+          `DELETE FROM refresh_families WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = refresh_families.id)`,
+        )
+        .run();
+      this.prepare('DELETE FROM access_tokens WHERE expires_at <= ?').run(now);
+      this.prepare('DELETE FROM revoked_access_tokens WHERE expires_at <= ?').run(now);
+      this.prepare('DELETE FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now);
+    });
+    run.immediate();
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  /** Statements are compiled once and reused; SQL text is the cache key. */
+  private prepare(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private one<T>(sql: string, ...params: unknown[]): T | null {
+    return (this.prepare(sql).get(...params) as T | undefined) ?? null;
+  }
+
+  private familySync(id: string): FamilyRecord | null {
+    return this.one<FamilyRecord>(`SELECT ${FAMILY_COLUMNS} FROM refresh_families WHERE id = ?`, id);
+  }
+
+  private insertToken(familyId: string, userId: string, parentId: string | null, token: NewRefreshToken): void {
+    this.prepare(
+        `INSERT INTO refresh_tokens (id, family_id, user_id, token_hash, parent_id, issued_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(token.id, familyId, userId, token.tokenHash, parentId, token.issuedAt, token.expiresAt);
+  }
+
+  private insertAccess(jti: string, userId: string, familyId: string | null, expiresAt: number): void {
+    this.prepare('INSERT INTO access_tokens (jti, user_id, family_id, expires_at) VALUES (?, ?, ?, ?)')
+      .run(jti, userId, familyId, expiresAt);
+  }
+
+  private revokeFamilySync(familyId: string, reason: string, now: number): RevokedAccessToken[] {
+    this.prepare('UPDATE refresh_families SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL')
+      .run(now, reason, familyId);
+    const access = this.prepare(
+        `SELECT jti, user_id AS userId, expires_at AS expiresAt FROM access_tokens WHERE family_id = ? AND expires_at > ?`,
+      )
+      .all(familyId, now) as RevokedAccessToken[];
+    this.recordRevocations(access, now);
+    return access;
+  }
+
+  private recordRevocations(entries: RevokedAccessToken[], now: number): void {
+    const insert = this.prepare(
+      `INSERT INTO revoked_access_tokens (jti, user_id, expires_at, revoked_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (jti) DO NOTHING`,
+    );
+    for (const entry of entries) insert.run(entry.jti, entry.userId, entry.expiresAt, now);
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'code' in error &&
+    (error as { code: string }).code === 'SQLITE_CONSTRAINT_UNIQUE'
+  );
+}

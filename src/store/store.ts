@@ -1,0 +1,179 @@
+/**
+ * The persistence contract. SQLite (embedded default) and PostgreSQL implement it with identical
+ * behaviour; `test/store/contract.ts` is the suite both must pass. All times are milliseconds since
+ * the epoch. Every method that changes more than one row does so atomically.
+ */
+
+export interface UserRecord {
+  id: string;
+  username: string;
+  role: string;
+  passwordHash: string;
+  createdAt: number;
+  updatedAt: number;
+  disabledAt: number | null;
+}
+
+export type PublicUser = Omit<UserRecord, 'passwordHash'>;
+
+export interface NewUser {
+  id: string;
+  username: string;
+  role: string;
+  passwordHash: string;
+  createdAt: number;
+}
+
+export interface UserPatch {
+  role?: string;
+  passwordHash?: string;
+  disabledAt?: number | null;
+}
+
+export type KeyUse = 'access' | 'refresh';
+
+export interface SigningKeyRecord {
+  kid: string;
+  use: KeyUse;
+  alg: string;
+  /** Public JWK as JSON; null for symmetric keys. */
+  publicJwk: string | null;
+  /** The private (or secret) key, sealed with a key derived from JWT_SECRET. */
+  sealedKey: string;
+  createdAt: number;
+  /** When a newer key replaced this one for signing; null while it is the active key. */
+  rotatedOutAt: number | null;
+  /** After this, nothing it signed can still be valid: it leaves the JWKS and is deleted. */
+  expiresAt: number | null;
+}
+
+export interface FamilyRecord {
+  id: string;
+  userId: string;
+  createdAt: number;
+  lastUsedAt: number;
+  ip: string | null;
+  userAgent: string | null;
+  revokedAt: number | null;
+  revokeReason: string | null;
+}
+
+export interface RefreshTokenRecord {
+  id: string;
+  familyId: string;
+  userId: string;
+  tokenHash: string;
+  parentId: string | null;
+  issuedAt: number;
+  expiresAt: number;
+  rotatedAt: number | null;
+  successorId: string | null;
+}
+
+export interface NewRefreshToken {
+  id: string;
+  tokenHash: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+/** An access token minted by us, recorded so it can be revoked by family or by user later. */
+export interface IssuedAccessToken {
+  jti: string;
+  expiresAt: number;
+}
+
+export interface RevokedAccessToken {
+  jti: string;
+  userId: string;
+  expiresAt: number;
+}
+
+export interface ClientInfo {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface NewFamily {
+  familyId: string;
+  userId: string;
+  token: NewRefreshToken;
+  access: IssuedAccessToken;
+  client: ClientInfo;
+  now: number;
+}
+
+export interface RotationRequest {
+  tokenHash: string;
+  now: number;
+  /** A token rotated at most this long ago may be presented again and yields its successor. */
+  reuseIntervalMs: number;
+  next: NewRefreshToken;
+  access: IssuedAccessToken;
+  client: ClientInfo;
+}
+
+export type RotationOutcome =
+  | { status: 'rotated'; user: UserRecord; family: FamilyRecord; token: RefreshTokenRecord }
+  /** Presented again within the reuse interval: the caller re-issues `successor`. */
+  | { status: 'successor'; user: UserRecord; family: FamilyRecord; successor: RefreshTokenRecord }
+  /** Presented again after the interval: the family has been revoked in the same transaction. */
+  | { status: 'reused'; family: FamilyRecord; revoked: RevokedAccessToken[] }
+  | { status: 'unknown' | 'expired' | 'revoked' }
+  /** The user is disabled; the family has been revoked in the same transaction. */
+  | { status: 'user_disabled'; revoked: RevokedAccessToken[] };
+
+export interface Page {
+  limit: number;
+  offset: number;
+}
+
+export interface RevocationBatch {
+  entries: RevokedAccessToken[];
+  /** Pass back to receive only what was revoked after this batch. */
+  cursor: number;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+
+  /** Applies pending schema migrations; safe when several processes call it at once. */
+  migrate(): Promise<void>;
+  /** Cheap round trip proving the database answers. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  // users
+  createUser(user: NewUser): Promise<UserRecord>;
+  findUserById(id: string): Promise<UserRecord | null>;
+  findUserByUsername(username: string): Promise<UserRecord | null>;
+  listUsers(page: Page): Promise<{ users: PublicUser[]; total: number }>;
+  updateUser(id: string, patch: UserPatch, now: number): Promise<UserRecord | null>;
+  countUsers(): Promise<number>;
+
+  // signing keys
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  /** Inserts `key` unless an active key of the same use exists; returns the active key either way. */
+  insertSigningKeyIfNoneActive(key: SigningKeyRecord): Promise<SigningKeyRecord>;
+  /** Makes `key` the active key of its use; the previous active key expires at `previousExpiresAt`. */
+  rotateSigningKey(key: SigningKeyRecord, previousExpiresAt: number): Promise<void>;
+  updateSealedKey(kid: string, sealedKey: string): Promise<void>;
+
+  // refresh-token families and access tokens
+  createFamily(input: NewFamily): Promise<FamilyRecord>;
+  rotateRefreshToken(request: RotationRequest): Promise<RotationOutcome>;
+  findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null>;
+  findFamilyByAccessToken(jti: string): Promise<FamilyRecord | null>;
+  /** Revokes the family (if not already) and every unexpired access token issued in it. */
+  revokeFamily(familyId: string, reason: string, now: number): Promise<RevokedAccessToken[]>;
+  /** Revokes every family of the user and every unexpired access token issued to them. */
+  revokeUserTokens(userId: string, reason: string, now: number): Promise<RevokedAccessToken[]>;
+  /** Records single access-token revocations (a logout with a token outside any family). */
+  revokeAccessTokens(entries: RevokedAccessToken[], now: number): Promise<void>;
+  /** Unexpired revocations recorded after `cursor` (0 = all). */
+  revocationsSince(cursor: number, now: number): Promise<RevocationBatch>;
+  listFamilies(userId: string, now: number): Promise<FamilyRecord[]>;
+
+  /** Deletes rows that can no longer matter (expired tokens, revocations and keys). */
+  pruneExpired(now: number): Promise<void>;
+}

@@ -1,0 +1,147 @@
+import { CredentialCheck } from './auth/login.js';
+import { Logout } from './auth/logout.js';
+import { RefreshRotation } from './auth/refresh-rotation.js';
+import { Revoker } from './auth/revoker.js';
+import { TokenPairIssuer } from './auth/token-pair.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { PasswordHasher } from './passwords/password-hasher.js';
+import { resolveJwtSecret } from './secrets.js';
+import { openStore } from './store/open-store.js';
+import type { Store } from './store/store.js';
+import { AccessTokens } from './tokens/access-tokens.js';
+import { KeyRing } from './tokens/key-ring.js';
+import { RefreshTokens } from './tokens/refresh-tokens.js';
+import { RevocationFeed, type RevocationBus } from './tokens/revocation-feed.js';
+import { RevocationList } from './tokens/revocation-list.js';
+import { seedDevelopmentUsers } from './users/development-seed.js';
+import { UserDirectory } from './users/user-directory.js';
+
+/** Intervals of the background work every instance does. */
+export const BACKGROUND = {
+  /** Revocations made by other instances or the CLI are picked up at least this often. */
+  revocationPollMs: 500,
+  /** Key rotations made elsewhere are picked up at least this often (unknown `kid`s trigger it at once). */
+  keyReloadMs: 5_000,
+  /** Expired rows are deleted this often. */
+  pruneMs: 10 * 60_000,
+};
+
+/** Everything the HTTP layer and the CLI need, built once from the configuration. */
+export interface Tessera {
+  config: Config;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  keyRing: KeyRing;
+  passwords: PasswordHasher;
+  accessTokens: AccessTokens;
+  refreshTokens: RefreshTokens;
+  revocations: RevocationList;
+  revocationFeed: RevocationFeed;
+  revoker: Revoker;
+  credentials: CredentialCheck;
+  tokenPairs: TokenPairIssuer;
+  refreshRotation: RefreshRotation;
+  logout: Logout;
+  users: UserDirectory;
+  /** Starts the background work (revocation feed, key reloads, pruning). */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TesseraDependencies {
+  store?: Store;
+  clock?: Clock;
+  logger?: Logger;
+  passwords?: PasswordHasher;
+  revocationBus?: RevocationBus;
+}
+
+/** Builds the object graph: store, keys, token services, auth flows. Applies migrations and seeds dev users. */
+export async function createTessera(config: Config, deps: TesseraDependencies = {}): Promise<Tessera> {
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger ?? createLogger(config.logLevel);
+  const store = deps.store ?? openStore(config.database);
+  const passwords = deps.passwords ?? new PasswordHasher();
+  await store.migrate();
+
+  const keyRing = await KeyRing.open({
+    store,
+    clock,
+    logger,
+    algorithm: config.jwtAlgorithm,
+    secrets: { current: resolveJwtSecret(config, logger), previous: config.jwtSecretPrevious },
+    lifetimes: { accessMs: config.accessTokenTtl * 1000, refreshMs: config.refreshTokenTtl * 1000 },
+    replaceUnopenableKeys: config.env !== 'production',
+  });
+  const revocations = new RevocationList(clock);
+  const revocationFeed = new RevocationFeed({
+    store,
+    list: revocations,
+    clock,
+    logger,
+    pollIntervalMs: BACKGROUND.revocationPollMs,
+    bus: deps.revocationBus,
+  });
+  const accessTokens = new AccessTokens({
+    keyRing,
+    revocations,
+    clock,
+    issuer: config.issuer,
+    audience: config.audience,
+    ttlSeconds: config.accessTokenTtl,
+  });
+  const refreshTokens = new RefreshTokens({ keyRing, clock, issuer: config.issuer, ttlSeconds: config.refreshTokenTtl });
+  const revoker = new Revoker(store, clock, revocationFeed);
+
+  if (config.env === 'development') await seedDevelopmentUsers(store, passwords, clock, logger);
+
+  const timers: NodeJS.Timeout[] = [];
+  const every = (ms: number, what: string, task: () => Promise<void>) => {
+    const timer = setInterval(() => {
+      task().catch((error: unknown) => logger.warn({ err: error }, `${what} failed`));
+    }, ms);
+    timer.unref();
+    timers.push(timer);
+  };
+
+  return {
+    config,
+    store,
+    clock,
+    logger,
+    keyRing,
+    passwords,
+    accessTokens,
+    refreshTokens,
+    revocations,
+    revocationFeed,
+    revoker,
+    credentials: new CredentialCheck({ store, passwords, clock, logger }),
+    tokenPairs: new TokenPairIssuer({ store, accessTokens, refreshTokens, clock }),
+    refreshRotation: new RefreshRotation({
+      store,
+      accessTokens,
+      refreshTokens,
+      revocationFeed,
+      clock,
+      logger,
+      reuseIntervalSeconds: config.refreshReuseInterval,
+    }),
+    logout: new Logout({ store, accessTokens, refreshTokens, revoker }),
+    users: new UserDirectory(store, passwords, clock),
+    async start() {
+      await Promise.all([revocationFeed.start(), passwords.warmUp()]);
+      every(BACKGROUND.keyReloadMs, 'key reload', () => keyRing.reload());
+      every(BACKGROUND.pruneMs, 'pruning expired rows', () => store.pruneExpired(clock.now()));
+    },
+    async close() {
+      for (const timer of timers) clearInterval(timer);
+      revocationFeed.stop();
+      await deps.revocationBus?.close();
+      await store.close();
+    },
+  };
+}

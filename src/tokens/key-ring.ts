@@ -1,0 +1,276 @@
+import { randomBytes } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+import type { Clock } from '../clock.js';
+import type { SigningAlgorithm } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { KeyUse, SigningKeyRecord, Store } from '../store/store.js';
+import { SealError, SecretBox } from './secret-box.js';
+
+/** A verification key as the JWKS publishes it. */
+export interface PublicJwk extends JWK {
+  kid: string;
+  alg: string;
+  use: 'sig';
+}
+
+export interface SigningKey {
+  kid: string;
+  alg: string;
+  key: CryptoKey | Uint8Array;
+}
+
+interface LoadedKey {
+  record: SigningKeyRecord;
+  /** Verification key: the public key for access keys, the shared secret for refresh keys. */
+  verify: CryptoKey | Uint8Array;
+  /** Signing key: present once its sealed private part has been opened. */
+  sign?: CryptoKey | Uint8Array;
+  publicJwk?: PublicJwk;
+}
+
+export interface KeyRingOptions {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  algorithm: SigningAlgorithm;
+  /** JWT_SECRET, then JWT_SECRET_PREVIOUS: sealed keys are opened with the first that works. */
+  secrets: { current: string; previous?: string | undefined };
+  /** How long a rotated-out key must stay for verification: the longest lifetime of what it signed. */
+  lifetimes: { accessMs: number; refreshMs: number };
+  /** Development only: keys no secret opens are replaced instead of stopping the start. */
+  replaceUnopenableKeys: boolean;
+}
+
+const REFRESH_ALGORITHM = 'HS256';
+/** Margin after the last token a retired key signed has expired, for clock differences between instances. */
+const RETIREMENT_MARGIN_MS = 60_000;
+const MIN_RELOAD_INTERVAL_MS = 1_000;
+
+export class KeyUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KeyUnavailableError';
+  }
+}
+
+/**
+ * The signing keys every instance shares through the store: generated on first start, sealed with
+ * JWT_SECRET, rotated without invalidating what older keys signed, and retired once nothing they
+ * signed can still be valid. Verification only ever uses keys found here, by `kid`.
+ */
+export class KeyRing {
+  private keys = new Map<string, LoadedKey>();
+  private active: { access?: LoadedKey; refresh?: LoadedKey } = {};
+  private jwksCache: { keys: PublicJwk[] } = { keys: [] };
+  private lastReload = 0;
+  private reloading: Promise<void> | undefined;
+  private readonly box: SecretBox;
+  private readonly previousBox: SecretBox | undefined;
+
+  private constructor(private readonly options: KeyRingOptions) {
+    this.box = new SecretBox(options.secrets.current);
+    this.previousBox = options.secrets.previous ? new SecretBox(options.secrets.previous) : undefined;
+  }
+
+  /** Loads the keys, creating the first ones (or switching algorithm) as needed. */
+  static async open(options: KeyRingOptions): Promise<KeyRing> {
+    const ring = new KeyRing(options);
+    await ring.ensureActive('access');
+    await ring.ensureActive('refresh');
+    await ring.reload();
+    return ring;
+  }
+
+  signingKey(use: KeyUse): SigningKey {
+    const loaded = this.active[use];
+    if (!loaded?.sign) throw new KeyUnavailableError(`no ${use} signing key is loaded`);
+    return { kid: loaded.record.kid, alg: loaded.record.alg, key: loaded.sign };
+  }
+
+  /** The verification key for `kid` if it is ours, of the given use, and not yet retired. */
+  verificationKey(kid: string, use: KeyUse): { alg: string; key: CryptoKey | Uint8Array } | undefined {
+    const loaded = this.keys.get(kid);
+    if (!loaded || loaded.record.use !== use) return undefined;
+    const { expiresAt } = loaded.record;
+    if (expiresAt !== null && expiresAt <= this.options.clock.now()) return undefined;
+    return { alg: loaded.record.alg, key: loaded.verify };
+  }
+
+  /** Like `verificationKey`, but a miss re-reads the store first (at most once a second). */
+  async findVerificationKey(kid: string, use: KeyUse): Promise<{ alg: string; key: CryptoKey | Uint8Array } | undefined> {
+    const found = this.verificationKey(kid, use);
+    if (found) return found;
+    if (this.options.clock.now() - this.lastReload < MIN_RELOAD_INTERVAL_MS) return undefined;
+    await this.reload();
+    return this.verificationKey(kid, use);
+  }
+
+  /** The public keys that verify access tokens, for /.well-known/jwks.json. */
+  jwks(): { keys: PublicJwk[] } {
+    return this.jwksCache;
+  }
+
+  /** Every stored key with its state, for operators. */
+  describe(): Array<{ kid: string; use: KeyUse; alg: string; state: 'active' | 'retiring'; createdAt: number; expiresAt: number | null }> {
+    return [...this.keys.values()].map(({ record }) => ({
+      kid: record.kid,
+      use: record.use,
+      alg: record.alg,
+      state: record.rotatedOutAt === null ? 'active' : 'retiring',
+      createdAt: record.createdAt,
+      expiresAt: record.expiresAt,
+    }));
+  }
+
+  /** Makes a fresh access key the signing key; the old one verifies until its tokens have expired. */
+  async rotate(): Promise<string> {
+    const record = await this.generate('access');
+    await this.options.store.rotateSigningKey(record, this.retirementTime('access'));
+    await this.reload();
+    this.options.logger.info({ kid: record.kid }, 'signing key rotated');
+    return record.kid;
+  }
+
+  /** Re-reads the keys from the store (another instance may have rotated them). */
+  reload(): Promise<void> {
+    this.reloading ??= this.doReload().finally(() => {
+      this.reloading = undefined;
+    });
+    return this.reloading;
+  }
+
+  private async doReload(): Promise<void> {
+    const now = this.options.clock.now();
+    this.lastReload = now;
+    const records = (await this.options.store.listSigningKeys()).filter((r) => r.expiresAt === null || r.expiresAt > now);
+    const next = new Map<string, LoadedKey>();
+    const active: typeof this.active = {};
+    for (const record of records) {
+      const known = this.keys.get(record.kid);
+      const loaded: LoadedKey = known ? { ...known, record } : await this.load(record);
+      const isActive = record.rotatedOutAt === null;
+      // Refresh tokens are verified with the secret itself, so retiring refresh keys are opened too.
+      if (isActive || record.use === 'refresh') {
+        try {
+          loaded.sign ??= await this.openSigningKey(record);
+        } catch (error) {
+          if (isActive || !(error instanceof KeyUnavailableError)) throw error;
+          this.options.logger.warn({ kid: record.kid }, 'a retiring refresh key cannot be opened; tokens it signed are refused');
+          continue;
+        }
+        if (record.use === 'refresh') loaded.verify = loaded.sign;
+      }
+      next.set(record.kid, loaded);
+      if (isActive) active[record.use] = loaded;
+    }
+    this.keys = next;
+    this.active = active;
+    this.jwksCache = { keys: [...next.values()].flatMap((k) => (k.publicJwk ? [k.publicJwk] : [])) };
+  }
+
+  private async ensureActive(use: KeyUse): Promise<void> {
+    const records = await this.options.store.listSigningKeys();
+    const current = records.find((r) => r.use === use && r.rotatedOutAt === null);
+    const wanted = use === 'access' ? this.options.algorithm : REFRESH_ALGORITHM;
+    if (!current) {
+      const created = await this.options.store.insertSigningKeyIfNoneActive(await this.generate(use));
+      this.options.logger.info({ kid: created.kid, use, alg: created.alg }, 'signing key ready');
+      return;
+    }
+    if (current.alg !== wanted) {
+      this.options.logger.warn({ from: current.alg, to: wanted }, 'JWT_ALGORITHM changed: rotating to a new key');
+      await this.options.store.rotateSigningKey(await this.generate(use), this.retirementTime(use));
+      return;
+    }
+    if (!(await this.canOpen(current))) {
+      if (!this.options.replaceUnopenableKeys) {
+        throw new KeyUnavailableError(
+          `JWT_SECRET does not open the stored ${use} signing key ${current.kid}. If JWT_SECRET was changed, ` +
+            'set JWT_SECRET_PREVIOUS to the old value for one start so the keys are re-sealed.',
+        );
+      }
+      this.options.logger.warn(
+        { kid: current.kid, use },
+        'DEVELOPMENT: JWT_SECRET does not open the stored signing key; replacing it (tokens it signed stop working)',
+      );
+      await this.options.store.rotateSigningKey(await this.generate(use), this.retirementTime(use));
+    }
+  }
+
+  private async canOpen(record: SigningKeyRecord): Promise<boolean> {
+    try {
+      await this.openSigningKey(record);
+      return true;
+    } catch (error) {
+      if (error instanceof KeyUnavailableError) return false;
+      throw error;
+    }
+  }
+
+  private retirementTime(use: KeyUse): number {
+    const lifetime = use === 'access' ? this.options.lifetimes.accessMs : this.options.lifetimes.refreshMs;
+    return this.options.clock.now() + lifetime + RETIREMENT_MARGIN_MS;
+  }
+
+  private async generate(use: KeyUse): Promise<SigningKeyRecord> {
+    const createdAt = this.options.clock.now();
+    if (use === 'refresh') {
+      return {
+        kid: randomBytes(12).toString('base64url'),
+        use,
+        alg: REFRESH_ALGORITHM,
+        publicJwk: null,
+        sealedKey: await this.box.seal(randomBytes(32).toString('base64url')),
+        createdAt,
+        rotatedOutAt: null,
+        expiresAt: null,
+      };
+    }
+    const alg = this.options.algorithm;
+    const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+    const publicJwk = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(publicJwk);
+    return {
+      kid,
+      use,
+      alg,
+      publicJwk: JSON.stringify({ ...publicJwk, kid, alg, use: 'sig' }),
+      sealedKey: await this.box.seal(JSON.stringify(await exportJWK(privateKey))),
+      createdAt,
+      rotatedOutAt: null,
+      expiresAt: null,
+    };
+  }
+
+  private async load(record: SigningKeyRecord): Promise<LoadedKey> {
+    if (record.publicJwk === null) return { record, verify: new Uint8Array() };
+    const publicJwk = JSON.parse(record.publicJwk) as PublicJwk;
+    return { record, publicJwk, verify: (await importJWK(publicJwk, record.alg)) as CryptoKey };
+  }
+
+  /** Opens a sealed key with JWT_SECRET, else JWT_SECRET_PREVIOUS (re-sealing it with the current secret). */
+  private async openSigningKey(record: SigningKeyRecord): Promise<CryptoKey | Uint8Array> {
+    const material = await this.unseal(record);
+    if (record.publicJwk === null) return Buffer.from(material, 'base64url');
+    return (await importJWK(JSON.parse(material) as JWK, record.alg)) as CryptoKey;
+  }
+
+  private async unseal(record: SigningKeyRecord): Promise<string> {
+    try {
+      return await this.box.open(record.sealedKey);
+    } catch (error) {
+      if (!(error instanceof SealError)) throw error;
+    }
+    if (this.previousBox) {
+      try {
+        const material = await this.previousBox.open(record.sealedKey);
+        await this.options.store.updateSealedKey(record.kid, await this.box.seal(material));
+        this.options.logger.info({ kid: record.kid }, 'signing key re-sealed with the new JWT_SECRET');
+        return material;
+      } catch (error) {
+        if (!(error instanceof SealError)) throw error;
+      }
+    }
+    throw new KeyUnavailableError(`no configured secret opens signing key ${record.kid}`);
+  }
+}

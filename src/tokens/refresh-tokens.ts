@@ -1,0 +1,95 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { SignJWT, decodeProtectedHeader, errors, jwtVerify } from 'jose';
+import { toSeconds, type Clock } from '../clock.js';
+import { InvalidGrantError } from '../errors.js';
+import type { NewRefreshToken } from '../store/store.js';
+import type { KeyRing } from './key-ring.js';
+
+/** Media type in the header of our refresh tokens; an access token never carries it. */
+export const REFRESH_TOKEN_TYPE = 'rt+jwt';
+const MAX_TOKEN_LENGTH = 2048;
+
+export interface RefreshTokenOptions {
+  keyRing: KeyRing;
+  clock: Clock;
+  issuer: string;
+  ttlSeconds: number;
+}
+
+/** A refresh token as the store knows it: enough to sign it again, identically. */
+export interface RefreshTokenIdentity {
+  id: string;
+  userId: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+/**
+ * Refresh tokens: JWTs under a secret only this server holds (HS256, `typ: rt+jwt`), so they are
+ * meaningless to APIs and can never pass as access tokens. The signature lets garbage be refused
+ * without a database query; validity itself lives in the store, which keeps only each token's hash.
+ * Signing is deterministic, so a token can be re-created from its stored identity.
+ */
+export class RefreshTokens {
+  constructor(private readonly options: RefreshTokenOptions) {}
+
+  get ttlSeconds(): number {
+    return this.options.ttlSeconds;
+  }
+
+  /** A new token's identity and lifetime, fixed before it is stored and signed. */
+  mint(now = this.options.clock.now()): Omit<NewRefreshToken, 'tokenHash'> {
+    const issuedAt = toSeconds(now) * 1000;
+    return { id: randomBytes(16).toString('base64url'), issuedAt, expiresAt: issuedAt + this.options.ttlSeconds * 1000 };
+  }
+
+  async sign(identity: RefreshTokenIdentity): Promise<string> {
+    const { kid, alg, key } = this.options.keyRing.signingKey('refresh');
+    return new SignJWT({})
+      .setProtectedHeader({ alg, kid, typ: REFRESH_TOKEN_TYPE })
+      .setIssuer(this.options.issuer)
+      .setSubject(identity.userId)
+      .setJti(identity.id)
+      .setIssuedAt(toSeconds(identity.issuedAt))
+      .setExpirationTime(toSeconds(identity.expiresAt))
+      .sign(key);
+  }
+
+  /** Signs a freshly minted token and returns it with the hash the store keeps. */
+  async create(userId: string, now?: number): Promise<{ token: string; record: NewRefreshToken }> {
+    const minted = this.mint(now);
+    const token = await this.sign({ ...minted, userId });
+    return { token, record: { ...minted, tokenHash: hashToken(token) } };
+  }
+
+  /** Checks signature, type, issuer and expiry; the store then decides whether it is still valid. */
+  async verify(token: string): Promise<{ jti: string; sub: string }> {
+    if (token.length > MAX_TOKEN_LENGTH || token.split('.').length !== 3) throw new InvalidGrantError('malformed');
+    let kid: unknown;
+    try {
+      kid = decodeProtectedHeader(token).kid;
+    } catch {
+      throw new InvalidGrantError('malformed');
+    }
+    const key = typeof kid === 'string' ? await this.options.keyRing.findVerificationKey(kid, 'refresh') : undefined;
+    if (!key) throw new InvalidGrantError('unknown');
+    try {
+      const { payload } = await jwtVerify(token, key.key, {
+        algorithms: [key.alg],
+        issuer: this.options.issuer,
+        typ: REFRESH_TOKEN_TYPE,
+        requiredClaims: ['sub', 'jti', 'exp'],
+        currentDate: new Date(this.options.clock.now()),
+      });
+      return { jti: payload.jti!, sub: payload.sub! };
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) throw new InvalidGrantError('expired');
+      throw new InvalidGrantError('malformed');
+    }
+  }
+}
+
+/** The only form in which a refresh token is stored. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}

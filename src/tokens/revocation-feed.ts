@@ -1,0 +1,73 @@
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { RevokedAccessToken, Store } from '../store/store.js';
+import type { RevocationList } from './revocation-list.js';
+
+/** Carries revocations between instances faster than polling (Redis pub/sub in a fleet). */
+export interface RevocationBus {
+  publish(entries: RevokedAccessToken[]): Promise<void>;
+  subscribe(onRevoked: (entries: RevokedAccessToken[]) => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RevocationFeedOptions {
+  store: Store;
+  list: RevocationList;
+  clock: Clock;
+  logger: Logger;
+  /** How often the store is asked for revocations made elsewhere (another instance, the CLI). */
+  pollIntervalMs: number;
+  bus?: RevocationBus | undefined;
+}
+
+/**
+ * Keeps this instance's revocation list current: what it revokes itself applies at once; what others
+ * revoke arrives over the bus, and polling the store catches anything the bus missed. The store is the
+ * record; the list and the bus are only ways to learn of it quickly.
+ */
+export class RevocationFeed {
+  private cursor = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | undefined;
+
+  constructor(private readonly options: RevocationFeedOptions) {}
+
+  /** Loads every unexpired revocation; an instance serves only after this. */
+  async start(): Promise<void> {
+    await this.poll();
+    await this.options.bus?.subscribe((entries) => this.options.list.add(entries));
+    this.timer = setInterval(() => {
+      this.poll().catch((error: unknown) => this.options.logger.warn({ err: error }, 'revocation poll failed'));
+      this.options.list.sweep();
+    }, this.options.pollIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Applies revocations just recorded in the store, here and (through the bus) everywhere. */
+  async revoked(entries: RevokedAccessToken[]): Promise<void> {
+    if (entries.length === 0) return;
+    this.options.list.add(entries);
+    try {
+      await this.options.bus?.publish(entries);
+    } catch (error) {
+      // The store holds the revocation; other instances will find it when they poll.
+      this.options.logger.warn({ err: error }, 'revocation broadcast failed; instances will pick it up by polling');
+    }
+  }
+
+  /** Reads revocations recorded since the last poll. */
+  poll(): Promise<void> {
+    this.polling ??= (async () => {
+      const batch = await this.options.store.revocationsSince(this.cursor, this.options.clock.now());
+      this.options.list.add(batch.entries);
+      this.cursor = batch.cursor;
+    })().finally(() => {
+      this.polling = undefined;
+    });
+    return this.polling;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,33 @@
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { PasswordHasher } from '../passwords/password-hasher.js';
+import type { Store } from '../store/store.js';
+
+/** The demo accounts of development mode, as the seed's test plan uses them. Never in production. */
+export const DEVELOPMENT_USERS = [
+  { username: 'test', password: 'test123', role: 'user' },
+  { username: 'admin', password: 'admin123', role: 'admin' },
+] as const;
+
+/** Creates the demo accounts in an empty development database, and says so loudly. */
+export async function seedDevelopmentUsers(store: Store, passwords: PasswordHasher, clock: Clock, logger: Logger): Promise<boolean> {
+  if ((await store.countUsers()) > 0) return false;
+  for (const user of DEVELOPMENT_USERS) {
+    try {
+      await store.createUser({
+        id: crypto.randomUUID(),
+        username: user.username,
+        role: user.role,
+        passwordHash: await passwords.hash(user.password),
+        createdAt: clock.now(),
+      });
+    } catch {
+      // another instance seeded the same empty database at the same moment
+    }
+  }
+  logger.warn(
+    { users: DEVELOPMENT_USERS.map(({ username, password, role }) => `${username}/${password} (${role})`) },
+    '!!! DEVELOPMENT MODE: seeded demo accounts test/test123 and admin/admin123 — never expose this server; set NODE_ENV=production for real use !!!',
+  );
+  return true;
+}

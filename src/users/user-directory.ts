@@ -1,0 +1,74 @@
+import type { Clock } from '../clock.js';
+import { TesseraError } from '../errors.js';
+import type { PasswordHasher } from '../passwords/password-hasher.js';
+import type { Page, PublicUser, Store, UserRecord } from '../store/store.js';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, ROLE_PATTERN, USERNAME_PATTERN, normalizeUsername } from './username.js';
+
+export interface NewAccount {
+  username: string;
+  password: string;
+  role: string;
+}
+
+/** Creates and finds user accounts, enforcing the username, role and password rules. */
+export class UserDirectory {
+  constructor(
+    private readonly store: Store,
+    private readonly passwords: PasswordHasher,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(account: NewAccount): Promise<UserRecord> {
+    const username = normalizeUsername(account.username);
+    if (!USERNAME_PATTERN.test(username)) {
+      throw new TesseraError(
+        'invalid_request',
+        'username must be 1–64 characters: letters, digits and . _ @ + - (starting with a letter or digit)',
+      );
+    }
+    assertRole(account.role);
+    assertPassword(account.password);
+    return this.store.createUser({
+      id: crypto.randomUUID(),
+      username,
+      role: account.role,
+      passwordHash: await this.passwords.hash(account.password),
+      createdAt: this.clock.now(),
+    });
+  }
+
+  list(page: Page): Promise<{ users: PublicUser[]; total: number }> {
+    return this.store.listUsers(page);
+  }
+
+  findByUsername(username: string): Promise<UserRecord | null> {
+    return this.store.findUserByUsername(normalizeUsername(username));
+  }
+}
+
+export function assertRole(role: string): void {
+  if (!ROLE_PATTERN.test(role)) {
+    throw new TesseraError('invalid_request', 'role must be 1–32 lowercase letters, digits, _ or -, starting with a letter');
+  }
+}
+
+export function assertPassword(password: string): void {
+  if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
+    throw new TesseraError(
+      'invalid_request',
+      `password must be ${MIN_PASSWORD_LENGTH}–${MAX_PASSWORD_LENGTH} characters`,
+    );
+  }
+}
+
+/** Public view of a user: never the password hash. */
+export function toPublicUser(user: UserRecord | PublicUser): PublicUser {
+  return {
+    id: user.id,
+    username: user.username,
+    role: user.role,
+    createdAt: user.createdAt,
+    updatedAt: user.updatedAt,
+    disabledAt: user.disabledAt,
+  };
+}
