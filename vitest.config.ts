@@ -8,6 +8,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Files run in parallel processes; each test uses its own database file, schema or key prefix.
     pool: 'forks',
+    globalSetup: ['test/support/global-setup.ts'],
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],

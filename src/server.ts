@@ -53,20 +53,29 @@ async function listen(app: FastifyInstance, config: Config): Promise<void> {
   }
 }
 
-/** Stops the server on SIGTERM/SIGINT after draining; a second signal or the timeout forces the exit. */
-export function stopOnSignals(server: RunningServer, drainTimeoutMs = 10_000): void {
+/** What `stopOnSignals` needs of the process: signals to listen to and a way to exit. */
+export interface SignalTarget {
+  once(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
+  exit(code: number): void;
+}
+
+/** Stops the server on SIGTERM/SIGINT after draining; past the timeout the exit is forced. */
+export function stopOnSignals(server: RunningServer, target: SignalTarget = process, drainTimeoutMs = 10_000): void {
   const onSignal = (signal: NodeJS.Signals) => {
     server.tessera.logger.info({ signal }, 'shutting down: draining in-flight requests');
-    const force = setTimeout(() => process.exit(1), drainTimeoutMs);
+    const force = setTimeout(() => target.exit(1), drainTimeoutMs);
     force.unref();
     server.stop().then(
-      () => process.exit(0),
+      () => {
+        clearTimeout(force);
+        target.exit(0);
+      },
       (error: unknown) => {
         server.tessera.logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
+        target.exit(1);
       },
     );
   };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  target.once('SIGTERM', onSignal);
+  target.once('SIGINT', onSignal);
 }

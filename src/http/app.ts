@@ -31,6 +31,9 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     routerOptions: { maxParamLength: 200 },
+    // Errors raised before routing (an undecodable URL) get the same JSON body as every other error.
+    frameworkErrors: (error, request, reply) =>
+      errorHandler(error.code === 'FST_ERR_BAD_URL' ? new TesseraError('invalid_request', 'The URL is malformed') : error, request, reply),
   });
   useStrictBodyValidation(app);
   app.setErrorHandler(errorHandler);
@@ -39,6 +42,7 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
   });
+  closeConnectionsWhileDraining(app);
 
   await registerOpenApi(app, VERSION);
   await app.register(cookie);
@@ -50,6 +54,20 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
   await app.register(authRoutes, { tessera, limited, prefix: '/auth' });
   await app.register(userRoutes, { tessera, prefix: '/api' });
   return app;
+}
+
+/**
+ * A request routed just before shutdown is answered, but its keep-alive connection must not outlive
+ * it: otherwise the server waits for that idle connection until the drain timeout.
+ */
+function closeConnectionsWhileDraining(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
 }
 
 /**

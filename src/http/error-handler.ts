@@ -43,7 +43,7 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   if (status >= 500) {
     request.log.error({ err: error }, 'request failed');
   }
-  if (status === 401 || status === 403) reply.header('www-authenticate', challenge(code, description));
+  if (status === 401 || code === 'insufficient_scope') reply.header('www-authenticate', challenge(code, description));
   if (error instanceof RateLimitedError) reply.header('retry-after', String(error.retryAfterSeconds));
   if (code === 'service_unavailable') reply.header('retry-after', String(RETRY_AFTER_UNAVAILABLE_SECONDS));
   const body: ErrorBody = { error: code, error_description: description };
@@ -84,7 +84,6 @@ function describeValidation(error: FastifyError): string {
 
 /** RFC 6750 §3: no error code when no credentials were sent; otherwise the code and a description. */
 function challenge(code: ErrorCode, description: string): string {
-  if (code === 'unauthorized') return `Bearer realm="${REALM}"`;
-  const bearerCode = code === 'insufficient_scope' ? 'insufficient_scope' : 'invalid_token';
-  return `Bearer realm="${REALM}", error="${bearerCode}", error_description="${description.replaceAll('"', "'")}"`;
+  if (code !== 'invalid_token' && code !== 'insufficient_scope') return `Bearer realm="${REALM}"`;
+  return `Bearer realm="${REALM}", error="${code}", error_description="${description.replaceAll('"', "'")}"`;
 }

@@ -62,7 +62,7 @@ export class KeyRing {
   private keys = new Map<string, LoadedKey>();
   private active: { access?: LoadedKey; refresh?: LoadedKey } = {};
   private jwksCache: { keys: PublicJwk[] } = { keys: [] };
-  private lastReload = 0;
+  private lastMissReload = -Infinity;
   private reloading: Promise<void> | undefined;
   private readonly box: SecretBox;
   private readonly previousBox: SecretBox | undefined;
@@ -100,7 +100,10 @@ export class KeyRing {
   async findVerificationKey(kid: string, use: KeyUse): Promise<{ alg: string; key: CryptoKey | Uint8Array } | undefined> {
     const found = this.verificationKey(kid, use);
     if (found) return found;
-    if (this.options.clock.now() - this.lastReload < MIN_RELOAD_INTERVAL_MS) return undefined;
+    // Unknown kids are attacker-controlled: they may cost at most one store read a second.
+    const now = this.options.clock.now();
+    if (now - this.lastMissReload < MIN_RELOAD_INTERVAL_MS) return undefined;
+    this.lastMissReload = now;
     await this.reload();
     return this.verificationKey(kid, use);
   }
@@ -141,7 +144,6 @@ export class KeyRing {
 
   private async doReload(): Promise<void> {
     const now = this.options.clock.now();
-    this.lastReload = now;
     const records = (await this.options.store.listSigningKeys()).filter((r) => r.expiresAt === null || r.expiresAt > now);
     const next = new Map<string, LoadedKey>();
     const active: typeof this.active = {};

@@ -55,13 +55,6 @@ export class RefreshTokens {
       .sign(key);
   }
 
-  /** Signs a freshly minted token and returns it with the hash the store keeps. */
-  async create(userId: string, now?: number): Promise<{ token: string; record: NewRefreshToken }> {
-    const minted = this.mint(now);
-    const token = await this.sign({ ...minted, userId });
-    return { token, record: { ...minted, tokenHash: hashToken(token) } };
-  }
-
   /** Checks signature, type, issuer and expiry; the store then decides whether it is still valid. */
   async verify(token: string): Promise<{ jti: string; sub: string }> {
     if (token.length > MAX_TOKEN_LENGTH || token.split('.').length !== 3) throw new InvalidGrantError('malformed');

@@ -20,12 +20,4 @@ export class VerifiedTokenCache<T extends { exp: number }> {
     }
     this.entries.set(token, claims);
   }
-
-  delete(token: string): void {
-    this.entries.delete(token);
-  }
-
-  get size(): number {
-    return this.entries.size;
-  }
 }

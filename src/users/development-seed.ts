@@ -25,9 +25,10 @@ export async function seedDevelopmentUsers(store: Store, passwords: PasswordHash
       // another instance seeded the same empty database at the same moment
     }
   }
+  // Loud, but without the passwords: no log line ever carries one (they are in the README).
   logger.warn(
-    { users: DEVELOPMENT_USERS.map(({ username, password, role }) => `${username}/${password} (${role})`) },
-    '!!! DEVELOPMENT MODE: seeded demo accounts test/test123 and admin/admin123 — never expose this server; set NODE_ENV=production for real use !!!',
+    { users: DEVELOPMENT_USERS.map(({ username, role }) => `${username} (${role})`) },
+    '!!! DEVELOPMENT MODE: seeded demo accounts "test" and "admin" with the well-known passwords from the README — never expose this server; set NODE_ENV=production for real use !!!',
   );
   return true;
 }

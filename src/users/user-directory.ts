@@ -40,10 +40,6 @@ export class UserDirectory {
   list(page: Page): Promise<{ users: PublicUser[]; total: number }> {
     return this.store.listUsers(page);
   }
-
-  findByUsername(username: string): Promise<UserRecord | null> {
-    return this.store.findUserByUsername(normalizeUsername(username));
-  }
 }
 
 export function assertRole(role: string): void {
@@ -59,16 +55,4 @@ export function assertPassword(password: string): void {
       `password must be ${MIN_PASSWORD_LENGTH}–${MAX_PASSWORD_LENGTH} characters`,
     );
   }
-}
-
-/** Public view of a user: never the password hash. */
-export function toPublicUser(user: UserRecord | PublicUser): PublicUser {
-  return {
-    id: user.id,
-    username: user.username,
-    role: user.role,
-    createdAt: user.createdAt,
-    updatedAt: user.updatedAt,
-    disabledAt: user.disabledAt,
-  };
 }

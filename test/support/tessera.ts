@@ -97,3 +97,25 @@ export function getUsers(app: FastifyInstance, accessToken: string | undefined):
     headers: accessToken === undefined ? {} : { authorization: `Bearer ${accessToken}` },
   });
 }
+
+export interface TestServer {
+  url: string;
+  tessera: Tessera;
+  clock?: TestClock;
+  stop(): Promise<void>;
+}
+
+/** A real listening server on a free port, for what `inject` cannot show (concurrency, sockets, drains). */
+export async function startTestServer(overrides: Record<string, string> = {}, deps: TesseraDependencies = {}): Promise<TestServer> {
+  const { startServer } = await import('../../src/server.js');
+  const { env, dir } = testEnv(overrides);
+  const server = await startServer(loadConfig(env), { logger: createLogger('silent'), ...deps });
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    tessera: server.tessera,
+    async stop() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -41,6 +41,10 @@ export async function authRoutes(
   app: FastifyInstance,
   { tessera, limited }: { tessera: Tessera; limited: RouteLimit },
 ): Promise<void> {
+  // Browsers refresh and log out with the cookie alone and send no body at all.
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined || request.body === null) request.body = {};
+  });
   app.addHook('onSend', async (_request, reply) => {
     // RFC 6749 §5.1: responses carrying tokens must not be cached.
     reply.header('cache-control', 'no-store');
@@ -66,7 +70,7 @@ export async function authRoutes(
     },
   );
 
-  app.post<{ Body: RefreshTokenBody | undefined }>(
+  app.post<{ Body: RefreshTokenBody }>(
     '/refresh',
     {
       bodyLimit: AUTH_BODY_LIMIT,
@@ -79,7 +83,7 @@ export async function authRoutes(
       },
     },
     async (request, reply) => {
-      const token = request.body?.refresh_token ?? refreshCookie(request);
+      const token = request.body.refresh_token ?? refreshCookie(request);
       if (!token) {
         throw new TesseraError('invalid_request', 'body.refresh_token is required (or the refresh_token cookie)');
       }
@@ -88,7 +92,7 @@ export async function authRoutes(
     },
   );
 
-  app.post<{ Body: RefreshTokenBody | undefined }>(
+  app.post<{ Body: RefreshTokenBody }>(
     '/logout',
     {
       bodyLimit: AUTH_BODY_LIMIT,
@@ -106,7 +110,7 @@ export async function authRoutes(
     async (request, reply) => {
       await tessera.logout.run({
         accessToken: bearerToken(request),
-        refreshToken: request.body?.refresh_token ?? refreshCookie(request),
+        refreshToken: request.body.refresh_token ?? refreshCookie(request),
       });
       clearRefreshCookie(reply);
       return { status: 'logged_out' };

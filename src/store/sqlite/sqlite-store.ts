@@ -195,7 +195,7 @@ export class SqliteStore implements Store {
         return { status: 'user_disabled', revoked: this.revokeFamilySync(family.id, 'user_disabled', request.now) };
       }
       if (token.rotatedAt !== null) {
-        if (request.now - token.rotatedAt <= request.reuseIntervalMs && token.successorId !== null) {
+        if (request.now - token.rotatedAt < request.reuseIntervalMs && token.successorId !== null) {
           this.insertAccess(request.access.jti, user.id, family.id, request.access.expiresAt);
           const successor = this.one<RefreshTokenRecord>(
             `SELECT ${TOKEN_COLUMNS} FROM refresh_tokens WHERE id = ?`,

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 5000,
+      host: '::',
+      env: 'development',
+      database: { kind: 'sqlite', path: './data/tessera.db' },
+      jwtAlgorithm: 'RS256',
+      accessTokenTtl: 900,
+      refreshTokenTtl: 604_800,
+      refreshReuseInterval: 0,
+      authRateLimit: 10,
+      trustProxy: false,
+      issuer: 'tessera',
+      audience: 'tessera-api',
+    });
+  });
+
+  it.each([
+    ['PORT', 'abc', /^PORT: must be a port number/],
+    ['PORT', '70000', /^PORT: must be at most 65535/],
+    ['TOKEN_EXPIRY', '15m', /^TOKEN_EXPIRY: must be a whole number of seconds/],
+    ['TOKEN_EXPIRY', '0', /^TOKEN_EXPIRY: must be at least 1/],
+    ['JWT_ALGORITHM', 'HS256', /^JWT_ALGORITHM: must be RS256, ES256 or EdDSA/],
+    ['NODE_ENV', 'staging', /^NODE_ENV: must be development, production or test/],
+    ['AUTH_RATE_LIMIT', '-1', /^AUTH_RATE_LIMIT: /],
+    ['DATABASE_URL', 'mysql://x', /^DATABASE_URL: must be sqlite:PATH or postgres/],
+    ['TRUST_PROXY', 'sometimes', /^TRUST_PROXY: /],
+    ['REFRESH_REUSE_INTERVAL', '9999', /^REFRESH_REUSE_INTERVAL: must be at most 300/],
+    ['LOG_LEVEL', 'loud', /^LOG_LEVEL: /],
+  ])('refuses %s=%s with a message naming the variable', (name, value, message) => {
+    let error: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe(name);
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it('refuses a refresh lifetime shorter than the access lifetime', () => {
+    expect(() => loadConfig({ TOKEN_EXPIRY: '3600', REFRESH_TOKEN_EXPIRY: '600' })).toThrow(/^REFRESH_TOKEN_EXPIRY: /);
+  });
+
+  it('reads the database location in sqlite: and postgres:// forms', () => {
+    expect(loadConfig({ DATABASE_URL: 'sqlite:/tmp/x.db' }).database).toEqual({ kind: 'sqlite', path: '/tmp/x.db' });
+    expect(loadConfig({ DATABASE_URL: 'sqlite:///tmp/x.db' }).database).toEqual({ kind: 'sqlite', path: '/tmp/x.db' });
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).database).toEqual({ kind: 'postgres', url: 'postgres://u@h/db' });
+  });
+
+  it('reads TRUST_PROXY as a flag, a hop count or a list of addresses', () => {
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1']);
+  });
+
+  it('accepts the seed’s example secret in development but not in production', () => {
+    expect(loadConfig({ JWT_SECRET: 'your-secret-key-here' }).jwtSecret).toBe('your-secret-key-here');
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'your-secret-key-here' })).toThrow(/^JWT_SECRET: /);
+  });
+
+  it('refuses a JWT_SECRET_PREVIOUS equal to JWT_SECRET in production', () => {
+    const secret = 'Zq8#mP2$vL9!xR4@nT6%wK1^bH7&cJ3*dF5(gS0)';
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, JWT_SECRET_PREVIOUS: secret })).toThrow(/^JWT_SECRET_PREVIOUS: /);
+  });
+});

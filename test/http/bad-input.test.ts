@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser, loginTokens, startTestInstance, type TestInstance } from '../support/tessera.js';
+
+describe('bad input gets a clear 4xx and a JSON error, never a 5xx', () => {
+  let t: TestInstance;
+  beforeAll(async () => {
+    t = await startTestInstance({ AUTH_RATE_LIMIT: '0' });
+    await createUser(t.tessera, 'grace');
+  });
+  afterAll(() => t.close());
+
+  const post = (url: string, payload: string, contentType = 'application/json') =>
+    t.app.inject({ method: 'POST', url, payload, headers: { 'content-type': contentType } });
+
+  it.each([
+    ['malformed JSON', '{"username":', 400, 'invalid_request', 'The body is not valid JSON'],
+    ['a JSON array', '[]', 400, 'invalid_request', 'body must be object'],
+    ['JSON null', 'null', 400, 'invalid_request', 'body.username is required'],
+    ['a missing password', '{"username":"grace"}', 400, 'invalid_request', 'body.password is required'],
+    ['a numeric username', '{"username":123,"password":"x"}', 400, 'invalid_request', 'body.username must be string'],
+    ['an object password', '{"username":"grace","password":{"$ne":null}}', 400, 'invalid_request', 'body.password must be string'],
+    ['an empty username', '{"username":"","password":"x"}', 400, 'invalid_request', 'body.username must NOT have fewer than 1 characters'],
+  ])('login with %s → %i naming the field', async (_what, payload, status, error, description) => {
+    const response = await post('/auth/login', payload);
+    expect(response.statusCode).toBe(status);
+    expect(response.json()).toEqual({ error, error_description: description });
+  });
+
+  it('refuses a prototype-pollution body without harm', async () => {
+    const response = await post('/auth/login', '{"username":"grace","password":"x","__proto__":{"role":"admin"}}');
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error).toBe('invalid_request');
+    expect(({} as Record<string, unknown>).role).toBeUndefined();
+  });
+
+  it('answers 413 for a body over the auth limit', async () => {
+    const response = await post('/auth/login', JSON.stringify({ username: 'grace', password: 'x'.repeat(10_000) }));
+    expect(response.statusCode).toBe(413);
+    expect(response.json()).toEqual({ error: 'payload_too_large', error_description: 'The request body is too large' });
+  });
+
+  it('answers 415 for a form-encoded body', async () => {
+    const response = await post('/auth/login', 'username=grace&password=x', 'application/x-www-form-urlencoded');
+    expect(response.statusCode).toBe(415);
+    expect(response.json().error).toBe('unsupported_media_type');
+  });
+
+  it('answers 400 for an empty JSON body', async () => {
+    const response = await post('/auth/login', '');
+    expect(response.statusCode).toBe(400);
+    expect(response.json().error).toBe('invalid_request');
+  });
+
+  it('answers 404 JSON for an unknown route and 405 with Allow for a wrong method', async () => {
+    const missing = await t.app.inject({ url: '/nowhere?x=1' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toEqual({ error: 'not_found', error_description: 'No route for GET /nowhere' });
+    const wrongMethod = await t.app.inject({ url: '/auth/login' });
+    expect(wrongMethod.statusCode).toBe(405);
+    expect(wrongMethod.headers.allow).toBe('POST');
+  });
+
+  it('answers 400 for out-of-range paging on /api/users', async () => {
+    const { access_token } = await loginTokens(t.app, 'grace');
+    for (const query of ['limit=0', 'limit=abc', 'offset=-1', 'limit=5000', 'surprise=1']) {
+      const response = await t.app.inject({ url: `/api/users?${query}`, headers: { authorization: `Bearer ${access_token}` } });
+      expect(response.statusCode, query).toBe(400);
+      expect(response.json().error).toBe('invalid_request');
+    }
+  });
+
+  it('pages /api/users with limit and offset and reports the total', async () => {
+    const { access_token } = await loginTokens(t.app, 'grace');
+    t.clock.advance(1000);
+    await createUser(t.tessera, 'heidi');
+    const response = await t.app.inject({ url: '/api/users?limit=1&offset=1', headers: { authorization: `Bearer ${access_token}` } });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toHaveLength(1);
+    expect(response.json()[0].username).toBe('heidi');
+    expect(response.headers['x-total-count']).toBe('2');
+  });
+
+  it('never answers 5xx to a battery of hostile requests', async () => {
+    const hostile = [
+      { method: 'POST', url: '/auth/login', payload: '\u0000\u0001', headers: { 'content-type': 'application/json' } },
+      { method: 'POST', url: '/auth/refresh', payload: '{"refresh_token":123}', headers: { 'content-type': 'application/json' } },
+      { method: 'POST', url: '/auth/refresh', payload: '{"refresh_token":"' + 'A'.repeat(3000) + '"}', headers: { 'content-type': 'application/json' } },
+      { method: 'POST', url: '/auth/logout', payload: '{"refresh_token":"a.b.c"}', headers: { 'content-type': 'application/json' } },
+      { method: 'GET', url: '/api/users', headers: { authorization: 'Bearer ' + 'x'.repeat(8000) } },
+      { method: 'GET', url: '/api/users', headers: { authorization: 'Bearer \u00e9\u00e9.\u00e9.\u00e9' } },
+      { method: 'GET', url: '/api/users', headers: { authorization: 'Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOjF9.!!!' } },
+      { method: 'GET', url: '/%E0%A4%A' },
+      { method: 'DELETE', url: '/api/users' },
+    ] as const;
+    for (const request of hostile) {
+      const response = await t.app.inject(request as never);
+      expect(response.statusCode, `${request.method} ${request.url}`).toBeGreaterThanOrEqual(400);
+      expect(response.statusCode, `${request.method} ${request.url}`).toBeLessThan(500);
+      expect(Object.keys(response.json()).sort()).toEqual(['error', 'error_description']);
+      expect(response.body).not.toMatch(/at .*\.(ts|js):\d+/);
+    }
+  });
+});

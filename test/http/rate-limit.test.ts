@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestInstance, type TestInstance } from '../support/tessera.js';
+
+const attempt = (t: TestInstance, remoteAddress: string, headers: Record<string, string> = {}, url = '/auth/login') =>
+  t.app.inject({ method: 'POST', url, remoteAddress, headers, payload: { username: 'nobody', password: 'wrong' } });
+
+describe('rate limiting on /auth/* (AUTH_RATE_LIMIT per minute per client IP)', () => {
+  let t: TestInstance;
+  beforeAll(async () => {
+    t = await startTestInstance({ AUTH_RATE_LIMIT: '5' });
+  });
+  afterAll(() => t.close());
+
+  it('answers 429 with Retry-After and a JSON error once the limit is spent', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i += 1) statuses.push((await attempt(t, '10.0.0.1')).statusCode);
+    expect(statuses).toEqual([401, 401, 401, 401, 401]);
+    const limited = await attempt(t, '10.0.0.1');
+    expect(limited.statusCode).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect(limited.json()).toEqual({ error: 'rate_limited', error_description: expect.stringMatching(/^Too many requests; retry in \d+ seconds?$/) });
+  });
+
+  it('leaves other clients unaffected', async () => {
+    for (let i = 0; i < 6; i += 1) await attempt(t, '10.0.0.2');
+    expect((await attempt(t, '10.0.0.3')).statusCode).toBe(401);
+  });
+
+  it('cannot be dodged with a spoofed X-Forwarded-For when TRUST_PROXY is off', async () => {
+    for (let i = 0; i < 5; i += 1) await attempt(t, '10.0.0.4', { 'x-forwarded-for': `198.51.100.${i}` });
+    expect((await attempt(t, '10.0.0.4', { 'x-forwarded-for': '198.51.100.99' })).statusCode).toBe(429);
+  });
+
+  it('leaves protected API routes and health checks unlimited', async () => {
+    for (let i = 0; i < 8; i += 1) {
+      expect((await t.app.inject({ url: '/healthz', remoteAddress: '10.0.0.1' })).statusCode).toBe(200);
+      expect((await t.app.inject({ url: '/api/users', remoteAddress: '10.0.0.1' })).statusCode).toBe(401);
+    }
+  });
+
+  it('counts each auth endpoint separately', async () => {
+    for (let i = 0; i < 6; i += 1) await attempt(t, '10.0.0.5');
+    const refresh = await t.app.inject({ method: 'POST', url: '/auth/refresh', remoteAddress: '10.0.0.5', payload: { refresh_token: 'x' } });
+    expect(refresh.statusCode).toBe(401);
+  });
+});
+
+describe('rate limiting behind a trusted proxy (TRUST_PROXY=true)', () => {
+  let t: TestInstance;
+  beforeAll(async () => {
+    t = await startTestInstance({ AUTH_RATE_LIMIT: '2', TRUST_PROXY: 'true' });
+  });
+  afterAll(() => t.close());
+
+  it('limits each client named by X-Forwarded-For separately', async () => {
+    const proxy = '10.1.0.1';
+    for (let i = 0; i < 2; i += 1) await attempt(t, proxy, { 'x-forwarded-for': '203.0.113.7' });
+    expect((await attempt(t, proxy, { 'x-forwarded-for': '203.0.113.7' })).statusCode).toBe(429);
+    expect((await attempt(t, proxy, { 'x-forwarded-for': '203.0.113.8' })).statusCode).toBe(401);
+  });
+});
+
+describe('AUTH_RATE_LIMIT=0', () => {
+  it('turns the limit off', async () => {
+    const t = await startTestInstance({ AUTH_RATE_LIMIT: '0' });
+    try {
+      for (let i = 0; i < 15; i += 1) expect((await attempt(t, '10.2.0.1')).statusCode).toBe(401);
+    } finally {
+      await t.close();
+    }
+  });
+});

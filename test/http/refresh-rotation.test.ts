@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUser, getUsers, loginTokens, refresh, startTestInstance, type TestInstance, type TokenPairBody } from '../support/tessera.js';
+
+describe('refresh-token rotation', () => {
+  let t: TestInstance;
+  beforeAll(async () => {
+    t = await startTestInstance({ AUTH_RATE_LIMIT: '0' });
+    await createUser(t.tessera, 'bob');
+    await createUser(t.tessera, 'carol');
+  });
+  afterAll(() => t.close());
+
+  it('every refresh answers a new refresh token and sets it as the cookie', async () => {
+    const first = await loginTokens(t.app, 'bob');
+    const response = await refresh(t.app, first.refresh_token);
+    const second = response.json<TokenPairBody>();
+    expect(second.refresh_token).not.toBe(first.refresh_token);
+    expect(response.cookies.find((c) => c.name === 'refresh_token')?.value).toBe(second.refresh_token);
+  });
+
+  it('a refresh token works exactly once', async () => {
+    const first = await loginTokens(t.app, 'bob');
+    expect((await refresh(t.app, first.refresh_token)).statusCode).toBe(200);
+    const again = await refresh(t.app, first.refresh_token);
+    expect(again.statusCode).toBe(401);
+    expect(again.json().error).toBe('invalid_grant');
+  });
+
+  it('presenting a rotated token revokes the whole family, every descendant and its access tokens included', async () => {
+    const first = await loginTokens(t.app, 'bob');
+    const second = (await refresh(t.app, first.refresh_token)).json<TokenPairBody>();
+    const third = (await refresh(t.app, second.refresh_token)).json<TokenPairBody>();
+
+    const replay = await refresh(t.app, first.refresh_token);
+    expect(replay.statusCode).toBe(401);
+    expect(replay.json().error_description).toMatch(/already used.*revoked/);
+
+    expect((await refresh(t.app, third.refresh_token)).statusCode).toBe(401);
+    expect((await getUsers(t.app, third.access_token)).statusCode).toBe(401);
+    expect((await getUsers(t.app, second.access_token)).statusCode).toBe(401);
+  });
+
+  it("reuse in one family leaves the user's other devices logged in", async () => {
+    const laptop = await loginTokens(t.app, 'carol');
+    const phone = await loginTokens(t.app, 'carol');
+    await refresh(t.app, laptop.refresh_token);
+    await refresh(t.app, laptop.refresh_token); // replay: laptop family revoked
+    expect((await getUsers(t.app, phone.access_token)).statusCode).toBe(200);
+    expect((await refresh(t.app, phone.refresh_token)).statusCode).toBe(200);
+  });
+
+  it('the refresh token can come from the cookie alone, with no body', async () => {
+    const login = await t.app.inject({ method: 'POST', url: '/auth/login', payload: { username: 'bob', password: 'correct horse battery' } });
+    const cookie = login.cookies.find((c) => c.name === 'refresh_token')!;
+    const response = await t.app.inject({ method: 'POST', url: '/auth/refresh', cookies: { refresh_token: cookie.value } });
+    expect(response.statusCode).toBe(200);
+    expect(response.json<TokenPairBody>().access_token).toBeTruthy();
+  });
+
+  it('no refresh token at all is a 400 naming the field', async () => {
+    const response = await t.app.inject({ method: 'POST', url: '/auth/refresh', payload: {} });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({
+      error: 'invalid_request',
+      error_description: 'body.refresh_token is required (or the refresh_token cookie)',
+    });
+  });
+
+  it('a disabled user cannot refresh', async () => {
+    const user = await createUser(t.tessera, 'dave');
+    const tokens = await loginTokens(t.app, 'dave');
+    await t.tessera.store.updateUser(user.id, { disabledAt: t.clock.now() }, t.clock.now());
+    const response = await refresh(t.app, tokens.refresh_token);
+    expect(response.statusCode).toBe(401);
+    expect(response.json().error_description).toBe('The account is disabled');
+    expect((await getUsers(t.app, tokens.access_token)).statusCode).toBe(401);
+  });
+
+  it('the new access token carries the role as it is now', async () => {
+    const user = await createUser(t.tessera, 'erin');
+    const tokens = await loginTokens(t.app, 'erin');
+    await t.tessera.store.updateUser(user.id, { role: 'admin' }, t.clock.now());
+    const next = (await refresh(t.app, tokens.refresh_token)).json<TokenPairBody>();
+    const claims = JSON.parse(Buffer.from(next.access_token.split('.')[1]!, 'base64url').toString());
+    expect(claims.role).toBe('admin');
+  });
+});
+
+describe('REFRESH_REUSE_INTERVAL', () => {
+  let t: TestInstance;
+  beforeAll(async () => {
+    t = await startTestInstance({ AUTH_RATE_LIMIT: '0', REFRESH_REUSE_INTERVAL: '10' });
+    await createUser(t.tessera, 'racer');
+  });
+  afterAll(() => t.close());
+
+  it('a racing client presenting the just-rotated token gets the same successor', async () => {
+    const first = await loginTokens(t.app, 'racer');
+    const a = (await refresh(t.app, first.refresh_token)).json<TokenPairBody>();
+    t.clock.advanceSeconds(5);
+    const b = await refresh(t.app, first.refresh_token);
+    expect(b.statusCode).toBe(200);
+    expect(b.json<TokenPairBody>().refresh_token).toBe(a.refresh_token);
+    expect((await getUsers(t.app, b.json<TokenPairBody>().access_token)).statusCode).toBe(200);
+    // the successor itself still works once
+    expect((await refresh(t.app, a.refresh_token)).statusCode).toBe(200);
+  });
+
+  it('after the interval the same replay is reuse and revokes the family', async () => {
+    const first = await loginTokens(t.app, 'racer');
+    const a = (await refresh(t.app, first.refresh_token)).json<TokenPairBody>();
+    t.clock.advanceSeconds(11);
+    expect((await refresh(t.app, first.refresh_token)).statusCode).toBe(401);
+    expect((await refresh(t.app, a.refresh_token)).statusCode).toBe(401);
+  });
+});

@@ -1,0 +1,137 @@
+import { rmSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { KeyRing, type KeyRingOptions } from '../../src/tokens/key-ring.js';
+import { TestClock } from '../support/clock.js';
+import { testEnv } from '../support/tessera.js';
+
+const SECRET = 'first-secret-7b1c9e2f4a6d8b0c3e5f7a9b1d3f5a7c';
+const NEXT_SECRET = 'second-secret-2d4f6a8c0e1b3d5f7a9c1e3b5d7f9a1c';
+
+describe('the key ring', () => {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+
+  function setup() {
+    const { env, dir } = testEnv();
+    const store = new SqliteStore(env.DATABASE_URL!.slice('sqlite:'.length));
+    const clock = new TestClock();
+    cleanups.push(async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const open = async (overrides: Partial<KeyRingOptions> = {}) => {
+      await store.migrate();
+      return KeyRing.open({
+        store,
+        clock,
+        logger: createLogger('silent'),
+        algorithm: 'RS256',
+        secrets: { current: SECRET },
+        lifetimes: { accessMs: 900_000, refreshMs: 604_800_000 },
+        replaceUnopenableKeys: false,
+        ...overrides,
+      });
+    };
+    return { store, clock, open };
+  }
+
+  it('generates the keys on first start and finds the same ones on the next', async () => {
+    const { open } = setup();
+    const first = await open();
+    const second = await open();
+    expect(second.signingKey('access').kid).toBe(first.signingKey('access').kid);
+    expect(second.signingKey('refresh').kid).toBe(first.signingKey('refresh').kid);
+  });
+
+  it('stores private keys sealed, never in the clear', async () => {
+    const { open, store } = setup();
+    await open();
+    for (const key of await store.listSigningKeys()) {
+      expect(key.sealedKey).toMatch(/^v1\./);
+      expect(key.sealedKey).not.toMatch(/"d"|"p"|"q"/);
+      expect(key.publicJwk ?? '').not.toMatch(/"d"/);
+    }
+  });
+
+  it('rotation signs with the new key at once and keeps the old one verifying until its tokens expire', async () => {
+    const { open, clock } = setup();
+    const ring = await open();
+    const oldKid = ring.signingKey('access').kid;
+    const newKid = await ring.rotate();
+    expect(ring.signingKey('access').kid).toBe(newKid);
+    expect(ring.jwks().keys.map((k) => k.kid).sort()).toEqual([newKid, oldKid].sort());
+    expect(ring.verificationKey(oldKid, 'access')).toBeDefined();
+
+    clock.advance(900_000 + 61_000);
+    await ring.reload();
+    expect(ring.verificationKey(oldKid, 'access')).toBeUndefined();
+    expect(ring.jwks().keys.map((k) => k.kid)).toEqual([newKid]);
+  });
+
+  it('another instance sees a rotation on its next reload, or at once when it meets the new kid', async () => {
+    const { open } = setup();
+    const a = await open();
+    const b = await open();
+    const newKid = await a.rotate();
+    expect(await b.findVerificationKey(newKid, 'access')).toBeDefined();
+    await b.reload();
+    expect(b.signingKey('access').kid).toBe(newKid);
+  });
+
+  it('looks up an unknown kid in the store at most once a second', async () => {
+    const { open, store, clock } = setup();
+    const ring = await open();
+    let reads = 0;
+    const list = store.listSigningKeys.bind(store);
+    store.listSigningKeys = async () => ((reads += 1), list());
+    for (let i = 0; i < 5; i += 1) await ring.findVerificationKey(`unknown-${i}`, 'access');
+    expect(reads).toBe(1);
+    clock.advance(1001);
+    await ring.findVerificationKey('unknown-x', 'access');
+    expect(reads).toBe(2);
+  });
+
+  it('switches to a key of the new algorithm when JWT_ALGORITHM changes', async () => {
+    const { open } = setup();
+    const rsa = await open();
+    const es = await open({ algorithm: 'ES256' });
+    expect(es.signingKey('access').alg).toBe('ES256');
+    expect(es.verificationKey(rsa.signingKey('access').kid, 'access')?.alg).toBe('RS256');
+  });
+
+  it('survives a JWT_SECRET rotation: JWT_SECRET_PREVIOUS opens the keys once and they are re-sealed', async () => {
+    const { open } = setup();
+    const before = await open();
+    const kid = before.signingKey('access').kid;
+    const rotated = await open({ secrets: { current: NEXT_SECRET, previous: SECRET } });
+    expect(rotated.signingKey('access').kid).toBe(kid);
+    const after = await open({ secrets: { current: NEXT_SECRET } });
+    expect(after.signingKey('access').kid).toBe(kid);
+  });
+
+  it('refuses to start with a secret that opens nothing, saying how to fix it', async () => {
+    const { open } = setup();
+    await open();
+    await expect(open({ secrets: { current: NEXT_SECRET } })).rejects.toThrow(/set JWT_SECRET_PREVIOUS/);
+  });
+
+  it('in development replaces keys no secret opens instead of refusing to start', async () => {
+    const { open } = setup();
+    const before = await open();
+    const after = await open({ secrets: { current: NEXT_SECRET }, replaceUnopenableKeys: true });
+    expect(after.signingKey('access').kid).not.toBe(before.signingKey('access').kid);
+    expect(after.signingKey('refresh').kid).not.toBe(before.signingKey('refresh').kid);
+  });
+
+  it('describes every key with its state', async () => {
+    const { open } = setup();
+    const ring = await open();
+    await ring.rotate();
+    const states = ring.describe().filter((k) => k.use === 'access').map((k) => k.state).sort();
+    expect(states).toEqual(['active', 'retiring']);
+  });
+});
