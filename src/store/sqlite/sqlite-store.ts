@@ -195,7 +195,7 @@ export class SqliteStore implements Store {
         return { status: 'user_disabled', revoked: this.revokeFamilySync(family.id, 'user_disabled', request.now) };
       }
       if (token.rotatedAt !== null) {
-        if (request.now - token.rotatedAt <= request.reuseIntervalMs && token.successorId !== null) {
+        if (withinReuseInterval(token.rotatedAt, request) && token.successorId !== null) {
           this.insertAccess(request.access.jti, user.id, family.id, request.access.expiresAt);
           const successor = this.one<RefreshTokenRecord>(
             `SELECT ${TOKEN_COLUMNS} FROM refresh_tokens WHERE id = ?`,
@@ -342,6 +342,11 @@ export class SqliteStore implements Store {
     );
     for (const entry of entries) insert.run(entry.jti, entry.userId, entry.expiresAt, now);
   }
+}
+
+/** 0 turns the grace off: without it a racer in the same millisecond would be handed the successor. */
+function withinReuseInterval(rotatedAt: number, request: RotationRequest): boolean {
+  return request.reuseIntervalMs > 0 && request.now - rotatedAt <= request.reuseIntervalMs;
 }
 
 function isUniqueViolation(error: unknown): boolean {
