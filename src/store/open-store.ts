@@ -1,9 +1,28 @@
 import { ConfigError, type DatabaseLocation } from '../config.js';
+import { PostgresStore, SCHEMA_NAME } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
 
 /** Opens the store named by DATABASE_URL. */
 export function openStore(location: DatabaseLocation): Store {
   if (location.kind === 'sqlite') return new SqliteStore(location.path);
-  throw new ConfigError('DATABASE_URL', 'PostgreSQL store pending (issue 4)');
+  const { url, schema } = splitSchema(location.url);
+  return new PostgresStore(url, { schema });
+}
+
+/**
+ * `postgres://…?schema=NAME` keeps Tessera's tables in schema NAME (created on first start) instead of
+ * the server's default search_path. The parameter is ours, not libpq's, so it is removed before the URL
+ * reaches `pg`.
+ */
+function splitSchema(raw: string): { url: string; schema: string | undefined } {
+  // Only a URL that names a schema is re-serialised; any other reaches pg exactly as written.
+  if (!/[?&]schema=/.test(raw)) return { url: raw, schema: undefined };
+  const url = new URL(raw);
+  const schema = url.searchParams.get('schema')!;
+  if (!SCHEMA_NAME.test(schema)) {
+    throw new ConfigError('DATABASE_URL', `schema must be a lower-case SQL identifier (got ${JSON.stringify(schema)})`);
+  }
+  url.searchParams.delete('schema');
+  return { url: url.toString(), schema };
 }

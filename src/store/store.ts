@@ -106,7 +106,7 @@ export interface NewFamily {
 export interface RotationRequest {
   tokenHash: string;
   now: number;
-  /** A token rotated less than this long ago may be presented again and yields its successor (0 = never). */
+  /** A token rotated at most this long ago may be presented again and yields its successor; 0 = never. */
   reuseIntervalMs: number;
   next: NewRefreshToken;
   access: IssuedAccessToken;

@@ -20,6 +20,7 @@ import type {
   UserRecord,
 } from '../store.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
+import { withinReuseInterval } from '../reuse-interval.js';
 
 const USER_COLUMNS = `id, username, role, password_hash AS passwordHash, created_at AS createdAt,
   updated_at AS updatedAt, disabled_at AS disabledAt`;
@@ -195,7 +196,7 @@ export class SqliteStore implements Store {
         return { status: 'user_disabled', revoked: this.revokeFamilySync(family.id, 'user_disabled', request.now) };
       }
       if (token.rotatedAt !== null) {
-        if (request.now - token.rotatedAt < request.reuseIntervalMs && token.successorId !== null) {
+        if (withinReuseInterval(token.rotatedAt, request) && token.successorId !== null) {
           this.insertAccess(request.access.jti, user.id, family.id, request.access.expiresAt);
           const successor = this.one<RefreshTokenRecord>(
             `SELECT ${TOKEN_COLUMNS} FROM refresh_tokens WHERE id = ?`,
@@ -344,6 +345,7 @@ export class SqliteStore implements Store {
   }
 }
 
+/** 0 turns the grace off: without it a racer in the same millisecond would be handed the successor. */
 function isUniqueViolation(error: unknown): boolean {
   return (
     typeof error === 'object' &&

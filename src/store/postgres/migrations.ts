@@ -1,0 +1,80 @@
+/**
+ * Versioned schema of the PostgreSQL store: the same tables, columns and indexes as the SQLite schema,
+ * with BIGINT for millisecond timestamps. Append; never edit a migration that has shipped.
+ */
+export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'core: users, signing keys, refresh families, access-token records',
+    sql: `
+      CREATE TABLE users (
+        id            TEXT PRIMARY KEY,
+        username      TEXT NOT NULL UNIQUE,
+        role          TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at    BIGINT NOT NULL,
+        updated_at    BIGINT NOT NULL,
+        disabled_at   BIGINT
+      );
+      -- Ties in creation time are broken by id byte by byte, as SQLite's BINARY collation does.
+      CREATE INDEX users_by_creation ON users (created_at, id COLLATE "C");
+
+      CREATE TABLE signing_keys (
+        kid            TEXT PRIMARY KEY,
+        use            TEXT NOT NULL CHECK (use IN ('access', 'refresh')),
+        alg            TEXT NOT NULL,
+        public_jwk     TEXT,
+        sealed_key     TEXT NOT NULL,
+        created_at     BIGINT NOT NULL,
+        rotated_out_at BIGINT,
+        expires_at     BIGINT
+      );
+      CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (use) WHERE rotated_out_at IS NULL;
+
+      CREATE TABLE refresh_families (
+        id            TEXT PRIMARY KEY,
+        user_id       TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        created_at    BIGINT NOT NULL,
+        last_used_at  BIGINT NOT NULL,
+        ip            TEXT,
+        user_agent    TEXT,
+        revoked_at    BIGINT,
+        revoke_reason TEXT
+      );
+      CREATE INDEX refresh_families_by_user ON refresh_families (user_id);
+
+      CREATE TABLE refresh_tokens (
+        id           TEXT PRIMARY KEY,
+        family_id    TEXT NOT NULL REFERENCES refresh_families (id) ON DELETE CASCADE,
+        user_id      TEXT NOT NULL,
+        token_hash   TEXT NOT NULL UNIQUE,
+        parent_id    TEXT,
+        issued_at    BIGINT NOT NULL,
+        expires_at   BIGINT NOT NULL,
+        rotated_at   BIGINT,
+        successor_id TEXT
+      );
+      CREATE INDEX refresh_tokens_by_family ON refresh_tokens (family_id);
+      CREATE INDEX refresh_tokens_by_expiry ON refresh_tokens (expires_at);
+
+      CREATE TABLE access_tokens (
+        jti        TEXT PRIMARY KEY,
+        user_id    TEXT NOT NULL,
+        family_id  TEXT,
+        expires_at BIGINT NOT NULL
+      );
+      CREATE INDEX access_tokens_by_family ON access_tokens (family_id);
+      CREATE INDEX access_tokens_by_user ON access_tokens (user_id);
+      CREATE INDEX access_tokens_by_expiry ON access_tokens (expires_at);
+
+      CREATE TABLE revoked_access_tokens (
+        seq        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        jti        TEXT NOT NULL UNIQUE,
+        user_id    TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        revoked_at BIGINT NOT NULL
+      );
+      CREATE INDEX revoked_access_tokens_by_expiry ON revoked_access_tokens (expires_at);
+    `,
+  },
+];

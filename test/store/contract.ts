@@ -1,0 +1,655 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TesseraError } from '../../src/errors.js';
+import type {
+  ClientInfo,
+  FamilyRecord,
+  KeyUse,
+  NewUser,
+  RevokedAccessToken,
+  RotationOutcome,
+  RotationRequest,
+  SigningKeyRecord,
+  Store,
+  UserRecord,
+} from '../../src/store/store.js';
+
+const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+const ACCESS_TTL = 15 * MINUTE;
+const REFRESH_TTL = DAY;
+const LAPTOP: ClientInfo = { ip: '192.0.2.10', userAgent: 'laptop' };
+const PHONE: ClientInfo = { ip: '198.51.100.7', userAgent: 'phone' };
+
+export interface OpenedStore {
+  store: Store;
+  /** Closes the store and removes whatever it stored (file, schema). */
+  cleanup: () => Promise<void>;
+}
+
+type Outcome<S extends RotationOutcome['status']> = Extract<RotationOutcome, { status: S }>;
+
+/** Asserts the outcome's status and narrows it, so the test can read the members of that outcome. */
+function expectOutcome<S extends 'rotated' | 'successor' | 'reused' | 'user_disabled'>(outcome: RotationOutcome, status: S): Outcome<S> {
+  expect(outcome.status).toBe(status);
+  return outcome as Outcome<S>;
+}
+
+const byJti = (entries: RevokedAccessToken[]) => [...entries].sort((a, b) => a.jti.localeCompare(b.jti));
+
+/**
+ * The behaviour every `Store` must show, observed only through the interface. Each test gets a fresh,
+ * migrated store from `open`; times are fixed, never read from the clock.
+ */
+export function storeContract(name: string, open: () => Promise<OpenedStore>): void {
+  describe(`${name} store contract`, () => {
+    let store: Store;
+    let cleanup: () => Promise<void>;
+    let counter = 0;
+    const unique = (prefix: string) => `${prefix}-${++counter}`;
+
+    beforeEach(async () => {
+      ({ store, cleanup } = await open());
+      await store.migrate();
+    });
+
+    afterEach(async () => {
+      await cleanup();
+    });
+
+    function newUser(username: string, overrides: Partial<NewUser> = {}): NewUser {
+      return { id: `id-${username}`, username, role: 'user', passwordHash: `hash-of-${username}`, createdAt: T0, ...overrides };
+    }
+
+    function signingKey(kid: string, use: KeyUse, createdAt: number): SigningKeyRecord {
+      return {
+        kid,
+        use,
+        alg: use === 'access' ? 'ES256' : 'HS256',
+        publicJwk: use === 'access' ? JSON.stringify({ kty: 'EC', kid }) : null,
+        sealedKey: `sealed-${kid}`,
+        createdAt,
+        rotatedOutAt: null,
+        expiresAt: null,
+      };
+    }
+
+    interface StartedFamily {
+      family: FamilyRecord;
+      tokenId: string;
+      tokenHash: string;
+      jti: string;
+    }
+
+    /** A login: a family with its first refresh token and access token. */
+    async function login(
+      userId: string,
+      options: { now?: number; refreshTtl?: number; accessTtl?: number; client?: ClientInfo } = {},
+    ): Promise<StartedFamily> {
+      const now = options.now ?? T0;
+      const tokenId = unique('rt');
+      const tokenHash = `hash-${tokenId}`;
+      const jti = unique('at');
+      const family = await store.createFamily({
+        familyId: unique('fam'),
+        userId,
+        token: { id: tokenId, tokenHash, issuedAt: now, expiresAt: now + (options.refreshTtl ?? REFRESH_TTL) },
+        access: { jti, expiresAt: now + (options.accessTtl ?? ACCESS_TTL) },
+        client: options.client ?? LAPTOP,
+        now,
+      });
+      return { family, tokenId, tokenHash, jti };
+    }
+
+    /** A refresh request presenting `tokenHash` at `now`, with a fresh successor and access token. */
+    function presenting(tokenHash: string, now: number, reuseIntervalMs = 0, client: ClientInfo = LAPTOP): RotationRequest {
+      const id = unique('rt');
+      return {
+        tokenHash,
+        now,
+        reuseIntervalMs,
+        next: { id, tokenHash: `hash-${id}`, issuedAt: now, expiresAt: now + REFRESH_TTL },
+        access: { jti: unique('at'), expiresAt: now + ACCESS_TTL },
+        client,
+      };
+    }
+
+    async function createUser(username: string, overrides: Partial<NewUser> = {}): Promise<UserRecord> {
+      return store.createUser(newUser(username, overrides));
+    }
+
+    describe('schema and connection', () => {
+      it('applies its migrations a second time without harm or data loss', async () => {
+        await createUser('ada');
+        await store.migrate();
+        expect(await store.findUserByUsername('ada')).not.toBeNull();
+        expect(await store.countUsers()).toBe(1);
+      });
+
+      it('answers a ping', async () => {
+        await expect(store.ping()).resolves.toBeUndefined();
+      });
+
+      it('can be closed more than once', async () => {
+        await store.close();
+        await expect(store.close()).resolves.toBeUndefined();
+      });
+    });
+
+    describe('users', () => {
+      it('creates a user and finds it by id and by username', async () => {
+        const created = await createUser('ada', { role: 'admin' });
+        const expected: UserRecord = {
+          id: 'id-ada',
+          username: 'ada',
+          role: 'admin',
+          passwordHash: 'hash-of-ada',
+          createdAt: T0,
+          updatedAt: T0,
+          disabledAt: null,
+        };
+        expect(created).toEqual(expected);
+        expect(await store.findUserById('id-ada')).toEqual(expected);
+        expect(await store.findUserByUsername('ada')).toEqual(expected);
+      });
+
+      it('refuses a second user with the same username', async () => {
+        await createUser('ada');
+        const attempt = store.createUser(newUser('ada', { id: 'id-other', role: 'admin' }));
+        await expect(attempt).rejects.toBeInstanceOf(TesseraError);
+        await expect(attempt).rejects.toMatchObject({ code: 'conflict' });
+        expect(await store.countUsers()).toBe(1);
+        expect((await store.findUserByUsername('ada'))!.id).toBe('id-ada');
+      });
+
+      it('treats usernames differing only in case as different users', async () => {
+        await createUser('ada');
+        await createUser('Ada');
+        expect((await store.findUserByUsername('Ada'))!.id).toBe('id-Ada');
+      });
+
+      it('finds nobody for an unknown id or username', async () => {
+        await createUser('ada');
+        expect(await store.findUserById('id-nobody')).toBeNull();
+        expect(await store.findUserByUsername('nobody')).toBeNull();
+      });
+
+      it('lists users oldest first, one page at a time, with the total and without password hashes', async () => {
+        for (const [name, minute] of [['c', 3], ['a', 1], ['e', 5], ['b', 2], ['d', 4]] as const) {
+          await createUser(name, { createdAt: T0 + minute * MINUTE });
+        }
+        const { users, total } = await store.listUsers({ limit: 2, offset: 1 });
+        expect(total).toBe(5);
+        expect(users.map((u) => u.username)).toEqual(['b', 'c']);
+        expect(users[0]).toEqual({
+          id: 'id-b',
+          username: 'b',
+          role: 'user',
+          createdAt: T0 + 2 * MINUTE,
+          updatedAt: T0 + 2 * MINUTE,
+          disabledAt: null,
+        });
+        expect(users[0]).not.toHaveProperty('passwordHash');
+      });
+
+      it('orders users created in the same millisecond by id, byte by byte', async () => {
+        for (const id of ['u_0', 'u-a', 'u-B']) await createUser(`name${id}`, { id });
+        const { users } = await store.listUsers({ limit: 10, offset: 0 });
+        expect(users.map((u) => u.id)).toEqual(['u-B', 'u-a', 'u_0']);
+      });
+
+      it('returns an empty page past the last user, still with the total', async () => {
+        await createUser('ada');
+        expect(await store.listUsers({ limit: 10, offset: 5 })).toEqual({ users: [], total: 1 });
+      });
+
+      it('updates only the patched fields and stamps updatedAt', async () => {
+        await createUser('ada');
+        const promoted = await store.updateUser('id-ada', { role: 'admin' }, T0 + HOUR);
+        expect(promoted).toMatchObject({ role: 'admin', passwordHash: 'hash-of-ada', createdAt: T0, updatedAt: T0 + HOUR, disabledAt: null });
+
+        const rehashed = await store.updateUser('id-ada', { passwordHash: 'new-hash' }, T0 + 2 * HOUR);
+        expect(rehashed).toMatchObject({ role: 'admin', passwordHash: 'new-hash', updatedAt: T0 + 2 * HOUR });
+        expect(await store.findUserById('id-ada')).toEqual(rehashed);
+      });
+
+      it('disables a user and enables it again', async () => {
+        await createUser('ada');
+        expect(await store.updateUser('id-ada', { disabledAt: T0 + HOUR }, T0 + HOUR)).toMatchObject({ disabledAt: T0 + HOUR });
+        const enabled = await store.updateUser('id-ada', { disabledAt: null }, T0 + 2 * HOUR);
+        expect(enabled).toMatchObject({ disabledAt: null, updatedAt: T0 + 2 * HOUR, role: 'user' });
+      });
+
+      it('returns null when updating a user that does not exist', async () => {
+        expect(await store.updateUser('id-nobody', { role: 'admin' }, T0)).toBeNull();
+      });
+
+      it('counts users', async () => {
+        expect(await store.countUsers()).toBe(0);
+        await createUser('ada');
+        await createUser('grace');
+        expect(await store.countUsers()).toBe(2);
+      });
+    });
+
+    describe('signing keys', () => {
+      it('stores the first key of a use and returns it', async () => {
+        const key = signingKey('k1', 'access', T0);
+        expect(await store.insertSigningKeyIfNoneActive(key)).toEqual(key);
+        expect(await store.listSigningKeys()).toEqual([key]);
+      });
+
+      it('keeps the active key and returns it when asked to insert another of the same use', async () => {
+        const first = signingKey('k1', 'access', T0);
+        await store.insertSigningKeyIfNoneActive(first);
+        expect(await store.insertSigningKeyIfNoneActive(signingKey('k2', 'access', T0 + MINUTE))).toEqual(first);
+        expect(await store.listSigningKeys()).toEqual([first]);
+      });
+
+      it('keeps one active key per use, independently', async () => {
+        const access = signingKey('a1', 'access', T0);
+        const refresh = signingKey('r1', 'refresh', T0 + SECOND);
+        await store.insertSigningKeyIfNoneActive(access);
+        expect(await store.insertSigningKeyIfNoneActive(refresh)).toEqual(refresh);
+        expect(await store.listSigningKeys()).toEqual([access, refresh]);
+      });
+
+      it('agrees on one active key when several instances insert at once', async () => {
+        const kids = ['k1', 'k2', 'k3', 'k4', 'k5', 'k6'];
+        const results = await Promise.all(kids.map((kid, i) => store.insertSigningKeyIfNoneActive(signingKey(kid, 'access', T0 + i))));
+        const winner = results[0]!.kid;
+        expect(results.every((r) => r.kid === winner)).toBe(true);
+        expect((await store.listSigningKeys()).map((k) => k.kid)).toEqual([winner]);
+      });
+
+      it('lists keys oldest first', async () => {
+        await store.insertSigningKeyIfNoneActive(signingKey('r1', 'refresh', T0 + MINUTE));
+        await store.insertSigningKeyIfNoneActive(signingKey('a1', 'access', T0));
+        expect((await store.listSigningKeys()).map((k) => k.kid)).toEqual(['a1', 'r1']);
+      });
+
+      it('rotates: the new key becomes active and the old one is retired until the given expiry', async () => {
+        const old = signingKey('k1', 'access', T0);
+        const refresh = signingKey('r1', 'refresh', T0 + SECOND);
+        await store.insertSigningKeyIfNoneActive(old);
+        await store.insertSigningKeyIfNoneActive(refresh);
+        const replacement = signingKey('k2', 'access', T0 + HOUR);
+        await store.rotateSigningKey(replacement, T0 + 2 * HOUR);
+
+        expect(await store.listSigningKeys()).toEqual([
+          { ...old, rotatedOutAt: T0 + HOUR, expiresAt: T0 + 2 * HOUR },
+          refresh,
+          replacement,
+        ]);
+        // The new key is now the one a later insert defers to.
+        expect(await store.insertSigningKeyIfNoneActive(signingKey('k3', 'access', T0 + 3 * HOUR))).toEqual(replacement);
+      });
+
+      it('leaves exactly one active key when rotations race', async () => {
+        await store.insertSigningKeyIfNoneActive(signingKey('k0', 'access', T0));
+        const kids = ['k1', 'k2', 'k3', 'k4', 'k5'];
+        await Promise.all(kids.map((kid, i) => store.rotateSigningKey(signingKey(kid, 'access', T0 + (i + 1) * MINUTE), T0 + DAY)));
+        const keys = await store.listSigningKeys();
+        expect(keys).toHaveLength(6);
+        expect(keys.filter((k) => k.rotatedOutAt === null)).toHaveLength(1);
+        expect(keys.filter((k) => k.rotatedOutAt !== null).every((k) => k.expiresAt === T0 + DAY)).toBe(true);
+      });
+
+      it('re-seals a key in place', async () => {
+        const key = signingKey('k1', 'access', T0);
+        await store.insertSigningKeyIfNoneActive(key);
+        await store.updateSealedKey('k1', 'sealed-with-new-secret');
+        expect(await store.listSigningKeys()).toEqual([{ ...key, sealedKey: 'sealed-with-new-secret' }]);
+      });
+    });
+
+    describe('refresh-token families', () => {
+      let ada: UserRecord;
+
+      beforeEach(async () => {
+        ada = await createUser('ada');
+      });
+
+      it('creates a family with its first refresh token and its access token', async () => {
+        const { family, tokenId, tokenHash, jti } = await login(ada.id, { client: PHONE });
+        expect(family).toEqual({
+          id: family.id,
+          userId: ada.id,
+          createdAt: T0,
+          lastUsedAt: T0,
+          ip: PHONE.ip,
+          userAgent: PHONE.userAgent,
+          revokedAt: null,
+          revokeReason: null,
+        });
+        expect(await store.findRefreshToken(tokenHash)).toEqual({
+          id: tokenId,
+          familyId: family.id,
+          userId: ada.id,
+          tokenHash,
+          parentId: null,
+          issuedAt: T0,
+          expiresAt: T0 + REFRESH_TTL,
+          rotatedAt: null,
+          successorId: null,
+        });
+        expect(await store.findFamilyByAccessToken(jti)).toEqual(family);
+      });
+
+      it('stores a family whose client sent no address or user agent', async () => {
+        const { family } = await login(ada.id, { client: { ip: null, userAgent: null } });
+        expect(family).toMatchObject({ ip: null, userAgent: null });
+      });
+
+      it('finds nothing for an unknown refresh-token hash or access token', async () => {
+        await login(ada.id);
+        expect(await store.findRefreshToken('hash-unknown')).toBeNull();
+        expect(await store.findFamilyByAccessToken('at-unknown')).toBeNull();
+      });
+
+      describe('rotating a refresh token', () => {
+        it('marks the token used, links its successor and records the client and time of use', async () => {
+          const { family, tokenId, tokenHash } = await login(ada.id);
+          const request = presenting(tokenHash, T0 + MINUTE, 0, PHONE);
+          const rotated = expectOutcome(await store.rotateRefreshToken(request), 'rotated');
+
+          expect(rotated.user).toEqual(ada);
+          expect(rotated.family).toEqual({ ...family, lastUsedAt: T0 + MINUTE, ip: PHONE.ip, userAgent: PHONE.userAgent });
+          expect(rotated.token).toEqual({
+            id: request.next.id,
+            familyId: family.id,
+            userId: ada.id,
+            tokenHash: request.next.tokenHash,
+            parentId: tokenId,
+            issuedAt: T0 + MINUTE,
+            expiresAt: T0 + MINUTE + REFRESH_TTL,
+            rotatedAt: null,
+            successorId: null,
+          });
+          expect(await store.findRefreshToken(tokenHash)).toMatchObject({ rotatedAt: T0 + MINUTE, successorId: request.next.id });
+          expect(await store.findRefreshToken(request.next.tokenHash)).toEqual(rotated.token);
+          expect((await store.findFamilyByAccessToken(request.access.jti))!.id).toBe(family.id);
+        });
+
+        it('rotates the successor in turn', async () => {
+          const { tokenHash } = await login(ada.id);
+          const first = presenting(tokenHash, T0 + MINUTE);
+          await store.rotateRefreshToken(first);
+          const second = expectOutcome(await store.rotateRefreshToken(presenting(first.next.tokenHash, T0 + 2 * MINUTE)), 'rotated');
+          expect(second.token.parentId).toBe(first.next.id);
+        });
+
+        it('reports a token it has never seen as unknown', async () => {
+          await login(ada.id);
+          expect(await store.rotateRefreshToken(presenting('hash-unknown', T0 + MINUTE))).toEqual({ status: 'unknown' });
+        });
+
+        it('reports an expired token as expired and leaves it unrotated', async () => {
+          const { tokenHash } = await login(ada.id, { refreshTtl: HOUR });
+          expect(await store.rotateRefreshToken(presenting(tokenHash, T0 + HOUR))).toEqual({ status: 'expired' });
+          expect(await store.findRefreshToken(tokenHash)).toMatchObject({ rotatedAt: null, successorId: null });
+        });
+
+        it('reports a token of a revoked family as revoked, even once it has also expired', async () => {
+          const { family, tokenHash } = await login(ada.id, { refreshTtl: HOUR });
+          await store.revokeFamily(family.id, 'logout', T0 + MINUTE);
+          expect(await store.rotateRefreshToken(presenting(tokenHash, T0 + 2 * MINUTE))).toEqual({ status: 'revoked' });
+          expect(await store.rotateRefreshToken(presenting(tokenHash, T0 + 2 * HOUR))).toEqual({ status: 'revoked' });
+        });
+
+        it('gives the same successor to a token presented again within the reuse interval', async () => {
+          const { family, tokenHash } = await login(ada.id);
+          const first = presenting(tokenHash, T0 + MINUTE, 30 * SECOND);
+          const rotated = expectOutcome(await store.rotateRefreshToken(first), 'rotated');
+
+          const again = presenting(tokenHash, T0 + MINUTE + 30 * SECOND, 30 * SECOND);
+          const outcome = expectOutcome(await store.rotateRefreshToken(again), 'successor');
+          expect(outcome.successor).toEqual(rotated.token);
+          expect(outcome.user).toEqual(ada);
+          expect(outcome.family).toMatchObject({ id: family.id, revokedAt: null });
+          // No second successor is created, but the access token issued with the repeat is recorded.
+          expect(await store.findRefreshToken(again.next.tokenHash)).toBeNull();
+          expect((await store.findFamilyByAccessToken(again.access.jti))!.id).toBe(family.id);
+        });
+
+        it('revokes the family when a rotated token is presented after the reuse interval, returning its access tokens', async () => {
+          const { family, tokenHash, jti } = await login(ada.id);
+          const first = presenting(tokenHash, T0 + MINUTE, 30 * SECOND);
+          await store.rotateRefreshToken(first);
+
+          const late = presenting(tokenHash, T0 + MINUTE + 31 * SECOND, 30 * SECOND);
+          const reused = expectOutcome(await store.rotateRefreshToken(late), 'reused');
+          const now = late.now;
+          expect(reused.family).toEqual({ ...family, lastUsedAt: T0 + MINUTE, revokedAt: now, revokeReason: 'reuse_detected' });
+          const expected = byJti([
+            { jti, userId: ada.id, expiresAt: T0 + ACCESS_TTL },
+            { jti: first.access.jti, userId: ada.id, expiresAt: first.access.expiresAt },
+          ]);
+          expect(byJti(reused.revoked)).toEqual(expected);
+          expect(await store.findRefreshToken(late.next.tokenHash)).toBeNull();
+          expect(await store.findFamilyByAccessToken(late.access.jti)).toBeNull();
+
+          const feed = await store.revocationsSince(0, now);
+          expect(byJti(feed.entries)).toEqual(expected);
+        });
+
+        it('keeps a family revoked after reuse: its newest token is refused too', async () => {
+          const { tokenHash } = await login(ada.id);
+          const first = presenting(tokenHash, T0 + MINUTE);
+          await store.rotateRefreshToken(first);
+          expectOutcome(await store.rotateRefreshToken(presenting(tokenHash, T0 + 2 * MINUTE)), 'reused');
+          expect(await store.rotateRefreshToken(presenting(first.next.tokenHash, T0 + 3 * MINUTE))).toEqual({ status: 'revoked' });
+        });
+
+        it('gives no grace when the reuse interval is 0, even within the same millisecond', async () => {
+          const { tokenHash } = await login(ada.id);
+          await store.rotateRefreshToken(presenting(tokenHash, T0 + MINUTE, 0));
+          expectOutcome(await store.rotateRefreshToken(presenting(tokenHash, T0 + MINUTE, 0)), 'reused');
+        });
+
+        it("refuses a disabled user's token and revokes the family with its access tokens", async () => {
+          const { family, tokenHash, jti } = await login(ada.id);
+          await store.updateUser(ada.id, { disabledAt: T0 + MINUTE }, T0 + MINUTE);
+          const request = presenting(tokenHash, T0 + 2 * MINUTE);
+          const outcome = expectOutcome(await store.rotateRefreshToken(request), 'user_disabled');
+          expect(outcome.revoked).toEqual([{ jti, userId: ada.id, expiresAt: T0 + ACCESS_TTL }]);
+          expect(await store.findFamilyByAccessToken(jti)).toEqual({ ...family, revokedAt: T0 + 2 * MINUTE, revokeReason: 'user_disabled' });
+          expect(await store.findRefreshToken(request.next.tokenHash)).toBeNull();
+          expect(await store.rotateRefreshToken(presenting(tokenHash, T0 + 3 * MINUTE))).toEqual({ status: 'revoked' });
+        });
+
+        it('lets exactly one of twenty simultaneous presentations of a token rotate it', async () => {
+          const { tokenHash } = await login(ada.id);
+          const requests = Array.from({ length: 20 }, () => presenting(tokenHash, T0 + MINUTE));
+          const outcomes = await Promise.all(requests.map((r) => store.rotateRefreshToken(r)));
+
+          const statuses = outcomes.map((o) => o.status);
+          expect(statuses.filter((s) => s === 'rotated')).toHaveLength(1);
+          // Without a reuse interval, the first loser is reuse; after that the family is revoked.
+          expect(statuses.filter((s) => s === 'reused')).toHaveLength(1);
+          expect(statuses.filter((s) => s === 'revoked')).toHaveLength(18);
+          const successors = await Promise.all(requests.map((r) => store.findRefreshToken(r.next.tokenHash)));
+          expect(successors.filter((s) => s !== null)).toHaveLength(1);
+        });
+
+        it('gives every simultaneous loser the one successor within the reuse interval', async () => {
+          const { family, tokenHash } = await login(ada.id);
+          const requests = Array.from({ length: 20 }, () => presenting(tokenHash, T0 + MINUTE, 30 * SECOND));
+          const outcomes = await Promise.all(requests.map((r) => store.rotateRefreshToken(r)));
+
+          const rotated = outcomes.filter((o) => o.status === 'rotated');
+          expect(rotated).toHaveLength(1);
+          const winner = (rotated[0] as Outcome<'rotated'>).token;
+          const others = outcomes.filter((o) => o.status !== 'rotated');
+          expect(others.every((o) => o.status === 'successor' && o.successor.id === winner.id)).toBe(true);
+          expect(await store.listFamilies(ada.id, T0 + MINUTE)).toEqual([expect.objectContaining({ id: family.id, revokedAt: null })]);
+        });
+      });
+
+      describe('revoking', () => {
+        it('revokes a family and returns its unexpired access tokens', async () => {
+          const { family, tokenHash } = await login(ada.id, { accessTtl: 2 * MINUTE });
+          const next = presenting(tokenHash, T0 + MINUTE);
+          await store.rotateRefreshToken(next);
+          const other = await login(ada.id);
+
+          const revoked = await store.revokeFamily(family.id, 'logout', T0 + 3 * MINUTE);
+          // The first access token expired at T0 + 2 min: nothing to revoke there.
+          expect(revoked).toEqual([{ jti: next.access.jti, userId: ada.id, expiresAt: next.access.expiresAt }]);
+          expect(await store.findFamilyByAccessToken(next.access.jti)).toMatchObject({
+            id: family.id,
+            revokedAt: T0 + 3 * MINUTE,
+            revokeReason: 'logout',
+          });
+          expect(await store.findFamilyByAccessToken(other.jti)).toMatchObject({ revokedAt: null });
+        });
+
+        it('keeps the first revocation time and reason when a family is revoked again, recording its tokens once', async () => {
+          const { family, jti } = await login(ada.id);
+          await store.revokeFamily(family.id, 'logout', T0 + MINUTE);
+          const again = await store.revokeFamily(family.id, 'admin', T0 + 2 * MINUTE);
+          expect(again).toEqual([{ jti, userId: ada.id, expiresAt: T0 + ACCESS_TTL }]);
+          expect(await store.findFamilyByAccessToken(jti)).toMatchObject({ revokedAt: T0 + MINUTE, revokeReason: 'logout' });
+          expect((await store.revocationsSince(0, T0 + 2 * MINUTE)).entries).toEqual([{ jti, userId: ada.id, expiresAt: T0 + ACCESS_TTL }]);
+        });
+
+        it('returns nothing when revoking a family that does not exist', async () => {
+          expect(await store.revokeFamily('fam-unknown', 'logout', T0)).toEqual([]);
+        });
+
+        it('revokes every family of a user and no one else’s', async () => {
+          const grace = await createUser('grace');
+          const laptop = await login(ada.id);
+          const phone = await login(ada.id, { now: T0 + MINUTE, client: PHONE });
+          const stale = await login(ada.id, { now: T0 - HOUR });
+          const theirs = await login(grace.id);
+          await store.revokeFamily(stale.family.id, 'logout', T0 - HOUR + MINUTE);
+
+          const revoked = await store.revokeUserTokens(ada.id, 'password_changed', T0 + 2 * MINUTE);
+          expect(byJti(revoked)).toEqual(
+            byJti([
+              { jti: laptop.jti, userId: ada.id, expiresAt: T0 + ACCESS_TTL },
+              { jti: phone.jti, userId: ada.id, expiresAt: T0 + MINUTE + ACCESS_TTL },
+            ]),
+          );
+          for (const { jti } of [laptop, phone]) {
+            expect(await store.findFamilyByAccessToken(jti)).toMatchObject({ revokedAt: T0 + 2 * MINUTE, revokeReason: 'password_changed' });
+          }
+          expect(await store.findFamilyByAccessToken(stale.jti)).toMatchObject({ revokedAt: T0 - HOUR + MINUTE, revokeReason: 'logout' });
+          expect(await store.listFamilies(ada.id, T0 + 2 * MINUTE)).toEqual([]);
+          expect(await store.listFamilies(grace.id, T0 + 2 * MINUTE)).toEqual([theirs.family]);
+          expect(byJti((await store.revocationsSince(0, T0 + 2 * MINUTE)).entries)).toEqual(byJti(revoked));
+        });
+
+        it('records single access-token revocations once, however often they are repeated', async () => {
+          const entry = { jti: 'at-lone', userId: ada.id, expiresAt: T0 + ACCESS_TTL };
+          await store.revokeAccessTokens([entry], T0);
+          await store.revokeAccessTokens([entry], T0 + SECOND);
+          await store.revokeAccessTokens([], T0 + SECOND);
+          expect((await store.revocationsSince(0, T0 + SECOND)).entries).toEqual([entry]);
+        });
+      });
+
+      describe('the revocation feed', () => {
+        const entry = (jti: string, expiresAt: number): RevokedAccessToken => ({ jti, userId: 'id-ada', expiresAt });
+
+        it('starts empty, at cursor 0', async () => {
+          expect(await store.revocationsSince(0, T0)).toEqual({ entries: [], cursor: 0 });
+        });
+
+        it('keeps the cursor it was given when nothing new was revoked', async () => {
+          await store.revokeAccessTokens([entry('at-1', T0 + HOUR)], T0);
+          const { cursor } = await store.revocationsSince(0, T0);
+          expect(await store.revocationsSince(cursor, T0)).toEqual({ entries: [], cursor });
+        });
+
+        it('returns revocations in the order they were made, then only those after the cursor', async () => {
+          await store.revokeAccessTokens([entry('at-b', T0 + HOUR), entry('at-a', T0 + 2 * HOUR)], T0);
+          const first = await store.revocationsSince(0, T0);
+          expect(first.entries).toEqual([entry('at-b', T0 + HOUR), entry('at-a', T0 + 2 * HOUR)]);
+          expect(first.cursor).toBeGreaterThan(0);
+
+          await store.revokeAccessTokens([entry('at-c', T0 + HOUR)], T0 + MINUTE);
+          const second = await store.revocationsSince(first.cursor, T0 + MINUTE);
+          expect(second.entries).toEqual([entry('at-c', T0 + HOUR)]);
+          expect(second.cursor).toBeGreaterThan(first.cursor);
+        });
+
+        it('leaves out expired entries but moves the cursor past them', async () => {
+          await store.revokeAccessTokens([entry('at-live', T0 + HOUR)], T0);
+          const { cursor } = await store.revocationsSince(0, T0);
+          await store.revokeAccessTokens([entry('at-short', T0 + SECOND)], T0);
+
+          const later = await store.revocationsSince(cursor, T0 + 2 * SECOND);
+          expect(later.entries).toEqual([]);
+          expect(later.cursor).toBeGreaterThan(cursor);
+          expect(await store.revocationsSince(0, T0 + 2 * SECOND)).toEqual({ entries: [entry('at-live', T0 + HOUR)], cursor: later.cursor });
+        });
+      });
+
+      describe('listing sessions', () => {
+        it("lists a user's live families, most recently used first", async () => {
+          const grace = await createUser('grace');
+          const older = await login(ada.id, { now: T0 });
+          const busy = await login(ada.id, { now: T0 + MINUTE });
+          await store.rotateRefreshToken(presenting(busy.tokenHash, T0 + 5 * MINUTE, 0, PHONE));
+          const revoked = await login(ada.id, { now: T0 + 2 * MINUTE });
+          await store.revokeFamily(revoked.family.id, 'logout', T0 + 3 * MINUTE);
+          await login(ada.id, { now: T0 - 2 * DAY }); // its only token expired a day ago
+          await login(grace.id);
+
+          const families = await store.listFamilies(ada.id, T0 + 10 * MINUTE);
+          expect(families).toEqual([
+            { ...busy.family, lastUsedAt: T0 + 5 * MINUTE, ip: PHONE.ip, userAgent: PHONE.userAgent },
+            older.family,
+          ]);
+        });
+
+        it('drops a family once its newest token has expired', async () => {
+          const { tokenHash } = await login(ada.id, { refreshTtl: HOUR });
+          await store.rotateRefreshToken({ ...presenting(tokenHash, T0 + MINUTE), next: { id: 'rt-short', tokenHash: 'hash-short', issuedAt: T0 + MINUTE, expiresAt: T0 + 2 * MINUTE } });
+          expect(await store.listFamilies(ada.id, T0 + MINUTE)).toHaveLength(1);
+          // The first token would still be valid, but it has been rotated: only the newest one counts.
+          expect(await store.listFamilies(ada.id, T0 + 2 * MINUTE)).toEqual([]);
+        });
+      });
+
+      describe('pruning', () => {
+        it('deletes expired tokens, revocations and retired keys but keeps what is still live', async () => {
+          const live = await login(ada.id);
+          const dead = await login(ada.id, { now: T0 - 2 * DAY });
+          const liveEntry = { jti: 'at-revoked-live', userId: ada.id, expiresAt: T0 + HOUR };
+          const deadEntry = { jti: 'at-revoked-dead', userId: ada.id, expiresAt: T0 - HOUR };
+          await store.revokeAccessTokens([deadEntry, liveEntry], T0 - 2 * HOUR);
+          await store.insertSigningKeyIfNoneActive(signingKey('k1', 'access', T0 - 3 * HOUR));
+          await store.rotateSigningKey(signingKey('k2', 'access', T0 - 2 * HOUR), T0 - MINUTE);
+          await store.rotateSigningKey(signingKey('k3', 'access', T0 - HOUR), T0 + HOUR);
+
+          await store.pruneExpired(T0);
+
+          expect(await store.findRefreshToken(dead.tokenHash)).toBeNull();
+          expect(await store.findFamilyByAccessToken(dead.jti)).toBeNull();
+          expect(await store.findRefreshToken(live.tokenHash)).not.toBeNull();
+          expect(await store.findFamilyByAccessToken(live.jti)).toEqual(live.family);
+          expect(await store.listFamilies(ada.id, T0)).toEqual([live.family]);
+          // Asked as if it were still earlier, the feed shows that the expired entry is gone.
+          expect((await store.revocationsSince(0, T0 - 3 * HOUR)).entries).toEqual([liveEntry]);
+          expect((await store.listSigningKeys()).map((k) => k.kid)).toEqual(['k2', 'k3']);
+        });
+
+        it('keeps a family whose first token expired while its newest is live', async () => {
+          const { family, tokenHash } = await login(ada.id, { refreshTtl: HOUR });
+          const next = presenting(tokenHash, T0 + MINUTE);
+          await store.rotateRefreshToken(next);
+          await store.pruneExpired(T0 + 2 * HOUR);
+          expect(await store.findRefreshToken(tokenHash)).toBeNull();
+          expect(await store.findRefreshToken(next.next.tokenHash)).not.toBeNull();
+          expect((await store.listFamilies(ada.id, T0 + 2 * HOUR)).map((f) => f.id)).toEqual([family.id]);
+        });
+      });
+    });
+  });
+}
