@@ -1,6 +1,6 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser, getUsers, loginTokens, refresh, startTestInstance, type TestInstance, type TokenPairBody } from '../support/tessera.js';
+import { TEST_SECRET, createUser, getUsers, loginTokens, refresh, startTestInstance, type TestInstance, type TokenPairBody } from '../support/tessera.js';
 
 describe("the seed's manual test plan (steps 4–7)", () => {
   let t: TestInstance;
@@ -91,6 +91,37 @@ describe('what the tokens carry', () => {
       expect(refreshClaims.exp! - refreshClaims.iat!).toBe(3600);
     } finally {
       await custom.close();
+    }
+  });
+});
+
+describe('what the database keeps', () => {
+  it('holds no refresh token, access token or private key in the clear', async () => {
+    const { readFileSync } = await import('node:fs');
+    const t = await startTestInstance({ AUTH_RATE_LIMIT: '0' });
+    try {
+      await createUser(t.tessera, 'vault');
+      const tokens = await loginTokens(t.app, 'vault');
+      const { SecretBox } = await import('../../src/tokens/secret-box.js');
+      const [access] = (await t.tessera.store.listSigningKeys()).filter((k) => k.use === 'access');
+      const privateExponent = JSON.parse(await new SecretBox(TEST_SECRET).open(access!.sealedKey)).d as string;
+      expect(privateExponent.length).toBeGreaterThan(100);
+      await t.tessera.store.close();
+      const path = t.config.database.kind === 'sqlite' ? t.config.database.path : '';
+      const files = [path, `${path}-wal`].map((file) => {
+        try {
+          return readFileSync(file).toString('latin1');
+        } catch {
+          return '';
+        }
+      });
+      const raw = files.join('');
+      expect(raw).toContain('vault');
+      for (const secret of [tokens.refresh_token, tokens.access_token, privateExponent, 'correct horse battery']) {
+        expect(raw).not.toContain(secret);
+      }
+    } finally {
+      await t.close();
     }
   });
 });
