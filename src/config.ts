@@ -38,6 +38,8 @@ export interface Config {
   issuer: string;
   audience: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Audit events older than this many days are deleted. */
+  auditRetentionDays: number;
 }
 
 /** The documented default of every variable; docs and tests read this table. */
@@ -55,6 +57,7 @@ export const DEFAULTS = {
   JWT_ISSUER: 'tessera',
   JWT_AUDIENCE: 'tessera-api',
   LOG_LEVEL: 'info',
+  AUDIT_RETENTION_DAYS: '90',
 } as const;
 
 export class ConfigError extends Error {
@@ -104,6 +107,12 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     error: 'must be one of fatal, error, warn, info, debug, trace, silent',
   }),
+  AUDIT_RETENTION_DAYS: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number of days')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be at least 1')),
 });
 
 type Env = Record<string, string | undefined>;
@@ -138,6 +147,7 @@ export function loadConfig(env: Env = process.env): Config {
     issuer: v.JWT_ISSUER,
     audience: v.JWT_AUDIENCE,
     logLevel: v.LOG_LEVEL,
+    auditRetentionDays: v.AUDIT_RETENTION_DAYS,
   };
   if (config.refreshTokenTtl <= config.accessTokenTtl) {
     throw new ConfigError('REFRESH_TOKEN_EXPIRY', 'must be longer than TOKEN_EXPIRY');

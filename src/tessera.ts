@@ -1,4 +1,6 @@
-import { CredentialCheck } from './auth/login.js';
+import { AuditLog } from './audit/audit-log.js';
+import { CredentialCheck } from './auth/credential-check.js';
+import { Login } from './auth/login.js';
 import { Logout } from './auth/logout.js';
 import { RefreshRotation } from './auth/refresh-rotation.js';
 import { Revoker } from './auth/revoker.js';
@@ -41,8 +43,10 @@ export interface Tessera {
   revocations: RevocationList;
   revocationFeed: RevocationFeed;
   revoker: Revoker;
+  audit: AuditLog;
   credentials: CredentialCheck;
   tokenPairs: TokenPairIssuer;
+  login: Login;
   refreshRotation: RefreshRotation;
   logout: Logout;
   users: UserDirectory;
@@ -95,6 +99,9 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
   });
   const refreshTokens = new RefreshTokens({ keyRing, clock, issuer: config.issuer, ttlSeconds: config.refreshTokenTtl });
   const revoker = new Revoker(store, clock, revocationFeed);
+  const audit = new AuditLog({ store, clock, logger });
+  const credentials = new CredentialCheck({ store, passwords, clock, logger, audit });
+  const tokenPairs = new TokenPairIssuer({ store, accessTokens, refreshTokens, clock });
 
   if (config.env === 'development') await seedDevelopmentUsers(store, passwords, clock, logger);
 
@@ -119,8 +126,10 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
     revocations,
     revocationFeed,
     revoker,
-    credentials: new CredentialCheck({ store, passwords, clock, logger }),
-    tokenPairs: new TokenPairIssuer({ store, accessTokens, refreshTokens, clock }),
+    audit,
+    credentials,
+    tokenPairs,
+    login: new Login(credentials, tokenPairs, audit),
     refreshRotation: new RefreshRotation({
       store,
       accessTokens,
@@ -128,18 +137,24 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
       revocationFeed,
       clock,
       logger,
+      audit,
       reuseIntervalSeconds: config.refreshReuseInterval,
     }),
-    logout: new Logout({ store, accessTokens, refreshTokens, revoker }),
+    logout: new Logout({ store, accessTokens, refreshTokens, revoker, audit }),
     users: new UserDirectory(store, passwords, clock),
     async start() {
       await Promise.all([revocationFeed.start(), passwords.warmUp()]);
+      audit.start();
       every(BACKGROUND.keyReloadMs, 'key reload', () => keyRing.reload());
-      every(BACKGROUND.pruneMs, 'pruning expired rows', () => store.pruneExpired(clock.now()));
+      every(BACKGROUND.pruneMs, 'pruning expired rows', async () => {
+        await store.pruneExpired(clock.now());
+        await store.pruneAuditEvents(clock.now() - config.auditRetentionDays * 86_400_000);
+      });
     },
     async close() {
       for (const timer of timers) clearInterval(timer);
       revocationFeed.stop();
+      await audit.stop();
       await deps.revocationBus?.close();
       await store.close();
     },

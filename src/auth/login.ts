@@ -1,42 +1,20 @@
-import type { Clock } from '../clock.js';
-import { TesseraError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { PasswordHasher } from '../passwords/password-hasher.js';
-import type { ClientInfo, Store, UserRecord } from '../store/store.js';
-import { normalizeUsername } from '../users/username.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { ClientInfo, UserRecord } from '../store/store.js';
+import type { CredentialCheck } from './credential-check.js';
+import type { TokenPair, TokenPairIssuer } from './token-pair.js';
 
-export interface CredentialCheckOptions {
-  store: Store;
-  passwords: PasswordHasher;
-  clock: Clock;
-  logger: Logger;
-}
+/** Password login: checks the credentials and starts a refresh-token family for this device. */
+export class Login {
+  constructor(
+    private readonly credentials: CredentialCheck,
+    private readonly tokenPairs: TokenPairIssuer,
+    private readonly audit: AuditLog,
+  ) {}
 
-export const INVALID_CREDENTIALS = 'Invalid username or password';
-
-/**
- * Checks a username and password. Unknown users, wrong passwords and disabled accounts all cost one
- * argon2id verification and fail with the same error, so neither timing nor body tells them apart.
- * A hash made with outdated parameters is upgraded on the way.
- */
-export class CredentialCheck {
-  constructor(private readonly options: CredentialCheckOptions) {}
-
-  async verify(username: string, password: string, client: ClientInfo): Promise<UserRecord> {
-    const { store, passwords } = this.options;
-    const user = await store.findUserByUsername(normalizeUsername(username));
-    const ok = user ? await passwords.verify(user.passwordHash, password) : await passwords.verifyNothing(password);
-    if (!user || !ok || user.disabledAt !== null) {
-      this.options.logger.info({ ip: client.ip, reason: !user ? 'unknown_user' : !ok ? 'bad_password' : 'disabled' }, 'login failed');
-      throw new TesseraError('invalid_credentials', INVALID_CREDENTIALS);
-    }
-    if (passwords.needsRehash(user.passwordHash)) await this.upgradeHash(user, password);
-    return user;
-  }
-
-  private async upgradeHash(user: UserRecord, password: string): Promise<void> {
-    const passwordHash = await this.options.passwords.hash(password);
-    await this.options.store.updateUser(user.id, { passwordHash }, this.options.clock.now());
-    this.options.logger.info({ userId: user.id }, 'password hash upgraded to current argon2id parameters');
+  async run(username: string, password: string, client: ClientInfo): Promise<TokenPair & { user: UserRecord }> {
+    const user = await this.credentials.verify(username, password, client);
+    const pair = await this.tokenPairs.startFamily(user, client);
+    this.audit.record({ type: 'login.success', userId: user.id, client, detail: { familyId: pair.family.id } });
+    return { ...pair, user };
   }
 }

@@ -1,5 +1,6 @@
+import type { AuditLog } from '../audit/audit-log.js';
 import { InvalidGrantError, TesseraError } from '../errors.js';
-import type { Store } from '../store/store.js';
+import type { ClientInfo, Store } from '../store/store.js';
 import type { AccessTokens } from '../tokens/access-tokens.js';
 import { hashToken, type RefreshTokens } from '../tokens/refresh-tokens.js';
 import type { Revoker } from './revoker.js';
@@ -9,6 +10,7 @@ export interface LogoutOptions {
   accessTokens: AccessTokens;
   refreshTokens: RefreshTokens;
   revoker: Revoker;
+  audit: AuditLog;
 }
 
 /**
@@ -19,18 +21,25 @@ export interface LogoutOptions {
 export class Logout {
   constructor(private readonly options: LogoutOptions) {}
 
-  async run(presented: { accessToken?: string | undefined; refreshToken?: string | undefined }): Promise<void> {
+  async run(
+    presented: { accessToken?: string | undefined; refreshToken?: string | undefined },
+    client: ClientInfo,
+  ): Promise<void> {
     if (!presented.accessToken && !presented.refreshToken) {
       throw new TesseraError(
         'invalid_request',
         'Send the refresh token (JSON body or cookie) or the access token (Authorization: Bearer) to log out',
       );
     }
-    if (presented.refreshToken) await this.revokeByRefreshToken(presented.refreshToken);
-    if (presented.accessToken) await this.revokeByAccessToken(presented.accessToken);
+    const ended = new Map<string, string>(); // familyId → userId
+    if (presented.refreshToken) await this.revokeByRefreshToken(presented.refreshToken, ended);
+    if (presented.accessToken) await this.revokeByAccessToken(presented.accessToken, ended);
+    for (const [familyId, userId] of ended) {
+      this.options.audit.record({ type: 'logout', userId, client, detail: { familyId } });
+    }
   }
 
-  private async revokeByRefreshToken(token: string): Promise<void> {
+  private async revokeByRefreshToken(token: string, ended: Map<string, string>): Promise<void> {
     try {
       await this.options.refreshTokens.verify(token);
     } catch (error) {
@@ -39,13 +48,18 @@ export class Logout {
       throw error;
     }
     const record = await this.options.store.findRefreshToken(hashToken(token));
-    if (record) await this.options.revoker.revokeFamily(record.familyId, 'logout');
+    if (!record) return;
+    await this.options.revoker.revokeFamily(record.familyId, 'logout');
+    ended.set(record.familyId, record.userId);
   }
 
-  private async revokeByAccessToken(token: string): Promise<void> {
+  private async revokeByAccessToken(token: string, ended: Map<string, string>): Promise<void> {
     const claims = await this.options.accessTokens.verifyForLogout(token);
     const family = await this.options.store.findFamilyByAccessToken(claims.jti);
-    if (family) await this.options.revoker.revokeFamily(family.id, 'logout');
+    if (family && !ended.has(family.id)) {
+      await this.options.revoker.revokeFamily(family.id, 'logout');
+      ended.set(family.id, family.userId);
+    }
     await this.options.revoker.revokeAccessToken({ jti: claims.jti, userId: claims.sub, expiresAt: claims.exp * 1000 });
   }
 }

@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import { InvalidGrantError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -14,6 +15,7 @@ export interface RefreshRotationOptions {
   revocationFeed: RevocationFeed;
   clock: Clock;
   logger: Logger;
+  audit: AuditLog;
   /** REFRESH_REUSE_INTERVAL in seconds; 0 = a rotated token is never accepted again. */
   reuseIntervalSeconds: number;
 }
@@ -28,7 +30,18 @@ export class RefreshRotation {
   constructor(private readonly options: RefreshRotationOptions) {}
 
   async rotate(refreshToken: string, client: ClientInfo): Promise<TokenPair & { user: UserRecord; familyId: string }> {
-    const { store, accessTokens, refreshTokens, clock } = this.options;
+    try {
+      return await this.attempt(refreshToken, client);
+    } catch (error) {
+      if (error instanceof InvalidGrantError && error.reason !== 'reused') {
+        this.options.audit.record({ type: 'token.refresh_failed', client, detail: { reason: error.reason } });
+      }
+      throw error;
+    }
+  }
+
+  private async attempt(refreshToken: string, client: ClientInfo): Promise<TokenPair & { user: UserRecord; familyId: string }> {
+    const { store, accessTokens, refreshTokens, clock, audit } = this.options;
     const presented = await refreshTokens.verify(refreshToken);
     const now = clock.now();
     const access = accessTokens.mint(now);
@@ -51,6 +64,12 @@ export class RefreshRotation {
           // A racing client within the reuse interval gets the successor re-created, byte for byte.
           outcome.status === 'rotated' ? nextToken : refreshTokens.sign(outcome.successor),
         ]);
+        audit.record({
+          type: 'token.refresh',
+          userId: outcome.user.id,
+          client,
+          detail: { familyId: outcome.family.id, ...(outcome.status === 'successor' ? { withinReuseInterval: true } : {}) },
+        });
         return {
           accessToken,
           refreshToken: newRefreshToken,
@@ -62,6 +81,12 @@ export class RefreshRotation {
       }
       case 'reused':
         this.options.logger.warn({ familyId: outcome.family.id, userId: outcome.family.userId, ip: client.ip }, 'refresh token reuse detected: family revoked');
+        audit.record({
+          type: 'token.reuse_detected',
+          userId: outcome.family.userId,
+          client,
+          detail: { familyId: outcome.family.id, revokedAccessTokens: outcome.revoked.length },
+        });
         await this.options.revocationFeed.revoked(outcome.revoked);
         throw new InvalidGrantError('reused');
       case 'user_disabled':

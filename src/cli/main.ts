@@ -1,34 +1,46 @@
-import { Command } from 'commander';
-import { ConfigError, loadConfig } from '../config.js';
-import { startServer, stopOnSignals } from '../server.js';
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config.js';
+import { TesseraError } from '../errors.js';
+import { registerMigrate } from './commands/migrate.js';
+import { registerServe } from './commands/serve.js';
+import { registerUsers } from './commands/users.js';
+import { CliError, processIo, type CliIo } from './io.js';
 
-/** The `tessera` command line. Every subcommand reads the same environment as the server. */
-export function buildCli(): Command {
+/** The `tessera` command line. Every command reads the same environment (DATABASE_URL, JWT_SECRET, …) as the server. */
+export function buildCli(io: CliIo): Command {
   const program = new Command('tessera')
     .description('Tessera: a stateless JWT authentication server')
-    .showHelpAfterError()
-    .configureOutput({ outputError: (text, write) => write(text) });
-
-  program
-    .command('serve')
-    .description('start the HTTP server (PORT, HOST, DATABASE_URL, … from the environment)')
-    .action(async () => {
-      const server = await startServer(loadConfig());
-      stopOnSignals(server);
-    });
-
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
+  registerServe(program, io);
+  registerMigrate(program, io);
+  registerUsers(program, io);
+  // Subcommands inherit exit and output handling.
+  for (const command of program.commands) inherit(program, command);
   return program;
 }
 
-export async function main(argv: string[]): Promise<void> {
+function inherit(parent: Command, command: Command): void {
+  command.exitOverride().configureOutput(parent.configureOutput()).showHelpAfterError('(run with --help for usage)');
+  for (const sub of command.commands) inherit(command, sub);
+}
+
+/** Runs the command line; resolves to the exit code (a running `serve` keeps the process alive). */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   try {
-    await buildCli().parseAsync(argv);
+    await buildCli(io).parseAsync(argv);
+    return 0;
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`tessera: configuration error: ${error.message}\n`);
-    } else {
-      process.stderr.write(`tessera: ${error instanceof Error ? error.message : String(error)}\n`);
-    }
-    process.exitCode = 1;
+    if (error instanceof CommanderError) return error.exitCode;
+    io.stderr.write(`tessera: ${describe(error)}\n`);
+    return 1;
   }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof ConfigError) return `configuration error: ${error.message}`;
+  if (error instanceof TesseraError) return error.description;
+  if (error instanceof CliError) return error.message;
+  return error instanceof Error ? error.message : String(error);
 }

@@ -46,7 +46,7 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
 
   await registerOpenApi(app, VERSION);
   await app.register(cookie);
-  await registerRateLimit(app);
+  await registerRateLimit(app, tessera.audit);
   const limited = rateLimitedRoute(tessera.config);
 
   await app.register(healthRoutes, { tessera });

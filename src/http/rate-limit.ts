@@ -1,19 +1,35 @@
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Config } from '../config.js';
+import { clientInfo } from './client-info.js';
 import { RateLimitedError } from './error-handler.js';
 
 const WINDOW_MS = 60_000;
 /** Distinct clients tracked per endpoint before the least recently seen are forgotten. */
 const TRACKED_CLIENTS = 100_000;
 
-/** Registers the limiter; routes opt in with `rateLimitedRoute(config)`. */
-export async function registerRateLimit(app: FastifyInstance): Promise<void> {
+/** Registers the limiter; routes opt in with `rateLimitedRoute(config)`. Rejections are audited. */
+export async function registerRateLimit(app: FastifyInstance, audit: AuditLog): Promise<void> {
   await app.register(rateLimit, {
     global: false,
     cache: TRACKED_CLIENTS,
     errorResponseBuilder: (_request, context) => new RateLimitedError(Math.max(1, Math.ceil(context.ttl / 1000))),
+    onExceeded: auditFirstRejection(audit),
   });
+}
+
+/** One audit event per client and endpoint per window, however many requests a flood sends. */
+function auditFirstRejection(audit: AuditLog): (request: FastifyRequest, key: string) => void {
+  const recorded = new Map<string, number>();
+  return (request, key) => {
+    const now = Date.now();
+    const id = `${request.routeOptions.url}|${key}`;
+    if ((recorded.get(id) ?? 0) > now) return;
+    if (recorded.size >= TRACKED_CLIENTS) recorded.clear();
+    recorded.set(id, now + WINDOW_MS);
+    audit.record({ type: 'rate_limited', client: clientInfo(request), detail: { route: request.routeOptions.url } });
+  };
 }
 
 /** Route options limiting a route to AUTH_RATE_LIMIT requests per minute per client IP (0 = unlimited). */

@@ -125,3 +125,25 @@ describe('what the database keeps', () => {
     }
   });
 });
+
+describe('GET /api/me', () => {
+  it('answers who the caller is from the token alone', async () => {
+    const t = await startTestInstance({ AUTH_RATE_LIMIT: '0' });
+    try {
+      const user = await createUser(t.tessera, 'self', 'admin');
+      const { access_token } = await loginTokens(t.app, 'self');
+      await t.tessera.store.close(); // no database needed
+      const response = await t.app.inject({ url: '/api/me', headers: { authorization: `Bearer ${access_token}` } });
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toEqual({
+        id: user.id,
+        role: 'admin',
+        auth: 'jwt',
+        expires_at: new Date(t.clock.now() + 900_000).toISOString(),
+      });
+      expect((await t.app.inject({ url: '/api/me' })).statusCode).toBe(401);
+    } finally {
+      await t.close();
+    }
+  });
+});

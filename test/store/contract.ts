@@ -651,5 +651,52 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         });
       });
     });
+
+    describe('audit trail', () => {
+      const event = (type: string, at: number, userId: string | null, detail: Record<string, unknown> | null = null) => ({
+        at,
+        type,
+        userId,
+        actor: null,
+        ip: '192.0.2.1',
+        userAgent: 'agent',
+        detail,
+      });
+
+      it('keeps events with their detail and returns them newest first', async () => {
+        await store.appendAuditEvents([event('login.success', T0, 'u1', { familyId: 'f1' }), event('logout', T0 + SECOND, 'u1')]);
+        const found = await store.queryAuditEvents({ limit: 10 });
+        expect(found.map((e) => e.type)).toEqual(['logout', 'login.success']);
+        expect(found[1]).toMatchObject({ at: T0, userId: 'u1', ip: '192.0.2.1', userAgent: 'agent', detail: { familyId: 'f1' } });
+        expect(found[0]!.id).toBeGreaterThan(found[1]!.id);
+      });
+
+      it('filters by user, type and time, and pages backwards by id', async () => {
+        await store.appendAuditEvents([
+          event('login.failure', T0, null, { username: 'x' }),
+          event('login.success', T0 + MINUTE, 'u1'),
+          event('login.success', T0 + 2 * MINUTE, 'u2'),
+          event('logout', T0 + 3 * MINUTE, 'u1'),
+        ]);
+        const types = async (query: Parameters<Store['queryAuditEvents']>[0]) =>
+          (await store.queryAuditEvents(query)).map((e) => `${e.type}:${e.userId}`);
+        expect(await types({ userId: 'u1', limit: 10 })).toEqual(['logout:u1', 'login.success:u1']);
+        expect(await types({ type: 'login.success', limit: 10 })).toEqual(['login.success:u2', 'login.success:u1']);
+        expect(await types({ since: T0 + MINUTE, until: T0 + 3 * MINUTE, limit: 10 })).toEqual(['login.success:u2', 'login.success:u1']);
+        const [newest] = await store.queryAuditEvents({ limit: 1 });
+        expect(await types({ beforeId: newest!.id, limit: 2 })).toEqual(['login.success:u2', 'login.success:u1']);
+      });
+
+      it('appends nothing for an empty batch', async () => {
+        await store.appendAuditEvents([]);
+        expect(await store.queryAuditEvents({ limit: 10 })).toEqual([]);
+      });
+
+      it('prunes events older than the retention and reports how many', async () => {
+        await store.appendAuditEvents([event('old', T0 - DAY, null), event('new', T0, null)]);
+        expect(await store.pruneAuditEvents(T0 - HOUR)).toBe(1);
+        expect((await store.queryAuditEvents({ limit: 10 })).map((e) => e.type)).toEqual(['new']);
+      });
+    });
   });
 }

@@ -64,9 +64,7 @@ export async function authRoutes(
       },
     },
     async (request, reply) => {
-      const client = clientInfo(request);
-      const user = await tessera.credentials.verify(request.body.username, request.body.password, client);
-      return sendTokenPair(reply, await tessera.tokenPairs.startFamily(user, client));
+      return sendTokenPair(reply, await tessera.login.run(request.body.username, request.body.password, clientInfo(request)));
     },
   );
 
@@ -108,10 +106,10 @@ export async function authRoutes(
       },
     },
     async (request, reply) => {
-      await tessera.logout.run({
-        accessToken: bearerToken(request),
-        refreshToken: request.body.refresh_token ?? refreshCookie(request),
-      });
+      await tessera.logout.run(
+        { accessToken: bearerToken(request), refreshToken: request.body.refresh_token ?? refreshCookie(request) },
+        clientInfo(request),
+      );
       clearRefreshCookie(reply);
       return { status: 'logged_out' };
     },

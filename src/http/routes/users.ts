@@ -12,12 +12,50 @@ const listQuery = {
   additionalProperties: false,
 } as const;
 
-/** GET /api/users: the user list, for any authenticated caller; never a password hash. */
+const meSchema = {
+  type: 'object',
+  required: ['id', 'role', 'auth'],
+  properties: {
+    id: { type: 'string', description: 'user id (the token subject)' },
+    role: { type: 'string' },
+    auth: { type: 'string', description: 'how the caller authenticated: jwt' },
+    expires_at: { type: 'string', format: 'date-time', description: 'when the credential expires' },
+  },
+} as const;
+
+/**
+ * GET /api/users: the user list, for any authenticated caller; never a password hash.
+ * GET /api/me: who the caller is, answered from the token alone — no database involved.
+ */
 export async function userRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+  const authenticate = requireAccessToken(tessera.accessTokens);
+
+  app.get(
+    '/me',
+    {
+      preHandler: authenticate,
+      schema: {
+        summary: 'The authenticated caller, from the credential alone',
+        tags: ['api'],
+        security: [{ bearerAuth: [] }],
+        response: { 200: meSchema, ...errorResponses(401) },
+      },
+    },
+    async (request) => {
+      const principal = request.principal!;
+      return {
+        id: principal.userId,
+        role: principal.role,
+        auth: principal.via,
+        expires_at: new Date(principal.expiresAt).toISOString(),
+      };
+    },
+  );
+
   app.get<{ Querystring: { limit: number; offset: number } }>(
     '/users',
     {
-      preHandler: requireAccessToken(tessera.accessTokens),
+      preHandler: authenticate,
       schema: {
         summary: 'List users (paged with limit and offset; X-Total-Count gives the total)',
         tags: ['api'],

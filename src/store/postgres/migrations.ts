@@ -77,4 +77,23 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       CREATE INDEX revoked_access_tokens_by_expiry ON revoked_access_tokens (expires_at);
     `,
   },
+  {
+    version: 2,
+    name: 'audit trail',
+    sql: `
+      CREATE TABLE audit_events (
+        id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at         BIGINT NOT NULL,
+        type       TEXT NOT NULL,
+        user_id    TEXT,
+        actor      TEXT,
+        ip         TEXT,
+        user_agent TEXT,
+        detail     JSONB
+      );
+      CREATE INDEX audit_events_by_time ON audit_events (at);
+      CREATE INDEX audit_events_by_user ON audit_events (user_id, id);
+      CREATE INDEX audit_events_by_type ON audit_events (type, id);
+    `,
+  },
 ];

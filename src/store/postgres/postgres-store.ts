@@ -1,7 +1,11 @@
 import pg from 'pg';
 import { StoreUnavailableError, TesseraError } from '../../errors.js';
+import { auditColumns, auditFilter } from '../audit-filter.js';
 import type {
+  AuditEventRecord,
+  AuditQuery,
   FamilyRecord,
+  NewAuditEvent,
   NewFamily,
   NewRefreshToken,
   NewUser,
@@ -323,6 +327,29 @@ export class PostgresStore implements Store {
       await db.query('DELETE FROM revoked_access_tokens WHERE expires_at <= $1', [now]);
       await db.query('DELETE FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at <= $1', [now]);
     });
+  }
+
+  // ---- audit trail -------------------------------------------------------------------------
+
+  async appendAuditEvents(events: NewAuditEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const columns = ['at', 'type', 'user_id', 'actor', 'ip', 'user_agent', 'detail'];
+    const values = events.map((_, i) => `(${columns.map((__, j) => `$${i * columns.length + j + 1}`).join(', ')})`);
+    const params = events.flatMap((e) => [e.at, e.type, e.userId, e.actor, e.ip, e.userAgent, e.detail]);
+    await this.query(`INSERT INTO audit_events (${columns.join(', ')}) VALUES ${values.join(', ')}`, params);
+  }
+
+  async queryAuditEvents(query: AuditQuery): Promise<AuditEventRecord[]> {
+    const { where, params } = auditFilter(query, (n) => `$${n}`);
+    return this.query<AuditEventRecord>(
+      `SELECT ${auditColumns((name) => `"${name}"`)} FROM audit_events ${where} ORDER BY id DESC LIMIT $${params.length + 1}`,
+      [...params, query.limit],
+    );
+  }
+
+  async pruneAuditEvents(before: number): Promise<number> {
+    const deleted = await this.query<{ id: number }>('DELETE FROM audit_events WHERE at < $1 RETURNING id', [before]);
+    return deleted.length;
   }
 
   // ---- internals ---------------------------------------------------------------------------

@@ -2,8 +2,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { TesseraError } from '../../errors.js';
+import { auditColumns, auditFilter } from '../audit-filter.js';
 import type {
+  AuditEventRecord,
+  AuditQuery,
   FamilyRecord,
+  NewAuditEvent,
   NewFamily,
   NewRefreshToken,
   NewUser,
@@ -290,6 +294,33 @@ export class SqliteStore implements Store {
       this.prepare('DELETE FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now);
     });
     run.immediate();
+  }
+
+  // ---- audit trail -------------------------------------------------------------------------
+
+  async appendAuditEvents(events: NewAuditEvent[]): Promise<void> {
+    const insert = this.prepare(
+      `INSERT INTO audit_events (at, type, user_id, actor, ip, user_agent, detail) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const run = this.db.transaction(() => {
+      for (const e of events) {
+        insert.run(e.at, e.type, e.userId, e.actor, e.ip, e.userAgent, e.detail === null ? null : JSON.stringify(e.detail));
+      }
+    });
+    run.immediate();
+  }
+
+  async queryAuditEvents(query: AuditQuery): Promise<AuditEventRecord[]> {
+    const { where, params } = auditFilter(query, () => '?');
+    const rows = this.prepare(`SELECT ${auditColumns((name) => name)} FROM audit_events ${where} ORDER BY id DESC LIMIT ?`).all(
+      ...params,
+      query.limit,
+    ) as Array<Omit<AuditEventRecord, 'detail'> & { detail: string | null }>;
+    return rows.map((row) => ({ ...row, detail: row.detail === null ? null : (JSON.parse(row.detail) as Record<string, unknown>) }));
+  }
+
+  async pruneAuditEvents(before: number): Promise<number> {
+    return this.prepare('DELETE FROM audit_events WHERE at < ?').run(before).changes;
   }
 
   // ---- internals ---------------------------------------------------------------------------

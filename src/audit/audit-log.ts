@@ -1,0 +1,104 @@
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { AuditEventRecord, AuditQuery, ClientInfo, NewAuditEvent, Store } from '../store/store.js';
+
+/** Event types Tessera records; admin and session events extend the list with their own prefixes. */
+export type AuditEventType =
+  | 'login.success'
+  | 'login.failure'
+  | 'token.refresh'
+  | 'token.refresh_failed'
+  | 'token.reuse_detected'
+  | 'logout'
+  | 'rate_limited'
+  | (string & {});
+
+export interface AuditEntry {
+  type: AuditEventType;
+  userId?: string | null;
+  actor?: string | null;
+  client?: ClientInfo;
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditLogOptions {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  /** Buffered events are written at least this often. */
+  flushIntervalMs?: number;
+  /** Events written per statement. */
+  batchSize?: number;
+  /** Events held while the database is unreachable; past this the oldest are dropped (and counted). */
+  capacity?: number;
+}
+
+/**
+ * The audit trail. Recording never waits on the database: events are buffered and written in batches
+ * (about once a second), so the login and refresh paths pay no extra round trip. The cost is that a
+ * process killed outright loses at most the last second of audit events — never a token operation.
+ */
+export class AuditLog {
+  private buffer: NewAuditEvent[] = [];
+  private flushing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** Events dropped because the buffer was full while the database was unreachable. */
+  dropped = 0;
+
+  constructor(private readonly options: AuditLogOptions) {}
+
+  record(entry: AuditEntry): void {
+    const capacity = this.options.capacity ?? 100_000;
+    if (this.buffer.length >= capacity) {
+      this.buffer.shift();
+      this.dropped += 1;
+    }
+    this.buffer.push({
+      at: this.options.clock.now(),
+      type: entry.type,
+      userId: entry.userId ?? null,
+      actor: entry.actor ?? null,
+      ip: entry.client?.ip ?? null,
+      userAgent: entry.client?.userAgent ?? null,
+      detail: entry.detail ?? null,
+    });
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.flush(), this.options.flushIntervalMs ?? 1000);
+    this.timer.unref();
+  }
+
+  /** Writes everything buffered so far; on failure the events stay buffered for the next attempt. */
+  flush(): Promise<void> {
+    this.flushing ??= this.writeBuffered().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  /** Events matching the query, newest first (buffered events are written first). */
+  async query(query: AuditQuery): Promise<AuditEventRecord[]> {
+    await this.flush();
+    return this.options.store.queryAuditEvents(query);
+  }
+
+  private async writeBuffered(): Promise<void> {
+    const batchSize = this.options.batchSize ?? 500;
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.slice(0, batchSize);
+      try {
+        await this.options.store.appendAuditEvents(batch);
+      } catch (error) {
+        this.options.logger.warn({ err: error, pending: this.buffer.length }, 'audit events not written yet; will retry');
+        return;
+      }
+      this.buffer.splice(0, batch.length);
+    }
+  }
+}

@@ -1,0 +1,20 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../config.js';
+import { openStore } from '../../store/open-store.js';
+import type { CliIo } from '../io.js';
+
+export function registerMigrate(program: Command, io: CliIo): void {
+  program
+    .command('migrate')
+    .description('apply pending database migrations (servers also apply them at start; safe to run concurrently)')
+    .action(async () => {
+      const config = loadConfig(io.env);
+      const store = openStore(config.database);
+      try {
+        await store.migrate();
+        io.stdout.write(`migrations applied (${store.kind})\n`);
+      } finally {
+        await store.close();
+      }
+    });
+}
