@@ -34,7 +34,8 @@ export async function freePort(): Promise<number> {
 export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+  const nodeOptions = process.env.BENCH_SERVER_NODE_OPTIONS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeOptions, BIN, 'serve'], {
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'development',

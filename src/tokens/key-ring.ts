@@ -253,7 +253,11 @@ export class KeyRing {
   /** Opens a sealed key with JWT_SECRET, else JWT_SECRET_PREVIOUS (re-sealing it with the current secret). */
   private async openSigningKey(record: SigningKeyRecord): Promise<CryptoKey | Uint8Array> {
     const material = await this.unseal(record);
-    if (record.publicJwk === null) return Buffer.from(material, 'base64url');
+    if (record.publicJwk === null) {
+      // Imported once: handing jose raw bytes would make it import the HMAC key on every operation.
+      const secret = Buffer.from(material, 'base64url');
+      return crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    }
     return (await importJWK(JSON.parse(material) as JWK, record.alg)) as CryptoKey;
   }
 
