@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { seedUsers } from './seed-users.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/tessera.js');
 
@@ -31,11 +32,17 @@ export async function freePort(): Promise<number> {
  * seed's test/test123 user exists). The rate limit is off unless `env` sets it: benchmarks measure
  * throughput, not the limiter.
  */
-export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
+export async function startBenchServer(
+  env: Record<string, string> = {},
+  options: { users?: number; script?: string } = {},
+): Promise<BenchServer> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
   const port = await freePort();
+  if (options.users) await seedUsers(join(dir, 'tessera.db'), options.users);
   const nodeOptions = process.env.BENCH_SERVER_NODE_OPTIONS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeOptions, BIN, 'serve'], {
+  // The product's own entry point unless a scenario brings a server script of its own (run through tsx).
+  const entry = options.script ? ['--import', 'tsx', options.script] : [BIN, 'serve'];
+  const child = spawn(process.execPath, [...nodeOptions, ...entry], {
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'development',

@@ -20,4 +20,15 @@ export function summarize(samples: number[]): Summary {
   };
 }
 
+/** Latency at each of the percentiles a latency chart plots. */
+export const CURVE_PERCENTILES = [50, 75, 90, 95, 99, 99.9] as const;
+
+export function curve(samples: number[]): Array<{ percentile: number; ms: number }> {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return CURVE_PERCENTILES.map((p) => ({
+    percentile: p,
+    ms: sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0,
+  }));
+}
+
 export const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 1)} ms`;

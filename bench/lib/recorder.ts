@@ -1,0 +1,46 @@
+import { curve, summarize, type Summary } from './stats.js';
+
+export interface EndpointResult extends Summary {
+  errors: number;
+  /** Requests per second over the measured span. */
+  rps: number;
+  curve: Array<{ percentile: number; ms: number }>;
+}
+
+/** Collects per-endpoint latencies and errors while a scenario runs. */
+export class Recorder {
+  private readonly samples = new Map<string, number[]>();
+  private readonly errors = new Map<string, number>();
+  readonly errorExamples: string[] = [];
+  private readonly started = performance.now();
+  total = 0;
+
+  ok(endpoint: string, ms: number): void {
+    this.total += 1;
+    let list = this.samples.get(endpoint);
+    if (!list) this.samples.set(endpoint, (list = []));
+    list.push(ms);
+  }
+
+  error(endpoint: string, detail: string): void {
+    this.total += 1;
+    this.errors.set(endpoint, (this.errors.get(endpoint) ?? 0) + 1);
+    if (this.errorExamples.length < 10) this.errorExamples.push(`${endpoint}: ${detail}`);
+  }
+
+  get errorCount(): number {
+    return [...this.errors.values()].reduce((a, b) => a + b, 0);
+  }
+
+  results(): Record<string, EndpointResult> {
+    const seconds = (performance.now() - this.started) / 1000;
+    const names = new Set([...this.samples.keys(), ...this.errors.keys()]);
+    return Object.fromEntries(
+      [...names].map((name) => {
+        const list = this.samples.get(name) ?? [];
+        const errors = this.errors.get(name) ?? 0;
+        return [name, { ...summarize(list), errors, rps: (list.length + errors) / seconds, curve: curve(list) }];
+      }),
+    );
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * `npm run bench` — Tessera's load test and benchmark table, measured on this machine.
+ *
+ *   npm run bench                         # all scenarios at full size (about 10 minutes)
+ *   npm run bench -- users --users 50000  # one scenario, other sizes
+ *   npm run bench -- --quick              # everything, small (about 2 minutes)
+ *   npm run bench -- --ci                 # everything, tiny: proves the harness works (seconds)
+ *
+ * Scenarios: users (the seed's load test, JWT), table (the same with sessions and with JWT, printed as
+ * the seed's table), overhead (one handler with and without authentication), parts (per-core crypto,
+ * login/s, refresh/s). Results go to bench/results/<time>/: summary.md, results.json, latency.svg.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { latencyChartSvg } from './lib/chart.js';
+import { renderSummary, type BenchResults } from './lib/report.js';
+import { runCapacity } from './scenarios/capacity.js';
+import { runOverhead } from './scenarios/overhead.js';
+import { runParts } from './scenarios/parts.js';
+import { runUsers, type UsersOptions } from './scenarios/users.js';
+
+const SCENARIOS = ['users', 'table', 'overhead', 'parts'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    users: { type: 'string' },
+    'spawn-rate': { type: 'string' },
+    steady: { type: 'string' },
+    think: { type: 'string' },
+    'token-expiry': { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    ci: { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+});
+
+const unknown = positionals.filter((p) => !(SCENARIOS as readonly string[]).includes(p));
+if (unknown.length) {
+  console.error(`unknown scenario ${unknown.join(', ')}; choose from ${SCENARIOS.join(', ')}`);
+  process.exit(2);
+}
+const selected = new Set<Scenario>(positionals.length ? (positionals as Scenario[]) : SCENARIOS);
+const size = values.ci ? 'ci' : values.quick ? 'quick' : 'full';
+const number = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number(value));
+
+const defaults = {
+  full: { users: 10_000, spawnRate: 100, steady: 30, think: 5, tokenExpiry: 60, capacity: [8, 16, 32, 64, 128, 256, 512], step: 4, rounds: 5, round: 3, crypto: 1, load: 8 },
+  quick: { users: 1_000, spawnRate: 100, steady: 10, think: 2, tokenExpiry: 15, capacity: [16, 64, 256], step: 2, rounds: 3, round: 2, crypto: 0.3, load: 3 },
+  ci: { users: 40, spawnRate: 40, steady: 3, think: 0.5, tokenExpiry: 4, capacity: [2, 4], step: 0.5, rounds: 1, round: 0.5, crypto: 0.02, load: 0.5 },
+}[size];
+
+const usersOptions = (mode: 'jwt' | 'session'): UsersOptions => ({
+  mode,
+  users: number(values.users, defaults.users),
+  spawnRate: number(values['spawn-rate'], defaults.spawnRate),
+  steadySeconds: number(values.steady, defaults.steady),
+  thinkSeconds: number(values.think, defaults.think),
+  tokenExpirySeconds: number(values['token-expiry'], defaults.tokenExpiry),
+  connections: 256,
+});
+
+const results: BenchResults = {
+  machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+  size,
+  startedAt: new Date().toISOString(),
+};
+
+if (selected.has('users') || selected.has('table')) results.jwt = await runUsers(usersOptions('jwt'));
+if (selected.has('table')) {
+  results.session = await runUsers(usersOptions('session'));
+  const capacity = (mode: 'jwt' | 'session') =>
+    runCapacity({ mode, thresholdMs: 100, thinkSeconds: number(values.think, defaults.think), concurrencies: defaults.capacity, stepSeconds: defaults.step });
+  results.capacity = { jwt: await capacity('jwt'), session: await capacity('session') };
+}
+if (selected.has('overhead')) {
+  results.overhead = await runOverhead({ concurrency: 64, roundSeconds: defaults.round, rounds: defaults.rounds });
+}
+if (selected.has('parts')) {
+  results.parts = await runParts({ cryptoSeconds: defaults.crypto, loadSeconds: defaults.load, loginConcurrency: 8, refreshConcurrency: 32 });
+}
+
+const out = resolve(values.out ?? join(import.meta.dirname, 'results', results.startedAt.replace(/[:.]/g, '-')));
+mkdirSync(out, { recursive: true });
+const summary = renderSummary(results);
+writeFileSync(join(out, 'summary.md'), summary);
+writeFileSync(join(out, 'results.json'), JSON.stringify(results, null, 2));
+const series = [
+  ['JWT', results.jwt],
+  ['sessions', results.session],
+] as const;
+const points = series.flatMap(([name, run]) =>
+  (run?.endpoints['GET /api/users']?.curve ?? []).map((p) => ({ series: `${name}: GET /api/users`, ...p })),
+);
+if (points.length) {
+  writeFileSync(join(out, 'latency.svg'), await latencyChartSvg(`GET /api/users latency by percentile, ${number(values.users, defaults.users).toLocaleString('en-US')} users`, points));
+}
+console.log(summary);
+console.log(`results: ${out}`);

@@ -1,0 +1,108 @@
+import { HttpClient } from '../lib/http.js';
+import { startProgress } from '../lib/progress.js';
+import { Recorder, type EndpointResult } from '../lib/recorder.js';
+import { startBenchServer } from '../lib/server.js';
+import { runVirtualUser, type AuthMode } from '../lib/virtual-user.js';
+
+export interface UsersOptions {
+  mode: AuthMode;
+  users: number;
+  /** Virtual users started per second (the seed's locust --spawn-rate). */
+  spawnRate: number;
+  /** How long the whole population is held once spawned, seconds. */
+  steadySeconds: number;
+  /** Mean pause between a user's API calls, seconds (each pause is 0.5–1.5 × this). */
+  thinkSeconds: number;
+  /** Server TOKEN_EXPIRY for the run, so users refresh within it. */
+  tokenExpirySeconds: number;
+  connections: number;
+}
+
+export interface UsersResult {
+  options: UsersOptions;
+  endpoints: Record<string, EndpointResult>;
+  requests: number;
+  errors: number;
+  errorRate: number;
+  errorExamples: string[];
+  /** Server resident memory sampled once a second, bytes. */
+  rss: { samples: number[]; peak: number; steadyAvg: number };
+  /** Virtual users that completed login, logout and everything between without an error. */
+  seconds: number;
+}
+
+/** The seed's load test: N users log in, call the API with think time, refresh, and log out. */
+export async function runUsers(options: UsersOptions): Promise<UsersResult> {
+  const server = await startBenchServer(
+    {
+      AUTH_RATE_LIMIT: '0',
+      TRUST_PROXY: 'true',
+      TOKEN_EXPIRY: String(options.tokenExpirySeconds),
+      LEGACY_SESSIONS: 'on',
+      JWT_ROLLOUT_PERCENT: '100',
+    },
+    { users: options.users },
+  );
+  const http = new HttpClient(server.url, options.connections);
+  const recorder = new Recorder();
+  const rssSamples: number[] = [];
+  const steadyRss: number[] = [];
+  const started = performance.now();
+  const spawnMs = (options.users / options.spawnRate) * 1000;
+  const endAt = started + spawnMs + options.steadySeconds * 1000;
+  let spawned = 0;
+  let steadyFrom = Infinity;
+  const sampler = setInterval(() => {
+    const rss = server.rss();
+    rssSamples.push(rss);
+    if (performance.now() >= steadyFrom) steadyRss.push(rss);
+  }, 1000);
+  const stopProgress = startProgress(
+    () =>
+      `[users ${options.mode}] ${spawned.toLocaleString('en-US')}/${options.users.toLocaleString('en-US')} users · ` +
+      `${recorder.total.toLocaleString('en-US')} requests · ${recorder.errorCount} errors · server RSS ${Math.round(server.rss() / 2 ** 20)} MB`,
+  );
+  try {
+    const running: Array<Promise<void>> = [];
+    for (let i = 0; i < options.users; i += 1) {
+      const due = started + (i / options.spawnRate) * 1000;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      spawned += 1;
+      running.push(
+        runVirtualUser(http, recorder, {
+          index: i,
+          mode: options.mode,
+          endAt,
+          steadyFrom: () => steadyFrom,
+          thinkMs: options.thinkSeconds * 1000,
+          refreshMarginMs: Math.min((options.tokenExpirySeconds * 1000) / 2, Math.max(10_000, 1.5 * options.thinkSeconds * 1000 + 1000)),
+          logoutSpreadMs: Math.min(10_000, spawnMs),
+        }),
+      );
+    }
+    steadyFrom = performance.now();
+    await Promise.all(running);
+  } finally {
+    clearInterval(sampler);
+    stopProgress();
+    await http.close();
+    await server.stop();
+  }
+  const requests = recorder.total;
+  const errors = recorder.errorCount;
+  return {
+    options,
+    endpoints: recorder.results(),
+    requests,
+    errors,
+    errorRate: requests ? errors / requests : 0,
+    errorExamples: recorder.errorExamples,
+    rss: {
+      samples: rssSamples,
+      peak: Math.max(0, ...rssSamples),
+      steadyAvg: steadyRss.length ? steadyRss.reduce((a, b) => a + b, 0) / steadyRss.length : 0,
+    },
+    seconds: (performance.now() - started) / 1000,
+  };
+}
