@@ -4,12 +4,18 @@ import { Login } from './auth/login.js';
 import { Logout } from './auth/logout.js';
 import { RefreshRotation } from './auth/refresh-rotation.js';
 import { Revoker } from './auth/revoker.js';
+import { SessionExchange } from './auth/session-exchange.js';
+import { SessionLogin } from './auth/session-login.js';
+import { SessionLogout } from './auth/session-logout.js';
 import { TokenPairIssuer } from './auth/token-pair.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { PasswordHasher } from './passwords/password-hasher.js';
+import { RolloutPolicy } from './rollout/rollout-policy.js';
 import { resolveJwtSecret } from './secrets.js';
+import { LegacySessions } from './sessions/legacy-sessions.js';
+import { LegacyUsage } from './sessions/legacy-usage.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { AccessTokens } from './tokens/access-tokens.js';
@@ -28,6 +34,10 @@ export const BACKGROUND = {
   keyReloadMs: 5_000,
   /** Expired rows are deleted this often. */
   pruneMs: 10 * 60_000,
+  /** JWT rollout changes (`tessera rollout …`, another instance) apply at least this often. */
+  rolloutReloadMs: 2_000,
+  /** Counts of session-authenticated requests reach the database this often. */
+  legacyUsageFlushMs: 10_000,
 };
 
 /** Everything the HTTP layer and the CLI need, built once from the configuration. */
@@ -50,6 +60,13 @@ export interface Tessera {
   refreshRotation: RefreshRotation;
   logout: Logout;
   users: UserDirectory;
+  /** Legacy cookie sessions during the move to JWTs, who still uses them, and who may use JWTs yet. */
+  sessions: LegacySessions;
+  sessionLogin: SessionLogin;
+  sessionLogout: SessionLogout;
+  sessionExchange: SessionExchange;
+  legacyUsage: LegacyUsage;
+  rollout: RolloutPolicy;
   /** Starts the background work (revocation feed, key reloads, pruning). */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -102,6 +119,21 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
   const audit = new AuditLog({ store, clock, logger });
   const credentials = new CredentialCheck({ store, passwords, clock, logger, audit });
   const tokenPairs = new TokenPairIssuer({ store, accessTokens, refreshTokens, clock });
+  const rollout = new RolloutPolicy({
+    store,
+    clock,
+    logger,
+    defaultPercent: config.jwtRolloutPercent,
+    enforced: config.legacySessions,
+    pollIntervalMs: BACKGROUND.rolloutReloadMs,
+  });
+  const sessions = new LegacySessions({
+    store,
+    clock,
+    idleTimeoutSeconds: config.sessionIdleTimeout,
+    maxAgeSeconds: config.sessionMaxAge,
+  });
+  const legacyUsage = new LegacyUsage({ store, clock, logger, flushIntervalMs: BACKGROUND.legacyUsageFlushMs });
 
   if (config.env === 'development') await seedDevelopmentUsers(store, passwords, clock, logger);
 
@@ -129,7 +161,7 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
     audit,
     credentials,
     tokenPairs,
-    login: new Login(credentials, tokenPairs, audit),
+    login: new Login(credentials, tokenPairs, audit, rollout),
     refreshRotation: new RefreshRotation({
       store,
       accessTokens,
@@ -142,9 +174,16 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
     }),
     logout: new Logout({ store, accessTokens, refreshTokens, revoker, audit }),
     users: new UserDirectory(store, passwords, clock),
+    sessions,
+    sessionLogin: new SessionLogin(credentials, sessions, audit),
+    sessionLogout: new SessionLogout(sessions, audit),
+    sessionExchange: new SessionExchange({ sessions, tokenPairs, rollout, audit }),
+    legacyUsage,
+    rollout,
     async start() {
-      await Promise.all([revocationFeed.start(), passwords.warmUp()]);
+      await Promise.all([revocationFeed.start(), passwords.warmUp(), rollout.start()]);
       audit.start();
+      legacyUsage.start();
       every(BACKGROUND.keyReloadMs, 'key reload', () => keyRing.reload());
       every(BACKGROUND.pruneMs, 'pruning expired rows', async () => {
         await store.pruneExpired(clock.now());
@@ -154,6 +193,8 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
     async close() {
       for (const timer of timers) clearInterval(timer);
       revocationFeed.stop();
+      rollout.stop();
+      await legacyUsage.stop();
       await audit.stop();
       await deps.revocationBus?.close();
       await store.close();
