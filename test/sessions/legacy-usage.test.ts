@@ -79,6 +79,31 @@ describe('LegacyUsage', () => {
     ]);
   });
 
+  it('merges counts made while a write was failing with the ones that write gives back', async () => {
+    let failWrite!: (error: Error) => void;
+    const written: LegacyUsageCount[][] = [];
+    let calls = 0;
+    const store = {
+      addLegacyUsage(counts: LegacyUsageCount[]) {
+        calls += 1;
+        if (calls === 1) return new Promise<void>((_resolve, reject) => (failWrite = reject));
+        written.push(counts.map((c) => ({ ...c })));
+        return Promise.resolve();
+      },
+    } as unknown as Store;
+    const clock = new TestClock();
+    const usage = new LegacyUsage({ store, clock, logger: createLogger('silent'), flushIntervalMs: 60_000 });
+    const first = clock.now();
+    usage.count('u1', 'app/1');
+    const flushing = usage.flush();
+    clock.advanceSeconds(3);
+    usage.count('u1', 'app/1');
+    failWrite(new Error('database down'));
+    await flushing;
+    await usage.flush();
+    expect(written).toEqual([[{ userId: 'u1', userAgent: 'app/1', firstSeen: first, lastSeen: first + 3000, requestCount: 2 }]]);
+  });
+
   it('holds at most `capacity` distinct clients between writes and counts what it drops', async () => {
     const { store, written, state } = flakyStore();
     state.failing = false;

@@ -129,6 +129,7 @@ export async function authRoutes(
           'Moves a logged-in session user to JWTs without the password. Same answer as POST /auth/login; ' +
           'refused with 403 jwt_not_enabled (session kept) for a user outside the rollout.',
         tags: ['auth'],
+        security: [{ sessionCookie: [] }],
         response: { 200: tokenPairSchema, ...errorResponses(401, 403, 413, 415, 429, 503) },
       },
     },

@@ -11,7 +11,7 @@ export const MIGRATION_GUIDE_PATH = '/docs/auth-migration-guide.md';
  */
 export async function migrationGuideRoutes(app: FastifyInstance): Promise<void> {
   const guide = await readFile(GUIDE, 'utf8');
-  app.get(MIGRATION_GUIDE_PATH, { schema: { summary: 'The session-to-JWT migration guide (Markdown)', tags: ['sessions (deprecated)'] } }, async (_request, reply) => {
+  app.get(MIGRATION_GUIDE_PATH, { schema: { summary: 'The session-to-JWT migration guide (Markdown)', tags: ['docs'] } }, async (_request, reply) => {
     reply.type('text/markdown; charset=utf-8').header('cache-control', 'public, max-age=3600');
     return guide;
   });
