@@ -57,9 +57,6 @@ export interface Tessera {
   credentials: CredentialCheck;
   tokenPairs: TokenPairIssuer;
   login: Login;
-  refreshRotation: RefreshRotation;
-  logout: Logout;
-  users: UserDirectory;
   /** Legacy cookie sessions during the move to JWTs, who still uses them, and who may use JWTs yet. */
   sessions: LegacySessions;
   sessionLogin: SessionLogin;
@@ -67,6 +64,9 @@ export interface Tessera {
   sessionExchange: SessionExchange;
   legacyUsage: LegacyUsage;
   rollout: RolloutPolicy;
+  refreshRotation: RefreshRotation;
+  logout: Logout;
+  users: UserDirectory;
   /** Starts the background work (revocation feed, key reloads, pruning). */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -119,6 +119,9 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
   const audit = new AuditLog({ store, clock, logger });
   const credentials = new CredentialCheck({ store, passwords, clock, logger, audit });
   const tokenPairs = new TokenPairIssuer({ store, accessTokens, refreshTokens, clock });
+
+  if (config.env === 'development') await seedDevelopmentUsers(store, passwords, clock, logger);
+
   const rollout = new RolloutPolicy({
     store,
     clock,
@@ -134,8 +137,6 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
     maxAgeSeconds: config.sessionMaxAge,
   });
   const legacyUsage = new LegacyUsage({ store, clock, logger, flushIntervalMs: BACKGROUND.legacyUsageFlushMs });
-
-  if (config.env === 'development') await seedDevelopmentUsers(store, passwords, clock, logger);
 
   const timers: NodeJS.Timeout[] = [];
   const every = (ms: number, what: string, task: () => Promise<void>) => {
@@ -162,6 +163,12 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
     credentials,
     tokenPairs,
     login: new Login(credentials, tokenPairs, audit, rollout),
+    sessions,
+    sessionLogin: new SessionLogin(credentials, sessions, audit),
+    sessionLogout: new SessionLogout(sessions, audit),
+    sessionExchange: new SessionExchange({ sessions, tokenPairs, rollout, audit }),
+    legacyUsage,
+    rollout,
     refreshRotation: new RefreshRotation({
       store,
       accessTokens,
@@ -174,15 +181,10 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
     }),
     logout: new Logout({ store, accessTokens, refreshTokens, revoker, audit }),
     users: new UserDirectory(store, passwords, clock),
-    sessions,
-    sessionLogin: new SessionLogin(credentials, sessions, audit),
-    sessionLogout: new SessionLogout(sessions, audit),
-    sessionExchange: new SessionExchange({ sessions, tokenPairs, rollout, audit }),
-    legacyUsage,
-    rollout,
     async start() {
-      await Promise.all([revocationFeed.start(), passwords.warmUp(), rollout.start()]);
+      await Promise.all([revocationFeed.start(), passwords.warmUp()]);
       audit.start();
+      await rollout.start();
       legacyUsage.start();
       every(BACKGROUND.keyReloadMs, 'key reload', () => keyRing.reload());
       every(BACKGROUND.pruneMs, 'pruning expired rows', async () => {
