@@ -183,9 +183,9 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
     users: new UserDirectory(store, passwords, clock),
     async start() {
       await Promise.all([revocationFeed.start(), passwords.warmUp()]);
-      audit.start();
       await rollout.start();
       legacyUsage.start();
+      audit.start();
       every(BACKGROUND.keyReloadMs, 'key reload', () => keyRing.reload());
       every(BACKGROUND.pruneMs, 'pruning expired rows', async () => {
         await store.pruneExpired(clock.now());

@@ -334,9 +334,9 @@ export class PostgresStore implements Store {
         'DELETE FROM refresh_families f WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = f.id)',
       );
       await db.query('DELETE FROM access_tokens WHERE expires_at <= $1', [now]);
+      await db.query('DELETE FROM sessions WHERE expires_at <= $1 OR ended_at IS NOT NULL', [now]);
       await db.query('DELETE FROM revoked_access_tokens WHERE expires_at <= $1', [now]);
       await db.query('DELETE FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at <= $1', [now]);
-      await db.query('DELETE FROM sessions WHERE expires_at <= $1 OR ended_at IS NOT NULL', [now]);
     });
   }
 

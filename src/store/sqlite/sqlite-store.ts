@@ -298,9 +298,9 @@ export class SqliteStore implements Store {
         )
         .run();
       this.prepare('DELETE FROM access_tokens WHERE expires_at <= ?').run(now);
+      this.prepare('DELETE FROM sessions WHERE expires_at <= ? OR ended_at IS NOT NULL').run(now);
       this.prepare('DELETE FROM revoked_access_tokens WHERE expires_at <= ?').run(now);
       this.prepare('DELETE FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now);
-      this.prepare('DELETE FROM sessions WHERE expires_at <= ? OR ended_at IS NOT NULL').run(now);
     });
     run.immediate();
   }
