@@ -87,8 +87,10 @@ describe('JWT_ROLLOUT_PERCENT=50 over 1,000 users', () => {
     first = await startTestInstance({ AUTH_RATE_LIMIT: '0', JWT_ROLLOUT_PERCENT: '50' }, { passwords: cheapHasher() });
     // Created through the store with one precomputed (cheap) hash: 1,000 OWASP argon2id hashes would take a minute.
     const passwordHash = await first.tessera.passwords.hash(TEST_PASSWORD);
+    // Fixed UUIDs, so the figure is the same on every run (random ones would make the split a dice roll).
     for (let i = 0; i < USERS; i += 1) {
-      await first.tessera.store.createUser({ id: crypto.randomUUID(), username: `split${i}`, role: 'user', passwordHash, createdAt: first.clock.now() });
+      const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+      await first.tessera.store.createUser({ id, username: `split${i}`, role: 'user', passwordHash, createdAt: first.clock.now() });
     }
     enabledOnFirst = await jwtLogins(first.app);
   });
