@@ -40,6 +40,20 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Audit events older than this many days are deleted. */
   auditRetentionDays: number;
+  /** Legacy cookie sessions (`POST /api/login`) are accepted: on during the transition, off from v3.0. */
+  legacySessions: boolean;
+  /** A session ends after this many seconds without a request. */
+  sessionIdleTimeout: number;
+  /** A session ends this many seconds after its login, however active. */
+  sessionMaxAge: number;
+  /** When sessions were deprecated, epoch ms: the `Deprecation` header of session-authenticated responses. */
+  sessionsDeprecatedAt: number;
+  /** When sessions stop working (v3.0), epoch ms: the `Sunset` header. */
+  sessionsSunset: number;
+  /** Where session users learn how to move to JWTs: the `Link: <…>; rel="deprecation"` header. */
+  migrationGuideUrl: string;
+  /** Share of users (0–100) who may log in with JWTs until an operator sets one with `tessera rollout set`. */
+  jwtRolloutPercent: number;
 }
 
 /** The documented default of every variable; docs and tests read this table. */
@@ -58,7 +72,18 @@ export const DEFAULTS = {
   JWT_AUDIENCE: 'tessera-api',
   LOG_LEVEL: 'info',
   AUDIT_RETENTION_DAYS: '90',
+  LEGACY_SESSIONS: 'on',
+  SESSION_IDLE_TIMEOUT: '1800',
+  SESSION_MAX_AGE: '86400',
+  /** The day Tessera deprecated cookie sessions; set your own announcement date. */
+  SESSIONS_DEPRECATED_AT: '2026-11-23',
+  // SESSIONS_SUNSET has no fixed default: it is SESSIONS_DEPRECATED_AT + SUNSET_AFTER_DAYS.
+  MIGRATION_GUIDE_URL: '/docs/auth-migration-guide.md',
+  JWT_ROLLOUT_PERCENT: '100',
 } as const;
+
+/** Without SESSIONS_SUNSET, sessions end this many days after their deprecation (the seed's "90 days from now"). */
+export const SUNSET_AFTER_DAYS = 90;
 
 export class ConfigError extends Error {
   constructor(
@@ -77,6 +102,23 @@ const seconds = (min: number, max: number) =>
     .regex(/^\d+$/, 'must be a whole number of seconds')
     .transform(Number)
     .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+/** `2027-02-21` (midnight UTC) or a full ISO 8601 time with its zone, as epoch milliseconds. */
+const isoDate = z
+  .string()
+  .trim()
+  .regex(
+    /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2}))?$/,
+    'must be an ISO 8601 date such as 2027-02-21 or 2027-02-21T09:00:00Z',
+  )
+  .refine((value) => isRealDate(value), 'is not a real calendar date')
+  .transform((value) => Date.parse(value));
+
+function isRealDate(value: string): boolean {
+  const ms = Date.parse(value);
+  // Date.parse rolls 2027-02-30 over into March instead of refusing it.
+  return Number.isFinite(ms) && (value.length > 10 || new Date(ms).toISOString().startsWith(value));
+}
 
 const schema = z.object({
   PORT: z
@@ -113,6 +155,21 @@ const schema = z.object({
     .regex(/^\d+$/, 'must be a whole number of days')
     .transform(Number)
     .pipe(z.number().int().min(1, 'must be at least 1')),
+  LEGACY_SESSIONS: z.enum(['on', 'off'], { error: 'must be on or off' }),
+  SESSION_IDLE_TIMEOUT: seconds(60, 31_536_000),
+  SESSION_MAX_AGE: seconds(60, 31_536_000),
+  SESSIONS_DEPRECATED_AT: isoDate,
+  SESSIONS_SUNSET: isoDate.optional(),
+  MIGRATION_GUIDE_URL: z
+    .string()
+    .trim()
+    .regex(/^(?:https?:\/\/|\/)[^\s<>"]*$/, 'must be an http(s) URL or a path starting with /, without spaces, < > or "'),
+  JWT_ROLLOUT_PERCENT: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number from 0 to 100')
+    .transform(Number)
+    .pipe(z.number().int().max(100, 'must be at most 100')),
 });
 
 type Env = Record<string, string | undefined>;
@@ -148,7 +205,17 @@ export function loadConfig(env: Env = process.env): Config {
     audience: v.JWT_AUDIENCE,
     logLevel: v.LOG_LEVEL,
     auditRetentionDays: v.AUDIT_RETENTION_DAYS,
+    legacySessions: v.LEGACY_SESSIONS === 'on',
+    sessionIdleTimeout: v.SESSION_IDLE_TIMEOUT,
+    sessionMaxAge: v.SESSION_MAX_AGE,
+    sessionsDeprecatedAt: v.SESSIONS_DEPRECATED_AT,
+    sessionsSunset: v.SESSIONS_SUNSET ?? v.SESSIONS_DEPRECATED_AT + SUNSET_AFTER_DAYS * 86_400_000,
+    migrationGuideUrl: v.MIGRATION_GUIDE_URL,
+    jwtRolloutPercent: v.JWT_ROLLOUT_PERCENT,
   };
+  if (config.sessionsSunset <= config.sessionsDeprecatedAt) {
+    throw new ConfigError('SESSIONS_SUNSET', 'must be later than SESSIONS_DEPRECATED_AT');
+  }
   if (config.refreshTokenTtl <= config.accessTokenTtl) {
     throw new ConfigError('REFRESH_TOKEN_EXPIRY', 'must be longer than TOKEN_EXPIRY');
   }

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'unauthorized'
   | 'invalid_token'
   | 'invalid_grant'
+  | 'invalid_session'
   | 'insufficient_scope'
   | 'not_found'
   | 'method_not_allowed'
@@ -83,6 +84,26 @@ export class InvalidGrantError extends TesseraError {
   constructor(readonly reason: InvalidGrantReason) {
     super('invalid_grant', INVALID_GRANT_DESCRIPTIONS[reason]);
     this.name = 'InvalidGrantError';
+  }
+}
+
+/** Why a session cookie was refused. `retired`: LEGACY_SESSIONS=off, no cookie is accepted any more. */
+export type InvalidSessionReason = 'unknown' | 'expired' | 'idle' | 'ended' | 'user_disabled' | 'retired';
+
+const INVALID_SESSION_DESCRIPTIONS: Record<InvalidSessionReason, string> = {
+  unknown: 'The session cookie is not recognised; log in again',
+  expired: 'The session has expired; log in again',
+  idle: 'The session expired after a period of inactivity; log in again',
+  ended: 'The session has ended (logged out or exchanged for tokens); log in again',
+  user_disabled: 'The account is disabled',
+  retired:
+    'Session cookies are no longer accepted: log in with POST /auth/login and send "Authorization: Bearer <access_token>"',
+};
+
+export class InvalidSessionError extends TesseraError {
+  constructor(readonly reason: InvalidSessionReason) {
+    super('invalid_session', INVALID_SESSION_DESCRIPTIONS[reason]);
+    this.name = 'InvalidSessionError';
   }
 }
 

@@ -4,12 +4,18 @@ import { Login } from './auth/login.js';
 import { Logout } from './auth/logout.js';
 import { RefreshRotation } from './auth/refresh-rotation.js';
 import { Revoker } from './auth/revoker.js';
+import { SessionExchange } from './auth/session-exchange.js';
+import { SessionLogin } from './auth/session-login.js';
+import { SessionLogout } from './auth/session-logout.js';
 import { TokenPairIssuer } from './auth/token-pair.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { PasswordHasher } from './passwords/password-hasher.js';
+import { RolloutPolicy } from './rollout/rollout-policy.js';
 import { resolveJwtSecret } from './secrets.js';
+import { LegacySessions } from './sessions/legacy-sessions.js';
+import { LegacyUsage } from './sessions/legacy-usage.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { AccessTokens } from './tokens/access-tokens.js';
@@ -28,6 +34,10 @@ export const BACKGROUND = {
   keyReloadMs: 5_000,
   /** Expired rows are deleted this often. */
   pruneMs: 10 * 60_000,
+  /** JWT rollout changes (`tessera rollout …`, another instance) apply at least this often. */
+  rolloutReloadMs: 2_000,
+  /** Counts of session-authenticated requests reach the database this often. */
+  legacyUsageFlushMs: 10_000,
 };
 
 /** Everything the HTTP layer and the CLI need, built once from the configuration. */
@@ -47,6 +57,13 @@ export interface Tessera {
   credentials: CredentialCheck;
   tokenPairs: TokenPairIssuer;
   login: Login;
+  /** Legacy cookie sessions during the move to JWTs, who still uses them, and who may use JWTs yet. */
+  sessions: LegacySessions;
+  sessionLogin: SessionLogin;
+  sessionLogout: SessionLogout;
+  sessionExchange: SessionExchange;
+  legacyUsage: LegacyUsage;
+  rollout: RolloutPolicy;
   refreshRotation: RefreshRotation;
   logout: Logout;
   users: UserDirectory;
@@ -105,6 +122,22 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
 
   if (config.env === 'development') await seedDevelopmentUsers(store, passwords, clock, logger);
 
+  const rollout = new RolloutPolicy({
+    store,
+    clock,
+    logger,
+    defaultPercent: config.jwtRolloutPercent,
+    enforced: config.legacySessions,
+    pollIntervalMs: BACKGROUND.rolloutReloadMs,
+  });
+  const sessions = new LegacySessions({
+    store,
+    clock,
+    idleTimeoutSeconds: config.sessionIdleTimeout,
+    maxAgeSeconds: config.sessionMaxAge,
+  });
+  const legacyUsage = new LegacyUsage({ store, clock, logger, flushIntervalMs: BACKGROUND.legacyUsageFlushMs });
+
   const timers: NodeJS.Timeout[] = [];
   const every = (ms: number, what: string, task: () => Promise<void>) => {
     const timer = setInterval(() => {
@@ -129,7 +162,13 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
     audit,
     credentials,
     tokenPairs,
-    login: new Login(credentials, tokenPairs, audit),
+    login: new Login(credentials, tokenPairs, audit, rollout),
+    sessions,
+    sessionLogin: new SessionLogin(credentials, sessions, audit),
+    sessionLogout: new SessionLogout(sessions, audit),
+    sessionExchange: new SessionExchange({ sessions, tokenPairs, rollout, audit }),
+    legacyUsage,
+    rollout,
     refreshRotation: new RefreshRotation({
       store,
       accessTokens,
@@ -144,6 +183,8 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
     users: new UserDirectory(store, passwords, clock),
     async start() {
       await Promise.all([revocationFeed.start(), passwords.warmUp()]);
+      await rollout.start();
+      legacyUsage.start();
       audit.start();
       every(BACKGROUND.keyReloadMs, 'key reload', () => keyRing.reload());
       every(BACKGROUND.pruneMs, 'pruning expired rows', async () => {
@@ -154,6 +195,8 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
     async close() {
       for (const timer of timers) clearInterval(timer);
       revocationFeed.stop();
+      rollout.stop();
+      await legacyUsage.stop();
       await audit.stop();
       await deps.revocationBus?.close();
       await store.close();

@@ -17,6 +17,13 @@ describe('configuration', () => {
       trustProxy: false,
       issuer: 'tessera',
       audience: 'tessera-api',
+      legacySessions: true,
+      sessionIdleTimeout: 1800,
+      sessionMaxAge: 86_400,
+      sessionsDeprecatedAt: Date.UTC(2026, 10, 23),
+      sessionsSunset: Date.UTC(2027, 1, 21),
+      migrationGuideUrl: '/docs/auth-migration-guide.md',
+      jwtRolloutPercent: 100,
     });
   });
 
@@ -32,6 +39,17 @@ describe('configuration', () => {
     ['TRUST_PROXY', 'sometimes', /^TRUST_PROXY: /],
     ['REFRESH_REUSE_INTERVAL', '9999', /^REFRESH_REUSE_INTERVAL: must be at most 300/],
     ['LOG_LEVEL', 'loud', /^LOG_LEVEL: /],
+    ['LEGACY_SESSIONS', 'maybe', /^LEGACY_SESSIONS: must be on or off/],
+    ['SESSION_IDLE_TIMEOUT', '30', /^SESSION_IDLE_TIMEOUT: must be at least 60/],
+    ['SESSION_MAX_AGE', '1d', /^SESSION_MAX_AGE: must be a whole number of seconds/],
+    ['SESSIONS_DEPRECATED_AT', 'next week', /^SESSIONS_DEPRECATED_AT: must be an ISO 8601 date/],
+    ['SESSIONS_DEPRECATED_AT', '2027-02-30', /^SESSIONS_DEPRECATED_AT: is not a real calendar date/],
+    ['SESSIONS_SUNSET', '2027-02-21 09:00', /^SESSIONS_SUNSET: must be an ISO 8601 date/],
+    ['SESSIONS_SUNSET', '2026-01-01', /^SESSIONS_SUNSET: must be later than SESSIONS_DEPRECATED_AT/],
+    ['MIGRATION_GUIDE_URL', 'docs/guide.md', /^MIGRATION_GUIDE_URL: must be an http\(s\) URL or a path/],
+    ['MIGRATION_GUIDE_URL', 'https://x.example/a>; rel="evil"', /^MIGRATION_GUIDE_URL: /],
+    ['JWT_ROLLOUT_PERCENT', '101', /^JWT_ROLLOUT_PERCENT: must be at most 100/],
+    ['JWT_ROLLOUT_PERCENT', '-5', /^JWT_ROLLOUT_PERCENT: must be a whole number from 0 to 100/],
   ])('refuses %s=%s with a message naming the variable', (name, value, message) => {
     let error: unknown;
     try {
@@ -69,5 +87,26 @@ describe('configuration', () => {
   it('refuses a JWT_SECRET_PREVIOUS equal to JWT_SECRET in production', () => {
     const secret = 'Zq8#mP2$vL9!xR4@nT6%wK1^bH7&cJ3*dF5(gS0)';
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, JWT_SECRET_PREVIOUS: secret })).toThrow(/^JWT_SECRET_PREVIOUS: /);
+  });
+
+  it('reads the session settings and derives the sunset from the deprecation date unless it is given', () => {
+    const config = loadConfig({
+      LEGACY_SESSIONS: 'off',
+      SESSION_IDLE_TIMEOUT: '600',
+      SESSION_MAX_AGE: '3600',
+      SESSIONS_DEPRECATED_AT: '2027-01-10T08:00:00+02:00',
+      MIGRATION_GUIDE_URL: 'https://docs.example.com/migrate',
+      JWT_ROLLOUT_PERCENT: '0',
+    });
+    expect(config).toMatchObject({
+      legacySessions: false,
+      sessionIdleTimeout: 600,
+      sessionMaxAge: 3600,
+      sessionsDeprecatedAt: Date.UTC(2027, 0, 10, 6),
+      sessionsSunset: Date.UTC(2027, 0, 10, 6) + 90 * 86_400_000,
+      migrationGuideUrl: 'https://docs.example.com/migrate',
+      jwtRolloutPercent: 0,
+    });
+    expect(loadConfig({ SESSIONS_SUNSET: '2027-06-30T12:00:00Z' }).sessionsSunset).toBe(Date.UTC(2027, 5, 30, 12));
   });
 });

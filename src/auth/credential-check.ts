@@ -24,14 +24,16 @@ export const INVALID_CREDENTIALS = 'Invalid username or password';
 export class CredentialCheck {
   constructor(private readonly options: CredentialCheckOptions) {}
 
-  async verify(username: string, password: string, client: ClientInfo): Promise<UserRecord> {
+  /** `via: 'session'` marks failures of the legacy `/api/login` in the audit trail. */
+  async verify(username: string, password: string, client: ClientInfo, via: 'jwt' | 'session' = 'jwt'): Promise<UserRecord> {
     const { store, passwords } = this.options;
     const user = await store.findUserByUsername(normalizeUsername(username));
     const ok = user ? await passwords.verify(user.passwordHash, password) : await passwords.verifyNothing(password);
     if (!user || !ok || user.disabledAt !== null) {
       const reason = !user ? 'unknown_user' : !ok ? 'bad_password' : 'disabled';
       this.options.logger.info({ ip: client.ip, reason }, 'login failed');
-      this.options.audit.record({ type: 'login.failure', userId: user?.id ?? null, client, detail: { username, reason } });
+      const detail = via === 'session' ? { username, reason, via } : { username, reason };
+      this.options.audit.record({ type: 'login.failure', userId: user?.id ?? null, client, detail });
       throw new TesseraError('invalid_credentials', INVALID_CREDENTIALS);
     }
     if (passwords.needsRehash(user.passwordHash)) await this.upgradeHash(user, password);

@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
 import { TesseraError } from '../errors.js';
+import { registerLegacyUsage } from './commands/legacy-usage.js';
 import { registerMigrate } from './commands/migrate.js';
+import { registerRollout } from './commands/rollout.js';
 import { registerServe } from './commands/serve.js';
 import { registerUsers } from './commands/users.js';
 import { CliError, processIo, type CliIo } from './io.js';
@@ -16,6 +18,8 @@ export function buildCli(io: CliIo): Command {
   registerServe(program, io);
   registerMigrate(program, io);
   registerUsers(program, io);
+  registerRollout(program, io);
+  registerLegacyUsage(program, io);
   // Subcommands inherit exit and output handling.
   for (const command of program.commands) inherit(program, command);
   return program;

@@ -13,6 +13,8 @@ import { rateLimitedRoute, registerRateLimit } from './rate-limit.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { jwksRoutes } from './routes/jwks.js';
+import { migrationGuideRoutes } from './routes/migration-guide.js';
+import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/users.js';
 
 const BODY_LIMIT = 16 * 1024;
@@ -53,6 +55,8 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
   await app.register(jwksRoutes, { tessera });
   await app.register(authRoutes, { tessera, limited, prefix: '/auth' });
   await app.register(userRoutes, { tessera, prefix: '/api' });
+  await app.register(sessionRoutes, { tessera, limited, prefix: '/api' });
+  await app.register(migrationGuideRoutes);
   return app;
 }
 

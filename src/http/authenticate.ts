@@ -1,22 +1,30 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { InvalidTokenError, TesseraError } from '../errors.js';
+import { InvalidSessionError, InvalidTokenError, TesseraError } from '../errors.js';
+import type { Tessera } from '../tessera.js';
 import type { AccessTokens } from '../tokens/access-tokens.js';
+import { clientInfo } from './client-info.js';
+import { announceDeprecation, deprecationHeaders } from './deprecation-headers.js';
+import { sessionCookie } from './session-cookie.js';
 
-/** Who is calling, as every protected route sees it. */
-export interface Principal {
+/** Who is calling, as every protected route sees it; the same user and role whichever way they proved it. */
+export type Principal = {
   userId: string;
   role: string;
-  /** How the caller proved it: a Bearer access token (or, during the transition, a session cookie). */
-  via: 'jwt';
-  jti: string;
+  /** When the credential stops working (for a session: unless it is used again). */
   expiresAt: number;
-}
+} & (
+  | { via: 'jwt'; jti: string }
+  /** A legacy session cookie, accepted while LEGACY_SESSIONS=on. `sessionId` is the stored hash. */
+  | { via: 'session'; sessionId: string }
+);
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
   }
 }
+
+const MISSING_CREDENTIALS = 'Missing Authorization header: send "Authorization: Bearer <access_token>"';
 
 /** The token of an `Authorization: Bearer <token>` header; undefined when no credentials were sent. */
 export function bearerToken(request: FastifyRequest): string | undefined {
@@ -31,14 +39,33 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return token;
 }
 
-/** preHandler for protected routes: a valid Bearer access token or a 401 saying what is wrong. */
+/** preHandler accepting a valid Bearer access token only (no session cookie), or a 401 saying what is wrong. */
 export function requireAccessToken(accessTokens: AccessTokens) {
-  return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  return async function authenticateToken(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const token = bearerToken(request);
-    if (token === undefined) {
-      throw new TesseraError('unauthorized', 'Missing Authorization header: send "Authorization: Bearer <access_token>"');
-    }
+    if (token === undefined) throw new TesseraError('unauthorized', MISSING_CREDENTIALS);
     const claims = await accessTokens.verify(token);
     request.principal = { userId: claims.sub, role: claims.role, via: 'jwt', jti: claims.jti, expiresAt: claims.exp * 1000 };
+  };
+}
+
+/**
+ * preHandler of the protected API: one authentication step for every route. An Authorization header,
+ * when present, decides alone (a bad Bearer token is a 401 even beside a good cookie); without one, the
+ * `session_id` cookie is accepted while LEGACY_SESSIONS=on. Session-authenticated responses carry the
+ * deprecation headers, and each such request is counted for `tessera legacy-usage`.
+ */
+export function authenticate(tessera: Tessera) {
+  const viaToken = requireAccessToken(tessera.accessTokens);
+  const deprecation = deprecationHeaders(tessera.config);
+  return async function authenticateRequest(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (request.headers.authorization !== undefined) return viaToken(request, reply);
+    const cookie = sessionCookie(request);
+    if (cookie === undefined) throw new TesseraError('unauthorized', MISSING_CREDENTIALS);
+    if (!tessera.config.legacySessions) throw new InvalidSessionError('retired');
+    const { session, user, expiresAt } = await tessera.sessions.resolve(cookie);
+    request.principal = { userId: user.id, role: user.role, via: 'session', sessionId: session.id, expiresAt };
+    announceDeprecation(reply, deprecation);
+    tessera.legacyUsage.count(user.id, clientInfo(request).userAgent);
   };
 }

@@ -8,6 +8,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   unauthorized: 401,
   invalid_token: 401,
   invalid_grant: 401,
+  invalid_session: 401,
   insufficient_scope: 403,
   jwt_not_enabled: 403,
   not_found: 404,

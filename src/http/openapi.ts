@@ -16,7 +16,10 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         description: 'Stateless JWT authentication: login, refresh-token rotation, logout, and protected APIs.',
       },
       components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          sessionCookie: { type: 'apiKey', in: 'cookie', name: 'session_id', description: 'deprecated: legacy sessions' },
+        },
       },
     },
   });

@@ -163,6 +163,53 @@ export interface AuditQuery {
   limit: number;
 }
 
+/** A legacy cookie session. The cookie value is never stored: `id` is its SHA-256. */
+export interface SessionRecord {
+  id: string;
+  userId: string;
+  createdAt: number;
+  /** Last request seen, recorded coarsely (at most about once a minute) so requests do not write. */
+  lastSeenAt: number;
+  /** The absolute end, SESSION_MAX_AGE after login, however active the session is. */
+  expiresAt: number;
+  /** Logged out or exchanged for tokens; null while open. */
+  endedAt: number | null;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export type NewSession = Omit<SessionRecord, 'lastSeenAt' | 'endedAt'>;
+
+/** A session together with its user, as one lookup returns them. */
+export interface SessionLookup {
+  session: SessionRecord;
+  user: PublicUser;
+}
+
+/** A user for whom the JWT rollout percentage does not apply. */
+export interface RolloutOverride {
+  userId: string;
+  username: string;
+  /** true: always JWT; false: never (keeps using sessions). */
+  enabled: boolean;
+  updatedAt: number;
+}
+
+/** Session-authenticated requests of one user from one client, over a period. */
+export interface LegacyUsageCount {
+  userId: string;
+  /** The User-Agent header; empty when the client sent none. */
+  userAgent: string;
+  firstSeen: number;
+  lastSeen: number;
+  requestCount: number;
+}
+
+export interface LegacyUsageRecord extends LegacyUsageCount {
+  /** null if the user no longer exists. */
+  username: string | null;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
 
@@ -212,4 +259,28 @@ export interface Store {
   queryAuditEvents(query: AuditQuery): Promise<AuditEventRecord[]>;
   /** Deletes events older than `before`; returns how many. */
   pruneAuditEvents(before: number): Promise<number>;
+
+  // legacy cookie sessions (pruneExpired deletes the ended and the expired ones)
+  createSession(session: NewSession): Promise<SessionRecord>;
+  findSession(id: string): Promise<SessionLookup | null>;
+  /** Moves `lastSeenAt` forward to `now` on an open session. */
+  touchSession(id: string, now: number): Promise<void>;
+  /** Ends an open session; returns it if this call ended it, null if it was unknown or already ended. */
+  endSession(id: string, now: number): Promise<SessionRecord | null>;
+
+  // settings changed at run time (e.g. `jwt_rollout_percent`)
+  readSetting(key: string): Promise<string | null>;
+  writeSetting(key: string, value: string, now: number): Promise<void>;
+  deleteSetting(key: string): Promise<void>;
+
+  // per-user exceptions to the JWT rollout
+  listRolloutOverrides(): Promise<RolloutOverride[]>;
+  /** Sets the user's override; null removes it. */
+  setRolloutOverride(userId: string, enabled: boolean | null, now: number): Promise<void>;
+
+  // who still uses sessions
+  /** Adds the counts to what is stored per (user, User-Agent): counts add up, first/last seen widen. */
+  addLegacyUsage(counts: LegacyUsageCount[]): Promise<void>;
+  /** Usage last seen at or after `since`, most recently seen first. */
+  listLegacyUsage(since: number): Promise<LegacyUsageRecord[]>;
 }

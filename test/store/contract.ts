@@ -4,6 +4,7 @@ import type {
   ClientInfo,
   FamilyRecord,
   KeyUse,
+  NewSession,
   NewUser,
   RevokedAccessToken,
   RotationOutcome,
@@ -696,6 +697,164 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         await store.appendAuditEvents([event('old', T0 - DAY, null), event('new', T0, null)]);
         expect(await store.pruneAuditEvents(T0 - HOUR)).toBe(1);
         expect((await store.queryAuditEvents({ limit: 10 })).map((e) => e.type)).toEqual(['new']);
+      });
+    });
+
+    describe('legacy sessions', () => {
+      let ada: UserRecord;
+      beforeEach(async () => {
+        ada = await createUser('ada');
+      });
+
+      const session = (id: string, overrides: Partial<NewSession> = {}): NewSession => ({
+        id,
+        userId: ada.id,
+        createdAt: T0,
+        expiresAt: T0 + DAY,
+        ip: LAPTOP.ip,
+        userAgent: LAPTOP.userAgent,
+        ...overrides,
+      });
+
+      it('creates a session, open and last seen at its creation, and finds it with its user', async () => {
+        const created = await store.createSession(session('sid-1'));
+        expect(created).toEqual({
+          id: 'sid-1',
+          userId: ada.id,
+          createdAt: T0,
+          lastSeenAt: T0,
+          expiresAt: T0 + DAY,
+          endedAt: null,
+          ip: LAPTOP.ip,
+          userAgent: LAPTOP.userAgent,
+        });
+        const { passwordHash: _hash, ...publicAda } = ada;
+        expect(await store.findSession('sid-1')).toEqual({ session: created, user: publicAda });
+      });
+
+      it('stores a session whose client sent no address or user agent', async () => {
+        expect(await store.createSession(session('sid-anon', { ip: null, userAgent: null }))).toMatchObject({ ip: null, userAgent: null });
+      });
+
+      it('finds nothing for an unknown session id', async () => {
+        await store.createSession(session('sid-1'));
+        expect(await store.findSession('sid-unknown')).toBeNull();
+      });
+
+      it("shows the user's current state with the session, a disabled account included", async () => {
+        await store.createSession(session('sid-1'));
+        await store.updateUser(ada.id, { disabledAt: T0 + HOUR, role: 'admin' }, T0 + HOUR);
+        expect((await store.findSession('sid-1'))!.user).toMatchObject({ role: 'admin', disabledAt: T0 + HOUR, updatedAt: T0 + HOUR });
+      });
+
+      it('moves last seen forward, never back, and not on an ended session', async () => {
+        await store.createSession(session('sid-1'));
+        await store.touchSession('sid-1', T0 + 5 * MINUTE);
+        await store.touchSession('sid-1', T0 + 2 * MINUTE);
+        expect((await store.findSession('sid-1'))!.session.lastSeenAt).toBe(T0 + 5 * MINUTE);
+        await store.endSession('sid-1', T0 + 6 * MINUTE);
+        await store.touchSession('sid-1', T0 + 7 * MINUTE);
+        expect((await store.findSession('sid-1'))!.session.lastSeenAt).toBe(T0 + 5 * MINUTE);
+      });
+
+      it('ends a session once: the first call returns it, later calls and unknown ids return null', async () => {
+        await store.createSession(session('sid-1'));
+        expect(await store.endSession('sid-1', T0 + MINUTE)).toMatchObject({ id: 'sid-1', endedAt: T0 + MINUTE });
+        expect(await store.endSession('sid-1', T0 + 2 * MINUTE)).toBeNull();
+        expect(await store.endSession('sid-unknown', T0)).toBeNull();
+        expect((await store.findSession('sid-1'))!.session.endedAt).toBe(T0 + MINUTE);
+      });
+
+      it('lets exactly one of several concurrent calls end a session', async () => {
+        await store.createSession(session('sid-1'));
+        const results = await Promise.all([1, 2, 3, 4, 5].map((i) => store.endSession('sid-1', T0 + i)));
+        expect(results.filter((r) => r !== null)).toHaveLength(1);
+      });
+
+      it('prunes ended and expired sessions and keeps open ones', async () => {
+        await store.createSession(session('sid-open'));
+        await store.createSession(session('sid-ended'));
+        await store.createSession(session('sid-expired', { createdAt: T0 - 2 * DAY, expiresAt: T0 - DAY }));
+        await store.endSession('sid-ended', T0);
+        await store.pruneExpired(T0 + MINUTE);
+        expect(await store.findSession('sid-open')).not.toBeNull();
+        expect(await store.findSession('sid-ended')).toBeNull();
+        expect(await store.findSession('sid-expired')).toBeNull();
+      });
+    });
+
+    describe('settings', () => {
+      it('reads null for a setting never written', async () => {
+        expect(await store.readSetting('jwt_rollout_percent')).toBeNull();
+      });
+
+      it('writes, overwrites and deletes a setting', async () => {
+        await store.writeSetting('jwt_rollout_percent', '10', T0);
+        await store.writeSetting('other', 'x', T0);
+        await store.writeSetting('jwt_rollout_percent', '50', T0 + MINUTE);
+        expect(await store.readSetting('jwt_rollout_percent')).toBe('50');
+        await store.deleteSetting('jwt_rollout_percent');
+        await store.deleteSetting('never-written');
+        expect(await store.readSetting('jwt_rollout_percent')).toBeNull();
+        expect(await store.readSetting('other')).toBe('x');
+      });
+    });
+
+    describe('rollout overrides', () => {
+      it('sets, changes and clears per-user overrides, listed by username', async () => {
+        const ada = await createUser('ada');
+        const bob = await createUser('bob');
+        expect(await store.listRolloutOverrides()).toEqual([]);
+        await store.setRolloutOverride(bob.id, false, T0);
+        await store.setRolloutOverride(ada.id, false, T0);
+        await store.setRolloutOverride(ada.id, true, T0 + MINUTE);
+        expect(await store.listRolloutOverrides()).toEqual([
+          { userId: ada.id, username: 'ada', enabled: true, updatedAt: T0 + MINUTE },
+          { userId: bob.id, username: 'bob', enabled: false, updatedAt: T0 },
+        ]);
+        await store.setRolloutOverride(bob.id, null, T0 + 2 * MINUTE);
+        await store.setRolloutOverride('id-nobody', null, T0 + 2 * MINUTE);
+        expect((await store.listRolloutOverrides()).map((o) => o.username)).toEqual(['ada']);
+      });
+    });
+
+    describe('legacy usage', () => {
+      const count = (userId: string, userAgent: string, firstSeen: number, lastSeen: number, requestCount: number) => ({
+        userId,
+        userAgent,
+        firstSeen,
+        lastSeen,
+        requestCount,
+      });
+
+      it('adds counts per user and client, widening first and last seen', async () => {
+        const ada = await createUser('ada');
+        await store.addLegacyUsage([count(ada.id, 'python-requests/2.32', T0, T0 + MINUTE, 3), count(ada.id, '', T0, T0, 1)]);
+        await store.addLegacyUsage([count(ada.id, 'python-requests/2.32', T0 - HOUR, T0 + HOUR, 4)]);
+        expect(await store.listLegacyUsage(T0 - DAY)).toEqual([
+          { userId: ada.id, username: 'ada', userAgent: 'python-requests/2.32', firstSeen: T0 - HOUR, lastSeen: T0 + HOUR, requestCount: 7 },
+          { userId: ada.id, username: 'ada', userAgent: '', firstSeen: T0, lastSeen: T0, requestCount: 1 },
+        ]);
+      });
+
+      it('adds up entries for the same user and client within one batch', async () => {
+        const ada = await createUser('ada');
+        await store.addLegacyUsage([count(ada.id, 'curl/8', T0, T0, 1), count(ada.id, 'curl/8', T0 + MINUTE, T0 + MINUTE, 2)]);
+        expect(await store.listLegacyUsage(T0)).toMatchObject([{ userAgent: 'curl/8', firstSeen: T0, lastSeen: T0 + MINUTE, requestCount: 3 }]);
+      });
+
+      it('lists only usage last seen since the given time, most recent first, and keeps counts of unknown users', async () => {
+        const ada = await createUser('ada');
+        const bob = await createUser('bob');
+        await store.addLegacyUsage([
+          count(ada.id, 'old-client', T0 - 40 * DAY, T0 - 31 * DAY, 9),
+          count(bob.id, 'app/1', T0 - DAY, T0 - HOUR, 2),
+          count(ada.id, 'app/1', T0 - DAY, T0 - MINUTE, 5),
+          count('id-gone', 'app/1', T0 - DAY, T0 - 2 * HOUR, 1),
+        ]);
+        await store.addLegacyUsage([]);
+        const listed = await store.listLegacyUsage(T0 - 30 * DAY);
+        expect(listed.map((u) => `${u.username}:${u.userAgent}:${u.requestCount}`)).toEqual(['ada:app/1:5', 'bob:app/1:2', 'null:app/1:1']);
       });
     });
   });

@@ -1,17 +1,19 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TokenPair } from '../../auth/token-pair.js';
-import { TesseraError } from '../../errors.js';
+import { InvalidSessionError, TesseraError } from '../../errors.js';
 import type { Tessera } from '../../tessera.js';
 import { bearerToken } from '../authenticate.js';
 import { clientInfo } from '../client-info.js';
+import { announceDeprecation, deprecationHeaders } from '../deprecation-headers.js';
 import { clearRefreshCookie, refreshCookie, setRefreshCookie } from '../refresh-cookie.js';
 import type { RouteLimit } from '../rate-limit.js';
 import { errorResponses, tokenPairSchema } from '../schemas.js';
+import { clearSessionCookie, sessionCookie } from '../session-cookie.js';
 
 /** Auth endpoints accept small JSON bodies only. */
 export const AUTH_BODY_LIMIT = 4096;
 
-const loginBody = {
+export const loginBody = {
   type: 'object',
   required: ['username', 'password'],
   properties: {
@@ -27,7 +29,7 @@ const refreshTokenBody = {
   },
 } as const;
 
-interface LoginBody {
+export interface LoginBody {
   username: string;
   password: string;
 }
@@ -36,7 +38,7 @@ interface RefreshTokenBody {
   refresh_token?: string;
 }
 
-/** /auth/login, /auth/refresh, /auth/logout. */
+/** /auth/login, /auth/refresh, /auth/logout, /auth/session/exchange. */
 export async function authRoutes(
   app: FastifyInstance,
   { tessera, limited }: { tessera: Tessera; limited: RouteLimit },
@@ -112,6 +114,35 @@ export async function authRoutes(
       );
       clearRefreshCookie(reply);
       return { status: 'logged_out' };
+    },
+  );
+
+  const deprecation = deprecationHeaders(tessera.config);
+  app.post(
+    '/session/exchange',
+    {
+      bodyLimit: AUTH_BODY_LIMIT,
+      ...limited,
+      schema: {
+        summary: 'Trade the session_id cookie for a token pair; the session ends',
+        description:
+          'Moves a logged-in session user to JWTs without the password. Same answer as POST /auth/login; ' +
+          'refused with 403 jwt_not_enabled (session kept) for a user outside the rollout.',
+        tags: ['auth'],
+        security: [{ sessionCookie: [] }],
+        response: { 200: tokenPairSchema, ...errorResponses(401, 403, 413, 415, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      const cookie = sessionCookie(request);
+      if (cookie === undefined) {
+        throw new TesseraError('unauthorized', 'Send the session_id cookie of a logged-in session (from POST /api/login)');
+      }
+      if (!tessera.config.legacySessions) throw new InvalidSessionError('retired');
+      announceDeprecation(reply, deprecation);
+      const pair = await tessera.sessionExchange.run(cookie, clientInfo(request));
+      clearSessionCookie(reply);
+      return sendTokenPair(reply, pair);
     },
   );
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Tessera } from '../../tessera.js';
-import { requireAccessToken } from '../authenticate.js';
+import { authenticate as authenticateCaller } from '../authenticate.js';
 import { errorResponses, publicUserSchema } from '../schemas.js';
 
 const listQuery = {
@@ -18,17 +18,18 @@ const meSchema = {
   properties: {
     id: { type: 'string', description: 'user id (the token subject)' },
     role: { type: 'string' },
-    auth: { type: 'string', description: 'how the caller authenticated: jwt' },
+    auth: { type: 'string', enum: ['jwt', 'session'], description: 'how the caller authenticated' },
     expires_at: { type: 'string', format: 'date-time', description: 'when the credential expires' },
   },
 } as const;
 
 /**
  * GET /api/users: the user list, for any authenticated caller; never a password hash.
- * GET /api/me: who the caller is, answered from the token alone — no database involved.
+ * GET /api/me: who the caller is, answered from the credential alone — for an access token, no database
+ * involved. Both accept a Bearer access token, or a legacy session cookie while LEGACY_SESSIONS=on.
  */
 export async function userRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
-  const authenticate = requireAccessToken(tessera.accessTokens);
+  const authenticate = authenticateCaller(tessera);
 
   app.get(
     '/me',
@@ -37,7 +38,7 @@ export async function userRoutes(app: FastifyInstance, { tessera }: { tessera: T
       schema: {
         summary: 'The authenticated caller, from the credential alone',
         tags: ['api'],
-        security: [{ bearerAuth: [] }],
+        security: [{ bearerAuth: [] }, { sessionCookie: [] }],
         response: { 200: meSchema, ...errorResponses(401) },
       },
     },
@@ -59,7 +60,7 @@ export async function userRoutes(app: FastifyInstance, { tessera }: { tessera: T
       schema: {
         summary: 'List users (paged with limit and offset; X-Total-Count gives the total)',
         tags: ['api'],
-        security: [{ bearerAuth: [] }],
+        security: [{ bearerAuth: [] }, { sessionCookie: [] }],
         querystring: listQuery,
         response: { 200: { type: 'array', items: publicUserSchema }, ...errorResponses(400, 401) },
       },

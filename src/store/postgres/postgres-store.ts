@@ -5,17 +5,23 @@ import type {
   AuditEventRecord,
   AuditQuery,
   FamilyRecord,
+  LegacyUsageCount,
+  LegacyUsageRecord,
   NewAuditEvent,
   NewFamily,
   NewRefreshToken,
+  NewSession,
   NewUser,
   Page,
   PublicUser,
   RefreshTokenRecord,
   RevocationBatch,
   RevokedAccessToken,
+  RolloutOverride,
   RotationOutcome,
   RotationRequest,
+  SessionLookup,
+  SessionRecord,
   SigningKeyRecord,
   Store,
   UserPatch,
@@ -36,6 +42,10 @@ const FAMILY_COLUMNS = `id, user_id AS "userId", created_at AS "createdAt", last
 const TOKEN_COLUMNS = `id, family_id AS "familyId", user_id AS "userId", token_hash AS "tokenHash",
   parent_id AS "parentId", issued_at AS "issuedAt", expires_at AS "expiresAt", rotated_at AS "rotatedAt",
   successor_id AS "successorId"`;
+const sessionColumns = (t = '') => `${t}id, ${t}user_id AS "userId", ${t}created_at AS "createdAt",
+  ${t}last_seen_at AS "lastSeenAt", ${t}expires_at AS "expiresAt", ${t}ended_at AS "endedAt", ${t}ip,
+  ${t}user_agent AS "userAgent"`;
+const SESSION_COLUMNS = sessionColumns();
 const ACCESS_COLUMNS = `jti, user_id AS "userId", expires_at AS "expiresAt"`;
 
 /** Lower-case identifiers only, so the name means the same unquoted in search_path and quoted in DDL. */
@@ -324,6 +334,7 @@ export class PostgresStore implements Store {
         'DELETE FROM refresh_families f WHERE NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = f.id)',
       );
       await db.query('DELETE FROM access_tokens WHERE expires_at <= $1', [now]);
+      await db.query('DELETE FROM sessions WHERE expires_at <= $1 OR ended_at IS NOT NULL', [now]);
       await db.query('DELETE FROM revoked_access_tokens WHERE expires_at <= $1', [now]);
       await db.query('DELETE FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at <= $1', [now]);
     });
@@ -350,6 +361,114 @@ export class PostgresStore implements Store {
   async pruneAuditEvents(before: number): Promise<number> {
     const deleted = await this.query<{ id: number }>('DELETE FROM audit_events WHERE at < $1 RETURNING id', [before]);
     return deleted.length;
+  }
+
+  // ---- legacy sessions ---------------------------------------------------------------------
+
+  async createSession(session: NewSession): Promise<SessionRecord> {
+    return (await this.one<SessionRecord>(
+      `INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
+       VALUES ($1, $2, $3, $3, $4, $5, $6) RETURNING ${SESSION_COLUMNS}`,
+      [session.id, session.userId, session.createdAt, session.expiresAt, session.ip, session.userAgent],
+    ))!;
+  }
+
+  async findSession(id: string): Promise<SessionLookup | null> {
+    // One round trip: the session and its user are read together on every session-authenticated request.
+    const row = await this.one<SessionRecord & { user: PublicUser }>(
+      `SELECT ${sessionColumns('s.')},
+         json_build_object('id', u.id, 'username', u.username, 'role', u.role, 'createdAt', u.created_at,
+           'updatedAt', u.updated_at, 'disabledAt', u.disabled_at) AS "user"
+       FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
+      [id],
+    );
+    if (!row) return null;
+    const { user, ...session } = row;
+    return { session, user };
+  }
+
+  async touchSession(id: string, now: number): Promise<void> {
+    await this.query('UPDATE sessions SET last_seen_at = $1 WHERE id = $2 AND ended_at IS NULL AND last_seen_at < $1', [now, id]);
+  }
+
+  async endSession(id: string, now: number): Promise<SessionRecord | null> {
+    return this.one<SessionRecord>(
+      `UPDATE sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL RETURNING ${SESSION_COLUMNS}`,
+      [now, id],
+    );
+  }
+
+  // ---- settings and the JWT rollout ----------------------------------------------------------
+
+  async readSetting(key: string): Promise<string | null> {
+    const row = await this.one<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
+    return row?.value ?? null;
+  }
+
+  async writeSetting(key: string, value: string, now: number): Promise<void> {
+    await this.query(
+      `INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+      [key, value, now],
+    );
+  }
+
+  async deleteSetting(key: string): Promise<void> {
+    await this.query('DELETE FROM settings WHERE key = $1', [key]);
+  }
+
+  async listRolloutOverrides(): Promise<RolloutOverride[]> {
+    return this.query<RolloutOverride>(
+      `SELECT o.user_id AS "userId", u.username, o.enabled, o.updated_at AS "updatedAt"
+       FROM rollout_overrides o JOIN users u ON u.id = o.user_id ORDER BY u.username COLLATE "C"`,
+    );
+  }
+
+  async setRolloutOverride(userId: string, enabled: boolean | null, now: number): Promise<void> {
+    if (enabled === null) {
+      await this.query('DELETE FROM rollout_overrides WHERE user_id = $1', [userId]);
+      return;
+    }
+    await this.query(
+      `INSERT INTO rollout_overrides (user_id, enabled, updated_at) VALUES ($1, $2, $3)
+       ON CONFLICT (user_id) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at`,
+      [userId, enabled, now],
+    );
+  }
+
+  // ---- legacy usage ------------------------------------------------------------------------
+
+  async addLegacyUsage(counts: LegacyUsageCount[]): Promise<void> {
+    if (counts.length === 0) return;
+    // Grouped first: one statement may not update the same row twice.
+    await this.query(
+      `INSERT INTO legacy_usage (user_id, user_agent, first_seen, last_seen, request_count)
+       SELECT user_id, user_agent, MIN(first_seen), MAX(last_seen), SUM(request_count)
+       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[])
+         AS c (user_id, user_agent, first_seen, last_seen, request_count)
+       GROUP BY user_id, user_agent
+       ON CONFLICT (user_id, user_agent) DO UPDATE SET
+         first_seen = LEAST(legacy_usage.first_seen, excluded.first_seen),
+         last_seen = GREATEST(legacy_usage.last_seen, excluded.last_seen),
+         request_count = legacy_usage.request_count + excluded.request_count`,
+      [
+        counts.map((c) => c.userId),
+        counts.map((c) => c.userAgent),
+        counts.map((c) => c.firstSeen),
+        counts.map((c) => c.lastSeen),
+        counts.map((c) => c.requestCount),
+      ],
+    );
+  }
+
+  async listLegacyUsage(since: number): Promise<LegacyUsageRecord[]> {
+    return this.query<LegacyUsageRecord>(
+      `SELECT l.user_id AS "userId", u.username, l.user_agent AS "userAgent", l.first_seen AS "firstSeen",
+         l.last_seen AS "lastSeen", l.request_count AS "requestCount"
+       FROM legacy_usage l LEFT JOIN users u ON u.id = l.user_id
+       WHERE l.last_seen >= $1 ORDER BY l.last_seen DESC, l.user_id COLLATE "C", l.user_agent COLLATE "C"`,
+      [since],
+    );
   }
 
   // ---- internals ---------------------------------------------------------------------------

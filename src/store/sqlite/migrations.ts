@@ -92,4 +92,45 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       CREATE INDEX audit_events_by_type ON audit_events (type, id);
     `,
   },
+  {
+    version: 3,
+    name: 'legacy sessions, settings, JWT rollout overrides, legacy usage',
+    sql: `
+      CREATE TABLE sessions (
+        id           TEXT PRIMARY KEY,
+        user_id      TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        created_at   INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL,
+        ended_at     INTEGER,
+        ip           TEXT,
+        user_agent   TEXT
+      );
+      CREATE INDEX sessions_by_user ON sessions (user_id);
+      CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+
+      CREATE TABLE settings (
+        key        TEXT PRIMARY KEY,
+        value      TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE rollout_overrides (
+        user_id    TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+        enabled    INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+        updated_at INTEGER NOT NULL
+      );
+
+      -- No foreign key: counts are written in batches, after the fact, and must not fail for a deleted user.
+      CREATE TABLE legacy_usage (
+        user_id       TEXT NOT NULL,
+        user_agent    TEXT NOT NULL,
+        first_seen    INTEGER NOT NULL,
+        last_seen     INTEGER NOT NULL,
+        request_count INTEGER NOT NULL,
+        PRIMARY KEY (user_id, user_agent)
+      );
+      CREATE INDEX legacy_usage_by_last_seen ON legacy_usage (last_seen);
+    `,
+  },
 ];

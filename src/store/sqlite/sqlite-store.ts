@@ -7,17 +7,23 @@ import type {
   AuditEventRecord,
   AuditQuery,
   FamilyRecord,
+  LegacyUsageCount,
+  LegacyUsageRecord,
   NewAuditEvent,
   NewFamily,
   NewRefreshToken,
+  NewSession,
   NewUser,
   Page,
   PublicUser,
   RefreshTokenRecord,
   RevocationBatch,
   RevokedAccessToken,
+  RolloutOverride,
   RotationOutcome,
   RotationRequest,
+  SessionLookup,
+  SessionRecord,
   SigningKeyRecord,
   Store,
   UserPatch,
@@ -34,6 +40,8 @@ const KEY_COLUMNS = `kid, use, alg, public_jwk AS publicJwk, sealed_key AS seale
   rotated_out_at AS rotatedOutAt, expires_at AS expiresAt`;
 const FAMILY_COLUMNS = `id, user_id AS userId, created_at AS createdAt, last_used_at AS lastUsedAt, ip,
   user_agent AS userAgent, revoked_at AS revokedAt, revoke_reason AS revokeReason`;
+const SESSION_COLUMNS = `id, user_id AS userId, created_at AS createdAt, last_seen_at AS lastSeenAt,
+  expires_at AS expiresAt, ended_at AS endedAt, ip, user_agent AS userAgent`;
 const TOKEN_COLUMNS = `id, family_id AS familyId, user_id AS userId, token_hash AS tokenHash, parent_id AS parentId,
   issued_at AS issuedAt, expires_at AS expiresAt, rotated_at AS rotatedAt, successor_id AS successorId`;
 
@@ -290,6 +298,7 @@ export class SqliteStore implements Store {
         )
         .run();
       this.prepare('DELETE FROM access_tokens WHERE expires_at <= ?').run(now);
+      this.prepare('DELETE FROM sessions WHERE expires_at <= ? OR ended_at IS NOT NULL').run(now);
       this.prepare('DELETE FROM revoked_access_tokens WHERE expires_at <= ?').run(now);
       this.prepare('DELETE FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now);
     });
@@ -321,6 +330,101 @@ export class SqliteStore implements Store {
 
   async pruneAuditEvents(before: number): Promise<number> {
     return this.prepare('DELETE FROM audit_events WHERE at < ?').run(before).changes;
+  }
+
+  // ---- legacy sessions ---------------------------------------------------------------------
+
+  async createSession(session: NewSession): Promise<SessionRecord> {
+    this.prepare(
+        `INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(session.id, session.userId, session.createdAt, session.createdAt, session.expiresAt, session.ip, session.userAgent);
+    return this.one<SessionRecord>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`, session.id)!;
+  }
+
+  async findSession(id: string): Promise<SessionLookup | null> {
+    const session = this.one<SessionRecord>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`, id);
+    if (!session) return null;
+    const user = this.one<PublicUser>(`SELECT ${PUBLIC_USER_COLUMNS} FROM users WHERE id = ?`, session.userId)!;
+    return { session, user };
+  }
+
+  async touchSession(id: string, now: number): Promise<void> {
+    this.prepare('UPDATE sessions SET last_seen_at = ? WHERE id = ? AND ended_at IS NULL AND last_seen_at < ?').run(now, id, now);
+  }
+
+  async endSession(id: string, now: number): Promise<SessionRecord | null> {
+    return this.one<SessionRecord>(
+      `UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL RETURNING ${SESSION_COLUMNS}`,
+      now,
+      id,
+    );
+  }
+
+  // ---- settings and the JWT rollout ----------------------------------------------------------
+
+  async readSetting(key: string): Promise<string | null> {
+    return (this.prepare('SELECT value FROM settings WHERE key = ?').pluck().get(key) as string | undefined) ?? null;
+  }
+
+  async writeSetting(key: string, value: string, now: number): Promise<void> {
+    this.prepare(
+        `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+      )
+      .run(key, value, now);
+  }
+
+  async deleteSetting(key: string): Promise<void> {
+    this.prepare('DELETE FROM settings WHERE key = ?').run(key);
+  }
+
+  async listRolloutOverrides(): Promise<RolloutOverride[]> {
+    const rows = this.prepare(
+        `SELECT o.user_id AS userId, u.username, o.enabled, o.updated_at AS updatedAt
+         FROM rollout_overrides o JOIN users u ON u.id = o.user_id ORDER BY u.username`,
+      )
+      .all() as Array<Omit<RolloutOverride, 'enabled'> & { enabled: number }>;
+    return rows.map((row) => ({ ...row, enabled: row.enabled === 1 }));
+  }
+
+  async setRolloutOverride(userId: string, enabled: boolean | null, now: number): Promise<void> {
+    if (enabled === null) {
+      this.prepare('DELETE FROM rollout_overrides WHERE user_id = ?').run(userId);
+      return;
+    }
+    this.prepare(
+        `INSERT INTO rollout_overrides (user_id, enabled, updated_at) VALUES (?, ?, ?)
+         ON CONFLICT (user_id) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at`,
+      )
+      .run(userId, enabled ? 1 : 0, now);
+  }
+
+  // ---- legacy usage ------------------------------------------------------------------------
+
+  async addLegacyUsage(counts: LegacyUsageCount[]): Promise<void> {
+    const upsert = this.prepare(
+      `INSERT INTO legacy_usage (user_id, user_agent, first_seen, last_seen, request_count) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (user_id, user_agent) DO UPDATE SET
+         first_seen = MIN(first_seen, excluded.first_seen),
+         last_seen = MAX(last_seen, excluded.last_seen),
+         request_count = request_count + excluded.request_count`,
+    );
+    const run = this.db.transaction(() => {
+      for (const c of counts) upsert.run(c.userId, c.userAgent, c.firstSeen, c.lastSeen, c.requestCount);
+    });
+    run.immediate();
+  }
+
+  async listLegacyUsage(since: number): Promise<LegacyUsageRecord[]> {
+    return this.prepare(
+        `SELECT l.user_id AS userId, u.username, l.user_agent AS userAgent, l.first_seen AS firstSeen,
+           l.last_seen AS lastSeen, l.request_count AS requestCount
+         FROM legacy_usage l LEFT JOIN users u ON u.id = l.user_id
+         WHERE l.last_seen >= ? ORDER BY l.last_seen DESC, l.user_id, l.user_agent`,
+      )
+      .all(since) as LegacyUsageRecord[];
   }
 
   // ---- internals ---------------------------------------------------------------------------

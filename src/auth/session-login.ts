@@ -1,0 +1,24 @@
+import type { AuditLog } from '../audit/audit-log.js';
+import type { LegacySessions } from '../sessions/legacy-sessions.js';
+import type { ClientInfo, SessionRecord, UserRecord } from '../store/store.js';
+import type { CredentialCheck } from './credential-check.js';
+
+/** Legacy password login (`POST /api/login`): the same credential check as `/auth/login`, then a session. */
+export class SessionLogin {
+  constructor(
+    private readonly credentials: CredentialCheck,
+    private readonly sessions: LegacySessions,
+    private readonly audit: AuditLog,
+  ) {}
+
+  async run(
+    username: string,
+    password: string,
+    client: ClientInfo,
+  ): Promise<{ cookieValue: string; session: SessionRecord; user: UserRecord }> {
+    const user = await this.credentials.verify(username, password, client, 'session');
+    const { cookieValue, session } = await this.sessions.open(user, client);
+    this.audit.record({ type: 'session.login', userId: user.id, client, detail: { sessionId: session.id } });
+    return { cookieValue, session, user };
+  }
+}

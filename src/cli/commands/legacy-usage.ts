@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { withTessera } from '../context.js';
+import type { CliIo } from '../io.js';
+import { integerOption } from '../options.js';
+import { isoTime, printRows } from '../output.js';
+
+const DAY_MS = 86_400_000;
+
+export function registerLegacyUsage(program: Command, io: CliIo): Command {
+  return program
+    .command('legacy-usage')
+    .description('who still uses session cookies: requests per user and client (User-Agent), most recent first')
+    .option('--days <n>', 'only clients seen in the last N days', integerOption('--days', 1, 3650), 30)
+    .option('--json', 'print JSON')
+    .action(async (options: { days: number; json?: boolean }) => {
+      const usage = await withTessera(io, (t) => t.legacyUsage.list(t.clock.now() - options.days * DAY_MS));
+      const rows = usage.map((u) => ({
+        username: u.username,
+        user_id: u.userId,
+        user_agent: u.userAgent === '' ? null : u.userAgent,
+        requests: u.requestCount,
+        first_seen: isoTime(u.firstSeen),
+        last_seen: isoTime(u.lastSeen),
+      }));
+      printRows(io, rows, ['username', 'user_agent', 'requests', 'first_seen', 'last_seen'], Boolean(options.json));
+    });
+}
