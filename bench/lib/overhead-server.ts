@@ -1,11 +1,11 @@
 /**
  * A Tessera server with two extra routes that share one handler: `/bench/public` without
- * authentication and `/bench/protected` behind the same authentication step as `/api/*`. Started by
+ * authentication and `/bench/protected` behind the authentication step of `/api/*` (Bearer, else session cookie). Started by
  * the overhead scenario as its own process; listens on PORT.
  */
 import { loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
-import { requireAccessToken } from '../../src/http/authenticate.js';
+import { authenticate } from '../../src/http/authenticate.js';
 import { createTessera } from '../../src/tessera.js';
 
 const tessera = await createTessera(loadConfig(process.env));
@@ -14,6 +14,6 @@ const app = await buildApp(tessera);
 const handler = async () => ({ status: 'ok' });
 const schema = { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } };
 app.get('/bench/public', { schema }, handler);
-app.get('/bench/protected', { schema, preHandler: requireAccessToken(tessera.accessTokens) }, handler);
+app.get('/bench/protected', { schema, preHandler: authenticate(tessera) }, handler);
 await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
 process.on('SIGTERM', () => void app.close().then(() => tessera.close()).then(() => process.exit(0)));

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidSessionError, InvalidTokenError, TesseraError } from '../errors.js';
 import type { Tessera } from '../tessera.js';
-import type { AccessTokens } from '../tokens/access-tokens.js';
+import type { AccessClaims, AccessTokens } from '../tokens/access-tokens.js';
 import { clientInfo } from './client-info.js';
 import { announceDeprecation, deprecationHeaders } from './deprecation-headers.js';
 import { sessionCookie } from './session-cookie.js';
@@ -39,13 +39,39 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return token;
 }
 
-/** preHandler accepting a valid Bearer access token only (no session cookie), or a 401 saying what is wrong. */
+type Done = (error?: Error) => void;
+
+const jwtPrincipal = (claims: AccessClaims): Principal => ({
+  userId: claims.sub,
+  role: claims.role,
+  via: 'jwt',
+  jti: claims.jti,
+  expiresAt: claims.exp * 1000,
+});
+
+/**
+ * preHandler accepting a valid Bearer access token only (no session cookie), or a 401 saying what is
+ * wrong. Written callback-style so a token verified before (the common case) costs no promise at all:
+ * only a token seen for the first time waits for its signature check.
+ */
 export function requireAccessToken(accessTokens: AccessTokens) {
-  return async function authenticateToken(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
-    const token = bearerToken(request);
-    if (token === undefined) throw new TesseraError('unauthorized', MISSING_CREDENTIALS);
-    const claims = await accessTokens.verify(token);
-    request.principal = { userId: claims.sub, role: claims.role, via: 'jwt', jti: claims.jti, expiresAt: claims.exp * 1000 };
+  return function authenticateToken(request: FastifyRequest, _reply: FastifyReply, done: Done): void {
+    let token: string | undefined;
+    try {
+      token = bearerToken(request);
+      if (token === undefined) throw new TesseraError('unauthorized', MISSING_CREDENTIALS);
+      const cached = accessTokens.verifyCached(token);
+      if (cached) {
+        request.principal = jwtPrincipal(cached);
+        return done();
+      }
+    } catch (error) {
+      return done(error as Error);
+    }
+    accessTokens.verify(token).then((claims) => {
+      request.principal = jwtPrincipal(claims);
+      done();
+    }, done);
   };
 }
 
@@ -58,8 +84,7 @@ export function requireAccessToken(accessTokens: AccessTokens) {
 export function authenticate(tessera: Tessera) {
   const viaToken = requireAccessToken(tessera.accessTokens);
   const deprecation = deprecationHeaders(tessera.config);
-  return async function authenticateRequest(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    if (request.headers.authorization !== undefined) return viaToken(request, reply);
+  const viaSession = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const cookie = sessionCookie(request);
     if (cookie === undefined) throw new TesseraError('unauthorized', MISSING_CREDENTIALS);
     if (!tessera.config.legacySessions) throw new InvalidSessionError('retired');
@@ -67,5 +92,9 @@ export function authenticate(tessera: Tessera) {
     request.principal = { userId: user.id, role: user.role, via: 'session', sessionId: session.id, expiresAt };
     announceDeprecation(reply, deprecation);
     tessera.legacyUsage.count(user.id, clientInfo(request).userAgent);
+  };
+  return function authenticateRequest(request: FastifyRequest, reply: FastifyReply, done: Done): void {
+    if (request.headers.authorization !== undefined) return viaToken(request, reply, done);
+    viaSession(request, reply).then(() => done(), done);
   };
 }
