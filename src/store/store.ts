@@ -202,6 +202,12 @@ export interface Store {
   /** Unexpired revocations recorded after `cursor` (0 = all). */
   revocationsSince(cursor: number, now: number): Promise<RevocationBatch>;
   listFamilies(userId: string, now: number): Promise<FamilyRecord[]>;
+  /** The family with this id, revoked or not; null if there is none. */
+  findFamily(familyId: string): Promise<FamilyRecord | null>;
+  /** How many families (of all users) are live: not revoked, newest refresh token unexpired. */
+  countActiveFamilies(now: number): Promise<number>;
+  /** Revokes every unexpired access token of the user but leaves their families, so a refresh still works. */
+  revokeUserAccessTokens(userId: string, now: number): Promise<RevokedAccessToken[]>;
 
   /** Deletes rows that can no longer matter (expired tokens, revocations and keys). */
   pruneExpired(now: number): Promise<void>;
