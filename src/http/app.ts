@@ -10,6 +10,7 @@ import { errorHandler } from './error-handler.js';
 import { registerOpenApi } from './openapi.js';
 import { RequestLog } from './request-log.js';
 import { rateLimitedRoute, registerRateLimit } from './rate-limit.js';
+import { adminRoutes } from './routes/admin/index.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { jwksRoutes } from './routes/jwks.js';
@@ -53,6 +54,7 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
   await app.register(jwksRoutes, { tessera });
   await app.register(authRoutes, { tessera, limited, prefix: '/auth' });
   await app.register(userRoutes, { tessera, prefix: '/api' });
+  await app.register(adminRoutes, { tessera, prefix: '/admin' });
   return app;
 }
 
