@@ -40,6 +40,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Audit events older than this many days are deleted. */
   auditRetentionDays: number;
+  /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`; otherwise it is public. */
+  metricsToken: string | undefined;
 }
 
 /** The documented default of every variable; docs and tests read this table. */
@@ -113,6 +115,7 @@ const schema = z.object({
     .regex(/^\d+$/, 'must be a whole number of days')
     .transform(Number)
     .pipe(z.number().int().min(1, 'must be at least 1')),
+  METRICS_TOKEN: z.string().optional(),
 });
 
 type Env = Record<string, string | undefined>;
@@ -148,7 +151,12 @@ export function loadConfig(env: Env = process.env): Config {
     audience: v.JWT_AUDIENCE,
     logLevel: v.LOG_LEVEL,
     auditRetentionDays: v.AUDIT_RETENTION_DAYS,
+    metricsToken: v.METRICS_TOKEN,
   };
+  // Checked here rather than in the schema, whose messages quote the value: a secret must never be echoed.
+  if (config.metricsToken !== undefined && config.metricsToken.length < 16) {
+    throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters (or unset, for a public /metrics)');
+  }
   if (config.refreshTokenTtl <= config.accessTokenTtl) {
     throw new ConfigError('REFRESH_TOKEN_EXPIRY', 'must be longer than TOKEN_EXPIRY');
   }

@@ -7,6 +7,7 @@ import { TesseraError } from '../errors.js';
 import type { Tessera } from '../tessera.js';
 import { VERSION } from '../version.js';
 import { errorHandler } from './error-handler.js';
+import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { RequestLog } from './request-log.js';
 import { rateLimitedRoute, registerRateLimit } from './rate-limit.js';
@@ -46,6 +47,7 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
   closeConnectionsWhileDraining(app);
 
   await registerOpenApi(app, VERSION);
+  registerMetrics(app, tessera);
   await app.register(cookie);
   await registerRateLimit(app, tessera.audit);
   const limited = rateLimitedRoute(tessera.config);
