@@ -1,6 +1,6 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { UserRecord } from '../../src/store/store.js';
-import { createUser, loginTokens, type TestInstance } from './tessera.js';
+import { TEST_SECRET, createUser, loginTokens, type TestInstance } from './tessera.js';
 
 export interface AdminClient {
   admin: UserRecord;
@@ -23,4 +23,11 @@ export async function adminClient(t: TestInstance, username = 'root'): Promise<A
 /** The status of GET /api/users with this access token: 200 while it is valid, 401 once refused. */
 export async function apiStatus(t: TestInstance, accessToken: string): Promise<number> {
   return (await t.app.inject({ url: '/api/users', headers: { authorization: `Bearer ${accessToken}` } })).statusCode;
+}
+
+/** Environment for `tessera` commands working on the same database (and secret) as a test instance. */
+export function cliEnvFor(t: TestInstance): Record<string, string> {
+  const { database } = t.config;
+  if (database.kind !== 'sqlite') throw new Error('test instances use SQLite');
+  return { NODE_ENV: 'test', DATABASE_URL: `sqlite:${database.path}`, JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'silent' };
 }
