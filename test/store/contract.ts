@@ -654,6 +654,18 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           expect(await store.findFamilyByAccessToken(theirs.jti)).toMatchObject({ revokedAt: null });
           expect(await store.revokeUserAccessTokens('id-nobody', T0)).toEqual([]);
         });
+
+        it('names only the access tokens not revoked before when revoking all of a user’s', async () => {
+          const laptop = await login(ada.id);
+          const phone = await login(ada.id);
+          await store.revokeFamily(laptop.family.id, 'logout', T0 + MINUTE);
+          expect(await store.revokeUserAccessTokens(ada.id, T0 + 2 * MINUTE)).toEqual([{ jti: phone.jti, userId: ada.id, expiresAt: T0 + ACCESS_TTL }]);
+          expect(await store.revokeUserAccessTokens(ada.id, T0 + 3 * MINUTE)).toEqual([]);
+          const tablet = await login(ada.id);
+          expect(await store.revokeUserTokens(ada.id, 'admin', T0 + 4 * MINUTE)).toEqual([{ jti: tablet.jti, userId: ada.id, expiresAt: T0 + ACCESS_TTL }]);
+          expect(await store.revokeUserTokens(ada.id, 'admin', T0 + 5 * MINUTE)).toEqual([]);
+          expect(await store.listFamilies(ada.id, T0 + 5 * MINUTE)).toEqual([]);
+        });
       });
 
       describe('pruning', () => {

@@ -284,7 +284,8 @@ export class PostgresStore implements Store {
       );
       const access = await rows<RevokedAccessToken>(
         db,
-        `SELECT ${ACCESS_COLUMNS} FROM access_tokens WHERE user_id = $1 AND expires_at > $2`,
+        `SELECT ${ACCESS_COLUMNS} FROM access_tokens WHERE user_id = $1 AND expires_at > $2
+         AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = access_tokens.jti)`,
         [userId, now],
       );
       await recordRevocations(db, access, now);
@@ -334,7 +335,8 @@ export class PostgresStore implements Store {
     return this.transaction(async (db) => {
       const access = await rows<RevokedAccessToken>(
         db,
-        `SELECT ${ACCESS_COLUMNS} FROM access_tokens WHERE user_id = $1 AND expires_at > $2`,
+        `SELECT ${ACCESS_COLUMNS} FROM access_tokens WHERE user_id = $1 AND expires_at > $2
+         AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = access_tokens.jti)`,
         [userId, now],
       );
       await recordRevocations(db, access, now);

@@ -246,7 +246,8 @@ export class SqliteStore implements Store {
         )
         .run(now, reason, userId);
       const access = this.prepare(
-          `SELECT jti, user_id AS userId, expires_at AS expiresAt FROM access_tokens WHERE user_id = ? AND expires_at > ?`,
+          `SELECT jti, user_id AS userId, expires_at AS expiresAt FROM access_tokens WHERE user_id = ? AND expires_at > ?
+           AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = access_tokens.jti)`,
         )
         .all(userId, now) as RevokedAccessToken[];
       this.recordRevocations(access, now);
@@ -298,7 +299,8 @@ export class SqliteStore implements Store {
   async revokeUserAccessTokens(userId: string, now: number): Promise<RevokedAccessToken[]> {
     const run = this.db.transaction(() => {
       const access = this.prepare(
-          `SELECT jti, user_id AS userId, expires_at AS expiresAt FROM access_tokens WHERE user_id = ? AND expires_at > ?`,
+          `SELECT jti, user_id AS userId, expires_at AS expiresAt FROM access_tokens WHERE user_id = ? AND expires_at > ?
+           AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = access_tokens.jti)`,
         )
         .all(userId, now) as RevokedAccessToken[];
       this.recordRevocations(access, now);
