@@ -28,6 +28,7 @@ export interface AdminDependencies {
   keyRing: KeyRing;
 }
 
+/** Assembles the operator actions from the services Tessera already has. */
 export function createAdmin(deps: AdminDependencies): Admin {
   return {
     accounts: new AccountAdmin(deps),
