@@ -54,6 +54,8 @@ export interface Config {
   migrationGuideUrl: string;
   /** Share of users (0–100) who may log in with JWTs until an operator sets one with `tessera rollout set`. */
   jwtRolloutPercent: number;
+  /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`; otherwise it is public. */
+  metricsToken: string | undefined;
 }
 
 /** The documented default of every variable; docs and tests read this table. */
@@ -170,6 +172,7 @@ const schema = z.object({
     .regex(/^\d+$/, 'must be a whole number from 0 to 100')
     .transform(Number)
     .pipe(z.number().int().max(100, 'must be at most 100')),
+  METRICS_TOKEN: z.string().optional(),
 });
 
 type Env = Record<string, string | undefined>;
@@ -212,9 +215,14 @@ export function loadConfig(env: Env = process.env): Config {
     sessionsSunset: v.SESSIONS_SUNSET ?? v.SESSIONS_DEPRECATED_AT + SUNSET_AFTER_DAYS * 86_400_000,
     migrationGuideUrl: v.MIGRATION_GUIDE_URL,
     jwtRolloutPercent: v.JWT_ROLLOUT_PERCENT,
+    metricsToken: v.METRICS_TOKEN,
   };
   if (config.sessionsSunset <= config.sessionsDeprecatedAt) {
     throw new ConfigError('SESSIONS_SUNSET', 'must be later than SESSIONS_DEPRECATED_AT');
+  }
+  // Checked here rather than in the schema, whose messages quote the value: a secret must never be echoed.
+  if (config.metricsToken !== undefined && config.metricsToken.length < 16) {
+    throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters (or unset, for a public /metrics)');
   }
   if (config.refreshTokenTtl <= config.accessTokenTtl) {
     throw new ConfigError('REFRESH_TOKEN_EXPIRY', 'must be longer than TOKEN_EXPIRY');

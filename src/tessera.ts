@@ -1,3 +1,4 @@
+import { createAdmin, type Admin } from './admin/admin.js';
 import { AuditLog } from './audit/audit-log.js';
 import { CredentialCheck } from './auth/credential-check.js';
 import { Login } from './auth/login.js';
@@ -67,6 +68,8 @@ export interface Tessera {
   refreshRotation: RefreshRotation;
   logout: Logout;
   users: UserDirectory;
+  /** Operator actions (admin API and CLI): accounts, devices, keys, audit search. */
+  admin: Admin;
   /** Starts the background work (revocation feed, key reloads, pruning). */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -119,6 +122,7 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
   const audit = new AuditLog({ store, clock, logger });
   const credentials = new CredentialCheck({ store, passwords, clock, logger, audit });
   const tokenPairs = new TokenPairIssuer({ store, accessTokens, refreshTokens, clock });
+  const users = new UserDirectory(store, passwords, clock);
 
   if (config.env === 'development') await seedDevelopmentUsers(store, passwords, clock, logger);
 
@@ -180,7 +184,8 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
       reuseIntervalSeconds: config.refreshReuseInterval,
     }),
     logout: new Logout({ store, accessTokens, refreshTokens, revoker, audit }),
-    users: new UserDirectory(store, passwords, clock),
+    users,
+    admin: createAdmin({ store, clock, users, passwords, revoker, audit, keyRing, rollout, legacyUsage }),
     async start() {
       await Promise.all([revocationFeed.start(), passwords.warmUp()]);
       await rollout.start();

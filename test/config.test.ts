@@ -84,6 +84,13 @@ describe('configuration', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'your-secret-key-here' })).toThrow(/^JWT_SECRET: /);
   });
 
+  it('leaves /metrics public by default and refuses a short METRICS_TOKEN without echoing it', () => {
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: 'scrape-token-0123456789' }).metricsToken).toBe('scrape-token-0123456789');
+    expect(() => loadConfig({ METRICS_TOKEN: 'tiny-token' })).toThrow(/^METRICS_TOKEN: must be at least 16 characters/);
+    expect(() => loadConfig({ METRICS_TOKEN: 'tiny-token' })).not.toThrow(/tiny-token/);
+  });
+
   it('refuses a JWT_SECRET_PREVIOUS equal to JWT_SECRET in production', () => {
     const secret = 'Zq8#mP2$vL9!xR4@nT6%wK1^bH7&cJ3*dF5(gS0)';
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, JWT_SECRET_PREVIOUS: secret })).toThrow(/^JWT_SECRET_PREVIOUS: /);

@@ -42,6 +42,7 @@ export class AuditLog {
   private buffer: NewAuditEvent[] = [];
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private readonly listeners = new Set<(event: NewAuditEvent) => void>();
   /** Events dropped because the buffer was full while the database was unreachable. */
   dropped = 0;
 
@@ -53,7 +54,7 @@ export class AuditLog {
       this.buffer.shift();
       this.dropped += 1;
     }
-    this.buffer.push({
+    const event: NewAuditEvent = {
       at: this.options.clock.now(),
       type: entry.type,
       userId: entry.userId ?? null,
@@ -61,7 +62,15 @@ export class AuditLog {
       ip: entry.client?.ip ?? null,
       userAgent: entry.client?.userAgent ?? null,
       detail: entry.detail ?? null,
-    });
+    };
+    this.buffer.push(event);
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** Calls `listener` with every event as it is recorded (metrics count them); returns the unsubscribe. */
+  subscribe(listener: (event: NewAuditEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   start(): void {

@@ -21,7 +21,7 @@ export class Login {
   async run(username: string, password: string, client: ClientInfo): Promise<TokenPair & { user: UserRecord }> {
     const user = await this.credentials.verify(username, password, client);
     // Only after the password is right: the answer must not tell strangers who is in the rollout.
-    if (!this.rollout.allows(user.id)) {
+    if (!this.rollout.allows(user)) {
       this.audit.record({ type: 'login.jwt_not_enabled', userId: user.id, client, detail: { via: 'password' } });
       throw new TesseraError('jwt_not_enabled', JWT_NOT_ENABLED);
     }

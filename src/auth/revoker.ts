@@ -24,6 +24,11 @@ export class Revoker {
     return this.publish(await this.store.revokeUserTokens(userId, reason, this.clock.now()));
   }
 
+  /** Every unexpired access token of the user, but not their families: the next refresh re-reads the user. */
+  async revokeUserAccessTokens(userId: string): Promise<RevokedAccessToken[]> {
+    return this.publish(await this.store.revokeUserAccessTokens(userId, this.clock.now()));
+  }
+
   async revokeAccessToken(token: RevokedAccessToken): Promise<void> {
     await this.store.revokeAccessTokens([token], this.clock.now());
     await this.publish([token]);

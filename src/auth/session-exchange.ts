@@ -24,7 +24,7 @@ export class SessionExchange {
   async run(cookieValue: string, client: ClientInfo): Promise<TokenPair & { userId: string }> {
     const { sessions, tokenPairs, rollout, audit } = this.options;
     const { session, user } = await sessions.resolve(cookieValue);
-    if (!rollout.allows(user.id)) {
+    if (!rollout.allows(user)) {
       audit.record({ type: 'login.jwt_not_enabled', userId: user.id, client, detail: { via: 'exchange' } });
       throw new TesseraError('jwt_not_enabled', JWT_NOT_ENABLED);
     }

@@ -2,9 +2,12 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
 import { TesseraError } from '../errors.js';
 import { registerLegacyUsage } from './commands/legacy-usage.js';
+import { registerAudit } from './commands/audit.js';
+import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRollout } from './commands/rollout.js';
 import { registerServe } from './commands/serve.js';
+import { registerTokens } from './commands/tokens.js';
 import { registerUsers } from './commands/users.js';
 import { CliError, processIo, type CliIo } from './io.js';
 
@@ -20,6 +23,9 @@ export function buildCli(io: CliIo): Command {
   registerUsers(program, io);
   registerRollout(program, io);
   registerLegacyUsage(program, io);
+  registerTokens(program, io);
+  registerKeys(program, io);
+  registerAudit(program, io);
   // Subcommands inherit exit and output handling.
   for (const command of program.commands) inherit(program, command);
   return program;

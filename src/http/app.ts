@@ -7,9 +7,11 @@ import { TesseraError } from '../errors.js';
 import type { Tessera } from '../tessera.js';
 import { VERSION } from '../version.js';
 import { errorHandler } from './error-handler.js';
+import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { RequestLog } from './request-log.js';
 import { rateLimitedRoute, registerRateLimit } from './rate-limit.js';
+import { adminRoutes } from './routes/admin/index.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { jwksRoutes } from './routes/jwks.js';
@@ -47,6 +49,7 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
   closeConnectionsWhileDraining(app);
 
   await registerOpenApi(app, VERSION);
+  registerMetrics(app, tessera);
   await app.register(cookie);
   await registerRateLimit(app, tessera.audit);
   const limited = rateLimitedRoute(tessera.config);
@@ -57,6 +60,7 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
   await app.register(userRoutes, { tessera, prefix: '/api' });
   await app.register(sessionRoutes, { tessera, limited, prefix: '/api' });
   await app.register(migrationGuideRoutes);
+  await app.register(adminRoutes, { tessera, prefix: '/admin' });
   return app;
 }
 

@@ -79,8 +79,11 @@ function describeValidation(error: FastifyError): string {
   const part = error.validationContext ?? 'body';
   const missing = (first.params as { missingProperty?: string }).missingProperty;
   if (missing) return `${part}.${missing} is required`;
+  const unknown = (first.params as { additionalProperty?: string }).additionalProperty;
   const path = first.instancePath.replace(/^\//, '').replaceAll('/', '.');
-  return `${path ? `${part}.${path}` : part} ${first.message ?? 'is invalid'}`;
+  const at = path ? `${part}.${path}` : part;
+  if (unknown) return `${at}.${unknown} is not a known parameter`;
+  return `${at} ${first.message ?? 'is invalid'}`;
 }
 
 /** RFC 6750 §3: no error code when no credentials were sent; otherwise the code and a description. */

@@ -13,12 +13,14 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       info: {
         title: 'Tessera',
         version,
-        description: 'Stateless JWT authentication: login, refresh-token rotation, logout, and protected APIs.',
+        description:
+          'Stateless JWT authentication: login, refresh-token rotation, logout, protected APIs, the admin API (/admin/*) and metrics.',
       },
       components: {
         securitySchemes: {
           bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
           sessionCookie: { type: 'apiKey', in: 'cookie', name: 'session_id', description: 'deprecated: legacy sessions' },
+          metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when set' },
         },
       },
     },

@@ -19,7 +19,7 @@ export async function revokeTokensOutsideRollout(
   for (let offset = 0; ; offset += PAGE) {
     const page = await store.listUsers({ limit: PAGE, offset });
     for (const user of page.users) {
-      if (rollout.allows(user.id)) continue;
+      if (rollout.allows(user)) continue;
       const revoked = await revoker.revokeUser(user.id, 'rollout_rollback');
       users += 1;
       accessTokens += revoked.length;

@@ -6,6 +6,7 @@ import { rolloutBucket } from './rollout-bucket.js';
 
 /** The settings key under which `tessera rollout set` stores the percentage. */
 export const ROLLOUT_PERCENT_SETTING = 'jwt_rollout_percent';
+const ADMIN_ROLE = 'admin';
 
 export interface RolloutState {
   /** Share of users, 0–100, who may log in with JWTs. */
@@ -43,10 +44,13 @@ export class RolloutPolicy {
     this.state = { percent: options.defaultPercent, source: 'environment', overrides: [] };
   }
 
-  /** Whether this user may log in with JWTs (or trade a session for them). */
-  allows(userId: string): boolean {
-    if (!this.options.enforced) return true;
-    return this.byUser.get(userId) ?? rolloutBucket(userId) < this.state.percent;
+  /**
+   * Whether this user may log in with JWTs (or trade a session for them). Admins always may: the admin
+   * API accepts access tokens only, so a rollback must never lock the operators out.
+   */
+  allows(user: { id: string; role: string }): boolean {
+    if (!this.options.enforced || user.role === ADMIN_ROLE) return true;
+    return this.byUser.get(user.id) ?? rolloutBucket(user.id) < this.state.percent;
   }
 
   current(): RolloutState {

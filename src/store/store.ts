@@ -242,13 +242,19 @@ export interface Store {
   findFamilyByAccessToken(jti: string): Promise<FamilyRecord | null>;
   /** Revokes the family (if not already) and every unexpired access token issued in it. */
   revokeFamily(familyId: string, reason: string, now: number): Promise<RevokedAccessToken[]>;
-  /** Revokes every family of the user and every unexpired access token issued to them. */
+  /** Revokes every family of the user and every unexpired access token issued to them; returns those not revoked before. */
   revokeUserTokens(userId: string, reason: string, now: number): Promise<RevokedAccessToken[]>;
   /** Records single access-token revocations (a logout with a token outside any family). */
   revokeAccessTokens(entries: RevokedAccessToken[], now: number): Promise<void>;
   /** Unexpired revocations recorded after `cursor` (0 = all). */
   revocationsSince(cursor: number, now: number): Promise<RevocationBatch>;
   listFamilies(userId: string, now: number): Promise<FamilyRecord[]>;
+  /** The family with this id, revoked or not; null if there is none. */
+  findFamily(familyId: string): Promise<FamilyRecord | null>;
+  /** How many families (of all users) are live: not revoked, newest refresh token unexpired. */
+  countActiveFamilies(now: number): Promise<number>;
+  /** Revokes every unexpired access token of the user but leaves their families, so a refresh still works; returns those not revoked before. */
+  revokeUserAccessTokens(userId: string, now: number): Promise<RevokedAccessToken[]>;
 
   /** Deletes rows that can no longer matter (expired tokens, revocations and keys). */
   pruneExpired(now: number): Promise<void>;

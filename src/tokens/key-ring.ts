@@ -125,12 +125,12 @@ export class KeyRing {
     }));
   }
 
-  /** Makes a fresh access key the signing key; the old one verifies until its tokens have expired. */
-  async rotate(): Promise<string> {
-    const record = await this.generate('access');
-    await this.options.store.rotateSigningKey(record, this.retirementTime('access'));
+  /** Makes a fresh key the signing key of `use`; the old one verifies until what it signed has expired. */
+  async rotate(use: KeyUse = 'access'): Promise<string> {
+    const record = await this.generate(use);
+    await this.options.store.rotateSigningKey(record, this.retirementTime(use));
     await this.reload();
-    this.options.logger.info({ kid: record.kid }, 'signing key rotated');
+    this.options.logger.info({ kid: record.kid, use }, 'signing key rotated');
     return record.kid;
   }
 

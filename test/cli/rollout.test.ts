@@ -81,7 +81,7 @@ describe('tessera rollout', () => {
     [['rollout', 'set', '101'], /^tessera: <percent> must be a whole number from 0 to 100 \(got "101"\)/],
     [['rollout', 'set', 'half'], /^tessera: <percent> must be a whole number from 0 to 100/],
     [['rollout', 'override', 'pia', 'maybe'], /^tessera: <setting> must be on, off or clear \(got "maybe"\)/],
-    [['rollout', 'override', 'nobody', 'on'], /^tessera: no user named "nobody"/],
+    [['rollout', 'override', 'nobody', 'on'], /^tessera: No user named "nobody"/],
   ])('refuses %j with one line and exit 1', async (args, message) => {
     const result = await tessera(args, env);
     expect(result.code).toBe(1);

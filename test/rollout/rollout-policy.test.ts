@@ -8,6 +8,9 @@ import { ROLLOUT_PERCENT_SETTING, RolloutPolicy, type RolloutPolicyOptions } fro
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { TestClock } from '../support/clock.js';
 
+
+const asUser = (id: string) => ({ id, role: 'user' });
+
 describe('RolloutPolicy', () => {
   let dir: string;
   let store: SqliteStore;
@@ -60,8 +63,16 @@ describe('RolloutPolicy', () => {
     const p = policy({ defaultPercent: 30 });
     await p.start();
     expect(p.current()).toEqual({ percent: 30, source: 'environment', overrides: [] });
-    expect(idsInBuckets(0, 30, 5).every((id) => p.allows(id))).toBe(true);
-    expect(idsInBuckets(30, 100, 5).some((id) => p.allows(id))).toBe(false);
+    expect(idsInBuckets(0, 30, 5).every((id) => p.allows(asUser(id)))).toBe(true);
+    expect(idsInBuckets(30, 100, 5).some((id) => p.allows(asUser(id)))).toBe(false);
+  });
+
+  it('always lets admins in, so a rollback cannot lock the operators out of the admin API', async () => {
+    const p = policy({ defaultPercent: 0 });
+    await p.start();
+    const [outside] = idsInBuckets(0, 100, 1);
+    expect(p.allows({ id: outside!, role: 'user' })).toBe(false);
+    expect(p.allows({ id: outside!, role: 'admin' })).toBe(true);
   });
 
   it('lets a stored percentage win over JWT_ROLLOUT_PERCENT until it is reset', async () => {
@@ -82,14 +93,14 @@ describe('RolloutPolicy', () => {
     const inside = await addUser('inside');
     const p = policy();
     await p.setPercent(0);
-    expect(p.allows(inside)).toBe(false);
+    expect(p.allows(asUser(inside))).toBe(false);
     await p.setOverride(inside, true);
-    expect(p.allows(inside)).toBe(true);
+    expect(p.allows(asUser(inside))).toBe(true);
     await p.setPercent(100);
     await p.setOverride(inside, false);
-    expect(p.allows(inside)).toBe(false);
+    expect(p.allows(asUser(inside))).toBe(false);
     await p.setOverride(inside, null);
-    expect(p.allows(inside)).toBe(true);
+    expect(p.allows(asUser(inside))).toBe(true);
     expect(p.current().overrides).toEqual([]);
   });
 
@@ -99,7 +110,7 @@ describe('RolloutPolicy', () => {
     let previous = new Set<string>();
     for (const percent of [0, 10, 50, 100]) {
       await p.setPercent(percent);
-      const enabled = new Set(ids.filter((id) => p.allows(id)));
+      const enabled = new Set(ids.filter((id) => p.allows(asUser(id))));
       expect([...previous].every((id) => enabled.has(id))).toBe(true);
       previous = enabled;
     }
@@ -140,7 +151,7 @@ describe('RolloutPolicy', () => {
   it('allows everyone, and says so at start, when not enforced (LEGACY_SESSIONS=off)', async () => {
     const p = policy({ defaultPercent: 0, enforced: false });
     await p.start();
-    expect(idsInBuckets(0, 100, 20).every((id) => p.allows(id))).toBe(true);
+    expect(idsInBuckets(0, 100, 20).every((id) => p.allows(asUser(id)))).toBe(true);
     expect(logged.join('')).toMatch(/rollout percentage is ignored/);
   });
 });

@@ -618,6 +618,57 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         });
       });
 
+      describe('for operators', () => {
+        it('finds a family by id, revoked or not, and nothing for an unknown id', async () => {
+          const { family } = await login(ada.id, { client: PHONE });
+          expect(await store.findFamily(family.id)).toEqual(family);
+          await store.revokeFamily(family.id, 'admin', T0 + MINUTE);
+          expect(await store.findFamily(family.id)).toEqual({ ...family, revokedAt: T0 + MINUTE, revokeReason: 'admin' });
+          expect(await store.findFamily('fam-unknown')).toBeNull();
+        });
+
+        it('counts the live families of every user, leaving out revoked and expired ones', async () => {
+          const grace = await createUser('grace');
+          expect(await store.countActiveFamilies(T0)).toBe(0);
+          await login(ada.id);
+          await login(grace.id, { now: T0 + MINUTE });
+          const revoked = await login(ada.id);
+          await store.revokeFamily(revoked.family.id, 'logout', T0 + MINUTE);
+          await login(grace.id, { refreshTtl: HOUR });
+          expect(await store.countActiveFamilies(T0 + 2 * MINUTE)).toBe(3);
+          expect(await store.countActiveFamilies(T0 + HOUR)).toBe(2);
+        });
+
+        it("revokes a user's unexpired access tokens but leaves their families able to refresh", async () => {
+          const grace = await createUser('grace');
+          const laptop = await login(ada.id);
+          const short = await login(ada.id, { accessTtl: MINUTE });
+          const theirs = await login(grace.id);
+
+          const revoked = await store.revokeUserAccessTokens(ada.id, T0 + 2 * MINUTE);
+          expect(revoked).toEqual([{ jti: laptop.jti, userId: ada.id, expiresAt: T0 + ACCESS_TTL }]);
+          expect(byJti((await store.revocationsSince(0, T0 + 2 * MINUTE)).entries)).toEqual(revoked);
+          expect((await store.listFamilies(ada.id, T0 + 2 * MINUTE)).map((f) => f.id).sort()).toEqual(
+            [laptop.family.id, short.family.id].sort(),
+          );
+          expectOutcome(await store.rotateRefreshToken(presenting(laptop.tokenHash, T0 + 3 * MINUTE)), 'rotated');
+          expect(await store.findFamilyByAccessToken(theirs.jti)).toMatchObject({ revokedAt: null });
+          expect(await store.revokeUserAccessTokens('id-nobody', T0)).toEqual([]);
+        });
+
+        it('names only the access tokens not revoked before when revoking all of a user’s', async () => {
+          const laptop = await login(ada.id);
+          const phone = await login(ada.id);
+          await store.revokeFamily(laptop.family.id, 'logout', T0 + MINUTE);
+          expect(await store.revokeUserAccessTokens(ada.id, T0 + 2 * MINUTE)).toEqual([{ jti: phone.jti, userId: ada.id, expiresAt: T0 + ACCESS_TTL }]);
+          expect(await store.revokeUserAccessTokens(ada.id, T0 + 3 * MINUTE)).toEqual([]);
+          const tablet = await login(ada.id);
+          expect(await store.revokeUserTokens(ada.id, 'admin', T0 + 4 * MINUTE)).toEqual([{ jti: tablet.jti, userId: ada.id, expiresAt: T0 + ACCESS_TTL }]);
+          expect(await store.revokeUserTokens(ada.id, 'admin', T0 + 5 * MINUTE)).toEqual([]);
+          expect(await store.listFamilies(ada.id, T0 + 5 * MINUTE)).toEqual([]);
+        });
+      });
+
       describe('pruning', () => {
         it('deletes expired tokens, revocations and retired keys but keeps what is still live', async () => {
           const live = await login(ada.id);

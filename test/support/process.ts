@@ -29,7 +29,10 @@ export async function startServeProcess(env: Record<string, string>): Promise<{ 
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // a server that never said it listens must not outlive the test
+      reject(new Error(`server did not start:\n${output}`));
+    }, 20_000);
     child.stdout!.on('data', () => {
       const match = /Tessera listening on (http:\/\/localhost:\d+)/.exec(output);
       if (match) {

@@ -4,8 +4,6 @@ import type { CliIo } from '../io.js';
 import { integerOption } from '../options.js';
 import { isoTime, printRows } from '../output.js';
 
-const DAY_MS = 86_400_000;
-
 export function registerLegacyUsage(program: Command, io: CliIo): Command {
   return program
     .command('legacy-usage')
@@ -13,7 +11,7 @@ export function registerLegacyUsage(program: Command, io: CliIo): Command {
     .option('--days <n>', 'only clients seen in the last N days', integerOption('--days', 1, 3650), 30)
     .option('--json', 'print JSON')
     .action(async (options: { days: number; json?: boolean }) => {
-      const usage = await withTessera(io, (t) => t.legacyUsage.list(t.clock.now() - options.days * DAY_MS));
+      const usage = await withTessera(io, (t) => t.admin.rollout.legacyUsage(options.days));
       const rows = usage.map((u) => ({
         username: u.username,
         user_id: u.userId,

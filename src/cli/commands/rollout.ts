@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { revokeTokensOutsideRollout } from '../../rollout/rollback-revocation.js';
+import { CLI_ACTOR } from '../../admin/actor.js';
 import type { RolloutState } from '../../rollout/rollout-policy.js';
-import type { Tessera } from '../../tessera.js';
 import { BACKGROUND } from '../../tessera.js';
 import { normalizeUsername } from '../../users/username.js';
 import { withTessera } from '../context.js';
@@ -19,12 +18,6 @@ const stateRecord = (state: RolloutState) => ({
   never_jwt: state.overrides.filter((o) => !o.enabled).map((o) => o.username),
 });
 
-/** Reads the current settings from the database (the CLI's Tessera is never started, so it has not yet). */
-async function current(t: Tessera): Promise<RolloutState> {
-  await t.rollout.reload();
-  return t.rollout.current();
-}
-
 export function registerRollout(program: Command, io: CliIo): Command {
   const rollout = program
     .command('rollout')
@@ -35,7 +28,7 @@ export function registerRollout(program: Command, io: CliIo): Command {
     .description('print the percentage, where it comes from, and the per-user overrides')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const state = await withTessera(io, current);
+      const state = await withTessera(io, (t) => t.admin.rollout.show());
       printRecord(io, options.json ? { ...state, overrides: state.overrides.map(overrideRow) } : stateRecord(state), Boolean(options.json));
     });
 
@@ -45,15 +38,7 @@ export function registerRollout(program: Command, io: CliIo): Command {
     .argument('<percent>', 'whole number from 0 (rollback: no new JWT logins) to 100', integerOption('<percent>', 0, 100))
     .option('--revoke', 'also revoke the tokens already issued to every user now outside the rollout')
     .action(async (percent: number, options: { revoke?: boolean }) => {
-      const { previous, revoked } = await withTessera(io, async (t) => {
-        const before = await current(t);
-        await t.rollout.setPercent(percent);
-        t.audit.record({ type: 'admin.rollout.set', actor: 'cli', detail: { percent, previous: before.percent } });
-        if (!options.revoke) return { previous: before, revoked: undefined };
-        const result = await revokeTokensOutsideRollout(t.store, t.rollout, t.revoker);
-        t.audit.record({ type: 'admin.rollout.revoke', actor: 'cli', detail: { percent, ...result } });
-        return { previous: before, revoked: result };
-      });
+      const { previous, revoked } = await withTessera(io, (t) => t.admin.rollout.setPercent(percent, Boolean(options.revoke), CLI_ACTOR));
       io.stdout.write(`JWT rollout: ${percent}% (was ${previous.percent}%, from the ${previous.source}); ${APPLIES}\n`);
       if (revoked) {
         io.stdout.write(`revoked the tokens of ${revoked.users} user(s) outside the rollout (${revoked.accessTokens} live access token(s))\n`);
@@ -64,11 +49,7 @@ export function registerRollout(program: Command, io: CliIo): Command {
     .command('reset')
     .description(`forget the stored percentage: JWT_ROLLOUT_PERCENT applies again; ${APPLIES}`)
     .action(async () => {
-      const now = await withTessera(io, async (t) => {
-        await t.rollout.resetPercent();
-        t.audit.record({ type: 'admin.rollout.reset', actor: 'cli' });
-        return t.rollout.current();
-      });
+      const now = await withTessera(io, (t) => t.admin.rollout.reset(CLI_ACTOR));
       io.stdout.write(`JWT rollout: ${now.percent}% (from JWT_ROLLOUT_PERCENT in this environment); ${APPLIES}\n`);
     });
 
@@ -80,12 +61,7 @@ export function registerRollout(program: Command, io: CliIo): Command {
     .action(async (username: string, setting: string) => {
       if (!(setting in OVERRIDES)) throw new CliError(`<setting> must be on, off or clear (got ${JSON.stringify(setting)})`);
       const enabled = OVERRIDES[setting as keyof typeof OVERRIDES];
-      await withTessera(io, async (t) => {
-        const user = await t.store.findUserByUsername(normalizeUsername(username));
-        if (!user) throw new CliError(`no user named ${JSON.stringify(username)}`);
-        await t.rollout.setOverride(user.id, enabled);
-        t.audit.record({ type: 'admin.rollout.override', userId: user.id, actor: 'cli', detail: { enabled } });
-      });
+      await withTessera(io, (t) => t.admin.rollout.setOverride(username, enabled, CLI_ACTOR));
       io.stdout.write(`${normalizeUsername(username)}: ${describeOverride(enabled)}; ${APPLIES}\n`);
     });
 

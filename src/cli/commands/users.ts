@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CLI_ACTOR } from '../../admin/actor.js';
 import type { PublicUser } from '../../store/store.js';
 import { withTessera } from '../context.js';
 import { CliError, readStdin, type CliIo } from '../io.js';
@@ -13,6 +14,13 @@ export const userRow = (user: PublicUser) => ({
   disabled_at: isoTime(user.disabledAt),
 });
 
+/** A password from --password, else standard input (which stays out of shell history). */
+async function passwordFrom(io: CliIo, option: string | undefined): Promise<string> {
+  const password = option ?? (await readStdin(io));
+  if (!password) throw new CliError('a password is required: pass --password or pipe it on standard input');
+  return password;
+}
+
 export function registerUsers(program: Command, io: CliIo): Command {
   const users = program.command('users').description('manage user accounts');
 
@@ -24,13 +32,8 @@ export function registerUsers(program: Command, io: CliIo): Command {
     .option('--password <password>', 'password (prefer standard input: command lines end up in shell history)')
     .option('--json', 'print JSON')
     .action(async (username: string, options: { role: string; password?: string; json?: boolean }) => {
-      const password = options.password ?? (await readStdin(io));
-      if (!password) throw new CliError('a password is required: pass --password or pipe it on standard input');
-      const user = await withTessera(io, async (t) => {
-        const created = await t.users.create({ username, password, role: options.role });
-        t.audit.record({ type: 'admin.user.create', userId: created.id, actor: 'cli', detail: { username: created.username, role: created.role } });
-        return created;
-      });
+      const password = await passwordFrom(io, options.password);
+      const user = await withTessera(io, (t) => t.admin.accounts.create({ username, password, role: options.role }, CLI_ACTOR));
       printRecord(io, userRow(user), Boolean(options.json));
     });
 
@@ -43,6 +46,66 @@ export function registerUsers(program: Command, io: CliIo): Command {
     .action(async (options: { limit: number; offset: number; json?: boolean }) => {
       const { users: page } = await withTessera(io, (t) => t.users.list({ limit: options.limit, offset: options.offset }));
       printRows(io, page.map(userRow), ['id', 'username', 'role', 'created_at', 'disabled_at'], Boolean(options.json));
+    });
+
+  users
+    .command('disable')
+    .description('disable an account: logins and refreshes are refused and every token of the user is revoked at once')
+    .argument('<username>')
+    .option('--json', 'print the user as JSON')
+    .action(async (username: string, options: { json?: boolean }) => {
+      const user = await withTessera(io, async (t) => {
+        const found = await t.admin.accounts.getByUsername(username);
+        return t.admin.accounts.setDisabled(found.id, true, CLI_ACTOR);
+      });
+      if (options.json) printRecord(io, userRow(user), true);
+      else io.stdout.write(`disabled ${user.username}: signed out everywhere, logins refused\n`);
+    });
+
+  users
+    .command('enable')
+    .description('enable a disabled account again (the user logs in anew)')
+    .argument('<username>')
+    .option('--json', 'print the user as JSON')
+    .action(async (username: string, options: { json?: boolean }) => {
+      const user = await withTessera(io, async (t) => {
+        const found = await t.admin.accounts.getByUsername(username);
+        return t.admin.accounts.setDisabled(found.id, false, CLI_ACTOR);
+      });
+      if (options.json) printRecord(io, userRow(user), true);
+      else io.stdout.write(`enabled ${user.username}\n`);
+    });
+
+  users
+    .command('set-role')
+    .description("change a user's role; their access tokens are revoked so it applies at once, and their next refresh carries the new role")
+    .argument('<username>')
+    .argument('<role>')
+    .option('--json', 'print the user as JSON')
+    .action(async (username: string, role: string, options: { json?: boolean }) => {
+      const user = await withTessera(io, async (t) => {
+        const found = await t.admin.accounts.getByUsername(username);
+        return t.admin.accounts.setRole(found.id, role, CLI_ACTOR);
+      });
+      if (options.json) printRecord(io, userRow(user), true);
+      else io.stdout.write(`${user.username} now has role ${user.role}\n`);
+    });
+
+  users
+    .command('reset-password')
+    .description('set a new password and sign the user out everywhere; without --password it is read from standard input')
+    .argument('<username>')
+    .option('--password <password>', 'new password (prefer standard input: command lines end up in shell history)')
+    .option('--json', 'print JSON')
+    .action(async (username: string, options: { password?: string; json?: boolean }) => {
+      const password = await passwordFrom(io, options.password);
+      const { user, revoked } = await withTessera(io, async (t) => {
+        const found = await t.admin.accounts.getByUsername(username);
+        const result = await t.admin.accounts.resetPassword(found.id, password, CLI_ACTOR);
+        return { user: found, revoked: result.revokedAccessTokens };
+      });
+      if (options.json) printRecord(io, { username: user.username, revoked_access_tokens: revoked }, true);
+      else io.stdout.write(`password of ${user.username} reset; signed out everywhere (${revoked} access tokens revoked)\n`);
     });
 
   return users;

@@ -294,7 +294,8 @@ export class PostgresStore implements Store {
       );
       const access = await rows<RevokedAccessToken>(
         db,
-        `SELECT ${ACCESS_COLUMNS} FROM access_tokens WHERE user_id = $1 AND expires_at > $2`,
+        `SELECT ${ACCESS_COLUMNS} FROM access_tokens WHERE user_id = $1 AND expires_at > $2
+         AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = access_tokens.jti)`,
         [userId, now],
       );
       await recordRevocations(db, access, now);
@@ -325,6 +326,32 @@ export class PostgresStore implements Store {
        ORDER BY last_used_at DESC`,
       [userId, now],
     );
+  }
+
+  async findFamily(familyId: string): Promise<FamilyRecord | null> {
+    return this.one<FamilyRecord>(`SELECT ${FAMILY_COLUMNS} FROM refresh_families WHERE id = $1`, [familyId]);
+  }
+
+  async countActiveFamilies(now: number): Promise<number> {
+    const [row] = await this.query<{ count: number }>(
+      `SELECT COUNT(*) AS count FROM refresh_families f WHERE revoked_at IS NULL
+       AND EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = f.id AND t.rotated_at IS NULL AND t.expires_at > $1)`,
+      [now],
+    );
+    return row!.count;
+  }
+
+  async revokeUserAccessTokens(userId: string, now: number): Promise<RevokedAccessToken[]> {
+    return this.transaction(async (db) => {
+      const access = await rows<RevokedAccessToken>(
+        db,
+        `SELECT ${ACCESS_COLUMNS} FROM access_tokens WHERE user_id = $1 AND expires_at > $2
+         AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = access_tokens.jti)`,
+        [userId, now],
+      );
+      await recordRevocations(db, access, now);
+      return access;
+    });
   }
 
   async pruneExpired(now: number): Promise<void> {

@@ -254,7 +254,8 @@ export class SqliteStore implements Store {
         )
         .run(now, reason, userId);
       const access = this.prepare(
-          `SELECT jti, user_id AS userId, expires_at AS expiresAt FROM access_tokens WHERE user_id = ? AND expires_at > ?`,
+          `SELECT jti, user_id AS userId, expires_at AS expiresAt FROM access_tokens WHERE user_id = ? AND expires_at > ?
+           AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = access_tokens.jti)`,
         )
         .all(userId, now) as RevokedAccessToken[];
       this.recordRevocations(access, now);
@@ -288,6 +289,32 @@ export class SqliteStore implements Store {
          ORDER BY last_used_at DESC`,
       )
       .all(userId, now) as FamilyRecord[];
+  }
+
+  async findFamily(familyId: string): Promise<FamilyRecord | null> {
+    return this.familySync(familyId);
+  }
+
+  async countActiveFamilies(now: number): Promise<number> {
+    return this.prepare(
+        `SELECT COUNT(*) FROM refresh_families f WHERE revoked_at IS NULL
+         AND EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.family_id = f.id AND t.rotated_at IS NULL AND t.expires_at > ?)`,
+      )
+      .pluck()
+      .get(now) as number;
+  }
+
+  async revokeUserAccessTokens(userId: string, now: number): Promise<RevokedAccessToken[]> {
+    const run = this.db.transaction(() => {
+      const access = this.prepare(
+          `SELECT jti, user_id AS userId, expires_at AS expiresAt FROM access_tokens WHERE user_id = ? AND expires_at > ?
+           AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = access_tokens.jti)`,
+        )
+        .all(userId, now) as RevokedAccessToken[];
+      this.recordRevocations(access, now);
+      return access;
+    });
+    return run.immediate();
   }
 
   async pruneExpired(now: number): Promise<void> {

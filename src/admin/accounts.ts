@@ -1,0 +1,105 @@
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Revoker } from '../auth/revoker.js';
+import type { Clock } from '../clock.js';
+import { TesseraError } from '../errors.js';
+import type { PasswordHasher } from '../passwords/password-hasher.js';
+import type { Page, PublicUser, Store, UserRecord } from '../store/store.js';
+import { assertPassword, assertRole, type NewAccount, type UserDirectory } from '../users/user-directory.js';
+import { normalizeUsername } from '../users/username.js';
+import type { Actor } from './actor.js';
+
+export interface AccountAdminOptions {
+  store: Store;
+  users: UserDirectory;
+  passwords: PasswordHasher;
+  revoker: Revoker;
+  audit: AuditLog;
+  clock: Clock;
+}
+
+/**
+ * What an operator does to accounts, from the admin API or the command line: create, find, change the
+ * role, disable or enable, reset the password. Each change is audited with its actor, and any change
+ * that should end the user's current access takes effect at once through the revoker.
+ */
+export class AccountAdmin {
+  constructor(private readonly options: AccountAdminOptions) {}
+
+  async create(account: NewAccount, actor: Actor): Promise<UserRecord> {
+    const user = await this.options.users.create(account);
+    this.record('admin.user.create', user, actor, { username: user.username, role: user.role });
+    return user;
+  }
+
+  list(page: Page): Promise<{ users: PublicUser[]; total: number }> {
+    return this.options.users.list(page);
+  }
+
+  async get(userId: string): Promise<UserRecord> {
+    const user = await this.options.store.findUserById(userId);
+    if (!user) throw new TesseraError('not_found', `No user with id ${JSON.stringify(userId)}`);
+    return user;
+  }
+
+  async getByUsername(username: string): Promise<UserRecord> {
+    const user = await this.options.store.findUserByUsername(normalizeUsername(username));
+    if (!user) throw new TesseraError('not_found', `No user named ${JSON.stringify(username)}`);
+    return user;
+  }
+
+  /**
+   * Changes the role. The user's access tokens are revoked so the new role applies at once; their
+   * devices stay logged in, and the next refresh issues an access token carrying the new role.
+   */
+  async setRole(userId: string, role: string, actor: Actor): Promise<UserRecord> {
+    assertRole(role);
+    const user = await this.get(userId);
+    if (user.role === role) return user;
+    refuseSelf(user, actor, 'change your own role');
+    const updated = await this.update(user, { role });
+    const revoked = await this.options.revoker.revokeUserAccessTokens(user.id);
+    this.record('admin.user.role_change', user, actor, { from: user.role, to: role, revokedAccessTokens: revoked.length });
+    return updated;
+  }
+
+  /** Disabling refuses logins and refreshes and revokes every token of the user at once; enabling lets them log in again. */
+  async setDisabled(userId: string, disabled: boolean, actor: Actor): Promise<UserRecord> {
+    const user = await this.get(userId);
+    if ((user.disabledAt !== null) === disabled) return user;
+    if (!disabled) {
+      const enabled = await this.update(user, { disabledAt: null });
+      this.record('admin.user.enable', user, actor, null);
+      return enabled;
+    }
+    refuseSelf(user, actor, 'disable your own account');
+    const updated = await this.update(user, { disabledAt: this.options.clock.now() });
+    const revoked = await this.options.revoker.revokeUser(user.id, 'user_disabled');
+    this.record('admin.user.disable', user, actor, { revokedAccessTokens: revoked.length });
+    return updated;
+  }
+
+  /** Sets a new password and signs the user out everywhere: whoever knew the old one loses access too. */
+  async resetPassword(userId: string, password: string, actor: Actor): Promise<{ revokedAccessTokens: number }> {
+    assertPassword(password);
+    const user = await this.get(userId);
+    await this.update(user, { passwordHash: await this.options.passwords.hash(password) });
+    const revoked = await this.options.revoker.revokeUser(user.id, 'password_reset');
+    this.record('admin.user.password_reset', user, actor, { revokedAccessTokens: revoked.length });
+    return { revokedAccessTokens: revoked.length };
+  }
+
+  private async update(user: UserRecord, patch: Parameters<Store['updateUser']>[1]): Promise<UserRecord> {
+    const updated = await this.options.store.updateUser(user.id, patch, this.options.clock.now());
+    if (!updated) throw new TesseraError('not_found', `No user with id ${JSON.stringify(user.id)}`);
+    return updated;
+  }
+
+  private record(type: string, user: UserRecord, actor: Actor, detail: Record<string, unknown> | null): void {
+    this.options.audit.record({ type, userId: user.id, actor: actor.id, client: actor.client, ...(detail ? { detail } : {}) });
+  }
+}
+
+/** An admin cannot lock themselves out by accident; another admin (or the command line) can do it. */
+function refuseSelf(user: UserRecord, actor: Actor, what: string): void {
+  if (user.id === actor.id) throw new TesseraError('conflict', `You cannot ${what}; ask another admin or use the tessera command line`);
+}

@@ -1,0 +1,46 @@
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Revoker } from '../auth/revoker.js';
+import type { Clock } from '../clock.js';
+import type { PasswordHasher } from '../passwords/password-hasher.js';
+import type { RolloutPolicy } from '../rollout/rollout-policy.js';
+import type { LegacyUsage } from '../sessions/legacy-usage.js';
+import type { Store } from '../store/store.js';
+import type { KeyRing } from '../tokens/key-ring.js';
+import type { UserDirectory } from '../users/user-directory.js';
+import { AccountAdmin } from './accounts.js';
+import { AuditSearch } from './audit-search.js';
+import { DeviceAdmin } from './devices.js';
+import { KeyAdmin } from './keys.js';
+import { RolloutAdmin } from './rollout.js';
+
+/** Everything an operator can do, in one place, for both the admin API and the command line. */
+export interface Admin {
+  accounts: AccountAdmin;
+  devices: DeviceAdmin;
+  keys: KeyAdmin;
+  audit: AuditSearch;
+  rollout: RolloutAdmin;
+}
+
+export interface AdminDependencies {
+  store: Store;
+  clock: Clock;
+  users: UserDirectory;
+  passwords: PasswordHasher;
+  revoker: Revoker;
+  audit: AuditLog;
+  keyRing: KeyRing;
+  rollout: RolloutPolicy;
+  legacyUsage: LegacyUsage;
+}
+
+/** Assembles the operator actions from the services Tessera already has. */
+export function createAdmin(deps: AdminDependencies): Admin {
+  return {
+    accounts: new AccountAdmin(deps),
+    devices: new DeviceAdmin(deps),
+    keys: new KeyAdmin(deps.keyRing, deps.audit),
+    audit: new AuditSearch(deps.store, deps.audit),
+    rollout: new RolloutAdmin(deps),
+  };
+}

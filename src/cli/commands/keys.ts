@@ -1,0 +1,50 @@
+import { Option, type Command } from 'commander';
+import { CLI_ACTOR } from '../../admin/actor.js';
+import type { KeyDescription } from '../../admin/keys.js';
+import type { KeyUse } from '../../store/store.js';
+import { withTessera } from '../context.js';
+import type { CliIo } from '../io.js';
+import { isoTime, printRecord, printRows } from '../output.js';
+
+const keyRow = (key: KeyDescription) => ({
+  kid: key.kid,
+  use: key.use,
+  alg: key.alg,
+  state: key.state,
+  created_at: isoTime(key.createdAt),
+  retires_at: isoTime(key.expiresAt),
+});
+
+/** `tessera keys list|rotate`: the signing keys, and rotating one without logging anyone out. */
+export function registerKeys(program: Command, io: CliIo): Command {
+  const keys = program.command('keys').description('signing keys: list them, rotate one without logging anyone out');
+
+  keys
+    .command('list')
+    .description('list the signing keys: the active one of each use, and retiring ones until what they signed has expired')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const found = await withTessera(io, (t) => t.admin.keys.list());
+      printRows(io, found.map(keyRow), ['kid', 'use', 'alg', 'state', 'created_at', 'retires_at'], Boolean(options.json));
+    });
+
+  keys
+    .command('rotate')
+    .description(
+      'make a new key sign from now on; the old one still verifies (and stays in the JWKS) until its tokens expire. ' +
+        'Running servers switch within 5 seconds',
+    )
+    .addOption(new Option('--use <use>', 'which key').choices(['access', 'refresh']).default('access'))
+    .option('--json', 'print JSON')
+    .action(async (options: { use: KeyUse; json?: boolean }) => {
+      const { key, previous } = await withTessera(io, (t) => t.admin.keys.rotate(options.use, CLI_ACTOR));
+      if (options.json) {
+        printRecord(io, { ...keyRow(key), previous_kid: previous?.kid ?? null, previous_retires_at: isoTime(previous?.expiresAt ?? null) }, true);
+        return;
+      }
+      io.stdout.write(`new ${key.use} key ${key.kid} signs from now on (running servers switch within 5 seconds)\n`);
+      if (previous) io.stdout.write(`previous key ${previous.kid} verifies until ${isoTime(previous.expiresAt)}, then retires\n`);
+    });
+
+  return keys;
+}

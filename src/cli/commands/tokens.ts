@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import { CLI_ACTOR } from '../../admin/actor.js';
+import type { SignOutResult } from '../../admin/devices.js';
+import type { FamilyRecord } from '../../store/store.js';
+import { withTessera } from '../context.js';
+import { CliError, type CliIo } from '../io.js';
+import { isoTime, printRecord, printRows } from '../output.js';
+
+const familyRow = (family: FamilyRecord) => ({
+  family: family.id,
+  created_at: isoTime(family.createdAt),
+  last_used_at: isoTime(family.lastUsedAt),
+  ip: family.ip,
+  user_agent: family.userAgent,
+});
+
+const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** `tessera tokens list|revoke`: a user's logged-in devices (refresh-token families) and signing them out. */
+export function registerTokens(program: Command, io: CliIo): Command {
+  const tokens = program
+    .command('tokens')
+    .description("a user's logged-in devices (one refresh-token family per login) and revoking them");
+
+  tokens
+    .command('list')
+    .description("list a user's active refresh-token families, most recently used first")
+    .requiredOption('--user <username>', 'whose devices')
+    .option('--json', 'print JSON')
+    .action(async (options: { user: string; json?: boolean }) => {
+      const families = await withTessera(io, async (t) => t.admin.devices.list((await t.admin.accounts.getByUsername(options.user)).id));
+      printRows(io, families.map(familyRow), ['family', 'created_at', 'last_used_at', 'ip', 'user_agent'], Boolean(options.json));
+    });
+
+  tokens
+    .command('revoke')
+    .description(
+      'sign out: --user revokes every family and every access token of the user (running servers refuse them within a second); --family revokes one device',
+    )
+    .option('--user <username>', 'sign this user out everywhere')
+    .option('--family <id>', 'sign out only this refresh-token family (one device)')
+    .option('--json', 'print JSON')
+    .action(async (options: { user?: string; family?: string; json?: boolean }) => {
+      if ((options.user === undefined) === (options.family === undefined)) {
+        throw new CliError('give either --user USERNAME (every token of the user) or --family ID (one device)');
+      }
+      const { result, what } = await withTessera(io, async (t) => {
+        if (options.user !== undefined) {
+          const user = await t.admin.accounts.getByUsername(options.user);
+          return { result: await t.admin.devices.signOutEverywhere(user.id, CLI_ACTOR), what: `signed ${user.username} out everywhere` };
+        }
+        const signedOut = await t.admin.devices.signOut(options.family!, CLI_ACTOR);
+        return { result: signedOut as SignOutResult, what: `revoked family ${signedOut.family.id}` };
+      });
+      if (options.json) {
+        printRecord(io, { revoked_families: result.families, revoked_access_tokens: result.accessTokens }, true);
+        return;
+      }
+      const families = count(result.families, 'family', 'families');
+      io.stdout.write(`${what}: ${families} and ${count(result.accessTokens, 'access token', 'access tokens')} revoked\n`);
+    });
+
+  return tokens;
+}

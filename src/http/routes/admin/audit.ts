@@ -1,0 +1,49 @@
+import type { FastifyInstance } from 'fastify';
+import type { Tessera } from '../../../tessera.js';
+import { errorResponses } from '../../schemas.js';
+import { auditEvent, auditEventSchema } from './representations.js';
+
+const auditQuery = {
+  type: 'object',
+  properties: {
+    user: { type: 'string', minLength: 1, maxLength: 200, description: 'only events about this user id' },
+    username: { type: 'string', minLength: 1, maxLength: 256, description: 'only events about this user (by name)' },
+    type: { type: 'string', minLength: 1, maxLength: 100, description: 'only events of this type, e.g. token.reuse_detected' },
+    since: { type: 'string', maxLength: 64, description: 'ISO 8601 time: events at or after it' },
+    until: { type: 'string', maxLength: 64, description: 'ISO 8601 time: events before it' },
+    before: { type: 'integer', minimum: 1, description: 'only events with a smaller id (the next page)' },
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+  },
+  additionalProperties: false,
+} as const;
+
+interface AuditQuerystring {
+  user?: string;
+  username?: string;
+  type?: string;
+  since?: string;
+  until?: string;
+  before?: number;
+  limit: number;
+}
+
+/** GET /admin/audit: the audit trail, newest first, by user, event type and time. */
+export async function adminAuditRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+  app.get<{ Querystring: AuditQuerystring }>(
+    '/audit',
+    {
+      schema: {
+        summary: 'Query the audit trail, newest first',
+        tags: ['admin'],
+        security: [{ bearerAuth: [] }],
+        querystring: auditQuery,
+        response: { 200: { type: 'array', items: auditEventSchema }, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { user, username, type, since, until, before, limit } = request.query;
+      const events = await tessera.admin.audit.search({ userId: user, username, type, since, until, beforeId: before, limit });
+      return events.map(auditEvent);
+    },
+  );
+}

@@ -1,0 +1,18 @@
+import type { FastifyInstance } from 'fastify';
+import type { Tessera } from '../../../tessera.js';
+import { requireRole } from '../../require-role.js';
+import { adminAuditRoutes } from './audit.js';
+import { adminDeviceRoutes } from './devices.js';
+import { adminKeyRoutes } from './keys.js';
+import { adminRolloutRoutes } from './rollout.js';
+import { adminUserRoutes } from './users.js';
+
+/** /admin/*: for access tokens with the admin role only; checked before the body is even read. */
+export async function adminRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+  app.addHook('onRequest', requireRole(tessera.accessTokens, 'admin'));
+  await app.register(adminUserRoutes, { tessera });
+  await app.register(adminDeviceRoutes, { tessera });
+  await app.register(adminKeyRoutes, { tessera });
+  await app.register(adminAuditRoutes, { tessera });
+  await app.register(adminRolloutRoutes, { tessera });
+}

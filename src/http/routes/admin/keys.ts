@@ -1,0 +1,76 @@
+import type { FastifyInstance } from 'fastify';
+import type { KeyUse } from '../../../store/store.js';
+import type { Tessera } from '../../../tessera.js';
+import { actorOf } from '../../require-role.js';
+import { errorResponses } from '../../schemas.js';
+import { key, keySchema } from './representations.js';
+
+const rotateBody = {
+  type: 'object',
+  properties: {
+    use: { type: 'string', enum: ['access', 'refresh'], default: 'access', description: 'which key to replace (default: the access-token key)' },
+  },
+  additionalProperties: false,
+} as const;
+
+const rotatedSchema = {
+  type: 'object',
+  required: ['kid', 'use', 'alg', 'created_at', 'previous_kid', 'previous_retires_at'],
+  properties: {
+    kid: { type: 'string', description: 'the new signing key' },
+    use: keySchema.properties.use,
+    alg: { type: 'string' },
+    created_at: { type: 'string', format: 'date-time' },
+    previous_kid: { type: 'string', nullable: true, description: 'the key it replaces, which still verifies until previous_retires_at' },
+    previous_retires_at: { type: 'string', format: 'date-time', nullable: true },
+  },
+} as const;
+
+const security = [{ bearerAuth: [] }];
+const tags = ['admin'];
+
+/** /admin/keys: list signing keys; rotate one without logging anyone out. */
+export async function adminKeyRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+  app.get(
+    '/keys',
+    {
+      schema: {
+        summary: 'Signing keys: the active one of each use and those retiring',
+        tags,
+        security,
+        response: { 200: { type: 'array', items: keySchema }, ...errorResponses(401, 403) },
+      },
+    },
+    async () => (await tessera.admin.keys.list()).map(key),
+  );
+
+  app.post<{ Body: { use: KeyUse } }>(
+    '/keys/rotate',
+    {
+      // No body at all means the default: rotate the access-token key.
+      preValidation: async (request) => {
+        if (request.body === undefined || request.body === null) request.body = {} as { use: KeyUse };
+      },
+      schema: {
+        summary: 'Rotate a signing key: the new key signs from now on; the old one verifies until its tokens expire',
+        tags,
+        security,
+        body: rotateBody,
+        response: { 201: rotatedSchema, ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request, reply) => {
+      const { key: created, previous } = await tessera.admin.keys.rotate(request.body.use, actorOf(request));
+      const shown = key(created);
+      reply.code(201);
+      return {
+        kid: shown.kid,
+        use: shown.use,
+        alg: shown.alg,
+        created_at: shown.created_at,
+        previous_kid: previous?.kid ?? null,
+        previous_retires_at: previous ? key(previous).retires_at : null,
+      };
+    },
+  );
+}

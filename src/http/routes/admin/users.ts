@@ -1,0 +1,158 @@
+import type { FastifyInstance } from 'fastify';
+import { TesseraError } from '../../../errors.js';
+import type { Tessera } from '../../../tessera.js';
+import { actorOf } from '../../require-role.js';
+import { errorResponses } from '../../schemas.js';
+import { adminUser, adminUserSchema, userParams } from './representations.js';
+
+const listQuery = {
+  type: 'object',
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+    offset: { type: 'integer', minimum: 0, default: 0 },
+    username: { type: 'string', minLength: 1, maxLength: 256, description: 'only the user with this name (case-insensitive)' },
+  },
+  additionalProperties: false,
+} as const;
+
+const createBody = {
+  type: 'object',
+  required: ['username', 'password'],
+  properties: {
+    username: { type: 'string', minLength: 1, maxLength: 256 },
+    password: { type: 'string', minLength: 1, maxLength: 1024 },
+    role: { type: 'string', minLength: 1, maxLength: 32, default: 'user' },
+  },
+  additionalProperties: false,
+} as const;
+
+const patchBody = {
+  type: 'object',
+  properties: {
+    role: { type: 'string', minLength: 1, maxLength: 32, description: "new role; the user's access tokens are revoked so it applies at once" },
+    disabled: { type: 'boolean', description: 'true disables the account and revokes all its tokens; false enables it' },
+  },
+  additionalProperties: false,
+} as const;
+
+const passwordBody = {
+  type: 'object',
+  required: ['password'],
+  properties: { password: { type: 'string', minLength: 1, maxLength: 1024 } },
+  additionalProperties: false,
+} as const;
+
+const security = [{ bearerAuth: [] }];
+const tags = ['admin'];
+
+/** /admin/users: create, list, show, change role, disable or enable, reset password. */
+export async function adminUserRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+  const { accounts } = tessera.admin;
+
+  app.get<{ Querystring: { limit: number; offset: number; username?: string } }>(
+    '/users',
+    {
+      schema: {
+        summary: 'List users, oldest first (paged with limit and offset; X-Total-Count gives the total)',
+        tags,
+        security,
+        querystring: listQuery,
+        response: { 200: { type: 'array', items: adminUserSchema }, ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request, reply) => {
+      const { username, limit, offset } = request.query;
+      if (username !== undefined) {
+        const found = await accounts.getByUsername(username).catch((error: unknown) => {
+          if (error instanceof TesseraError && error.code === 'not_found') return undefined;
+          throw error;
+        });
+        reply.header('x-total-count', found ? '1' : '0');
+        return found ? [adminUser(found)] : [];
+      }
+      const { users, total } = await accounts.list({ limit, offset });
+      reply.header('x-total-count', String(total));
+      return users.map(adminUser);
+    },
+  );
+
+  app.post<{ Body: { username: string; password: string; role: string } }>(
+    '/users',
+    {
+      schema: {
+        summary: 'Create a user',
+        tags,
+        security,
+        body: createBody,
+        response: { 201: adminUserSchema, ...errorResponses(400, 401, 403, 409) },
+      },
+    },
+    async (request, reply) => {
+      const user = await accounts.create(request.body, actorOf(request));
+      reply.code(201).header('location', `/admin/users/${user.id}`);
+      return adminUser(user);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/users/:id',
+    {
+      schema: {
+        summary: 'Show a user',
+        tags,
+        security,
+        params: userParams,
+        response: { 200: adminUserSchema, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) => adminUser(await accounts.get(request.params.id)),
+  );
+
+  app.patch<{ Params: { id: string }; Body: { role?: string; disabled?: boolean } }>(
+    '/users/:id',
+    {
+      schema: {
+        summary: 'Change the role, or disable (revoking every token) or enable the account',
+        tags,
+        security,
+        params: userParams,
+        body: patchBody,
+        response: { 200: adminUserSchema, ...errorResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const { role, disabled } = request.body;
+      if (role === undefined && disabled === undefined) throw new TesseraError('invalid_request', 'body must set role or disabled');
+      const actor = actorOf(request);
+      let user = await accounts.get(request.params.id);
+      if (role !== undefined) user = await accounts.setRole(user.id, role, actor);
+      if (disabled !== undefined) user = await accounts.setDisabled(user.id, disabled, actor);
+      return adminUser(user);
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { password: string } }>(
+    '/users/:id/password',
+    {
+      schema: {
+        summary: 'Set a new password; the user is signed out everywhere',
+        tags,
+        security,
+        params: userParams,
+        body: passwordBody,
+        response: {
+          200: {
+            type: 'object',
+            required: ['revoked_access_tokens'],
+            properties: { revoked_access_tokens: { type: 'integer' } },
+          },
+          ...errorResponses(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const { revokedAccessTokens } = await accounts.resetPassword(request.params.id, request.body.password, actorOf(request));
+      return { revoked_access_tokens: revokedAccessTokens };
+    },
+  );
+}

@@ -1,0 +1,178 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
+import type { NewAuditEvent, Store } from '../store/store.js';
+import type { RevocationList } from '../tokens/revocation-list.js';
+
+export interface MetricsSources {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  audit: AuditLog;
+  revocations: RevocationList;
+}
+
+/** Audit events that revoke something, and the `reason` label their revocation is counted under. */
+const REVOCATION_REASONS: Record<string, string> = {
+  logout: 'logout',
+  'token.reuse_detected': 'reuse_detected',
+  'admin.family.revoke': 'admin_sign_out',
+  'admin.user.sign_out': 'admin_sign_out',
+  'admin.user.disable': 'user_disabled',
+  'admin.user.password_reset': 'password_reset',
+  'admin.user.role_change': 'role_changed',
+};
+
+/**
+ * This instance's Prometheus metrics, in a registry of its own (several instances in one process never
+ * collide). Auth outcomes are counted from the audit events as they are recorded, so the counters and
+ * the audit trail cannot disagree; gauges are read when scraped.
+ */
+export class TesseraMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'method' | 'route' | 'status'>;
+  private readonly latency: Histogram<'method' | 'route' | 'status'>;
+  private readonly rateLimited: Counter<'route'>;
+  private readonly logins: Counter<'outcome'>;
+  private readonly refreshes: Counter<'outcome'>;
+  private readonly reuse: Counter;
+  private readonly logouts: Counter;
+  private readonly revocationsMade: Counter<'reason'>;
+  private readonly unsubscribe: () => void;
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.requests = new Counter({
+      name: 'tessera_http_requests_total',
+      help: 'HTTP requests answered, by method, route pattern and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'tessera_http_request_duration_seconds',
+      help: 'Time to answer an HTTP request, by method, route pattern and status',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.rateLimited = new Counter({
+      name: 'tessera_rate_limited_total',
+      help: 'Requests refused with 429 by the rate limit, by route',
+      labelNames: ['route'],
+      registers,
+    });
+    this.logins = new Counter({ name: 'tessera_logins_total', help: 'Password logins, by outcome (success, failure)', labelNames: ['outcome'], registers });
+    this.refreshes = new Counter({
+      name: 'tessera_refreshes_total',
+      help: 'Refresh-token exchanges, by outcome (success, failure; reuse is counted separately)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.reuse = new Counter({
+      name: 'tessera_refresh_reuse_detected_total',
+      help: 'Refresh tokens presented again after use: each revoked its whole family',
+      registers,
+    });
+    this.logouts = new Counter({ name: 'tessera_logouts_total', help: 'Devices logged out', registers });
+    this.revocationsMade = new Counter({
+      name: 'tessera_revocations_total',
+      help: 'Revocations made through this instance, by reason (logout, reuse_detected, admin_sign_out, user_disabled, password_reset, role_changed)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.defineGauges(sources, registers);
+    this.unsubscribe = sources.audit.subscribe((event) => this.count(event));
+  }
+
+  /** Records one answered request; `route` is the route pattern (`/admin/users/:id`), never the raw URL. */
+  observeRequest(method: string, route: string, status: number, seconds: number): void {
+    const labels = { method, route, status: String(status) };
+    this.requests.inc(labels);
+    this.latency.observe(labels, seconds);
+    if (status === 429) this.rateLimited.inc({ route });
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  close(): void {
+    this.unsubscribe();
+    this.registry.clear();
+  }
+
+  private count(event: NewAuditEvent): void {
+    switch (event.type) {
+      case 'login.success':
+        this.logins.inc({ outcome: 'success' });
+        break;
+      case 'login.failure':
+        this.logins.inc({ outcome: 'failure' });
+        break;
+      case 'token.refresh':
+        this.refreshes.inc({ outcome: 'success' });
+        break;
+      case 'token.refresh_failed':
+        this.refreshes.inc({ outcome: 'failure' });
+        break;
+      case 'token.reuse_detected':
+        this.reuse.inc();
+        break;
+      case 'logout':
+        this.logouts.inc();
+        break;
+    }
+    const reason = REVOCATION_REASONS[event.type];
+    if (reason) this.revocationsMade.inc({ reason });
+  }
+
+  private defineGauges({ store, clock, logger, audit, revocations }: MetricsSources, registers: Registry[]): void {
+    new Gauge({
+      name: 'tessera_active_families',
+      help: 'Logged-in devices: refresh-token families not revoked whose newest token is unexpired (all instances)',
+      registers,
+      async collect() {
+        try {
+          this.set(await store.countActiveFamilies(clock.now()));
+        } catch (error) {
+          // A scrape must still answer while the database is away; NaN says "unknown".
+          logger.warn({ err: error }, 'active families not counted: the database did not answer');
+          this.set(Number.NaN);
+        }
+      },
+    });
+    new Gauge({
+      name: 'tessera_revocation_list_entries',
+      help: 'Revoked, unexpired access tokens held in memory by this instance',
+      registers,
+      collect() {
+        this.set(revocations.size);
+      },
+    });
+    new Counter({
+      name: 'tessera_revocation_list_evicted_total',
+      help: 'Revocations dropped from memory for lack of room (should stay 0)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(revocations.evicted);
+      },
+    });
+    new Counter({
+      name: 'tessera_audit_events_dropped_total',
+      help: 'Audit events lost because the database was unreachable for too long (should stay 0)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(audit.dropped);
+      },
+    });
+  }
+}

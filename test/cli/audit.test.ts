@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliEnvFor } from '../support/admin.js';
+import { tessera } from '../support/cli.js';
+import { createUser, login, loginTokens, refresh, startTestInstance, type TestInstance } from '../support/tessera.js';
+
+interface Row {
+  id: number;
+  at: string;
+  type: string;
+  user: string | null;
+  user_id: string | null;
+  actor: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+describe('tessera audit', () => {
+  let t: TestInstance;
+  let env: Record<string, string>;
+  let start: number;
+  const rows = async (...args: string[]) => {
+    const result = await tessera(['audit', ...args, '--json'], env);
+    expect(result.code).toBe(0);
+    return JSON.parse(result.stdout) as Row[];
+  };
+
+  beforeAll(async () => {
+    t = await startTestInstance({ AUTH_RATE_LIMIT: '0' });
+    env = cliEnvFor(t);
+    start = t.clock.now();
+    await createUser(t.tessera, 'cleo');
+    await createUser(t.tessera, 'dora');
+    const tokens = await loginTokens(t.app, 'cleo');
+    t.clock.advanceSeconds(60);
+    await refresh(t.app, tokens.refresh_token);
+    await refresh(t.app, tokens.refresh_token);
+    t.clock.advanceSeconds(60);
+    await login(t.app, 'dora', 'not her password');
+    await t.tessera.audit.flush();
+    await tessera(['users', 'disable', 'dora'], env);
+  });
+  afterAll(() => t.close());
+
+  it("shows a user's events newest first as a table, naming users and the CLI as actor", async () => {
+    const table = await tessera(['audit', '--user', 'dora'], env);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ID\s+AT\s+TYPE\s+USER\s+ACTOR\s+IP\s+USER_AGENT\s+DETAIL$/);
+    expect(lines[1]).toMatch(/^\d+\s+\S+Z\s+admin\.user\.disable\s+dora\s+cli\s+-\s+-\s+\{"revokedAccessTokens":0\}$/);
+    expect(lines[2]).toMatch(/login\.failure\s+dora\s+-\s+127\.0\.0\.1\s+lightMyRequest\s+\{"username":"dora","reason":"bad_password"\}$/);
+  });
+
+  it('filters by type and time, limits and pages, and prints JSON for scripts', async () => {
+    const reuse = await rows('--type', 'token.reuse_detected');
+    expect(reuse).toEqual([expect.objectContaining({ type: 'token.reuse_detected', user: 'cleo', detail: expect.objectContaining({ revokedAccessTokens: 2 }) })]);
+    const window = await rows('--since', new Date(start + 60_000).toISOString(), '--until', new Date(start + 120_000).toISOString());
+    expect(window.map((r) => r.type)).toEqual(['token.reuse_detected', 'token.refresh']);
+    const [newest] = await rows('--limit', '1');
+    expect(newest!.type).toBe('admin.user.disable');
+    const older = await rows('--limit', '2', '--before', String(newest!.id));
+    expect(older.map((r) => r.type)).toEqual(['login.failure', 'token.reuse_detected']);
+  });
+
+  it('fails with one line and exit 1 on a bad time, limit or user', async () => {
+    expect(await tessera(['audit', '--since', 'last week'], env)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'tessera: since must be an ISO 8601 time such as 2026-01-31T12:00:00Z (got "last week")\n',
+    });
+    expect((await tessera(['audit', '--limit', '0'], env)).stderr).toMatch(/^tessera: --limit must be a whole number from 1 to 10000/);
+    expect(await tessera(['audit', '--user', 'ghost'], env)).toMatchObject({ code: 1, stderr: 'tessera: No user named "ghost"\n' });
+  });
+});
