@@ -14,6 +14,13 @@ export type DatabaseLocation =
   | { kind: 'sqlite'; path: string }
   | { kind: 'postgres'; url: string };
 
+/** Where the fleet's shared state lives: rate-limit counters and events between instances. */
+export interface RedisLocation {
+  url: string;
+  /** Every key and channel name starts with this, so fleets (or tests) can share one Redis. */
+  prefix: string;
+}
+
 export interface Config {
   /** TCP port to listen on. */
   port: number;
@@ -21,6 +28,8 @@ export interface Config {
   host: string;
   env: 'development' | 'production' | 'test';
   database: DatabaseLocation;
+  /** Unset: one instance, nothing shared beyond the database (rate limits count per instance). */
+  redis: RedisLocation | undefined;
   /** Encrypts the private signing keys at rest; absent only in development. */
   jwtSecret: string | undefined;
   /** The secret before the last rotation, tried when `jwtSecret` cannot decrypt a stored key. */
@@ -64,6 +73,7 @@ export const DEFAULTS = {
   HOST: '::',
   NODE_ENV: 'development',
   DATABASE_URL: 'sqlite:./data/tessera.db',
+  REDIS_PREFIX: 'tessera:',
   JWT_ALGORITHM: 'RS256',
   TOKEN_EXPIRY: '900',
   REFRESH_TOKEN_EXPIRY: '604800',
@@ -134,6 +144,12 @@ const schema = z.object({
     error: 'must be development, production or test',
   }),
   DATABASE_URL: z.string().trim().min(1, 'must not be empty'),
+  REDIS_URL: z
+    .string()
+    .trim()
+    .regex(/^rediss?:\/\/\S+$/, 'must be redis://host:port or rediss://host:port (TLS)')
+    .optional(),
+  REDIS_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'must be 1 to 64 letters, digits or _ : . -'),
   JWT_SECRET: z.string().optional(),
   JWT_SECRET_PREVIOUS: z.string().optional(),
   JWT_ALGORITHM: z.enum(SIGNING_ALGORITHMS, { error: 'must be RS256, ES256 or EdDSA' }),
@@ -196,6 +212,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: v.HOST,
     env: v.NODE_ENV,
     database: parseDatabaseUrl(v.DATABASE_URL),
+    redis: v.REDIS_URL === undefined ? undefined : { url: v.REDIS_URL, prefix: v.REDIS_PREFIX },
     jwtSecret: v.JWT_SECRET,
     jwtSecretPrevious: v.JWT_SECRET_PREVIOUS,
     jwtAlgorithm: v.JWT_ALGORITHM,

@@ -11,6 +11,7 @@ import { SessionLogout } from './auth/session-logout.js';
 import { TokenPairIssuer } from './auth/token-pair.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
+import { Fleet } from './fleet/fleet.js';
 import { createLogger, type Logger } from './logger.js';
 import { PasswordHasher } from './passwords/password-hasher.js';
 import { RolloutPolicy } from './rollout/rollout-policy.js';
@@ -29,9 +30,9 @@ import { UserDirectory } from './users/user-directory.js';
 
 /** Intervals of the background work every instance does. */
 export const BACKGROUND = {
-  /** Revocations made by other instances or the CLI are picked up at least this often. */
+  /** Revocations made by other instances or the CLI are picked up at least this often (with Redis, at once). */
   revocationPollMs: 500,
-  /** Key rotations made elsewhere are picked up at least this often (unknown `kid`s trigger it at once). */
+  /** Key rotations made elsewhere are picked up at least this often (unknown `kid`s trigger it at once; with Redis, the fleet's keys-changed event does). */
   keyReloadMs: 5_000,
   /** Expired rows are deleted this often. */
   pruneMs: 10 * 60_000,
@@ -68,8 +69,10 @@ export interface Tessera {
   refreshRotation: RefreshRotation;
   logout: Logout;
   users: UserDirectory;
-  /** Operator actions (admin API and CLI): accounts, devices, keys, audit search. */
+  /** Operator actions (admin API and CLI): accounts, devices, keys, audit search, rollout. */
   admin: Admin;
+  /** With REDIS_URL: events between the instances and shared rate-limit counters. */
+  fleet: Fleet | undefined;
   /** Starts the background work (revocation feed, key reloads, pruning). */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -81,6 +84,8 @@ export interface TesseraDependencies {
   logger?: Logger;
   passwords?: PasswordHasher;
   revocationBus?: RevocationBus;
+  /** Overrides of `BACKGROUND`, for tests that must tell polling apart from fleet events. */
+  intervals?: Partial<typeof BACKGROUND>;
 }
 
 /** Builds the object graph: store, keys, token services, auth flows. Applies migrations and seeds dev users. */
@@ -89,6 +94,25 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
   const logger = deps.logger ?? createLogger(config.logLevel);
   const store = deps.store ?? openStore(config.database);
   const passwords = deps.passwords ?? new PasswordHasher();
+  const intervals = { ...BACKGROUND, ...deps.intervals };
+  const fleet = config.redis ? Fleet.open(config.redis, logger) : undefined;
+  try {
+    return await assemble(config, { ...deps, clock, logger, store, passwords }, intervals, fleet);
+  } catch (error) {
+    await fleet?.close();
+    await store.close();
+    throw error;
+  }
+}
+
+type Assembled = Required<Pick<TesseraDependencies, 'clock' | 'logger' | 'store' | 'passwords'>> & TesseraDependencies;
+
+async function assemble(
+  config: Config,
+  { clock, logger, store, passwords, ...deps }: Assembled,
+  intervals: typeof BACKGROUND,
+  fleet: Fleet | undefined,
+): Promise<Tessera> {
   await store.migrate();
 
   const keyRing = await KeyRing.open({
@@ -99,6 +123,7 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
     secrets: { current: resolveJwtSecret(config, logger), previous: config.jwtSecretPrevious },
     lifetimes: { accessMs: config.accessTokenTtl * 1000, refreshMs: config.refreshTokenTtl * 1000 },
     replaceUnopenableKeys: config.env !== 'production',
+    announceChange: fleet ? async () => void (await fleet.bus.announce({ type: 'keys-changed' })) : undefined,
   });
   const revocations = new RevocationList(clock);
   const revocationFeed = new RevocationFeed({
@@ -106,9 +131,11 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
     list: revocations,
     clock,
     logger,
-    pollIntervalMs: BACKGROUND.revocationPollMs,
-    bus: deps.revocationBus,
+    pollIntervalMs: intervals.revocationPollMs,
+    bus: deps.revocationBus ?? fleet?.revocations,
   });
+  fleet?.bus.follow('keys-changed', () => keyRing.reload());
+  fleet?.bus.onResync(() => revocationFeed.poll());
   const accessTokens = new AccessTokens({
     keyRing,
     revocations,
@@ -132,15 +159,19 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
     logger,
     defaultPercent: config.jwtRolloutPercent,
     enforced: config.legacySessions,
-    pollIntervalMs: BACKGROUND.rolloutReloadMs,
+    pollIntervalMs: intervals.rolloutReloadMs,
+    announceChange: fleet
+      ? async () => void (await fleet.bus.announce({ type: 'settings-changed', topic: 'rollout' }))
+      : undefined,
   });
+  fleet?.bus.follow('settings-changed', () => rollout.reload());
   const sessions = new LegacySessions({
     store,
     clock,
     idleTimeoutSeconds: config.sessionIdleTimeout,
     maxAgeSeconds: config.sessionMaxAge,
   });
-  const legacyUsage = new LegacyUsage({ store, clock, logger, flushIntervalMs: BACKGROUND.legacyUsageFlushMs });
+  const legacyUsage = new LegacyUsage({ store, clock, logger, flushIntervalMs: intervals.legacyUsageFlushMs });
 
   const timers: NodeJS.Timeout[] = [];
   const every = (ms: number, what: string, task: () => Promise<void>) => {
@@ -186,13 +217,15 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
     logout: new Logout({ store, accessTokens, refreshTokens, revoker, audit }),
     users,
     admin: createAdmin({ store, clock, users, passwords, revoker, audit, keyRing, rollout, legacyUsage }),
+    fleet,
     async start() {
       await Promise.all([revocationFeed.start(), passwords.warmUp()]);
+      await fleet?.start();
       await rollout.start();
       legacyUsage.start();
       audit.start();
-      every(BACKGROUND.keyReloadMs, 'key reload', () => keyRing.reload());
-      every(BACKGROUND.pruneMs, 'pruning expired rows', async () => {
+      every(intervals.keyReloadMs, 'key reload', () => keyRing.reload());
+      every(intervals.pruneMs, 'pruning expired rows', async () => {
         await store.pruneExpired(clock.now());
         await store.pruneAuditEvents(clock.now() - config.auditRetentionDays * 86_400_000);
       });
@@ -204,6 +237,7 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
       await legacyUsage.stop();
       await audit.stop();
       await deps.revocationBus?.close();
+      await fleet?.close();
       await store.close();
     },
   };

@@ -50,6 +50,8 @@ describe('configuration', () => {
     ['MIGRATION_GUIDE_URL', 'https://x.example/a>; rel="evil"', /^MIGRATION_GUIDE_URL: /],
     ['JWT_ROLLOUT_PERCENT', '101', /^JWT_ROLLOUT_PERCENT: must be at most 100/],
     ['JWT_ROLLOUT_PERCENT', '-5', /^JWT_ROLLOUT_PERCENT: must be a whole number from 0 to 100/],
+    ['REDIS_URL', 'localhost:6379', /^REDIS_URL: must be redis:\/\/host:port or rediss:\/\/host:port/],
+    ['REDIS_PREFIX', 'my prefix', /^REDIS_PREFIX: must be 1 to 64 letters, digits or _ : \. -/],
   ])('refuses %s=%s with a message naming the variable', (name, value, message) => {
     let error: unknown;
     try {
@@ -77,6 +79,16 @@ describe('configuration', () => {
     expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBe(false);
     expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toEqual(['10.0.0.0/8', '127.0.0.1']);
+  });
+
+  it('runs without Redis unless REDIS_URL is set; REDIS_PREFIX defaults to tessera:', () => {
+    expect(loadConfig({}).redis).toBeUndefined();
+    expect(loadConfig({ REDIS_PREFIX: 'other:' }).redis).toBeUndefined();
+    expect(loadConfig({ REDIS_URL: 'redis://10.0.0.5:6379/2' }).redis).toEqual({ url: 'redis://10.0.0.5:6379/2', prefix: 'tessera:' });
+    expect(loadConfig({ REDIS_URL: 'rediss://:pw@cache.internal:6380', REDIS_PREFIX: 'eu-1:' }).redis).toEqual({
+      url: 'rediss://:pw@cache.internal:6380',
+      prefix: 'eu-1:',
+    });
   });
 
   it('accepts the seed’s example secret in development but not in production', () => {

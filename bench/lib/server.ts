@@ -6,6 +6,8 @@ import { join, resolve } from 'node:path';
 import { seedUsers } from './seed-users.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/tessera.js');
+/** The JWT_SECRET of every benchmark server (and of anything joining their database). */
+export const BENCH_SECRET = 'bench-secret-0123456789abcdefghijklmnopqrstuvwxyz';
 
 export interface BenchServer {
   url: string;
@@ -47,7 +49,7 @@ export async function startBenchServer(
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'development',
       DATABASE_URL: `sqlite:${join(dir, 'tessera.db')}`,
-      JWT_SECRET: 'bench-secret-0123456789abcdefghijklmnopqrstuvwxyz',
+      JWT_SECRET: BENCH_SECRET,
       AUTH_RATE_LIMIT: '0',
       LOG_LEVEL: 'warn',
       PORT: String(port),

@@ -51,7 +51,7 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
   await registerOpenApi(app, VERSION);
   registerMetrics(app, tessera);
   await app.register(cookie);
-  await registerRateLimit(app, tessera.audit);
+  await registerRateLimit(app, tessera.audit, tessera.fleet?.rateLimit);
   const limited = rateLimitedRoute(tessera.config);
 
   await app.register(healthRoutes, { tessera });

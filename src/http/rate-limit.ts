@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Config } from '../config.js';
+import type { SharedRateLimit } from '../fleet/shared-rate-limit.js';
 import { clientInfo } from './client-info.js';
 import { RateLimitedError } from './error-handler.js';
 
@@ -9,11 +10,15 @@ const WINDOW_MS = 60_000;
 /** Distinct clients tracked per endpoint before the least recently seen are forgotten. */
 const TRACKED_CLIENTS = 100_000;
 
-/** Registers the limiter; routes opt in with `rateLimitedRoute(config)`. Rejections are audited. */
-export async function registerRateLimit(app: FastifyInstance, audit: AuditLog): Promise<void> {
+/**
+ * Registers the limiter; routes opt in with `rateLimitedRoute(config)`. Rejections are audited. With
+ * `shared` (Redis), counts are shared by every instance; otherwise each instance counts on its own.
+ */
+export async function registerRateLimit(app: FastifyInstance, audit: AuditLog, shared?: SharedRateLimit): Promise<void> {
   await app.register(rateLimit, {
     global: false,
     cache: TRACKED_CLIENTS,
+    ...(shared ? { store: shared.store() } : {}),
     errorResponseBuilder: (_request, context) => new RateLimitedError(Math.max(1, Math.ceil(context.ttl / 1000))),
     onExceeded: auditFirstRejection(audit),
   });

@@ -27,6 +27,8 @@ export interface RolloutPolicyOptions {
   enforced: boolean;
   /** How often settings changed elsewhere (the CLI, another instance) are read again. */
   pollIntervalMs: number;
+  /** Tells the other instances that the stored rollout changed (a fleet event); they re-read it at once. */
+  announceChange?: (() => Promise<void>) | undefined;
 }
 
 /**
@@ -87,19 +89,29 @@ export class RolloutPolicy {
   async setPercent(percent: number): Promise<void> {
     assertPercent(percent);
     await this.options.store.writeSetting(ROLLOUT_PERCENT_SETTING, String(percent), this.options.clock.now());
-    await this.reload();
+    await this.changed();
   }
 
   /** Forgets the stored percentage: JWT_ROLLOUT_PERCENT applies again. */
   async resetPercent(): Promise<void> {
     await this.options.store.deleteSetting(ROLLOUT_PERCENT_SETTING);
-    await this.reload();
+    await this.changed();
   }
 
   /** Always JWT (true), never (false), or as the percentage says (null). */
   async setOverride(userId: string, enabled: boolean | null): Promise<void> {
     await this.options.store.setRolloutOverride(userId, enabled, this.options.clock.now());
+    await this.changed();
+  }
+
+  /** After a change this process stored: apply it here, then tell the others (a failed announcement only delays them until their next poll). */
+  private async changed(): Promise<void> {
     await this.reload();
+    try {
+      await this.options.announceChange?.();
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'could not announce the rollout change; other instances apply it on their timer');
+    }
   }
 
   private async load(): Promise<void> {

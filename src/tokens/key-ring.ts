@@ -39,6 +39,8 @@ export interface KeyRingOptions {
   lifetimes: { accessMs: number; refreshMs: number };
   /** Development only: keys no secret opens are replaced instead of stopping the start. */
   replaceUnopenableKeys: boolean;
+  /** Tells the other instances that the stored keys changed (a fleet event); they re-read them. */
+  announceChange?: (() => Promise<void>) | undefined;
 }
 
 const REFRESH_ALGORITHM = 'HS256';
@@ -64,6 +66,7 @@ export class KeyRing {
   private jwksCache: { keys: PublicJwk[] } = { keys: [] };
   private lastMissReload = -Infinity;
   private reloading: Promise<void> | undefined;
+  private reloadAgain: Promise<void> | undefined;
   private readonly box: SecretBox;
   private readonly previousBox: SecretBox | undefined;
 
@@ -131,15 +134,37 @@ export class KeyRing {
     await this.options.store.rotateSigningKey(record, this.retirementTime(use));
     await this.reload();
     this.options.logger.info({ kid: record.kid, use }, 'signing key rotated');
+    await this.announce();
     return record.kid;
   }
 
-  /** Re-reads the keys from the store (another instance may have rotated them). */
+  /**
+   * Re-reads the keys from the store (another instance may have rotated them). The read starts after
+   * the call: a reload already under way may have read the store before the change that prompted it.
+   */
   reload(): Promise<void> {
-    this.reloading ??= this.doReload().finally(() => {
-      this.reloading = undefined;
-    });
-    return this.reloading;
+    if (!this.reloading) {
+      this.reloading = this.doReload().finally(() => {
+        this.reloading = undefined;
+      });
+      return this.reloading;
+    }
+    this.reloadAgain ??= this.reloading
+      .catch(() => undefined)
+      .then(() => {
+        this.reloadAgain = undefined;
+        return this.reload();
+      });
+    return this.reloadAgain;
+  }
+
+  /** The store is the record: an announcement that fails only delays the others until their next reload. */
+  private async announce(): Promise<void> {
+    try {
+      await this.options.announceChange?.();
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'could not announce the key change; other instances reload on their timer');
+    }
   }
 
   private async doReload(): Promise<void> {
@@ -182,6 +207,7 @@ export class KeyRing {
     if (current.alg !== wanted) {
       this.options.logger.warn({ from: current.alg, to: wanted }, 'JWT_ALGORITHM changed: rotating to a new key');
       await this.options.store.rotateSigningKey(await this.generate(use), this.retirementTime(use));
+      await this.announce();
       return;
     }
     if (!(await this.canOpen(current))) {
@@ -196,6 +222,7 @@ export class KeyRing {
         'DEVELOPMENT: JWT_SECRET does not open the stored signing key; replacing it (tokens it signed stop working)',
       );
       await this.options.store.rotateSigningKey(await this.generate(use), this.retirementTime(use));
+      await this.announce();
     }
   }
 

@@ -29,6 +29,7 @@ export class RevocationFeed {
   private cursor = 0;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
+  private pollAgain: Promise<void> | undefined;
 
   constructor(private readonly options: RevocationFeedOptions) {}
 
@@ -55,16 +56,28 @@ export class RevocationFeed {
     }
   }
 
-  /** Reads revocations recorded since the last poll. */
+  /**
+   * Reads revocations recorded since the last poll. The read starts after the call: a poll already
+   * under way may have read the store before the revocation that prompted this one.
+   */
   poll(): Promise<void> {
-    this.polling ??= (async () => {
-      const batch = await this.options.store.revocationsSince(this.cursor, this.options.clock.now());
-      this.options.list.add(batch.entries);
-      this.cursor = batch.cursor;
-    })().finally(() => {
-      this.polling = undefined;
-    });
-    return this.polling;
+    if (!this.polling) {
+      this.polling = (async () => {
+        const batch = await this.options.store.revocationsSince(this.cursor, this.options.clock.now());
+        this.options.list.add(batch.entries);
+        this.cursor = batch.cursor;
+      })().finally(() => {
+        this.polling = undefined;
+      });
+      return this.polling;
+    }
+    this.pollAgain ??= this.polling
+      .catch(() => undefined)
+      .then(() => {
+        this.pollAgain = undefined;
+        return this.poll();
+      });
+    return this.pollAgain;
   }
 
   stop(): void {

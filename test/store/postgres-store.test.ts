@@ -4,6 +4,7 @@ import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { dropSchema, freshSchemaName, withAdminClient } from '../support/postgres-schema.js';
 import { POSTGRES_URL, postgresAvailable } from '../support/services.js';
+import { TcpRelay } from '../support/tcp-relay.js';
 import { storeContract } from './contract.js';
 
 const available = await postgresAvailable();
@@ -25,8 +26,8 @@ describe.skipIf(!available)('PostgresStore', () => {
     const opened: PostgresStore[] = [];
     const schemas: string[] = [];
 
-    function openStore(schema: string, url = POSTGRES_URL, poolSize?: number): PostgresStore {
-      const store = new PostgresStore(url, { schema, poolSize });
+    function openStore(schema: string, url = POSTGRES_URL, poolSize?: number, queryTimeoutMs?: number): PostgresStore {
+      const store = new PostgresStore(url, { schema, poolSize, queryTimeoutMs });
       opened.push(store);
       schemas.push(schema);
       return store;
@@ -92,6 +93,36 @@ describe.skipIf(!available)('PostgresStore', () => {
       );
       if (first !== undefined) expect(first).toBeInstanceOf(StoreUnavailableError);
       await expect(store.ping()).resolves.toBeUndefined();
+    });
+
+    it('reports a database that stops answering (a network partition) as unavailable after the query timeout', async () => {
+      const target = new URL(POSTGRES_URL);
+      const relay = await TcpRelay.start({ host: target.hostname, port: Number(target.port || 5432) });
+      try {
+        const viaRelay = new URL(POSTGRES_URL);
+        viaRelay.port = String(relay.port);
+        const store = openStore(freshSchemaName(), viaRelay.toString(), 2, 300);
+        await store.migrate();
+        await store.ping();
+        relay.silence();
+        const started = performance.now();
+        await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(store.revokeAccessTokens([{ jti: 'j', userId: 'u', expiresAt: Date.now() + 1000 }], Date.now())).rejects.toBeInstanceOf(
+          StoreUnavailableError,
+        );
+        expect(performance.now() - started).toBeLessThan(3000);
+        relay.restore();
+        await expect(store.ping()).resolves.toBeUndefined();
+      } finally {
+        await relay.close();
+      }
+    });
+
+    it('exempts migrations and pruning from the query timeout', async () => {
+      const store = openStore(freshSchemaName(), POSTGRES_URL, 2, 1);
+      await store.migrate();
+      await store.pruneExpired(Date.now());
+      expect(await store.pruneAuditEvents(Date.now())).toBe(0);
     });
   });
 });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { Socket } from 'node:net';
 
 /**
@@ -32,3 +33,14 @@ async function available(name: string, url: string, defaultPort: number): Promis
 
 export const postgresAvailable = () => available('PostgreSQL', POSTGRES_URL, 5432);
 export const redisAvailable = () => available('Redis', REDIS_URL, 6379);
+
+/** Programs some tests run themselves (their own nginx, a Redis they may kill): missing ones skip visibly. */
+function installed(name: string, works: boolean): boolean {
+  if (works) return true;
+  if (required) throw new Error(`${name} is not installed and REQUIRE_SERVICES=1`);
+  process.stderr.write(`\n  ⚠ SKIPPED: tests that run ${name} — it is not installed (set REQUIRE_SERVICES=1 to fail instead)\n\n`);
+  return false;
+}
+
+export const nginxInstalled = () => installed('nginx', spawnSync('nginx', ['-v']).status === 0);
+export const redisServerInstalled = () => installed('redis-server', spawnSync('redis-server', ['--version']).status === 0);

@@ -134,4 +134,52 @@ describe('the key ring', () => {
     const states = ring.describe().filter((k) => k.use === 'access').map((k) => k.state).sort();
     expect(states).toEqual(['active', 'retiring']);
   });
+
+  it('announces every change of the stored keys it makes: a rotation, an algorithm switch, a replaced key', async () => {
+    const { open } = setup();
+    let announced = 0;
+    const announceChange = async () => void (announced += 1);
+    const ring = await open({ announceChange });
+    expect(announced).toBe(0); // the first keys: every instance creates or finds them itself
+    await ring.rotate();
+    expect(announced).toBe(1);
+    await open({ announceChange, algorithm: 'ES256' });
+    expect(announced).toBe(2);
+    await open({ announceChange, algorithm: 'ES256', secrets: { current: NEXT_SECRET }, replaceUnopenableKeys: true });
+    expect(announced).toBe(4); // the access key and the refresh key
+  });
+
+  it('rotates even when the announcement fails: the others reload on their timer', async () => {
+    const { open } = setup();
+    const ring = await open({ announceChange: () => Promise.reject(new Error('Redis down')) });
+    const kid = await ring.rotate();
+    expect(ring.signingKey('access').kid).toBe(kid);
+  });
+
+  it('a reload asked for while one is under way reads the store again afterwards', async () => {
+    const { open, store } = setup();
+    const a = await open();
+    const b = await open();
+    const list = store.listSigningKeys.bind(store);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let reads = 0;
+    store.listSigningKeys = async () => {
+      reads += 1;
+      const keys = await list();
+      if (reads === 1) await gate; // the first read has happened, before the rotation below
+      return keys;
+    };
+    const first = b.reload();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    store.listSigningKeys = list;
+    const newKid = await a.rotate();
+    store.listSigningKeys = async () => ((reads += 1), list());
+    const second = b.reload();
+    const third = b.reload(); // joins the second: one more read is enough for both
+    release();
+    await Promise.all([first, second, third]);
+    expect(reads).toBe(2);
+    expect(b.signingKey('access').kid).toBe(newKid);
+  });
 });

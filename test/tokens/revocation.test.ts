@@ -85,4 +85,34 @@ describe('the revocation feed', () => {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it('a poll asked for while one is under way reads the store again afterwards', async () => {
+    const { env, dir } = testEnv();
+    const store = new SqliteStore(env.DATABASE_URL!.slice('sqlite:'.length));
+    await store.migrate();
+    const clock = new TestClock();
+    const list = new RevocationList(clock);
+    const feed = new RevocationFeed({ store, list, clock, logger: createLogger('silent'), pollIntervalMs: 60_000 });
+    const read = store.revocationsSince.bind(store);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let reads = 0;
+    store.revocationsSince = async (cursor, now) => {
+      reads += 1;
+      const batch = await read(cursor, now);
+      if (reads === 1) await gate; // this read happened before the revocation below
+      return batch;
+    };
+    const first = feed.poll();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await store.revokeAccessTokens([{ jti: 'late', userId: 'u', expiresAt: clock.now() + 60_000 }], clock.now());
+    const second = feed.poll();
+    const third = feed.poll();
+    release();
+    await Promise.all([first, second, third]);
+    expect(reads).toBe(2);
+    expect(list.has('late')).toBe(true);
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 });

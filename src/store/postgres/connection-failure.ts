@@ -28,6 +28,7 @@ const MESSAGES = [
   'Connection terminated', // "…unexpectedly", "…due to connection timeout"
   'timeout exceeded when trying to connect',
   'is not queryable',
+  'Query read timeout', // no answer within the store's query timeout: a partition, a hung server
 ];
 
 export function isConnectionFailure(error: unknown): boolean {

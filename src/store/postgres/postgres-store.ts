@@ -64,12 +64,20 @@ export interface PostgresStoreOptions {
   /** Every connection uses this schema (created by `migrate()` if missing) instead of the server's search_path. */
   schema?: string;
   poolSize?: number;
+  /**
+   * A query with no answer after this long fails as unavailable (503): a database behind a network
+   * partition answers nothing, and without it requests would wait for TCP to give up. Migrations and
+   * pruning are exempt (they run on a connection of their own and may be slow on a large database).
+   */
+  queryTimeoutMs?: number;
 }
 
 /** The store for fleets: one PostgreSQL database shared by every instance, through a connection pool. */
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
+  /** Connections without the query timeout, for migrations and pruning. */
+  private readonly maintenance: pg.Pool;
   private readonly schema: string | undefined;
   private closed = false;
 
@@ -78,17 +86,19 @@ export class PostgresStore implements Store {
       throw new RangeError(`schema must be a lower-case SQL identifier (got ${JSON.stringify(options.schema)})`);
     }
     this.schema = options.schema;
-    this.pool = new pg.Pool({
+    const settings: pg.PoolConfig = {
       connectionString: url,
-      max: options.poolSize ?? 10,
       // A dead database must fail a request quickly (503), not hold it until the client gives up.
       connectionTimeoutMillis: 2000,
       types: TYPES,
       ...(this.schema ? { options: `-c search_path=${this.schema}` } : {}),
-    });
+    };
+    this.pool = new pg.Pool({ ...settings, max: options.poolSize ?? 10, query_timeout: options.queryTimeoutMs ?? 5000 });
+    this.maintenance = new pg.Pool({ ...settings, max: 2 });
     // An idle connection the server drops is discarded by the pool; the next query opens a new one or
     // fails with StoreUnavailableError. Without a listener the 'error' event would end the process.
     this.pool.on('error', () => undefined);
+    this.maintenance.on('error', () => undefined);
   }
 
   async migrate(): Promise<void> {
@@ -110,7 +120,7 @@ export class PostgresStore implements Store {
           Date.now(),
         ]);
       }
-    });
+    }, this.maintenance);
   }
 
   async ping(): Promise<void> {
@@ -120,7 +130,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.maintenance.end()]);
   }
 
   // ---- users -------------------------------------------------------------------------------
@@ -364,7 +374,7 @@ export class PostgresStore implements Store {
       await db.query('DELETE FROM sessions WHERE expires_at <= $1 OR ended_at IS NOT NULL', [now]);
       await db.query('DELETE FROM revoked_access_tokens WHERE expires_at <= $1', [now]);
       await db.query('DELETE FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at <= $1', [now]);
-    });
+    }, this.maintenance);
   }
 
   // ---- audit trail -------------------------------------------------------------------------
@@ -386,7 +396,7 @@ export class PostgresStore implements Store {
   }
 
   async pruneAuditEvents(before: number): Promise<number> {
-    const deleted = await this.query<{ id: number }>('DELETE FROM audit_events WHERE at < $1 RETURNING id', [before]);
+    const deleted = await this.query<{ id: number }>('DELETE FROM audit_events WHERE at < $1 RETURNING id', [before], this.maintenance);
     return deleted.length;
   }
 
@@ -500,9 +510,9 @@ export class PostgresStore implements Store {
 
   // ---- internals ---------------------------------------------------------------------------
 
-  private async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+  private async query<T>(sql: string, params: unknown[] = [], pool = this.pool): Promise<T[]> {
     try {
-      return await rows<T>(this.pool, sql, params);
+      return await rows<T>(pool, sql, params);
     } catch (error) {
       throw unavailableOr(error);
     }
@@ -513,10 +523,10 @@ export class PostgresStore implements Store {
   }
 
   /** Runs `work` in one transaction on one connection: committed if it returns, rolled back if it throws. */
-  private async transaction<T>(work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
+  private async transaction<T>(work: (db: pg.PoolClient) => Promise<T>, pool = this.pool): Promise<T> {
     let client: pg.PoolClient;
     try {
-      client = await this.pool.connect();
+      client = await pool.connect();
     } catch (error) {
       throw unavailableOr(error);
     }
@@ -531,7 +541,8 @@ export class PostgresStore implements Store {
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      discard = !(await client.query('ROLLBACK').then(() => true, () => false));
+      // A connection that failed (or stopped answering) is dropped, not asked to roll back.
+      discard = isConnectionFailure(error) || !(await client.query('ROLLBACK').then(() => true, () => false));
       throw unavailableOr(error);
     } finally {
       client.off('error', ignore);

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import type { RevokedAccessToken } from '../store/store.js';
+
+/**
+ * What one instance tells the others. Every event is only a hint to act sooner: the database stays the
+ * record, and each instance also re-reads it on a timer, so a lost event costs time, never correctness.
+ */
+export type FleetEvent =
+  /** Access tokens were revoked: refuse them now. */
+  | { type: 'revoked'; entries: RevokedAccessToken[] }
+  /** A signing key was created, rotated or retired: re-read the keys. */
+  | { type: 'keys-changed' }
+  /** Settings stored in the database changed (`topic` names which, e.g. `rollout`): re-read them. */
+  | { type: 'settings-changed'; topic: string };
+
+export type FleetEventType = FleetEvent['type'];
+export type FleetEventOf<T extends FleetEventType> = Extract<FleetEvent, { type: T }>;
+
+const FORMAT_VERSION = 1;
+
+const revokedEntry = z.object({
+  jti: z.string().min(1).max(256),
+  userId: z.string().max(256),
+  expiresAt: z.number().int(),
+});
+
+const eventSchemas = {
+  revoked: z.object({ type: z.literal('revoked'), entries: z.array(revokedEntry).max(1_000_000) }),
+  'keys-changed': z.object({ type: z.literal('keys-changed') }),
+  'settings-changed': z.object({ type: z.literal('settings-changed'), topic: z.string().min(1).max(64) }),
+} satisfies { [T in FleetEventType]: z.ZodType<FleetEventOf<T>> };
+
+const envelope = z.object({
+  v: z.literal(FORMAT_VERSION),
+  origin: z.string().min(1).max(64),
+  event: z.looseObject({ type: z.string() }),
+});
+
+/** A message as it travels: who sent it (so senders can skip their own) and the event. */
+export interface FleetMessage {
+  origin: string;
+  event: FleetEvent;
+}
+
+export function encodeFleetMessage(message: FleetMessage): string {
+  return JSON.stringify({ v: FORMAT_VERSION, origin: message.origin, event: message.event });
+}
+
+export type Decoded =
+  | { ok: true; message: FleetMessage }
+  /** An event type this version does not know (sent by a newer instance during a rolling upgrade). */
+  | { ok: false; unknownType: string }
+  | { ok: false; malformed: string };
+
+/** Parses and validates a message; never throws. */
+export function decodeFleetMessage(raw: string): Decoded {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return { ok: false, malformed: 'not JSON' };
+  }
+  const outer = envelope.safeParse(json);
+  if (!outer.success) return { ok: false, malformed: 'not a fleet message' };
+  const { origin, event } = outer.data;
+  if (!Object.hasOwn(eventSchemas, event.type)) return { ok: false, unknownType: event.type };
+  const parsed = (eventSchemas as Record<string, z.ZodType<FleetEvent>>)[event.type]!.safeParse(event);
+  if (!parsed.success) return { ok: false, malformed: `invalid ${event.type} event` };
+  return { ok: true, message: { origin, event: parsed.data } };
+}

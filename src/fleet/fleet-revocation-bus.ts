@@ -1,0 +1,20 @@
+import type { RevokedAccessToken } from '../store/store.js';
+import type { RevocationBus } from '../tokens/revocation-feed.js';
+import type { FleetBus } from './fleet-bus.js';
+
+/** Revocations as fleet events: what one instance revokes, every other refuses a moment later. */
+export class FleetRevocationBus implements RevocationBus {
+  constructor(private readonly bus: FleetBus) {}
+
+  /** Never throws: while Redis is away the others find the revocation in the database. */
+  async publish(entries: RevokedAccessToken[]): Promise<void> {
+    await this.bus.announce({ type: 'revoked', entries });
+  }
+
+  async subscribe(onRevoked: (entries: RevokedAccessToken[]) => void): Promise<void> {
+    this.bus.on('revoked', (event) => onRevoked(event.entries));
+  }
+
+  /** The connections belong to the fleet, which closes them. */
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,11 @@
+/** Waits until `condition` holds, checking every few milliseconds; resolves to the time it took. */
+export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 3000, what = 'condition'): Promise<number> {
+  const started = performance.now();
+  while (!(await condition())) {
+    if (performance.now() - started > timeoutMs) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return performance.now() - started;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
