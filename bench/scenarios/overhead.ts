@@ -27,17 +27,19 @@ export async function runOverhead(options: OverheadOptions): Promise<OverheadRes
   const server = await startBenchServer({ AUTH_RATE_LIMIT: '0' }, { script: resolve(import.meta.dirname, '../lib/overhead-server.ts') });
   const http = new HttpClient(server.url, options.concurrency);
   try {
-    const login = await http.send('POST', '/auth/login', { body: { username: 'test', password: 'test123' } });
-    const token = (login.body as { access_token: string }).access_token;
+    // One access token per connection, as many clients would hold: each is verified once, then found in
+    // the verified-token cache (expiry and revocation are still checked on every request).
+    const tokens = await accessTokens(http, options.concurrency);
+    const bearer = (worker: number) => ({ headers: { authorization: `Bearer ${tokens[worker]!}` } });
     const publicRps: number[] = [];
     const protectedRps: number[] = [];
     const p99 = { public: [] as number[], protected: [] as number[] };
     await closedLoop(http, options.concurrency, 1, (_, c) => c.send('GET', '/bench/public')); // warm-up
-    await closedLoop(http, options.concurrency, 1, (_, c) => c.send('GET', '/bench/protected', { headers: { authorization: `Bearer ${token}` } }));
+    await closedLoop(http, options.concurrency, 1, (worker, c) => c.send('GET', '/bench/protected', bearer(worker)));
     for (let round = 0; round < options.rounds; round += 1) {
       const open = await closedLoop(http, options.concurrency, options.roundSeconds, (_, c) => c.send('GET', '/bench/public'));
-      const guarded = await closedLoop(http, options.concurrency, options.roundSeconds, (_, c) =>
-        c.send('GET', '/bench/protected', { headers: { authorization: `Bearer ${token}` } }),
+      const guarded = await closedLoop(http, options.concurrency, options.roundSeconds, (worker, c) =>
+        c.send('GET', '/bench/protected', bearer(worker)),
       );
       if (open.errors || guarded.errors) throw new Error(`overhead round had errors: ${open.errors} public, ${guarded.errors} protected`);
       publicRps.push(open.rps);
@@ -59,4 +61,16 @@ export async function runOverhead(options: OverheadOptions): Promise<OverheadRes
     await http.close();
     await server.stop();
   }
+}
+
+/** `count` distinct access tokens of the seed's test user: one login, then a chain of refreshes. */
+async function accessTokens(http: HttpClient, count: number): Promise<string[]> {
+  const login = await http.send('POST', '/auth/login', { body: { username: 'test', password: 'test123' } });
+  let pair = login.body as { access_token: string; refresh_token: string };
+  const tokens = [pair.access_token];
+  while (tokens.length < count) {
+    pair = (await http.send('POST', '/auth/refresh', { body: { refresh_token: pair.refresh_token } })).body as typeof pair;
+    tokens.push(pair.access_token);
+  }
+  return tokens;
 }

@@ -41,6 +41,10 @@ export async function runParts(options: PartsOptions): Promise<PartsResult> {
   const http = new HttpClient(server.url, accounts);
   try {
     const credentials = (i: number) => ({ username: benchUsername(i), password: BENCH_PASSWORD });
+    // A short warm-up (JIT, connection pool, SQLite page cache), not counted.
+    await closedLoop(http, options.loginConcurrency, Math.min(1, options.loadSeconds), (worker, c) =>
+      c.send('POST', '/auth/login', { body: credentials(worker) }),
+    );
     const login = await closedLoop(http, options.loginConcurrency, options.loadSeconds, (worker, c) =>
       c.send('POST', '/auth/login', { body: credentials(worker) }),
     );

@@ -3,7 +3,7 @@ import type { Revoker } from '../auth/revoker.js';
 import type { Clock } from '../clock.js';
 import { TesseraError } from '../errors.js';
 import type { PasswordHasher } from '../passwords/password-hasher.js';
-import type { Page, PublicUser, Store, UserRecord } from '../store/store.js';
+import type { Page, Store, UserPage, UserRecord } from '../store/store.js';
 import { assertPassword, assertRole, type NewAccount, type UserDirectory } from '../users/user-directory.js';
 import { normalizeUsername } from '../users/username.js';
 import type { Actor } from './actor.js';
@@ -31,7 +31,7 @@ export class AccountAdmin {
     return user;
   }
 
-  list(page: Page): Promise<{ users: PublicUser[]; total: number }> {
+  list(page: Page): Promise<UserPage> {
     return this.options.users.list(page);
   }
 

@@ -39,12 +39,15 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
     frameworkErrors: (error, request, reply) =>
       errorHandler(error.code === 'FST_ERR_BAD_URL' ? new TesseraError('invalid_request', 'The URL is malformed') : error, request, reply),
   });
+  // Declared up front so every request object has the same shape whether or not a route authenticates.
+  app.decorateRequest('principal', undefined);
   useStrictBodyValidation(app);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFound(app));
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
+    done();
   });
   closeConnectionsWhileDraining(app);
 

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { hash, parseOptions, verify, type Algorithm } from '@node-rs/argon2';
+import { HashingSlots } from './hashing-slots.js';
 
 /** argon2id parameters; the default is OWASP's minimum recommendation (m=19 MiB, t=2, p=1). */
 export interface PasswordHashParams {
@@ -16,16 +18,23 @@ const ARGON2ID = 2 as Algorithm;
 /** Hashes and checks passwords with argon2id, and says when a stored hash is due for an upgrade. */
 export class PasswordHasher {
   private dummyHash: Promise<string> | undefined;
+  private readonly slots: HashingSlots;
 
-  constructor(private readonly params: PasswordHashParams = OWASP_ARGON2ID) {}
+  /** `concurrency`: hashes computed at once (default: one per core); the rest queue. */
+  constructor(
+    private readonly params: PasswordHashParams = OWASP_ARGON2ID,
+    concurrency = availableParallelism(),
+  ) {
+    this.slots = new HashingSlots(concurrency);
+  }
 
   hash(password: string): Promise<string> {
-    return hash(password, { algorithm: ARGON2ID, ...this.params });
+    return this.slots.run(() => hash(password, { algorithm: ARGON2ID, ...this.params }));
   }
 
   async verify(passwordHash: string, password: string): Promise<boolean> {
     try {
-      return await verify(passwordHash, password);
+      return await this.slots.run(() => verify(passwordHash, password));
     } catch {
       return false; // an unparsable stored hash never matches
     }

@@ -128,6 +128,12 @@ export interface Page {
   offset: number;
 }
 
+/** One page of the user list and the number of users in all. Shared between callers: never modified. */
+export interface UserPage {
+  readonly users: readonly PublicUser[];
+  readonly total: number;
+}
+
 export interface RevocationBatch {
   entries: RevokedAccessToken[];
   /** Pass back to receive only what was revoked after this batch. */
@@ -223,7 +229,7 @@ export interface Store {
   createUser(user: NewUser): Promise<UserRecord>;
   findUserById(id: string): Promise<UserRecord | null>;
   findUserByUsername(username: string): Promise<UserRecord | null>;
-  listUsers(page: Page): Promise<{ users: PublicUser[]; total: number }>;
+  listUsers(page: Page): Promise<UserPage>;
   updateUser(id: string, patch: UserPatch, now: number): Promise<UserRecord | null>;
   countUsers(): Promise<number>;
 

@@ -79,7 +79,7 @@ export class AccessTokens {
     if (cached) return cached;
     const now = this.options.clock.now();
     const claims = await this.verifySignatureAndClaims(token, now);
-    this.cache.set(token, claims);
+    this.cache.set(token, claims, now);
     return this.checkLiveness(claims, now);
   }
 

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { TesseraError } from '../errors.js';
 import type { PasswordHasher } from '../passwords/password-hasher.js';
-import type { Page, PublicUser, Store, UserRecord } from '../store/store.js';
+import type { Page, Store, UserPage, UserRecord } from '../store/store.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, ROLE_PATTERN, USERNAME_PATTERN, normalizeUsername } from './username.js';
 
 export interface NewAccount {
@@ -37,7 +37,7 @@ export class UserDirectory {
     });
   }
 
-  list(page: Page): Promise<{ users: PublicUser[]; total: number }> {
+  list(page: Page): Promise<UserPage> {
     return this.store.listUsers(page);
   }
 }

@@ -202,6 +202,22 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         expect(users.map((u) => u.id)).toEqual(['u-B', 'u-a', 'u_0']);
       });
 
+      it('lists a user created, promoted or disabled since the same page was last listed', async () => {
+        await createUser('ada');
+        expect((await store.listUsers({ limit: 10, offset: 0 })).total).toBe(1);
+        await createUser('bob');
+        const afterCreate = await store.listUsers({ limit: 10, offset: 0 });
+        expect(afterCreate.users.map((u) => u.username)).toEqual(['ada', 'bob']);
+        expect(afterCreate.total).toBe(2);
+        await store.updateUser('id-bob', { role: 'admin' }, T0 + HOUR);
+        await store.updateUser('id-ada', { disabledAt: T0 + HOUR }, T0 + HOUR);
+        const afterUpdate = await store.listUsers({ limit: 10, offset: 0 });
+        expect(afterUpdate.users.map((u) => [u.username, u.role, u.disabledAt])).toEqual([
+          ['ada', 'user', T0 + HOUR],
+          ['bob', 'admin', null],
+        ]);
+      });
+
       it('returns an empty page past the last user, still with the total', async () => {
         await createUser('ada');
         expect(await store.listUsers({ limit: 10, offset: 5 })).toEqual({ users: [], total: 1 });

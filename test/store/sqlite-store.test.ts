@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { storeContract } from './contract.js';
 
@@ -14,4 +15,26 @@ storeContract('SQLite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+});
+
+describe('SQLite user pages', () => {
+  it('shows a user created through another connection to the same file (a CLI command beside the server)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-store-'));
+    const server = new SqliteStore(join(dir, 'tessera.db'));
+    const cli = new SqliteStore(join(dir, 'tessera.db'));
+    try {
+      await server.migrate();
+      const user = (username: string) => ({ id: `id-${username}`, username, role: 'user', passwordHash: 'h', createdAt: 1 });
+      await server.createUser(user('ada'));
+      expect((await server.listUsers({ limit: 10, offset: 0 })).users.map((u) => u.username)).toEqual(['ada']);
+      await cli.createUser(user('bob'));
+      const page = await server.listUsers({ limit: 10, offset: 0 });
+      expect(page.users.map((u) => u.username)).toEqual(['ada', 'bob']);
+      expect(page.total).toBe(2);
+    } finally {
+      await cli.close();
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

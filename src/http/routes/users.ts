@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { UserPage } from '../../store/store.js';
 import type { Tessera } from '../../tessera.js';
 import { authenticate as authenticateCaller } from '../authenticate.js';
 import { errorResponses, publicUserSchema } from '../schemas.js';
@@ -30,6 +31,17 @@ const meSchema = {
  */
 export async function userRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
   const authenticate = authenticateCaller(tessera);
+  // The store hands out the same frozen page until the users change; its JSON is made once per page.
+  const pageJson = new WeakMap<UserPage, string>();
+  const toJson = (page: UserPage): string =>
+    JSON.stringify(
+      page.users.map((user) => ({
+        id: user.id,
+        username: user.username,
+        role: user.role,
+        created_at: new Date(user.createdAt).toISOString(),
+      })),
+    );
 
   app.get(
     '/me',
@@ -66,14 +78,10 @@ export async function userRoutes(app: FastifyInstance, { tessera }: { tessera: T
       },
     },
     async (request, reply) => {
-      const { users, total } = await tessera.users.list(request.query);
-      reply.header('x-total-count', String(total));
-      return users.map((user) => ({
-        id: user.id,
-        username: user.username,
-        role: user.role,
-        created_at: new Date(user.createdAt).toISOString(),
-      }));
+      const page = await tessera.users.list(request.query);
+      let json = pageJson.get(page);
+      if (json === undefined) pageJson.set(page, (json = toJson(page)));
+      return reply.header('x-total-count', String(page.total)).type('application/json; charset=utf-8').send(json);
     },
   );
 }

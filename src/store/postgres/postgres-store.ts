@@ -24,6 +24,7 @@ import type {
   SessionRecord,
   SigningKeyRecord,
   Store,
+  UserPage,
   UserPatch,
   UserRecord,
 } from '../store.js';
@@ -158,7 +159,7 @@ export class PostgresStore implements Store {
     return this.one<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE username = $1`, [username]);
   }
 
-  async listUsers(page: Page): Promise<{ users: PublicUser[]; total: number }> {
+  async listUsers(page: Page): Promise<UserPage> {
     const users = await this.query<PublicUser>(
       `SELECT ${PUBLIC_USER_COLUMNS} FROM users ORDER BY created_at, id COLLATE "C" LIMIT $1 OFFSET $2`,
       [page.limit, page.offset],

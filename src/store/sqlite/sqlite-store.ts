@@ -26,11 +26,15 @@ import type {
   SessionRecord,
   SigningKeyRecord,
   Store,
+  UserPage,
   UserPatch,
   UserRecord,
 } from '../store.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { withinReuseInterval } from '../reuse-interval.js';
+
+/** Distinct pages of the user list kept at once (any limit and offset can be asked for). */
+const USER_PAGES_KEPT = 64;
 
 const USER_COLUMNS = `id, username, role, password_hash AS passwordHash, created_at AS createdAt,
   updated_at AS updatedAt, disabled_at AS disabledAt`;
@@ -50,6 +54,9 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  /** Writes to `users` through this connection (which SQLite's data_version does not count). */
+  private usersChanged = 0;
+  private readonly userPages = new Map<string, { version: string; page: UserPage }>();
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -95,6 +102,7 @@ export class SqliteStore implements Store {
            VALUES (?, ?, ?, ?, ?, ?)`,
         )
         .run(user.id, user.username, user.role, user.passwordHash, user.createdAt, user.createdAt);
+      this.usersChanged += 1;
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw new TesseraError('conflict', `A user named "${user.username}" already exists`);
@@ -112,10 +120,22 @@ export class SqliteStore implements Store {
     return this.one<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE username = ?`, username);
   }
 
-  async listUsers(page: Page): Promise<{ users: PublicUser[]; total: number }> {
+  /**
+   * A page of users. Pages are kept (frozen) until the users change: through this connection (counted
+   * here) or through any other (a server beside this one, a CLI command), which SQLite's `data_version`
+   * tells at the cost of one pragma. Listing is the hot path of `GET /api/users`; users change rarely.
+   */
+  async listUsers(page: Page): Promise<UserPage> {
+    const version = `${this.usersChanged}:${this.prepare('PRAGMA data_version').pluck().get() as number}`;
+    const key = `${page.limit}:${page.offset}`;
+    const kept = this.userPages.get(key);
+    if (kept?.version === version) return kept.page;
     const users = this.prepare(`SELECT ${PUBLIC_USER_COLUMNS} FROM users ORDER BY created_at, id LIMIT ? OFFSET ?`)
       .all(page.limit, page.offset) as PublicUser[];
-    return { users, total: await this.countUsers() };
+    const listed: UserPage = Object.freeze({ users: Object.freeze(users.map((u) => Object.freeze(u))), total: await this.countUsers() });
+    if (this.userPages.size >= USER_PAGES_KEPT) this.userPages.clear();
+    this.userPages.set(key, { version, page: listed });
+    return listed;
   }
 
   async updateUser(id: string, patch: UserPatch, now: number): Promise<UserRecord | null> {
@@ -124,6 +144,7 @@ export class SqliteStore implements Store {
     const sets = [...changed.map((field) => `${columns[field]} = ?`), 'updated_at = ?'];
     const values = [...changed.map((field) => patch[field]), now, id];
     this.prepare(`UPDATE users SET ${sets.join(', ')} WHERE id = ?`).run(...values);
+    this.usersChanged += 1;
     return this.findUserById(id);
   }
 
