@@ -7,10 +7,12 @@ export type AuthMode = 'jwt' | 'session';
 export interface VirtualUserPlan {
   index: number;
   mode: AuthMode;
-  /** When the user stops calling the API (performance.now() clock). */
-  endAt: number;
-  /** When measurement of the steady state begins (every user has started). */
+  /** When the user stops calling the API (performance.now() clock; Infinity until every user is in). */
+  endAt: () => number;
+  /** When measurement of the steady state begins (every user has logged in). */
   steadyFrom: () => number;
+  /** Called once the login has been answered, whatever the answer. */
+  loginAnswered: () => void;
   thinkMs: number;
   /** Refresh when the access token has less than this left. */
   refreshMarginMs: number;
@@ -48,19 +50,21 @@ export async function runVirtualUser(http: HttpClient, recorder: Recorder, plan:
   let session: { headers: Record<string, string>; refreshToken?: string; expiresAt: number } | undefined;
   if (plan.mode === 'jwt') {
     const reply = await call('login', 'POST', '/auth/login', { body: credentials });
+    plan.loginAnswered();
     if (!reply) return;
     session = tokenSession(reply);
   } else {
     const reply = await call('login', 'POST', '/api/login', { body: credentials });
+    plan.loginAnswered();
     if (!reply) return;
     const cookie = sessionCookie(reply);
     if (!cookie) return recorder.error('login', 'no session_id cookie');
     session = { headers: { cookie }, expiresAt: Infinity };
   }
 
-  while (performance.now() < plan.endAt) {
-    await sleep(Math.min(plan.thinkMs * (0.5 + Math.random()), plan.endAt - performance.now()));
-    if (performance.now() >= plan.endAt) break;
+  while (performance.now() < plan.endAt()) {
+    await sleep(Math.min(plan.thinkMs * (0.5 + Math.random()), plan.endAt() - performance.now()));
+    if (performance.now() >= plan.endAt()) break;
     if (plan.mode === 'jwt' && session.expiresAt - Date.now() < plan.refreshMarginMs) {
       const reply = await call('refresh', 'POST', '/auth/refresh', { body: { refresh_token: session.refreshToken } });
       if (!reply) return;

@@ -49,9 +49,19 @@ export async function runUsers(options: UsersOptions): Promise<UsersResult> {
   const steadyRss: number[] = [];
   const started = performance.now();
   const spawnMs = (options.users / options.spawnRate) * 1000;
-  const endAt = started + spawnMs + options.steadySeconds * 1000;
   let spawned = 0;
+  let answered = 0;
+  // The steady state starts once every user has logged in (logins queue behind argon2id while users
+  // spawn), and lasts steadySeconds.
   let steadyFrom = Infinity;
+  let endAt = Infinity;
+  const loginAnswered = () => {
+    answered += 1;
+    if (answered === options.users) {
+      steadyFrom = performance.now();
+      endAt = steadyFrom + options.steadySeconds * 1000;
+    }
+  };
   const sampler = setInterval(() => {
     const rss = server.rss();
     rssSamples.push(rss);
@@ -73,15 +83,15 @@ export async function runUsers(options: UsersOptions): Promise<UsersResult> {
         runVirtualUser(http, recorder, {
           index: i,
           mode: options.mode,
-          endAt,
+          endAt: () => endAt,
           steadyFrom: () => steadyFrom,
+          loginAnswered,
           thinkMs: options.thinkSeconds * 1000,
           refreshMarginMs: Math.min((options.tokenExpirySeconds * 1000) / 2, Math.max(10_000, 1.5 * options.thinkSeconds * 1000 + 1000)),
           logoutSpreadMs: Math.min(10_000, spawnMs),
         }),
       );
     }
-    steadyFrom = performance.now();
     await Promise.all(running);
   } finally {
     clearInterval(sampler);
