@@ -60,7 +60,7 @@ const usersOptions = (mode: 'jwt' | 'session'): UsersOptions => ({
   steadySeconds: number(values.steady, defaults.steady),
   thinkSeconds: number(values.think, defaults.think),
   tokenExpirySeconds: number(values['token-expiry'], defaults.tokenExpiry),
-  connections: 256,
+  connections: 1024,
 });
 
 const results: BenchResults = {

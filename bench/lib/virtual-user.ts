@@ -28,11 +28,16 @@ export const clientAddress = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 
  * One simulated user, as in the seed's load test: logs in once, then calls GET /api/users after a
  * think time, refreshes when the access token is about to expire (JWT mode), and logs out at the end.
  */
-export async function runVirtualUser(http: HttpClient, recorder: Recorder, plan: VirtualUserPlan): Promise<void> {
+export async function runVirtualUser(
+  http: { api: HttpClient; login: HttpClient },
+  recorder: Recorder,
+  plan: VirtualUserPlan,
+): Promise<void> {
   const identity = { 'x-forwarded-for': clientAddress(plan.index), 'user-agent': `tessera-bench/${plan.mode}` };
   const call = async (endpoint: string, method: 'GET' | 'POST', path: string, options: { body?: unknown; headers?: Record<string, string> } = {}) => {
     try {
-      const reply = await http.send(method, path, { ...options, headers: { ...identity, ...options.headers } });
+      const client = endpoint === 'login' ? http.login : http.api;
+      const reply = await client.send(method, path, { ...options, headers: { ...identity, ...options.headers } });
       if (reply.status >= 200 && reply.status < 300) {
         const steady = performance.now() >= plan.steadyFrom();
         recorder.ok(endpoint, reply.ms);

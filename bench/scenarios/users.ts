@@ -15,8 +15,12 @@ export interface UsersOptions {
   thinkSeconds: number;
   /** Server TOKEN_EXPIRY for the run, so users refresh within it. */
   tokenExpirySeconds: number;
+  /** Keep-alive connections for API calls, refreshes and logouts; logins have a pool of their own. */
   connections: number;
 }
+
+/** Connections for logins: while argon2id makes them queue, they must not hold the API's connections. */
+const LOGIN_CONNECTIONS = 256;
 
 export interface UsersResult {
   options: UsersOptions;
@@ -43,7 +47,9 @@ export async function runUsers(options: UsersOptions): Promise<UsersResult> {
     },
     { users: options.users },
   );
-  const http = new HttpClient(server.url, options.connections);
+  // Real users each have their own connection; the generator shares pools instead, one for logins and
+  // one for the rest, so a queue of slow logins never delays another user's API call inside the client.
+  const http = { api: new HttpClient(server.url, options.connections), login: new HttpClient(server.url, LOGIN_CONNECTIONS) };
   const recorder = new Recorder();
   const rssSamples: number[] = [];
   const steadyRss: number[] = [];
@@ -96,7 +102,7 @@ export async function runUsers(options: UsersOptions): Promise<UsersResult> {
   } finally {
     clearInterval(sampler);
     stopProgress();
-    await http.close();
+    await Promise.all([http.api.close(), http.login.close()]);
     await server.stop();
   }
   const requests = recorder.total;

@@ -20,10 +20,13 @@ export class PasswordHasher {
   private dummyHash: Promise<string> | undefined;
   private readonly slots: HashingSlots;
 
-  /** `concurrency`: hashes computed at once (default: one per core); the rest queue. */
+  /**
+   * `concurrency`: hashes computed at once; the rest queue. The default leaves one core to everything
+   * else (verifying and signing tokens, serving the API), so a burst of logins slows logins, not the API.
+   */
   constructor(
     private readonly params: PasswordHashParams = OWASP_ARGON2ID,
-    concurrency = availableParallelism(),
+    concurrency = Math.max(1, availableParallelism() - 1),
   ) {
     this.slots = new HashingSlots(concurrency);
   }
