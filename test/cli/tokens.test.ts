@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiStatus, cliEnvFor } from '../support/admin.js';
 import { tessera } from '../support/cli.js';
 import { TEST_PASSWORD, createUser, refresh, startTestInstance, type TestInstance, type TokenPairBody } from '../support/tessera.js';
+import { testClockAtRealTime } from '../support/clock.js';
 
 describe('tessera tokens list|revoke', () => {
   let t: TestInstance;
@@ -12,7 +13,7 @@ describe('tessera tokens list|revoke', () => {
     ).json<TokenPairBody>();
 
   beforeAll(async () => {
-    t = await startTestInstance({ AUTH_RATE_LIMIT: '0' });
+    t = await startTestInstance({ AUTH_RATE_LIMIT: '0' }, { clock: testClockAtRealTime() });
     env = cliEnvFor(t);
   });
   afterAll(() => t.close());

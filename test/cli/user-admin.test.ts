@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiStatus, cliEnvFor } from '../support/admin.js';
 import { tessera } from '../support/cli.js';
 import { createUser, login, loginTokens, refresh, startTestInstance, type TestInstance } from '../support/tessera.js';
+import { testClockAtRealTime } from '../support/clock.js';
 
 describe('tessera users disable|enable|set-role|reset-password', () => {
   let t: TestInstance;
@@ -11,7 +12,7 @@ describe('tessera users disable|enable|set-role|reset-password', () => {
   const cliEvents = async (type: string) => (await t.tessera.audit.query({ type, limit: 10 })).filter((e) => e.actor === 'cli');
 
   beforeAll(async () => {
-    t = await startTestInstance({ AUTH_RATE_LIMIT: '0' });
+    t = await startTestInstance({ AUTH_RATE_LIMIT: '0' }, { clock: testClockAtRealTime() });
     env = cliEnvFor(t);
   });
   afterAll(() => t.close());

@@ -5,7 +5,7 @@ import { buildApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createTessera } from '../../src/tessera.js';
 import { tessera as cli } from '../support/cli.js';
-import { TestClock } from '../support/clock.js';
+import { TestClock, testClockAtRealTime } from '../support/clock.js';
 import { cheapHasher, sessionCookieFor } from '../support/sessions.js';
 import { TEST_PASSWORD, TEST_SECRET, createUser, getUsers, login, loginTokens, refresh, startTestInstance, type TestInstance } from '../support/tessera.js';
 
@@ -134,7 +134,7 @@ describe('JWT_ROLLOUT_PERCENT=50 over 1,000 users', () => {
 describe('changing the rollout at run time', () => {
   let t: TestInstance;
   beforeAll(async () => {
-    t = await startTestInstance({ AUTH_RATE_LIMIT: '0' });
+    t = await startTestInstance({ AUTH_RATE_LIMIT: '0' }, { clock: testClockAtRealTime() });
     await createUser(t.tessera, 'jon');
   });
   afterAll(() => t.close());

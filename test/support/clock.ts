@@ -16,3 +16,12 @@ export class TestClock implements Clock {
     this.advance(seconds * 1000);
   }
 }
+
+/**
+ * A test clock starting at the real time, for tests where another process (the CLI, on the system
+ * clock) judges tokens this instance issued: with the fixed default date, they would look expired (or
+ * not yet issued) to it depending on when the suite runs.
+ */
+export function testClockAtRealTime(): TestClock {
+  return new TestClock(Date.now());
+}
