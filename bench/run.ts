@@ -1,7 +1,7 @@
 /**
  * `npm run bench` — Tessera's load test and benchmark table, measured on this machine.
  *
- *   npm run bench                         # all scenarios at full size (about 10 minutes)
+ *   npm run bench                         # all scenarios at full size (about 9 minutes)
  *   npm run bench -- users --users 50000  # one scenario, other sizes
  *   npm run bench -- --quick              # everything, small (about 2 minutes)
  *   npm run bench -- --ci                 # everything, tiny: proves the harness works (seconds)
