@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GuideShell, guideSections, type BlockResult } from '../support/guide-shell.js';
+import { freePort } from '../support/ports.js';
 
 const GUIDE = resolve(import.meta.dirname, '../../docs/admin/token-management.md');
 const sections = guideSections(readFileSync(GUIDE, 'utf8'));
@@ -451,14 +451,3 @@ describe('docs/admin/token-management.md, run as written', () => {
     });
   }
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}

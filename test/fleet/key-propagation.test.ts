@@ -4,10 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createTessera } from '../../src/tessera.js';
-import { TestClock } from '../support/clock.js';
-import { testFleet, type TestFleet } from '../support/fleet.js';
+import { fleetInstances, type FleetInstances } from '../support/fleet.js';
 import { postgresAvailable, redisAvailable } from '../support/services.js';
-import { createUser, loginTokens, startTestInstance, testEnv, type TestInstance } from '../support/tessera.js';
+import { createUser, loginTokens, testEnv } from '../support/tessera.js';
 import { until } from '../support/wait.js';
 
 const available = (await postgresAvailable()) && (await redisAvailable());
@@ -16,22 +15,13 @@ const available = (await postgresAvailable()) && (await redisAvailable());
 const NO_POLLING = { revocationPollMs: 3_600_000, keyReloadMs: 3_600_000 };
 
 describe.skipIf(!available)('signing keys across the instances of a fleet (PostgreSQL + Redis)', () => {
-  let fleet: TestFleet;
-  const instances: TestInstance[] = [];
+  let members: FleetInstances;
+  const instance = () => members.start();
 
-  async function instance(): Promise<TestInstance> {
-    const t = await startTestInstance({ ...fleet.env(), AUTH_RATE_LIMIT: '0' }, { clock: new TestClock(), intervals: NO_POLLING });
-    instances.push(t);
-    return t;
-  }
-
-  afterEach(async () => {
-    await Promise.all(instances.splice(0).map((t) => t.close()));
-    await fleet.cleanup();
-  });
+  afterEach(() => members.close());
 
   it('a key rotated on one instance signs on every other at once, with key reloads off', async () => {
-    fleet = testFleet();
+    members = fleetInstances(NO_POLLING);
     const [a, b, c] = [await instance(), await instance(), await instance()];
     await createUser(a.tessera, 'erin');
     const oldKid = b.tessera.keyRing.signingKey('access').kid;
@@ -53,9 +43,9 @@ describe.skipIf(!available)('signing keys across the instances of a fleet (Postg
   });
 
   it('a rotation made by a command-line process (never started as a server) reaches the running instances', async () => {
-    fleet = testFleet();
+    members = fleetInstances(NO_POLLING);
     const b = await instance();
-    const { env, dir } = testEnv(fleet.env());
+    const { env, dir } = testEnv(members.fleet.env());
     const cli = await createTessera(loadConfig(env), { logger: createLogger('silent') });
     const newKid = await cli.keyRing.rotate();
     await cli.close();

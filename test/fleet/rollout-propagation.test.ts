@@ -3,10 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createTessera } from '../../src/tessera.js';
-import { TestClock } from '../support/clock.js';
-import { testFleet, type TestFleet } from '../support/fleet.js';
+import { fleetInstances, type FleetInstances } from '../support/fleet.js';
 import { postgresAvailable, redisAvailable } from '../support/services.js';
-import { createUser, startTestInstance, TEST_PASSWORD, testEnv, type TestInstance } from '../support/tessera.js';
+import { createUser, TEST_PASSWORD, testEnv, type TestInstance } from '../support/tessera.js';
 import { until } from '../support/wait.js';
 
 const available = (await postgresAvailable()) && (await redisAvailable());
@@ -15,27 +14,18 @@ const available = (await postgresAvailable()) && (await redisAvailable());
 const NO_POLLING = { rolloutReloadMs: 3_600_000 };
 
 describe.skipIf(!available)('the JWT rollout across the instances of a fleet (PostgreSQL + Redis)', () => {
-  let fleet: TestFleet;
-  const instances: TestInstance[] = [];
-
-  async function instance(): Promise<TestInstance> {
-    const t = await startTestInstance({ ...fleet.env(), AUTH_RATE_LIMIT: '0' }, { clock: new TestClock(), intervals: NO_POLLING });
-    instances.push(t);
-    return t;
-  }
+  let members: FleetInstances;
+  const instance = () => members.start();
 
   async function loginStatus(t: TestInstance, username: string): Promise<number> {
     const res = await t.app.inject({ method: 'POST', url: '/auth/login', payload: { username, password: TEST_PASSWORD } });
     return res.statusCode;
   }
 
-  afterEach(async () => {
-    await Promise.all(instances.splice(0).map((t) => t.close()));
-    await fleet.cleanup();
-  });
+  afterEach(() => members.close());
 
   it('a rollback to 0% on one instance stops JWT logins on every other at once, and 100% brings them back', async () => {
-    fleet = testFleet();
+    members = fleetInstances(NO_POLLING);
     const [a, b, c] = [await instance(), await instance(), await instance()];
     await createUser(a.tessera, 'frank');
     expect(await loginStatus(b, 'frank')).toBe(200);
@@ -51,10 +41,10 @@ describe.skipIf(!available)('the JWT rollout across the instances of a fleet (Po
   });
 
   it('a per-user override and a reset made by a command-line process reach the running instances', async () => {
-    fleet = testFleet();
+    members = fleetInstances(NO_POLLING);
     const b = await instance();
     const user = await createUser(b.tessera, 'grace');
-    const { env, dir } = testEnv(fleet.env());
+    const { env, dir } = testEnv(members.fleet.env());
     const cli = await createTessera(loadConfig(env), { logger: createLogger('silent') });
     try {
       await cli.rollout.setOverride(user.id, false);
