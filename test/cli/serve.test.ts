@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
+import { halfSentLogin } from '../support/half-sent-login.js';
 import { runCli, startServeProcess } from '../support/process.js';
 import { testEnv } from '../support/tessera.js';
 
@@ -28,21 +28,14 @@ describe('tessera serve', () => {
 
   it('lets a request already in flight finish on SIGTERM, refuses new ones, then exits 0', async () => {
     const server = await startServeProcess(env({ NODE_ENV: 'development' }));
-    const { hostname, port } = new URL(server.url);
-    const body = JSON.stringify({ username: 'test', password: 'test123' });
-    const socket = connect(Number(port), hostname);
-    await once(socket, 'connect');
-    let reply = '';
-    socket.on('data', (chunk: Buffer) => (reply += chunk.toString()));
     // Headers and half the body are sent: the request is in flight when the signal arrives.
-    socket.write(`POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
-    socket.write(body.slice(0, 10));
+    const inFlight = await halfSentLogin(server.url);
     await new Promise((resolve) => setTimeout(resolve, 200));
     server.child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 200));
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow();
-    socket.write(body.slice(10));
-    await once(socket, 'close'); // the server closes the connection after answering: it is shutting down
+    // The server closes the connection after answering: it is shutting down.
+    const reply = await inFlight.finish();
     expect(reply).toMatch(/^HTTP\/1.1 200 OK/);
     expect(reply).toContain('"access_token"');
     const [code] = await once(server.child, 'exit');

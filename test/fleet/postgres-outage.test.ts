@@ -14,6 +14,16 @@ describe.skipIf(!available)('an instance whose PostgreSQL becomes unreachable (t
   let relay: TcpRelay;
   let t: TestInstance;
 
+  /** An instance of a fresh fleet whose PostgreSQL connections all pass through `relay`. */
+  async function startBehindRelay(): Promise<void> {
+    const target = new URL(POSTGRES_URL);
+    relay = await TcpRelay.start({ host: target.hostname, port: Number(target.port || 5432) });
+    const viaRelay = new URL(POSTGRES_URL);
+    viaRelay.port = String(relay.port);
+    fleet = testFleet();
+    t = await startTestInstance({ ...fleet.env({ databaseUrl: viaRelay.toString() }), AUTH_RATE_LIMIT: '0' }, { clock: new TestClock() });
+  }
+
   afterEach(async () => {
     relay.restore();
     await t.close();
@@ -22,12 +32,7 @@ describe.skipIf(!available)('an instance whose PostgreSQL becomes unreachable (t
   });
 
   it('answers login and refresh with 503 and Retry-After, keeps accepting valid access tokens, and recovers', async () => {
-    const target = new URL(POSTGRES_URL);
-    relay = await TcpRelay.start({ host: target.hostname, port: Number(target.port || 5432) });
-    const viaRelay = new URL(POSTGRES_URL);
-    viaRelay.port = String(relay.port);
-    fleet = testFleet();
-    t = await startTestInstance({ ...fleet.env({ databaseUrl: viaRelay.toString() }), AUTH_RATE_LIMIT: '0' }, { clock: new TestClock() });
+    await startBehindRelay();
     await createUser(t.tessera, 'frank');
     const tokens = await loginTokens(t.app, 'frank');
     const bearer = { authorization: `Bearer ${tokens.access_token}` };
@@ -59,12 +64,7 @@ describe.skipIf(!available)('an instance whose PostgreSQL becomes unreachable (t
   });
 
   it('answers 503 within seconds when PostgreSQL stops answering altogether (a network partition)', async () => {
-    const target = new URL(POSTGRES_URL);
-    relay = await TcpRelay.start({ host: target.hostname, port: Number(target.port || 5432) });
-    const viaRelay = new URL(POSTGRES_URL);
-    viaRelay.port = String(relay.port);
-    fleet = testFleet();
-    t = await startTestInstance({ ...fleet.env({ databaseUrl: viaRelay.toString() }), AUTH_RATE_LIMIT: '0' }, { clock: new TestClock() });
+    await startBehindRelay();
     await createUser(t.tessera, 'grace');
     const tokens = await loginTokens(t.app, 'grace');
 
