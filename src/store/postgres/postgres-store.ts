@@ -303,14 +303,7 @@ export class PostgresStore implements Store {
         'UPDATE refresh_families SET revoked_at = $1, revoke_reason = $2 WHERE user_id = $3 AND revoked_at IS NULL',
         [now, reason, userId],
       );
-      const access = await rows<RevokedAccessToken>(
-        db,
-        `SELECT ${ACCESS_COLUMNS} FROM access_tokens WHERE user_id = $1 AND expires_at > $2
-         AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = access_tokens.jti)`,
-        [userId, now],
-      );
-      await recordRevocations(db, access, now);
-      return access;
+      return revokeLiveAccessTokens(db, userId, now);
     });
   }
 
@@ -354,14 +347,7 @@ export class PostgresStore implements Store {
 
   async revokeUserAccessTokens(userId: string, now: number): Promise<RevokedAccessToken[]> {
     return this.transaction(async (db) => {
-      const access = await rows<RevokedAccessToken>(
-        db,
-        `SELECT ${ACCESS_COLUMNS} FROM access_tokens WHERE user_id = $1 AND expires_at > $2
-         AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = access_tokens.jti)`,
-        [userId, now],
-      );
-      await recordRevocations(db, access, now);
-      return access;
+      return revokeLiveAccessTokens(db, userId, now);
     });
   }
 
@@ -650,4 +636,16 @@ function isUniqueViolation(error: unknown, constraint: string): boolean {
 
 function unavailableOr(error: unknown): unknown {
   return isConnectionFailure(error) ? new StoreUnavailableError({ cause: error }) : error;
+}
+
+/** Revokes the user's access tokens that are still live and not revoked yet; returns them. */
+async function revokeLiveAccessTokens(db: pg.PoolClient, userId: string, now: number): Promise<RevokedAccessToken[]> {
+  const access = await rows<RevokedAccessToken>(
+    db,
+    `SELECT ${ACCESS_COLUMNS} FROM access_tokens WHERE user_id = $1 AND expires_at > $2
+     AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = access_tokens.jti)`,
+    [userId, now],
+  );
+  await recordRevocations(db, access, now);
+  return access;
 }

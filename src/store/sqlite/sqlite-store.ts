@@ -274,13 +274,7 @@ export class SqliteStore implements Store {
           `UPDATE refresh_families SET revoked_at = ?, revoke_reason = ? WHERE user_id = ? AND revoked_at IS NULL`,
         )
         .run(now, reason, userId);
-      const access = this.prepare(
-          `SELECT jti, user_id AS userId, expires_at AS expiresAt FROM access_tokens WHERE user_id = ? AND expires_at > ?
-           AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = access_tokens.jti)`,
-        )
-        .all(userId, now) as RevokedAccessToken[];
-      this.recordRevocations(access, now);
-      return access;
+      return this.revokeLiveAccessTokensSync(userId, now);
     });
     return run.immediate();
   }
@@ -327,13 +321,7 @@ export class SqliteStore implements Store {
 
   async revokeUserAccessTokens(userId: string, now: number): Promise<RevokedAccessToken[]> {
     const run = this.db.transaction(() => {
-      const access = this.prepare(
-          `SELECT jti, user_id AS userId, expires_at AS expiresAt FROM access_tokens WHERE user_id = ? AND expires_at > ?
-           AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = access_tokens.jti)`,
-        )
-        .all(userId, now) as RevokedAccessToken[];
-      this.recordRevocations(access, now);
-      return access;
+      return this.revokeLiveAccessTokensSync(userId, now);
     });
     return run.immediate();
   }
@@ -506,6 +494,17 @@ export class SqliteStore implements Store {
   private insertAccess(jti: string, userId: string, familyId: string | null, expiresAt: number): void {
     this.prepare('INSERT INTO access_tokens (jti, user_id, family_id, expires_at) VALUES (?, ?, ?, ?)')
       .run(jti, userId, familyId, expiresAt);
+  }
+
+  /** Revokes the user's access tokens that are still live and not revoked yet; returns them. */
+  private revokeLiveAccessTokensSync(userId: string, now: number): RevokedAccessToken[] {
+    const access = this.prepare(
+        `SELECT jti, user_id AS userId, expires_at AS expiresAt FROM access_tokens WHERE user_id = ? AND expires_at > ?
+         AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = access_tokens.jti)`,
+      )
+      .all(userId, now) as RevokedAccessToken[];
+    this.recordRevocations(access, now);
+    return access;
   }
 
   private revokeFamilySync(familyId: string, reason: string, now: number): RevokedAccessToken[] {
