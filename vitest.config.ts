@@ -1,14 +1,36 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Tests that start other processes (the built CLI, shells running the docs, nginx, several instances)
+ * or need PostgreSQL and Redis. `npm test` runs them with the rest; `npm run test:quick` leaves them out.
+ */
+const SLOW = [
+  'test/cli/npx.test.ts',
+  'test/cli/serve.test.ts',
+  'test/cli/sign-out-everywhere.test.ts',
+  'test/docs/**/*.test.ts',
+  'test/fleet/**/*.test.ts',
+  'test/http/seed-client-snippets.test.ts',
+  'test/store/postgres-store.test.ts',
+  'test/store/postgres/**/*.test.ts',
+  'test/store/open-store.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     environment: 'node',
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Files run in parallel processes; each test uses its own database file, schema or key prefix.
     pool: 'forks',
-    globalSetup: ['test/support/global-setup.ts'],
+    projects: [
+      { extends: true, test: { name: 'quick', include: ['test/**/*.test.ts'], exclude: SLOW } },
+      {
+        extends: true,
+        // The slow tests run the built `tessera` binary, so the build is brought up to date first.
+        test: { name: 'slow', include: SLOW, globalSetup: ['test/support/global-setup.ts'] },
+      },
+    ],
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],

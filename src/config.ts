@@ -191,6 +191,9 @@ const schema = z.object({
   METRICS_TOKEN: z.string().optional(),
 });
 
+/** The name of every environment variable Tessera reads, in the order the README's table lists them. */
+export const SETTING_NAMES: readonly string[] = Object.keys(schema.shape);
+
 type Env = Record<string, string | undefined>;
 
 /** Parses and validates the environment; throws `ConfigError` naming the first bad variable. */

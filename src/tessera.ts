@@ -199,7 +199,7 @@ async function assemble(
     tokenPairs,
     login: new Login(credentials, tokenPairs, audit, rollout),
     sessions,
-    sessionLogin: new SessionLogin(credentials, sessions, audit),
+    sessionLogin: new SessionLogin(credentials, sessions, audit, legacyUsage),
     sessionLogout: new SessionLogout(sessions, audit),
     sessionExchange: new SessionExchange({ sessions, tokenPairs, rollout, audit }),
     legacyUsage,

@@ -30,7 +30,7 @@ export class CredentialCheck {
     const user = await store.findUserByUsername(normalizeUsername(username));
     const ok = user ? await passwords.verify(user.passwordHash, password) : await passwords.verifyNothing(password);
     if (!user || !ok || user.disabledAt !== null) {
-      const reason = !user ? 'unknown_user' : !ok ? 'bad_password' : 'disabled';
+      const reason = !user ? 'unknown_user' : !ok ? 'bad_password' : 'disabled_account';
       this.options.logger.info({ ip: client.ip, reason }, 'login failed');
       const detail = via === 'session' ? { username, reason, via } : { username, reason };
       this.options.audit.record({ type: 'login.failure', userId: user?.id ?? null, client, detail });

@@ -1,5 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { LegacySessions } from '../sessions/legacy-sessions.js';
+import type { LegacyUsage } from '../sessions/legacy-usage.js';
 import type { ClientInfo, SessionRecord, UserRecord } from '../store/store.js';
 import type { CredentialCheck } from './credential-check.js';
 
@@ -9,6 +10,7 @@ export class SessionLogin {
     private readonly credentials: CredentialCheck,
     private readonly sessions: LegacySessions,
     private readonly audit: AuditLog,
+    private readonly usage: LegacyUsage,
   ) {}
 
   async run(
@@ -19,6 +21,8 @@ export class SessionLogin {
     const user = await this.credentials.verify(username, password, client, 'session');
     const { cookieValue, session } = await this.sessions.open(user, client);
     this.audit.record({ type: 'session.login', userId: user.id, client, detail: { sessionId: session.id } });
+    // The login is itself a use of sessions: a client that logs in and stops there is still on them.
+    this.usage.count(user.id, client.userAgent);
     return { cookieValue, session, user };
   }
 }

@@ -36,6 +36,25 @@ describe('the audit trail', () => {
     expect(JSON.stringify(failures)).not.toContain('wrong-password');
   });
 
+  it("records a disabled account's refused login as disabled_account, while the client sees a wrong password", async () => {
+    const fresh = await startTestInstance({ AUTH_RATE_LIMIT: '0' });
+    try {
+      const user = await createUser(fresh.tessera, 'benched');
+      await fresh.tessera.admin.accounts.setDisabled(user.id, true, { id: 'cli' });
+      const refused = await login(fresh.app, 'benched');
+      const wrong = await login(fresh.app, 'benched', 'wrong-password');
+      expect(refused.statusCode).toBe(401);
+      expect(refused.json()).toEqual(wrong.json());
+      const failures = await fresh.tessera.audit.query({ type: 'login.failure', limit: 10 });
+      expect(failures.map((e) => e.detail)).toEqual([
+        { username: 'benched', reason: 'bad_password' },
+        { username: 'benched', reason: 'disabled_account' },
+      ]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('records refreshes, refused refreshes and reuse detection with the revoked family', async () => {
     const fresh = await startTestInstance({ AUTH_RATE_LIMIT: '0' });
     try {

@@ -15,7 +15,7 @@ describe('counting session-authenticated requests', () => {
   });
   afterAll(() => t.close());
 
-  it('counts each session request per user and User-Agent, writing nothing until the next flush', async () => {
+  it('counts each session login and request per user and User-Agent, writing nothing until the next flush', async () => {
     const cookie = await sessionCookieFor(t.app, 'olga');
     const loggedInAt = t.clock.now();
     for (let i = 0; i < 3; i += 1) await withSession(t.app, '/api/users', cookie, { 'user-agent': 'python-requests/2.32.3' });
@@ -30,7 +30,8 @@ describe('counting session-authenticated requests', () => {
     expect(await t.tessera.store.listLegacyUsage(0)).toEqual([]);
     await t.tessera.legacyUsage.flush();
     expect(await t.tessera.store.listLegacyUsage(0)).toEqual([
-      { userId, username: 'olga', userAgent: 'lightMyRequest', firstSeen: loggedInAt + 90_000, lastSeen: loggedInAt + 90_000, requestCount: 1 },
+      // The login (light-my-request's own User-Agent) counts: a client that only logs in is still on sessions.
+      { userId, username: 'olga', userAgent: 'lightMyRequest', firstSeen: loggedInAt, lastSeen: loggedInAt + 90_000, requestCount: 2 },
       { userId, username: 'olga', userAgent: 'python-requests/2.32.3', firstSeen: loggedInAt, lastSeen: loggedInAt + 90_000, requestCount: 4 },
     ]);
   });

@@ -16,8 +16,13 @@ export function sessionLogin(
 }
 
 /** Logs in with a session and returns the `session_id` cookie value. */
-export async function sessionCookieFor(app: FastifyInstance, username: string, password = TEST_PASSWORD): Promise<string> {
-  const response = await sessionLogin(app, username, password);
+export async function sessionCookieFor(
+  app: FastifyInstance,
+  username: string,
+  password = TEST_PASSWORD,
+  headers: Record<string, string> = {},
+): Promise<string> {
+  const response = await sessionLogin(app, username, password, headers);
   const cookie = response.cookies.find((c) => c.name === 'session_id');
   if (response.statusCode !== 200 || !cookie) throw new Error(`session login failed: ${response.statusCode} ${response.body}`);
   return cookie.value;
