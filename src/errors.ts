@@ -43,7 +43,9 @@ export type InvalidTokenReason =
   | 'header'
   | 'claims'
   | 'unknown_key'
-  | 'type';
+  | 'type'
+  | 'issued_in_future'
+  | 'lifetime';
 
 const INVALID_TOKEN_DESCRIPTIONS: Record<InvalidTokenReason, string> = {
   malformed: 'The access token is malformed',
@@ -55,6 +57,8 @@ const INVALID_TOKEN_DESCRIPTIONS: Record<InvalidTokenReason, string> = {
   claims: 'The access token was not issued for this API',
   unknown_key: 'The access token was signed with an unknown key',
   type: 'The token is not an access token',
+  issued_in_future: 'The access token claims to be issued in the future',
+  lifetime: 'The access token claims a longer lifetime than this server issues',
 };
 
 export class InvalidTokenError extends TesseraError {

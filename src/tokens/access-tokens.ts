@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { SignJWT, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import { toSeconds, type Clock } from '../clock.js';
 import { InvalidTokenError, type InvalidTokenReason } from '../errors.js';
+import { isCanonicalEncoding } from './canonical-encoding.js';
+import { CLOCK_LEEWAY_SECONDS } from './clock-leeway.js';
 import type { KeyRing } from './key-ring.js';
 import type { RevocationList } from './revocation-list.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
@@ -114,7 +116,7 @@ export class AccessTokens {
   }
 
   private async verifySignatureAndClaims(token: string, now: number | undefined): Promise<AccessClaims> {
-    if (token.length > MAX_TOKEN_LENGTH || token.split('.').length !== 3) throw new InvalidTokenError('malformed');
+    if (token.length > MAX_TOKEN_LENGTH || !isCanonicalEncoding(token)) throw new InvalidTokenError('malformed');
     const header = this.readHeader(token);
     const key = await this.options.keyRing.findVerificationKey(header.kid as string, 'access');
     if (!key) throw new InvalidTokenError('unknown_key');
@@ -137,7 +139,19 @@ export class AccessTokens {
     if (typeof sub !== 'string' || typeof role !== 'string' || typeof jti !== 'string') {
       throw new InvalidTokenError('claims');
     }
-    return { sub, role, jti, iat: iat!, exp: exp! };
+    return this.checkTimes({ sub, role, jti, iat: iat!, exp: exp! });
+  }
+
+  /**
+   * Refuses times this server never issues, whoever signed them (a stolen key, a bug): an issue time
+   * in the future or a lifetime beyond TOKEN_EXPIRY, each past the clock leeway. Every time accepted
+   * is thus within minutes of now, so no claim value can overflow a date later on.
+   */
+  private checkTimes(claims: AccessClaims): AccessClaims {
+    const now = toSeconds(this.options.clock.now());
+    if (claims.iat > now + CLOCK_LEEWAY_SECONDS) throw new InvalidTokenError('issued_in_future');
+    if (claims.exp - claims.iat > this.options.ttlSeconds + CLOCK_LEEWAY_SECONDS) throw new InvalidTokenError('lifetime');
+    return claims;
   }
 
   private readHeader(token: string): ProtectedHeaderParameters {
