@@ -32,6 +32,8 @@ export interface AccessTokenOptions {
   audience: string;
   ttlSeconds: number;
   cacheSize?: number;
+  /** The complete record of revocations (the store), asked only when the in-memory list cannot answer. */
+  isRevoked: (jti: string) => Promise<boolean>;
 }
 
 /** RFC 9068 media type of JWT access tokens. */
@@ -84,17 +86,19 @@ export class AccessTokens {
 
   /** Verifies a presented access token; throws `InvalidTokenError` saying why it is refused. */
   async verify(token: string): Promise<AccessClaims> {
-    const cached = this.verifyCached(token);
-    if (cached) return cached;
     const now = this.options.clock.now();
-    const claims = await this.verifySignatureAndClaims(token, now);
-    this.cache.set(token, claims, now);
-    return this.checkLiveness(claims, now);
+    let claims = this.cache.get(token);
+    if (!claims) {
+      claims = await this.verifySignatureAndClaims(token, now);
+      this.cache.set(token, claims, now);
+    }
+    return this.checkLiveness(claims, now) ?? this.checkRevokedInStore(claims);
   }
 
   /**
    * The verdict on a token already verified once, synchronously: its claims if still valid, an
-   * `InvalidTokenError` if it has since expired or been revoked, undefined if it was never seen.
+   * `InvalidTokenError` if it has since expired or been revoked, undefined if it was never seen or
+   * only the store can say whether it was revoked (then `verify` asks it).
    */
   verifyCached(token: string): AccessClaims | undefined {
     const cached = this.cache.get(token);
@@ -109,9 +113,16 @@ export class AccessTokens {
     return this.cache.get(token) ?? this.verifySignatureAndClaims(token, undefined);
   }
 
-  private checkLiveness(claims: AccessClaims, now: number): AccessClaims {
+  /** The claims if live, an error if expired or revoked, undefined when memory cannot tell. */
+  private checkLiveness(claims: AccessClaims, now: number): AccessClaims | undefined {
     if (claims.exp * 1000 <= now) throw new InvalidTokenError('expired');
-    if (this.options.revocations.has(claims.jti)) throw new InvalidTokenError('revoked');
+    const revocation = this.options.revocations.status(claims.jti);
+    if (revocation === 'revoked') throw new InvalidTokenError('revoked');
+    return revocation === 'not_revoked' ? claims : undefined;
+  }
+
+  private async checkRevokedInStore(claims: AccessClaims): Promise<AccessClaims> {
+    if (await this.options.isRevoked(claims.jti)) throw new InvalidTokenError('revoked');
     return claims;
   }
 
