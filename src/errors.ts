@@ -20,7 +20,8 @@ export type ErrorCode =
   | 'jwt_not_enabled'
   | 'sessions_disabled'
   | 'service_unavailable'
-  | 'server_error';
+  | 'server_error'
+  | 'cross_site_request';
 
 export class TesseraError extends Error {
   constructor(
