@@ -65,6 +65,10 @@ export interface Config {
   jwtRolloutPercent: number;
   /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`; otherwise it is public. */
   metricsToken: string | undefined;
+  /** Where clients reach this server (`https://auth.example.com`); its origin may send cookie-authenticated requests. */
+  publicUrl: string;
+  /** Further origins whose pages may send cookie-authenticated requests (refresh, logout, session exchange). */
+  allowedOrigins: string[];
 }
 
 /** The documented default of every variable; docs and tests read this table. */
@@ -92,6 +96,8 @@ export const DEFAULTS = {
   // SESSIONS_SUNSET has no fixed default: it is SESSIONS_DEPRECATED_AT + SUNSET_AFTER_DAYS.
   MIGRATION_GUIDE_URL: '/docs/auth-migration-guide.md',
   JWT_ROLLOUT_PERCENT: '100',
+  // PUBLIC_URL has no fixed default: it is http://localhost:PORT.
+  ALLOWED_ORIGINS: '',
 } as const;
 
 /** Without SESSIONS_SUNSET, sessions end this many days after their deprecation (the seed's "90 days from now"). */
@@ -189,7 +195,23 @@ const schema = z.object({
     .transform(Number)
     .pipe(z.number().int().max(100, 'must be at most 100')),
   METRICS_TOKEN: z.string().optional(),
+  PUBLIC_URL: z
+    .string()
+    .trim()
+    .refine((value) => isHttpUrl(value), 'must be an http(s) URL such as https://auth.example.com')
+    .optional(),
+  ALLOWED_ORIGINS: z
+    .string()
+    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+    .refine(
+      (origins) => origins.every((origin) => isHttpUrl(origin) && new URL(origin).origin === origin),
+      'must be comma-separated origins such as https://app.example.com (scheme, host and port; no path or trailing slash)',
+    ),
 });
+
+function isHttpUrl(value: string): boolean {
+  return URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol);
+}
 
 /** The name of every environment variable Tessera reads, in the order the README's table lists them. */
 export const SETTING_NAMES: readonly string[] = Object.keys(schema.shape);
@@ -236,6 +258,8 @@ export function loadConfig(env: Env = process.env): Config {
     migrationGuideUrl: v.MIGRATION_GUIDE_URL,
     jwtRolloutPercent: v.JWT_ROLLOUT_PERCENT,
     metricsToken: v.METRICS_TOKEN,
+    publicUrl: v.PUBLIC_URL ?? `http://localhost:${v.PORT}`,
+    allowedOrigins: v.ALLOWED_ORIGINS,
   };
   if (config.sessionsSunset <= config.sessionsDeprecatedAt) {
     throw new ConfigError('SESSIONS_SUNSET', 'must be later than SESSIONS_DEPRECATED_AT');

@@ -20,7 +20,8 @@ export type ErrorCode =
   | 'jwt_not_enabled'
   | 'sessions_disabled'
   | 'service_unavailable'
-  | 'server_error';
+  | 'server_error'
+  | 'cross_site_request';
 
 export class TesseraError extends Error {
   constructor(
@@ -43,7 +44,9 @@ export type InvalidTokenReason =
   | 'header'
   | 'claims'
   | 'unknown_key'
-  | 'type';
+  | 'type'
+  | 'issued_in_future'
+  | 'lifetime';
 
 const INVALID_TOKEN_DESCRIPTIONS: Record<InvalidTokenReason, string> = {
   malformed: 'The access token is malformed',
@@ -55,6 +58,8 @@ const INVALID_TOKEN_DESCRIPTIONS: Record<InvalidTokenReason, string> = {
   claims: 'The access token was not issued for this API',
   unknown_key: 'The access token was signed with an unknown key',
   type: 'The token is not an access token',
+  issued_in_future: 'The access token claims to be issued in the future',
+  lifetime: 'The access token claims a longer lifetime than this server issues',
 };
 
 export class InvalidTokenError extends TesseraError {

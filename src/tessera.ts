@@ -143,6 +143,7 @@ async function assemble(
     issuer: config.issuer,
     audience: config.audience,
     ttlSeconds: config.accessTokenTtl,
+    isRevoked: (jti) => store.isAccessTokenRevoked(jti),
   });
   const refreshTokens = new RefreshTokens({ keyRing, clock, issuer: config.issuer, ttlSeconds: config.refreshTokenTtl });
   const revoker = new Revoker(store, clock, revocationFeed);

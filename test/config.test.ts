@@ -128,4 +128,12 @@ describe('configuration', () => {
     });
     expect(loadConfig({ SESSIONS_SUNSET: '2027-06-30T12:00:00Z' }).sessionsSunset).toBe(Date.UTC(2027, 5, 30, 12));
   });
+
+  it('takes its own origin from PUBLIC_URL, by default http://localhost:PORT, and further origins from ALLOWED_ORIGINS', () => {
+    expect(loadConfig({ PORT: '8080' })).toMatchObject({ publicUrl: 'http://localhost:8080', allowedOrigins: [] });
+    const config = loadConfig({ PUBLIC_URL: 'https://auth.example.com', ALLOWED_ORIGINS: 'https://app.example.com, http://localhost:3000' });
+    expect(config).toMatchObject({ publicUrl: 'https://auth.example.com', allowedOrigins: ['https://app.example.com', 'http://localhost:3000'] });
+    expect(() => loadConfig({ PUBLIC_URL: 'auth.example.com' })).toThrow(/^PUBLIC_URL: must be an http\(s\) URL/);
+    expect(() => loadConfig({ ALLOWED_ORIGINS: 'https://app.example.com/' })).toThrow(/^ALLOWED_ORIGINS: must be comma-separated origins/);
+  });
 });

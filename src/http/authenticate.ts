@@ -4,6 +4,7 @@ import type { Tessera } from '../tessera.js';
 import type { AccessClaims, AccessTokens } from '../tokens/access-tokens.js';
 import { clientInfo } from './client-info.js';
 import { announceDeprecation, deprecationHeaders } from './deprecation-headers.js';
+import { allowedOrigins, assertSameOriginForSession } from './same-origin.js';
 import { sessionCookie } from './session-cookie.js';
 
 /** Who is calling, as every protected route sees it; the same user and role whichever way they proved it. */
@@ -84,10 +85,12 @@ export function requireAccessToken(accessTokens: AccessTokens) {
 export function authenticate(tessera: Tessera) {
   const viaToken = requireAccessToken(tessera.accessTokens);
   const deprecation = deprecationHeaders(tessera.config);
+  const origins = allowedOrigins(tessera.config);
   const viaSession = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const cookie = sessionCookie(request);
     if (cookie === undefined) throw new TesseraError('unauthorized', MISSING_CREDENTIALS);
     if (!tessera.config.legacySessions) throw new InvalidSessionError('retired');
+    assertSameOriginForSession(request, origins);
     const { session, user, expiresAt } = await tessera.sessions.resolve(cookie);
     request.principal = { userId: user.id, role: user.role, via: 'session', sessionId: session.id, expiresAt };
     announceDeprecation(reply, deprecation);

@@ -20,6 +20,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   rate_limited: 429,
   server_error: 500,
   service_unavailable: 503,
+  cross_site_request: 403,
 };
 
 /** Every error body: a stable code and a sentence for people. */

@@ -1,6 +1,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { credentialCookie } from './cookie-values.js';
 
-/** The legacy session cookie, named as the seed's "Before" client reads it. */
+/**
+ * The legacy session cookie, named as the seed's "Before" client reads it (`response.cookies["session_id"]`).
+ * It keeps this name, without the `__Host-` prefix, until sessions end (SESSIONS_SUNSET): a prefixed
+ * name would protect only once the plain one is refused, and refusing it breaks those clients. Two
+ * `session_id` cookies in one request are refused instead, so a planted one cannot shadow the user's own.
+ */
 export const SESSION_COOKIE = 'session_id';
 
 /**
@@ -17,6 +23,7 @@ export function clearSessionCookie(reply: FastifyReply): void {
   reply.clearCookie(SESSION_COOKIE, ATTRIBUTES);
 }
 
+/** The session cookie; refused when the request carries two. */
 export function sessionCookie(request: FastifyRequest): string | undefined {
-  return request.cookies[SESSION_COOKIE] || undefined;
+  return credentialCookie(request, [SESSION_COOKIE]);
 }

@@ -158,7 +158,7 @@ export class TesseraMetrics {
     });
     new Counter({
       name: 'tessera_revocation_list_evicted_total',
-      help: 'Revocations dropped from memory for lack of room (should stay 0)',
+      help: 'Revocations not held in memory for lack of room, checked in the database instead (should stay 0)',
       registers,
       collect() {
         this.reset();

@@ -252,6 +252,8 @@ export interface Store {
   revokeUserTokens(userId: string, reason: string, now: number): Promise<RevokedAccessToken[]>;
   /** Records single access-token revocations (a logout with a token outside any family). */
   revokeAccessTokens(entries: RevokedAccessToken[], now: number): Promise<void>;
+  /** Whether this access token was revoked: the slow, complete check behind the in-memory list. */
+  isAccessTokenRevoked(jti: string): Promise<boolean>;
   /** Unexpired revocations recorded after `cursor` (0 = all). */
   revocationsSince(cursor: number, now: number): Promise<RevocationBatch>;
   listFamilies(userId: string, now: number): Promise<FamilyRecord[]>;

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { SignJWT, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import { toSeconds, type Clock } from '../clock.js';
 import { InvalidTokenError, type InvalidTokenReason } from '../errors.js';
+import { isCanonicalEncoding } from './canonical-encoding.js';
+import { CLOCK_LEEWAY_SECONDS } from './clock-leeway.js';
 import type { KeyRing } from './key-ring.js';
 import type { RevocationList } from './revocation-list.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
@@ -30,6 +32,8 @@ export interface AccessTokenOptions {
   audience: string;
   ttlSeconds: number;
   cacheSize?: number;
+  /** The complete record of revocations (the store), asked only when the in-memory list cannot answer. */
+  isRevoked: (jti: string) => Promise<boolean>;
 }
 
 /** RFC 9068 media type of JWT access tokens. */
@@ -82,17 +86,19 @@ export class AccessTokens {
 
   /** Verifies a presented access token; throws `InvalidTokenError` saying why it is refused. */
   async verify(token: string): Promise<AccessClaims> {
-    const cached = this.verifyCached(token);
-    if (cached) return cached;
     const now = this.options.clock.now();
-    const claims = await this.verifySignatureAndClaims(token, now);
-    this.cache.set(token, claims, now);
-    return this.checkLiveness(claims, now);
+    let claims = this.cache.get(token);
+    if (!claims) {
+      claims = await this.verifySignatureAndClaims(token, now);
+      this.cache.set(token, claims, now);
+    }
+    return this.checkLiveness(claims, now) ?? this.checkRevokedInStore(claims);
   }
 
   /**
    * The verdict on a token already verified once, synchronously: its claims if still valid, an
-   * `InvalidTokenError` if it has since expired or been revoked, undefined if it was never seen.
+   * `InvalidTokenError` if it has since expired or been revoked, undefined if it was never seen or
+   * only the store can say whether it was revoked (then `verify` asks it).
    */
   verifyCached(token: string): AccessClaims | undefined {
     const cached = this.cache.get(token);
@@ -107,14 +113,21 @@ export class AccessTokens {
     return this.cache.get(token) ?? this.verifySignatureAndClaims(token, undefined);
   }
 
-  private checkLiveness(claims: AccessClaims, now: number): AccessClaims {
+  /** The claims if live, an error if expired or revoked, undefined when memory cannot tell. */
+  private checkLiveness(claims: AccessClaims, now: number): AccessClaims | undefined {
     if (claims.exp * 1000 <= now) throw new InvalidTokenError('expired');
-    if (this.options.revocations.has(claims.jti)) throw new InvalidTokenError('revoked');
+    const revocation = this.options.revocations.status(claims.jti);
+    if (revocation === 'revoked') throw new InvalidTokenError('revoked');
+    return revocation === 'not_revoked' ? claims : undefined;
+  }
+
+  private async checkRevokedInStore(claims: AccessClaims): Promise<AccessClaims> {
+    if (await this.options.isRevoked(claims.jti)) throw new InvalidTokenError('revoked');
     return claims;
   }
 
   private async verifySignatureAndClaims(token: string, now: number | undefined): Promise<AccessClaims> {
-    if (token.length > MAX_TOKEN_LENGTH || token.split('.').length !== 3) throw new InvalidTokenError('malformed');
+    if (token.length > MAX_TOKEN_LENGTH || !isCanonicalEncoding(token)) throw new InvalidTokenError('malformed');
     const header = this.readHeader(token);
     const key = await this.options.keyRing.findVerificationKey(header.kid as string, 'access');
     if (!key) throw new InvalidTokenError('unknown_key');
@@ -137,7 +150,19 @@ export class AccessTokens {
     if (typeof sub !== 'string' || typeof role !== 'string' || typeof jti !== 'string') {
       throw new InvalidTokenError('claims');
     }
-    return { sub, role, jti, iat: iat!, exp: exp! };
+    return this.checkTimes({ sub, role, jti, iat: iat!, exp: exp! });
+  }
+
+  /**
+   * Refuses times this server never issues, whoever signed them (a stolen key, a bug): an issue time
+   * in the future or a lifetime beyond TOKEN_EXPIRY, each past the clock leeway. Every time accepted
+   * is thus within minutes of now, so no claim value can overflow a date later on.
+   */
+  private checkTimes(claims: AccessClaims): AccessClaims {
+    const now = toSeconds(this.options.clock.now());
+    if (claims.iat > now + CLOCK_LEEWAY_SECONDS) throw new InvalidTokenError('issued_in_future');
+    if (claims.exp - claims.iat > this.options.ttlSeconds + CLOCK_LEEWAY_SECONDS) throw new InvalidTokenError('lifetime');
+    return claims;
   }
 
   private readHeader(token: string): ProtectedHeaderParameters {

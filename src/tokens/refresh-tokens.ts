@@ -3,6 +3,7 @@ import { SignJWT, decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import { toSeconds, type Clock } from '../clock.js';
 import { InvalidGrantError } from '../errors.js';
 import type { NewRefreshToken } from '../store/store.js';
+import { isCanonicalEncoding } from './canonical-encoding.js';
 import type { KeyRing } from './key-ring.js';
 
 /** Media type in the header of our refresh tokens; an access token never carries it. */
@@ -55,9 +56,13 @@ export class RefreshTokens {
       .sign(key);
   }
 
-  /** Checks signature, type, issuer and expiry; the store then decides whether it is still valid. */
+  /**
+   * Checks encoding, signature, type, issuer and expiry; the store then decides whether it is still
+   * valid. Only the canonical spelling is accepted: the store finds a token by the hash of its string,
+   * and HS256 is deterministic, so one token is one string and a logout always finds what verified.
+   */
   async verify(token: string): Promise<{ jti: string; sub: string }> {
-    if (token.length > MAX_TOKEN_LENGTH || token.split('.').length !== 3) throw new InvalidGrantError('malformed');
+    if (token.length > MAX_TOKEN_LENGTH || !isCanonicalEncoding(token)) throw new InvalidGrantError('malformed');
     let kid: unknown;
     try {
       kid = decodeProtectedHeader(token).kid;

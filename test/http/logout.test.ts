@@ -23,7 +23,7 @@ describe('POST /auth/logout', () => {
     const response = await logout({ access: tokens.access_token, refresh: tokens.refresh_token });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ status: 'logged_out' });
-    const cleared = response.cookies.find((c) => c.name === 'refresh_token')!;
+    const cleared = response.cookies.find((c) => c.name === '__Secure-refresh_token')!;
     expect(cleared.value).toBe('');
     expect((await getUsers(t.app, tokens.access_token)).statusCode).toBe(401);
     expect((await refresh(t.app, tokens.refresh_token)).statusCode).toBe(401);

@@ -15,7 +15,7 @@ describe('refresh-token rotation', () => {
     const response = await refresh(t.app, first.refresh_token);
     const second = response.json<TokenPairBody>();
     expect(second.refresh_token).not.toBe(first.refresh_token);
-    expect(response.cookies.find((c) => c.name === 'refresh_token')?.value).toBe(second.refresh_token);
+    expect(response.cookies.find((c) => c.name === '__Secure-refresh_token')?.value).toBe(second.refresh_token);
   });
 
   it('a refresh token works exactly once', async () => {
@@ -51,8 +51,8 @@ describe('refresh-token rotation', () => {
 
   it('the refresh token can come from the cookie alone, with no body', async () => {
     const login = await t.app.inject({ method: 'POST', url: '/auth/login', payload: { username: 'bob', password: 'correct horse battery' } });
-    const cookie = login.cookies.find((c) => c.name === 'refresh_token')!;
-    const response = await t.app.inject({ method: 'POST', url: '/auth/refresh', cookies: { refresh_token: cookie.value } });
+    const cookie = login.cookies.find((c) => c.name === '__Secure-refresh_token')!;
+    const response = await t.app.inject({ method: 'POST', url: '/auth/refresh', cookies: { '__Secure-refresh_token': cookie.value } });
     expect(response.statusCode).toBe(200);
     expect(response.json<TokenPairBody>().access_token).toBeTruthy();
   });
@@ -62,7 +62,7 @@ describe('refresh-token rotation', () => {
     expect(response.statusCode).toBe(400);
     expect(response.json()).toEqual({
       error: 'invalid_request',
-      error_description: 'body.refresh_token is required (or the refresh_token cookie)',
+      error_description: 'body.refresh_token is required (or the __Secure-refresh_token cookie)',
     });
   });
 

@@ -72,10 +72,10 @@ describe('what the tokens carry', () => {
     expect(claims.role).toBeUndefined();
   });
 
-  it('login sets the refresh token as an HttpOnly, Secure, SameSite=Strict cookie scoped to /auth', async () => {
+  it('login sets the refresh token as an HttpOnly, Secure, SameSite=Strict __Secure- cookie scoped to /auth', async () => {
     await createUser(t.tessera, 'cookie');
     const response = await t.app.inject({ method: 'POST', url: '/auth/login', payload: { username: 'cookie', password: 'correct horse battery' } });
-    const cookie = response.cookies.find((c) => c.name === 'refresh_token')!;
+    const cookie = response.cookies.find((c) => c.name === '__Secure-refresh_token')!;
     expect(cookie.value).toBe(response.json<TokenPairBody>().refresh_token);
     expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/auth', maxAge: 604_800 });
     expect(response.headers['cache-control']).toBe('no-store');

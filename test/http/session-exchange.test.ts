@@ -21,7 +21,7 @@ describe('POST /auth/session/exchange', () => {
     expect(tokens).toMatchObject({ token_type: 'Bearer', expires_in: 900 });
     expect(decodeJwt(tokens.access_token)).toMatchObject({ sub: userId, role: 'admin' });
     expect(response.headers['cache-control']).toBe('no-store');
-    expect(response.cookies.find((c) => c.name === 'refresh_token')).toMatchObject({ value: tokens.refresh_token, path: '/auth', httpOnly: true });
+    expect(response.cookies.find((c) => c.name === '__Secure-refresh_token')).toMatchObject({ value: tokens.refresh_token, path: '/auth', httpOnly: true });
     expect(response.cookies.find((c) => c.name === 'session_id')).toMatchObject({ value: '' });
 
     expect((await getUsers(t.app, tokens.access_token)).statusCode).toBe(200);

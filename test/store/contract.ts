@@ -568,6 +568,11 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           await store.revokeAccessTokens([], T0 + SECOND);
           expect((await store.revocationsSince(0, T0 + SECOND)).entries).toEqual([entry]);
         });
+
+        it('answers whether one access token was revoked', async () => {
+          await store.revokeAccessTokens([{ jti: 'at-gone', userId: ada.id, expiresAt: T0 + ACCESS_TTL }], T0);
+          expect([await store.isAccessTokenRevoked('at-gone'), await store.isAccessTokenRevoked('at-kept')]).toEqual([true, false]);
+        });
       });
 
       describe('the revocation feed', () => {

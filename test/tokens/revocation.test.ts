@@ -26,7 +26,7 @@ describe('the revocation list', () => {
     expect(list.has('old')).toBe(false);
   });
 
-  it('stays within its capacity: expired entries go first, then the oldest revocation', () => {
+  it('stays within its capacity by dropping expired entries, never a live revocation', () => {
     const clock = new TestClock();
     const list = new RevocationList(clock, 3);
     list.add([
@@ -39,9 +39,19 @@ describe('the revocation list', () => {
     expect([list.has('soon'), list.has('b'), list.has('c'), list.has('d')]).toEqual([false, true, true, true]);
     expect(list.evicted).toBe(0);
     list.add([{ jti: 'e', userId: 'u', expiresAt: clock.now() + 1000 }]);
-    expect(list.has('b')).toBe(false);
+    expect([list.status('b'), list.status('e')]).toEqual(['revoked', 'unknown']);
     expect(list.size).toBe(3);
     expect(list.evicted).toBe(1);
+  });
+
+  it('past its capacity answers "unknown" for jtis it does not hold until the last one not kept has expired', () => {
+    const clock = new TestClock();
+    const list = new RevocationList(clock, 1);
+    list.add([{ jti: 'kept', userId: 'u', expiresAt: clock.now() + 5000 }]);
+    list.add([{ jti: 'not-kept', userId: 'u', expiresAt: clock.now() + 1000 }]);
+    expect([list.status('kept'), list.status('not-kept'), list.status('never-revoked')]).toEqual(['revoked', 'unknown', 'unknown']);
+    clock.advance(1000);
+    expect([list.status('kept'), list.status('not-kept')]).toEqual(['revoked', 'not_revoked']);
   });
 });
 

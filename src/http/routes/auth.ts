@@ -7,6 +7,7 @@ import { clientInfo } from '../client-info.js';
 import { announceDeprecation, deprecationHeaders } from '../deprecation-headers.js';
 import { clearRefreshCookie, refreshCookie, setRefreshCookie } from '../refresh-cookie.js';
 import type { RouteLimit } from '../rate-limit.js';
+import { requireSameOriginForCookies } from '../same-origin.js';
 import { errorResponses, tokenPairSchema } from '../schemas.js';
 import { clearSessionCookie, sessionCookie } from '../session-cookie.js';
 
@@ -43,6 +44,9 @@ export async function authRoutes(
   app: FastifyInstance,
   { tessera, limited }: { tessera: Tessera; limited: RouteLimit },
 ): Promise<void> {
+  // JSON bodies only: a text/plain body is what a cross-site form or "simple" fetch can send (415).
+  app.removeContentTypeParser('text/plain');
+  const sameOrigin = requireSameOriginForCookies(tessera.config);
   // Browsers refresh and log out with the cookie alone and send no body at all.
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined || request.body === null) request.body = {};
@@ -75,17 +79,18 @@ export async function authRoutes(
     {
       bodyLimit: AUTH_BODY_LIMIT,
       ...limited,
+      onRequest: sameOrigin,
       schema: {
         summary: 'Trade a refresh token (body or cookie) for a new token pair',
         tags: ['auth'],
         body: refreshTokenBody,
-        response: { 200: tokenPairSchema, ...errorResponses(400, 401, 413, 415, 429, 503) },
+        response: { 200: tokenPairSchema, ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
       },
     },
     async (request, reply) => {
       const token = request.body.refresh_token ?? refreshCookie(request);
       if (!token) {
-        throw new TesseraError('invalid_request', 'body.refresh_token is required (or the refresh_token cookie)');
+        throw new TesseraError('invalid_request', 'body.refresh_token is required (or the __Secure-refresh_token cookie)');
       }
       const pair = await tessera.refreshRotation.rotate(token, clientInfo(request));
       return sendTokenPair(reply, pair);
@@ -97,13 +102,14 @@ export async function authRoutes(
     {
       bodyLimit: AUTH_BODY_LIMIT,
       ...limited,
+      onRequest: sameOrigin,
       schema: {
         summary: "Log out this device: revoke the refresh token's family and the access token",
         tags: ['auth'],
         body: refreshTokenBody,
         response: {
           200: { type: 'object', properties: { status: { type: 'string', enum: ['logged_out'] } } },
-          ...errorResponses(400, 401, 413, 415, 429, 503),
+          ...errorResponses(400, 401, 403, 413, 415, 429, 503),
         },
       },
     },
@@ -123,6 +129,7 @@ export async function authRoutes(
     {
       bodyLimit: AUTH_BODY_LIMIT,
       ...limited,
+      onRequest: sameOrigin,
       schema: {
         summary: 'Trade the session_id cookie for a token pair; the session ends',
         description:
@@ -130,7 +137,7 @@ export async function authRoutes(
           'refused with 403 jwt_not_enabled (session kept) for a user outside the rollout.',
         tags: ['auth'],
         security: [{ sessionCookie: [] }],
-        response: { 200: tokenPairSchema, ...errorResponses(401, 403, 413, 415, 429, 503) },
+        response: { 200: tokenPairSchema, ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
       },
     },
     async (request, reply) => {

@@ -4,6 +4,7 @@ import type { Tessera } from '../../tessera.js';
 import { clientInfo } from '../client-info.js';
 import { announceDeprecation, deprecationHeaders } from '../deprecation-headers.js';
 import type { RouteLimit } from '../rate-limit.js';
+import { requireSameOriginForCookies } from '../same-origin.js';
 import { errorResponses } from '../schemas.js';
 import { clearSessionCookie, sessionCookie, setSessionCookie } from '../session-cookie.js';
 import { AUTH_BODY_LIMIT, loginBody, type LoginBody } from './auth.js';
@@ -37,6 +38,8 @@ export async function sessionRoutes(
     announceDeprecation(reply, deprecation);
     reply.header('cache-control', 'no-store');
   });
+  // JSON bodies only: a text/plain body is what a cross-site form or "simple" fetch can send (415).
+  app.removeContentTypeParser('text/plain');
   // A logout from a client that sends no body at all.
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined || request.body === null) request.body = {};
@@ -75,6 +78,7 @@ export async function sessionRoutes(
     {
       bodyLimit: AUTH_BODY_LIMIT,
       ...limited,
+      onRequest: requireSameOriginForCookies(tessera.config),
       schema: {
         summary: 'Deprecated: end the session of the session_id cookie',
         description: 'Idempotent: without a live session there is nothing to end, and the answer is the same.',
@@ -82,7 +86,7 @@ export async function sessionRoutes(
         deprecated: true,
         response: {
           200: { type: 'object', properties: { status: { type: 'string', enum: ['logged_out'] } } },
-          ...errorResponses(410, 413, 415, 429, 503),
+          ...errorResponses(400, 403, 410, 413, 415, 429, 503),
         },
       },
     },

@@ -311,6 +311,10 @@ export class PostgresStore implements Store {
     await this.transaction((db) => recordRevocations(db, entries, now));
   }
 
+  async isAccessTokenRevoked(jti: string): Promise<boolean> {
+    return (await this.query('SELECT 1 FROM revoked_access_tokens WHERE jti = $1', [jti])).length > 0;
+  }
+
   async revocationsSince(cursor: number, now: number): Promise<RevocationBatch> {
     const found = await this.query<RevokedAccessToken & { seq: number }>(
       `SELECT seq, ${ACCESS_COLUMNS} FROM revoked_access_tokens WHERE seq > $1 ORDER BY seq`,

@@ -284,6 +284,10 @@ export class SqliteStore implements Store {
     run.immediate();
   }
 
+  async isAccessTokenRevoked(jti: string): Promise<boolean> {
+    return this.prepare('SELECT 1 FROM revoked_access_tokens WHERE jti = ?').get(jti) !== undefined;
+  }
+
   async revocationsSince(cursor: number, now: number): Promise<RevocationBatch> {
     const rows = this.prepare(
         `SELECT seq, jti, user_id AS userId, expires_at AS expiresAt FROM revoked_access_tokens

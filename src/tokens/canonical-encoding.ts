@@ -1,0 +1,19 @@
+import { base64url } from 'jose';
+
+/**
+ * Whether a compact JWS is written the one way its bytes encode: three base64url parts without
+ * padding, whitespace or stray low bits. Decoders are forgiving (a flipped padding bit or a space
+ * decodes to the same bytes), so without this one signed token has many spellings, and anything keyed
+ * on the string — the stored hash of a refresh token — would not find the token that verified.
+ */
+export function isCanonicalEncoding(token: string): boolean {
+  const parts = token.split('.');
+  if (parts.length !== 3) return false;
+  return parts.every((part) => {
+    try {
+      return base64url.encode(base64url.decode(part)) === part;
+    } catch {
+      return false;
+    }
+  });
+}
