@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { TesseraError } from '../errors.js';
@@ -19,7 +18,7 @@ import { jwksRoutes } from './routes/jwks.js';
 import { migrationGuideRoutes } from './routes/migration-guide.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/users.js';
-import { securityHeaders } from './security-headers.js';
+import { registerSecurityHeaders } from './security-headers.js';
 import { peerIsTrusted, proxyTrust } from './trusted-proxy.js';
 
 const BODY_LIMIT = 16 * 1024;
@@ -55,7 +54,7 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
     done();
   });
-  await app.register(helmet, securityHeaders(tessera.config));
+  registerSecurityHeaders(app, tessera.config);
   answerUnknownRoutesUnread(app);
   closeConnectionsWhileDraining(app);
 
