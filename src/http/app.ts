@@ -57,6 +57,7 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
   registerSecurityHeaders(app, tessera.config);
   answerUnknownRoutesUnread(app);
   closeConnectionsWhileDraining(app);
+  closeConnectionsWithUnreadBodies(app);
 
   await registerOpenApi(app, VERSION);
   registerMetrics(app, tessera);
@@ -85,6 +86,18 @@ function closeConnectionsWhileDraining(app: FastifyInstance): void {
   });
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
+  });
+}
+
+/**
+ * An answer given before the body has arrived (a 429, a 401 from a route guard, a 404) closes its
+ * connection: otherwise the connection stays open, reading the rest of the body to discard it, for as
+ * long as the client keeps trickling it.
+ */
+function closeConnectionsWithUnreadBodies(app: FastifyInstance): void {
+  app.addHook('onSend', async (request, reply) => {
+    const hasBody = request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined;
+    if (hasBody && !request.raw.complete) reply.header('connection', 'close');
   });
 }
 

@@ -57,3 +57,21 @@ describe('slow clients', () => {
     expect(reply).toMatch(/"error":"method_not_allowed"/);
   });
 });
+
+describe('answers given before the body has arrived', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ AUTH_RATE_LIMIT: '1' });
+  });
+  afterAll(() => server.stop());
+
+  it('closes the connection of a rate-limited login at once instead of waiting for its body', async () => {
+    const body = JSON.stringify({ username: 'nobody', password: 'not-a-password' });
+    await rawRequest(server.url, `${loginHeaders(body.length).replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n')}${body}`);
+    const client = await rawConnection(server.url);
+    client.write(loginHeaders(1_000) + '{"username":');
+    const reply = await client.closed;
+    expect(reply).toMatch(/^HTTP\/1\.1 429 /);
+    expect(reply).toMatch(/"error":"rate_limited"/);
+  });
+});
