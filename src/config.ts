@@ -1,3 +1,5 @@
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
 import { z } from 'zod';
 
 /**
@@ -63,12 +65,30 @@ export interface Config {
   migrationGuideUrl: string;
   /** Share of users (0–100) who may log in with JWTs until an operator sets one with `tessera rollout set`. */
   jwtRolloutPercent: number;
-  /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`; otherwise it is public. */
+  /**
+   * When set, GET /metrics requires `Authorization: Bearer <metricsToken>`. Unset, it is public in
+   * development and test, and refused (401) in production.
+   */
   metricsToken: string | undefined;
   /** Where clients reach this server (`https://auth.example.com`); its origin may send cookie-authenticated requests. */
   publicUrl: string;
   /** Further origins whose pages may send cookie-authenticated requests (refresh, logout, session exchange). */
   allowedOrigins: string[];
+  /** Slow-client limits of the HTTP server (seconds, and connections per client address). */
+  http: HttpLimits;
+  /** Longest a login waits for a password-hashing slot, ms; past it the login is shed with 503. */
+  loginQueueMaxWaitMs: number;
+}
+
+export interface HttpLimits {
+  /** The request line and headers must arrive within this many seconds of the connection's request start. */
+  headersTimeout: number;
+  /** The whole request, body included, must arrive within this many seconds. */
+  requestTimeout: number;
+  /** A connection on which nothing arrives for this many seconds (mid-request or between requests) is closed. */
+  idleTimeout: number;
+  /** Open connections one client address may hold at once (0 = no cap). Trusted proxies are not capped. */
+  maxConnectionsPerIp: number;
 }
 
 /** The documented default of every variable; docs and tests read this table. */
@@ -98,6 +118,15 @@ export const DEFAULTS = {
   JWT_ROLLOUT_PERCENT: '100',
   // PUBLIC_URL has no fixed default: it is http://localhost:PORT.
   ALLOWED_ORIGINS: '',
+  /** Our bodies are at most 16 KiB: 10 s for the headers and 30 s for all of it are generous on any link. */
+  HTTP_HEADERS_TIMEOUT: '10',
+  HTTP_REQUEST_TIMEOUT: '30',
+  /** Above the 60 s idle timeout of common proxies and load balancers, so they close first. */
+  HTTP_IDLE_TIMEOUT: '75',
+  /** A browser opens at most 6 per host; 64 leaves room for a small office behind one NAT. */
+  MAX_CONNECTIONS_PER_IP: '64',
+  /** About 40 logins' worth of argon2id per hashing slot: a client waits at most 2 s before being told to retry. */
+  LOGIN_QUEUE_MAX_WAIT_MS: '2000',
 } as const;
 
 /** Without SESSIONS_SUNSET, sessions end this many days after their deprecation (the seed's "90 days from now"). */
@@ -207,6 +236,20 @@ const schema = z.object({
       (origins) => origins.every((origin) => isHttpUrl(origin) && new URL(origin).origin === origin),
       'must be comma-separated origins such as https://app.example.com (scheme, host and port; no path or trailing slash)',
     ),
+  HTTP_HEADERS_TIMEOUT: seconds(1, 300),
+  HTTP_REQUEST_TIMEOUT: seconds(1, 300),
+  HTTP_IDLE_TIMEOUT: seconds(1, 3600),
+  MAX_CONNECTIONS_PER_IP: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number of connections (0 turns the cap off)')
+    .transform(Number),
+  LOGIN_QUEUE_MAX_WAIT_MS: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number of milliseconds')
+    .transform(Number)
+    .pipe(z.number().int().min(1, 'must be at least 1').max(60_000, 'must be at most 60000')),
 });
 
 function isHttpUrl(value: string): boolean {
@@ -260,7 +303,17 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken: v.METRICS_TOKEN,
     publicUrl: v.PUBLIC_URL ?? `http://localhost:${v.PORT}`,
     allowedOrigins: v.ALLOWED_ORIGINS,
+    http: {
+      headersTimeout: v.HTTP_HEADERS_TIMEOUT,
+      requestTimeout: v.HTTP_REQUEST_TIMEOUT,
+      idleTimeout: v.HTTP_IDLE_TIMEOUT,
+      maxConnectionsPerIp: v.MAX_CONNECTIONS_PER_IP,
+    },
+    loginQueueMaxWaitMs: v.LOGIN_QUEUE_MAX_WAIT_MS,
   };
+  if (config.http.headersTimeout > config.http.requestTimeout) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT', 'must not be longer than HTTP_REQUEST_TIMEOUT');
+  }
   if (config.sessionsSunset <= config.sessionsDeprecatedAt) {
     throw new ConfigError('SESSIONS_SUNSET', 'must be later than SESSIONS_DEPRECATED_AT');
   }
@@ -300,22 +353,47 @@ function parseTrustProxy(value: string): TrustProxy {
 
 const PLACEHOLDER_SECRETS = ['your-secret', 'changeme', 'change-me', 'secret-key', 'supersecret', 'password', 'example'];
 
-/** Why a secret is too weak for production, or undefined when it is acceptable. */
+/** 10^24 guesses ≈ 2^80: what zxcvbn must estimate, at least, for a production secret. */
+const MIN_SECRET_GUESSES_LOG10 = 24;
+const GENERATE_HINT = 'generate one with: openssl rand -base64 32';
+
+let estimator: ZxcvbnFactory | undefined;
+
+/** zxcvbn's guess count for `secret`, as log10: keyboard walks, sequences, repeats and words count for little. */
+function guessesLog10(secret: string): number {
+  estimator ??= new ZxcvbnFactory({
+    dictionary: zxcvbnCommon.dictionary,
+    graphs: zxcvbnCommon.adjacencyGraphs,
+  });
+  return estimator.check(secret).guessesLog10;
+}
+
+/**
+ * Why a secret is too weak for production, or undefined when it is acceptable. The one rule for every
+ * production secret (JWT_SECRET, JWT_SECRET_PREVIOUS, METRICS_TOKEN); the message never quotes the secret.
+ */
 export function secretWeakness(secret: string | undefined): string | undefined {
-  if (secret === undefined || secret.length === 0) return 'is required in production';
-  if (secret.length < 32) return `must be at least 32 characters in production (got ${secret.length})`;
-  if (new Set(secret).size < 12) return 'is too repetitive to be a random secret';
+  if (secret === undefined || secret.length === 0) return `is required in production — ${GENERATE_HINT}`;
+  if (secret.length < 32) return `must be at least 32 characters in production (got ${secret.length}) — ${GENERATE_HINT}`;
   const lower = secret.toLowerCase();
   const placeholder = PLACEHOLDER_SECRETS.find((p) => lower.includes(p));
-  if (placeholder) return `looks like a placeholder (contains "${placeholder}")`;
+  if (placeholder) return `looks like a placeholder (contains "${placeholder}") — ${GENERATE_HINT}`;
+  const log10 = guessesLog10(secret);
+  if (new Set(secret).size < 12 || log10 < MIN_SECRET_GUESSES_LOG10) {
+    const bits = Math.floor(log10 * Math.log2(10));
+    return `is guessable: made of a pattern, sequence, keyboard walk or words, worth about 2^${bits} guesses where 2^80 is the least — ${GENERATE_HINT}`;
+  }
   return undefined;
 }
 
 function assertProductionSecrets(config: Config): void {
-  const hint = ' — generate one with: openssl rand -base64 48';
   const weak = secretWeakness(config.jwtSecret);
-  if (weak) throw new ConfigError('JWT_SECRET', weak + hint);
-  if (config.jwtSecretPrevious !== undefined && config.jwtSecretPrevious === config.jwtSecret) {
-    throw new ConfigError('JWT_SECRET_PREVIOUS', 'must differ from JWT_SECRET');
+  if (weak) throw new ConfigError('JWT_SECRET', weak);
+  if (config.jwtSecretPrevious !== undefined) {
+    if (config.jwtSecretPrevious === config.jwtSecret) throw new ConfigError('JWT_SECRET_PREVIOUS', 'must differ from JWT_SECRET');
+    const previousWeak = secretWeakness(config.jwtSecretPrevious);
+    if (previousWeak) throw new ConfigError('JWT_SECRET_PREVIOUS', previousWeak);
   }
+  const metricsWeak = config.metricsToken === undefined ? undefined : secretWeakness(config.metricsToken);
+  if (metricsWeak) throw new ConfigError('METRICS_TOKEN', metricsWeak);
 }

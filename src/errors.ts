@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'jwt_not_enabled'
   | 'sessions_disabled'
   | 'service_unavailable'
+  | 'temporarily_unavailable'
   | 'server_error'
   | 'cross_site_request';
 
@@ -116,5 +117,16 @@ export class StoreUnavailableError extends TesseraError {
   constructor(options?: { cause?: unknown }) {
     super('service_unavailable', 'The database is unreachable; try again shortly', options);
     this.name = 'StoreUnavailableError';
+  }
+}
+
+/** Too much work queued (logins waiting for a password-hashing slot): shed with 503 and `Retry-After`. */
+export class OverloadedError extends TesseraError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(
+      'temporarily_unavailable',
+      `Too many logins at once; retry in ${retryAfterSeconds} second${retryAfterSeconds === 1 ? '' : 's'}`,
+    );
+    this.name = 'OverloadedError';
   }
 }

@@ -18,7 +18,7 @@ export function resolveJwtSecret(config: Config, logger: Logger): string {
   const file = developmentSecretPath(config);
   const existing = readSecretFile(file);
   if (existing) return existing;
-  mkdirSync(dirname(file), { recursive: true });
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const secret = randomBytes(48).toString('base64url');
   try {
     writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });

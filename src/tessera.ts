@@ -93,7 +93,7 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(config.logLevel);
   const store = deps.store ?? openStore(config.database);
-  const passwords = deps.passwords ?? new PasswordHasher();
+  const passwords = deps.passwords ?? new PasswordHasher(undefined, undefined, config.loginQueueMaxWaitMs);
   const intervals = { ...BACKGROUND, ...deps.intervals };
   const fleet = config.redis ? Fleet.open(config.redis, logger) : undefined;
   try {

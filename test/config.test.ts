@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 
@@ -101,6 +102,51 @@ describe('configuration', () => {
     expect(loadConfig({ METRICS_TOKEN: 'scrape-token-0123456789' }).metricsToken).toBe('scrape-token-0123456789');
     expect(() => loadConfig({ METRICS_TOKEN: 'tiny-token' })).toThrow(/^METRICS_TOKEN: must be at least 16 characters/);
     expect(() => loadConfig({ METRICS_TOKEN: 'tiny-token' })).not.toThrow(/tiny-token/);
+  });
+
+  it('refuses guessable production secrets of 32 characters: alphabet, keyboard walk, repeated hex', () => {
+    for (const weak of ['abcdefghijklmnopqrstuvwxyz012345', 'qwertyuiopasdfghjklzxcvbnm123456', '0123456789abcdef0123456789abcdef']) {
+      expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: weak }), weak).toThrow(/^JWT_SECRET: is guessable/);
+      expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: weak }), weak).not.toThrow(weak);
+    }
+  });
+
+  it('says how to generate a good production secret', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'qwertyuiopasdfghjklzxcvbnm123456' })).toThrow(
+      /generate one with: openssl rand -base64 32$/,
+    );
+  });
+
+  it('accepts random production secrets as openssl rand makes them, base64 or hex', () => {
+    for (const strong of [randomBytes(32).toString('base64'), randomBytes(32).toString('hex'), randomBytes(24).toString('base64url')]) {
+      expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: strong }).jwtSecret).toBe(strong);
+    }
+  });
+
+  it('holds JWT_SECRET_PREVIOUS and METRICS_TOKEN to the same rule in production', () => {
+    const strong = randomBytes(32).toString('base64');
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: strong, JWT_SECRET_PREVIOUS: 'x' })).toThrow(/^JWT_SECRET_PREVIOUS: must be at least 32/);
+    expect(() =>
+      loadConfig({ NODE_ENV: 'production', JWT_SECRET: strong, JWT_SECRET_PREVIOUS: '0123456789abcdef0123456789abcdef' }),
+    ).toThrow(/^JWT_SECRET_PREVIOUS: is guessable/);
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: strong, METRICS_TOKEN: 'metrics-scrape-token-5e2d8c' })).toThrow(/^METRICS_TOKEN: /);
+    const previous = randomBytes(32).toString('base64');
+    const metricsToken = randomBytes(32).toString('base64url');
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: strong, JWT_SECRET_PREVIOUS: previous, METRICS_TOKEN: metricsToken })).toMatchObject({
+      jwtSecretPrevious: previous,
+      metricsToken,
+    });
+  });
+
+  it('has slow-client limits and a login queue bound, each settable', () => {
+    expect(loadConfig({})).toMatchObject({
+      http: { headersTimeout: 10, requestTimeout: 30, idleTimeout: 75, maxConnectionsPerIp: 64 },
+      loginQueueMaxWaitMs: 2000,
+    });
+    const set = loadConfig({ HTTP_HEADERS_TIMEOUT: '5', HTTP_REQUEST_TIMEOUT: '20', HTTP_IDLE_TIMEOUT: '30', MAX_CONNECTIONS_PER_IP: '0', LOGIN_QUEUE_MAX_WAIT_MS: '500' });
+    expect(set).toMatchObject({ http: { headersTimeout: 5, requestTimeout: 20, idleTimeout: 30, maxConnectionsPerIp: 0 }, loginQueueMaxWaitMs: 500 });
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT: '40' })).toThrow(/^HTTP_HEADERS_TIMEOUT: must not be longer than HTTP_REQUEST_TIMEOUT/);
+    expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT: '0' })).toThrow(/^HTTP_REQUEST_TIMEOUT: must be at least 1/);
   });
 
   it('refuses a JWT_SECRET_PREVIOUS equal to JWT_SECRET in production', () => {

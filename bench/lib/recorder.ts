@@ -2,6 +2,8 @@ import { curve, summarize, type Summary } from './stats.js';
 
 export interface EndpointResult extends Summary {
   errors: number;
+  /** Answers that said "retry after" (503 shed, 429), which the client waited out and sent again. */
+  retried: number;
   /** Requests per second over the measured span. */
   rps: number;
   curve: Array<{ percentile: number; ms: number }>;
@@ -11,6 +13,7 @@ export interface EndpointResult extends Summary {
 export class Recorder {
   private readonly samples = new Map<string, number[]>();
   private readonly errors = new Map<string, number>();
+  private readonly retries = new Map<string, number>();
   readonly errorExamples: string[] = [];
   private readonly started = performance.now();
   total = 0;
@@ -28,18 +31,23 @@ export class Recorder {
     if (this.errorExamples.length < 10) this.errorExamples.push(`${endpoint}: ${detail}`);
   }
 
+  /** A request answered "retry after", to be sent again once that time has passed. */
+  retried(endpoint: string): void {
+    this.retries.set(endpoint, (this.retries.get(endpoint) ?? 0) + 1);
+  }
+
   get errorCount(): number {
     return [...this.errors.values()].reduce((a, b) => a + b, 0);
   }
 
   results(): Record<string, EndpointResult> {
     const seconds = (performance.now() - this.started) / 1000;
-    const names = new Set([...this.samples.keys(), ...this.errors.keys()]);
+    const names = new Set([...this.samples.keys(), ...this.errors.keys(), ...this.retries.keys()]);
     return Object.fromEntries(
       [...names].map((name) => {
         const list = this.samples.get(name) ?? [];
         const errors = this.errors.get(name) ?? 0;
-        return [name, { ...summarize(list), errors, rps: (list.length + errors) / seconds, curve: curve(list) }];
+        return [name, { ...summarize(list), errors, retried: this.retries.get(name) ?? 0, rps: (list.length + errors) / seconds, curve: curve(list) }];
       }),
     );
   }

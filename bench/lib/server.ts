@@ -51,6 +51,8 @@ export async function startBenchServer(
       DATABASE_URL: `sqlite:${join(dir, 'tessera.db')}`,
       JWT_SECRET: BENCH_SECRET,
       AUTH_RATE_LIMIT: '0',
+      // Every load-generator connection comes from 127.0.0.1: the benchmarks measure throughput, not the cap.
+      MAX_CONNECTIONS_PER_IP: '0',
       LOG_LEVEL: 'warn',
       PORT: String(port),
       HOST: '127.0.0.1',

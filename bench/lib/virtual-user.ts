@@ -37,7 +37,13 @@ export async function runVirtualUser(
   const call = async (endpoint: string, method: 'GET' | 'POST', path: string, options: { body?: unknown; headers?: Record<string, string> } = {}) => {
     try {
       const client = endpoint === 'login' ? http.login : http.api;
-      const reply = await client.send(method, path, { ...options, headers: { ...identity, ...options.headers } });
+      let reply = await client.send(method, path, { ...options, headers: { ...identity, ...options.headers } });
+      // A shed request (503) or a rate-limited one (429) says when to come back: a real client waits that long.
+      for (let wait = retryAfterMs(reply); wait !== undefined && performance.now() + wait < plan.endAt(); wait = retryAfterMs(reply)) {
+        recorder.retried(endpoint);
+        await sleep(wait);
+        reply = await client.send(method, path, { ...options, headers: { ...identity, ...options.headers } });
+      }
       if (reply.status >= 200 && reply.status < 300) {
         const steady = performance.now() >= plan.steadyFrom();
         recorder.ok(endpoint, reply.ms);
@@ -84,6 +90,15 @@ export async function runVirtualUser(
   } else {
     await call('logout', 'POST', '/api/logout', { headers: session.headers });
   }
+}
+
+/** Retry-After (whole seconds) of a 503 or 429, with up to half as much again of jitter so retries spread out. */
+function retryAfterMs(reply: Reply): number | undefined {
+  if (reply.status !== 503 && reply.status !== 429) return undefined;
+  const header = reply.headers['retry-after'];
+  const seconds = Number(Array.isArray(header) ? header[0] : header);
+  if (!Number.isFinite(seconds) || seconds < 0) return undefined;
+  return seconds * 1000 * (1 + Math.random() / 2);
 }
 
 function tokenSession(reply: Reply) {

@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
-import { TesseraError } from '../errors.js';
+import { OverloadedError, TesseraError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { PasswordHasher } from '../passwords/password-hasher.js';
 import type { ClientInfo, Store, UserRecord } from '../store/store.js';
@@ -41,7 +41,12 @@ export class CredentialCheck {
   }
 
   private async upgradeHash(user: UserRecord, password: string): Promise<void> {
-    const passwordHash = await this.options.passwords.hash(password);
+    // Under a login flood the upgrade waits for the next login rather than failing this one.
+    const passwordHash = await this.options.passwords.hash(password).catch((error: unknown) => {
+      if (error instanceof OverloadedError) return undefined;
+      throw error;
+    });
+    if (passwordHash === undefined) return;
     await this.options.store.updateUser(user.id, { passwordHash }, this.options.clock.now());
     this.options.logger.info({ userId: user.id }, 'password hash upgraded to current argon2id parameters');
   }

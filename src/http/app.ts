@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { TrustProxy } from '../config.js';
 import { TesseraError } from '../errors.js';
 import type { Tessera } from '../tessera.js';
 import { VERSION } from '../version.js';
+import { capConnectionsPerClient, slowClientDeadlines } from './connection-limits.js';
 import { errorHandler } from './error-handler.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
@@ -18,21 +18,27 @@ import { jwksRoutes } from './routes/jwks.js';
 import { migrationGuideRoutes } from './routes/migration-guide.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/users.js';
+import { registerSecurityHeaders } from './security-headers.js';
+import { peerIsTrusted, proxyTrust } from './trusted-proxy.js';
 
 const BODY_LIMIT = 16 * 1024;
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
 /** Builds the HTTP application around an assembled Tessera. Nothing here reads the environment. */
 export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
+  const trust = proxyTrust(tessera.config.trustProxy);
   const app = Fastify({
     loggerInstance: tessera.logger as FastifyBaseLogger,
-    trustProxy: fastifyTrustProxy(tessera.config.trustProxy),
+    trustProxy: trust,
     bodyLimit: BODY_LIMIT,
+    ...slowClientDeadlines(tessera.config.http),
     logController: new RequestLog(),
     requestIdHeader: false,
+    // A request id is a proxy's word (it ties our log line to its own); from anyone else it could forge log ids.
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      const fromProxy = peerIsTrusted(trust, request.socket.remoteAddress);
+      return fromProxy && typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     routerOptions: { maxParamLength: 200 },
     // Errors raised before routing (an undecodable URL) get the same JSON body as every other error.
@@ -43,13 +49,15 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
   app.decorateRequest('principal', undefined);
   useStrictBodyValidation(app);
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler(notFound(app));
+  capConnectionsPerClient(app.server, tessera.config.http.maxConnectionsPerIp, trust);
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    reply.header('x-content-type-options', 'nosniff');
     done();
   });
+  registerSecurityHeaders(app, tessera.config);
+  answerUnknownRoutesUnread(app);
   closeConnectionsWhileDraining(app);
+  closeConnectionsWithUnreadBodies(app);
 
   await registerOpenApi(app, VERSION);
   registerMetrics(app, tessera);
@@ -82,6 +90,18 @@ function closeConnectionsWhileDraining(app: FastifyInstance): void {
 }
 
 /**
+ * An answer given before the body has arrived (a 429, a 401 from a route guard, a 404) closes its
+ * connection: otherwise the connection stays open, reading the rest of the body to discard it, for as
+ * long as the client keeps trickling it.
+ */
+function closeConnectionsWithUnreadBodies(app: FastifyInstance): void {
+  app.addHook('onSend', async (request, reply) => {
+    const hasBody = request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined;
+    if (hasBody && !request.raw.complete) reply.header('connection', 'close');
+  });
+}
+
+/**
  * Bodies are validated without type coercion ({"username": 123} is refused, not turned into "123");
  * query strings and path parameters are coerced, as they only ever arrive as text.
  */
@@ -91,12 +111,22 @@ function useStrictBodyValidation(app: FastifyInstance): void {
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : lenient).compile(schema));
 }
 
-/** A hop count becomes "trust the nearest N proxies"; other forms Fastify understands as they are. */
-function fastifyTrustProxy(trust: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
-  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
+/**
+ * 404 and 405 are answered as soon as the headers are in, without reading the body, and the
+ * connection is closed after them: a client cannot hold a connection open by trickling a body to a
+ * route that does not exist.
+ */
+function answerUnknownRoutesUnread(app: FastifyInstance): void {
+  const refuse = unknownRoute(app);
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.is404) return;
+    reply.header('connection', 'close');
+    refuse(request, reply);
+  });
+  app.setNotFoundHandler(async (request, reply) => refuse(request, reply));
 }
 
-function notFound(app: FastifyInstance) {
+function unknownRoute(app: FastifyInstance): (request: FastifyRequest, reply: FastifyReply) => never {
   const methodsByPath = new Map<string, Set<string>>();
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
@@ -104,7 +134,7 @@ function notFound(app: FastifyInstance) {
     for (const method of methods) known.add(method);
     methodsByPath.set(route.url, known);
   });
-  return async (request: FastifyRequest, reply: FastifyReply) => {
+  return (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0]!;
     const allowed = methodsByPath.get(path);
     if (allowed) {

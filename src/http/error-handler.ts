@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { TesseraError, type ErrorCode } from '../errors.js';
+import { OverloadedError, TesseraError, type ErrorCode } from '../errors.js';
 
 /** The one place where error codes become HTTP statuses. */
 export const STATUS_OF: Record<ErrorCode, number> = {
@@ -21,6 +21,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   server_error: 500,
   service_unavailable: 503,
   cross_site_request: 403,
+  temporarily_unavailable: 503,
 };
 
 /** Every error body: a stable code and a sentence for people. */
@@ -46,7 +47,7 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
     request.log.error({ err: error }, 'request failed');
   }
   if (status === 401 || code === 'insufficient_scope') reply.header('www-authenticate', challenge(code, description));
-  if (error instanceof RateLimitedError) reply.header('retry-after', String(error.retryAfterSeconds));
+  if (error instanceof RateLimitedError || error instanceof OverloadedError) reply.header('retry-after', String(error.retryAfterSeconds));
   if (code === 'service_unavailable') reply.header('retry-after', String(RETRY_AFTER_UNAVAILABLE_SECONDS));
   const body: ErrorBody = { error: code, error_description: description };
   return reply.code(status).type('application/json; charset=utf-8').send(body);

@@ -8,7 +8,7 @@ import { errorResponses } from './schemas.js';
 
 /**
  * GET /metrics in the Prometheus text format, and the hook timing every request by route pattern.
- * Public unless METRICS_TOKEN is set; never rate limited. Call before any route is registered.
+ * Behind METRICS_TOKEN when set; without it public in development and refused in production. Never rate limited. Call before any route is registered.
  */
 export function registerMetrics(app: FastifyInstance, tessera: Tessera): void {
   const metrics = new TesseraMetrics(tessera);
@@ -18,15 +18,17 @@ export function registerMetrics(app: FastifyInstance, tessera: Tessera): void {
   app.addHook('onClose', async () => metrics.close());
 
   const token = tessera.config.metricsToken;
+  const guard = token !== undefined ? requireMetricsToken(token) : tessera.config.env === 'production' ? refuseScrape : undefined;
   app.get(
     '/metrics',
     {
-      ...(token === undefined ? {} : { onRequest: requireMetricsToken(token) }),
+      ...(guard === undefined ? {} : { onRequest: guard }),
       schema: {
         summary: 'Prometheus metrics (requests, latency, logins, refreshes, reuse, revocations, rate limits, active families)',
-        description: 'Public unless METRICS_TOKEN is set; then send Authorization: Bearer <METRICS_TOKEN>.',
+        description:
+          'Send Authorization: Bearer <METRICS_TOKEN> when METRICS_TOKEN is set. Without it, public in development and refused in production.',
         tags: ['operations'],
-        ...(token === undefined ? {} : { security: [{ metricsToken: [] }] }),
+        ...(guard === undefined ? {} : { security: [{ metricsToken: [] }] }),
         response: {
           200: { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } },
           ...errorResponses(401),
@@ -38,6 +40,11 @@ export function registerMetrics(app: FastifyInstance, tessera: Tessera): void {
       return metrics.render();
     },
   );
+}
+
+/** Production without METRICS_TOKEN: process and login figures are not for the public. */
+async function refuseScrape(): Promise<void> {
+  throw new TesseraError('unauthorized', 'GET /metrics is disabled in production until METRICS_TOKEN is set; then send "Authorization: Bearer <METRICS_TOKEN>"');
 }
 
 function requireMetricsToken(token: string) {

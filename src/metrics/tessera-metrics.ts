@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
+import type { PasswordHasher } from '../passwords/password-hasher.js';
 import type { NewAuditEvent, Store } from '../store/store.js';
 import type { RevocationList } from '../tokens/revocation-list.js';
 
@@ -11,6 +12,7 @@ export interface MetricsSources {
   logger: Logger;
   audit: AuditLog;
   revocations: RevocationList;
+  passwords: PasswordHasher;
 }
 
 /** Audit events that revoke something, and the `reason` label their revocation is counted under. */
@@ -81,6 +83,16 @@ export class TesseraMetrics {
       help: 'Revocations made through this instance, by reason (logout, reuse_detected, admin_sign_out, user_disabled, password_reset, role_changed)',
       labelNames: ['reason'],
       registers,
+    });
+    const { passwords } = sources;
+    new Counter({
+      name: 'tessera_logins_shed_total',
+      help: 'Password checks (logins) and hashes answered 503 because no hashing slot freed up within LOGIN_QUEUE_MAX_WAIT_MS',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(passwords.shed);
+      },
     });
     this.defineGauges(sources, registers);
     this.unsubscribe = sources.audit.subscribe((event) => this.count(event));

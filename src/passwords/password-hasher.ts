@@ -23,24 +23,29 @@ export class PasswordHasher {
   /**
    * `concurrency`: hashes computed at once; the rest queue. The default leaves one core to everything
    * else (verifying and signing tokens, serving the API), so a burst of logins slows logins, not the API.
+   * `maxWaitMs`: how long one waits in that queue before being refused with `OverloadedError` (503).
    */
   constructor(
     private readonly params: PasswordHashParams = OWASP_ARGON2ID,
     concurrency = Math.max(1, availableParallelism() - 1),
+    maxWaitMs = Number.POSITIVE_INFINITY,
   ) {
-    this.slots = new HashingSlots(concurrency);
+    this.slots = new HashingSlots(concurrency, maxWaitMs);
+  }
+
+  /** Hashes and verifications refused because the queue wait was too long. */
+  get shed(): number {
+    return this.slots.shed;
   }
 
   hash(password: string): Promise<string> {
     return this.slots.run(() => hash(password, { algorithm: ARGON2ID, ...this.params }));
   }
 
-  async verify(passwordHash: string, password: string): Promise<boolean> {
-    try {
-      return await this.slots.run(() => verify(passwordHash, password));
-    } catch {
-      return false; // an unparsable stored hash never matches
-    }
+  /** Rejects with `OverloadedError` when no hashing slot frees up in time. */
+  verify(passwordHash: string, password: string): Promise<boolean> {
+    // an unparsable stored hash never matches
+    return this.slots.run(() => verify(passwordHash, password).catch(() => false));
   }
 
   /**
@@ -48,15 +53,22 @@ export class PasswordHasher {
    * for an unknown user is indistinguishable by timing from a wrong password.
    */
   async verifyNothing(password: string): Promise<false> {
-    this.dummyHash ??= this.hash(randomBytes(32).toString('base64url'));
-    await this.verify(await this.dummyHash, password);
+    await this.verify(await this.dummy(), password);
     return false;
   }
 
   /** Prepares the dummy hash ahead of the first login. */
   async warmUp(): Promise<void> {
-    this.dummyHash ??= this.hash(randomBytes(32).toString('base64url'));
-    await this.dummyHash;
+    await this.dummy();
+  }
+
+  /** The dummy hash, made once; a shed attempt is forgotten so that the next one tries again. */
+  private dummy(): Promise<string> {
+    this.dummyHash ??= this.hash(randomBytes(32).toString('base64url')).catch((error: unknown) => {
+      this.dummyHash = undefined;
+      throw error;
+    });
+    return this.dummyHash;
   }
 
   needsRehash(passwordHash: string): boolean {

@@ -69,3 +69,31 @@ describe('tessera audit', () => {
     expect(await tessera(['audit', '--user', 'ghost'], env)).toMatchObject({ code: 1, stderr: 'tessera: No user named "ghost"\n' });
   });
 });
+
+describe('tessera audit and terminal control characters', () => {
+  const hostile = 'curl/8 \u009b2J\u009b31mowned\u009b0m \u202eexe.txt';
+  let t: TestInstance;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    t = await startTestInstance({ AUTH_RATE_LIMIT: '0' });
+    env = cliEnvFor(t);
+    await createUser(t.tessera, 'uma');
+    const answer = await t.app.inject({ method: 'POST', url: '/auth/login', headers: { 'user-agent': hostile }, payload: { username: 'uma', password: 'correct horse battery' } });
+    expect(answer.statusCode).toBe(200);
+    await t.tessera.audit.flush();
+  });
+  afterAll(() => t.close());
+
+  it('prints a User-Agent holding C1 controls and a bidi override as visible escapes in its table', async () => {
+    const table = await tessera(['audit', '--user', 'uma'], env);
+    expect(table.code).toBe(0);
+    expect(table.stdout).not.toMatch(/[\u0080-\u009f\u202e]/);
+    expect(table.stdout).toContain('curl/8 \\x9b2J\\x9b31mowned\\x9b0m \\u202eexe.txt');
+  });
+
+  it('prints them escaped in JSON too, which still parses to the stored value', async () => {
+    const json = await tessera(['audit', '--user', 'uma', '--json'], env);
+    expect(json.stdout).not.toMatch(/[\u0080-\u009f\u202e]/);
+    expect((JSON.parse(json.stdout) as Row[] & Array<{ user_agent: string }>)[0]!.user_agent).toBe(hostile);
+  });
+});

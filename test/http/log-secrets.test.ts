@@ -36,7 +36,8 @@ describe('logs, driven through every endpoint', () => {
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
   beforeAll(async () => {
-    const config = loadConfig(testEnv({ AUTH_RATE_LIMIT: '3', LOG_LEVEL: 'trace', METRICS_TOKEN }).env);
+    // Behind a trusted proxy (inject's loopback address, and 10.1.1.1), whose request ids the log lines carry.
+    const config = loadConfig(testEnv({ AUTH_RATE_LIMIT: '3', LOG_LEVEL: 'trace', METRICS_TOKEN, TRUST_PROXY: 'loopback,10.1.1.1' }).env);
     tessera = await createTessera(config, { logger: createLogger('trace', { write: (line: string) => lines.push(line) }), clock: new TestClock() });
     await tessera.start();
     app = await buildApp(tessera);

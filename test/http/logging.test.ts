@@ -12,7 +12,8 @@ describe('request logs and unexpected failures', () => {
   let app: Awaited<ReturnType<typeof buildApp>>;
 
   beforeAll(async () => {
-    const config = loadConfig(testEnv({ AUTH_RATE_LIMIT: '0', LOG_LEVEL: 'info' }).env);
+    // Behind a trusted proxy (the loopback address inject uses), whose request ids are kept.
+    const config = loadConfig(testEnv({ AUTH_RATE_LIMIT: '0', LOG_LEVEL: 'info', TRUST_PROXY: 'loopback' }).env);
     tessera = await createTessera(config, { logger: createLogger('info', { write: (line: string) => lines.push(line) }), clock: new TestClock() });
     app = await buildApp(tessera);
     app.get('/boom', async () => {
@@ -26,7 +27,7 @@ describe('request logs and unexpected failures', () => {
     await tessera.close();
   });
 
-  it('writes one line per request with method, path (no query), status and duration, echoing the request id', async () => {
+  it('writes one line per request with method, path (no query), status and duration, echoing a trusted proxy’s request id', async () => {
     const response = await app.inject({ url: '/healthz?token=abc', headers: { 'x-request-id': 'req-123' } });
     expect(response.headers['x-request-id']).toBe('req-123');
     const line = JSON.parse(lines.findLast((l) => l.includes('req-123'))!);

@@ -33,3 +33,16 @@ describe('HashingSlots', () => {
     expect(() => new HashingSlots(0)).toThrow(RangeError);
   });
 });
+
+describe('HashingSlots with a bounded wait', () => {
+  it('refuses a task still waiting for a slot at the bound with a 503 error, and counts it', async () => {
+    const slots = new HashingSlots(1, 5);
+    let release!: () => void;
+    const busy = slots.run(() => new Promise<void>((resolve) => (release = resolve)));
+    await expect(slots.run(() => Promise.resolve('never'))).rejects.toMatchObject({ code: 'temporarily_unavailable', retryAfterSeconds: 1 });
+    expect(slots.shed).toBe(1);
+    release();
+    await busy;
+    await expect(slots.run(() => Promise.resolve('ok'))).resolves.toBe('ok');
+  });
+});

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { TesseraError } from '../../errors.js';
@@ -49,6 +49,24 @@ const SESSION_COLUMNS = `id, user_id AS userId, created_at AS createdAt, last_se
 const TOKEN_COLUMNS = `id, family_id AS familyId, user_id AS userId, token_hash AS tokenHash, parent_id AS parentId,
   issued_at AS issuedAt, expires_at AS expiresAt, rotated_at AS rotatedAt, successor_id AS successorId`;
 
+/**
+ * The database holds password hashes and sealed keys: its file is created readable by us alone,
+ * whatever the umask, and SQLite gives its -wal and -shm files the mode of the database file. A file
+ * left group- or world-readable by an earlier version is narrowed to its owner.
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      const { mode } = statSync(file);
+      if (mode & 0o077) chmodSync(file, mode & 0o700);
+    } catch {
+      // absent (no WAL yet), or not ours to change: SQLite reports what matters when it opens the file
+    }
+  }
+}
+
 /** The embedded store: one SQLite file in WAL mode, shared safely by the server and the CLI. */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -59,7 +77,7 @@ export class SqliteStore implements Store {
   private readonly userPages = new Map<string, { version: string; page: UserPage }>();
 
   constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') createPrivately(path);
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode survives a killed process; only an OS crash can lose the last commits.
