@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /**
@@ -65,6 +66,8 @@ export interface Config {
   jwtRolloutPercent: number;
   /** When set, GET /metrics requires `Authorization: Bearer <metricsToken>`; otherwise it is public. */
   metricsToken: string | undefined;
+  /** A development or test server may start on a database initialised in production (never seeding it). */
+  productionDatabaseOverride: boolean;
 }
 
 /** The documented default of every variable; docs and tests read this table. */
@@ -92,6 +95,7 @@ export const DEFAULTS = {
   // SESSIONS_SUNSET has no fixed default: it is SESSIONS_DEPRECATED_AT + SUNSET_AFTER_DAYS.
   MIGRATION_GUIDE_URL: '/docs/auth-migration-guide.md',
   JWT_ROLLOUT_PERCENT: '100',
+  PRODUCTION_DATABASE_OVERRIDE: 'off',
 } as const;
 
 /** Without SESSIONS_SUNSET, sessions end this many days after their deprecation (the seed's "90 days from now"). */
@@ -151,6 +155,7 @@ const schema = z.object({
     .optional(),
   REDIS_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'must be 1 to 64 letters, digits or _ : . -'),
   JWT_SECRET: z.string().optional(),
+  JWT_SECRET_FILE: z.string().trim().min(1).optional(),
   JWT_SECRET_PREVIOUS: z.string().optional(),
   JWT_ALGORITHM: z.enum(SIGNING_ALGORITHMS, { error: 'must be RS256, ES256 or EdDSA' }),
   TOKEN_EXPIRY: seconds(1, 86_400),
@@ -189,6 +194,7 @@ const schema = z.object({
     .transform(Number)
     .pipe(z.number().int().max(100, 'must be at most 100')),
   METRICS_TOKEN: z.string().optional(),
+  PRODUCTION_DATABASE_OVERRIDE: z.enum(['on', 'off'], { error: 'must be on or off' }),
 });
 
 type Env = Record<string, string | undefined>;
@@ -213,7 +219,7 @@ export function loadConfig(env: Env = process.env): Config {
     env: v.NODE_ENV,
     database: parseDatabaseUrl(v.DATABASE_URL),
     redis: v.REDIS_URL === undefined ? undefined : { url: v.REDIS_URL, prefix: v.REDIS_PREFIX },
-    jwtSecret: v.JWT_SECRET,
+    jwtSecret: jwtSecretFrom(v.JWT_SECRET, v.JWT_SECRET_FILE),
     jwtSecretPrevious: v.JWT_SECRET_PREVIOUS,
     jwtAlgorithm: v.JWT_ALGORITHM,
     accessTokenTtl: v.TOKEN_EXPIRY,
@@ -233,6 +239,7 @@ export function loadConfig(env: Env = process.env): Config {
     migrationGuideUrl: v.MIGRATION_GUIDE_URL,
     jwtRolloutPercent: v.JWT_ROLLOUT_PERCENT,
     metricsToken: v.METRICS_TOKEN,
+    productionDatabaseOverride: v.PRODUCTION_DATABASE_OVERRIDE === 'on',
   };
   if (config.sessionsSunset <= config.sessionsDeprecatedAt) {
     throw new ConfigError('SESSIONS_SUNSET', 'must be later than SESSIONS_DEPRECATED_AT');
@@ -246,6 +253,22 @@ export function loadConfig(env: Env = process.env): Config {
   }
   if (config.env === 'production') assertProductionSecrets(config);
   return config;
+}
+
+/** JWT_SECRET, or the contents of JWT_SECRET_FILE (a file an operator keeps, mode 0600); never both. */
+function jwtSecretFrom(inline: string | undefined, file: string | undefined): string | undefined {
+  if (file === undefined) return inline;
+  if (inline !== undefined) throw new ConfigError('JWT_SECRET_FILE', 'set either JWT_SECRET or JWT_SECRET_FILE, not both');
+  let contents: string;
+  try {
+    contents = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError('JWT_SECRET_FILE', `cannot read ${JSON.stringify(file)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  // The file's trailing newline (`openssl rand … > file`) is not part of the secret.
+  const secret = contents.replace(/\r?\n$/, '');
+  if (secret.length === 0) throw new ConfigError('JWT_SECRET_FILE', `${JSON.stringify(file)} is empty`);
+  return secret;
 }
 
 function parseDatabaseUrl(url: string): DatabaseLocation {

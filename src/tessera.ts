@@ -15,10 +15,11 @@ import { Fleet } from './fleet/fleet.js';
 import { createLogger, type Logger } from './logger.js';
 import { PasswordHasher } from './passwords/password-hasher.js';
 import { RolloutPolicy } from './rollout/rollout-policy.js';
-import { resolveJwtSecret } from './secrets.js';
+import { knownJwtSecret, resolveJwtSecret } from './secrets.js';
 import { LegacySessions } from './sessions/legacy-sessions.js';
 import { LegacyUsage } from './sessions/legacy-usage.js';
 import { openStore } from './store/open-store.js';
+import { guardProductionDatabase } from './store/production-marker.js';
 import type { Store } from './store/store.js';
 import { AccessTokens } from './tokens/access-tokens.js';
 import { KeyRing } from './tokens/key-ring.js';
@@ -86,9 +87,17 @@ export interface TesseraDependencies {
   revocationBus?: RevocationBus;
   /** Overrides of `BACKGROUND`, for tests that must tell polling apart from fleet events. */
   intervals?: Partial<typeof BACKGROUND>;
+  /**
+   * `serve` (the default) migrates, guards a production database, creates or switches keys and seeds
+   * development accounts. `command` (the CLI) does none of that: it works on the database as it finds it.
+   */
+  purpose?: 'serve' | 'command';
 }
 
-/** Builds the object graph: store, keys, token services, auth flows. Applies migrations and seeds dev users. */
+/**
+ * Builds the object graph: store, keys, token services, auth flows. For `serve` it also applies
+ * migrations, manages the keys and seeds dev users; for a CLI `command` it writes nothing by itself.
+ */
 export async function createTessera(config: Config, deps: TesseraDependencies = {}): Promise<Tessera> {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(config.logLevel);
@@ -113,16 +122,21 @@ async function assemble(
   intervals: typeof BACKGROUND,
   fleet: Fleet | undefined,
 ): Promise<Tessera> {
-  await store.migrate();
+  const serving = (deps.purpose ?? 'serve') === 'serve';
+  if (serving) await store.migrate();
+  const productionDatabase = serving && (await guardProductionDatabase(store, config, clock, logger));
 
   const keyRing = await KeyRing.open({
     store,
     clock,
     logger,
     algorithm: config.jwtAlgorithm,
-    secrets: { current: resolveJwtSecret(config, logger), previous: config.jwtSecretPrevious },
+    secrets: {
+      current: serving ? resolveJwtSecret(config, logger) : knownJwtSecret(config, logger),
+      previous: config.jwtSecretPrevious,
+    },
     lifetimes: { accessMs: config.accessTokenTtl * 1000, refreshMs: config.refreshTokenTtl * 1000 },
-    replaceUnopenableKeys: config.env !== 'production',
+    manage: serving,
     announceChange: fleet ? async () => void (await fleet.bus.announce({ type: 'keys-changed' })) : undefined,
   });
   const revocations = new RevocationList(clock);
@@ -151,7 +165,7 @@ async function assemble(
   const tokenPairs = new TokenPairIssuer({ store, accessTokens, refreshTokens, clock });
   const users = new UserDirectory(store, passwords, clock);
 
-  if (config.env === 'development') await seedDevelopmentUsers(store, passwords, clock, logger);
+  if (serving && config.env === 'development' && !productionDatabase) await seedDevelopmentUsers(store, passwords, clock, logger);
 
   const rollout = new RolloutPolicy({
     store,
