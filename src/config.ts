@@ -42,7 +42,7 @@ export interface Config {
   refreshTokenTtl: number;
   /** Seconds during which a just-rotated refresh token still yields the same successor. 0 = off. */
   refreshReuseInterval: number;
-  /** Requests per minute per client IP on each /auth/* endpoint. 0 = no limit. */
+  /** Requests per minute per client IP: one budget for every password check and credential trade, and /auth/logout. 0 = no limit. */
   authRateLimit: number;
   trustProxy: TrustProxy;
   issuer: string;
@@ -68,6 +68,16 @@ export interface Config {
   metricsToken: string | undefined;
   /** A development or test server may start on a database initialised in production (never seeding it). */
   productionDatabaseOverride: boolean;
+  /** Failed logins of an account (any IP) in the window after which its checks are slowed progressively. 0 = off. */
+  loginSlowdownAfter: number;
+  /** Failed logins of an account from one IP in the window after which that IP is refused (429) for it. 0 = off. */
+  loginLockoutThreshold: number;
+  /** Seconds over which failed logins are counted; a per-IP lock ends with the window. */
+  loginFailureWindow: number;
+  /** Refreshes per minute per user (the subject of a refresh token whose signature verified). 0 = no limit. */
+  refreshRateLimit: number;
+  /** Refreshes per minute per client IP (a ceiling for many devices behind one NAT). 0 = no limit. */
+  refreshIpRateLimit: number;
 }
 
 /** The documented default of every variable; docs and tests read this table. */
@@ -96,6 +106,11 @@ export const DEFAULTS = {
   MIGRATION_GUIDE_URL: '/docs/auth-migration-guide.md',
   JWT_ROLLOUT_PERCENT: '100',
   PRODUCTION_DATABASE_OVERRIDE: 'off',
+  LOGIN_SLOWDOWN_AFTER: '5',
+  LOGIN_LOCKOUT_THRESHOLD: '10',
+  LOGIN_FAILURE_WINDOW: '900',
+  REFRESH_RATE_LIMIT: '60',
+  REFRESH_IP_RATE_LIMIT: '600',
 } as const;
 
 /** Without SESSIONS_SUNSET, sessions end this many days after their deprecation (the seed's "90 days from now"). */
@@ -118,6 +133,9 @@ const seconds = (min: number, max: number) =>
     .regex(/^\d+$/, 'must be a whole number of seconds')
     .transform(Number)
     .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const count = (what: string) =>
+  z.string().trim().regex(/^\d+$/, `must be a whole number of ${what}`).transform(Number);
 
 /** `2027-02-21` (midnight UTC) or a full ISO 8601 time with its zone, as epoch milliseconds. */
 const isoDate = z
@@ -195,6 +213,11 @@ const schema = z.object({
     .pipe(z.number().int().max(100, 'must be at most 100')),
   METRICS_TOKEN: z.string().optional(),
   PRODUCTION_DATABASE_OVERRIDE: z.enum(['on', 'off'], { error: 'must be on or off' }),
+  LOGIN_SLOWDOWN_AFTER: count('failed logins (0 turns the slowdown off)'),
+  LOGIN_LOCKOUT_THRESHOLD: count('failed logins (0 turns the per-IP refusal off)'),
+  LOGIN_FAILURE_WINDOW: seconds(60, 86_400),
+  REFRESH_RATE_LIMIT: count('refreshes per minute (0 turns the limit off)'),
+  REFRESH_IP_RATE_LIMIT: count('refreshes per minute (0 turns the limit off)'),
 });
 
 type Env = Record<string, string | undefined>;
@@ -240,6 +263,11 @@ export function loadConfig(env: Env = process.env): Config {
     jwtRolloutPercent: v.JWT_ROLLOUT_PERCENT,
     metricsToken: v.METRICS_TOKEN,
     productionDatabaseOverride: v.PRODUCTION_DATABASE_OVERRIDE === 'on',
+    loginSlowdownAfter: v.LOGIN_SLOWDOWN_AFTER,
+    loginLockoutThreshold: v.LOGIN_LOCKOUT_THRESHOLD,
+    loginFailureWindow: v.LOGIN_FAILURE_WINDOW,
+    refreshRateLimit: v.REFRESH_RATE_LIMIT,
+    refreshIpRateLimit: v.REFRESH_IP_RATE_LIMIT,
   };
   if (config.sessionsSunset <= config.sessionsDeprecatedAt) {
     throw new ConfigError('SESSIONS_SUNSET', 'must be later than SESSIONS_DEPRECATED_AT');

@@ -1,6 +1,7 @@
 import { createAdmin, type Admin } from './admin/admin.js';
 import { AuditLog } from './audit/audit-log.js';
 import { CredentialCheck } from './auth/credential-check.js';
+import { LoginThrottle } from './auth/login-throttle.js';
 import { Login } from './auth/login.js';
 import { Logout } from './auth/logout.js';
 import { RefreshRotation } from './auth/refresh-rotation.js';
@@ -12,6 +13,7 @@ import { TokenPairIssuer } from './auth/token-pair.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { Fleet } from './fleet/fleet.js';
+import { WindowCounts } from './fleet/window-counts.js';
 import { createLogger, type Logger } from './logger.js';
 import { PasswordHasher } from './passwords/password-hasher.js';
 import { RolloutPolicy } from './rollout/rollout-policy.js';
@@ -58,6 +60,8 @@ export interface Tessera {
   revoker: Revoker;
   audit: AuditLog;
   credentials: CredentialCheck;
+  /** Failed logins per account: progressive slowdown, per account+IP refusal, unlock. */
+  loginThrottle: LoginThrottle;
   tokenPairs: TokenPairIssuer;
   login: Login;
   /** Legacy cookie sessions during the move to JWTs, who still uses them, and who may use JWTs yet. */
@@ -92,6 +96,8 @@ export interface TesseraDependencies {
    * development accounts. `command` (the CLI) does none of that: it works on the database as it finds it.
    */
   purpose?: 'serve' | 'command';
+  /** How a slowed login check waits; tests record the wait instead. */
+  loginDelay?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -161,7 +167,18 @@ async function assemble(
   const refreshTokens = new RefreshTokens({ keyRing, clock, issuer: config.issuer, ttlSeconds: config.refreshTokenTtl });
   const revoker = new Revoker(store, clock, revocationFeed);
   const audit = new AuditLog({ store, clock, logger });
-  const credentials = new CredentialCheck({ store, passwords, clock, logger, audit });
+  const loginThrottle = new LoginThrottle({
+    counts: new WindowCounts(fleet?.rateLimit, clock),
+    audit,
+    now: () => clock.now(),
+    sleep: deps.loginDelay,
+    policy: {
+      slowdownAfter: config.loginSlowdownAfter,
+      lockoutThreshold: config.loginLockoutThreshold,
+      windowMs: config.loginFailureWindow * 1000,
+    },
+  });
+  const credentials = new CredentialCheck({ store, passwords, clock, logger, audit, throttle: loginThrottle });
   const tokenPairs = new TokenPairIssuer({ store, accessTokens, refreshTokens, clock });
   const users = new UserDirectory(store, passwords, clock);
 
@@ -210,6 +227,7 @@ async function assemble(
     revoker,
     audit,
     credentials,
+    loginThrottle,
     tokenPairs,
     login: new Login(credentials, tokenPairs, audit, rollout),
     sessions,

@@ -62,6 +62,34 @@ export class SharedRateLimit {
     }
   }
 
+  /** The count of `key` without counting a hit: Redis's when it answers, else `local`'s. Never rejects. */
+  async peek(key: string, local: WindowCounter): Promise<{ current: number; ttl: number }> {
+    if (!this.options.connection.usable) return this.fallBack(local.peek(key), undefined);
+    try {
+      const redisKey = this.options.keyPrefix + key;
+      const [current, ttl] = await Promise.all([this.options.connection.redis.get(redisKey), this.options.connection.redis.pttl(redisKey)]);
+      this.recovered();
+      return current === null || ttl < 0 ? { current: 0, ttl: 0 } : { current: Number(current), ttl };
+    } catch (error) {
+      this.options.connection.commandFailed();
+      return this.fallBack(local.peek(key), error);
+    }
+  }
+
+  /** Forgets the counts of `keys` in Redis and in `local`; false when Redis did not answer. */
+  async clear(keys: string[], local: WindowCounter): Promise<boolean> {
+    for (const key of keys) local.delete(key);
+    if (keys.length === 0) return true;
+    try {
+      await this.options.connection.redis.del(...keys.map((key) => this.options.keyPrefix + key));
+      return true;
+    } catch (error) {
+      this.options.connection.commandFailed();
+      this.options.logger.warn({ err: error }, 'could not clear shared counters: Redis does not answer');
+      return false;
+    }
+  }
+
   /** The store class @fastify/rate-limit instantiates; each limited route gets its own counters. */
   store(): FastifyRateLimitStoreCtor {
     const hit: Hit = (key, windowMs, local) => this.hit(key, windowMs, local);

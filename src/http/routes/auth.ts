@@ -6,6 +6,7 @@ import { bearerToken } from '../authenticate.js';
 import { clientInfo } from '../client-info.js';
 import { announceDeprecation, deprecationHeaders } from '../deprecation-headers.js';
 import { clearRefreshCookie, refreshCookie, setRefreshCookie } from '../refresh-cookie.js';
+import type { CredentialBudgets } from '../credential-budgets.js';
 import type { RouteLimit } from '../rate-limit.js';
 import { errorResponses, tokenPairSchema } from '../schemas.js';
 import { clearSessionCookie, sessionCookie } from '../session-cookie.js';
@@ -41,7 +42,7 @@ interface RefreshTokenBody {
 /** /auth/login, /auth/refresh, /auth/logout, /auth/session/exchange. */
 export async function authRoutes(
   app: FastifyInstance,
-  { tessera, limited }: { tessera: Tessera; limited: RouteLimit },
+  { tessera, limited, budgets }: { tessera: Tessera; limited: RouteLimit; budgets: CredentialBudgets },
 ): Promise<void> {
   // Browsers refresh and log out with the cookie alone and send no body at all.
   app.addHook('preValidation', async (request) => {
@@ -57,7 +58,7 @@ export async function authRoutes(
     '/login',
     {
       bodyLimit: AUTH_BODY_LIMIT,
-      ...limited,
+      onRequest: budgets.credential,
       schema: {
         summary: 'Log in with username and password',
         tags: ['auth'],
@@ -74,7 +75,8 @@ export async function authRoutes(
     '/refresh',
     {
       bodyLimit: AUTH_BODY_LIMIT,
-      ...limited,
+      onRequest: budgets.refreshIp,
+      preHandler: budgets.refreshUser,
       schema: {
         summary: 'Trade a refresh token (body or cookie) for a new token pair',
         tags: ['auth'],
@@ -122,7 +124,7 @@ export async function authRoutes(
     '/session/exchange',
     {
       bodyLimit: AUTH_BODY_LIMIT,
-      ...limited,
+      onRequest: budgets.credential,
       schema: {
         summary: 'Trade the session_id cookie for a token pair; the session ends',
         description:
