@@ -168,7 +168,7 @@ async function assemble(
   const revoker = new Revoker(store, clock, revocationFeed);
   const audit = new AuditLog({ store, clock, logger });
   const loginThrottle = new LoginThrottle({
-    counts: new WindowCounts(fleet?.rateLimit, clock),
+    counts: new WindowCounts(fleet?.rateLimit, clock, false),
     audit,
     now: () => clock.now(),
     sleep: deps.loginDelay,

@@ -12,16 +12,18 @@ export const TRACKED_KEYS = 100_000;
 export class WindowCounts {
   private readonly local: WindowCounter;
 
+  /** `decides`: each hit is a rate-limit decision on a request (counted in the fallback metrics). */
   constructor(
     private readonly shared: SharedRateLimit | undefined,
     clock: Clock,
+    private readonly decides = true,
     capacity = TRACKED_KEYS,
   ) {
     this.local = new WindowCounter(capacity, () => clock.now());
   }
 
   hit(key: string, windowMs: number): Promise<{ current: number; ttl: number }> {
-    return this.shared ? this.shared.hit(key, windowMs, this.local) : Promise.resolve(this.local.hit(key, windowMs));
+    return this.shared ? this.shared.hit(key, windowMs, this.local, this.decides) : Promise.resolve(this.local.hit(key, windowMs));
   }
 
   peek(key: string): Promise<{ current: number; ttl: number }> {
