@@ -1,5 +1,6 @@
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /**
@@ -43,7 +44,7 @@ export interface Config {
   refreshTokenTtl: number;
   /** Seconds during which a just-rotated refresh token still yields the same successor. 0 = off. */
   refreshReuseInterval: number;
-  /** Requests per minute per client IP on each /auth/* endpoint. 0 = no limit. */
+  /** Requests per minute per client IP: one budget for every password check and credential trade, and /auth/logout. 0 = no limit. */
   authRateLimit: number;
   trustProxy: TrustProxy;
   issuer: string;
@@ -70,6 +71,18 @@ export interface Config {
    * development and test, and refused (401) in production.
    */
   metricsToken: string | undefined;
+  /** A development or test server may start on a database initialised in production (never seeding it). */
+  productionDatabaseOverride: boolean;
+  /** Failed logins of an account (any IP) in the window after which its checks are slowed progressively. 0 = off. */
+  loginSlowdownAfter: number;
+  /** Failed logins of an account from one IP in the window after which that IP is refused (429) for it. 0 = off. */
+  loginLockoutThreshold: number;
+  /** Seconds over which failed logins are counted; a per-IP lock ends with the window. */
+  loginFailureWindow: number;
+  /** Refreshes per minute per user (the subject of a refresh token whose signature verified). 0 = no limit. */
+  refreshRateLimit: number;
+  /** Refreshes per minute per client IP (a ceiling for many devices behind one NAT). 0 = no limit. */
+  refreshIpRateLimit: number;
   /** Where clients reach this server (`https://auth.example.com`); its origin may send cookie-authenticated requests. */
   publicUrl: string;
   /** Further origins whose pages may send cookie-authenticated requests (refresh, logout, session exchange). */
@@ -127,6 +140,12 @@ export const DEFAULTS = {
   MAX_CONNECTIONS_PER_IP: '64',
   /** About 40 logins' worth of argon2id per hashing slot: a client waits at most 2 s before being told to retry. */
   LOGIN_QUEUE_MAX_WAIT_MS: '2000',
+  PRODUCTION_DATABASE_OVERRIDE: 'off',
+  LOGIN_SLOWDOWN_AFTER: '5',
+  LOGIN_LOCKOUT_THRESHOLD: '10',
+  LOGIN_FAILURE_WINDOW: '900',
+  REFRESH_RATE_LIMIT: '60',
+  REFRESH_IP_RATE_LIMIT: '600',
 } as const;
 
 /** Without SESSIONS_SUNSET, sessions end this many days after their deprecation (the seed's "90 days from now"). */
@@ -149,6 +168,9 @@ const seconds = (min: number, max: number) =>
     .regex(/^\d+$/, 'must be a whole number of seconds')
     .transform(Number)
     .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const count = (what: string) =>
+  z.string().trim().regex(/^\d+$/, `must be a whole number of ${what}`).transform(Number);
 
 /** `2027-02-21` (midnight UTC) or a full ISO 8601 time with its zone, as epoch milliseconds. */
 const isoDate = z
@@ -186,6 +208,7 @@ const schema = z.object({
     .optional(),
   REDIS_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'must be 1 to 64 letters, digits or _ : . -'),
   JWT_SECRET: z.string().optional(),
+  JWT_SECRET_FILE: z.string().trim().min(1).optional(),
   JWT_SECRET_PREVIOUS: z.string().optional(),
   JWT_ALGORITHM: z.enum(SIGNING_ALGORITHMS, { error: 'must be RS256, ES256 or EdDSA' }),
   TOKEN_EXPIRY: seconds(1, 86_400),
@@ -250,6 +273,12 @@ const schema = z.object({
     .regex(/^\d+$/, 'must be a whole number of milliseconds')
     .transform(Number)
     .pipe(z.number().int().min(1, 'must be at least 1').max(60_000, 'must be at most 60000')),
+  PRODUCTION_DATABASE_OVERRIDE: z.enum(['on', 'off'], { error: 'must be on or off' }),
+  LOGIN_SLOWDOWN_AFTER: count('failed logins (0 turns the slowdown off)'),
+  LOGIN_LOCKOUT_THRESHOLD: count('failed logins (0 turns the per-IP refusal off)'),
+  LOGIN_FAILURE_WINDOW: seconds(60, 86_400),
+  REFRESH_RATE_LIMIT: count('refreshes per minute (0 turns the limit off)'),
+  REFRESH_IP_RATE_LIMIT: count('refreshes per minute (0 turns the limit off)'),
 });
 
 function isHttpUrl(value: string): boolean {
@@ -281,7 +310,7 @@ export function loadConfig(env: Env = process.env): Config {
     env: v.NODE_ENV,
     database: parseDatabaseUrl(v.DATABASE_URL),
     redis: v.REDIS_URL === undefined ? undefined : { url: v.REDIS_URL, prefix: v.REDIS_PREFIX },
-    jwtSecret: v.JWT_SECRET,
+    jwtSecret: jwtSecretFrom(v.JWT_SECRET, v.JWT_SECRET_FILE),
     jwtSecretPrevious: v.JWT_SECRET_PREVIOUS,
     jwtAlgorithm: v.JWT_ALGORITHM,
     accessTokenTtl: v.TOKEN_EXPIRY,
@@ -310,6 +339,12 @@ export function loadConfig(env: Env = process.env): Config {
       maxConnectionsPerIp: v.MAX_CONNECTIONS_PER_IP,
     },
     loginQueueMaxWaitMs: v.LOGIN_QUEUE_MAX_WAIT_MS,
+    productionDatabaseOverride: v.PRODUCTION_DATABASE_OVERRIDE === 'on',
+    loginSlowdownAfter: v.LOGIN_SLOWDOWN_AFTER,
+    loginLockoutThreshold: v.LOGIN_LOCKOUT_THRESHOLD,
+    loginFailureWindow: v.LOGIN_FAILURE_WINDOW,
+    refreshRateLimit: v.REFRESH_RATE_LIMIT,
+    refreshIpRateLimit: v.REFRESH_IP_RATE_LIMIT,
   };
   if (config.http.headersTimeout > config.http.requestTimeout) {
     throw new ConfigError('HTTP_HEADERS_TIMEOUT', 'must not be longer than HTTP_REQUEST_TIMEOUT');
@@ -326,6 +361,22 @@ export function loadConfig(env: Env = process.env): Config {
   }
   if (config.env === 'production') assertProductionSecrets(config);
   return config;
+}
+
+/** JWT_SECRET, or the contents of JWT_SECRET_FILE (a file an operator keeps, mode 0600); never both. */
+function jwtSecretFrom(inline: string | undefined, file: string | undefined): string | undefined {
+  if (file === undefined) return inline;
+  if (inline !== undefined) throw new ConfigError('JWT_SECRET_FILE', 'set either JWT_SECRET or JWT_SECRET_FILE, not both');
+  let contents: string;
+  try {
+    contents = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError('JWT_SECRET_FILE', `cannot read ${JSON.stringify(file)} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  // The file's trailing newline (`openssl rand … > file`) is not part of the secret.
+  const secret = contents.replace(/\r?\n$/, '');
+  if (secret.length === 0) throw new ConfigError('JWT_SECRET_FILE', `${JSON.stringify(file)} is empty`);
+  return secret;
 }
 
 function parseDatabaseUrl(url: string): DatabaseLocation {

@@ -10,14 +10,9 @@ import type { Logger } from './logger.js';
  * needs no setup and keys survive restarts.
  */
 export function resolveJwtSecret(config: Config, logger: Logger): string {
-  if (config.jwtSecret) {
-    const weakness = secretWeakness(config.jwtSecret);
-    if (weakness) logger.warn(`JWT_SECRET ${weakness}: acceptable in development only`);
-    return config.jwtSecret;
-  }
+  const known = knownJwtSecret(config, logger);
+  if (known) return known;
   const file = developmentSecretPath(config);
-  const existing = readSecretFile(file);
-  if (existing) return existing;
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const secret = randomBytes(48).toString('base64url');
   try {
@@ -28,6 +23,19 @@ export function resolveJwtSecret(config: Config, logger: Logger): string {
   }
   logger.warn({ file }, 'JWT_SECRET is not set: generated a development secret; set JWT_SECRET in production');
   return secret;
+}
+
+/**
+ * JWT_SECRET, else the development secret if one was generated before; never creates one. For CLI
+ * commands, which must not write anything a server did not ask for.
+ */
+export function knownJwtSecret(config: Config, logger: Logger): string | undefined {
+  if (config.jwtSecret) {
+    const weakness = secretWeakness(config.jwtSecret);
+    if (weakness) logger.warn(`JWT_SECRET ${weakness}: acceptable in development only`);
+    return config.jwtSecret;
+  }
+  return readSecretFile(developmentSecretPath(config));
 }
 
 function readSecretFile(file: string): string | undefined {

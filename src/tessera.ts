@@ -1,6 +1,7 @@
 import { createAdmin, type Admin } from './admin/admin.js';
 import { AuditLog } from './audit/audit-log.js';
 import { CredentialCheck } from './auth/credential-check.js';
+import { LoginThrottle } from './auth/login-throttle.js';
 import { Login } from './auth/login.js';
 import { Logout } from './auth/logout.js';
 import { RefreshRotation } from './auth/refresh-rotation.js';
@@ -12,13 +13,15 @@ import { TokenPairIssuer } from './auth/token-pair.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { Fleet } from './fleet/fleet.js';
+import { WindowCounts } from './fleet/window-counts.js';
 import { createLogger, type Logger } from './logger.js';
 import { PasswordHasher } from './passwords/password-hasher.js';
 import { RolloutPolicy } from './rollout/rollout-policy.js';
-import { resolveJwtSecret } from './secrets.js';
+import { knownJwtSecret, resolveJwtSecret } from './secrets.js';
 import { LegacySessions } from './sessions/legacy-sessions.js';
 import { LegacyUsage } from './sessions/legacy-usage.js';
 import { openStore } from './store/open-store.js';
+import { guardProductionDatabase } from './store/production-marker.js';
 import type { Store } from './store/store.js';
 import { AccessTokens } from './tokens/access-tokens.js';
 import { KeyRing } from './tokens/key-ring.js';
@@ -57,6 +60,8 @@ export interface Tessera {
   revoker: Revoker;
   audit: AuditLog;
   credentials: CredentialCheck;
+  /** Failed logins per account: progressive slowdown, per account+IP refusal, unlock. */
+  loginThrottle: LoginThrottle;
   tokenPairs: TokenPairIssuer;
   login: Login;
   /** Legacy cookie sessions during the move to JWTs, who still uses them, and who may use JWTs yet. */
@@ -86,9 +91,19 @@ export interface TesseraDependencies {
   revocationBus?: RevocationBus;
   /** Overrides of `BACKGROUND`, for tests that must tell polling apart from fleet events. */
   intervals?: Partial<typeof BACKGROUND>;
+  /**
+   * `serve` (the default) migrates, guards a production database, creates or switches keys and seeds
+   * development accounts. `command` (the CLI) does none of that: it works on the database as it finds it.
+   */
+  purpose?: 'serve' | 'command';
+  /** How a slowed login check waits; tests record the wait instead. */
+  loginDelay?: (ms: number) => Promise<void>;
 }
 
-/** Builds the object graph: store, keys, token services, auth flows. Applies migrations and seeds dev users. */
+/**
+ * Builds the object graph: store, keys, token services, auth flows. For `serve` it also applies
+ * migrations, manages the keys and seeds dev users; for a CLI `command` it writes nothing by itself.
+ */
 export async function createTessera(config: Config, deps: TesseraDependencies = {}): Promise<Tessera> {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(config.logLevel);
@@ -113,16 +128,21 @@ async function assemble(
   intervals: typeof BACKGROUND,
   fleet: Fleet | undefined,
 ): Promise<Tessera> {
-  await store.migrate();
+  const serving = (deps.purpose ?? 'serve') === 'serve';
+  if (serving) await store.migrate();
+  const productionDatabase = serving && (await guardProductionDatabase(store, config, clock, logger));
 
   const keyRing = await KeyRing.open({
     store,
     clock,
     logger,
     algorithm: config.jwtAlgorithm,
-    secrets: { current: resolveJwtSecret(config, logger), previous: config.jwtSecretPrevious },
+    secrets: {
+      current: serving ? resolveJwtSecret(config, logger) : knownJwtSecret(config, logger),
+      previous: config.jwtSecretPrevious,
+    },
     lifetimes: { accessMs: config.accessTokenTtl * 1000, refreshMs: config.refreshTokenTtl * 1000 },
-    replaceUnopenableKeys: config.env !== 'production',
+    manage: serving,
     announceChange: fleet ? async () => void (await fleet.bus.announce({ type: 'keys-changed' })) : undefined,
   });
   const revocations = new RevocationList(clock);
@@ -148,11 +168,22 @@ async function assemble(
   const refreshTokens = new RefreshTokens({ keyRing, clock, issuer: config.issuer, ttlSeconds: config.refreshTokenTtl });
   const revoker = new Revoker(store, clock, revocationFeed);
   const audit = new AuditLog({ store, clock, logger });
-  const credentials = new CredentialCheck({ store, passwords, clock, logger, audit });
+  const loginThrottle = new LoginThrottle({
+    counts: new WindowCounts(fleet?.rateLimit, clock, false),
+    audit,
+    now: () => clock.now(),
+    sleep: deps.loginDelay,
+    policy: {
+      slowdownAfter: config.loginSlowdownAfter,
+      lockoutThreshold: config.loginLockoutThreshold,
+      windowMs: config.loginFailureWindow * 1000,
+    },
+  });
+  const credentials = new CredentialCheck({ store, passwords, clock, logger, audit, throttle: loginThrottle });
   const tokenPairs = new TokenPairIssuer({ store, accessTokens, refreshTokens, clock });
   const users = new UserDirectory(store, passwords, clock);
 
-  if (config.env === 'development') await seedDevelopmentUsers(store, passwords, clock, logger);
+  if (serving && config.env === 'development' && !productionDatabase) await seedDevelopmentUsers(store, passwords, clock, logger);
 
   const rollout = new RolloutPolicy({
     store,
@@ -197,6 +228,7 @@ async function assemble(
     revoker,
     audit,
     credentials,
+    loginThrottle,
     tokenPairs,
     login: new Login(credentials, tokenPairs, audit, rollout),
     sessions,

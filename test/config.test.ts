@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 
@@ -147,6 +150,24 @@ describe('configuration', () => {
     expect(set).toMatchObject({ http: { headersTimeout: 5, requestTimeout: 20, idleTimeout: 30, maxConnectionsPerIp: 0 }, loginQueueMaxWaitMs: 500 });
     expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT: '40' })).toThrow(/^HTTP_HEADERS_TIMEOUT: must not be longer than HTTP_REQUEST_TIMEOUT/);
     expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT: '0' })).toThrow(/^HTTP_REQUEST_TIMEOUT: must be at least 1/);
+  });
+
+  it('reads the secret from JWT_SECRET_FILE without its trailing newline, and refuses it with JWT_SECRET, unreadable or empty', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-config-'));
+    try {
+      const secret = 'Zq8#mP2$vL9!xR4@nT6%wK1^bH7&cJ3*dF5(gS0)';
+      const file = join(dir, 'jwt-secret');
+      writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+      expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET_FILE: file }).jwtSecret).toBe(secret);
+      expect(() => loadConfig({ JWT_SECRET_FILE: file, JWT_SECRET: secret })).toThrow(/^JWT_SECRET_FILE: set either JWT_SECRET or JWT_SECRET_FILE, not both$/);
+      expect(() => loadConfig({ JWT_SECRET_FILE: join(dir, 'missing') })).toThrow(/^JWT_SECRET_FILE: cannot read .*missing" \(ENOENT\)$/);
+      writeFileSync(join(dir, 'empty'), '\n');
+      expect(() => loadConfig({ JWT_SECRET_FILE: join(dir, 'empty') })).toThrow(/^JWT_SECRET_FILE: .* is empty$/);
+      writeFileSync(join(dir, 'weak'), 'short\n');
+      expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET_FILE: join(dir, 'weak') })).toThrow(/^JWT_SECRET: must be at least 32/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a JWT_SECRET_PREVIOUS equal to JWT_SECRET in production', () => {

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import type { PasswordHasher } from '../passwords/password-hasher.js';
 import type { ClientInfo, Store, UserRecord } from '../store/store.js';
 import { normalizeUsername } from '../users/username.js';
+import type { LoginThrottle } from './login-throttle.js';
 
 export interface CredentialCheckOptions {
   store: Store;
@@ -12,6 +13,8 @@ export interface CredentialCheckOptions {
   clock: Clock;
   logger: Logger;
   audit: AuditLog;
+  /** Per-account brute-force protection; absent, every check is evaluated at once. */
+  throttle?: LoginThrottle | undefined;
 }
 
 export const INVALID_CREDENTIALS = 'Invalid username or password';
@@ -26,16 +29,21 @@ export class CredentialCheck {
 
   /** `via: 'session'` marks failures of the legacy `/api/login` in the audit trail. */
   async verify(username: string, password: string, client: ClientInfo, via: 'jwt' | 'session' = 'jwt'): Promise<UserRecord> {
-    const { store, passwords } = this.options;
-    const user = await store.findUserByUsername(normalizeUsername(username));
+    const { store, passwords, throttle } = this.options;
+    const account = normalizeUsername(username);
+    // Before the lookup, so a name that exists and one that does not are throttled alike.
+    await throttle?.before(account, client);
+    const user = await store.findUserByUsername(account);
     const ok = user ? await passwords.verify(user.passwordHash, password) : await passwords.verifyNothing(password);
     if (!user || !ok || user.disabledAt !== null) {
+      await throttle?.failed(account, user?.id ?? null, client);
       const reason = !user ? 'unknown_user' : !ok ? 'bad_password' : 'disabled_account';
       this.options.logger.info({ ip: client.ip, reason }, 'login failed');
       const detail = via === 'session' ? { username, reason, via } : { username, reason };
       this.options.audit.record({ type: 'login.failure', userId: user?.id ?? null, client, detail });
       throw new TesseraError('invalid_credentials', INVALID_CREDENTIALS);
     }
+    await throttle?.succeeded(account, client);
     if (passwords.needsRehash(user.passwordHash)) await this.upgradeHash(user, password);
     return user;
   }

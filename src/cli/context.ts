@@ -1,21 +1,40 @@
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
+import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/store.js';
 import { createTessera, type Tessera } from '../tessera.js';
-import type { CliIo } from './io.js';
+import { CliError, type CliIo } from './io.js';
 
 /**
  * Runs `work` with Tessera assembled against DATABASE_URL — the same database and keys the server
  * uses — then closes it (which writes any audit events). No server is started; running servers learn
- * of what the command changed by polling the database.
+ * of what the command changed by polling the database. Nothing is migrated, seeded, created or
+ * re-sealed on the way: a command writes only what it was asked to.
  */
 export async function withTessera<T>(io: CliIo, work: (tessera: Tessera) => Promise<T>): Promise<T> {
   const config = loadConfig(io.env);
   // Diagnostics go to stderr at warn level so stdout stays clean for tables and JSON.
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { write: (line: string) => io.stderr.write(line) });
-  const tessera = await createTessera(config, { logger });
+  const store = openStore(config.database);
+  await assertMigrated(store);
+  const tessera = await createTessera(config, { logger, store, purpose: 'command' });
   try {
     return await work(tessera);
   } finally {
     await tessera.close();
+  }
+}
+
+/** Commands never migrate (only `serve` and `migrate` do): an unmigrated database is a mistake to report. */
+async function assertMigrated(store: Store): Promise<void> {
+  try {
+    const pending = await store.pendingMigrations();
+    if (pending === 0) return;
+    throw new CliError(
+      `the database at DATABASE_URL lacks ${pending} migration(s): run \`tessera migrate\` (or start \`tessera serve\`) first; other commands never change the schema`,
+    );
+  } catch (error) {
+    await store.close();
+    throw error;
   }
 }

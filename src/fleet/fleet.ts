@@ -57,6 +57,11 @@ export class Fleet {
     return this.commands.ready && this.bus.listening;
   }
 
+  /** Resolves once shared counters can be read and written (for a command that must not fall back). */
+  whenCountersReady(timeoutMs: number): Promise<void> {
+    return this.commands.whenReady(timeoutMs);
+  }
+
   /** Starts listening to the other instances (see `FleetBus.start`). */
   start(): Promise<void> {
     return this.bus.start();

@@ -48,17 +48,49 @@ export class SharedRateLimit {
     this.hitCommand = command.bind(redis);
   }
 
-  /** Counts one request of `key`: in Redis, or in `local` when Redis does not answer. Never rejects. */
-  async hit(key: string, windowMs: number, local: WindowCounter): Promise<{ current: number; ttl: number }> {
+  /**
+   * Counts one request of `key`: in Redis, or in `local` when Redis does not answer. Never rejects.
+   * `decides: false` for counts that are not a rate-limit decision (failed logins), kept out of `fallbackRequests`.
+   */
+  async hit(key: string, windowMs: number, local: WindowCounter, decides = true): Promise<{ current: number; ttl: number }> {
     const counted = local.hit(key, windowMs);
-    if (!this.options.connection.usable) return this.fallBack(counted, undefined);
+    if (!this.options.connection.usable) return this.fallBack(counted, undefined, decides);
     try {
       const [current, ttl] = await this.hitCommand(this.options.keyPrefix + key, windowMs);
       this.recovered();
       return { current, ttl };
     } catch (error) {
       this.options.connection.commandFailed();
-      return this.fallBack(counted, error);
+      return this.fallBack(counted, error, decides);
+    }
+  }
+
+  /** The count of `key` without counting a hit: Redis's when it answers, else `local`'s. Never rejects. */
+  async peek(key: string, local: WindowCounter): Promise<{ current: number; ttl: number }> {
+    if (!this.options.connection.usable) return this.fallBack(local.peek(key), undefined, false);
+    try {
+      const redisKey = this.options.keyPrefix + key;
+      const [current, ttl] = await Promise.all([this.options.connection.redis.get(redisKey), this.options.connection.redis.pttl(redisKey)]);
+      this.recovered();
+      return current === null || ttl < 0 ? { current: 0, ttl: 0 } : { current: Number(current), ttl };
+    } catch (error) {
+      this.options.connection.commandFailed();
+      return this.fallBack(local.peek(key), error, false);
+    }
+  }
+
+  /** Forgets the counts of `keys` in Redis and in `local`; false when Redis did not answer. */
+  async clear(keys: string[], local: WindowCounter): Promise<boolean> {
+    for (const key of keys) local.delete(key);
+    if (keys.length === 0) return true;
+    if (!this.options.connection.usable) return false;
+    try {
+      await this.options.connection.redis.del(...keys.map((key) => this.options.keyPrefix + key));
+      return true;
+    } catch (error) {
+      this.options.connection.commandFailed();
+      this.options.logger.warn({ err: error }, 'could not clear shared counters: Redis does not answer');
+      return false;
     }
   }
 
@@ -74,8 +106,8 @@ export class SharedRateLimit {
     };
   }
 
-  private fallBack(counted: { current: number; ttl: number }, error: unknown): { current: number; ttl: number } {
-    this.fallbackRequests += 1;
+  private fallBack(counted: { current: number; ttl: number }, error: unknown, decides: boolean): { current: number; ttl: number } {
+    if (decides) this.fallbackRequests += 1;
     if (!this.degraded) {
       this.degraded = true;
       this.fallbacks += 1;

@@ -26,4 +26,17 @@ export class WindowCounter {
   get size(): number {
     return this.windows.size;
   }
+
+  /** The count of `key` in its current window (0 when none), without counting a hit. */
+  peek(key: string): { current: number; ttl: number } {
+    const now = this.now();
+    const found = this.windows.get(key);
+    if (!found || found.resetAt <= now) return { current: 0, ttl: 0 };
+    return { current: found.count, ttl: found.resetAt - now };
+  }
+
+  /** Forgets `key`'s window: its next hit starts at one. */
+  delete(key: string): boolean {
+    return this.windows.delete(key);
+  }
 }

@@ -6,6 +6,7 @@ import { TesseraError } from '../errors.js';
 import type { Tessera } from '../tessera.js';
 import { VERSION } from '../version.js';
 import { capConnectionsPerClient, slowClientDeadlines } from './connection-limits.js';
+import { credentialBudgets } from './credential-budgets.js';
 import { errorHandler } from './error-handler.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
@@ -64,12 +65,13 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
   await app.register(cookie);
   await registerRateLimit(app, tessera.audit, tessera.fleet?.rateLimit);
   const limited = rateLimitedRoute(tessera.config);
+  const budgets = credentialBudgets(tessera);
 
   await app.register(healthRoutes, { tessera });
   await app.register(jwksRoutes, { tessera });
-  await app.register(authRoutes, { tessera, limited, prefix: '/auth' });
+  await app.register(authRoutes, { tessera, limited, budgets, prefix: '/auth' });
   await app.register(userRoutes, { tessera, prefix: '/api' });
-  await app.register(sessionRoutes, { tessera, limited, prefix: '/api' });
+  await app.register(sessionRoutes, { tessera, limited, budgets, prefix: '/api' });
   await app.register(migrationGuideRoutes);
   await app.register(adminRoutes, { tessera, prefix: '/admin' });
   return app;

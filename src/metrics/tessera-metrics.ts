@@ -40,6 +40,7 @@ export class TesseraMetrics {
   private readonly refreshes: Counter<'outcome'>;
   private readonly reuse: Counter;
   private readonly logouts: Counter;
+  private readonly loginThrottle: Counter<'action'>;
   private readonly revocationsMade: Counter<'reason'>;
   private readonly unsubscribe: () => void;
 
@@ -78,6 +79,12 @@ export class TesseraMetrics {
       registers,
     });
     this.logouts = new Counter({ name: 'tessera_logouts_total', help: 'Devices logged out', registers });
+    this.loginThrottle = new Counter({
+      name: 'tessera_login_throttle_total',
+      help: 'Accounts whose logins began to be slowed (slowed), and account+IP pairs refused with 429 (locked)',
+      labelNames: ['action'],
+      registers,
+    });
     this.revocationsMade = new Counter({
       name: 'tessera_revocations_total',
       help: 'Revocations made through this instance, by reason (logout, reuse_detected, admin_sign_out, user_disabled, password_reset, role_changed)',
@@ -139,6 +146,12 @@ export class TesseraMetrics {
         break;
       case 'logout':
         this.logouts.inc();
+        break;
+      case 'login.throttled':
+        this.loginThrottle.inc({ action: 'slowed' });
+        break;
+      case 'login.locked':
+        this.loginThrottle.inc({ action: 'locked' });
         break;
     }
     const reason = REVOCATION_REASONS[event.type];

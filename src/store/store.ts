@@ -221,6 +221,8 @@ export interface Store {
 
   /** Applies pending schema migrations; safe when several processes call it at once. */
   migrate(): Promise<void>;
+  /** How many of this version's migrations the database lacks (all of them before the first `migrate`); reads only. */
+  pendingMigrations(): Promise<number>;
   /** Cheap round trip proving the database answers. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -33,12 +33,18 @@ export interface KeyRingOptions {
   clock: Clock;
   logger: Logger;
   algorithm: SigningAlgorithm;
-  /** JWT_SECRET, then JWT_SECRET_PREVIOUS: sealed keys are opened with the first that works. */
-  secrets: { current: string; previous?: string | undefined };
+  /**
+   * JWT_SECRET, then JWT_SECRET_PREVIOUS: sealed keys are opened with the first that works. `current` may
+   * be absent only for a ring that does not manage the keys (a CLI command that does not rotate).
+   */
+  secrets: { current: string | undefined; previous?: string | undefined };
   /** How long a rotated-out key must stay for verification: the longest lifetime of what it signed. */
   lifetimes: { accessMs: number; refreshMs: number };
-  /** Development only: keys no secret opens are replaced instead of stopping the start. */
-  replaceUnopenableKeys: boolean;
+  /**
+   * `serve` only: create the first keys, switch to a changed JWT_ALGORITHM, re-seal keys opened with
+   * JWT_SECRET_PREVIOUS. Without it the ring only reads the stored keys (and `rotate` is the one write).
+   */
+  manage: boolean;
   /** Tells the other instances that the stored keys changed (a fleet event); they re-read them. */
   announceChange?: (() => Promise<void>) | undefined;
 }
@@ -67,19 +73,24 @@ export class KeyRing {
   private lastMissReload = -Infinity;
   private reloading: Promise<void> | undefined;
   private reloadAgain: Promise<void> | undefined;
-  private readonly box: SecretBox;
+  private readonly box: SecretBox | undefined;
   private readonly previousBox: SecretBox | undefined;
 
   private constructor(private readonly options: KeyRingOptions) {
-    this.box = new SecretBox(options.secrets.current);
+    this.box = options.secrets.current ? new SecretBox(options.secrets.current) : undefined;
     this.previousBox = options.secrets.previous ? new SecretBox(options.secrets.previous) : undefined;
   }
 
-  /** Loads the keys, creating the first ones (or switching algorithm) as needed. */
+  /**
+   * Loads the keys. A managing ring (`serve`) creates the first ones and switches algorithm as needed;
+   * any other only reads what is stored, without opening the sealed parts.
+   */
   static async open(options: KeyRingOptions): Promise<KeyRing> {
     const ring = new KeyRing(options);
-    await ring.ensureActive('access');
-    await ring.ensureActive('refresh');
+    if (options.manage) {
+      await ring.ensureActive('access');
+      await ring.ensureActive('refresh');
+    }
     await ring.reload();
     return ring;
   }
@@ -130,6 +141,7 @@ export class KeyRing {
 
   /** Makes a fresh key the signing key of `use`; the old one verifies until what it signed has expired. */
   async rotate(use: KeyUse = 'access'): Promise<string> {
+    if (!this.options.manage) await this.assertSecretOpensActive(use);
     const record = await this.generate(use);
     await this.options.store.rotateSigningKey(record, this.retirementTime(use));
     await this.reload();
@@ -158,6 +170,28 @@ export class KeyRing {
     return this.reloadAgain;
   }
 
+  /**
+   * A key sealed with a secret the servers do not have would stop them at their next start: a rotation
+   * from outside a server first proves that JWT_SECRET opens the key it replaces.
+   */
+  private async assertSecretOpensActive(use: KeyUse): Promise<void> {
+    const current = (await this.options.store.listSigningKeys()).find((r) => r.use === use && r.rotatedOutAt === null);
+    if (!current) return;
+    try {
+      await this.sealBox().open(current.sealedKey);
+    } catch (error) {
+      if (!(error instanceof SealError)) throw error;
+      throw new KeyUnavailableError(
+        `JWT_SECRET does not open the active ${use} signing key ${current.kid}: run this command with the servers' JWT_SECRET`,
+      );
+    }
+  }
+
+  private sealBox(): SecretBox {
+    if (!this.box) throw new KeyUnavailableError('JWT_SECRET is not set: it is needed to seal a new signing key');
+    return this.box;
+  }
+
   /** The store is the record: an announcement that fails only delays the others until their next reload. */
   private async announce(): Promise<void> {
     try {
@@ -177,7 +211,7 @@ export class KeyRing {
       const loaded: LoadedKey = known ? { ...known, record } : await this.load(record);
       const isActive = record.rotatedOutAt === null;
       // Refresh tokens are verified with the secret itself, so retiring refresh keys are opened too.
-      if (isActive || record.use === 'refresh') {
+      if (this.options.manage && (isActive || record.use === 'refresh')) {
         try {
           loaded.sign ??= await this.openSigningKey(record);
         } catch (error) {
@@ -205,24 +239,21 @@ export class KeyRing {
       return;
     }
     if (current.alg !== wanted) {
-      this.options.logger.warn({ from: current.alg, to: wanted }, 'JWT_ALGORITHM changed: rotating to a new key');
+      this.options.logger.warn(
+        { from: current.alg, to: wanted, retiring: current.kid },
+        `JWT_ALGORITHM changed from ${current.alg} to ${wanted}: rotating the access key (tokens signed with ${current.kid} stay valid until they expire)`,
+      );
       await this.options.store.rotateSigningKey(await this.generate(use), this.retirementTime(use));
       await this.announce();
       return;
     }
+    // Stored keys are never replaced because they cannot be opened, in any mode: that would sign
+    // everyone out and leave the real configuration unable to start.
     if (!(await this.canOpen(current))) {
-      if (!this.options.replaceUnopenableKeys) {
-        throw new KeyUnavailableError(
-          `JWT_SECRET does not open the stored ${use} signing key ${current.kid}. If JWT_SECRET was changed, ` +
-            'set JWT_SECRET_PREVIOUS to the old value for one start so the keys are re-sealed.',
-        );
-      }
-      this.options.logger.warn(
-        { kid: current.kid, use },
-        'DEVELOPMENT: JWT_SECRET does not open the stored signing key; replacing it (tokens it signed stop working)',
+      throw new KeyUnavailableError(
+        `JWT_SECRET does not open the stored ${use} signing key ${current.kid}. If JWT_SECRET was changed, ` +
+          'set JWT_SECRET_PREVIOUS to the old value for one start so the keys are re-sealed. Stored keys are never replaced.',
       );
-      await this.options.store.rotateSigningKey(await this.generate(use), this.retirementTime(use));
-      await this.announce();
     }
   }
 
@@ -249,7 +280,7 @@ export class KeyRing {
         use,
         alg: REFRESH_ALGORITHM,
         publicJwk: null,
-        sealedKey: await this.box.seal(randomBytes(32).toString('base64url')),
+        sealedKey: await this.sealBox().seal(randomBytes(32).toString('base64url')),
         createdAt,
         rotatedOutAt: null,
         expiresAt: null,
@@ -264,7 +295,7 @@ export class KeyRing {
       use,
       alg,
       publicJwk: JSON.stringify({ ...publicJwk, kid, alg, use: 'sig' }),
-      sealedKey: await this.box.seal(JSON.stringify(await exportJWK(privateKey))),
+      sealedKey: await this.sealBox().seal(JSON.stringify(await exportJWK(privateKey))),
       createdAt,
       rotatedOutAt: null,
       expiresAt: null,
@@ -290,14 +321,14 @@ export class KeyRing {
 
   private async unseal(record: SigningKeyRecord): Promise<string> {
     try {
-      return await this.box.open(record.sealedKey);
+      return await this.sealBox().open(record.sealedKey);
     } catch (error) {
       if (!(error instanceof SealError)) throw error;
     }
     if (this.previousBox) {
       try {
         const material = await this.previousBox.open(record.sealedKey);
-        await this.options.store.updateSealedKey(record.kid, await this.box.seal(material));
+        await this.options.store.updateSealedKey(record.kid, await this.sealBox().seal(material));
         this.options.logger.info({ kid: record.kid }, 'signing key re-sealed with the new JWT_SECRET');
         return material;
       } catch (error) {

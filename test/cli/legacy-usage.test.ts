@@ -75,6 +75,7 @@ describe('tessera legacy-usage', () => {
   it('says (none) when nobody used a session, and refuses a bad --days', async () => {
     const empty = testEnv();
     try {
+      await tessera(['migrate'], empty.env);
       expect((await tessera(['legacy-usage'], empty.env)).stdout).toBe('(none)\n');
     } finally {
       rmSync(empty.dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ describe('tessera rollout', () => {
   let dir: string;
   beforeAll(async () => {
     ({ env, dir } = testEnv({ JWT_ROLLOUT_PERCENT: '20' }));
+    await tessera(['migrate'], env);
     await tessera(['users', 'add', 'pia', '--password', 'a long password'], env);
     await tessera(['users', 'add', 'quinn', '--password', 'a long password'], env);
   });

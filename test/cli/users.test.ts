@@ -6,8 +6,9 @@ import { testEnv } from '../support/tessera.js';
 describe('tessera users', () => {
   let env: Record<string, string>;
   let dir: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     ({ env, dir } = testEnv());
+    await tessera(['migrate'], env); // commands other than serve and migrate never change the schema
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -30,9 +30,8 @@ describe('rotating JWT_SECRET in production', () => {
   it('keeps every key and every token across the restarts the guide describes', async () => {
     const oldSecret = secret();
     const newSecret = secret();
-    expect((await runCli(['users', 'add', 'ops', '--password', 'ops long passphrase'], { ...env, JWT_SECRET: oldSecret })).code).toBe(0);
-
     const first = await serve({ JWT_SECRET: oldSecret });
+    expect((await runCli(['users', 'add', 'ops', '--password', 'ops long passphrase'], { ...env, JWT_SECRET: oldSecret })).code).toBe(0);
     const login = await fetch(`${first.url}/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

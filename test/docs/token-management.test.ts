@@ -238,6 +238,29 @@ describe('docs/admin/token-management.md, run as written', () => {
         },
       },
     ],
+    'Unlock an account': [
+      {
+        before: async () => {
+          // Earlier sections failed logins of test on purpose (a reset, a disable): start from none.
+          const admin = await login('admin', 'guide-test', 'admin123');
+          await api(`/admin/users/${await testUserId()}/login-throttle`, { method: 'DELETE', headers: { authorization: `Bearer ${admin.access_token}` } });
+          for (let i = 0; i < 5; i += 1) expect(await loginStatus('test', `wrong guess ${i}`)).toBe(401);
+        },
+        after: async ({ stdout }) => {
+          expect(JSON.parse(stdout)).toMatchObject({ username: 'test', failures: 5, delay_ms: 1000, resets_at: expect.stringMatching(/Z$/) });
+        },
+      },
+      {
+        after: async ({ stdout }) => {
+          expect(JSON.parse(stdout)).toEqual({ username: 'test', failures: 5 });
+          const admin = await login('admin', 'guide-test', 'admin123');
+          const now = await json<{ failures: number; delay_ms: number }>(`/admin/users/${await testUserId()}/login-throttle`, {
+            headers: { authorization: `Bearer ${admin.access_token}` },
+          });
+          expect(now).toMatchObject({ failures: 0, delay_ms: 0 });
+        },
+      },
+    ],
     'Investigate a reuse alert': [
       {
         before: async () => {

@@ -51,6 +51,7 @@ describe.skipIf(!available)('three instances behind nginx, round robin, shared P
       TRUST_PROXY: '127.0.0.1',
       AUTH_RATE_LIMIT: '10',
     }));
+    expect((await runCli(['migrate'], env)).code).toBe(0);
     const created = await runCli(['users', 'add', 'ivan'], env, TEST_PASSWORD);
     expect(created.code, created.stderr).toBe(0);
     instances.push(...(await Promise.all([1, 2, 3].map(() => startServeProcess(env)))));

@@ -87,15 +87,18 @@ describe('logs, driven through every endpoint', () => {
     await call('POST /admin/users/{id}/password', { method: 'POST', url: `/admin/users/${created.id}/password`, headers: h, payload: { password: RESET_PASSWORD } });
     await send({ method: 'POST', url: `/admin/users/${created.id}/password`, headers: h, payload: { password: 'short' } });
     await call('DELETE /admin/users/{id}/families', { method: 'DELETE', url: `/admin/users/${created.id}/families`, headers: h });
+    await call('GET /admin/users/{id}/login-throttle', { url: `/admin/users/${created.id}/login-throttle`, headers: h });
+    await call('DELETE /admin/users/{id}/login-throttle', { method: 'DELETE', url: `/admin/users/${created.id}/login-throttle`, headers: h });
     await call('GET /admin/keys', { url: '/admin/keys', headers: h });
     await call('POST /admin/keys/rotate', { method: 'POST', url: '/admin/keys/rotate', headers: h });
     await call('GET /admin/audit', { url: '/admin/audit?limit=1000', headers: h });
-    const sessionLogin = await call('POST /api/login', { method: 'POST', url: '/api/login', payload: { username: 'worker', password: TEST_PASSWORD } });
+    // From an address of their own: /auth/login, /api/login and the exchange share one per-IP budget.
+    const sessionLogin = await call('POST /api/login', { method: 'POST', url: '/api/login', remoteAddress: '10.2.2.2', payload: { username: 'worker', password: TEST_PASSWORD } });
     const cookie = sessionLogin.cookies.find((c) => c.name === 'session_id')!.value;
     secrets.push(cookie);
     await send({ url: '/api/me', cookies: { session_id: cookie } });
-    await call('POST /auth/session/exchange', { method: 'POST', url: '/auth/session/exchange', cookies: { session_id: cookie } });
-    const second = await send({ method: 'POST', url: '/api/login', payload: { username: 'worker', password: TEST_PASSWORD } });
+    await call('POST /auth/session/exchange', { method: 'POST', url: '/auth/session/exchange', remoteAddress: '10.2.2.2', cookies: { session_id: cookie } });
+    const second = await send({ method: 'POST', url: '/api/login', remoteAddress: '10.2.2.2', payload: { username: 'worker', password: TEST_PASSWORD } });
     const secondCookie = second.cookies.find((c) => c.name === 'session_id')!.value;
     secrets.push(secondCookie);
     await call('POST /api/logout', { method: 'POST', url: '/api/logout', cookies: { session_id: secondCookie } });

@@ -4,10 +4,11 @@ import { startTestInstance, type TestInstance } from '../support/tessera.js';
 const attempt = (t: TestInstance, remoteAddress: string, headers: Record<string, string> = {}, url = '/auth/login') =>
   t.app.inject({ method: 'POST', url, remoteAddress, headers, payload: { username: 'nobody', password: 'wrong' } });
 
-describe('rate limiting on /auth/* (AUTH_RATE_LIMIT per minute per client IP)', () => {
+describe('rate limiting of password checks and credential trades (AUTH_RATE_LIMIT per minute per client IP)', () => {
   let t: TestInstance;
   beforeAll(async () => {
-    t = await startTestInstance({ AUTH_RATE_LIMIT: '5' });
+    // Per-account throttling (test/http/brute-force.test.ts) off: these tests are about per-IP budgets.
+    t = await startTestInstance({ AUTH_RATE_LIMIT: '5', LOGIN_LOCKOUT_THRESHOLD: '0', LOGIN_SLOWDOWN_AFTER: '0' });
   });
   afterAll(() => t.close());
 
@@ -39,17 +40,27 @@ describe('rate limiting on /auth/* (AUTH_RATE_LIMIT per minute per client IP)', 
     }
   });
 
-  it('counts each auth endpoint separately', async () => {
+  it('a refresh does not spend the login budget', async () => {
     for (let i = 0; i < 6; i += 1) await attempt(t, '10.0.0.5');
     const refresh = await t.app.inject({ method: 'POST', url: '/auth/refresh', remoteAddress: '10.0.0.5', payload: { refresh_token: 'x' } });
     expect(refresh.statusCode).toBe(401);
+  });
+
+  it('/auth/login, /api/login and /auth/session/exchange share one budget per client IP', async () => {
+    const statuses: number[] = [];
+    for (const url of ['/auth/login', '/api/login', '/auth/login', '/api/login', '/auth/login']) statuses.push((await attempt(t, '10.0.0.6', {}, url)).statusCode);
+    expect(statuses).toEqual([401, 401, 401, 401, 401]);
+    expect((await attempt(t, '10.0.0.6', {}, '/api/login')).statusCode).toBe(429);
+    const exchange = await t.app.inject({ method: 'POST', url: '/auth/session/exchange', remoteAddress: '10.0.0.6', cookies: { session_id: 'x' } });
+    expect(exchange.statusCode).toBe(429);
+    expect(exchange.json()).toMatchObject({ error: 'rate_limited' });
   });
 });
 
 describe('rate limiting behind a trusted proxy (TRUST_PROXY=true)', () => {
   let t: TestInstance;
   beforeAll(async () => {
-    t = await startTestInstance({ AUTH_RATE_LIMIT: '2', TRUST_PROXY: 'true' });
+    t = await startTestInstance({ AUTH_RATE_LIMIT: '2', TRUST_PROXY: 'true', LOGIN_LOCKOUT_THRESHOLD: '0' });
   });
   afterAll(() => t.close());
 
@@ -63,7 +74,7 @@ describe('rate limiting behind a trusted proxy (TRUST_PROXY=true)', () => {
 
 describe('AUTH_RATE_LIMIT=0', () => {
   it('turns the limit off', async () => {
-    const t = await startTestInstance({ AUTH_RATE_LIMIT: '0' });
+    const t = await startTestInstance({ AUTH_RATE_LIMIT: '0', LOGIN_LOCKOUT_THRESHOLD: '0' });
     try {
       for (let i = 0; i < 15; i += 1) expect((await attempt(t, '10.2.0.1')).statusCode).toBe(401);
     } finally {

@@ -130,6 +130,10 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         expect(await store.countUsers()).toBe(1);
       });
 
+      it('a migrated store has no migrations pending', async () => {
+        expect(await store.pendingMigrations()).toBe(0);
+      });
+
       it('answers a ping', async () => {
         await expect(store.ping()).resolves.toBeUndefined();
       });

@@ -44,7 +44,8 @@ export async function startTestInstance(
   const { env, dir } = testEnv(overrides);
   const config = loadConfig(env);
   const clock = deps.clock ?? new TestClock();
-  const tessera = await createTessera(config, { logger: createLogger('silent'), ...deps, clock });
+  // Slowed logins are observed through `loginDelay`, never waited for: tests do not time things.
+  const tessera = await createTessera(config, { logger: createLogger('silent'), loginDelay: async () => {}, ...deps, clock });
   await tessera.start();
   const app = await buildApp(tessera);
   await app.ready();
@@ -109,7 +110,7 @@ export interface TestServer {
 export async function startTestServer(overrides: Record<string, string> = {}, deps: TesseraDependencies = {}): Promise<TestServer> {
   const { startServer } = await import('../../src/server.js');
   const { env, dir } = testEnv(overrides);
-  const server = await startServer(loadConfig(env), { logger: createLogger('silent'), ...deps });
+  const server = await startServer(loadConfig(env), { logger: createLogger('silent'), loginDelay: async () => {}, ...deps });
   return {
     url: `http://127.0.0.1:${server.port}`,
     tessera: server.tessera,

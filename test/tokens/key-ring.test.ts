@@ -32,7 +32,7 @@ describe('the key ring', () => {
         algorithm: 'RS256',
         secrets: { current: SECRET },
         lifetimes: { accessMs: 900_000, refreshMs: 604_800_000 },
-        replaceUnopenableKeys: false,
+        manage: true,
         ...overrides,
       });
     };
@@ -119,12 +119,32 @@ describe('the key ring', () => {
     await expect(open({ secrets: { current: NEXT_SECRET } })).rejects.toThrow(/set JWT_SECRET_PREVIOUS/);
   });
 
-  it('in development replaces keys no secret opens instead of refusing to start', async () => {
-    const { open } = setup();
-    const before = await open();
-    const after = await open({ secrets: { current: NEXT_SECRET }, replaceUnopenableKeys: true });
-    expect(after.signingKey('access').kid).not.toBe(before.signingKey('access').kid);
-    expect(after.signingKey('refresh').kid).not.toBe(before.signingKey('refresh').kid);
+  it('never replaces stored keys that no secret opens: it refuses to start and the keys stay as they were', async () => {
+    const { open, store } = setup();
+    await open();
+    const before = await store.listSigningKeys();
+    await expect(open({ secrets: { current: NEXT_SECRET } })).rejects.toThrow(/Stored keys are never replaced/);
+    expect(await store.listSigningKeys()).toEqual(before);
+  });
+
+  it('a ring that does not manage the keys creates none, switches no algorithm and re-seals nothing', async () => {
+    const { open, store } = setup();
+    expect((await open({ manage: false })).describe()).toEqual([]);
+    expect(await store.listSigningKeys()).toEqual([]);
+    await open();
+    const before = await store.listSigningKeys();
+    await open({ manage: false, algorithm: 'ES256', secrets: { current: undefined } });
+    await open({ manage: false, secrets: { current: NEXT_SECRET, previous: SECRET } });
+    expect(await store.listSigningKeys()).toEqual(before);
+  });
+
+  it('a rotation from outside a server refuses a secret that does not open the key it replaces', async () => {
+    const { open, store } = setup();
+    await open();
+    const before = await store.listSigningKeys();
+    const outside = await open({ manage: false, secrets: { current: NEXT_SECRET } });
+    await expect(outside.rotate('access')).rejects.toThrow(/does not open the active access signing key/);
+    expect(await store.listSigningKeys()).toEqual(before);
   });
 
   it('describes every key with its state', async () => {
@@ -135,7 +155,7 @@ describe('the key ring', () => {
     expect(states).toEqual(['active', 'retiring']);
   });
 
-  it('announces every change of the stored keys it makes: a rotation, an algorithm switch, a replaced key', async () => {
+  it('announces every change of the stored keys it makes: a rotation, an algorithm switch', async () => {
     const { open } = setup();
     let announced = 0;
     const announceChange = async () => void (announced += 1);
@@ -145,8 +165,6 @@ describe('the key ring', () => {
     expect(announced).toBe(1);
     await open({ announceChange, algorithm: 'ES256' });
     expect(announced).toBe(2);
-    await open({ announceChange, algorithm: 'ES256', secrets: { current: NEXT_SECRET }, replaceUnopenableKeys: true });
-    expect(announced).toBe(4); // the access key and the refresh key
   });
 
   it('rotates even when the announcement fails: the others reload on their timer', async () => {

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config.js';
+import { systemClock } from '../../clock.js';
 import { openStore } from '../../store/open-store.js';
+import { markProductionDatabase } from '../../store/production-marker.js';
 import type { CliIo } from '../io.js';
 
 export function registerMigrate(program: Command, io: CliIo): void {
@@ -12,6 +14,7 @@ export function registerMigrate(program: Command, io: CliIo): void {
       const store = openStore(config.database);
       try {
         await store.migrate();
+        if (config.env === 'production') await markProductionDatabase(store, systemClock);
         io.stdout.write(`migrations applied (${store.kind})\n`);
       } finally {
         await store.close();

@@ -1,10 +1,14 @@
 import type { Command } from 'commander';
 import { CLI_ACTOR } from '../../admin/actor.js';
+import { normalizeUsername } from '../../users/username.js';
 import type { PublicUser } from '../../store/store.js';
 import { withTessera } from '../context.js';
 import { CliError, readStdin, type CliIo } from '../io.js';
 import { isoTime, printRecord, printRows } from '../output.js';
 import { integerOption } from '../options.js';
+
+/** How long `users unlock` waits for Redis, where the counters it clears live. */
+const REDIS_WAIT_MS = 3_000;
 
 export const userRow = (user: PublicUser) => ({
   id: user.id,
@@ -106,6 +110,34 @@ export function registerUsers(program: Command, io: CliIo): Command {
       });
       if (options.json) printRecord(io, { username: user.username, revoked_access_tokens: revoked }, true);
       else io.stdout.write(`password of ${user.username} reset; signed out everywhere (${revoked} access tokens revoked)\n`);
+    });
+
+  users
+    .command('unlock')
+    .description(
+      "forget an account's failed logins: its slowdown and every per-IP refusal end (names that do not exist are throttled too, so any name is accepted)",
+    )
+    .argument('<username>')
+    .option('--json', 'print JSON')
+    .action(async (username: string, options: { json?: boolean }) => {
+      const account = normalizeUsername(username);
+      const cleared = await withTessera(io, async (t) => {
+        if (!t.fleet) {
+          throw new CliError(
+            'without REDIS_URL each server counts failed logins in its own memory, which a command cannot reach: ' +
+              'unlock through the admin API (DELETE /admin/users/{id}/login-throttle) on each server',
+          );
+        }
+        await t.fleet.whenCountersReady(REDIS_WAIT_MS).catch(() => {
+          throw new CliError(`Redis at REDIS_URL does not answer: nothing was unlocked`);
+        });
+        const status = await t.loginThrottle.unlock(account);
+        const user = await t.store.findUserByUsername(account);
+        t.audit.record({ type: 'admin.user.unlock', userId: user?.id ?? null, actor: CLI_ACTOR.id, client: CLI_ACTOR.client, detail: { username: account, failures: status.failures } });
+        return status;
+      });
+      if (options.json) printRecord(io, { username: account, failures_cleared: cleared.failures }, true);
+      else io.stdout.write(`unlocked ${account}: ${cleared.failures} failed login(s) forgotten, no delay, no IP refused\n`);
     });
 
   return users;

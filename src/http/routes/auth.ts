@@ -6,6 +6,7 @@ import { bearerToken } from '../authenticate.js';
 import { clientInfo } from '../client-info.js';
 import { announceDeprecation, deprecationHeaders } from '../deprecation-headers.js';
 import { clearRefreshCookie, refreshCookie, setRefreshCookie } from '../refresh-cookie.js';
+import type { CredentialBudgets } from '../credential-budgets.js';
 import type { RouteLimit } from '../rate-limit.js';
 import { requireSameOriginForCookies } from '../same-origin.js';
 import { errorResponses, tokenPairSchema } from '../schemas.js';
@@ -42,7 +43,7 @@ interface RefreshTokenBody {
 /** /auth/login, /auth/refresh, /auth/logout, /auth/session/exchange. */
 export async function authRoutes(
   app: FastifyInstance,
-  { tessera, limited }: { tessera: Tessera; limited: RouteLimit },
+  { tessera, limited, budgets }: { tessera: Tessera; limited: RouteLimit; budgets: CredentialBudgets },
 ): Promise<void> {
   // JSON bodies only: a text/plain body is what a cross-site form or "simple" fetch can send (415).
   app.removeContentTypeParser('text/plain');
@@ -61,7 +62,7 @@ export async function authRoutes(
     '/login',
     {
       bodyLimit: AUTH_BODY_LIMIT,
-      ...limited,
+      onRequest: budgets.credential,
       schema: {
         summary: 'Log in with username and password',
         tags: ['auth'],
@@ -78,8 +79,8 @@ export async function authRoutes(
     '/refresh',
     {
       bodyLimit: AUTH_BODY_LIMIT,
-      ...limited,
-      onRequest: sameOrigin,
+      onRequest: [sameOrigin, budgets.refreshIp],
+      preHandler: budgets.refreshUser,
       schema: {
         summary: 'Trade a refresh token (body or cookie) for a new token pair',
         tags: ['auth'],
@@ -128,8 +129,7 @@ export async function authRoutes(
     '/session/exchange',
     {
       bodyLimit: AUTH_BODY_LIMIT,
-      ...limited,
-      onRequest: sameOrigin,
+      onRequest: [sameOrigin, budgets.credential],
       schema: {
         summary: 'Trade the session_id cookie for a token pair; the session ends',
         description:

@@ -3,6 +3,7 @@ import { TesseraError } from '../../errors.js';
 import type { Tessera } from '../../tessera.js';
 import { clientInfo } from '../client-info.js';
 import { announceDeprecation, deprecationHeaders } from '../deprecation-headers.js';
+import type { CredentialBudgets } from '../credential-budgets.js';
 import type { RouteLimit } from '../rate-limit.js';
 import { requireSameOriginForCookies } from '../same-origin.js';
 import { errorResponses } from '../schemas.js';
@@ -30,7 +31,7 @@ const RETIRED = 'Session login has been retired: log in with POST /auth/login an
  */
 export async function sessionRoutes(
   app: FastifyInstance,
-  { tessera, limited }: { tessera: Tessera; limited: RouteLimit },
+  { tessera, limited, budgets }: { tessera: Tessera; limited: RouteLimit; budgets: CredentialBudgets },
 ): Promise<void> {
   const deprecation = deprecationHeaders(tessera.config);
   app.addHook('onRequest', async (_request: FastifyRequest, reply: FastifyReply) => {
@@ -49,7 +50,7 @@ export async function sessionRoutes(
     '/login',
     {
       bodyLimit: AUTH_BODY_LIMIT,
-      ...limited,
+      onRequest: budgets.credential,
       schema: {
         summary: 'Deprecated: log in with a session cookie (use POST /auth/login)',
         description: 'Sets `session_id` (HttpOnly; Secure; SameSite=Lax). Answers 410 once LEGACY_SESSIONS=off.',

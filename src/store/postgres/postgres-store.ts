@@ -124,6 +124,13 @@ export class PostgresStore implements Store {
     }, this.maintenance);
   }
 
+  async pendingMigrations(): Promise<number> {
+    const [table] = await this.query<{ found: string | null }>("SELECT to_regclass('schema_migrations')::text AS found");
+    if (!table?.found) return POSTGRES_MIGRATIONS.length;
+    const applied = new Set((await this.query<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version));
+    return POSTGRES_MIGRATIONS.filter((m) => !applied.has(m.version)).length;
+  }
+
   async ping(): Promise<void> {
     await this.query('SELECT 1');
   }

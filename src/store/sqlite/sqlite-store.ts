@@ -103,6 +103,13 @@ export class SqliteStore implements Store {
     apply.immediate();
   }
 
+  async pendingMigrations(): Promise<number> {
+    const exists = this.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+    if (!exists) return SQLITE_MIGRATIONS.length;
+    const applied = new Set(this.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+    return SQLITE_MIGRATIONS.filter((m) => !applied.has(m.version)).length;
+  }
+
   async ping(): Promise<void> {
     this.prepare('SELECT 1').get();
   }

@@ -4,6 +4,7 @@ import { requireRole } from '../../require-role.js';
 import { adminAuditRoutes } from './audit.js';
 import { adminDeviceRoutes } from './devices.js';
 import { adminKeyRoutes } from './keys.js';
+import { adminLoginThrottleRoutes } from './login-throttle.js';
 import { adminRolloutRoutes } from './rollout.js';
 import { adminUserRoutes } from './users.js';
 
@@ -15,4 +16,5 @@ export async function adminRoutes(app: FastifyInstance, { tessera }: { tessera: 
   await app.register(adminKeyRoutes, { tessera });
   await app.register(adminAuditRoutes, { tessera });
   await app.register(adminRolloutRoutes, { tessera });
+  await app.register(adminLoginThrottleRoutes, { tessera });
 }

@@ -1,0 +1,45 @@
+import type { FastifyRequest } from 'fastify';
+import { WindowCounts } from '../fleet/window-counts.js';
+import type { Tessera } from '../tessera.js';
+import { clientInfo } from './client-info.js';
+import { refreshCookie } from './refresh-cookie.js';
+import { RequestBudget } from './request-budget.js';
+
+const MINUTE_MS = 60_000;
+
+type Hook = (request: FastifyRequest) => Promise<void>;
+
+/** The hooks that take from the shared budgets, for the routes that spend them. */
+export interface CredentialBudgets {
+  /** One per-IP budget (AUTH_RATE_LIMIT a minute) for /auth/login, /api/login and /auth/session/exchange. */
+  credential: Hook;
+  /** /auth/refresh: a generous per-IP ceiling (REFRESH_IP_RATE_LIMIT), counted before anything else. */
+  refreshIp: Hook;
+  /** /auth/refresh: REFRESH_RATE_LIMIT a minute per user, keyed on a refresh token whose signature verified. */
+  refreshUser: Hook;
+}
+
+export function credentialBudgets(tessera: Tessera): CredentialBudgets {
+  const { config, audit, clock } = tessera;
+  const counts = new WindowCounts(tessera.fleet?.rateLimit, clock);
+  const budget = (name: string, max: number) => new RequestBudget(counts, { name, max, windowMs: MINUTE_MS }, audit);
+  const credential = budget('credential', config.authRateLimit);
+  const refreshIp = budget('refresh-ip', config.refreshIpRateLimit);
+  const refreshUser = budget('refresh-user', config.refreshRateLimit);
+  const route = (request: FastifyRequest) => request.routeOptions.url ?? request.url;
+  return {
+    credential: (request) => credential.take(request.ip, clientInfo(request), route(request)),
+    refreshIp: (request) => refreshIp.take(request.ip, clientInfo(request), route(request)),
+    refreshUser: async (request) => {
+      const token = (request.body as { refresh_token?: string } | undefined)?.refresh_token ?? refreshCookie(request);
+      if (!token || config.refreshRateLimit === 0) return;
+      // Only a token we signed names the user whose budget it spends; a forged one spends none, and the
+      // rotation refuses (and audits) it as before.
+      const sub = await tessera.refreshTokens.verify(token).then(
+        (claims) => claims.sub,
+        () => undefined,
+      );
+      if (sub !== undefined) await refreshUser.take(sub, clientInfo(request), route(request));
+    },
+  };
+}

@@ -1,0 +1,203 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { adminClient } from '../support/admin.js';
+import { tessera as cli } from '../support/cli.js';
+import { testFleet } from '../support/fleet.js';
+import { redisAvailable } from '../support/services.js';
+import { TEST_PASSWORD, TEST_SECRET, createUser, startTestInstance, type TestInstance } from '../support/tessera.js';
+
+const redisUp = await redisAvailable();
+
+/** The waits a slowed login was held for, recorded instead of waited (tests never time things). */
+function delays() {
+  const held: number[] = [];
+  return { held, loginDelay: async (ms: number) => void held.push(ms) };
+}
+
+const from = (t: TestInstance, ip: string, username: string, password: string, url = '/auth/login') =>
+  t.app.inject({ method: 'POST', url, headers: { 'x-forwarded-for': ip }, payload: { username, password } });
+
+/** Finding 3 of issue 11: brute force against one account is stopped per account, never by locking its owner out. */
+describe('brute-force protection per account', () => {
+  const instances: TestInstance[] = [];
+  const start = async (overrides: Record<string, string>, loginDelay?: (ms: number) => Promise<void>) => {
+    const t = await startTestInstance({ TRUST_PROXY: 'true', ...overrides }, loginDelay ? { loginDelay } : {});
+    instances.push(t);
+    return t;
+  };
+  afterEach(async () => {
+    for (const t of instances.splice(0)) await t.close();
+  });
+
+  it('wrong passwords from 16 addresses slow the account progressively, and its owner still logs in', async () => {
+    const { held, loginDelay } = delays();
+    const t = await start({ AUTH_RATE_LIMIT: '0' }, loginDelay);
+    await createUser(t.tessera, 'victim');
+
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i += 1) statuses.push((await from(t, `198.51.100.${i % 16}`, 'victim', `guess-${i}`)).statusCode);
+    expect(statuses).toEqual(Array(10).fill(401));
+    // Five failures are free; each check after that is held 1 s, 2 s, 4 s, 8 s, then 10 s at most.
+    expect(held).toEqual([1000, 2000, 4000, 8000, 10_000]);
+
+    const owner = await from(t, '203.0.113.50', 'victim', TEST_PASSWORD);
+    expect(owner.statusCode).toBe(200);
+    expect(held.at(-1)).toBe(10_000);
+
+    const [event] = await t.tessera.audit.query({ type: 'login.throttled', limit: 5 });
+    expect(event).toMatchObject({ detail: { username: 'victim', failures: 5 } });
+    expect((await t.app.inject({ url: '/metrics' })).body).toMatch(/^tessera_login_throttle_total\{action="slowed"\} 1$/m);
+  });
+
+  it('refuses one address with 429 and Retry-After after 10 failures on one account, and only that address, until the window ends', async () => {
+    const t = await start({ AUTH_RATE_LIMIT: '0' });
+    await createUser(t.tessera, 'victim');
+    await createUser(t.tessera, 'other');
+
+    for (let i = 0; i < 10; i += 1) expect((await from(t, '198.51.100.1', 'victim', `guess-${i}`)).statusCode).toBe(401);
+    const refused = await from(t, '198.51.100.1', 'victim', TEST_PASSWORD);
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json()).toEqual({ error: 'rate_limited', error_description: expect.stringMatching(/^Too many requests; retry in \d+ seconds$/) });
+    expect(Number(refused.headers['retry-after'])).toBe(900);
+
+    expect((await from(t, '203.0.113.50', 'victim', TEST_PASSWORD)).statusCode).toBe(200);
+    expect((await from(t, '198.51.100.1', 'other', TEST_PASSWORD)).statusCode).toBe(200);
+    const [locked] = await t.tessera.audit.query({ type: 'login.locked', limit: 1 });
+    expect(locked).toMatchObject({ ip: '198.51.100.1', detail: { username: 'victim', ip: '198.51.100.1', failures: 10 } });
+    expect((await t.app.inject({ url: '/metrics' })).body).toMatch(/^tessera_login_throttle_total\{action="locked"\} 1$/m);
+
+    t.clock.advanceSeconds(900);
+    expect((await from(t, '198.51.100.1', 'victim', TEST_PASSWORD)).statusCode).toBe(200);
+  });
+
+  it('throttles a username that does not exist exactly like a real one', async () => {
+    const { held, loginDelay } = delays();
+    const t = await start({ AUTH_RATE_LIMIT: '0' }, loginDelay);
+    await createUser(t.tessera, 'victim');
+
+    const observe = async (username: string) => {
+      held.length = 0;
+      const answers: Array<[number, string | undefined, string]> = [];
+      for (let i = 0; i < 12; i += 1) {
+        const response = await from(t, '198.51.100.7', username, `guess-${i}`);
+        answers.push([response.statusCode, response.headers['retry-after'] as string | undefined, response.body]);
+      }
+      return { answers, held: [...held] };
+    };
+    expect(await observe('ghost-who-never-was')).toEqual(await observe('victim'));
+  });
+
+  it('one budget per address for /auth/login, /api/login and /auth/session/exchange', async () => {
+    const t = await start({ AUTH_RATE_LIMIT: '10' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i += 1) statuses.push((await from(t, '198.51.100.9', `user${i}`, 'wrong', i % 2 ? '/api/login' : '/auth/login')).statusCode);
+    expect(statuses).toEqual(Array(10).fill(401));
+    expect((await from(t, '198.51.100.9', 'user10', 'wrong', '/api/login')).statusCode).toBe(429);
+    expect((await from(t, '198.51.100.9', 'user11', 'wrong', '/auth/login')).statusCode).toBe(429);
+    const exchange = await t.app.inject({ method: 'POST', url: '/auth/session/exchange', headers: { 'x-forwarded-for': '198.51.100.9' }, cookies: { session_id: 'x' } });
+    expect(exchange.statusCode).toBe(429);
+  });
+
+  it('devices behind one address refresh far past the login limit', async () => {
+    const t = await start({ AUTH_RATE_LIMIT: '2' });
+    const nat = '100.64.0.1';
+    const phones: Array<{ refresh_token: string }> = [];
+    for (const [i, name] of ['ana', 'ben', 'cai'].entries()) {
+      await createUser(t.tessera, name);
+      phones.push((await from(t, `203.0.113.${i}`, name, TEST_PASSWORD)).json<{ refresh_token: string }>());
+    }
+    for (let round = 0; round < 10; round += 1) {
+      for (const phone of phones) {
+        const response = await t.app.inject({ method: 'POST', url: '/auth/refresh', headers: { 'x-forwarded-for': nat }, payload: { refresh_token: phone.refresh_token } });
+        expect(response.statusCode).toBe(200);
+        phone.refresh_token = response.json<{ refresh_token: string }>().refresh_token;
+      }
+    }
+    expect((await from(t, nat, 'ana', 'wrong')).statusCode).toBe(401);
+    expect((await from(t, nat, 'ana', 'wrong')).statusCode).toBe(401);
+    expect((await from(t, nat, 'ana', TEST_PASSWORD)).statusCode).toBe(429);
+  });
+
+  it("a user's refresh tokens cannot be hammered (REFRESH_RATE_LIMIT a minute), and one address has a ceiling (REFRESH_IP_RATE_LIMIT)", async () => {
+    const t = await start({ REFRESH_RATE_LIMIT: '3', REFRESH_IP_RATE_LIMIT: '20' });
+    await createUser(t.tessera, 'ana');
+    let token = (await from(t, '203.0.113.1', 'ana', TEST_PASSWORD)).json<{ refresh_token: string }>().refresh_token;
+    const refresh = (ip: string, refreshToken: string) =>
+      t.app.inject({ method: 'POST', url: '/auth/refresh', headers: { 'x-forwarded-for': ip }, payload: { refresh_token: refreshToken } });
+    for (let i = 0; i < 3; i += 1) {
+      const response = await refresh(`198.51.100.${i}`, token);
+      expect(response.statusCode).toBe(200);
+      token = response.json<{ refresh_token: string }>().refresh_token;
+    }
+    const hammered = await refresh('198.51.100.99', token);
+    expect(hammered.statusCode).toBe(429);
+    expect(hammered.json()).toMatchObject({ error: 'rate_limited' });
+    t.clock.advanceSeconds(60);
+    expect((await refresh('198.51.100.99', token)).statusCode).toBe(200); // the 429 spent nothing of the token
+
+    const garbage: number[] = [];
+    for (let i = 0; i < 21; i += 1) garbage.push((await refresh('192.0.2.1', `not.a.token${i}`)).statusCode);
+    expect(garbage.slice(0, 20).every((s) => s === 401)).toBe(true);
+    expect(garbage[20]).toBe(429);
+  });
+
+  it('an operator sees and clears a lock through the admin API', async () => {
+    const t = await start({ AUTH_RATE_LIMIT: '0' });
+    const victim = await createUser(t.tessera, 'victim');
+    const admin = await adminClient(t);
+    for (let i = 0; i < 10; i += 1) await from(t, '198.51.100.1', 'victim', `guess-${i}`);
+    expect((await from(t, '198.51.100.1', 'victim', TEST_PASSWORD)).statusCode).toBe(429);
+
+    const seen = await admin.call({ url: `/admin/users/${victim.id}/login-throttle` });
+    expect(seen.statusCode).toBe(200);
+    expect(seen.json()).toEqual({ username: 'victim', failures: 10, delay_ms: 10_000, resets_at: new Date(t.clock.now() + 900_000).toISOString() });
+
+    const cleared = await admin.call({ method: 'DELETE', url: `/admin/users/${victim.id}/login-throttle` });
+    expect(cleared.json()).toMatchObject({ username: 'victim', failures: 10 });
+    expect((await admin.call({ url: `/admin/users/${victim.id}/login-throttle` })).json()).toMatchObject({ failures: 0, delay_ms: 0, resets_at: null });
+    expect((await from(t, '198.51.100.1', 'victim', TEST_PASSWORD)).statusCode).toBe(200);
+    const [event] = await t.tessera.audit.query({ type: 'admin.user.unlock', limit: 1 });
+    expect(event).toMatchObject({ actor: admin.admin.id, detail: { username: 'victim', failures: 10 } });
+    expect((await admin.call({ url: '/admin/users/nobody/login-throttle' })).json()).toMatchObject({ error: 'not_found' });
+  });
+});
+
+describe.skipIf(!redisUp)('brute-force protection across the fleet (Redis)', () => {
+  const fleet = testFleet();
+  const instances: TestInstance[] = [];
+  afterAll(async () => {
+    for (const t of instances) await t.close();
+    await fleet.cleanup();
+  });
+
+  it('failures on one instance lock the address on another, and `tessera users unlock` clears it for all', async () => {
+    // Each instance has its own SQLite database; the counters they share are in Redis.
+    const env = { TRUST_PROXY: 'true', AUTH_RATE_LIMIT: '0', REDIS_URL: fleet.env().REDIS_URL!, REDIS_PREFIX: fleet.prefix };
+    const a = await startTestInstance(env);
+    const b = await startTestInstance(env);
+    instances.push(a, b);
+    await createUser(a.tessera, 'victim');
+    await createUser(b.tessera, 'victim');
+
+    for (let i = 0; i < 10; i += 1) expect((await from(a, '198.51.100.1', 'victim', `guess-${i}`)).statusCode).toBe(401);
+    expect((await from(b, '198.51.100.1', 'victim', TEST_PASSWORD)).statusCode).toBe(429);
+
+    const unlocked = await cli(['users', 'unlock', 'Victim'], {
+      NODE_ENV: 'test',
+      DATABASE_URL: `sqlite:${(b.config.database as { path: string }).path}`,
+      JWT_SECRET: TEST_SECRET,
+      LOG_LEVEL: 'silent',
+      REDIS_URL: env.REDIS_URL,
+      REDIS_PREFIX: env.REDIS_PREFIX,
+    });
+    expect(unlocked).toMatchObject({ code: 0, stdout: 'unlocked victim: 10 failed login(s) forgotten, no delay, no IP refused\n' });
+    expect((await from(a, '198.51.100.1', 'victim', TEST_PASSWORD)).statusCode).toBe(200);
+    expect((await from(b, '198.51.100.1', 'victim', TEST_PASSWORD)).statusCode).toBe(200);
+  });
+
+  it('without Redis, `tessera users unlock` says to use the admin API', async () => {
+    const t = await startTestInstance({});
+    instances.push(t);
+    const result = await cli(['users', 'unlock', 'victim'], { NODE_ENV: 'test', DATABASE_URL: `sqlite:${(t.config.database as { path: string }).path}`, JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'silent' });
+    expect(result).toMatchObject({ code: 1, stderr: expect.stringMatching(/^tessera: without REDIS_URL .*\(DELETE \/admin\/users\/\{id\}\/login-throttle\)/) });
+  });
+});
