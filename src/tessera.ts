@@ -25,6 +25,7 @@ import { KeyRing } from './tokens/key-ring.js';
 import { RefreshTokens } from './tokens/refresh-tokens.js';
 import { RevocationFeed, type RevocationBus } from './tokens/revocation-feed.js';
 import { RevocationList } from './tokens/revocation-list.js';
+import { ValidAfter } from './tokens/valid-after.js';
 import { seedDevelopmentUsers } from './users/development-seed.js';
 import { UserDirectory } from './users/user-directory.js';
 
@@ -53,6 +54,8 @@ export interface Tessera {
   accessTokens: AccessTokens;
   refreshTokens: RefreshTokens;
   revocations: RevocationList;
+  /** Valid-after instants (per user, everyone, revoked keys), checked from memory on every use. */
+  validAfter: ValidAfter;
   revocationFeed: RevocationFeed;
   revoker: Revoker;
   audit: AuditLog;
@@ -126,9 +129,13 @@ async function assemble(
     announceChange: fleet ? async () => void (await fleet.bus.announce({ type: 'keys-changed' })) : undefined,
   });
   const revocations = new RevocationList(clock);
+  const validAfter = new ValidAfter();
   const revocationFeed = new RevocationFeed({
     store,
     list: revocations,
+    validAfter,
+    // A key revoked elsewhere is refused at once by `validAfter`; the reload also takes it out of the JWKS.
+    onKeyRevoked: () => keyRing.reload(),
     clock,
     logger,
     pollIntervalMs: intervals.revocationPollMs,
@@ -139,12 +146,13 @@ async function assemble(
   const accessTokens = new AccessTokens({
     keyRing,
     revocations,
+    validAfter,
     clock,
     issuer: config.issuer,
     audience: config.audience,
     ttlSeconds: config.accessTokenTtl,
   });
-  const refreshTokens = new RefreshTokens({ keyRing, clock, issuer: config.issuer, ttlSeconds: config.refreshTokenTtl });
+  const refreshTokens = new RefreshTokens({ keyRing, clock, issuer: config.issuer, ttlSeconds: config.refreshTokenTtl, validAfter });
   const revoker = new Revoker(store, clock, revocationFeed);
   const audit = new AuditLog({ store, clock, logger });
   const credentials = new CredentialCheck({ store, passwords, clock, logger, audit });
@@ -170,6 +178,7 @@ async function assemble(
     clock,
     idleTimeoutSeconds: config.sessionIdleTimeout,
     maxAgeSeconds: config.sessionMaxAge,
+    validAfter,
   });
   const legacyUsage = new LegacyUsage({ store, clock, logger, flushIntervalMs: intervals.legacyUsageFlushMs });
 
@@ -192,6 +201,7 @@ async function assemble(
     accessTokens,
     refreshTokens,
     revocations,
+    validAfter,
     revocationFeed,
     revoker,
     audit,
@@ -213,6 +223,7 @@ async function assemble(
       logger,
       audit,
       reuseIntervalSeconds: config.refreshReuseInterval,
+      familyMaxAgeSeconds: config.refreshFamilyMaxAge,
     }),
     logout: new Logout({ store, accessTokens, refreshTokens, revoker, audit }),
     users,

@@ -24,9 +24,18 @@ export const INVALID_CREDENTIALS = 'Invalid username or password';
 export class CredentialCheck {
   constructor(private readonly options: CredentialCheckOptions) {}
 
-  /** `via: 'session'` marks failures of the legacy `/api/login` in the audit trail. */
-  async verify(username: string, password: string, client: ClientInfo, via: 'jwt' | 'session' = 'jwt'): Promise<UserRecord> {
+  /**
+   * `via: 'session'` marks failures of the legacy `/api/login` in the audit trail. `authenticatedAt` is
+   * when the user row was read, before the password check: a reset after it must end what this login issues.
+   */
+  async verify(
+    username: string,
+    password: string,
+    client: ClientInfo,
+    via: 'jwt' | 'session' = 'jwt',
+  ): Promise<UserRecord & { authenticatedAt: number }> {
     const { store, passwords } = this.options;
+    const authenticatedAt = this.options.clock.now();
     const user = await store.findUserByUsername(normalizeUsername(username));
     const ok = user ? await passwords.verify(user.passwordHash, password) : await passwords.verifyNothing(password);
     if (!user || !ok || user.disabledAt !== null) {
@@ -37,7 +46,7 @@ export class CredentialCheck {
       throw new TesseraError('invalid_credentials', INVALID_CREDENTIALS);
     }
     if (passwords.needsRehash(user.passwordHash)) await this.upgradeHash(user, password);
-    return user;
+    return { ...user, authenticatedAt };
   }
 
   private async upgradeHash(user: UserRecord, password: string): Promise<void> {

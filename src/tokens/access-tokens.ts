@@ -4,6 +4,7 @@ import { toSeconds, type Clock } from '../clock.js';
 import { InvalidTokenError, type InvalidTokenReason } from '../errors.js';
 import type { KeyRing } from './key-ring.js';
 import type { RevocationList } from './revocation-list.js';
+import type { ValidAfter } from './valid-after.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 
 /** What an access token says, and all it says: who, with which role, and its own identity. */
@@ -13,6 +14,8 @@ export interface AccessClaims {
   jti: string;
   iat: number;
   exp: number;
+  /** The key that signed it (from the header): a revoked key's tokens are refused. */
+  kid: string;
 }
 
 /** An access token about to be issued: its identity and lifetime are fixed before it is signed. */
@@ -25,6 +28,8 @@ export interface MintedAccessToken {
 export interface AccessTokenOptions {
   keyRing: KeyRing;
   revocations: RevocationList;
+  /** Valid-after instants of users, of everyone and of revoked keys. */
+  validAfter?: ValidAfter | undefined;
   clock: Clock;
   issuer: string;
   audience: string;
@@ -75,7 +80,7 @@ export class AccessTokens {
       .setIssuedAt(toSeconds(minted.issuedAt))
       .setExpirationTime(toSeconds(minted.expiresAt))
       .sign(key);
-    const claims = { sub: user.id, role: user.role, jti: minted.jti, iat: toSeconds(minted.issuedAt), exp: toSeconds(minted.expiresAt) };
+    const claims = { sub: user.id, role: user.role, jti: minted.jti, iat: toSeconds(minted.issuedAt), exp: toSeconds(minted.expiresAt), kid };
     this.cache.set(token, claims, this.options.clock.now());
     return token;
   }
@@ -110,6 +115,10 @@ export class AccessTokens {
   private checkLiveness(claims: AccessClaims, now: number): AccessClaims {
     if (claims.exp * 1000 <= now) throw new InvalidTokenError('expired');
     if (this.options.revocations.has(claims.jti)) throw new InvalidTokenError('revoked');
+    const validAfter = this.options.validAfter;
+    if (validAfter && (validAfter.keyRevoked(claims.kid) || validAfter.refusesIat(claims.sub, claims.iat))) {
+      throw new InvalidTokenError('revoked');
+    }
     return claims;
   }
 
@@ -137,7 +146,7 @@ export class AccessTokens {
     if (typeof sub !== 'string' || typeof role !== 'string' || typeof jti !== 'string') {
       throw new InvalidTokenError('claims');
     }
-    return { sub, role, jti, iat: iat!, exp: exp! };
+    return { sub, role, jti, iat: iat!, exp: exp!, kid: header.kid as string };
   }
 
   private readHeader(token: string): ProtectedHeaderParameters {

@@ -128,14 +128,23 @@ export class KeyRing {
     }));
   }
 
-  /** Makes a fresh key the signing key of `use`; the old one verifies until what it signed has expired. */
-  async rotate(use: KeyUse = 'access'): Promise<string> {
+  /**
+   * Makes a fresh key the signing key of `use`; the old one verifies until what it signed has expired —
+   * or, with `retireNow` (a leaked key being revoked), not at all from now on.
+   */
+  async rotate(use: KeyUse = 'access', { retireNow = false } = {}): Promise<string> {
     const record = await this.generate(use);
-    await this.options.store.rotateSigningKey(record, this.retirementTime(use));
+    await this.options.store.rotateSigningKey(record, retireNow ? this.options.clock.now() : this.retirementTime(use));
     await this.reload();
     this.options.logger.info({ kid: record.kid, use }, 'signing key rotated');
     await this.announce();
     return record.kid;
+  }
+
+  /** Re-reads the keys after a change made through the store directly (a key revoked) and tells the others. */
+  async changed(): Promise<void> {
+    await this.reload();
+    await this.announce();
   }
 
   /**

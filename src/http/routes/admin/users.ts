@@ -3,7 +3,7 @@ import { TesseraError } from '../../../errors.js';
 import type { Tessera } from '../../../tessera.js';
 import { actorOf } from '../../require-role.js';
 import { errorResponses } from '../../schemas.js';
-import { adminUser, adminUserSchema, userParams } from './representations.js';
+import { adminUser, adminUserSchema, signOutBody, signOutSchema, userParams } from './representations.js';
 
 const listQuery = {
   type: 'object',
@@ -141,18 +141,13 @@ export async function adminUserRoutes(app: FastifyInstance, { tessera }: { tesse
         params: userParams,
         body: passwordBody,
         response: {
-          200: {
-            type: 'object',
-            required: ['revoked_access_tokens'],
-            properties: { revoked_access_tokens: { type: 'integer' } },
-          },
+          200: signOutSchema,
           ...errorResponses(400, 401, 403, 404),
         },
       },
     },
     async (request) => {
-      const { revokedAccessTokens } = await accounts.resetPassword(request.params.id, request.body.password, actorOf(request));
-      return { revoked_access_tokens: revokedAccessTokens };
+      return signOutBody(await accounts.resetPassword(request.params.id, request.body.password, actorOf(request)));
     },
   );
 }
