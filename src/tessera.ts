@@ -118,6 +118,7 @@ async function assemble(
 ): Promise<Tessera> {
   await store.migrate();
 
+  const validAfter = new ValidAfter();
   const keyRing = await KeyRing.open({
     store,
     clock,
@@ -127,9 +128,9 @@ async function assemble(
     lifetimes: { accessMs: config.accessTokenTtl * 1000, refreshMs: config.refreshTokenTtl * 1000 },
     replaceUnopenableKeys: config.env !== 'production',
     announceChange: fleet ? async () => void (await fleet.bus.announce({ type: 'keys-changed' })) : undefined,
+    isRevoked: (kid) => validAfter.keyRevoked(kid),
   });
   const revocations = new RevocationList(clock);
-  const validAfter = new ValidAfter();
   const revocationFeed = new RevocationFeed({
     store,
     list: revocations,

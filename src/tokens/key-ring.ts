@@ -41,6 +41,8 @@ export interface KeyRingOptions {
   replaceUnopenableKeys: boolean;
   /** Tells the other instances that the stored keys changed (a fleet event); they re-read them. */
   announceChange?: (() => Promise<void>) | undefined;
+  /** Keys revoked (`keys revoke`), as the revocation feed knows them: dropped on reload whatever the clocks say. */
+  isRevoked?: ((kid: string) => boolean) | undefined;
 }
 
 const REFRESH_ALGORITHM = 'HS256';
@@ -178,7 +180,10 @@ export class KeyRing {
 
   private async doReload(): Promise<void> {
     const now = this.options.clock.now();
-    const records = (await this.options.store.listSigningKeys()).filter((r) => r.expiresAt === null || r.expiresAt > now);
+    const revoked = this.options.isRevoked ?? (() => false);
+    const records = (await this.options.store.listSigningKeys()).filter(
+      (r) => (r.expiresAt === null || r.expiresAt > now) && !revoked(r.kid),
+    );
     const next = new Map<string, LoadedKey>();
     const active: typeof this.active = {};
     for (const record of records) {
