@@ -88,6 +88,10 @@ describe('logs, driven through every endpoint', () => {
     await call('DELETE /admin/users/{id}/families', { method: 'DELETE', url: `/admin/users/${created.id}/families`, headers: h });
     await call('GET /admin/keys', { url: '/admin/keys', headers: h });
     await call('POST /admin/keys/rotate', { method: 'POST', url: '/admin/keys/rotate', headers: h });
+    // The key that now signs, not the one that signed the admin's token: the admin keeps working.
+    const keys = (await send({ url: '/admin/keys', headers: h })).json<Array<{ kid: string; use: string; state: string }>>();
+    const signing = keys.find((k) => k.use === 'access' && k.state === 'active')!.kid;
+    await call('POST /admin/keys/{kid}/revoke', { method: 'POST', url: `/admin/keys/${encodeURIComponent(signing)}/revoke`, headers: h });
     await call('GET /admin/audit', { url: '/admin/audit?limit=1000', headers: h });
     const sessionLogin = await call('POST /api/login', { method: 'POST', url: '/api/login', payload: { username: 'worker', password: TEST_PASSWORD } });
     const cookie = sessionLogin.cookies.find((c) => c.name === 'session_id')!.value;
