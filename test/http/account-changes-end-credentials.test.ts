@@ -76,6 +76,7 @@ describe.each([
     const held = await everyCredential('disable-me');
     const disabled = await root.call({ method: 'PATCH', url: `/admin/users/${held.user.id}`, payload: { disabled: true } });
     expect(disabled.statusCode).toBe(200);
+    expect(disabled.json().ended).toEqual({ revoked_families: 1, revoked_access_tokens: 1, ended_sessions: 1 });
     t.clock.advance(1);
     const enabled = await root.call({ method: 'PATCH', url: `/admin/users/${held.user.id}`, payload: { disabled: false } });
     expect(enabled.json().disabled_at).toBeNull();
