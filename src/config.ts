@@ -44,6 +44,8 @@ export interface Config {
   refreshTokenTtl: number;
   /** Seconds during which a just-rotated refresh token still yields the same successor. 0 = off. */
   refreshReuseInterval: number;
+  /** Absolute lifetime of a refresh-token family from its login, seconds: no refresh extends it. 0 = no limit. */
+  refreshFamilyMaxAge: number;
   /** Requests per minute per client IP: one budget for every password check and credential trade, and /auth/logout. 0 = no limit. */
   authRateLimit: number;
   trustProxy: TrustProxy;
@@ -115,6 +117,8 @@ export const DEFAULTS = {
   TOKEN_EXPIRY: '900',
   REFRESH_TOKEN_EXPIRY: '604800',
   REFRESH_REUSE_INTERVAL: '0',
+  /** 30 days: Auth0's default absolute refresh-token lifetime; Keycloak's SSO Session Max defaults to 10 hours. */
+  REFRESH_FAMILY_MAX_AGE: '2592000',
   AUTH_RATE_LIMIT: '10',
   TRUST_PROXY: 'false',
   JWT_ISSUER: 'tessera',
@@ -214,6 +218,7 @@ const schema = z.object({
   TOKEN_EXPIRY: seconds(1, 86_400),
   REFRESH_TOKEN_EXPIRY: seconds(60, 31_536_000),
   REFRESH_REUSE_INTERVAL: seconds(0, 300),
+  REFRESH_FAMILY_MAX_AGE: seconds(0, 31_536_000),
   AUTH_RATE_LIMIT: z
     .string()
     .trim()
@@ -316,6 +321,7 @@ export function loadConfig(env: Env = process.env): Config {
     accessTokenTtl: v.TOKEN_EXPIRY,
     refreshTokenTtl: v.REFRESH_TOKEN_EXPIRY,
     refreshReuseInterval: v.REFRESH_REUSE_INTERVAL,
+    refreshFamilyMaxAge: v.REFRESH_FAMILY_MAX_AGE,
     authRateLimit: v.AUTH_RATE_LIMIT,
     trustProxy: parseTrustProxy(v.TRUST_PROXY),
     issuer: v.JWT_ISSUER,

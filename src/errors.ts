@@ -113,6 +113,17 @@ export class InvalidSessionError extends TesseraError {
   }
 }
 
+/** The user's valid-after moved while a login (or session exchange) was being checked: it issues nothing. */
+export class CredentialsChangedError extends TesseraError {
+  constructor() {
+    super(
+      'invalid_credentials',
+      'The account changed (password reset, disabled or signed out everywhere) while this login was being checked; log in again',
+    );
+    this.name = 'CredentialsChangedError';
+  }
+}
+
 export class StoreUnavailableError extends TesseraError {
   constructor(options?: { cause?: unknown }) {
     super('service_unavailable', 'The database is unreachable; try again shortly', options);

@@ -28,6 +28,7 @@ import { KeyRing } from './tokens/key-ring.js';
 import { RefreshTokens } from './tokens/refresh-tokens.js';
 import { RevocationFeed, type RevocationBus } from './tokens/revocation-feed.js';
 import { RevocationList } from './tokens/revocation-list.js';
+import { ValidAfter } from './tokens/valid-after.js';
 import { seedDevelopmentUsers } from './users/development-seed.js';
 import { UserDirectory } from './users/user-directory.js';
 
@@ -56,6 +57,8 @@ export interface Tessera {
   accessTokens: AccessTokens;
   refreshTokens: RefreshTokens;
   revocations: RevocationList;
+  /** Valid-after instants (per user, everyone, revoked keys), checked from memory on every use. */
+  validAfter: ValidAfter;
   revocationFeed: RevocationFeed;
   revoker: Revoker;
   audit: AuditLog;
@@ -132,6 +135,7 @@ async function assemble(
   if (serving) await store.migrate();
   const productionDatabase = serving && (await guardProductionDatabase(store, config, clock, logger));
 
+  const validAfter = new ValidAfter();
   const keyRing = await KeyRing.open({
     store,
     clock,
@@ -144,11 +148,15 @@ async function assemble(
     lifetimes: { accessMs: config.accessTokenTtl * 1000, refreshMs: config.refreshTokenTtl * 1000 },
     manage: serving,
     announceChange: fleet ? async () => void (await fleet.bus.announce({ type: 'keys-changed' })) : undefined,
+    isRevoked: (kid) => validAfter.keyRevoked(kid),
   });
   const revocations = new RevocationList(clock);
   const revocationFeed = new RevocationFeed({
     store,
     list: revocations,
+    validAfter,
+    // A key revoked elsewhere is refused at once by `validAfter`; the reload also takes it out of the JWKS.
+    onKeyRevoked: () => keyRing.reload(),
     clock,
     logger,
     pollIntervalMs: intervals.revocationPollMs,
@@ -159,13 +167,14 @@ async function assemble(
   const accessTokens = new AccessTokens({
     keyRing,
     revocations,
+    validAfter,
     clock,
     issuer: config.issuer,
     audience: config.audience,
     ttlSeconds: config.accessTokenTtl,
     isRevoked: (jti) => store.isAccessTokenRevoked(jti),
   });
-  const refreshTokens = new RefreshTokens({ keyRing, clock, issuer: config.issuer, ttlSeconds: config.refreshTokenTtl });
+  const refreshTokens = new RefreshTokens({ keyRing, clock, issuer: config.issuer, ttlSeconds: config.refreshTokenTtl, validAfter });
   const revoker = new Revoker(store, clock, revocationFeed);
   const audit = new AuditLog({ store, clock, logger });
   const loginThrottle = new LoginThrottle({
@@ -202,6 +211,7 @@ async function assemble(
     clock,
     idleTimeoutSeconds: config.sessionIdleTimeout,
     maxAgeSeconds: config.sessionMaxAge,
+    validAfter,
   });
   const legacyUsage = new LegacyUsage({ store, clock, logger, flushIntervalMs: intervals.legacyUsageFlushMs });
 
@@ -224,6 +234,7 @@ async function assemble(
     accessTokens,
     refreshTokens,
     revocations,
+    validAfter,
     revocationFeed,
     revoker,
     audit,
@@ -246,6 +257,7 @@ async function assemble(
       logger,
       audit,
       reuseIntervalSeconds: config.refreshReuseInterval,
+      familyMaxAgeSeconds: config.refreshFamilyMaxAge,
     }),
     logout: new Logout({ store, accessTokens, refreshTokens, revoker, audit }),
     users,

@@ -7,6 +7,7 @@ import type { Page, Store, UserPage, UserRecord } from '../store/store.js';
 import { assertPassword, assertRole, type NewAccount, type UserDirectory } from '../users/user-directory.js';
 import { normalizeUsername } from '../users/username.js';
 import type { Actor } from './actor.js';
+import type { SignOutResult } from './devices.js';
 
 export interface AccountAdminOptions {
   store: Store;
@@ -62,8 +63,11 @@ export class AccountAdmin {
     return updated;
   }
 
-  /** Disabling refuses logins and refreshes and revokes every token of the user at once; enabling lets them log in again. */
-  async setDisabled(userId: string, disabled: boolean, actor: Actor): Promise<UserRecord> {
+  /**
+   * Disabling refuses logins and ends every credential of the user at once (`ended` says what); enabling
+   * lets them log in again, and revives nothing that was ended.
+   */
+  async setDisabled(userId: string, disabled: boolean, actor: Actor): Promise<UserRecord & { ended?: SignOutResult }> {
     const user = await this.get(userId);
     if ((user.disabledAt !== null) === disabled) return user;
     if (!disabled) {
@@ -73,19 +77,19 @@ export class AccountAdmin {
     }
     refuseSelf(user, actor, 'disable your own account');
     const updated = await this.update(user, { disabledAt: this.options.clock.now() });
-    const revoked = await this.options.revoker.revokeUser(user.id, 'user_disabled');
-    this.record('admin.user.disable', user, actor, { revokedAccessTokens: revoked.length });
-    return updated;
+    const ended = await this.options.revoker.revokeUser(user.id, 'user_disabled');
+    this.record('admin.user.disable', user, actor, endedDetail(ended));
+    return { ...updated, ended };
   }
 
   /** Sets a new password and signs the user out everywhere: whoever knew the old one loses access too. */
-  async resetPassword(userId: string, password: string, actor: Actor): Promise<{ revokedAccessTokens: number }> {
+  async resetPassword(userId: string, password: string, actor: Actor): Promise<SignOutResult> {
     assertPassword(password);
     const user = await this.get(userId);
     await this.update(user, { passwordHash: await this.options.passwords.hash(password) });
-    const revoked = await this.options.revoker.revokeUser(user.id, 'password_reset');
-    this.record('admin.user.password_reset', user, actor, { revokedAccessTokens: revoked.length });
-    return { revokedAccessTokens: revoked.length };
+    const ended = await this.options.revoker.revokeUser(user.id, 'password_reset');
+    this.record('admin.user.password_reset', user, actor, endedDetail(ended));
+    return ended;
   }
 
   private async update(user: UserRecord, patch: Parameters<Store['updateUser']>[1]): Promise<UserRecord> {
@@ -98,6 +102,12 @@ export class AccountAdmin {
     this.options.audit.record({ type, userId: user.id, actor: actor.id, client: actor.client, ...(detail ? { detail } : {}) });
   }
 }
+
+const endedDetail = (ended: SignOutResult) => ({
+  families: ended.families,
+  revokedAccessTokens: ended.accessTokens,
+  endedSessions: ended.sessions,
+});
 
 /** An admin cannot lock themselves out by accident; another admin (or the command line) can do it. */
 function refuseSelf(user: UserRecord, actor: Actor, what: string): void {

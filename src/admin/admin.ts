@@ -39,7 +39,7 @@ export function createAdmin(deps: AdminDependencies): Admin {
   return {
     accounts: new AccountAdmin(deps),
     devices: new DeviceAdmin(deps),
-    keys: new KeyAdmin(deps.keyRing, deps.audit),
+    keys: new KeyAdmin(deps.keyRing, deps.audit, deps.revoker),
     audit: new AuditSearch(deps.store, deps.audit),
     rollout: new RolloutAdmin(deps),
   };

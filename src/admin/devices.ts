@@ -12,10 +12,11 @@ export interface DeviceAdminOptions {
   clock: Clock;
 }
 
-/** What signing out revoked: refresh-token families (devices) and unexpired access tokens. */
+/** What signing out ended: refresh-token families (devices), unexpired access tokens and legacy sessions. */
 export interface SignOutResult {
   families: number;
   accessTokens: number;
+  sessions: number;
 }
 
 /**
@@ -40,7 +41,7 @@ export class DeviceAdmin {
     if (!family || (userId !== undefined && family.userId !== userId)) {
       throw new TesseraError('not_found', `No session (refresh-token family) with id ${JSON.stringify(familyId)}${userId ? ' for this user' : ''}`);
     }
-    if (family.revokedAt !== null) return { family, families: 0, accessTokens: 0 };
+    if (family.revokedAt !== null) return { family, families: 0, accessTokens: 0, sessions: 0 };
     const revoked = await this.options.revoker.revokeFamily(family.id, 'admin_sign_out');
     this.options.audit.record({
       type: 'admin.family.revoke',
@@ -49,20 +50,31 @@ export class DeviceAdmin {
       client: actor.client,
       detail: { familyId: family.id, revokedAccessTokens: revoked.length },
     });
-    return { family, families: 1, accessTokens: revoked.length };
+    return { family, families: 1, accessTokens: revoked.length, sessions: 0 };
   }
 
-  /** Signs the user out everywhere: every family and every unexpired access token. */
+  /** Signs the user out everywhere: every family, unexpired access token and legacy session; nothing issued before now works. */
   async signOutEverywhere(userId: string, actor: Actor): Promise<SignOutResult> {
-    const families = (await this.list(userId)).length;
-    const revoked = await this.options.revoker.revokeUser(userId, 'admin_sign_out');
+    const ended = await this.options.revoker.revokeUser(userId, 'admin_sign_out');
     this.options.audit.record({
       type: 'admin.user.sign_out',
       userId,
       actor: actor.id,
       client: actor.client,
-      detail: { families, revokedAccessTokens: revoked.length },
+      detail: { families: ended.families, revokedAccessTokens: ended.accessTokens, endedSessions: ended.sessions },
     });
-    return { families, accessTokens: revoked.length };
+    return ended;
+  }
+
+  /** Signs everyone out (`tokens revoke --all`): a global valid-after at now. */
+  async signOutEveryone(actor: Actor): Promise<SignOutResult> {
+    const ended = await this.options.revoker.revokeEveryone('admin_sign_out_all');
+    this.options.audit.record({
+      type: 'admin.all.sign_out',
+      actor: actor.id,
+      client: actor.client,
+      detail: { families: ended.families, revokedAccessTokens: ended.accessTokens, endedSessions: ended.sessions },
+    });
+    return ended;
   }
 }

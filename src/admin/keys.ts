@@ -1,4 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
+import type { Revoker } from '../auth/revoker.js';
+import { TesseraError } from '../errors.js';
 import type { KeyUse } from '../store/store.js';
 import type { KeyRing } from '../tokens/key-ring.js';
 import type { Actor } from './actor.js';
@@ -14,6 +16,7 @@ export class KeyAdmin {
   constructor(
     private readonly keyRing: KeyRing,
     private readonly audit: AuditLog,
+    private readonly revoker: Revoker,
   ) {}
 
   /** Every key still in use, read fresh from the store (another instance or the CLI may have rotated). */
@@ -35,5 +38,25 @@ export class KeyAdmin {
       detail: { use, kid, previousKid: before?.kid ?? null },
     });
     return { key, previous };
+  }
+
+  /**
+   * Revokes a leaked key: it leaves the JWKS and everything it signed is refused at once, here and (by the
+   * revocation feed) on every instance, whenever it was issued. An active key is first replaced by a new one.
+   */
+  async revoke(kid: string, actor: Actor): Promise<{ revoked: KeyDescription; replacement: KeyDescription | undefined }> {
+    const revoked = (await this.list()).find((k) => k.kid === kid);
+    if (!revoked) throw new TesseraError('not_found', `No signing key with kid ${JSON.stringify(kid)}`);
+    const replacementKid = revoked.state === 'active' ? await this.keyRing.rotate(revoked.use, { retireNow: true }) : undefined;
+    await this.revoker.revokeKey(kid);
+    await this.keyRing.changed();
+    const replacement = this.keyRing.describe().find((k) => k.kid === replacementKid);
+    this.audit.record({
+      type: 'admin.key.revoke',
+      actor: actor.id,
+      client: actor.client,
+      detail: { use: revoked.use, kid, replacementKid: replacementKid ?? null },
+    });
+    return { revoked, replacement };
   }
 }

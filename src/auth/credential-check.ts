@@ -27,12 +27,21 @@ export const INVALID_CREDENTIALS = 'Invalid username or password';
 export class CredentialCheck {
   constructor(private readonly options: CredentialCheckOptions) {}
 
-  /** `via: 'session'` marks failures of the legacy `/api/login` in the audit trail. */
-  async verify(username: string, password: string, client: ClientInfo, via: 'jwt' | 'session' = 'jwt'): Promise<UserRecord> {
+  /**
+   * `via: 'session'` marks failures of the legacy `/api/login` in the audit trail. `authenticatedAt` is
+   * when the user row was read, before the password check: a reset after it must end what this login issues.
+   */
+  async verify(
+    username: string,
+    password: string,
+    client: ClientInfo,
+    via: 'jwt' | 'session' = 'jwt',
+  ): Promise<UserRecord & { authenticatedAt: number }> {
     const { store, passwords, throttle } = this.options;
     const account = normalizeUsername(username);
     // Before the lookup, so a name that exists and one that does not are throttled alike.
     await throttle?.before(account, client);
+    const authenticatedAt = this.options.clock.now();
     const user = await store.findUserByUsername(account);
     const ok = user ? await passwords.verify(user.passwordHash, password) : await passwords.verifyNothing(password);
     if (!user || !ok || user.disabledAt !== null) {
@@ -45,7 +54,7 @@ export class CredentialCheck {
     }
     await throttle?.succeeded(account, client);
     if (passwords.needsRehash(user.passwordHash)) await this.upgradeHash(user, password);
-    return user;
+    return { ...user, authenticatedAt };
   }
 
   private async upgradeHash(user: UserRecord, password: string): Promise<void> {

@@ -25,7 +25,7 @@ export class Login {
       this.audit.record({ type: 'login.jwt_not_enabled', userId: user.id, client, detail: { via: 'password' } });
       throw new TesseraError('jwt_not_enabled', JWT_NOT_ENABLED);
     }
-    const pair = await this.tokenPairs.startFamily(user, client);
+    const pair = await this.tokenPairs.startFamily(user, client, user.authenticatedAt);
     this.audit.record({ type: 'login.success', userId: user.id, client, detail: { familyId: pair.family.id } });
     return { ...pair, user };
   }

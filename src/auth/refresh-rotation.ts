@@ -18,6 +18,8 @@ export interface RefreshRotationOptions {
   audit: AuditLog;
   /** REFRESH_REUSE_INTERVAL in seconds; 0 = a rotated token is never accepted again. */
   reuseIntervalSeconds: number;
+  /** REFRESH_FAMILY_MAX_AGE in seconds: no refresh extends a family past this long after its login; 0 = no limit. */
+  familyMaxAgeSeconds?: number;
 }
 
 /**
@@ -52,6 +54,7 @@ export class RefreshRotation {
       tokenHash: hashToken(refreshToken),
       now,
       reuseIntervalMs: this.options.reuseIntervalSeconds * 1000,
+      familyMaxAgeMs: (this.options.familyMaxAgeSeconds ?? 0) * 1000,
       next: { ...next, tokenHash: hashToken(nextToken) },
       access: { jti: access.jti, expiresAt: access.expiresAt },
       client,

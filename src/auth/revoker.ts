@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { RevokedAccessToken, Store } from '../store/store.js';
+import type { SignOutResult } from '../admin/devices.js';
 import type { RevocationFeed } from '../tokens/revocation-feed.js';
 
 /**
@@ -19,9 +20,38 @@ export class Revoker {
     return this.publish(await this.store.revokeFamily(familyId, reason, this.clock.now()));
   }
 
-  /** Signed out everywhere: every family and every unexpired access token of the user. */
-  async revokeUser(userId: string, reason: string): Promise<RevokedAccessToken[]> {
+  /**
+   * Signed out everywhere (also a password reset and a disable): the user's valid-after moves to now, and
+   * every family, unexpired access token and open session of theirs ends, here at once and on every instance.
+   */
+  async revokeUser(userId: string, reason: string): Promise<SignOutResult> {
+    const now = this.clock.now();
+    const ended = await this.store.endUserCredentials(userId, reason, now);
+    await this.publish(ended.accessTokens);
+    await this.feed?.moved([{ scope: 'user', subject: userId, at: now }]);
+    return { families: ended.families, accessTokens: ended.accessTokens.length, sessions: ended.sessions };
+  }
+
+  /** Only the user's JWTs (families and access tokens), sessions untouched: a rollout rollback sends them back to sessions. */
+  async revokeUserTokens(userId: string, reason: string): Promise<RevokedAccessToken[]> {
     return this.publish(await this.store.revokeUserTokens(userId, reason, this.clock.now()));
+  }
+
+  /** Everyone signed out (`tokens revoke --all`): a global valid-after at now. */
+  async revokeEveryone(reason: string): Promise<SignOutResult> {
+    const now = this.clock.now();
+    const ended = await this.store.endAllCredentials(reason, now);
+    await this.publish(ended.accessTokens);
+    await this.feed?.moved([{ scope: 'all', subject: '', at: now }]);
+    return { families: ended.families, accessTokens: ended.accessTokens.length, sessions: ended.sessions };
+  }
+
+  /** A signing key revoked: everything it signed is refused, whenever it was issued. */
+  async revokeKey(kid: string): Promise<boolean> {
+    const now = this.clock.now();
+    if (!(await this.store.revokeSigningKey(kid, now))) return false;
+    await this.feed?.moved([{ scope: 'key', subject: kid, at: now }]);
+    return true;
   }
 
   /** Every unexpired access token of the user, but not their families: the next refresh re-reads the user. */

@@ -30,7 +30,8 @@ export class SessionExchange {
     }
     // Ending first, atomically, makes a session good for one exchange even when two race.
     if (!(await sessions.end(session.id))) throw new InvalidSessionError('ended');
-    const pair = await tokenPairs.startFamily(user, client);
+    // The session's start stands for the password check: a reset since then refuses the exchange.
+    const pair = await tokenPairs.startFamily(user, client, session.createdAt);
     audit.record({ type: 'session.exchange', userId: user.id, client, detail: { sessionId: session.id, familyId: pair.family.id } });
     return { ...pair, userId: user.id };
   }

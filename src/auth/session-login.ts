@@ -19,7 +19,7 @@ export class SessionLogin {
     client: ClientInfo,
   ): Promise<{ cookieValue: string; session: SessionRecord; user: UserRecord }> {
     const user = await this.credentials.verify(username, password, client, 'session');
-    const { cookieValue, session } = await this.sessions.open(user, client);
+    const { cookieValue, session } = await this.sessions.open(user, client, user.authenticatedAt);
     this.audit.record({ type: 'session.login', userId: user.id, client, detail: { sessionId: session.id } });
     // The login is itself a use of sessions: a client that logs in and stops there is still on them.
     this.usage.count(user.id, client.userAgent);

@@ -24,7 +24,12 @@ export interface TokenPairIssuerOptions {
 export class TokenPairIssuer {
   constructor(private readonly options: TokenPairIssuerOptions) {}
 
-  async startFamily(user: { id: string; role: string }, client: ClientInfo): Promise<TokenPair & { family: FamilyRecord }> {
+  /** `authenticatedAt`: when the credential behind this login was proven (see `NewFamily.authenticatedAt`). */
+  async startFamily(
+    user: { id: string; role: string },
+    client: ClientInfo,
+    authenticatedAt?: number,
+  ): Promise<TokenPair & { family: FamilyRecord }> {
     const { store, accessTokens, refreshTokens, clock } = this.options;
     const now = clock.now();
     const access = accessTokens.mint(now);
@@ -40,6 +45,7 @@ export class TokenPairIssuer {
       access: { jti: access.jti, expiresAt: access.expiresAt },
       client,
       now,
+      ...(authenticatedAt === undefined ? {} : { authenticatedAt }),
     });
     return {
       accessToken,

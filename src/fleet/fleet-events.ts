@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RevokedAccessToken } from '../store/store.js';
+import type { RevokedAccessToken, ValidAfterMove } from '../store/store.js';
 
 /**
  * What one instance tells the others. Every event is only a hint to act sooner: the database stays the
@@ -8,6 +8,8 @@ import type { RevokedAccessToken } from '../store/store.js';
 export type FleetEvent =
   /** Access tokens were revoked: refuse them now. */
   | { type: 'revoked'; entries: RevokedAccessToken[] }
+  /** Valid-after instants moved (a user signed out everywhere, everyone signed out, a key revoked): refuse what came before. */
+  | { type: 'valid-after'; moves: ValidAfterMove[] }
   /** A signing key was created, rotated or retired: re-read the keys. */
   | { type: 'keys-changed' }
   /** Settings stored in the database changed (`topic` names which, e.g. `rollout`): re-read them. */
@@ -24,8 +26,15 @@ const revokedEntry = z.object({
   expiresAt: z.number().int(),
 });
 
+const validAfterMove = z.object({
+  scope: z.enum(['user', 'all', 'key']),
+  subject: z.string().max(256),
+  at: z.number().int(),
+});
+
 const eventSchemas = {
   revoked: z.object({ type: z.literal('revoked'), entries: z.array(revokedEntry).max(1_000_000) }),
+  'valid-after': z.object({ type: z.literal('valid-after'), moves: z.array(validAfterMove).max(10_000) }),
   'keys-changed': z.object({ type: z.literal('keys-changed') }),
   'settings-changed': z.object({ type: z.literal('settings-changed'), topic: z.string().min(1).max(64) }),
 } satisfies { [T in FleetEventType]: z.ZodType<FleetEventOf<T>> };

@@ -1,4 +1,4 @@
-import type { RevokedAccessToken } from '../store/store.js';
+import type { RevokedAccessToken, ValidAfterMove } from '../store/store.js';
 import type { RevocationBus } from '../tokens/revocation-feed.js';
 import type { FleetBus } from './fleet-bus.js';
 
@@ -13,6 +13,14 @@ export class FleetRevocationBus implements RevocationBus {
 
   async subscribe(onRevoked: (entries: RevokedAccessToken[]) => void): Promise<void> {
     this.bus.on('revoked', (event) => onRevoked(event.entries));
+  }
+
+  async publishValidAfter(moves: ValidAfterMove[]): Promise<void> {
+    await this.bus.announce({ type: 'valid-after', moves });
+  }
+
+  async subscribeValidAfter(onMoved: (moves: ValidAfterMove[]) => void): Promise<void> {
+    this.bus.on('valid-after', (event) => onMoved(event.moves));
   }
 
   /** The connections belong to the fleet, which closes them. */

@@ -20,7 +20,7 @@ export async function revokeTokensOutsideRollout(
     const page = await store.listUsers({ limit: PAGE, offset });
     for (const user of page.users) {
       if (rollout.allows(user)) continue;
-      const revoked = await revoker.revokeUser(user.id, 'rollout_rollback');
+      const revoked = await revoker.revokeUserTokens(user.id, 'rollout_rollback');
       users += 1;
       accessTokens += revoked.length;
     }

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { InvalidSessionError } from '../errors.js';
 import type { ClientInfo, PublicUser, SessionRecord, Store } from '../store/store.js';
+import type { ValidAfter } from '../tokens/valid-after.js';
 
 /**
  * `lastSeenAt` is written at most once per this interval per session, so session requests do not each
@@ -19,6 +20,8 @@ export interface LegacySessionsOptions {
   idleTimeoutSeconds: number;
   /** SESSION_MAX_AGE, seconds. */
   maxAgeSeconds: number;
+  /** Valid-after instants: a session started at or before its user's instant is refused. */
+  validAfter?: ValidAfter | undefined;
 }
 
 /** A session as a request sees it once its cookie has been accepted. */
@@ -46,8 +49,11 @@ export class LegacySessions {
     return this.options.maxAgeSeconds;
   }
 
-  /** Starts a session for the user; returns the cookie value (shown once, never stored) and the record. */
-  async open(user: { id: string }, client: ClientInfo): Promise<{ cookieValue: string; session: SessionRecord }> {
+  /**
+   * Starts a session for the user; returns the cookie value (shown once, never stored) and the record.
+   * `authenticatedAt`: when the password was checked; the store refuses if the user's valid-after has since moved.
+   */
+  async open(user: { id: string }, client: ClientInfo, authenticatedAt?: number): Promise<{ cookieValue: string; session: SessionRecord }> {
     const cookieValue = randomBytes(32).toString('base64url');
     const now = this.options.clock.now();
     const session = await this.options.store.createSession({
@@ -57,6 +63,7 @@ export class LegacySessions {
       expiresAt: now + this.options.maxAgeSeconds * 1000,
       ip: client.ip,
       userAgent: client.userAgent,
+      ...(authenticatedAt === undefined ? {} : { authenticatedAt }),
     });
     return { cookieValue, session };
   }
@@ -70,7 +77,9 @@ export class LegacySessions {
     const { session, user } = found;
     const now = this.options.clock.now();
     const idleMs = this.options.idleTimeoutSeconds * 1000;
-    if (session.endedAt !== null) throw new InvalidSessionError('ended');
+    if (session.endedAt !== null || this.options.validAfter?.refusesInstant(user.id, session.createdAt)) {
+      throw new InvalidSessionError('ended');
+    }
     if (now >= session.expiresAt) throw new InvalidSessionError('expired');
     // The last request may have come up to one step after `lastSeenAt`: never end a session early.
     if (now - session.lastSeenAt >= idleMs + SESSION_TOUCH_STEP_MS) throw new InvalidSessionError('idle');

@@ -101,6 +101,12 @@ export interface NewFamily {
   access: IssuedAccessToken;
   client: ClientInfo;
   now: number;
+  /**
+   * When the credential this family comes from was proven (the user row read before the password check,
+   * or the session's start). If the user's valid-after instant is at or after it, nothing is created and
+   * `CredentialsChangedError` is thrown: a login racing a reset cannot outlive it.
+   */
+  authenticatedAt?: number;
 }
 
 export interface RotationRequest {
@@ -108,6 +114,8 @@ export interface RotationRequest {
   now: number;
   /** A token rotated at most this long ago may be presented again and yields its successor; 0 = never. */
   reuseIntervalMs: number;
+  /** REFRESH_FAMILY_MAX_AGE in ms: a family this old is expired whatever its tokens say; 0 = no limit. */
+  familyMaxAgeMs?: number;
   next: NewRefreshToken;
   access: IssuedAccessToken;
   client: ClientInfo;
@@ -184,7 +192,35 @@ export interface SessionRecord {
   userAgent: string | null;
 }
 
-export type NewSession = Omit<SessionRecord, 'lastSeenAt' | 'endedAt'>;
+export type NewSession = Omit<SessionRecord, 'lastSeenAt' | 'endedAt'> & {
+  /** As `NewFamily.authenticatedAt`: refused with `CredentialsChangedError` if the user's valid-after is not before it. */
+  authenticatedAt?: number;
+};
+
+/**
+ * A "valid after" instant (Keycloak's not-before): every credential issued at or before `at` is refused.
+ * `user`: one user's access tokens, refresh tokens and sessions; `all`: everyone's; `key`: every token
+ * the signing key `subject` signed, whenever it was issued.
+ */
+export interface ValidAfterMove {
+  scope: 'user' | 'all' | 'key';
+  /** The user id, the kid, or '' for `all`. */
+  subject: string;
+  at: number;
+}
+
+export interface ValidAfterBatch {
+  moves: ValidAfterMove[];
+  /** Pass back to receive only later moves. */
+  cursor: number;
+}
+
+/** What ending a user's (or everyone's) credentials ended. */
+export interface EndedCredentials {
+  families: number;
+  accessTokens: RevokedAccessToken[];
+  sessions: number;
+}
 
 /** A session together with its user, as one lookup returns them. */
 export interface SessionLookup {
@@ -265,6 +301,19 @@ export interface Store {
   countActiveFamilies(now: number): Promise<number>;
   /** Revokes every unexpired access token of the user but leaves their families, so a refresh still works; returns those not revoked before. */
   revokeUserAccessTokens(userId: string, now: number): Promise<RevokedAccessToken[]>;
+
+  // valid-after instants (sign out everywhere, password reset, disable, global sign-out, key revocation)
+  /**
+   * In one transaction: moves the user's valid-after to `now`, revokes their families and live access
+   * tokens and ends their open sessions. Serialised with `createFamily`/`createSession` for the same user.
+   */
+  endUserCredentials(userId: string, reason: string, now: number): Promise<EndedCredentials>;
+  /** The same for every user at once: a global valid-after at `now`. */
+  endAllCredentials(reason: string, now: number): Promise<EndedCredentials>;
+  /** Retires the key at `now` (it leaves the JWKS and verifies nothing) and records a `key` valid-after move. Returns false for an unknown kid. */
+  revokeSigningKey(kid: string, now: number): Promise<boolean>;
+  /** Valid-after moves recorded after `cursor` (0 = all), oldest first. */
+  validAfterSince(cursor: number): Promise<ValidAfterBatch>;
 
   /** Deletes rows that can no longer matter (expired tokens, revocations and keys). */
   pruneExpired(now: number): Promise<void>;

@@ -6,6 +6,7 @@ import { isCanonicalEncoding } from './canonical-encoding.js';
 import { CLOCK_LEEWAY_SECONDS } from './clock-leeway.js';
 import type { KeyRing } from './key-ring.js';
 import type { RevocationList } from './revocation-list.js';
+import type { ValidAfter } from './valid-after.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 
 /** What an access token says, and all it says: who, with which role, and its own identity. */
@@ -15,6 +16,8 @@ export interface AccessClaims {
   jti: string;
   iat: number;
   exp: number;
+  /** The key that signed it (from the header): a revoked key's tokens are refused. */
+  kid: string;
 }
 
 /** An access token about to be issued: its identity and lifetime are fixed before it is signed. */
@@ -27,6 +30,8 @@ export interface MintedAccessToken {
 export interface AccessTokenOptions {
   keyRing: KeyRing;
   revocations: RevocationList;
+  /** Valid-after instants of users, of everyone and of revoked keys. */
+  validAfter?: ValidAfter | undefined;
   clock: Clock;
   issuer: string;
   audience: string;
@@ -79,7 +84,7 @@ export class AccessTokens {
       .setIssuedAt(toSeconds(minted.issuedAt))
       .setExpirationTime(toSeconds(minted.expiresAt))
       .sign(key);
-    const claims = { sub: user.id, role: user.role, jti: minted.jti, iat: toSeconds(minted.issuedAt), exp: toSeconds(minted.expiresAt) };
+    const claims = { sub: user.id, role: user.role, jti: minted.jti, iat: toSeconds(minted.issuedAt), exp: toSeconds(minted.expiresAt), kid };
     this.cache.set(token, claims, this.options.clock.now());
     return token;
   }
@@ -118,6 +123,10 @@ export class AccessTokens {
     if (claims.exp * 1000 <= now) throw new InvalidTokenError('expired');
     const revocation = this.options.revocations.status(claims.jti);
     if (revocation === 'revoked') throw new InvalidTokenError('revoked');
+    const validAfter = this.options.validAfter;
+    if (validAfter && (validAfter.keyRevoked(claims.kid) || validAfter.refusesIat(claims.sub, claims.iat))) {
+      throw new InvalidTokenError('revoked');
+    }
     return revocation === 'not_revoked' ? claims : undefined;
   }
 
@@ -150,7 +159,7 @@ export class AccessTokens {
     if (typeof sub !== 'string' || typeof role !== 'string' || typeof jti !== 'string') {
       throw new InvalidTokenError('claims');
     }
-    return this.checkTimes({ sub, role, jti, iat: iat!, exp: exp! });
+    return this.checkTimes({ sub, role, jti, iat: iat!, exp: exp!, kid: header.kid as string });
   }
 
   /**

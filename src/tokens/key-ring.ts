@@ -47,6 +47,8 @@ export interface KeyRingOptions {
   manage: boolean;
   /** Tells the other instances that the stored keys changed (a fleet event); they re-read them. */
   announceChange?: (() => Promise<void>) | undefined;
+  /** Keys revoked (`keys revoke`), as the revocation feed knows them: dropped on reload whatever the clocks say. */
+  isRevoked?: ((kid: string) => boolean) | undefined;
 }
 
 const REFRESH_ALGORITHM = 'HS256';
@@ -139,15 +141,24 @@ export class KeyRing {
     }));
   }
 
-  /** Makes a fresh key the signing key of `use`; the old one verifies until what it signed has expired. */
-  async rotate(use: KeyUse = 'access'): Promise<string> {
+  /**
+   * Makes a fresh key the signing key of `use`; the old one verifies until what it signed has expired —
+   * or, with `retireNow` (a leaked key being revoked), not at all from now on.
+   */
+  async rotate(use: KeyUse = 'access', { retireNow = false } = {}): Promise<string> {
     if (!this.options.manage) await this.assertSecretOpensActive(use);
     const record = await this.generate(use);
-    await this.options.store.rotateSigningKey(record, this.retirementTime(use));
+    await this.options.store.rotateSigningKey(record, retireNow ? this.options.clock.now() : this.retirementTime(use));
     await this.reload();
     this.options.logger.info({ kid: record.kid, use }, 'signing key rotated');
     await this.announce();
     return record.kid;
+  }
+
+  /** Re-reads the keys after a change made through the store directly (a key revoked) and tells the others. */
+  async changed(): Promise<void> {
+    await this.reload();
+    await this.announce();
   }
 
   /**
@@ -203,7 +214,10 @@ export class KeyRing {
 
   private async doReload(): Promise<void> {
     const now = this.options.clock.now();
-    const records = (await this.options.store.listSigningKeys()).filter((r) => r.expiresAt === null || r.expiresAt > now);
+    const revoked = this.options.isRevoked ?? (() => false);
+    const records = (await this.options.store.listSigningKeys()).filter(
+      (r) => (r.expiresAt === null || r.expiresAt > now) && !revoked(r.kid),
+    );
     const next = new Map<string, LoadedKey>();
     const active: typeof this.active = {};
     for (const record of records) {

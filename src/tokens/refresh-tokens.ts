@@ -5,6 +5,7 @@ import { InvalidGrantError } from '../errors.js';
 import type { NewRefreshToken } from '../store/store.js';
 import { isCanonicalEncoding } from './canonical-encoding.js';
 import type { KeyRing } from './key-ring.js';
+import type { ValidAfter } from './valid-after.js';
 
 /** Media type in the header of our refresh tokens; an access token never carries it. */
 export const REFRESH_TOKEN_TYPE = 'rt+jwt';
@@ -15,6 +16,8 @@ export interface RefreshTokenOptions {
   clock: Clock;
   issuer: string;
   ttlSeconds: number;
+  /** Valid-after instants: a token of a revoked key, or issued before its user's instant, is refused without a query. */
+  validAfter?: ValidAfter | undefined;
 }
 
 /** A refresh token as the store knows it: enough to sign it again, identically. */
@@ -71,19 +74,25 @@ export class RefreshTokens {
     }
     const key = typeof kid === 'string' ? await this.options.keyRing.findVerificationKey(kid, 'refresh') : undefined;
     if (!key) throw new InvalidGrantError('unknown');
+    let claims: { jti: string; sub: string; iat: number };
     try {
       const { payload } = await jwtVerify(token, key.key, {
         algorithms: [key.alg],
         issuer: this.options.issuer,
         typ: REFRESH_TOKEN_TYPE,
-        requiredClaims: ['sub', 'jti', 'exp'],
+        requiredClaims: ['sub', 'jti', 'exp', 'iat'],
         currentDate: new Date(this.options.clock.now()),
       });
-      return { jti: payload.jti!, sub: payload.sub! };
+      claims = { jti: payload.jti!, sub: payload.sub!, iat: payload.iat! };
     } catch (error) {
       if (error instanceof errors.JWTExpired) throw new InvalidGrantError('expired');
       throw new InvalidGrantError('malformed');
     }
+    const validAfter = this.options.validAfter;
+    if (validAfter && (validAfter.keyRevoked(kid as string) || validAfter.refusesIat(claims.sub, claims.iat))) {
+      throw new InvalidGrantError('revoked');
+    }
+    return { jti: claims.jti, sub: claims.sub };
   }
 }
 

@@ -38,7 +38,7 @@ describe('tessera tokens list|revoke', () => {
     const b = await loginAs('zack', 'B');
     const b2 = (await refresh(t.app, b.refresh_token)).json<TokenPairBody>();
     const result = await tessera(['tokens', 'revoke', '--user', 'zack'], env);
-    expect(result).toEqual({ code: 0, stdout: 'signed zack out everywhere: 2 families and 3 access tokens revoked\n', stderr: '' });
+    expect(result).toEqual({ code: 0, stdout: 'signed zack out everywhere: 2 families, 3 access tokens and 0 sessions ended\n', stderr: '' });
     await t.tessera.revocationFeed.poll();
     for (const token of [a.access_token, b.access_token, b2.access_token]) expect(await apiStatus(t, token)).toBe(401);
     expect((await refresh(t.app, a.refresh_token)).statusCode).toBe(401);
@@ -54,16 +54,16 @@ describe('tessera tokens list|revoke', () => {
     const families = JSON.parse((await tessera(['tokens', 'list', '--user', 'abby', '--json'], env)).stdout) as Array<{ family: string; user_agent: string }>;
     const id = families.find((f) => f.user_agent === 'Phone')!.family;
     const result = await tessera(['tokens', 'revoke', '--family', id, '--json'], env);
-    expect(JSON.parse(result.stdout)).toEqual({ revoked_families: 1, revoked_access_tokens: 1 });
+    expect(JSON.parse(result.stdout)).toEqual({ revoked_families: 1, revoked_access_tokens: 1, ended_sessions: 0 });
     await t.tessera.revocationFeed.poll();
     expect(await apiStatus(t, phone.access_token)).toBe(401);
     expect(await apiStatus(t, laptop.access_token)).toBe(200);
-    expect((await tessera(['tokens', 'revoke', '--family', id], env)).stdout).toBe(`revoked family ${id}: 0 families and 0 access tokens revoked\n`);
+    expect((await tessera(['tokens', 'revoke', '--family', id], env)).stdout).toBe(`revoked family ${id}: 0 families, 0 access tokens and 0 sessions ended\n`);
   });
 
   it('fails with one line and exit 1 on bad input', async () => {
     const neither = await tessera(['tokens', 'revoke'], env);
-    expect(neither).toEqual({ code: 1, stdout: '', stderr: 'tessera: give either --user USERNAME (every token of the user) or --family ID (one device)\n' });
+    expect(neither).toEqual({ code: 1, stdout: '', stderr: 'tessera: give one of --user USERNAME (every credential of the user), --all (everyone) or --family ID (one device)\n' });
     expect((await tessera(['tokens', 'revoke', '--user', 'abby', '--family', 'x'], env)).code).toBe(1);
     expect(await tessera(['tokens', 'revoke', '--family', 'no-such-family'], env)).toMatchObject({
       code: 1,

@@ -17,17 +17,28 @@ describe('tessera users disable|enable|set-role|reset-password', () => {
   });
   afterAll(() => t.close());
 
+  /**
+   * The command moved the user's valid-after to its own (system) clock's now; the server's test clock
+   * stands still, so a login on it would look older than the change. Move it past, as real time would.
+   */
+  const clockPastTheCommand = () => t.clock.advance(Math.max(0, Date.now() + 1 - t.clock.now()));
+
   it('disable signs the user out everywhere and refuses their logins; enable lets them log in again', async () => {
     const user = await createUser(t.tessera, 'vera');
     const tokens = await loginTokens(t.app, 'vera');
     const disabled = await tessera(['users', 'disable', 'Vera'], env);
-    expect(disabled).toEqual({ code: 0, stdout: 'disabled vera: signed out everywhere, logins refused\n', stderr: '' });
+    expect(disabled).toEqual({
+      code: 0,
+      stdout: 'disabled vera: logins refused; signed out everywhere (1 family, 1 access token and 0 sessions ended)\n',
+      stderr: '',
+    });
     await serverCatchesUp();
     expect(await apiStatus(t, tokens.access_token)).toBe(401);
     expect((await refresh(t.app, tokens.refresh_token)).statusCode).toBe(401);
     expect((await login(t.app, 'vera')).statusCode).toBe(401);
     expect(await cliEvents('admin.user.disable')).toEqual([expect.objectContaining({ userId: user.id, ip: null })]);
 
+    clockPastTheCommand();
     const enabled = await tessera(['users', 'enable', 'vera', '--json'], env);
     expect(JSON.parse(enabled.stdout)).toMatchObject({ username: 'vera', disabled_at: null });
     expect((await login(t.app, 'vera')).statusCode).toBe(200);
@@ -50,15 +61,20 @@ describe('tessera users disable|enable|set-role|reset-password', () => {
     await createUser(t.tessera, 'xena');
     const tokens = await loginTokens(t.app, 'xena');
     const result = await tessera(['users', 'reset-password', 'xena'], env, 'fresh new password\n');
-    expect(result).toMatchObject({ code: 0, stdout: 'password of xena reset; signed out everywhere (1 access tokens revoked)\n' });
+    expect(result).toMatchObject({
+      code: 0,
+      stdout: 'password of xena reset; signed out everywhere (1 family, 1 access token and 0 sessions ended)\n',
+    });
     await serverCatchesUp();
+    clockPastTheCommand();
     expect(await apiStatus(t, tokens.access_token)).toBe(401);
     expect((await login(t.app, 'xena')).statusCode).toBe(401);
     expect((await login(t.app, 'xena', 'fresh new password')).statusCode).toBe(200);
 
     const json = await tessera(['users', 'reset-password', 'xena', '--password', 'another new password', '--json'], env);
     // Only the token of the login since the first reset: the earlier one was revoked already.
-    expect(JSON.parse(json.stdout)).toEqual({ username: 'xena', revoked_access_tokens: 1 });
+    expect(JSON.parse(json.stdout)).toEqual({ username: 'xena', revoked_families: 1, revoked_access_tokens: 1, ended_sessions: 0 });
+    clockPastTheCommand();
     expect((await login(t.app, 'xena', 'another new password')).statusCode).toBe(200);
     expect(await cliEvents('admin.user.password_reset')).toHaveLength(2);
   });

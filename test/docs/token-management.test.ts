@@ -107,7 +107,7 @@ describe('docs/admin/token-management.md, run as written', () => {
           expect(await status(a.access_token)).toBe(401);
           expect(await status(b.access_token)).toBe(401);
           expect((await refresh(b.refresh_token)).status).toBe(401);
-          expect(JSON.parse(stdout)).toEqual({ revoked_families: 2, revoked_access_tokens: 2 });
+          expect(JSON.parse(stdout)).toEqual({ revoked_families: 2, revoked_access_tokens: 2, ended_sessions: 0 });
         },
       },
       {
@@ -116,7 +116,7 @@ describe('docs/admin/token-management.md, run as written', () => {
           b = await login('test', 'Phone/2.0');
         },
         after: async ({ stdout }) => {
-          expect(stdout).toBe('signed test out everywhere: 2 families and 2 access tokens revoked\n');
+          expect(stdout).toBe('signed test out everywhere: 2 families, 2 access tokens and 0 sessions ended\n');
           await refusedWithin(1000, a.access_token, b.access_token);
           expect((await refresh(a.refresh_token)).status).toBe(401);
         },
@@ -130,7 +130,7 @@ describe('docs/admin/token-management.md, run as written', () => {
           b = await login('test', 'Phone/2.0');
         },
         after: async ({ stdout }) => {
-          expect(JSON.parse(stdout)).toEqual({ revoked_families: 1, revoked_access_tokens: 1 });
+          expect(JSON.parse(stdout)).toEqual({ revoked_families: 1, revoked_access_tokens: 1, ended_sessions: 0 });
           expect(await status(b.access_token)).toBe(401);
           expect(await status(a.access_token)).toBe(200);
         },
@@ -141,7 +141,7 @@ describe('docs/admin/token-management.md, run as written', () => {
           b = await login('test', 'Phone/2.0');
         },
         after: async ({ stdout }) => {
-          expect(stdout).toMatch(/^revoked family \S+: 1 family and 1 access token revoked\n$/);
+          expect(stdout).toMatch(/^revoked family \S+: 1 family, 1 access token and 0 sessions ended\n$/);
           await refusedWithin(1000, b.access_token);
           expect(await status(a.access_token)).toBe(200);
         },
@@ -163,7 +163,7 @@ describe('docs/admin/token-management.md, run as written', () => {
       },
       {
         after: async ({ stdout }) => {
-          expect(stdout).toBe('disabled test: signed out everywhere, logins refused\n');
+          expect(stdout).toBe('disabled test: logins refused; signed out everywhere (1 family, 1 access token and 0 sessions ended)\n');
           await refusedWithin(1000, a.access_token);
           expect(await loginStatus('test', password)).toBe(401);
         },
@@ -181,7 +181,7 @@ describe('docs/admin/token-management.md, run as written', () => {
           a = await login();
         },
         after: async ({ stdout }) => {
-          expect(JSON.parse(stdout)).toEqual({ revoked_access_tokens: expect.any(Number) });
+          expect(JSON.parse(stdout)).toEqual({ revoked_families: expect.any(Number), revoked_access_tokens: expect.any(Number), ended_sessions: 0 });
           expect(await status(a.access_token)).toBe(401);
           expect(await loginStatus('test', password)).toBe(401);
           password = 'correct horse battery staple';
@@ -193,7 +193,7 @@ describe('docs/admin/token-management.md, run as written', () => {
           a = await login();
         },
         after: async ({ stdout }) => {
-          expect(stdout).toMatch(/^password of test reset; signed out everywhere \(\d+ access tokens revoked\)\n$/);
+          expect(stdout).toMatch(/^password of test reset; signed out everywhere \(\d+ famil(y|ies), \d+ access tokens? and 0 sessions ended\)\n$/);
           await refusedWithin(1000, a.access_token);
           expect(await loginStatus('test', password)).toBe(401);
           password = 'another long passphrase';

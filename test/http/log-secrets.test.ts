@@ -91,6 +91,10 @@ describe('logs, driven through every endpoint', () => {
     await call('DELETE /admin/users/{id}/login-throttle', { method: 'DELETE', url: `/admin/users/${created.id}/login-throttle`, headers: h });
     await call('GET /admin/keys', { url: '/admin/keys', headers: h });
     await call('POST /admin/keys/rotate', { method: 'POST', url: '/admin/keys/rotate', headers: h });
+    // The key that now signs, not the one that signed the admin's token: the admin keeps working.
+    const keys = (await send({ url: '/admin/keys', headers: h })).json<Array<{ kid: string; use: string; state: string }>>();
+    const signing = keys.find((k) => k.use === 'access' && k.state === 'active')!.kid;
+    await call('POST /admin/keys/{kid}/revoke', { method: 'POST', url: `/admin/keys/${encodeURIComponent(signing)}/revoke`, headers: h });
     await call('GET /admin/audit', { url: '/admin/audit?limit=1000', headers: h });
     // From an address of their own: /auth/login, /api/login and the exchange share one per-IP budget.
     const sessionLogin = await call('POST /api/login', { method: 'POST', url: '/api/login', remoteAddress: '10.2.2.2', payload: { username: 'worker', password: TEST_PASSWORD } });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TesseraError } from '../../src/errors.js';
+import { CredentialsChangedError, TesseraError } from '../../src/errors.js';
 import type {
   ClientInfo,
   FamilyRecord,
@@ -88,7 +88,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
     /** A login: a family with its first refresh token and access token. */
     async function login(
       userId: string,
-      options: { now?: number; refreshTtl?: number; accessTtl?: number; client?: ClientInfo } = {},
+      options: { now?: number; refreshTtl?: number; accessTtl?: number; client?: ClientInfo; authenticatedAt?: number } = {},
     ): Promise<StartedFamily> {
       const now = options.now ?? T0;
       const tokenId = unique('rt');
@@ -101,6 +101,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         access: { jti, expiresAt: now + (options.accessTtl ?? ACCESS_TTL) },
         client: options.client ?? LAPTOP,
         now,
+        ...(options.authenticatedAt === undefined ? {} : { authenticatedAt: options.authenticatedAt }),
       });
       return { family, tokenId, tokenHash, jti };
     }
@@ -257,6 +258,15 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
     });
 
     describe('signing keys', () => {
+      it('revokes a key at once: it is retired now and every instance reads the move', async () => {
+        await store.insertSigningKeyIfNoneActive(signingKey('kid-old', 'access', T0));
+        await store.rotateSigningKey(signingKey('kid-new', 'access', T0 + HOUR), T0 + DAY);
+        expect(await store.revokeSigningKey('kid-old', T0 + 2 * HOUR)).toBe(true);
+        expect((await store.listSigningKeys()).find((k) => k.kid === 'kid-old')).toMatchObject({ expiresAt: T0 + 2 * HOUR });
+        expect((await store.validAfterSince(0)).moves).toEqual([{ scope: 'key', subject: 'kid-old', at: T0 + 2 * HOUR }]);
+        expect(await store.revokeSigningKey('kid-unknown', T0 + 2 * HOUR)).toBe(false);
+      });
+
       it('stores the first key of a use and returns it', async () => {
         const key = signingKey('k1', 'access', T0);
         expect(await store.insertSigningKeyIfNoneActive(key)).toEqual(key);
@@ -465,6 +475,26 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           expect(await store.rotateRefreshToken(presenting(first.next.tokenHash, T0 + 3 * MINUTE))).toEqual({ status: 'revoked' });
         });
 
+        it('gives no grace to a token two generations back, even within the reuse interval: the family is revoked', async () => {
+          const { family, tokenHash } = await login(ada.id);
+          const second = presenting(tokenHash, T0 + SECOND, 30 * SECOND);
+          await store.rotateRefreshToken(second);
+          const third = presenting(second.next.tokenHash, T0 + 2 * SECOND, 30 * SECOND);
+          expectOutcome(await store.rotateRefreshToken(third), 'rotated');
+          // The first token's successor has itself been used: replaying the first is a copy, not a race.
+          expectOutcome(await store.rotateRefreshToken(presenting(tokenHash, T0 + 3 * SECOND, 30 * SECOND)), 'reused');
+          expect(await store.findFamily(family.id)).toMatchObject({ revokedAt: T0 + 3 * SECOND, revokeReason: 'reuse_detected' });
+        });
+
+        it('reports a family older than its maximum age as expired, however fresh its token', async () => {
+          const { tokenHash } = await login(ada.id);
+          const first = presenting(tokenHash, T0 + 50 * MINUTE);
+          expectOutcome(await store.rotateRefreshToken({ ...first, familyMaxAgeMs: HOUR }), 'rotated');
+          const late = { ...presenting(first.next.tokenHash, T0 + HOUR), familyMaxAgeMs: HOUR };
+          expect(await store.rotateRefreshToken(late)).toEqual({ status: 'expired' });
+          expect(await store.findRefreshToken(late.next.tokenHash)).toBeNull();
+        });
+
         it('gives no grace when the reuse interval is 0, even within the same millisecond', async () => {
           const { tokenHash } = await login(ada.id);
           await store.rotateRefreshToken(presenting(tokenHash, T0 + MINUTE, 0));
@@ -576,6 +606,55 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         it('answers whether one access token was revoked', async () => {
           await store.revokeAccessTokens([{ jti: 'at-gone', userId: ada.id, expiresAt: T0 + ACCESS_TTL }], T0);
           expect([await store.isAccessTokenRevoked('at-gone'), await store.isAccessTokenRevoked('at-kept')]).toEqual([true, false]);
+        });
+      });
+
+      describe('ending every credential of a user (valid-after)', () => {
+        it('revokes every family and live access token and ends every open session, in one step, and says how many', async () => {
+          const laptop = await login(ada.id);
+          await login(ada.id, { client: PHONE });
+          await store.createSession({ id: 'sid-ada', userId: ada.id, createdAt: T0, expiresAt: T0 + DAY, ip: null, userAgent: null });
+          const ended = await store.endUserCredentials(ada.id, 'password_reset', T0 + MINUTE);
+          expect(ended.families).toBe(2);
+          expect(ended.accessTokens).toHaveLength(2);
+          expect(ended.sessions).toBe(1);
+          expect(await store.findFamily(laptop.family.id)).toMatchObject({ revokedAt: T0 + MINUTE, revokeReason: 'password_reset' });
+          expect((await store.findSession('sid-ada'))!.session.endedAt).toBe(T0 + MINUTE);
+          expect(await store.rotateRefreshToken(presenting(laptop.tokenHash, T0 + 2 * MINUTE))).toEqual({ status: 'revoked' });
+          expect((await store.revocationsSince(0, T0 + MINUTE)).entries).toHaveLength(2);
+        });
+
+        it('records the move for every instance to read, after a cursor', async () => {
+          await store.endUserCredentials(ada.id, 'admin_sign_out', T0 + MINUTE);
+          const first = await store.validAfterSince(0);
+          expect(first.moves).toEqual([{ scope: 'user', subject: ada.id, at: T0 + MINUTE }]);
+          await store.endAllCredentials('admin_sign_out_all', T0 + 2 * MINUTE);
+          const second = await store.validAfterSince(first.cursor);
+          expect(second.moves).toEqual([{ scope: 'all', subject: '', at: T0 + 2 * MINUTE }]);
+          expect((await store.validAfterSince(second.cursor)).moves).toEqual([]);
+        });
+
+        it('refuses a login or a session proven at or before the valid-after instant, and allows one proven a millisecond after', async () => {
+          await store.endUserCredentials(ada.id, 'password_reset', T0 + MINUTE);
+          await expect(login(ada.id, { now: T0 + MINUTE + 5, authenticatedAt: T0 + MINUTE - 1 })).rejects.toBeInstanceOf(CredentialsChangedError);
+          await expect(login(ada.id, { now: T0 + MINUTE + 5, authenticatedAt: T0 + MINUTE })).rejects.toBeInstanceOf(CredentialsChangedError);
+          await expect(
+            store.createSession({ id: 'sid-old', userId: ada.id, createdAt: T0 + MINUTE + 5, expiresAt: T0 + DAY, ip: null, userAgent: null, authenticatedAt: T0 })
+          ).rejects.toBeInstanceOf(CredentialsChangedError);
+          expect(await store.findSession('sid-old')).toBeNull();
+          const fresh = await login(ada.id, { now: T0 + MINUTE + 5, authenticatedAt: T0 + MINUTE + 1 });
+          expect(fresh.family.revokedAt).toBeNull();
+        });
+
+        it('ending everyone revokes every family and live access token and ends every session', async () => {
+          const bob = await createUser('bob');
+          await login(ada.id);
+          await login(bob.id);
+          await store.createSession({ id: 'sid-bob', userId: bob.id, createdAt: T0, expiresAt: T0 + DAY, ip: null, userAgent: null });
+          const ended = await store.endAllCredentials('admin_sign_out_all', T0 + MINUTE);
+          expect(ended).toMatchObject({ families: 2, sessions: 1 });
+          expect(ended.accessTokens).toHaveLength(2);
+          await expect(login(bob.id, { now: T0 + MINUTE, authenticatedAt: T0 + MINUTE - 1 })).rejects.toBeInstanceOf(CredentialsChangedError);
         });
       });
 

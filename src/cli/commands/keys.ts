@@ -15,7 +15,7 @@ const keyRow = (key: KeyDescription) => ({
   retires_at: isoTime(key.expiresAt),
 });
 
-/** `tessera keys list|rotate`: the signing keys, and rotating one without logging anyone out. */
+/** `tessera keys list|rotate|revoke`: the signing keys, rotating one without logging anyone out, revoking a leaked one. */
 export function registerKeys(program: Command, io: CliIo): Command {
   const keys = program.command('keys').description('signing keys: list them, rotate one without logging anyone out');
 
@@ -44,6 +44,24 @@ export function registerKeys(program: Command, io: CliIo): Command {
       }
       io.stdout.write(`new ${key.use} key ${key.kid} signs from now on (running servers switch within 5 seconds)\n`);
       if (previous) io.stdout.write(`previous key ${previous.kid} verifies until ${isoTime(previous.expiresAt)}, then retires\n`);
+    });
+
+  keys
+    .command('revoke')
+    .description(
+      'revoke a leaked key: it leaves the JWKS and every token it signed is refused at once on every running server ' +
+        '(an active key is replaced by a new one first). Refresh keys: every user logs in again',
+    )
+    .argument('<kid>')
+    .option('--json', 'print JSON')
+    .action(async (kid: string, options: { json?: boolean }) => {
+      const { revoked, replacement } = await withTessera(io, (t) => t.admin.keys.revoke(kid, CLI_ACTOR));
+      if (options.json) {
+        printRecord(io, { kid: revoked.kid, use: revoked.use, replacement_kid: replacement?.kid ?? null }, true);
+        return;
+      }
+      io.stdout.write(`revoked ${revoked.use} key ${revoked.kid}: every token it signed is refused from now on\n`);
+      if (replacement) io.stdout.write(`new ${replacement.use} key ${replacement.kid} signs from now on\n`);
     });
 
   return keys;

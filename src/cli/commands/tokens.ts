@@ -5,6 +5,7 @@ import type { FamilyRecord } from '../../store/store.js';
 import { withTessera } from '../context.js';
 import { CliError, type CliIo } from '../io.js';
 import { isoTime, printRecord, printRows } from '../output.js';
+import { endedSummary } from '../ended-summary.js';
 
 const familyRow = (family: FamilyRecord) => ({
   family: family.id,
@@ -13,8 +14,6 @@ const familyRow = (family: FamilyRecord) => ({
   ip: family.ip,
   user_agent: family.userAgent,
 });
-
-const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 /** `tessera tokens list|revoke`: a user's logged-in devices (refresh-token families) and signing them out. */
 export function registerTokens(program: Command, io: CliIo): Command {
@@ -35,29 +34,32 @@ export function registerTokens(program: Command, io: CliIo): Command {
   tokens
     .command('revoke')
     .description(
-      'sign out: --user revokes every family and every access token of the user (running servers refuse them within a second); --family revokes one device',
+      'sign out: --user ends every family, access token and session of the user; --all ends everyone\'s; ' +
+        '--family revokes one device. Running servers refuse them within a second (at once with Redis)',
     )
     .option('--user <username>', 'sign this user out everywhere')
+    .option('--all', 'sign every user out everywhere (a global valid-after instant)')
     .option('--family <id>', 'sign out only this refresh-token family (one device)')
     .option('--json', 'print JSON')
-    .action(async (options: { user?: string; family?: string; json?: boolean }) => {
-      if ((options.user === undefined) === (options.family === undefined)) {
-        throw new CliError('give either --user USERNAME (every token of the user) or --family ID (one device)');
+    .action(async (options: { user?: string; all?: boolean; family?: string; json?: boolean }) => {
+      const chosen = [options.user !== undefined, options.all === true, options.family !== undefined].filter(Boolean).length;
+      if (chosen !== 1) {
+        throw new CliError('give one of --user USERNAME (every credential of the user), --all (everyone) or --family ID (one device)');
       }
       const { result, what } = await withTessera(io, async (t) => {
         if (options.user !== undefined) {
           const user = await t.admin.accounts.getByUsername(options.user);
           return { result: await t.admin.devices.signOutEverywhere(user.id, CLI_ACTOR), what: `signed ${user.username} out everywhere` };
         }
+        if (options.all) return { result: await t.admin.devices.signOutEveryone(CLI_ACTOR), what: 'signed everyone out' };
         const signedOut = await t.admin.devices.signOut(options.family!, CLI_ACTOR);
         return { result: signedOut as SignOutResult, what: `revoked family ${signedOut.family.id}` };
       });
       if (options.json) {
-        printRecord(io, { revoked_families: result.families, revoked_access_tokens: result.accessTokens }, true);
+        printRecord(io, endedSummary.json(result), true);
         return;
       }
-      const families = count(result.families, 'family', 'families');
-      io.stdout.write(`${what}: ${families} and ${count(result.accessTokens, 'access token', 'access tokens')} revoked\n`);
+      io.stdout.write(`${what}: ${endedSummary.text(result)}\n`);
     });
 
   return tokens;

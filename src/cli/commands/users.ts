@@ -6,6 +6,7 @@ import { withTessera } from '../context.js';
 import { CliError, readStdin, type CliIo } from '../io.js';
 import { isoTime, printRecord, printRows } from '../output.js';
 import { integerOption } from '../options.js';
+import { endedSummary } from '../ended-summary.js';
 
 /** How long `users unlock` waits for Redis, where the counters it clears live. */
 const REDIS_WAIT_MS = 3_000;
@@ -62,8 +63,9 @@ export function registerUsers(program: Command, io: CliIo): Command {
         const found = await t.admin.accounts.getByUsername(username);
         return t.admin.accounts.setDisabled(found.id, true, CLI_ACTOR);
       });
-      if (options.json) printRecord(io, userRow(user), true);
-      else io.stdout.write(`disabled ${user.username}: signed out everywhere, logins refused\n`);
+      const ended = user.ended ?? { families: 0, accessTokens: 0, sessions: 0 };
+      if (options.json) printRecord(io, { ...userRow(user), ...endedSummary.json(ended) }, true);
+      else io.stdout.write(`disabled ${user.username}: logins refused; signed out everywhere (${endedSummary.text(ended)})\n`);
     });
 
   users
@@ -103,13 +105,12 @@ export function registerUsers(program: Command, io: CliIo): Command {
     .option('--json', 'print JSON')
     .action(async (username: string, options: { password?: string; json?: boolean }) => {
       const password = await passwordFrom(io, options.password);
-      const { user, revoked } = await withTessera(io, async (t) => {
+      const { user, ended } = await withTessera(io, async (t) => {
         const found = await t.admin.accounts.getByUsername(username);
-        const result = await t.admin.accounts.resetPassword(found.id, password, CLI_ACTOR);
-        return { user: found, revoked: result.revokedAccessTokens };
+        return { user: found, ended: await t.admin.accounts.resetPassword(found.id, password, CLI_ACTOR) };
       });
-      if (options.json) printRecord(io, { username: user.username, revoked_access_tokens: revoked }, true);
-      else io.stdout.write(`password of ${user.username} reset; signed out everywhere (${revoked} access tokens revoked)\n`);
+      if (options.json) printRecord(io, { username: user.username, ...endedSummary.json(ended) }, true);
+      else io.stdout.write(`password of ${user.username} reset; signed out everywhere (${endedSummary.text(ended)})\n`);
     });
 
   users

@@ -137,4 +137,18 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       CREATE INDEX legacy_usage_by_last_seen ON legacy_usage (last_seen);
     `,
   },
+  {
+    version: 4,
+    name: 'valid-after instants: per user, for everyone, per signing key',
+    sql: `
+      -- Append-only: every instance reads what was added after its cursor, as with revoked_access_tokens.
+      CREATE TABLE valid_after_moves (
+        seq     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        scope   TEXT NOT NULL CHECK (scope IN ('user', 'all', 'key')),
+        subject TEXT NOT NULL,
+        at      BIGINT NOT NULL
+      );
+      CREATE INDEX valid_after_moves_by_subject ON valid_after_moves (scope, subject);
+    `,
+  },
 ];

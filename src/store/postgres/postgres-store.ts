@@ -1,9 +1,10 @@
 import pg from 'pg';
-import { StoreUnavailableError, TesseraError } from '../../errors.js';
+import { CredentialsChangedError, StoreUnavailableError, TesseraError } from '../../errors.js';
 import { auditColumns, auditFilter } from '../audit-filter.js';
 import type {
   AuditEventRecord,
   AuditQuery,
+  EndedCredentials,
   FamilyRecord,
   LegacyUsageCount,
   LegacyUsageRecord,
@@ -27,10 +28,12 @@ import type {
   UserPage,
   UserPatch,
   UserRecord,
+  ValidAfterBatch,
+  ValidAfterMove,
 } from '../store.js';
 import { isConnectionFailure } from './connection-failure.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
-import { withinReuseInterval } from '../reuse-interval.js';
+import { familyTooOld, mayReplay, withinReuseInterval } from '../reuse-interval.js';
 
 const USER_COLUMNS = `id, username, role, password_hash AS "passwordHash", created_at AS "createdAt",
   updated_at AS "updatedAt", disabled_at AS "disabledAt"`;
@@ -225,6 +228,7 @@ export class PostgresStore implements Store {
 
   async createFamily(input: NewFamily): Promise<FamilyRecord> {
     return this.transaction(async (db) => {
+      await refuseIfOutdated(db, input.userId, input.authenticatedAt);
       const family = await one<FamilyRecord>(
         db,
         `INSERT INTO refresh_families (id, user_id, created_at, last_used_at, ip, user_agent)
@@ -253,19 +257,18 @@ export class PostgresStore implements Store {
         [token.familyId],
       ))!;
       if (family.revokedAt !== null) return { status: 'revoked' };
-      if (token.expiresAt <= request.now) return { status: 'expired' };
+      if (token.expiresAt <= request.now || familyTooOld(family, request)) return { status: 'expired' };
       const user = await one<UserRecord>(db, `SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [token.userId]);
       if (!user || user.disabledAt !== null) {
         return { status: 'user_disabled', revoked: await revokeFamilyIn(db, family.id, 'user_disabled', request.now) };
       }
       if (token.rotatedAt !== null) {
-        if (withinReuseInterval(token.rotatedAt, request) && token.successorId !== null) {
+        const successor =
+          withinReuseInterval(token.rotatedAt, request) && token.successorId !== null
+            ? await one<RefreshTokenRecord>(db, `SELECT ${TOKEN_COLUMNS} FROM refresh_tokens WHERE id = $1`, [token.successorId])
+            : null;
+        if (mayReplay(successor)) {
           await insertAccess(db, request.access.jti, user.id, family.id, request.access.expiresAt);
-          const successor = (await one<RefreshTokenRecord>(
-            db,
-            `SELECT ${TOKEN_COLUMNS} FROM refresh_tokens WHERE id = $1`,
-            [token.successorId],
-          ))!;
           return { status: 'successor', user, family, successor };
         }
         const revoked = await revokeFamilyIn(db, family.id, 'reuse_detected', request.now);
@@ -362,6 +365,65 @@ export class PostgresStore implements Store {
     });
   }
 
+  async endUserCredentials(userId: string, reason: string, now: number): Promise<EndedCredentials> {
+    return this.transaction(async (db) => {
+      // The user row is the lock a login racing this takes too (refuseIfOutdated): one waits for the other.
+      await db.query('SELECT id FROM users WHERE id = $1 FOR UPDATE', [userId]);
+      await recordMove(db, { scope: 'user', subject: userId, at: now });
+      await db.query('SELECT id FROM refresh_families WHERE user_id = $1 ORDER BY id FOR UPDATE', [userId]);
+      const families = await db.query(
+        'UPDATE refresh_families SET revoked_at = $1, revoke_reason = $2 WHERE user_id = $3 AND revoked_at IS NULL',
+        [now, reason, userId],
+      );
+      const accessTokens = await revokeLiveAccessTokens(db, userId, now);
+      const sessions = await db.query(
+        'UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL AND expires_at > $1',
+        [now, userId],
+      );
+      return { families: families.rowCount ?? 0, accessTokens, sessions: sessions.rowCount ?? 0 };
+    });
+  }
+
+  async endAllCredentials(reason: string, now: number): Promise<EndedCredentials> {
+    return this.transaction(async (db) => {
+      await recordMove(db, { scope: 'all', subject: '', at: now });
+      const families = await db.query(
+        'UPDATE refresh_families SET revoked_at = $1, revoke_reason = $2 WHERE revoked_at IS NULL',
+        [now, reason],
+      );
+      const accessTokens = await rows<RevokedAccessToken>(
+        db,
+        `SELECT ${ACCESS_COLUMNS} FROM access_tokens WHERE expires_at > $1
+         AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = access_tokens.jti)`,
+        [now],
+      );
+      await recordRevocations(db, accessTokens, now);
+      const sessions = await db.query('UPDATE sessions SET ended_at = $1 WHERE ended_at IS NULL AND expires_at > $1', [now]);
+      return { families: families.rowCount ?? 0, accessTokens, sessions: sessions.rowCount ?? 0 };
+    });
+  }
+
+  async revokeSigningKey(kid: string, now: number): Promise<boolean> {
+    return this.transaction(async (db) => {
+      await lockSigningKeys(db);
+      const changed = await db.query(
+        'UPDATE signing_keys SET rotated_out_at = COALESCE(rotated_out_at, $1), expires_at = $1 WHERE kid = $2',
+        [now, kid],
+      );
+      if (!changed.rowCount) return false;
+      await recordMove(db, { scope: 'key', subject: kid, at: now });
+      return true;
+    });
+  }
+
+  async validAfterSince(cursor: number): Promise<ValidAfterBatch> {
+    const found = await this.query<ValidAfterMove & { seq: number }>(
+      'SELECT seq, scope, subject, at FROM valid_after_moves WHERE seq > $1 ORDER BY seq',
+      [cursor],
+    );
+    return { moves: found.map(({ scope, subject, at }) => ({ scope, subject, at })), cursor: found.at(-1)?.seq ?? cursor };
+  }
+
   async pruneExpired(now: number): Promise<void> {
     await this.transaction(async (db) => {
       await db.query('DELETE FROM refresh_tokens WHERE expires_at <= $1', [now]);
@@ -401,11 +463,15 @@ export class PostgresStore implements Store {
   // ---- legacy sessions ---------------------------------------------------------------------
 
   async createSession(session: NewSession): Promise<SessionRecord> {
-    return (await this.one<SessionRecord>(
-      `INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
-       VALUES ($1, $2, $3, $3, $4, $5, $6) RETURNING ${SESSION_COLUMNS}`,
-      [session.id, session.userId, session.createdAt, session.expiresAt, session.ip, session.userAgent],
-    ))!;
+    return this.transaction(async (db) => {
+      await refuseIfOutdated(db, session.userId, session.authenticatedAt);
+      return (await one<SessionRecord>(
+        db,
+        `INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
+         VALUES ($1, $2, $3, $3, $4, $5, $6) RETURNING ${SESSION_COLUMNS}`,
+        [session.id, session.userId, session.createdAt, session.expiresAt, session.ip, session.userAgent],
+      ))!;
+    });
   }
 
   async findSession(id: string): Promise<SessionLookup | null> {
@@ -639,6 +705,30 @@ async function recordRevocations(db: pg.PoolClient, entries: RevokedAccessToken[
      ON CONFLICT (jti) DO NOTHING`,
     [entries.map((e) => e.jti), entries.map((e) => e.userId), entries.map((e) => e.expiresAt), now],
   );
+}
+
+/**
+ * Appends a valid-after move. Writers take turns, as for revocations, so that a reader's cursor never
+ * passes a move committed later with a smaller sequence number.
+ */
+async function recordMove(db: pg.PoolClient, move: ValidAfterMove): Promise<void> {
+  await db.query('LOCK TABLE valid_after_moves IN EXCLUSIVE MODE');
+  await db.query('INSERT INTO valid_after_moves (scope, subject, at) VALUES ($1, $2, $3)', [move.scope, move.subject, move.at]);
+}
+
+/**
+ * Refuses to create a credential proven before the user's valid-after. The share lock on the user row
+ * waits for a concurrent `endUserCredentials` (which holds it for update) and makes it wait for us.
+ */
+async function refuseIfOutdated(db: pg.PoolClient, userId: string, authenticatedAt: number | undefined): Promise<void> {
+  if (authenticatedAt === undefined) return;
+  await db.query('SELECT id FROM users WHERE id = $1 FOR SHARE', [userId]);
+  const [row] = await rows<{ latest: number | null }>(
+    db,
+    `SELECT MAX(at) AS latest FROM valid_after_moves WHERE (scope = 'user' AND subject = $1) OR scope = 'all'`,
+    [userId],
+  );
+  if (row && row.latest !== null && row.latest >= authenticatedAt) throw new CredentialsChangedError();
 }
 
 function isUniqueViolation(error: unknown, constraint: string): boolean {

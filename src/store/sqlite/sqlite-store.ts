@@ -1,11 +1,12 @@
 import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { TesseraError } from '../../errors.js';
+import { CredentialsChangedError, TesseraError } from '../../errors.js';
 import { auditColumns, auditFilter } from '../audit-filter.js';
 import type {
   AuditEventRecord,
   AuditQuery,
+  EndedCredentials,
   FamilyRecord,
   LegacyUsageCount,
   LegacyUsageRecord,
@@ -29,9 +30,11 @@ import type {
   UserPage,
   UserPatch,
   UserRecord,
+  ValidAfterBatch,
+  ValidAfterMove,
 } from '../store.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-import { withinReuseInterval } from '../reuse-interval.js';
+import { familyTooOld, mayReplay, withinReuseInterval } from '../reuse-interval.js';
 
 /** Distinct pages of the user list kept at once (any limit and offset can be asked for). */
 const USER_PAGES_KEPT = 64;
@@ -227,6 +230,7 @@ export class SqliteStore implements Store {
 
   async createFamily(input: NewFamily): Promise<FamilyRecord> {
     const run = this.db.transaction(() => {
+      this.refuseIfOutdated(input.userId, input.authenticatedAt);
       this.prepare(
           `INSERT INTO refresh_families (id, user_id, created_at, last_used_at, ip, user_agent)
            VALUES (?, ?, ?, ?, ?, ?)`,
@@ -248,18 +252,18 @@ export class SqliteStore implements Store {
       if (!token) return { status: 'unknown' };
       const family = this.familySync(token.familyId)!;
       if (family.revokedAt !== null) return { status: 'revoked' };
-      if (token.expiresAt <= request.now) return { status: 'expired' };
+      if (token.expiresAt <= request.now || familyTooOld(family, request)) return { status: 'expired' };
       const user = this.one<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`, token.userId);
       if (!user || user.disabledAt !== null) {
         return { status: 'user_disabled', revoked: this.revokeFamilySync(family.id, 'user_disabled', request.now) };
       }
       if (token.rotatedAt !== null) {
-        if (withinReuseInterval(token.rotatedAt, request) && token.successorId !== null) {
+        const successor =
+          withinReuseInterval(token.rotatedAt, request) && token.successorId !== null
+            ? this.one<RefreshTokenRecord>(`SELECT ${TOKEN_COLUMNS} FROM refresh_tokens WHERE id = ?`, token.successorId)
+            : null;
+        if (mayReplay(successor)) {
           this.insertAccess(request.access.jti, user.id, family.id, request.access.expiresAt);
-          const successor = this.one<RefreshTokenRecord>(
-            `SELECT ${TOKEN_COLUMNS} FROM refresh_tokens WHERE id = ?`,
-            token.successorId,
-          )!;
           return { status: 'successor', user, family, successor };
         }
         const revoked = this.revokeFamilySync(family.id, 'reuse_detected', request.now);
@@ -355,6 +359,57 @@ export class SqliteStore implements Store {
     return run.immediate();
   }
 
+  async endUserCredentials(userId: string, reason: string, now: number): Promise<EndedCredentials> {
+    const run = this.db.transaction((): EndedCredentials => {
+      this.recordMove({ scope: 'user', subject: userId, at: now });
+      const families = this.prepare(
+          'UPDATE refresh_families SET revoked_at = ?, revoke_reason = ? WHERE user_id = ? AND revoked_at IS NULL',
+        )
+        .run(now, reason, userId).changes;
+      const accessTokens = this.revokeLiveAccessTokensSync(userId, now);
+      const sessions = this.prepare('UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL AND expires_at > ?')
+        .run(now, userId, now).changes;
+      return { families, accessTokens, sessions };
+    });
+    return run.immediate();
+  }
+
+  async endAllCredentials(reason: string, now: number): Promise<EndedCredentials> {
+    const run = this.db.transaction((): EndedCredentials => {
+      this.recordMove({ scope: 'all', subject: '', at: now });
+      const families = this.prepare('UPDATE refresh_families SET revoked_at = ?, revoke_reason = ? WHERE revoked_at IS NULL')
+        .run(now, reason).changes;
+      const accessTokens = this.prepare(
+          `SELECT jti, user_id AS userId, expires_at AS expiresAt FROM access_tokens WHERE expires_at > ?
+           AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = access_tokens.jti)`,
+        )
+        .all(now) as RevokedAccessToken[];
+      this.recordRevocations(accessTokens, now);
+      const sessions = this.prepare('UPDATE sessions SET ended_at = ? WHERE ended_at IS NULL AND expires_at > ?').run(now, now).changes;
+      return { families, accessTokens, sessions };
+    });
+    return run.immediate();
+  }
+
+  async revokeSigningKey(kid: string, now: number): Promise<boolean> {
+    const run = this.db.transaction(() => {
+      const changed = this.prepare(
+          'UPDATE signing_keys SET rotated_out_at = COALESCE(rotated_out_at, ?), expires_at = ? WHERE kid = ?',
+        )
+        .run(now, now, kid).changes;
+      if (changed === 0) return false;
+      this.recordMove({ scope: 'key', subject: kid, at: now });
+      return true;
+    });
+    return run.immediate();
+  }
+
+  async validAfterSince(cursor: number): Promise<ValidAfterBatch> {
+    const rows = this.prepare('SELECT seq, scope, subject, at FROM valid_after_moves WHERE seq > ? ORDER BY seq')
+      .all(cursor) as Array<ValidAfterMove & { seq: number }>;
+    return { moves: rows.map(({ scope, subject, at }) => ({ scope, subject, at })), cursor: rows.at(-1)?.seq ?? cursor };
+  }
+
   async pruneExpired(now: number): Promise<void> {
     const run = this.db.transaction(() => {
       this.prepare('DELETE FROM refresh_tokens WHERE expires_at <= ?').run(now);
@@ -400,11 +455,15 @@ export class SqliteStore implements Store {
   // ---- legacy sessions ---------------------------------------------------------------------
 
   async createSession(session: NewSession): Promise<SessionRecord> {
-    this.prepare(
-        `INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(session.id, session.userId, session.createdAt, session.createdAt, session.expiresAt, session.ip, session.userAgent);
+    const run = this.db.transaction(() => {
+      this.refuseIfOutdated(session.userId, session.authenticatedAt);
+      this.prepare(
+          `INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, ip, user_agent)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(session.id, session.userId, session.createdAt, session.createdAt, session.expiresAt, session.ip, session.userAgent);
+    });
+    run.immediate();
     return this.one<SessionRecord>(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`, session.id)!;
   }
 
@@ -545,6 +604,21 @@ export class SqliteStore implements Store {
       .all(familyId, now) as RevokedAccessToken[];
     this.recordRevocations(access, now);
     return access;
+  }
+
+  private recordMove(move: ValidAfterMove): void {
+    this.prepare('INSERT INTO valid_after_moves (scope, subject, at) VALUES (?, ?, ?)').run(move.scope, move.subject, move.at);
+  }
+
+  /** Inside the write transaction, so a valid-after move cannot slip between this check and the insert. */
+  private refuseIfOutdated(userId: string, authenticatedAt: number | undefined): void {
+    if (authenticatedAt === undefined) return;
+    const latest = this.prepare(
+        `SELECT MAX(at) FROM valid_after_moves WHERE (scope = 'user' AND subject = ?) OR scope = 'all'`,
+      )
+      .pluck()
+      .get(userId) as number | null;
+    if (latest !== null && latest >= authenticatedAt) throw new CredentialsChangedError();
   }
 
   private recordRevocations(entries: RevokedAccessToken[], now: number): void {

@@ -71,7 +71,7 @@ describe("admin API: a user's devices (refresh-token families)", () => {
 
     const response = await root.call({ method: 'DELETE', url: `/admin/users/${user.id}/families/${phoneFamily.id}` });
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ revoked_families: 1, revoked_access_tokens: 1 });
+    expect(response.json()).toEqual({ revoked_families: 1, revoked_access_tokens: 1, ended_sessions: 0 });
     expect(await apiStatus(t, phone.access_token)).toBe(401);
     expect((await refresh(t.app, phone.refresh_token)).statusCode).toBe(401);
     expect(await apiStatus(t, laptop.access_token)).toBe(200);
@@ -81,7 +81,7 @@ describe("admin API: a user's devices (refresh-token families)", () => {
     expect(event).toMatchObject({ userId: user.id, actor: root.admin.id, detail: { familyId: phoneFamily.id, revokedAccessTokens: 1 } });
 
     const again = await root.call({ method: 'DELETE', url: `/admin/users/${user.id}/families/${phoneFamily.id}` });
-    expect(again.json()).toEqual({ revoked_families: 0, revoked_access_tokens: 0 });
+    expect(again.json()).toEqual({ revoked_families: 0, revoked_access_tokens: 0, ended_sessions: 0 });
   });
 
   it("answers 404 for an unknown family, or one that is another user's", async () => {
@@ -105,7 +105,7 @@ describe("admin API: a user's devices (refresh-token families)", () => {
 
     const response = await root.call({ method: 'DELETE', url: `/admin/users/${user.id}/families` });
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ revoked_families: 2, revoked_access_tokens: 3 });
+    expect(response.json()).toEqual({ revoked_families: 2, revoked_access_tokens: 3, ended_sessions: 0 });
     for (const token of [devices[0]!.access_token, devices[1]!.access_token, refreshed.access_token]) {
       expect(await apiStatus(t, token)).toBe(401);
     }

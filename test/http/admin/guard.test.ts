@@ -14,6 +14,7 @@ const ADMIN_REQUESTS = [
   { method: 'DELETE', url: '/admin/users/some-id/families/some-family' },
   { method: 'GET', url: '/admin/keys' },
   { method: 'POST', url: '/admin/keys/rotate' },
+  { method: 'POST', url: '/admin/keys/some-kid/revoke' },
   { method: 'GET', url: '/admin/audit' },
   { method: 'GET', url: '/admin/rollout' },
   { method: 'PUT', url: '/admin/rollout', payload: { percent: 50 } },
@@ -40,7 +41,7 @@ describe('who may use the admin API', () => {
     const documented = Object.entries(paths)
       .filter(([path]) => path.startsWith('/admin'))
       .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`));
-    const covered = ADMIN_REQUESTS.map((r) => `${r.method} ${r.url.replace('some-id', '{id}').replace('some-family', '{familyId}').replace('some-name', '{username}')}`);
+    const covered = ADMIN_REQUESTS.map((r) => `${r.method} ${r.url.replace('some-id', '{id}').replace('some-family', '{familyId}').replace('some-name', '{username}').replace('some-kid', '{kid}')}`);
     expect(covered.sort()).toEqual(documented.sort());
   });
 

@@ -120,6 +120,7 @@ describe('admin API: users', () => {
       expect((await login(t.app, 'gina')).json().error).toBe('invalid_credentials');
       expect((await auditOf('admin.user.disable'))[0]).toMatchObject({ userId: user.id, actor: root.admin.id, detail: { revokedAccessTokens: 2 } });
 
+      t.clock.advance(1); // a login must start after the disable: one in the same millisecond is refused
       const enabled = await root.call({ method: 'PATCH', url: `/admin/users/${user.id}`, payload: { disabled: false } });
       expect(enabled.json().disabled_at).toBeNull();
       expect((await login(t.app, 'gina')).statusCode).toBe(200);
@@ -182,7 +183,8 @@ describe('admin API: users', () => {
       const tokens = await loginTokens(t.app, 'kate');
       const response = await root.call({ method: 'POST', url: `/admin/users/${user.id}/password`, payload: { password: NEW_PASSWORD } });
       expect(response.statusCode).toBe(200);
-      expect(response.json()).toEqual({ revoked_access_tokens: 1 });
+      expect(response.json()).toEqual({ revoked_families: 1, revoked_access_tokens: 1, ended_sessions: 0 });
+      t.clock.advance(1); // a login must start after the reset: one in the same millisecond is refused
       expect(await apiStatus(t, tokens.access_token)).toBe(401);
       expect((await refresh(t.app, tokens.refresh_token)).statusCode).toBe(401);
       expect((await login(t.app, 'kate')).statusCode).toBe(401);

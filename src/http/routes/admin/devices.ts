@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Tessera } from '../../../tessera.js';
 import { actorOf } from '../../require-role.js';
 import { errorResponses } from '../../schemas.js';
-import { family, familySchema, signOutSchema, userParams } from './representations.js';
+import { family, familySchema, signOutBody, signOutSchema, userParams } from './representations.js';
 
 const familyParams = {
   type: 'object',
@@ -50,7 +50,7 @@ export async function adminDeviceRoutes(app: FastifyInstance, { tessera }: { tes
     },
     async (request) => {
       const result = await devices.signOut(request.params.familyId, actorOf(request), request.params.id);
-      return { revoked_families: result.families, revoked_access_tokens: result.accessTokens };
+      return signOutBody(result);
     },
   );
 
@@ -68,7 +68,7 @@ export async function adminDeviceRoutes(app: FastifyInstance, { tessera }: { tes
     async (request) => {
       const user = await accounts.get(request.params.id);
       const result = await devices.signOutEverywhere(user.id, actorOf(request));
-      return { revoked_families: result.families, revoked_access_tokens: result.accessTokens };
+      return signOutBody(result);
     },
   );
 }

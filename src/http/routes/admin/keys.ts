@@ -26,6 +26,16 @@ const rotatedSchema = {
   },
 } as const;
 
+const revokedSchema = {
+  type: 'object',
+  required: ['kid', 'use', 'replacement_kid'],
+  properties: {
+    kid: { type: 'string', description: 'the revoked key' },
+    use: keySchema.properties.use,
+    replacement_kid: { type: 'string', nullable: true, description: 'the new signing key, when the revoked one was active' },
+  },
+} as const;
+
 const security = [{ bearerAuth: [] }];
 const tags = ['admin'];
 
@@ -71,6 +81,23 @@ export async function adminKeyRoutes(app: FastifyInstance, { tessera }: { tesser
         previous_kid: previous?.kid ?? null,
         previous_retires_at: previous ? key(previous).retires_at : null,
       };
+    },
+  );
+
+  app.post<{ Params: { kid: string } }>(
+    '/keys/:kid/revoke',
+    {
+      schema: {
+        summary: 'Revoke a (leaked) signing key: it leaves the JWKS and every token it signed is refused at once, on every instance',
+        tags,
+        security,
+        params: { type: 'object', required: ['kid'], properties: { kid: { type: 'string', minLength: 1, maxLength: 128 } } },
+        response: { 200: revokedSchema, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { revoked, replacement } = await tessera.admin.keys.revoke(request.params.kid, actorOf(request));
+      return { kid: revoked.kid, use: revoked.use, replacement_kid: replacement?.kid ?? null };
     },
   );
 }

@@ -55,12 +55,20 @@ export const family = (record: FamilyRecord) => ({
 
 export const signOutSchema = {
   type: 'object',
-  required: ['revoked_families', 'revoked_access_tokens'],
+  required: ['revoked_families', 'revoked_access_tokens', 'ended_sessions'],
   properties: {
     revoked_families: { type: 'integer', description: 'devices signed out' },
     revoked_access_tokens: { type: 'integer', description: 'unexpired access tokens refused from now on' },
+    ended_sessions: { type: 'integer', description: 'legacy cookie sessions (POST /api/login) ended' },
   },
 } as const;
+
+/** What a sign-out, a password reset or a disable ended, as the admin API reports it. */
+export const signOutBody = (result: { families: number; accessTokens: number; sessions: number }) => ({
+  revoked_families: result.families,
+  revoked_access_tokens: result.accessTokens,
+  ended_sessions: result.sessions,
+});
 
 export const keySchema = {
   type: 'object',

@@ -3,7 +3,7 @@ import { TesseraError } from '../../../errors.js';
 import type { Tessera } from '../../../tessera.js';
 import { actorOf } from '../../require-role.js';
 import { errorResponses } from '../../schemas.js';
-import { adminUser, adminUserSchema, userParams } from './representations.js';
+import { adminUser, adminUserSchema, signOutBody, signOutSchema, userParams } from './representations.js';
 
 const listQuery = {
   type: 'object',
@@ -43,6 +43,12 @@ const passwordBody = {
 } as const;
 
 const security = [{ bearerAuth: [] }];
+/** A disable also says what it ended (`ended`), as a sign-out does. */
+const patchedUserSchema = {
+  ...adminUserSchema,
+  properties: { ...adminUserSchema.properties, ended: { ...signOutSchema, description: 'present when this call disabled the account' } },
+} as const;
+
 const tags = ['admin'];
 
 /** /admin/users: create, list, show, change role, disable or enable, reset password. */
@@ -117,7 +123,7 @@ export async function adminUserRoutes(app: FastifyInstance, { tessera }: { tesse
         security,
         params: userParams,
         body: patchBody,
-        response: { 200: adminUserSchema, ...errorResponses(400, 401, 403, 404, 409) },
+        response: { 200: patchedUserSchema, ...errorResponses(400, 401, 403, 404, 409) },
       },
     },
     async (request) => {
@@ -126,8 +132,9 @@ export async function adminUserRoutes(app: FastifyInstance, { tessera }: { tesse
       const actor = actorOf(request);
       let user = await accounts.get(request.params.id);
       if (role !== undefined) user = await accounts.setRole(user.id, role, actor);
-      if (disabled !== undefined) user = await accounts.setDisabled(user.id, disabled, actor);
-      return adminUser(user);
+      if (disabled === undefined) return adminUser(user);
+      const changed = await accounts.setDisabled(user.id, disabled, actor);
+      return { ...adminUser(changed), ...(changed.ended ? { ended: signOutBody(changed.ended) } : {}) };
     },
   );
 
@@ -141,18 +148,13 @@ export async function adminUserRoutes(app: FastifyInstance, { tessera }: { tesse
         params: userParams,
         body: passwordBody,
         response: {
-          200: {
-            type: 'object',
-            required: ['revoked_access_tokens'],
-            properties: { revoked_access_tokens: { type: 'integer' } },
-          },
+          200: signOutSchema,
           ...errorResponses(400, 401, 403, 404),
         },
       },
     },
     async (request) => {
-      const { revokedAccessTokens } = await accounts.resetPassword(request.params.id, request.body.password, actorOf(request));
-      return { revoked_access_tokens: revokedAccessTokens };
+      return signOutBody(await accounts.resetPassword(request.params.id, request.body.password, actorOf(request)));
     },
   );
 }
