@@ -50,8 +50,11 @@ export async function startBenchServer(
       NODE_ENV: 'development',
       DATABASE_URL: `sqlite:${join(dir, 'tessera.db')}`,
       JWT_SECRET: BENCH_SECRET,
+      // Every load-generator connection comes from 127.0.0.1: the benchmarks measure throughput, not the
+      // per-address limits (login budget, refresh ceilings, connection cap).
       AUTH_RATE_LIMIT: '0',
-      // Every load-generator connection comes from 127.0.0.1: the benchmarks measure throughput, not the cap.
+      REFRESH_RATE_LIMIT: '0',
+      REFRESH_IP_RATE_LIMIT: '0',
       MAX_CONNECTIONS_PER_IP: '0',
       LOG_LEVEL: 'warn',
       PORT: String(port),

@@ -87,7 +87,7 @@ describe('the audit trail', () => {
     for (let i = 0; i < 8; i += 1) await login(t.app, 'flood', 'x');
     const limited = await events({ type: 'rate_limited' });
     expect(limited).toHaveLength(1);
-    expect(limited[0]!.detail).toEqual({ route: '/auth/login' });
+    expect(limited[0]!.detail).toEqual({ route: '/auth/login', budget: 'credential' });
   });
 
   it('keeps events buffered while the database is unreachable and writes them afterwards', async () => {

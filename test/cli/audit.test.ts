@@ -44,7 +44,7 @@ describe('tessera audit', () => {
     const table = await tessera(['audit', '--user', 'dora'], env);
     const lines = table.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ID\s+AT\s+TYPE\s+USER\s+ACTOR\s+IP\s+USER_AGENT\s+DETAIL$/);
-    expect(lines[1]).toMatch(/^\d+\s+\S+Z\s+admin\.user\.disable\s+dora\s+cli\s+-\s+-\s+\{"revokedAccessTokens":0\}$/);
+    expect(lines[1]).toMatch(/^\d+\s+\S+Z\s+admin\.user\.disable\s+dora\s+cli\s+-\s+-\s+\{"families":0,"revokedAccessTokens":0,"endedSessions":0\}$/);
     expect(lines[2]).toMatch(/login\.failure\s+dora\s+-\s+127\.0\.0\.1\s+lightMyRequest\s+\{"username":"dora","reason":"bad_password"\}$/);
   });
 

@@ -124,7 +124,8 @@ describe.skipIf(!available)('the fleet bus (Redis pub/sub)', () => {
     await redis.restart();
     await until(() => reloads === 3, 5000); // resubscribed: whatever was missed is re-read
     expect(listener.stats.resyncs).toBe(2);
-    await sender.publish({ type: 'settings-changed', topic: 'rollout' });
+    // The sender's own connection comes back on its own schedule: send once it is back.
+    await until(() => sender.announce({ type: 'settings-changed', topic: 'rollout' }), 5000, 'the sender reconnected');
     await until(() => reloads === 4, 5000);
   });
 

@@ -50,13 +50,13 @@ describe.skipIf(!available)('instances that die: SIGKILL mid-load, SIGTERM with 
   });
 
   function processEnv(overrides: Record<string, string> = {}): Record<string, string> {
-    const { env, dir } = testEnv({ ...fleet.env(), AUTH_RATE_LIMIT: '0', LOG_LEVEL: 'info', ...overrides });
+    const { env, dir } = testEnv({ ...fleet.env(), AUTH_RATE_LIMIT: '0', REFRESH_RATE_LIMIT: '0', LOG_LEVEL: 'info', ...overrides });
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     return env;
   }
 
   async function survivor(): Promise<TestServer> {
-    const server = await startTestServer({ ...fleet.env(), AUTH_RATE_LIMIT: '0' });
+    const server = await startTestServer({ ...fleet.env(), AUTH_RATE_LIMIT: '0', REFRESH_RATE_LIMIT: '0' });
     cleanups.push(() => server.stop());
     return server;
   }

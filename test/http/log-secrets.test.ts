@@ -36,8 +36,9 @@ describe('logs, driven through every endpoint', () => {
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
   beforeAll(async () => {
-    // Behind a trusted proxy (inject's loopback address, and 10.1.1.1), whose request ids the log lines carry.
-    const config = loadConfig(testEnv({ AUTH_RATE_LIMIT: '3', LOG_LEVEL: 'trace', METRICS_TOKEN, TRUST_PROXY: 'loopback,10.1.1.1' }).env);
+    // Behind trusted proxies (inject's loopback address, 10.1.1.1, and 10.2.2.2 for the session logins, which
+    // have a login budget of their own), whose request ids the log lines carry.
+    const config = loadConfig(testEnv({ AUTH_RATE_LIMIT: '3', LOG_LEVEL: 'trace', METRICS_TOKEN, TRUST_PROXY: 'loopback,10.1.1.1,10.2.2.2' }).env);
     tessera = await createTessera(config, { logger: createLogger('trace', { write: (line: string) => lines.push(line) }), clock: new TestClock() });
     await tessera.start();
     app = await buildApp(tessera);

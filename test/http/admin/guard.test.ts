@@ -12,6 +12,8 @@ const ADMIN_REQUESTS = [
   { method: 'GET', url: '/admin/users/some-id/families' },
   { method: 'DELETE', url: '/admin/users/some-id/families' },
   { method: 'DELETE', url: '/admin/users/some-id/families/some-family' },
+  { method: 'GET', url: '/admin/users/some-id/login-throttle' },
+  { method: 'DELETE', url: '/admin/users/some-id/login-throttle' },
   { method: 'GET', url: '/admin/keys' },
   { method: 'POST', url: '/admin/keys/rotate' },
   { method: 'POST', url: '/admin/keys/some-kid/revoke' },
