@@ -261,7 +261,7 @@ async function assemble(
     }),
     logout: new Logout({ store, accessTokens, refreshTokens, revoker, audit }),
     users,
-    admin: createAdmin({ store, clock, users, passwords, revoker, audit, keyRing, rollout, legacyUsage }),
+    admin: createAdmin({ store, clock, users, passwords, revoker, audit, keyRing, rollout, legacyUsage, loginThrottle }),
     fleet,
     async start() {
       await Promise.all([revocationFeed.start(), passwords.warmUp()]);

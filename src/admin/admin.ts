@@ -1,4 +1,5 @@
 import type { AuditLog } from '../audit/audit-log.js';
+import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { Revoker } from '../auth/revoker.js';
 import type { Clock } from '../clock.js';
 import type { PasswordHasher } from '../passwords/password-hasher.js';
@@ -11,6 +12,7 @@ import { AccountAdmin } from './accounts.js';
 import { AuditSearch } from './audit-search.js';
 import { DeviceAdmin } from './devices.js';
 import { KeyAdmin } from './keys.js';
+import { LoginThrottleAdmin } from './login-throttle.js';
 import { RolloutAdmin } from './rollout.js';
 
 /** Everything an operator can do, in one place, for both the admin API and the command line. */
@@ -20,6 +22,7 @@ export interface Admin {
   keys: KeyAdmin;
   audit: AuditSearch;
   rollout: RolloutAdmin;
+  loginThrottle: LoginThrottleAdmin;
 }
 
 export interface AdminDependencies {
@@ -32,6 +35,7 @@ export interface AdminDependencies {
   keyRing: KeyRing;
   rollout: RolloutPolicy;
   legacyUsage: LegacyUsage;
+  loginThrottle: LoginThrottle;
 }
 
 /** Assembles the operator actions from the services Tessera already has. */
@@ -42,5 +46,6 @@ export function createAdmin(deps: AdminDependencies): Admin {
     keys: new KeyAdmin(deps.keyRing, deps.audit, deps.revoker),
     audit: new AuditSearch(deps.store, deps.audit),
     rollout: new RolloutAdmin(deps),
+    loginThrottle: new LoginThrottleAdmin(deps.loginThrottle, deps.store, deps.audit),
   };
 }

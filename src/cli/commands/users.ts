@@ -132,10 +132,7 @@ export function registerUsers(program: Command, io: CliIo): Command {
         await t.fleet.whenCountersReady(REDIS_WAIT_MS).catch(() => {
           throw new CliError(`Redis at REDIS_URL does not answer: nothing was unlocked`);
         });
-        const status = await t.loginThrottle.unlock(account);
-        const user = await t.store.findUserByUsername(account);
-        t.audit.record({ type: 'admin.user.unlock', userId: user?.id ?? null, actor: CLI_ACTOR.id, client: CLI_ACTOR.client, detail: { username: account, failures: status.failures } });
-        return status;
+        return t.admin.loginThrottle.unlock(account, CLI_ACTOR);
       });
       if (options.json) printRecord(io, { username: account, failures_cleared: cleared.failures }, true);
       else io.stdout.write(`unlocked ${account}: ${cleared.failures} failed login(s) forgotten, no delay, no IP refused\n`);

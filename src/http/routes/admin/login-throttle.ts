@@ -40,7 +40,7 @@ export async function adminLoginThrottleRoutes(app: FastifyInstance, { tessera }
     },
     async (request) => {
       const user = await tessera.admin.accounts.get(request.params.id);
-      return representation(await tessera.loginThrottle.status(user.username));
+      return representation(await tessera.admin.loginThrottle.status(user.username));
     },
   );
 
@@ -57,10 +57,7 @@ export async function adminLoginThrottleRoutes(app: FastifyInstance, { tessera }
     },
     async (request) => {
       const user = await tessera.admin.accounts.get(request.params.id);
-      const cleared = await tessera.loginThrottle.unlock(user.username);
-      const actor = actorOf(request);
-      tessera.audit.record({ type: 'admin.user.unlock', userId: user.id, actor: actor.id, client: actor.client, detail: { username: user.username, failures: cleared.failures } });
-      return representation(cleared);
+      return representation(await tessera.admin.loginThrottle.unlock(user.username, actorOf(request)));
     },
   );
 }
