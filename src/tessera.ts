@@ -44,6 +44,8 @@ export const BACKGROUND = {
   rolloutReloadMs: 2_000,
   /** Counts of session-authenticated requests reach the database this often. */
   legacyUsageFlushMs: 10_000,
+  /** Without Redis, account unlocks made elsewhere (`tessera users unlock`) apply at least this often. */
+  loginUnlockPollMs: 2_000,
 };
 
 /** Everything the HTTP layer and the CLI need, built once from the configuration. */
@@ -224,6 +226,21 @@ async function assemble(
     timers.push(timer);
   };
 
+  const admin = createAdmin({
+    store,
+    clock,
+    logger,
+    users,
+    passwords,
+    revoker,
+    audit,
+    keyRing,
+    rollout,
+    legacyUsage,
+    loginThrottle,
+    loginFailureWindowMs: config.loginFailureWindow * 1000,
+  });
+
   return {
     config,
     store,
@@ -261,7 +278,7 @@ async function assemble(
     }),
     logout: new Logout({ store, accessTokens, refreshTokens, revoker, audit }),
     users,
-    admin: createAdmin({ store, clock, users, passwords, revoker, audit, keyRing, rollout, legacyUsage, loginThrottle }),
+    admin,
     fleet,
     async start() {
       await Promise.all([revocationFeed.start(), passwords.warmUp()]);
@@ -270,6 +287,12 @@ async function assemble(
       legacyUsage.start();
       audit.start();
       every(intervals.keyReloadMs, 'key reload', () => keyRing.reload());
+      if (!fleet) {
+        // Without Redis failed logins are counted in this process: unlocks made elsewhere (the CLI, another
+        // instance) arrive through the database.
+        await admin.loginThrottle.follow();
+        every(intervals.loginUnlockPollMs, 'login unlock poll', () => admin.loginThrottle.follow());
+      }
       every(intervals.pruneMs, 'pruning expired rows', async () => {
         await store.pruneExpired(clock.now());
         await store.pruneAuditEvents(clock.now() - config.auditRetentionDays * 86_400_000);

@@ -2,6 +2,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { LoginThrottle } from '../auth/login-throttle.js';
 import type { Revoker } from '../auth/revoker.js';
 import type { Clock } from '../clock.js';
+import type { Logger } from '../logger.js';
 import type { PasswordHasher } from '../passwords/password-hasher.js';
 import type { RolloutPolicy } from '../rollout/rollout-policy.js';
 import type { LegacyUsage } from '../sessions/legacy-usage.js';
@@ -36,6 +37,9 @@ export interface AdminDependencies {
   rollout: RolloutPolicy;
   legacyUsage: LegacyUsage;
   loginThrottle: LoginThrottle;
+  logger: Logger;
+  /** Failed logins are counted over this window (LOGIN_FAILURE_WINDOW), ms. */
+  loginFailureWindowMs: number;
 }
 
 /** Assembles the operator actions from the services Tessera already has. */
@@ -46,6 +50,13 @@ export function createAdmin(deps: AdminDependencies): Admin {
     keys: new KeyAdmin(deps.keyRing, deps.audit, deps.revoker),
     audit: new AuditSearch(deps.store, deps.audit),
     rollout: new RolloutAdmin(deps),
-    loginThrottle: new LoginThrottleAdmin(deps.loginThrottle, deps.store, deps.audit),
+    loginThrottle: new LoginThrottleAdmin({
+      throttle: deps.loginThrottle,
+      store: deps.store,
+      audit: deps.audit,
+      clock: deps.clock,
+      logger: deps.logger,
+      windowMs: deps.loginFailureWindowMs,
+    }),
   };
 }

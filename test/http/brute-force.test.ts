@@ -3,6 +3,7 @@ import { adminClient } from '../support/admin.js';
 import { tessera as cli } from '../support/cli.js';
 import { testFleet } from '../support/fleet.js';
 import { redisAvailable } from '../support/services.js';
+import { until } from '../support/wait.js';
 import { TEST_PASSWORD, TEST_SECRET, createUser, startTestInstance, type TestInstance } from '../support/tessera.js';
 
 const redisUp = await redisAvailable();
@@ -194,10 +195,17 @@ describe.skipIf(!redisUp)('brute-force protection across the fleet (Redis)', () 
     expect((await from(b, '198.51.100.1', 'victim', TEST_PASSWORD)).statusCode).toBe(200);
   });
 
-  it('without Redis, `tessera users unlock` says to use the admin API', async () => {
-    const t = await startTestInstance({});
+  it('without Redis, `tessera users unlock` reaches the running server through its database', async () => {
+    const t = await startTestInstance({ TRUST_PROXY: 'true', AUTH_RATE_LIMIT: '0' }, { intervals: { loginUnlockPollMs: 50 } });
     instances.push(t);
+    await createUser(t.tessera, 'victim');
+    for (let i = 0; i < 10; i += 1) expect((await from(t, '198.51.100.1', 'victim', `guess-${i}`)).statusCode).toBe(401);
+    expect((await from(t, '198.51.100.1', 'victim', TEST_PASSWORD)).statusCode).toBe(429);
+
     const result = await cli(['users', 'unlock', 'victim'], { NODE_ENV: 'test', DATABASE_URL: `sqlite:${(t.config.database as { path: string }).path}`, JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'silent' });
-    expect(result).toMatchObject({ code: 1, stderr: expect.stringMatching(/^tessera: without REDIS_URL .*\(DELETE \/admin\/users\/\{id\}\/login-throttle\)/) });
+    expect(result).toMatchObject({ code: 0, stdout: 'unlocked victim: every server forgets its failed logins within 2 seconds\n' });
+    await until(async () => (await from(t, '198.51.100.1', 'victim', TEST_PASSWORD)).statusCode === 200, 3000, 'the unlock applied');
+    const [event] = await t.tessera.audit.query({ type: 'admin.user.unlock', limit: 1 });
+    expect(event).toMatchObject({ actor: 'cli', detail: { username: 'victim' } });
   });
 });

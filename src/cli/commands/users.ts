@@ -122,19 +122,19 @@ export function registerUsers(program: Command, io: CliIo): Command {
     .option('--json', 'print JSON')
     .action(async (username: string, options: { json?: boolean }) => {
       const account = normalizeUsername(username);
-      const cleared = await withTessera(io, async (t) => {
-        if (!t.fleet) {
-          throw new CliError(
-            'without REDIS_URL each server counts failed logins in its own memory, which a command cannot reach: ' +
-              'unlock through the admin API (DELETE /admin/users/{id}/login-throttle) on each server',
-          );
+      const { cleared, shared } = await withTessera(io, async (t) => {
+        if (t.fleet) {
+          await t.fleet.whenCountersReady(REDIS_WAIT_MS).catch(() => {
+            throw new CliError(`Redis at REDIS_URL does not answer: nothing was unlocked`);
+          });
         }
-        await t.fleet.whenCountersReady(REDIS_WAIT_MS).catch(() => {
-          throw new CliError(`Redis at REDIS_URL does not answer: nothing was unlocked`);
-        });
-        return t.admin.loginThrottle.unlock(account, CLI_ACTOR);
+        // Without Redis the counts are in each server's memory: the unlock reaches them through the database.
+        return { cleared: await t.admin.loginThrottle.unlock(account, CLI_ACTOR), shared: t.fleet !== undefined };
       });
-      if (options.json) printRecord(io, { username: account, failures_cleared: cleared.failures }, true);
+      if (!shared) {
+        if (options.json) printRecord(io, { username: account, failures_cleared: null, applies_within_seconds: 2 }, true);
+        else io.stdout.write(`unlocked ${account}: every server forgets its failed logins within 2 seconds\n`);
+      } else if (options.json) printRecord(io, { username: account, failures_cleared: cleared.failures }, true);
       else io.stdout.write(`unlocked ${account}: ${cleared.failures} failed login(s) forgotten, no delay, no IP refused\n`);
     });
 
