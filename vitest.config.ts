@@ -1,10 +1,18 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Tests that start other processes (the built CLI, shells running the docs, nginx, several instances)
- * or need PostgreSQL and Redis. `npm test` runs them with the rest; `npm run test:quick` leaves them out.
+ * Tests that start other processes (the built CLI, shells running the docs, nginx, several instances),
+ * need PostgreSQL or Redis, wait for real timeouts, or do thousands of logins or key generations.
+ * `npm test` runs them with the rest; `npm run test:quick` leaves them out.
  */
 const SLOW = [
+  'test/cli/key-revocation.test.ts',
+  'test/cli/production-safety.test.ts',
+  'test/http/brute-force.test.ts',
+  'test/http/revocation-capacity.test.ts',
+  'test/http/rollout.test.ts',
+  'test/http/slow-clients.test.ts',
+  'test/tokens/key-ring.test.ts',
   'test/cli/npx.test.ts',
   'test/cli/serve.test.ts',
   'test/cli/sign-out-everywhere.test.ts',
@@ -23,6 +31,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Files run in parallel processes; each test uses its own database file, schema or key prefix.
     pool: 'forks',
+    // Vitest's default is one worker fewer than the cores: one worker on a 2-core machine. Most tests here
+    // wait on sockets, child processes and databases rather than compute, so three keep both cores busy.
+    maxWorkers: 3,
     // A worker keeps the modules it loaded for its next file instead of loading them all again (which
     // took a third of the suite's CPU time); nothing in src/ or test/ keeps state at module level.
     isolate: false,
