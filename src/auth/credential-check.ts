@@ -64,6 +64,9 @@ export class CredentialCheck {
       throw error;
     });
     if (passwordHash === undefined) return;
+    // A reset that landed while this hash was computed wins: the old password is never written back.
+    const current = await this.options.store.findUserById(user.id);
+    if (current?.passwordHash !== user.passwordHash) return;
     await this.options.store.updateUser(user.id, { passwordHash }, this.options.clock.now());
     this.options.logger.info({ userId: user.id }, 'password hash upgraded to current argon2id parameters');
   }

@@ -43,8 +43,9 @@ export class Logout {
     try {
       await this.options.refreshTokens.verify(token);
     } catch (error) {
-      // An expired refresh token is genuine but can do nothing more; anything else is refused.
-      if (error instanceof InvalidGrantError && error.reason === 'expired') return;
+      // An expired token, or one an account change already ended (valid-after), is genuine but can do
+      // nothing more: logging it out again succeeds, so the client can clear it. Anything else is refused.
+      if (error instanceof InvalidGrantError && (error.reason === 'expired' || error.reason === 'revoked')) return;
       throw error;
     }
     const record = await this.options.store.findRefreshToken(hashToken(token));

@@ -2,10 +2,23 @@ import type { FastifyRequest } from 'fastify';
 import { WindowCounts } from '../fleet/window-counts.js';
 import type { Tessera } from '../tessera.js';
 import { clientInfo } from './client-info.js';
-import { refreshCookie } from './refresh-cookie.js';
+import { hasRefreshCookie, refreshCookie } from './refresh-cookie.js';
 import { RequestBudget } from './request-budget.js';
+import { SESSION_COOKIE } from './session-cookie.js';
 
 const MINUTE_MS = 60_000;
+
+/**
+ * Whether a request can get past the cheap refusals to a credential check: it sends JSON (the body the
+ * login and refresh routes read; anything else is a 415) or one of our cookies. A forged cross-site
+ * request is neither — a page can only send a "simple" body without a preflight, and SameSite keeps
+ * our cookies off it — so another site cannot spend the budgets of the people behind an address.
+ */
+function canSpend(request: FastifyRequest, cookie: (request: FastifyRequest) => boolean): boolean {
+  const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  return type === 'application/json' || cookie(request);
+}
+const hasSessionCookie = (request: FastifyRequest) => request.cookies[SESSION_COOKIE] !== undefined;
 
 type Hook = (request: FastifyRequest) => Promise<void>;
 
@@ -28,8 +41,12 @@ export function credentialBudgets(tessera: Tessera): CredentialBudgets {
   const refreshUser = budget('refresh-user', config.refreshRateLimit);
   const route = (request: FastifyRequest) => request.routeOptions.url ?? request.url;
   return {
-    credential: (request) => credential.take(request.ip, clientInfo(request), route(request)),
-    refreshIp: (request) => refreshIp.take(request.ip, clientInfo(request), route(request)),
+    credential: async (request) => {
+      if (canSpend(request, hasSessionCookie)) await credential.take(request.ip, clientInfo(request), route(request));
+    },
+    refreshIp: async (request) => {
+      if (canSpend(request, hasRefreshCookie)) await refreshIp.take(request.ip, clientInfo(request), route(request));
+    },
     refreshUser: async (request) => {
       const token = (request.body as { refresh_token?: string } | undefined)?.refresh_token ?? refreshCookie(request);
       if (!token || config.refreshRateLimit === 0) return;

@@ -43,7 +43,8 @@ function assertSameOrigin(request: FastifyRequest, allowed: ReadonlySet<string>)
  * header (which no other site can make a browser send without our consent, so it is never forged).
  */
 export function carriesCredentialCookie(request: FastifyRequest): boolean {
-  if (request.headers.authorization !== undefined) return false;
+  // Only Bearer: a browser adds Basic credentials (of a proxy, say) to cross-site requests on its own.
+  if (/^Bearer /i.test(request.headers.authorization ?? '')) return false;
   return request.cookies[SESSION_COOKIE] !== undefined || hasRefreshCookie(request);
 }
 

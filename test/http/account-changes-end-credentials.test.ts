@@ -71,6 +71,18 @@ describe.each([
     await expectAllRefused(held);
   });
 
+  it('a device signed out everywhere can still log out: 200 logged_out, and its refresh cookie is cleared', async ({ skip }) => {
+    if (!t) skip('PostgreSQL is unreachable');
+    const held = await everyCredential('log-me-out-after');
+    // Signed out more than a second after the login, so the refresh token is refused from memory (valid-after).
+    t.clock.advanceSeconds(2);
+    expect((await root.call({ method: 'DELETE', url: `/admin/users/${held.user.id}/families` })).statusCode).toBe(200);
+    const logout = await t.app.inject({ method: 'POST', url: '/auth/logout', cookies: { '__Secure-refresh_token': held.tokens.refresh_token } });
+    expect(logout.statusCode).toBe(200);
+    expect(logout.json()).toEqual({ status: 'logged_out' });
+    expect(logout.cookies.find((c) => c.name === '__Secure-refresh_token')).toMatchObject({ value: '' });
+  });
+
   it('re-enabling a disabled account revives none of its sessions, refresh tokens or access tokens', async ({ skip }) => {
     if (!t) skip('PostgreSQL is unreachable');
     const held = await everyCredential('disable-me');

@@ -70,6 +70,25 @@ describe('cookie-authenticated requests from other sites', () => {
     expect(logout.json()).toEqual({ status: 'logged_out' });
   });
 
+  it("lets no other site spend an address's login or refresh budget with forged simple requests", async () => {
+    const limited = await startTestInstance({ AUTH_RATE_LIMIT: '2', REFRESH_IP_RATE_LIMIT: '2', PUBLIC_URL: `${OWN}/` });
+    try {
+      await createUser(limited.tessera, 'neighbour');
+      const forged = { origin: EVIL, 'content-type': 'text/plain' };
+      for (let i = 0; i < 5; i += 1) {
+        for (const url of ['/auth/login', '/api/login', '/auth/refresh']) {
+          expect((await limited.app.inject({ method: 'POST', url, headers: forged, payload: '{}' })).statusCode).toBe(415);
+        }
+        // No body and no cookie at all (fetch with mode "no-cors"): refused, and charged to nobody.
+        expect((await limited.app.inject({ method: 'POST', url: '/auth/session/exchange', headers: { origin: EVIL } })).statusCode).toBe(401);
+      }
+      const tokens = await loginTokens(limited.app, 'neighbour');
+      expect((await limited.app.inject({ method: 'POST', url: '/auth/refresh', payload: { refresh_token: tokens.refresh_token } })).statusCode).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('answers 415 to a text/plain body on the cookie routes, even without an Origin', async () => {
     const session = await sessionCookieFor(t.app, 'victim');
     const { refresh_token } = await loginTokens(t.app, 'victim');

@@ -718,11 +718,14 @@ async function recordMove(db: pg.PoolClient, move: ValidAfterMove): Promise<void
 
 /**
  * Refuses to create a credential proven before the user's valid-after. The share lock on the user row
- * waits for a concurrent `endUserCredentials` (which holds it for update) and makes it wait for us.
+ * waits for a concurrent `endUserCredentials` (which holds it for update) and makes it wait for us; the
+ * row-share lock on the moves does the same with `endAllCredentials`, which locks no user row (locks are
+ * taken in the same order as those writers take theirs, so none can deadlock).
  */
 async function refuseIfOutdated(db: pg.PoolClient, userId: string, authenticatedAt: number | undefined): Promise<void> {
   if (authenticatedAt === undefined) return;
   await db.query('SELECT id FROM users WHERE id = $1 FOR SHARE', [userId]);
+  await db.query('LOCK TABLE valid_after_moves IN ROW SHARE MODE');
   const [row] = await rows<{ latest: number | null }>(
     db,
     `SELECT MAX(at) AS latest FROM valid_after_moves WHERE (scope = 'user' AND subject = $1) OR scope = 'all'`,
