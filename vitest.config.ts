@@ -32,8 +32,9 @@ export default defineConfig({
     // Files run in parallel processes; each test uses its own database file, schema or key prefix.
     pool: 'forks',
     // Vitest's default is one worker fewer than the cores: one worker on a 2-core machine. Most tests here
-    // wait on sockets, child processes and databases rather than compute, so three keep both cores busy.
-    maxWorkers: 3,
+    // wait on sockets, child processes and databases rather than compute, so two keep both cores busy
+    // (three were faster still, but starved the tests that start servers of their own).
+    maxWorkers: 2,
     // A worker keeps the modules it loaded for its next file instead of loading them all again (which
     // took a third of the suite's CPU time); nothing in src/ or test/ keeps state at module level.
     isolate: false,
