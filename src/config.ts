@@ -81,7 +81,7 @@ export interface Config {
   loginLockoutThreshold: number;
   /** Seconds over which failed logins are counted; a per-IP lock ends with the window. */
   loginFailureWindow: number;
-  /** Refreshes per minute per user (the subject of a refresh token whose signature verified). 0 = no limit. */
+  /** Refreshes per minute per refresh-token family (one login's device), named by a token whose signature verified. 0 = no limit. */
   refreshRateLimit: number;
   /** Refreshes per minute per client IP (a ceiling for many devices behind one NAT). 0 = no limit. */
   refreshIpRateLimit: number;

@@ -49,7 +49,9 @@ export class RefreshRotation {
     const access = accessTokens.mint(now);
     // The successor is signed before the transaction so that the store can record its hash atomically.
     const next = refreshTokens.mint(now);
-    const nextToken = await refreshTokens.sign({ ...next, userId: presented.sub });
+    // Tokens from before the `fid` claim name no family: the store does (until they have all expired).
+    const familyId = presented.fid ?? (await store.findRefreshToken(hashToken(refreshToken)))?.familyId ?? '';
+    const nextToken = await refreshTokens.sign({ ...next, userId: presented.sub, familyId });
     const outcome = await store.rotateRefreshToken({
       tokenHash: hashToken(refreshToken),
       now,

@@ -34,12 +34,13 @@ export class TokenPairIssuer {
     const now = clock.now();
     const access = accessTokens.mint(now);
     const refresh = refreshTokens.mint(now);
+    const familyId = crypto.randomUUID();
     const [accessToken, refreshToken] = await Promise.all([
       accessTokens.sign(user, access),
-      refreshTokens.sign({ ...refresh, userId: user.id }),
+      refreshTokens.sign({ ...refresh, userId: user.id, familyId }),
     ]);
     const family = await store.createFamily({
-      familyId: crypto.randomUUID(),
+      familyId,
       userId: user.id,
       token: { ...refresh, tokenHash: hashToken(refreshToken) },
       access: { jti: access.jti, expiresAt: access.expiresAt },

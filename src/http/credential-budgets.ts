@@ -28,8 +28,8 @@ export interface CredentialBudgets {
   credential: Hook;
   /** /auth/refresh: a generous per-IP ceiling (REFRESH_IP_RATE_LIMIT), counted before anything else. */
   refreshIp: Hook;
-  /** /auth/refresh: REFRESH_RATE_LIMIT a minute per user, keyed on a refresh token whose signature verified. */
-  refreshUser: Hook;
+  /** /auth/refresh: REFRESH_RATE_LIMIT a minute per refresh-token family, named by a token whose signature verified. */
+  refreshFamily: Hook;
 }
 
 export function credentialBudgets(tessera: Tessera): CredentialBudgets {
@@ -38,7 +38,7 @@ export function credentialBudgets(tessera: Tessera): CredentialBudgets {
   const budget = (name: string, max: number) => new RequestBudget(counts, { name, max, windowMs: MINUTE_MS }, audit);
   const credential = budget('credential', config.authRateLimit);
   const refreshIp = budget('refresh-ip', config.refreshIpRateLimit);
-  const refreshUser = budget('refresh-user', config.refreshRateLimit);
+  const refreshFamily = budget('refresh-family', config.refreshRateLimit);
   const route = (request: FastifyRequest) => request.routeOptions.url ?? request.url;
   return {
     credential: async (request) => {
@@ -47,16 +47,18 @@ export function credentialBudgets(tessera: Tessera): CredentialBudgets {
     refreshIp: async (request) => {
       if (canSpend(request, hasRefreshCookie)) await refreshIp.take(request.ip, clientInfo(request), route(request));
     },
-    refreshUser: async (request) => {
+    refreshFamily: async (request) => {
       const token = (request.body as { refresh_token?: string } | undefined)?.refresh_token ?? refreshCookie(request);
       if (!token || config.refreshRateLimit === 0) return;
       // Only a token we signed names the user whose budget it spends; a forged one spends none, and the
       // rotation refuses (and audits) it as before.
-      const sub = await tessera.refreshTokens.verify(token).then(
-        (claims) => claims.sub,
+      // Keyed on the token's family (its login), so an old token of a family that is over — rotated away
+      // or logged out — spends only that family's budget, never the user's other devices'.
+      const family = await tessera.refreshTokens.verify(token).then(
+        (claims) => claims.fid ?? `user:${claims.sub}`,
         () => undefined,
       );
-      if (sub !== undefined) await refreshUser.take(sub, clientInfo(request), route(request));
+      if (family !== undefined) await refreshFamily.take(family, clientInfo(request), route(request));
     },
   };
 }

@@ -24,6 +24,8 @@ export interface RefreshTokenOptions {
 export interface RefreshTokenIdentity {
   id: string;
   userId: string;
+  /** The login (refresh-token family) it belongs to: its own claim `fid`, so limits can key on it without a query. */
+  familyId: string;
   issuedAt: number;
   expiresAt: number;
 }
@@ -49,7 +51,7 @@ export class RefreshTokens {
 
   async sign(identity: RefreshTokenIdentity): Promise<string> {
     const { kid, alg, key } = this.options.keyRing.signingKey('refresh');
-    return new SignJWT({})
+    return new SignJWT({ fid: identity.familyId })
       .setProtectedHeader({ alg, kid, typ: REFRESH_TOKEN_TYPE })
       .setIssuer(this.options.issuer)
       .setSubject(identity.userId)
@@ -64,7 +66,8 @@ export class RefreshTokens {
    * valid. Only the canonical spelling is accepted: the store finds a token by the hash of its string,
    * and HS256 is deterministic, so one token is one string and a logout always finds what verified.
    */
-  async verify(token: string): Promise<{ jti: string; sub: string }> {
+  /** `fid` is absent from tokens issued before it was added (they expire within REFRESH_TOKEN_EXPIRY). */
+  async verify(token: string): Promise<{ jti: string; sub: string; fid: string | undefined }> {
     if (token.length > MAX_TOKEN_LENGTH || !isCanonicalEncoding(token)) throw new InvalidGrantError('malformed');
     let kid: unknown;
     try {
@@ -74,7 +77,7 @@ export class RefreshTokens {
     }
     const key = typeof kid === 'string' ? await this.options.keyRing.findVerificationKey(kid, 'refresh') : undefined;
     if (!key) throw new InvalidGrantError('unknown');
-    let claims: { jti: string; sub: string; iat: number };
+    let claims: { jti: string; sub: string; iat: number; fid: string | undefined };
     try {
       const { payload } = await jwtVerify(token, key.key, {
         algorithms: [key.alg],
@@ -83,7 +86,7 @@ export class RefreshTokens {
         requiredClaims: ['sub', 'jti', 'exp', 'iat'],
         currentDate: new Date(this.options.clock.now()),
       });
-      claims = { jti: payload.jti!, sub: payload.sub!, iat: payload.iat! };
+      claims = { jti: payload.jti!, sub: payload.sub!, iat: payload.iat!, fid: typeof payload.fid === 'string' ? payload.fid : undefined };
     } catch (error) {
       if (error instanceof errors.JWTExpired) throw new InvalidGrantError('expired');
       throw new InvalidGrantError('malformed');
@@ -92,7 +95,7 @@ export class RefreshTokens {
     if (validAfter && (validAfter.keyRevoked(kid as string) || validAfter.refusesIat(claims.sub, claims.iat))) {
       throw new InvalidGrantError('revoked');
     }
-    return { jti: claims.jti, sub: claims.sub };
+    return { jti: claims.jti, sub: claims.sub, fid: claims.fid };
   }
 }
 

@@ -118,7 +118,7 @@ describe('brute-force protection per account', () => {
     expect((await from(t, nat, 'ana', TEST_PASSWORD)).statusCode).toBe(429);
   });
 
-  it("a user's refresh tokens cannot be hammered (REFRESH_RATE_LIMIT a minute), and one address has a ceiling (REFRESH_IP_RATE_LIMIT)", async () => {
+  it("one device's refresh tokens cannot be hammered (REFRESH_RATE_LIMIT a minute), and one address has a ceiling (REFRESH_IP_RATE_LIMIT)", async () => {
     const t = await start({ REFRESH_RATE_LIMIT: '3', REFRESH_IP_RATE_LIMIT: '20' });
     await createUser(t.tessera, 'ana');
     let token = (await from(t, '203.0.113.1', 'ana', TEST_PASSWORD)).json<{ refresh_token: string }>().refresh_token;
@@ -139,6 +139,19 @@ describe('brute-force protection per account', () => {
     for (let i = 0; i < 21; i += 1) garbage.push((await refresh('192.0.2.1', `not.a.token${i}`)).statusCode);
     expect(garbage.slice(0, 20).every((s) => s === 401)).toBe(true);
     expect(garbage[20]).toBe(429);
+  });
+
+  it("an old refresh token of a device that logged out spends only that device's budget, never the user's other devices'", async () => {
+    const t = await start({ REFRESH_RATE_LIMIT: '3', REFRESH_IP_RATE_LIMIT: '0' });
+    await createUser(t.tessera, 'bea');
+    const laptop = (await from(t, '203.0.113.1', 'bea', TEST_PASSWORD)).json<{ refresh_token: string }>().refresh_token;
+    const phone = (await from(t, '203.0.113.2', 'bea', TEST_PASSWORD)).json<{ refresh_token: string }>().refresh_token;
+    const refresh = (refreshToken: string) => t.app.inject({ method: 'POST', url: '/auth/refresh', payload: { refresh_token: refreshToken } });
+    expect((await t.app.inject({ method: 'POST', url: '/auth/logout', payload: { refresh_token: laptop } })).statusCode).toBe(200);
+    const replays: number[] = [];
+    for (let i = 0; i < 5; i += 1) replays.push((await refresh(laptop)).statusCode);
+    expect(replays).toEqual([401, 401, 401, 429, 429]);
+    expect((await refresh(phone)).statusCode).toBe(200);
   });
 
   it('an operator sees and clears a lock through the admin API', async () => {

@@ -80,7 +80,7 @@ export async function authRoutes(
     {
       bodyLimit: AUTH_BODY_LIMIT,
       onRequest: [sameOrigin, budgets.refreshIp],
-      preHandler: budgets.refreshUser,
+      preHandler: budgets.refreshFamily,
       schema: {
         summary: 'Trade a refresh token (body or cookie) for a new token pair',
         tags: ['auth'],
