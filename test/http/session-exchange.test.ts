@@ -88,10 +88,11 @@ describe('POST /auth/session/exchange outside the rollout', () => {
 });
 
 describe('POST /auth/session/exchange rate limit', () => {
-  it('counts against AUTH_RATE_LIMIT per minute per client IP like the other /auth endpoints', async () => {
+  it('counts attempts with a session cookie (guessed ones too) against AUTH_RATE_LIMIT per minute per client IP, like logins', async () => {
     const t = await startTestInstance({ AUTH_RATE_LIMIT: '2' });
     try {
-      const attempt = () => t.app.inject({ method: 'POST', url: '/auth/session/exchange', remoteAddress: '10.8.0.1' });
+      const attempt = () =>
+        t.app.inject({ method: 'POST', url: '/auth/session/exchange', remoteAddress: '10.8.0.1', cookies: { session_id: 'G'.repeat(43) } });
       expect((await attempt()).statusCode).toBe(401);
       expect((await attempt()).statusCode).toBe(401);
       expect((await attempt()).statusCode).toBe(429);
