@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', 'data/', 'bench/results/'] },
+  { ignores: ['**/dist/', 'coverage/', 'node_modules/', 'data/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -12,5 +12,11 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'Read configuration through src/config.ts' }],
     },
   },
-  { files: ['src/config.ts', 'src/cli/**', 'test/**', 'bench/**', 'vitest.config.ts'], rules: { 'no-restricted-syntax': 'off' } },
+  { files: ['packages/server/src/config.ts', 'packages/server/src/cli/**', 'packages/*/test/**', 'bench/**', 'vitest.config.ts'], rules: { 'no-restricted-syntax': 'off' } },
+  // Dependencies point one way: server → verify → contract. Verify and contract never reach into the server.
+  {
+    files: ['packages/verify/**', 'packages/contract/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/server/**', '@tessera/server', '@tessera/server/*'] }] },
+  },
+  { files: ['packages/contract/**'], rules: { 'no-restricted-imports': ['error', { patterns: ['**/server/**', '**/verify/**', '@tessera/*'] }] } },
 );

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -6,25 +7,32 @@ import { defineConfig } from 'vitest/config';
  * `npm test` runs them with the rest; `npm run test:quick` leaves them out.
  */
 const SLOW = [
-  'test/cli/key-revocation.test.ts',
-  'test/cli/production-safety.test.ts',
-  'test/http/brute-force.test.ts',
-  'test/http/revocation-capacity.test.ts',
-  'test/http/rollout.test.ts',
-  'test/http/slow-clients.test.ts',
-  'test/tokens/key-ring.test.ts',
-  'test/cli/npx.test.ts',
-  'test/cli/serve.test.ts',
-  'test/cli/sign-out-everywhere.test.ts',
-  'test/docs/**/*.test.ts',
-  'test/fleet/**/*.test.ts',
-  'test/http/seed-client-snippets.test.ts',
-  'test/store/postgres-store.test.ts',
-  'test/store/postgres/**/*.test.ts',
-  'test/store/open-store.test.ts',
+  'packages/server/test/cli/key-revocation.test.ts',
+  'packages/server/test/cli/production-safety.test.ts',
+  'packages/server/test/http/brute-force.test.ts',
+  'packages/server/test/http/revocation-capacity.test.ts',
+  'packages/server/test/http/rollout.test.ts',
+  'packages/server/test/http/slow-clients.test.ts',
+  'packages/server/test/tokens/key-ring.test.ts',
+  'packages/server/test/cli/npx.test.ts',
+  'packages/server/test/cli/serve.test.ts',
+  'packages/server/test/cli/sign-out-everywhere.test.ts',
+  'packages/server/test/docs/**/*.test.ts',
+  'packages/server/test/fleet/**/*.test.ts',
+  'packages/server/test/http/seed-client-snippets.test.ts',
+  'packages/server/test/store/postgres-store.test.ts',
+  'packages/server/test/store/postgres/**/*.test.ts',
+  'packages/server/test/store/open-store.test.ts',
 ];
 
+/** Packages import each other by name; tests run their TypeScript sources, never a stale build. */
+const alias = {
+  '@tessera/contract': fileURLToPath(new URL('packages/contract/src/index.ts', import.meta.url)),
+  '@tessera/verify': fileURLToPath(new URL('packages/verify/src/index.ts', import.meta.url)),
+};
+
 export default defineConfig({
+  resolve: { alias },
   test: {
     environment: 'node',
     testTimeout: 30_000,
@@ -39,17 +47,17 @@ export default defineConfig({
     // took a third of the suite's CPU time); nothing in src/ or test/ keeps state at module level.
     isolate: false,
     projects: [
-      { extends: true, test: { name: 'quick', include: ['test/**/*.test.ts'], exclude: SLOW } },
+      { extends: true, test: { name: 'quick', include: ['packages/*/test/**/*.test.ts'], exclude: SLOW } },
       {
         extends: true,
         // The slow tests run the built `tessera` binary, so the build is brought up to date first.
-        test: { name: 'slow', include: SLOW, globalSetup: ['test/support/global-setup.ts'] },
+        test: { name: 'slow', include: SLOW, globalSetup: ['packages/server/test/support/global-setup.ts'] },
       },
     ],
     coverage: {
       provider: 'v8',
-      include: ['src/**/*.ts'],
-      exclude: ['src/cli/main.ts'],
+      include: ['packages/*/src/**/*.ts'],
+      exclude: ['packages/server/src/cli/main.ts'],
       reporter: ['text-summary', 'text', 'json-summary'],
       thresholds: { lines: 95 },
     },

@@ -16,11 +16,11 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
-import { BACKGROUND, createTessera } from '../src/tessera.js';
-import { testFleet } from '../test/support/fleet.js';
-import { startNginx } from '../test/support/nginx.js';
+import { loadConfig } from '../packages/server/src/config.js';
+import { createLogger } from '../packages/server/src/logger.js';
+import { BACKGROUND, createTessera } from '../packages/server/src/tessera.js';
+import { testFleet } from '../packages/server/test/support/fleet.js';
+import { startNginx } from '../packages/server/test/support/nginx.js';
 import { measureThroughput, Target, type Throughput } from './lib/load.js';
 import { BENCH_SECRET, startBenchServer, type BenchServer } from './lib/server.js';
 import { ms, summarize, type Summary } from './lib/stats.js';

@@ -15,11 +15,11 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { testFleet } from '../test/support/fleet.js';
+import { testFleet } from '../packages/server/test/support/fleet.js';
 import { BENCH_SECRET, startBenchServer, type BenchServer } from './lib/server.js';
 import { summarize } from './lib/stats.js';
 
-const BIN = resolve(import.meta.dirname, '../bin/tessera.js');
+const BIN = resolve(import.meta.dirname, '../packages/server/bin/tessera.js');
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' } } });
 const RUNS = Number(values.runs);
 

@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { systemClock } from '../src/clock.js';
-import { RevocationList } from '../src/tokens/revocation-list.js';
+import { systemClock } from '../packages/server/src/clock.js';
+import { RevocationList } from '../packages/server/src/tokens/revocation-list.js';
 
 const COUNT = Number(process.argv[2] ?? 1_000_000);
 setFlagsFromString('--expose-gc');

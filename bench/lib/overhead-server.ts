@@ -3,10 +3,10 @@
  * authentication and `/bench/protected` behind the authentication step of `/api/*` (Bearer, else session cookie). Started by
  * the overhead scenario as its own process; listens on PORT.
  */
-import { loadConfig } from '../../src/config.js';
-import { buildApp } from '../../src/http/app.js';
-import { authenticate } from '../../src/http/authenticate.js';
-import { createTessera } from '../../src/tessera.js';
+import { loadConfig } from '../../packages/server/src/config.js';
+import { buildApp } from '../../packages/server/src/http/app.js';
+import { authenticate } from '../../packages/server/src/http/authenticate.js';
+import { createTessera } from '../../packages/server/src/tessera.js';
 
 const tessera = await createTessera(loadConfig(process.env));
 await tessera.start();

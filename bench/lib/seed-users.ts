@@ -1,6 +1,6 @@
 import { hash } from '@node-rs/argon2';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { OWASP_ARGON2ID } from '../../src/passwords/password-hasher.js';
+import { SqliteStore } from '../../packages/server/src/store/sqlite/sqlite-store.js';
+import { OWASP_ARGON2ID } from '../../packages/server/src/passwords/password-hasher.js';
 
 export const BENCH_PASSWORD = 'bench-password-123';
 export const benchUsername = (i: number) => `bench-user-${i}`;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { seedUsers } from './seed-users.js';
 
-const BIN = resolve(import.meta.dirname, '../../bin/tessera.js');
+const BIN = resolve(import.meta.dirname, '../../packages/server/bin/tessera.js');
 /** The JWT_SECRET of every benchmark server (and of anything joining their database). */
 export const BENCH_SECRET = 'bench-secret-0123456789abcdefghijklmnopqrstuvwxyz';
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GuideShell, guideSections, type BlockResult } from '../support/guide-shell.js';
 import { freePort } from '../support/ports.js';
 
-const GUIDE = resolve(import.meta.dirname, '../../docs/admin/token-management.md');
+const GUIDE = resolve(import.meta.dirname, '../../../../docs/admin/token-management.md');
 const sections = guideSections(readFileSync(GUIDE, 'utf8'));
 
 interface Tokens {

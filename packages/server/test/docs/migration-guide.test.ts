@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../support/tessera.js';
 
 const run = promisify(execFile);
-const GUIDE = readFileSync(new URL('../../docs/auth-migration-guide.md', import.meta.url), 'utf8');
+const GUIDE = readFileSync(new URL('../../../../docs/auth-migration-guide.md', import.meta.url), 'utf8');
 const DOCUMENTED_BASE = 'http://localhost:5000';
 
 /** The fenced code blocks of the guide in the given language, in order. */

@@ -1,77 +1,11 @@
 /**
- * Typed errors with stable codes. The `code` is the public contract (it is the `error` member of every
- * JSON error body); the description is for people. HTTP statuses are assigned in one place:
- * `http/error-handler.ts`.
+ * Typed errors with stable codes. The codes, the base class and the access-token errors are the wire
+ * contract (`@tessera/contract`), shared with the verification package and the client; the errors only
+ * this server raises are here. HTTP statuses are assigned in one place: `http/error-handler.ts`.
  */
-export type ErrorCode =
-  | 'invalid_request'
-  | 'invalid_credentials'
-  | 'unauthorized'
-  | 'invalid_token'
-  | 'invalid_grant'
-  | 'invalid_session'
-  | 'insufficient_scope'
-  | 'not_found'
-  | 'method_not_allowed'
-  | 'conflict'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'rate_limited'
-  | 'jwt_not_enabled'
-  | 'sessions_disabled'
-  | 'service_unavailable'
-  | 'temporarily_unavailable'
-  | 'server_error'
-  | 'cross_site_request';
+import { TesseraError } from '@tessera/contract';
 
-export class TesseraError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    readonly description: string,
-    options?: { cause?: unknown },
-  ) {
-    super(description, options);
-    this.name = 'TesseraError';
-  }
-}
-
-/** Why an access token was refused; feeds the RFC 6750 `error_description`. */
-export type InvalidTokenReason =
-  | 'malformed'
-  | 'expired'
-  | 'revoked'
-  | 'signature'
-  | 'algorithm'
-  | 'header'
-  | 'claims'
-  | 'unknown_key'
-  | 'type'
-  | 'issued_in_future'
-  | 'lifetime';
-
-const INVALID_TOKEN_DESCRIPTIONS: Record<InvalidTokenReason, string> = {
-  malformed: 'The access token is malformed',
-  expired: 'The access token has expired',
-  revoked: 'The access token has been revoked',
-  signature: 'The access token signature is invalid',
-  algorithm: 'The access token is not signed with the algorithm of its key',
-  header: 'The access token names its own key (jku, jwk, x5u or x5c), which is never trusted',
-  claims: 'The access token was not issued for this API',
-  unknown_key: 'The access token was signed with an unknown key',
-  type: 'The token is not an access token',
-  issued_in_future: 'The access token claims to be issued in the future',
-  lifetime: 'The access token claims a longer lifetime than this server issues',
-};
-
-export class InvalidTokenError extends TesseraError {
-  constructor(
-    readonly reason: InvalidTokenReason,
-    options?: { cause?: unknown },
-  ) {
-    super('invalid_token', INVALID_TOKEN_DESCRIPTIONS[reason], options);
-    this.name = 'InvalidTokenError';
-  }
-}
+export { TesseraError, InvalidTokenError, type ErrorCode, type InvalidTokenReason } from '@tessera/contract';
 
 /** Why a refresh token was refused. `reused` means the whole family has just been revoked. */
 export type InvalidGrantReason = 'malformed' | 'expired' | 'revoked' | 'reused' | 'unknown' | 'user_disabled';

@@ -8,7 +8,7 @@ import { guideSections } from '../support/guide-shell.js';
 import { freePort } from '../support/ports.js';
 import { until } from '../support/wait.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
+const ROOT = resolve(import.meta.dirname, '../../../..');
 const GUIDE = readFileSync(resolve(ROOT, 'docs/deployment.md'), 'utf8');
 const oneMachine = guideSections(GUIDE).find((s) => s.title === 'One machine')!;
 const unit = /^```ini\n([\s\S]*?)^```$/m.exec(GUIDE)![1]!;

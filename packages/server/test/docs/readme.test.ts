@@ -7,7 +7,7 @@ import { SETTING_NAMES } from '../../src/config.js';
 import { GuideShell, guideSections } from '../support/guide-shell.js';
 import { freePort } from '../support/ports.js';
 
-const README = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
+const README = readFileSync(resolve(import.meta.dirname, '../../../../README.md'), 'utf8');
 const section = (title: string) => guideSections(README).find((s) => s.title === title);
 
 /** The rows of the first Markdown table under `## title`: a blank line ends a table, as it does when rendered. */

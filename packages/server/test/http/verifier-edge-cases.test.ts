@@ -1,7 +1,7 @@
 import { SignJWT, base64url, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toSeconds } from '../../src/clock.js';
-import { CLOCK_LEEWAY_SECONDS } from '../../src/tokens/clock-leeway.js';
+import { CLOCK_LEEWAY_SECONDS } from '@tessera/contract';
 import { createUser, getUsers, loginTokens, refresh, startTestInstance, type TestInstance } from '../support/tessera.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { freePort } from './ports.js';
 
 /** The example configuration the deployment guide gives; the tests run this very file. */
-export const NGINX_EXAMPLE = resolve(import.meta.dirname, '../../docs/nginx.conf');
+export const NGINX_EXAMPLE = resolve(import.meta.dirname, '../../../../docs/nginx.conf');
 
 export interface RunningNginx {
   url: string;

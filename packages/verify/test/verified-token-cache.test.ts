@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VerifiedTokenCache } from '../../src/tokens/verified-token-cache.js';
+import { VerifiedTokenCache } from '../src/verified-token-cache.js';
 
 const SECOND = 1000;
 

@@ -1,24 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { SignJWT, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
+import { ACCESS_TOKEN_TYPE, type AccessClaims } from '@tessera/contract';
+import { VerifiedTokenCache, verifyAccessToken, type AccessTokenRules } from '@tessera/verify';
+import { SignJWT } from 'jose';
 import { toSeconds, type Clock } from '../clock.js';
-import { InvalidTokenError, type InvalidTokenReason } from '../errors.js';
-import { isCanonicalEncoding } from './canonical-encoding.js';
-import { CLOCK_LEEWAY_SECONDS } from './clock-leeway.js';
+import { InvalidTokenError } from '../errors.js';
 import type { KeyRing } from './key-ring.js';
 import type { RevocationList } from './revocation-list.js';
 import type { ValidAfter } from './valid-after.js';
-import { VerifiedTokenCache } from './verified-token-cache.js';
 
-/** What an access token says, and all it says: who, with which role, and its own identity. */
-export interface AccessClaims {
-  sub: string;
-  role: string;
-  jti: string;
-  iat: number;
-  exp: number;
-  /** The key that signed it (from the header): a revoked key's tokens are refused. */
-  kid: string;
-}
+export type { AccessClaims } from '@tessera/contract';
 
 /** An access token about to be issued: its identity and lifetime are fixed before it is signed. */
 export interface MintedAccessToken {
@@ -41,13 +31,6 @@ export interface AccessTokenOptions {
   isRevoked: (jti: string) => Promise<boolean>;
 }
 
-/** RFC 9068 media type of JWT access tokens. */
-export const ACCESS_TOKEN_TYPE = 'at+jwt';
-/** Header parameters that would make a verifier fetch or trust a key named by the token itself. */
-const FORBIDDEN_HEADERS = ['jku', 'jwk', 'x5u', 'x5c'] as const;
-const MAX_TOKEN_LENGTH = 4096;
-const REQUIRED_CLAIMS = ['sub', 'role', 'jti', 'iat', 'exp', 'iss', 'aud'];
-
 /**
  * Issues and verifies access tokens. Verification trusts only our own keys, chosen by `kid`, with the
  * algorithm that key was made for — never the algorithm the token names — and checks type, issuer,
@@ -55,9 +38,17 @@ const REQUIRED_CLAIMS = ['sub', 'role', 'jti', 'iat', 'exp', 'iss', 'aud'];
  */
 export class AccessTokens {
   private readonly cache: VerifiedTokenCache<AccessClaims>;
+  private readonly rules: AccessTokenRules;
 
   constructor(private readonly options: AccessTokenOptions) {
     this.cache = new VerifiedTokenCache(options.cacheSize);
+    this.rules = {
+      getKey: (kid) => options.keyRing.findVerificationKey(kid, 'access'),
+      issuer: options.issuer,
+      audience: options.audience,
+      maxLifetimeSeconds: options.ttlSeconds,
+      now: () => options.clock.now(),
+    };
   }
 
   get ttlSeconds(): number {
@@ -94,7 +85,7 @@ export class AccessTokens {
     const now = this.options.clock.now();
     let claims = this.cache.get(token);
     if (!claims) {
-      claims = await this.verifySignatureAndClaims(token, now);
+      claims = await verifyAccessToken(token, this.rules);
       this.cache.set(token, claims, now);
     }
     return this.checkLiveness(claims, now) ?? this.checkRevokedInStore(claims);
@@ -115,7 +106,7 @@ export class AccessTokens {
    * has just expired or was already revoked, so logging out twice is harmless.
    */
   async verifyForLogout(token: string): Promise<AccessClaims> {
-    return this.cache.get(token) ?? this.verifySignatureAndClaims(token, undefined);
+    return this.cache.get(token) ?? verifyAccessToken(token, this.rules, { checkExpiry: false });
   }
 
   /** The claims if live, an error if expired or revoked, undefined when memory cannot tell. */
@@ -134,68 +125,4 @@ export class AccessTokens {
     if (await this.options.isRevoked(claims.jti)) throw new InvalidTokenError('revoked');
     return claims;
   }
-
-  private async verifySignatureAndClaims(token: string, now: number | undefined): Promise<AccessClaims> {
-    if (token.length > MAX_TOKEN_LENGTH || !isCanonicalEncoding(token)) throw new InvalidTokenError('malformed');
-    const header = this.readHeader(token);
-    const key = await this.options.keyRing.findVerificationKey(header.kid as string, 'access');
-    if (!key) throw new InvalidTokenError('unknown_key');
-    if (header.alg !== key.alg) throw new InvalidTokenError('algorithm');
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, key.key, {
-        algorithms: [key.alg],
-        issuer: this.options.issuer,
-        audience: this.options.audience,
-        typ: ACCESS_TOKEN_TYPE,
-        requiredClaims: REQUIRED_CLAIMS,
-        // Without a current date (logout), expiry is not checked: a date far in the past never expires a token.
-        currentDate: new Date(now ?? 0),
-      }));
-    } catch (error) {
-      throw new InvalidTokenError(reasonFor(error), { cause: error });
-    }
-    const { sub, role, jti, iat, exp } = payload;
-    if (typeof sub !== 'string' || typeof role !== 'string' || typeof jti !== 'string') {
-      throw new InvalidTokenError('claims');
-    }
-    return this.checkTimes({ sub, role, jti, iat: iat!, exp: exp!, kid: header.kid as string });
-  }
-
-  /**
-   * Refuses times this server never issues, whoever signed them (a stolen key, a bug): an issue time
-   * in the future or a lifetime beyond TOKEN_EXPIRY, each past the clock leeway. Every time accepted
-   * is thus within minutes of now, so no claim value can overflow a date later on.
-   */
-  private checkTimes(claims: AccessClaims): AccessClaims {
-    const now = toSeconds(this.options.clock.now());
-    if (claims.iat > now + CLOCK_LEEWAY_SECONDS) throw new InvalidTokenError('issued_in_future');
-    if (claims.exp - claims.iat > this.options.ttlSeconds + CLOCK_LEEWAY_SECONDS) throw new InvalidTokenError('lifetime');
-    return claims;
-  }
-
-  private readHeader(token: string): ProtectedHeaderParameters {
-    let header: ProtectedHeaderParameters;
-    try {
-      header = decodeProtectedHeader(token);
-    } catch (error) {
-      throw new InvalidTokenError('malformed', { cause: error });
-    }
-    if (FORBIDDEN_HEADERS.some((name) => name in header)) throw new InvalidTokenError('header');
-    if (typeof header.kid !== 'string' || header.kid.length === 0 || header.kid.length > 128) {
-      throw new InvalidTokenError('unknown_key');
-    }
-    if (typeof header.typ !== 'string' || header.typ.toLowerCase().replace(/^application\//, '') !== ACCESS_TOKEN_TYPE) {
-      throw new InvalidTokenError('type');
-    }
-    return header;
-  }
-}
-
-function reasonFor(error: unknown): InvalidTokenReason {
-  if (error instanceof errors.JWTExpired) return 'expired';
-  if (error instanceof errors.JWTClaimValidationFailed) return error.claim === 'typ' ? 'type' : 'claims';
-  if (error instanceof errors.JWSSignatureVerificationFailed) return 'signature';
-  if (error instanceof errors.JOSEAlgNotAllowed) return 'algorithm';
-  return 'malformed';
 }

@@ -3,7 +3,7 @@ import { SignJWT, decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import { toSeconds, type Clock } from '../clock.js';
 import { InvalidGrantError } from '../errors.js';
 import type { NewRefreshToken } from '../store/store.js';
-import { isCanonicalEncoding } from './canonical-encoding.js';
+import { isCanonicalEncoding } from '@tessera/verify';
 import type { KeyRing } from './key-ring.js';
 import type { ValidAfter } from './valid-after.js';
 

@@ -46,7 +46,7 @@ describe('GET /docs/auth-migration-guide.md', () => {
       const response = await t.app.inject({ url: '/docs/auth-migration-guide.md' });
       expect(response.statusCode).toBe(200);
       expect(response.headers['content-type']).toBe('text/markdown; charset=utf-8');
-      expect(response.body).toBe(readFileSync(new URL('../../docs/auth-migration-guide.md', import.meta.url), 'utf8'));
+      expect(response.body).toBe(readFileSync(new URL('../../../../docs/auth-migration-guide.md', import.meta.url), 'utf8'));
     } finally {
       await t.close();
     }

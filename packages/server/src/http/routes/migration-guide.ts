@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 
 /** The guide, found from here in both `src/http/routes/` and the compiled `dist/http/routes/`. */
-const GUIDE = new URL('../../../docs/auth-migration-guide.md', import.meta.url);
+const GUIDE = new URL('../../../../../docs/auth-migration-guide.md', import.meta.url);
 export const MIGRATION_GUIDE_PATH = '/docs/auth-migration-guide.md';
 
 /**
