@@ -93,6 +93,22 @@ export interface Config {
   http: HttpLimits;
   /** Longest a login waits for a password-hashing slot, ms; past it the login is shed with 503. */
   loginQueueMaxWaitMs: number;
+  /** Hourly counts of authenticated requests (JWT against session), kept for the console's chart and /metrics. */
+  requestCounts: { flushIntervalMs: number; retentionDays: number };
+  /** Where the operator console (/console) is served: the public listener, a separate address, or nowhere. */
+  consoleListen: ConsoleListen;
+  /** Outgoing mail (the legacy-usage notices); undefined without SMTP_URL. */
+  mail: MailSettings | undefined;
+}
+
+/** `public`: on the main listener; `off`: not served; otherwise a separate listener (e.g. 127.0.0.1:5001). */
+export type ConsoleListen = 'public' | 'off' | { host: string; port: number };
+
+export interface MailSettings {
+  /** smtp://user:pass@host:port or smtps://… (nodemailer's connection URL). */
+  smtpUrl: string;
+  /** The From: address of every message. */
+  from: string;
 }
 
 export interface HttpLimits {
@@ -150,6 +166,12 @@ export const DEFAULTS = {
   LOGIN_FAILURE_WINDOW: '900',
   REFRESH_RATE_LIMIT: '60',
   REFRESH_IP_RATE_LIMIT: '600',
+  /** Counting is a number added in memory; the database is written once per interval, never per request. */
+  REQUEST_COUNTS_FLUSH_INTERVAL_MS: '10000',
+  /** The console's chart shows 7 days; a month leaves room to compare. */
+  REQUEST_COUNTS_RETENTION_DAYS: '30',
+  // CONSOLE_LISTEN has no fixed default: `public` in development and test, `off` in production.
+  MAIL_FROM: 'Tessera <no-reply@localhost>',
 } as const;
 
 /** Without SESSIONS_SUNSET, sessions end this many days after their deprecation (the seed's "90 days from now"). */
@@ -284,6 +306,29 @@ const schema = z.object({
   LOGIN_FAILURE_WINDOW: seconds(60, 86_400),
   REFRESH_RATE_LIMIT: count('refreshes per minute (0 turns the limit off)'),
   REFRESH_IP_RATE_LIMIT: count('refreshes per minute (0 turns the limit off)'),
+  REQUEST_COUNTS_FLUSH_INTERVAL_MS: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number of milliseconds')
+    .transform(Number)
+    .pipe(z.number().int().min(100, 'must be at least 100').max(3_600_000, 'must be at most 3600000 (an hour)')),
+  REQUEST_COUNTS_RETENTION_DAYS: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number of days')
+    .transform(Number)
+    .pipe(z.number().int().min(7, 'must be at least 7 (the console shows a week)').max(3650)),
+  CONSOLE_LISTEN: z
+    .string()
+    .trim()
+    .regex(/^(?:public|off|\[?[0-9A-Za-z.:-]+\]?:\d{1,5})$/, 'must be public, off, or HOST:PORT such as 127.0.0.1:5001')
+    .optional(),
+  SMTP_URL: z
+    .string()
+    .trim()
+    .regex(/^smtps?:\/\/\S+$/, 'must be smtp://host:port or smtps://host:port (user:password@ before the host when needed)')
+    .optional(),
+  MAIL_FROM: z.string().trim().min(3, 'must be an e-mail address, optionally with a name: Tessera <no-reply@example.com>'),
 });
 
 function isHttpUrl(value: string): boolean {
@@ -351,6 +396,9 @@ export function loadConfig(env: Env = process.env): Config {
     loginFailureWindow: v.LOGIN_FAILURE_WINDOW,
     refreshRateLimit: v.REFRESH_RATE_LIMIT,
     refreshIpRateLimit: v.REFRESH_IP_RATE_LIMIT,
+    requestCounts: { flushIntervalMs: v.REQUEST_COUNTS_FLUSH_INTERVAL_MS, retentionDays: v.REQUEST_COUNTS_RETENTION_DAYS },
+    consoleListen: parseConsoleListen(v.CONSOLE_LISTEN ?? (v.NODE_ENV === 'production' ? 'off' : 'public')),
+    mail: v.SMTP_URL === undefined ? undefined : { smtpUrl: v.SMTP_URL, from: v.MAIL_FROM },
   };
   if (config.http.headersTimeout > config.http.requestTimeout) {
     throw new ConfigError('HTTP_HEADERS_TIMEOUT', 'must not be longer than HTTP_REQUEST_TIMEOUT');
@@ -390,6 +438,15 @@ function parseDatabaseUrl(url: string): DatabaseLocation {
   const sqlite = /^sqlite:(?:\/\/)?(.+)$/.exec(url);
   if (sqlite) return { kind: 'sqlite', path: sqlite[1]! };
   throw new ConfigError('DATABASE_URL', `must be sqlite:PATH or postgres://… (got ${JSON.stringify(url)})`);
+}
+
+function parseConsoleListen(value: string): ConsoleListen {
+  if (value === 'public' || value === 'off') return value;
+  const split = value.lastIndexOf(':');
+  const host = value.slice(0, split).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(value.slice(split + 1));
+  if (port > 65535) throw new ConfigError('CONSOLE_LISTEN', `the port must be at most 65535 (got ${JSON.stringify(value)})`);
+  return { host, port };
 }
 
 function parseTrustProxy(value: string): TrustProxy {

@@ -1,3 +1,4 @@
+import { OwnAccount } from './account/own-account.js';
 import { createAdmin, type Admin } from './admin/admin.js';
 import { AuditLog } from './audit/audit-log.js';
 import { CredentialCheck } from './auth/credential-check.js';
@@ -15,6 +16,7 @@ import type { Config } from './config.js';
 import { Fleet } from './fleet/fleet.js';
 import { WindowCounts } from './fleet/window-counts.js';
 import { createLogger, type Logger } from './logger.js';
+import { AuthenticatedRequestCounts } from './metrics/authenticated-request-counts.js';
 import { PasswordHasher } from './passwords/password-hasher.js';
 import { RolloutPolicy } from './rollout/rollout-policy.js';
 import { knownJwtSecret, resolveJwtSecret } from './secrets.js';
@@ -75,10 +77,14 @@ export interface Tessera {
   sessionLogout: SessionLogout;
   sessionExchange: SessionExchange;
   legacyUsage: LegacyUsage;
+  /** Authenticated requests per hour, JWT against session (the console's chart, /metrics). */
+  requestCounts: AuthenticatedRequestCounts;
   rollout: RolloutPolicy;
   refreshRotation: RefreshRotation;
   logout: Logout;
   users: UserDirectory;
+  /** What users do to their own account (the account page): devices, password. */
+  ownAccount: OwnAccount;
   /** Operator actions (admin API and CLI): accounts, devices, keys, audit search, rollout. */
   admin: Admin;
   /** With REDIS_URL: events between the instances and shared rate-limit counters. */
@@ -216,6 +222,7 @@ async function assemble(
     validAfter,
   });
   const legacyUsage = new LegacyUsage({ store, clock, logger, flushIntervalMs: intervals.legacyUsageFlushMs });
+  const requestCounts = new AuthenticatedRequestCounts({ store, clock, logger, ...config.requestCounts });
 
   const timers: NodeJS.Timeout[] = [];
   const every = (ms: number, what: string, task: () => Promise<void>) => {
@@ -264,6 +271,7 @@ async function assemble(
     sessionLogout: new SessionLogout(sessions, audit),
     sessionExchange: new SessionExchange({ sessions, tokenPairs, rollout, audit }),
     legacyUsage,
+    requestCounts,
     rollout,
     refreshRotation: new RefreshRotation({
       store,
@@ -278,6 +286,7 @@ async function assemble(
     }),
     logout: new Logout({ store, accessTokens, refreshTokens, revoker, audit }),
     users,
+    ownAccount: new OwnAccount({ store, clock, credentials, passwords, revoker, tokenPairs, audit }),
     admin,
     fleet,
     async start() {
@@ -285,6 +294,7 @@ async function assemble(
       await fleet?.start();
       await rollout.start();
       legacyUsage.start();
+      requestCounts.start();
       audit.start();
       every(intervals.keyReloadMs, 'key reload', () => keyRing.reload());
       if (!fleet) {
@@ -296,6 +306,7 @@ async function assemble(
       every(intervals.pruneMs, 'pruning expired rows', async () => {
         await store.pruneExpired(clock.now());
         await store.pruneAuditEvents(clock.now() - config.auditRetentionDays * 86_400_000);
+        await requestCounts.prune();
       });
     },
     async close() {
@@ -303,6 +314,7 @@ async function assemble(
       revocationFeed.stop();
       rollout.stop();
       await legacyUsage.stop();
+      await requestCounts.stop();
       await audit.stop();
       await deps.revocationBus?.close();
       await fleet?.close();

@@ -12,6 +12,7 @@ import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { RequestLog } from './request-log.js';
 import { rateLimitedRoute, registerRateLimit } from './rate-limit.js';
+import { accountRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
@@ -71,6 +72,7 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
   await app.register(jwksRoutes, { tessera });
   await app.register(authRoutes, { tessera, limited, budgets, prefix: '/auth' });
   await app.register(userRoutes, { tessera, prefix: '/api' });
+  await app.register(accountRoutes, { tessera, budgets, prefix: '/api' });
   await app.register(sessionRoutes, { tessera, limited, budgets, prefix: '/api' });
   await app.register(migrationGuideRoutes);
   await app.register(adminRoutes, { tessera, prefix: '/admin' });

@@ -86,6 +86,7 @@ export function authenticate(tessera: Tessera) {
   const viaToken = requireAccessToken(tessera.accessTokens);
   const deprecation = deprecationHeaders(tessera.config);
   const origins = allowedOrigins(tessera.config);
+  const counts = tessera.requestCounts;
   const viaSession = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const cookie = sessionCookie(request);
     if (cookie === undefined) throw new TesseraError('unauthorized', MISSING_CREDENTIALS);
@@ -95,9 +96,15 @@ export function authenticate(tessera: Tessera) {
     request.principal = { userId: user.id, role: user.role, via: 'session', sessionId: session.id, expiresAt };
     announceDeprecation(reply, deprecation);
     tessera.legacyUsage.count(user.id, clientInfo(request).userAgent);
+    counts.count('session');
   };
   return function authenticateRequest(request: FastifyRequest, reply: FastifyReply, done: Done): void {
-    if (request.headers.authorization !== undefined) return viaToken(request, reply, done);
+    if (request.headers.authorization !== undefined) {
+      return viaToken(request, reply, (error) => {
+        if (error === undefined) counts.count('jwt');
+        done(error);
+      });
+    }
     viaSession(request, reply).then(() => done(), done);
   };
 }

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { AuthenticatedRequestCounts } from './authenticated-request-counts.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { PasswordHasher } from '../passwords/password-hasher.js';
@@ -13,6 +14,7 @@ export interface MetricsSources {
   audit: AuditLog;
   revocations: RevocationList;
   passwords: PasswordHasher;
+  requestCounts: AuthenticatedRequestCounts;
 }
 
 /** Audit events that revoke something, and the `reason` label their revocation is counted under. */
@@ -158,7 +160,20 @@ export class TesseraMetrics {
     if (reason) this.revocationsMade.inc({ reason });
   }
 
-  private defineGauges({ store, clock, logger, audit, revocations }: MetricsSources, registers: Registry[]): void {
+  private defineGauges({ store, clock, logger, audit, revocations, requestCounts }: MetricsSources, registers: Registry[]): void {
+    new Counter({
+      name: 'tessera_authenticated_requests_total',
+      help: 'Requests to the protected API this instance authenticated, by how (jwt, session): the move to JWTs',
+      labelNames: ['via'],
+      registers,
+      collect() {
+        // Read from the hourly counts when scraped: the request path adds to one number only.
+        const totals = requestCounts.processTotals();
+        this.reset();
+        this.inc({ via: 'jwt' }, totals.jwt);
+        this.inc({ via: 'session' }, totals.session);
+      },
+    });
     new Gauge({
       name: 'tessera_active_families',
       help: 'Logged-in devices: refresh-token families not revoked whose newest token is unexpired (all instances)',

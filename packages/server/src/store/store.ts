@@ -252,6 +252,14 @@ export interface LegacyUsageRecord extends LegacyUsageCount {
   username: string | null;
 }
 
+/** Authenticated requests counted in one hour, per way of authenticating. */
+export interface RequestCount {
+  /** Start of the hour, epoch ms (UTC). */
+  hour: number;
+  via: 'jwt' | 'session';
+  count: number;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
 
@@ -348,4 +356,12 @@ export interface Store {
   addLegacyUsage(counts: LegacyUsageCount[]): Promise<void>;
   /** Usage last seen at or after `since`, most recently seen first. */
   listLegacyUsage(since: number): Promise<LegacyUsageRecord[]>;
+
+  // authenticated requests per hour (JWT against session)
+  /** Adds the counts to what is stored per (hour, via). */
+  addRequestCounts(counts: RequestCount[]): Promise<void>;
+  /** Counts of the hours starting at or after `since`, oldest first. */
+  listRequestCounts(since: number): Promise<RequestCount[]>;
+  /** Deletes the hours starting before `before`; returns how many rows. */
+  pruneRequestCounts(before: number): Promise<number>;
 }

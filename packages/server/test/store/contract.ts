@@ -1012,5 +1012,26 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         expect(listed.map((u) => `${u.username}:${u.userAgent}:${u.requestCount}`)).toEqual(['ada:app/1:5', 'bob:app/1:2', 'null:app/1:1']);
       });
     });
+
+    describe('authenticated requests per hour', () => {
+      it('adds counts per hour and way of authenticating, lists them oldest first from a given hour, and prunes old hours', async () => {
+        await store.addRequestCounts([
+          { hour: T0, via: 'jwt', count: 5 },
+          { hour: T0, via: 'session', count: 2 },
+          { hour: T0 - HOUR, via: 'jwt', count: 1 },
+          { hour: T0, via: 'jwt', count: 3 },
+        ]);
+        await store.addRequestCounts([{ hour: T0, via: 'jwt', count: 10 }]);
+        await store.addRequestCounts([]);
+        expect(await store.listRequestCounts(T0 - DAY)).toEqual([
+          { hour: T0 - HOUR, via: 'jwt', count: 1 },
+          { hour: T0, via: 'jwt', count: 18 },
+          { hour: T0, via: 'session', count: 2 },
+        ]);
+        expect(await store.listRequestCounts(T0)).toHaveLength(2);
+        expect(await store.pruneRequestCounts(T0)).toBe(1);
+        expect((await store.listRequestCounts(0)).map((c) => c.hour)).toEqual([T0, T0]);
+      });
+    });
   });
 }

@@ -151,4 +151,16 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       CREATE INDEX valid_after_moves_by_subject ON valid_after_moves (scope, subject);
     `,
   },
+  {
+    version: 5,
+    name: 'authenticated requests per hour, JWT against session',
+    sql: `
+      CREATE TABLE request_counts (
+        hour     BIGINT NOT NULL,
+        via      TEXT NOT NULL CHECK (via IN ('jwt', 'session')),
+        requests BIGINT NOT NULL,
+        PRIMARY KEY (hour, via)
+      );
+    `,
+  },
 ];

@@ -8,6 +8,7 @@ import type {
   FamilyRecord,
   LegacyUsageCount,
   LegacyUsageRecord,
+  RequestCount,
   NewAuditEvent,
   NewFamily,
   NewRefreshToken,
@@ -570,6 +571,29 @@ export class PostgresStore implements Store {
        WHERE l.last_seen >= $1 ORDER BY l.last_seen DESC, l.user_id COLLATE "C", l.user_agent COLLATE "C"`,
       [since],
     );
+  }
+
+  // ---- authenticated requests per hour --------------------------------------------------------
+
+  async addRequestCounts(counts: RequestCount[]): Promise<void> {
+    if (counts.length === 0) return;
+    // Grouped first: one statement may not update the same row twice.
+    await this.query(
+      `INSERT INTO request_counts (hour, via, requests)
+       SELECT hour, via, SUM(requests)::bigint FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS c (hour, via, requests)
+       GROUP BY hour, via
+       ON CONFLICT (hour, via) DO UPDATE SET requests = request_counts.requests + excluded.requests`,
+      [counts.map((c) => c.hour), counts.map((c) => c.via), counts.map((c) => c.count)],
+    );
+  }
+
+  async listRequestCounts(since: number): Promise<RequestCount[]> {
+    return this.query<RequestCount>('SELECT hour, via, requests AS count FROM request_counts WHERE hour >= $1 ORDER BY hour, via', [since]);
+  }
+
+  async pruneRequestCounts(before: number): Promise<number> {
+    const deleted = await this.query<{ hour: number }>('DELETE FROM request_counts WHERE hour < $1 RETURNING hour', [before], this.maintenance);
+    return deleted.length;
   }
 
   // ---- internals ---------------------------------------------------------------------------

@@ -147,4 +147,16 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       CREATE INDEX valid_after_moves_by_subject ON valid_after_moves (scope, subject);
     `,
   },
+  {
+    version: 5,
+    name: 'authenticated requests per hour, JWT against session',
+    sql: `
+      CREATE TABLE request_counts (
+        hour     INTEGER NOT NULL,
+        via      TEXT NOT NULL CHECK (via IN ('jwt', 'session')),
+        requests INTEGER NOT NULL,
+        PRIMARY KEY (hour, via)
+      );
+    `,
+  },
 ];

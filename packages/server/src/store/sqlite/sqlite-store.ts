@@ -10,6 +10,7 @@ import type {
   FamilyRecord,
   LegacyUsageCount,
   LegacyUsageRecord,
+  RequestCount,
   NewAuditEvent,
   NewFamily,
   NewRefreshToken,
@@ -549,6 +550,27 @@ export class SqliteStore implements Store {
          WHERE l.last_seen >= ? ORDER BY l.last_seen DESC, l.user_id, l.user_agent`,
       )
       .all(since) as LegacyUsageRecord[];
+  }
+
+  // ---- authenticated requests per hour --------------------------------------------------------
+
+  async addRequestCounts(counts: RequestCount[]): Promise<void> {
+    const upsert = this.prepare(
+      `INSERT INTO request_counts (hour, via, requests) VALUES (?, ?, ?)
+       ON CONFLICT (hour, via) DO UPDATE SET requests = requests + excluded.requests`,
+    );
+    const run = this.db.transaction(() => {
+      for (const c of counts) upsert.run(c.hour, c.via, c.count);
+    });
+    run.immediate();
+  }
+
+  async listRequestCounts(since: number): Promise<RequestCount[]> {
+    return this.prepare('SELECT hour, via, requests AS count FROM request_counts WHERE hour >= ? ORDER BY hour, via').all(since) as RequestCount[];
+  }
+
+  async pruneRequestCounts(before: number): Promise<number> {
+    return this.prepare('DELETE FROM request_counts WHERE hour < ?').run(before).changes;
   }
 
   // ---- internals ---------------------------------------------------------------------------

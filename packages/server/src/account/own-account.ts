@@ -1,0 +1,101 @@
+import type { SignOutResult } from '../admin/devices.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { CredentialCheck } from '../auth/credential-check.js';
+import type { Revoker } from '../auth/revoker.js';
+import type { TokenPair, TokenPairIssuer } from '../auth/token-pair.js';
+import type { Clock } from '../clock.js';
+import { TesseraError } from '../errors.js';
+import type { PasswordHasher } from '../passwords/password-hasher.js';
+import type { ClientInfo, FamilyRecord, Store, UserRecord } from '../store/store.js';
+import { assertPassword } from '../users/user-directory.js';
+
+export interface OwnAccountOptions {
+  store: Store;
+  clock: Clock;
+  credentials: CredentialCheck;
+  passwords: PasswordHasher;
+  revoker: Revoker;
+  tokenPairs: TokenPairIssuer;
+  audit: AuditLog;
+}
+
+/** A device as its owner sees it: `current` is the one asking. */
+export interface OwnDevice extends FamilyRecord {
+  current: boolean;
+}
+
+/**
+ * What a signed-in user does to their own account (the account page): see and sign out their devices,
+ * change their password, confirm it before something that matters. Every change is audited with the
+ * user as its actor; credentials end through the revoker, here at once and on every instance.
+ */
+export class OwnAccount {
+  constructor(private readonly options: OwnAccountOptions) {}
+
+  async profile(userId: string): Promise<UserRecord> {
+    const user = await this.options.store.findUserById(userId);
+    // A deleted user's token outlives them by at most its lifetime; say so as for a revoked one.
+    if (!user) throw new TesseraError('unauthorized', 'This account no longer exists');
+    return user;
+  }
+
+  /** Live devices, most recently used first; the one holding access token `jti` is marked current. */
+  async devices(userId: string, jti: string | undefined): Promise<OwnDevice[]> {
+    const { store, clock } = this.options;
+    const [families, current] = await Promise.all([
+      store.listFamilies(userId, clock.now()),
+      jti === undefined ? null : store.findFamilyByAccessToken(jti),
+    ]);
+    return families.map((family) => ({ ...family, current: family.id === current?.id }));
+  }
+
+  /** Signs out one of the user's devices; a family of someone else is "not found". */
+  async signOutDevice(userId: string, familyId: string, client: ClientInfo): Promise<SignOutResult> {
+    const family = await this.options.store.findFamily(familyId);
+    if (!family || family.userId !== userId) throw new TesseraError('not_found', `No device with id ${JSON.stringify(familyId)}`);
+    if (family.revokedAt !== null) return { families: 0, accessTokens: 0, sessions: 0 };
+    const revoked = await this.options.revoker.revokeFamily(family.id, 'user_sign_out');
+    this.record('account.device.sign_out', userId, client, { familyId, revokedAccessTokens: revoked.length });
+    return { families: 1, accessTokens: revoked.length, sessions: 0 };
+  }
+
+  /** Every device, access token and session of the user ends, this one included. */
+  async signOutEverywhere(userId: string, client: ClientInfo): Promise<SignOutResult> {
+    const ended = await this.options.revoker.revokeUser(userId, 'user_sign_out');
+    this.record('account.sign_out_everywhere', userId, client, endedDetail(ended));
+    return ended;
+  }
+
+  /** Checks the user's password again (before a destructive action); wrong answers count as failed logins. */
+  async confirmPassword(userId: string, password: string, client: ClientInfo): Promise<void> {
+    const user = await this.profile(userId);
+    await this.options.credentials.verify(user.username, password, client);
+    this.record('account.reauth', userId, client, null);
+  }
+
+  /**
+   * Changes the password after checking the current one. Every credential of the user ends — whoever
+   * knew the old password loses access — and this device gets a new token pair, so only it stays signed in.
+   */
+  async changePassword(userId: string, current: string, next: string, client: ClientInfo): Promise<TokenPair & { ended: SignOutResult }> {
+    assertPassword(next);
+    const user = await this.profile(userId);
+    await this.options.credentials.verify(user.username, current, client);
+    const { store, passwords, clock, revoker, tokenPairs } = this.options;
+    await store.updateUser(user.id, { passwordHash: await passwords.hash(next) }, clock.now());
+    const ended = await revoker.revokeUser(user.id, 'password_change');
+    const pair = await tokenPairs.startFamily(user, client);
+    this.record('account.password_change', userId, client, { ...endedDetail(ended), familyId: pair.family.id });
+    return { ...pair, ended };
+  }
+
+  private record(type: string, userId: string, client: ClientInfo, detail: Record<string, unknown> | null): void {
+    this.options.audit.record({ type, userId, actor: userId, client, ...(detail ? { detail } : {}) });
+  }
+}
+
+const endedDetail = (ended: SignOutResult) => ({
+  families: ended.families,
+  revokedAccessTokens: ended.accessTokens,
+  endedSessions: ended.sessions,
+});

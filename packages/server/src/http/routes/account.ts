@@ -1,0 +1,151 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Tessera } from '../../tessera.js';
+import { authenticate as authenticateCaller } from '../authenticate.js';
+import { clientInfo } from '../client-info.js';
+import type { CredentialBudgets } from '../credential-budgets.js';
+import { setRefreshCookie } from '../refresh-cookie.js';
+import { errorResponses, tokenPairSchema } from '../schemas.js';
+import { AUTH_BODY_LIMIT } from './auth.js';
+import { family, familySchema, signOutBody, signOutSchema } from './admin/representations.js';
+
+const deviceSchema = {
+  ...familySchema,
+  required: [...familySchema.required, 'current'],
+  properties: { ...familySchema.properties, current: { type: 'boolean', description: 'the device making this request' } },
+} as const;
+
+const accountSchema = {
+  type: 'object',
+  required: ['id', 'username', 'role', 'created_at'],
+  properties: { id: { type: 'string' }, username: { type: 'string' }, role: { type: 'string' }, created_at: { type: 'string', format: 'date-time' } },
+} as const;
+
+const deviceParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 200, description: 'device (refresh-token family) id' } },
+} as const;
+
+const password = { type: 'string', minLength: 1, maxLength: 1024 } as const;
+const passwordChangeBody = {
+  type: 'object',
+  required: ['current_password', 'new_password'],
+  properties: { current_password: password, new_password: password },
+  additionalProperties: false,
+} as const;
+const reauthBody = { type: 'object', required: ['password'], properties: { password }, additionalProperties: false } as const;
+
+const tags = ['account'];
+const security: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { sessionCookie: [] }];
+
+const jtiOf = (request: FastifyRequest) => (request.principal?.via === 'jwt' ? request.principal.jti : undefined);
+
+/**
+ * /api/me/*: the signed-in user's own account — the account page's API. Any credential of the user
+ * works (access token, or a session cookie from this site); password checks spend the login budget.
+ */
+export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: { tessera: Tessera; budgets: CredentialBudgets }): Promise<void> {
+  // JSON bodies only: a text/plain body is what a cross-site form or "simple" fetch can send (415).
+  app.removeContentTypeParser('text/plain');
+  const authenticate = authenticateCaller(tessera);
+  const own = tessera.ownAccount;
+  app.addHook('onSend', async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+  });
+
+  app.get(
+    '/me/account',
+    { preHandler: authenticate, schema: { summary: 'Your account: name and role', tags, security, response: { 200: accountSchema, ...errorResponses(401) } } },
+    async (request) => {
+      const user = await own.profile(request.principal!.userId);
+      return { id: user.id, username: user.username, role: user.role, created_at: new Date(user.createdAt).toISOString() };
+    },
+  );
+
+  app.get(
+    '/me/devices',
+    {
+      preHandler: authenticate,
+      schema: {
+        summary: 'Your signed-in devices (one per login), most recently used first; `current` marks this one',
+        tags,
+        security,
+        response: { 200: { type: 'array', items: deviceSchema }, ...errorResponses(401) },
+      },
+    },
+    async (request) => (await own.devices(request.principal!.userId, jtiOf(request))).map((d) => ({ ...family(d), current: d.current })),
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/me/devices/:id',
+    {
+      preHandler: authenticate,
+      schema: {
+        summary: 'Sign out one of your devices',
+        tags,
+        security,
+        params: deviceParams,
+        response: { 200: signOutSchema, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) => signOutBody(await own.signOutDevice(request.principal!.userId, request.params.id, clientInfo(request))),
+  );
+
+  app.delete(
+    '/me/devices',
+    {
+      preHandler: authenticate,
+      schema: {
+        summary: 'Sign out everywhere: every device, access token and session of yours, this one included',
+        tags,
+        security,
+        response: { 200: signOutSchema, ...errorResponses(401, 403) },
+      },
+    },
+    async (request) => signOutBody(await own.signOutEverywhere(request.principal!.userId, clientInfo(request))),
+  );
+
+  app.post<{ Body: { current_password: string; new_password: string } }>(
+    '/me/password',
+    {
+      bodyLimit: AUTH_BODY_LIMIT,
+      onRequest: budgets.credential,
+      preHandler: authenticate,
+      schema: {
+        summary: 'Change your password: every other device is signed out, and this one gets a new token pair',
+        tags,
+        security,
+        body: passwordChangeBody,
+        response: { 200: tokenPairSchema, ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      const pair = await own.changePassword(request.principal!.userId, request.body.current_password, request.body.new_password, clientInfo(request));
+      setRefreshCookie(reply, pair.refreshToken, pair.refreshExpiresIn);
+      return { access_token: pair.accessToken, refresh_token: pair.refreshToken, token_type: 'Bearer', expires_in: pair.expiresIn };
+    },
+  );
+
+  app.post<{ Body: { password: string } }>(
+    '/me/reauth',
+    {
+      bodyLimit: AUTH_BODY_LIMIT,
+      onRequest: budgets.credential,
+      preHandler: authenticate,
+      schema: {
+        summary: 'Confirm your password again (the console asks before a destructive action)',
+        tags,
+        security,
+        body: reauthBody,
+        response: {
+          200: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['confirmed'] } } },
+          ...errorResponses(400, 401, 403, 413, 415, 429, 503),
+        },
+      },
+    },
+    async (request) => {
+      await own.confirmPassword(request.principal!.userId, request.body.password, clientInfo(request));
+      return { status: 'confirmed' };
+    },
+  );
+}
