@@ -18,6 +18,7 @@ import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { migrationGuideRoutes } from './routes/migration-guide.js';
+import { pageRoutes } from './routes/pages.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/users.js';
 import { registerSecurityHeaders } from './security-headers.js';
@@ -26,8 +27,18 @@ import { peerIsTrusted, proxyTrust } from './trusted-proxy.js';
 const BODY_LIMIT = 16 * 1024;
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
+export interface AppOptions {
+  /**
+   * Whether this listener serves the operator console (/console). By default where CONSOLE_LISTEN says:
+   * the public listener with `public`; a separate listener (`HOST:PORT`) builds its own app with `true`.
+   */
+  console?: boolean;
+  /** The built pages' directory (tests point it elsewhere); by default @tessera/web's dist/. */
+  pagesRoot?: string;
+}
+
 /** Builds the HTTP application around an assembled Tessera. Nothing here reads the environment. */
-export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
+export async function buildApp(tessera: Tessera, options: AppOptions = {}): Promise<FastifyInstance> {
   const trust = proxyTrust(tessera.config.trustProxy);
   const app = Fastify({
     loggerInstance: tessera.logger as FastifyBaseLogger,
@@ -76,6 +87,10 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
   await app.register(sessionRoutes, { tessera, limited, budgets, prefix: '/api' });
   await app.register(migrationGuideRoutes);
   await app.register(adminRoutes, { tessera, prefix: '/admin' });
+  await app.register(pageRoutes, {
+    console: options.console ?? tessera.config.consoleListen === 'public',
+    ...(options.pagesRoot === undefined ? {} : { root: options.pagesRoot }),
+  });
   return app;
 }
 

@@ -44,3 +44,6 @@ function installed(name: string, works: boolean): boolean {
 
 export const nginxInstalled = () => installed('nginx', spawnSync('nginx', ['-v']).status === 0);
 export const redisServerInstalled = () => installed('redis-server', spawnSync('redis-server', ['--version']).status === 0);
+/** Debian's Chromium, which the browser tests drive (never a browser a test tool downloads). */
+export const CHROMIUM = '/usr/bin/chromium';
+export const chromiumInstalled = () => installed('Chromium', spawnSync(CHROMIUM, ['--version']).status === 0);

@@ -1,0 +1,141 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, newContext, screenshot, startPageServer } from '../support/browser.js';
+import { chromiumInstalled } from '../support/services.js';
+import { TEST_PASSWORD, createUser } from '../support/tessera.js';
+
+const CLI_ACTOR = { id: 'test', client: { ip: null, userAgent: null } };
+
+describe.runIf(chromiumInstalled())('the account page (/account) in Chromium', { timeout: 90_000 }, () => {
+  let browser: Browser;
+  let server: Awaited<ReturnType<typeof startPageServer>>;
+
+  beforeAll(async () => {
+    // JWTs for nobody by default: `sam` meets the banner; `test` is let in by an override.
+    server = await startPageServer({ JWT_ROLLOUT_PERCENT: '0' });
+    await createUser(server.tessera, 'test');
+    await createUser(server.tessera, 'sam');
+    await server.tessera.admin.rollout.setOverride('test', true, CLI_ACTOR);
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  const signIn = async (page: Page, username: string, password = TEST_PASSWORD) => {
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  };
+
+  it('signs in as test, shows this device, and signs out everywhere: the old access token is then refused', async () => {
+    const page = await (await newContext(browser)).newPage();
+    await page.goto(`${server.origin}/account`);
+    await signIn(page, 'test', 'not the password');
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('Wrong username or password.');
+
+    const login = page.waitForResponse((response) => response.url().endsWith('/auth/login') && response.status() === 200);
+    await signIn(page, 'test');
+    const accessToken = ((await (await login).json()) as { access_token: string }).access_token;
+    await page.getByRole('heading', { name: 'Your devices' }).waitFor();
+    await expect.poll(() => page.getByText('This device').count()).toBe(1);
+    expect(await page.getByText('Signed in as').textContent()).toContain('test');
+    await screenshot(page, 'account-devices');
+
+    const api = (token: string) => fetch(`${server.origin}/api/users`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await api(accessToken)).status).toBe(200);
+    await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+    await page.getByText('You are signed out everywhere').waitFor();
+    expect((await api(accessToken)).status).toBe(401);
+    // The refresh cookie ended with the rest: a reload asks to sign in again.
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  });
+
+  it('keeps the user signed in across a reload (the refresh cookie), and changes the password', async () => {
+    await createUser(server.tessera, 'pia');
+    await server.tessera.admin.rollout.setOverride('pia', true, CLI_ACTOR);
+    const page = await (await newContext(browser)).newPage();
+    await page.goto(`${server.origin}/account`);
+    await signIn(page, 'pia');
+    await page.getByRole('heading', { name: 'Your devices' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { name: 'Your devices' }).waitFor();
+
+    await page.getByLabel('Current password').fill(TEST_PASSWORD);
+    await page.getByLabel('New password').fill('a brand new passphrase');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Password changed. Every other device has been signed out.').waitFor();
+    await screenshot(page, 'account-password-changed');
+    const relogin = await fetch(`${server.origin}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'pia', password: 'a brand new passphrase' }),
+    });
+    expect(relogin.status).toBe(200);
+  });
+
+  it('shows a session user the migration banner with the sunset date, and switches them to JWTs from it', async () => {
+    const page = await (await newContext(browser)).newPage();
+    await page.goto(`${server.origin}/account`);
+    // Outside the rollout: the form signs in with a session instead, as the old client did.
+    await signIn(page, 'sam');
+    const banner = page.getByRole('status', { name: 'Sign-in change' });
+    await banner.waitFor();
+    const sunset = new Date(server.tessera.config.sessionsSunset).toLocaleDateString('en-GB', { dateStyle: 'long', timeZone: 'UTC' });
+    expect(await banner.textContent()).toContain(`stops working on ${sunset}`);
+    await screenshot(page, 'account-migration-banner');
+
+    // Not in the rollout yet: the switch is refused in words, and the session keeps working.
+    await page.getByRole('button', { name: 'Switch now' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('not moved to the new sign-in yet');
+
+    await server.tessera.admin.rollout.setOverride('sam', true, CLI_ACTOR);
+    await page.getByRole('button', { name: 'Switch now' }).click();
+    await page.getByRole('heading', { name: 'Your devices' }).waitFor();
+    await expect.poll(() => page.getByText('This device').count()).toBe(1);
+    expect(await page.getByRole('status', { name: 'Sign-in change' }).count()).toBe(0);
+  });
+
+  it("shows the same banner in a team's own page through <tessera-migration-banner>, only to session users", async () => {
+    await createUser(server.tessera, 'tom');
+    const context = await newContext(browser, { width: 390, height: 700 });
+    const page = await context.newPage();
+    // The team's own page, on the origin its API (and its session cookie) lives on.
+    await page.route(`${server.origin}/team/dashboard`, (route) =>
+      route.fulfill({
+        contentType: 'text/html',
+        body: `<!doctype html><title>Team app</title><h1>Team dashboard</h1>
+          <tessera-migration-banner style="--tessera-banner-background: #e8f0ff"></tessera-migration-banner>
+          <script type="module" src="/ui/migration-banner.js"></script>`,
+      }),
+    );
+    await page.goto(`${server.origin}/team/dashboard`);
+    await page.getByRole('heading', { name: 'Team dashboard' }).waitFor();
+    expect(await page.getByRole('status').isVisible()).toBe(false);
+
+    await page.request.post(`${server.origin}/api/login`, { data: { username: 'tom', password: TEST_PASSWORD } });
+    await page.reload();
+    const banner = page.getByRole('status');
+    await banner.waitFor();
+    expect(await banner.textContent()).toContain('Session sign-in stops working on');
+    expect(await page.getByRole('link', { name: 'How to switch' }).getAttribute('href')).toBe(server.tessera.config.migrationGuideUrl);
+    await screenshot(page, 'migration-banner-in-team-app');
+  });
+
+  it('is readable on a phone and usable with the keyboard alone', async () => {
+    const page = await (await newContext(browser, { width: 360, height: 740 })).newPage();
+    await page.goto(`${server.origin}/account`);
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    // The form takes the focus itself: no click needed.
+    await page.keyboard.type('test');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(TEST_PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Your devices' }).waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBe(0);
+    await screenshot(page, 'account-phone');
+  });
+});

@@ -1,0 +1,37 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM } from './services.js';
+import { freePort } from './ports.js';
+import { startTestServer, type TestServer } from './tessera.js';
+
+/** The flags every browser test runs Chromium with: headless, in a container, quiet on the network. */
+export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
+
+/** Where the tests put their screenshots: the docs show them. */
+export const SCREENSHOTS = resolve(import.meta.dirname, '../../../../docs/images');
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
+}
+
+/**
+ * A real server on a port known in advance, so PUBLIC_URL (the origin its cookie-authenticated requests
+ * must come from) is the address the browser uses.
+ */
+export async function startPageServer(overrides: Record<string, string> = {}): Promise<TestServer & { origin: string }> {
+  const port = await freePort();
+  const origin = `http://localhost:${port}`;
+  const server = await startTestServer({ PORT: String(port), PUBLIC_URL: origin, ...overrides });
+  return { ...server, origin };
+}
+
+/** A fresh browser profile (no cookies) with a phone-or-laptop sized window. */
+export function newContext(browser: Browser, viewport = { width: 1100, height: 800 }): Promise<BrowserContext> {
+  return browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'UTC' });
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: resolve(SCREENSHOTS, `${name}.png`), fullPage: true });
+}

@@ -1,0 +1,79 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { explain, type TesseraApi } from '../shared/tessera-api.js';
+
+/** A confirmation holds this long: several destructive actions in a row ask once. */
+const FRESH_MS = 5 * 60_000;
+
+export type Confirm = (action: string) => Promise<boolean>;
+
+export interface ReauthState {
+  confirm: Confirm;
+  pending: { action: string; resolve: (ok: boolean) => void } | undefined;
+  submit: (password: string) => Promise<string | undefined>;
+  cancel: () => void;
+}
+
+/** Asks for the admin's password again before a destructive action (checked by POST /api/me/reauth). */
+export function useReauth(api: TesseraApi): ReauthState {
+  const confirmedAt = useRef(0);
+  const [pending, setPending] = useState<ReauthState['pending']>();
+  const confirm: Confirm = (action) => {
+    if (Date.now() - confirmedAt.current < FRESH_MS) return Promise.resolve(true);
+    return new Promise((resolve) => setPending({ action, resolve }));
+  };
+  const submit = async (password: string) => {
+    try {
+      await api.call('POST', '/api/me/reauth', { password });
+    } catch (error) {
+      return explain(error) === 'Wrong username or password.' ? 'Wrong password.' : explain(error);
+    }
+    confirmedAt.current = Date.now();
+    pending?.resolve(true);
+    setPending(undefined);
+    return undefined;
+  };
+  const cancel = () => {
+    pending?.resolve(false);
+    setPending(undefined);
+  };
+  return { confirm, pending, submit, cancel };
+}
+
+export function ReauthDialog({ state }: { state: ReauthState }) {
+  const [error, setError] = useState<string | undefined>();
+  const dialog = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    if (state.pending && !dialog.current?.open) dialog.current?.showModal();
+    if (!state.pending && dialog.current?.open) dialog.current.close();
+  }, [state.pending]);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    const form = event.currentTarget as HTMLFormElement;
+    const problem = await state.submit(String(new FormData(form).get('password')));
+    setError(problem);
+    if (!problem) form.reset();
+  };
+  return (
+    <dialog ref={dialog} aria-labelledby="reauth-title" onCancel={() => state.cancel()}>
+      <form onSubmit={submit}>
+        <h2 id="reauth-title">Confirm with your password</h2>
+        <p>{state.pending?.action}</p>
+        <label>
+          Your password
+          <input name="password" type="password" autocomplete="current-password" required />
+        </label>
+        {error && (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        )}
+        <div class="actions">
+          <button type="submit">Confirm</button>
+          <button type="button" class="secondary" onClick={() => state.cancel()}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </dialog>
+  );
+}
