@@ -5,6 +5,8 @@ import { createTessera, type Tessera, type TesseraDependencies } from './tessera
 
 export interface RunningServer {
   app: FastifyInstance;
+  /** With CONSOLE_LISTEN=HOST:PORT: the listener serving the operator console, and the port it bound. */
+  consoleListener: { app: FastifyInstance; port: number } | undefined;
   tessera: Tessera;
   /** The port actually bound (useful with PORT=0). */
   port: number;
@@ -19,19 +21,24 @@ export async function startServer(config: Config, deps: TesseraDependencies = {}
     await tessera.start();
     const app = await buildApp(tessera);
     await listen(app, config);
-    const address = app.server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
+    const port = boundPort(app, config.port);
     tessera.logger.info(
       { port, env: config.env, database: config.database.kind, algorithm: config.jwtAlgorithm },
       `Tessera listening on http://localhost:${port}`,
     );
+    const consoleListener = await listenForConsole(tessera).catch(async (error: unknown) => {
+      await app.close();
+      throw error;
+    });
     let stopping: Promise<void> | undefined;
     return {
       app,
+      consoleListener,
       tessera,
       port,
       stop: () =>
         (stopping ??= (async () => {
+          await consoleListener?.app.close();
           await app.close();
           await tessera.close();
         })()),
@@ -40,6 +47,27 @@ export async function startServer(config: Config, deps: TesseraDependencies = {}
     await tessera.close();
     throw error;
   }
+}
+
+function boundPort(app: FastifyInstance, fallback: number): number {
+  const address = app.server.address();
+  return typeof address === 'object' && address ? address.port : fallback;
+}
+
+/**
+ * CONSOLE_LISTEN=HOST:PORT: a second listener, e.g. on an internal address, serving the console with
+ * the API it calls; the public listener then has no /console. With `off` (production's default) the
+ * console is served nowhere, with `public` on the main listener.
+ */
+async function listenForConsole(tessera: Tessera): Promise<RunningServer['consoleListener']> {
+  const where = tessera.config.consoleListen;
+  if (where === 'off') tessera.logger.info('the operator console is not served (CONSOLE_LISTEN=off); set CONSOLE_LISTEN=127.0.0.1:5001 to serve it on an internal address');
+  if (typeof where === 'string') return undefined;
+  const app = await buildApp(tessera, { console: true });
+  await app.listen({ host: where.host, port: where.port });
+  const port = boundPort(app, where.port);
+  tessera.logger.info({ port, host: where.host }, `Tessera console listening on http://${where.host.includes(':') ? `[${where.host}]` : where.host}:${port}/console`);
+  return { app, port };
 }
 
 async function listen(app: FastifyInstance, config: Config): Promise<void> {

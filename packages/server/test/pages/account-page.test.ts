@@ -134,7 +134,7 @@ describe.runIf(chromiumInstalled())('the account page (/account) in Chromium', {
     await page.keyboard.type(TEST_PASSWORD);
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Your devices' }).waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     expect(overflow).toBe(0);
     await screenshot(page, 'account-phone');
   });

@@ -101,6 +101,8 @@ export function getUsers(app: FastifyInstance, accessToken: string | undefined):
 
 export interface TestServer {
   url: string;
+  /** With CONSOLE_LISTEN=HOST:PORT, the console listener's port. */
+  consolePort?: number | undefined;
   tessera: Tessera;
   clock?: TestClock;
   stop(): Promise<void>;
@@ -113,6 +115,7 @@ export async function startTestServer(overrides: Record<string, string> = {}, de
   const server = await startServer(loadConfig(env), { logger: createLogger('silent'), loginDelay: async () => {}, ...deps });
   return {
     url: `http://127.0.0.1:${server.port}`,
+    consolePort: server.consoleListener?.port,
     tessera: server.tessera,
     async stop() {
       await server.stop();

@@ -1,0 +1,115 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, newContext, screenshot, startPageServer } from '../support/browser.js';
+import { chromiumInstalled } from '../support/services.js';
+import { TEST_PASSWORD, createUser } from '../support/tessera.js';
+
+describe.runIf(chromiumInstalled())('the operator console (/console) in Chromium', { timeout: 90_000 }, () => {
+  let browser: Browser;
+  let server: Awaited<ReturnType<typeof startPageServer>>;
+
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${server.origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const loginStatus = async (username: string) => (await post('/auth/login', { username, password: TEST_PASSWORD })).status;
+
+  beforeAll(async () => {
+    server = await startPageServer({ AUTH_RATE_LIMIT: '0' });
+    await createUser(server.tessera, 'root', 'admin');
+    await createUser(server.tessera, 'uma');
+    await createUser(server.tessera, 'sam');
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  const signIn = async (page: Page, username: string) => {
+    await page.goto(`${server.origin}/console`);
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(TEST_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  };
+  const confirmPassword = async (page: Page) => {
+    const dialog = page.getByRole('dialog', { name: 'Confirm with your password' });
+    await dialog.waitFor();
+    await dialog.getByLabel('Your password').fill(TEST_PASSWORD);
+    await dialog.getByRole('button', { name: 'Confirm' }).click();
+  };
+
+  it('refuses an account with the user role', async () => {
+    const page = await (await newContext(browser)).newPage();
+    await signIn(page, 'uma');
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('uma is not an operator');
+    expect(await page.getByRole('heading', { name: 'Tessera console' }).count()).toBe(1);
+    expect(await page.getByRole('navigation', { name: 'Console sections' }).count()).toBe(0);
+    await screenshot(page, 'console-refused');
+  });
+
+  it('draws the chart of JWT against session requests from the real counters after a burst of each', async () => {
+    const { access_token: token } = (await (await post('/auth/login', { username: 'sam', password: TEST_PASSWORD })).json()) as { access_token: string };
+    const session = (await post('/api/login', { username: 'uma', password: TEST_PASSWORD })).headers.get('set-cookie')!.split(';')[0]!;
+    for (let i = 0; i < 30; i += 1) await fetch(`${server.origin}/api/users`, { headers: { authorization: `Bearer ${token}` } });
+    for (let i = 0; i < 12; i += 1) await fetch(`${server.origin}/api/users`, { headers: { cookie: session } });
+
+    const page = await (await newContext(browser)).newPage();
+    await signIn(page, 'root');
+    // The burst, plus the pages' own calls to /api/me/account (with JWTs too).
+    await expect.poll(() => page.getByTestId('request-totals').textContent()).toMatch(/^3[0-4] requests with JWTs, 12 with sessions: 7\d% on JWTs\.$/);
+    // Chart.js has drawn on the canvas: some pixel is no longer transparent.
+    await expect
+      .poll(() =>
+        page.evaluate(`(() => {
+          const canvas = document.querySelector('[data-testid=request-chart]');
+          const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+          return pixels.some((value, index) => index % 4 === 3 && value > 0);
+        })()`),
+      )
+      .toBe(true);
+    expect(await page.getByRole('cell', { name: 'uma' }).count()).toBeGreaterThan(0);
+    await screenshot(page, 'console-rollout');
+  });
+
+  it('changes the rollout, and /auth/login follows it; lowering it asks for the password again', async () => {
+    const page = await (await newContext(browser)).newPage();
+    await signIn(page, 'root');
+    await page.getByTestId('rollout-percent').waitFor();
+    expect(await loginStatus('uma')).toBe(200);
+
+    await page.getByLabel('New percentage').fill('0');
+    await page.getByRole('button', { name: 'Set rollout' }).click();
+    await confirmPassword(page);
+    await expect.poll(() => page.getByTestId('rollout-percent').textContent()).toBe('0%');
+    expect(await loginStatus('uma')).toBe(403);
+
+    await page.getByLabel('New percentage').fill('100');
+    await page.getByRole('button', { name: 'Set rollout' }).click();
+    await expect.poll(() => page.getByTestId('rollout-percent').textContent()).toBe('100%');
+    expect(await loginStatus('uma')).toBe(200);
+  });
+
+  it("disables a user after the admin's password is confirmed, and their token is refused at once", async () => {
+    await createUser(server.tessera, 'dora');
+    const { access_token: token } = (await (await post('/auth/login', { username: 'dora', password: TEST_PASSWORD })).json()) as { access_token: string };
+    const api = () => fetch(`${server.origin}/api/users`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await api()).status).toBe(200);
+
+    const page = await (await newContext(browser)).newPage();
+    await signIn(page, 'root');
+    await page.getByRole('button', { name: 'Users' }).click();
+    await page.getByLabel('Find a user by name').fill('dora');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('button', { name: 'Disable dora' }).click();
+    await confirmPassword(page);
+    await page.getByText('dora is disabled and signed out everywhere.').waitFor();
+    expect((await api()).status).toBe(401);
+    await screenshot(page, 'console-users');
+
+    await page.getByRole('button', { name: 'Keys' }).click();
+    await page.getByRole('cell', { name: 'access tokens' }).first().waitFor();
+    await screenshot(page, 'console-keys');
+    await page.getByRole('button', { name: 'Audit' }).click();
+    await page.getByRole('cell', { name: 'admin.user.disable' }).waitFor();
+    await screenshot(page, 'console-audit');
+  });
+});
