@@ -40,7 +40,7 @@ describe('the pages Tessera serves', () => {
   });
 
   it('never serves the console on the public listener in production unless CONSOLE_LISTEN says so', async () => {
-    t = await startTestInstance({ NODE_ENV: 'production', JWT_SECRET: 'Zq8v3L0pXr7mN2bT5cW9yH4kJ6gF1dS8aE3uR0oI7lQ' });
+    t = await startTestInstance({ NODE_ENV: 'production', PUBLIC_URL: 'https://auth.example.com', JWT_SECRET: 'Zq8v3L0pXr7mN2bT5cW9yH4kJ6gF1dS8aE3uR0oI7lQ' });
     expect((await t.app.inject({ url: '/console' })).statusCode).toBe(404);
     expect((await t.app.inject({ url: '/account' })).statusCode).toBe(200);
   });
