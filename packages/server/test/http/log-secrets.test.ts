@@ -12,14 +12,16 @@ const ADMIN_PASSWORD = 'admin passphrase 3141';
 const CREATED_PASSWORD = 'created by the admin 2718';
 const RESET_PASSWORD = 'reset by the admin 1618';
 const WRONG_PASSWORD = 'a wrong guess 1414';
+const CHANGED_PASSWORD = 'changed by its owner 1732';
 
 describe('logs, driven through every endpoint', () => {
   const lines: string[] = [];
-  const secrets: string[] = [TEST_SECRET, METRICS_TOKEN, ADMIN_PASSWORD, CREATED_PASSWORD, RESET_PASSWORD, WRONG_PASSWORD, TEST_PASSWORD];
+  const secrets: string[] = [TEST_SECRET, METRICS_TOKEN, ADMIN_PASSWORD, CREATED_PASSWORD, RESET_PASSWORD, WRONG_PASSWORD, TEST_PASSWORD, CHANGED_PASSWORD];
   const sent: Array<{ id: string; path: string; status: number }> = [];
   let tessera: Tessera;
   let app: Awaited<ReturnType<typeof buildApp>>;
   let requestCount = 0;
+  const clock = new TestClock();
 
   /** Sends a request with its own request id, and keeps every token in the answer as a secret. */
   async function send(options: InjectOptions): Promise<LightMyRequestResponse> {
@@ -39,7 +41,7 @@ describe('logs, driven through every endpoint', () => {
     // Behind trusted proxies (inject's loopback address, 10.1.1.1, and 10.2.2.2 for the session logins, which
     // have a login budget of their own), whose request ids the log lines carry.
     const config = loadConfig(testEnv({ AUTH_RATE_LIMIT: '3', LOG_LEVEL: 'trace', METRICS_TOKEN, TRUST_PROXY: 'loopback,10.1.1.1,10.2.2.2' }).env);
-    tessera = await createTessera(config, { logger: createLogger('trace', { write: (line: string) => lines.push(line) }), clock: new TestClock() });
+    tessera = await createTessera(config, { logger: createLogger('trace', { write: (line: string) => lines.push(line) }), clock });
     await tessera.start();
     app = await buildApp(tessera);
     await app.ready();
@@ -90,6 +92,26 @@ describe('logs, driven through every endpoint', () => {
     await call('DELETE /admin/users/{id}/families', { method: 'DELETE', url: `/admin/users/${created.id}/families`, headers: h });
     await call('GET /admin/users/{id}/login-throttle', { url: `/admin/users/${created.id}/login-throttle`, headers: h });
     await call('DELETE /admin/users/{id}/login-throttle', { method: 'DELETE', url: `/admin/users/${created.id}/login-throttle`, headers: h });
+    // Their own account, from an address of its own behind the proxy (the password checks spend the login budget).
+    const away = { remoteAddress: '10.1.1.1', headers: { 'x-forwarded-for': '10.9.9.9' } };
+    clock.advanceSeconds(1); // after the sign-out everywhere above
+    const again = (await send({ method: 'POST', url: '/auth/login', ...away, payload: { username: 'temp', password: RESET_PASSWORD } })).json<TokenPairBody>();
+    const own = bearer(again.access_token);
+    await call('GET /api/me/account', { url: '/api/me/account', headers: own });
+    const [device] = (await call('GET /api/me/devices', { url: '/api/me/devices', headers: own })).json<Array<{ id: string }>>();
+    await call('POST /api/me/reauth', { method: 'POST', url: '/api/me/reauth', remoteAddress: '10.1.1.1', headers: { ...own, ...away.headers }, payload: { password: CREATED_PASSWORD } });
+    const changed = (
+      await call('POST /api/me/password', {
+        method: 'POST',
+        url: '/api/me/password',
+        remoteAddress: '10.1.1.1',
+        headers: { ...own, ...away.headers },
+        payload: { current_password: CREATED_PASSWORD, new_password: CHANGED_PASSWORD },
+      })
+    ).json<TokenPairBody>();
+    await call('DELETE /api/me/devices/{id}', { method: 'DELETE', url: `/api/me/devices/${device!.id}`, headers: bearer(changed.access_token) });
+    await call('DELETE /api/me/devices', { method: 'DELETE', url: '/api/me/devices', headers: bearer(changed.access_token) });
+    await call('GET /admin/stats/authenticated-requests', { url: '/admin/stats/authenticated-requests', headers: h });
     await call('GET /admin/keys', { url: '/admin/keys', headers: h });
     await call('POST /admin/keys/rotate', { method: 'POST', url: '/admin/keys/rotate', headers: h });
     // The key that now signs, not the one that signed the admin's token: the admin keeps working.

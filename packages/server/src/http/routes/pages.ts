@@ -57,7 +57,8 @@ export async function pageRoutes(app: FastifyInstance, { console: withConsole, r
     prefix: '/ui/',
     index: false,
     cacheControl: false,
-    wildcard: true,
+    // One route per built file (the set is fixed once built); nothing else under /ui/ is answered.
+    wildcard: false,
     // Hashed file names never change; the banner's name is stable, so it is revalidated.
     setHeaders: (response, path) => {
       if (path.endsWith(SHARED_SCRIPT)) {

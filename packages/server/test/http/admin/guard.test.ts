@@ -23,6 +23,7 @@ const ADMIN_REQUESTS = [
   { method: 'DELETE', url: '/admin/rollout' },
   { method: 'PUT', url: '/admin/rollout/overrides/some-name', payload: { enabled: true } },
   { method: 'GET', url: '/admin/legacy-usage' },
+  { method: 'GET', url: '/admin/stats/authenticated-requests' },
 ] as const;
 
 describe('who may use the admin API', () => {
