@@ -46,15 +46,45 @@ export function loadConfig(env: Env = process.env): Config {
 
 /** The settings whose value depends on another one (or on a file), stated here once. */
 function resolve(declared: Declared) {
-  const { redis, jwtSecret, jwtSecretFile, sessionsSunset, publicUrl } = declared;
+  const { redis, jwtSecret, jwtSecretFile, sessionsSunset } = declared;
+  const publicUrl = declared.publicUrl ?? `http://localhost:${declared.port}`;
+  const issuer = declared.issuer ?? issuerOf(publicUrl);
   return {
     ...declared,
     /** Unset: one instance, nothing shared beyond the database (rate limits count per instance). */
     redis: redis.url === undefined ? undefined : ({ url: redis.url, prefix: redis.prefix } satisfies RedisLocation),
     jwtSecret: jwtSecretFrom(jwtSecret, jwtSecretFile),
     sessionsSunset: sessionsSunset ?? declared.sessionsDeprecatedAt + SUNSET_AFTER_DAYS * 86_400_000,
-    publicUrl: publicUrl ?? `http://localhost:${declared.port}`,
+    publicUrl,
+    /** `iss` of every token issued: JWT_ISSUER, by default PUBLIC_URL (without a trailing slash). */
+    issuer,
+    /**
+     * Issuers accepted on verification: `issuer`, and — when JWT_ISSUER is not set — the default of
+     * earlier releases (`tessera`), so tokens issued before an upgrade keep working until they expire.
+     */
+    acceptedIssuers: declared.issuer === undefined && issuer !== PREVIOUS_DEFAULT_ISSUER ? [issuer, PREVIOUS_DEFAULT_ISSUER] : [issuer],
   };
+}
+
+/** JWT_ISSUER's default before it became PUBLIC_URL: tokens naming it are accepted while they live. */
+export const PREVIOUS_DEFAULT_ISSUER = 'tessera';
+
+/** The issuer named by a base URL: the URL without its trailing slash, as RFC 8414 discovery expects. */
+function issuerOf(publicUrl: string): string {
+  return publicUrl.replace(/\/+$/, '');
+}
+
+/**
+ * Refuses to serve in production unless PUBLIC_URL is https: it is the issuer other services trust
+ * and fetch keys from, and where browsers send cookies. Checked when a server starts, not for CLI
+ * commands, which never issue tokens.
+ */
+export function assertServable(config: Config): void {
+  if (config.env !== 'production' || new URL(config.publicUrl).protocol === 'https:') return;
+  throw new ConfigError(
+    'PUBLIC_URL',
+    `must be the https:// URL where clients reach Tessera in production, such as https://auth.example.com (got ${JSON.stringify(config.publicUrl)})`,
+  );
 }
 
 /** Rules between settings. */

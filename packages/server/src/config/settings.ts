@@ -181,7 +181,13 @@ export const SETTINGS = {
     parse: trustProxy,
     doc: '`true`, a hop count, or proxy addresses/CIDRs: the client IP then comes from `X-Forwarded-For`',
   }),
-  issuer: setting({ env: 'JWT_ISSUER', default: 'tessera', parse: nonEmpty, doc: '`iss` of issued tokens, checked on verification' }),
+  /** Resolved by `loadConfig`: PUBLIC_URL (without a trailing slash) when unset. */
+  issuer: setting({
+    env: 'JWT_ISSUER',
+    defaultDoc: '`PUBLIC_URL`',
+    parse: nonEmpty.optional(),
+    doc: '`iss` of issued tokens, checked on verification; standard libraries find the discovery document and keys from it. Unset, tokens that name the default of earlier releases (`tessera`) are accepted until they expire',
+  }),
   audience: setting({
     env: 'JWT_AUDIENCE',
     default: 'tessera-api',
@@ -257,7 +263,7 @@ export const SETTINGS = {
     env: 'PUBLIC_URL',
     defaultDoc: '`http://localhost:PORT`',
     parse: httpUrl.optional(),
-    doc: 'where clients reach Tessera (`https://auth.example.com`); requests authenticated by a cookie (refresh, logout, session exchange, session logout) must come from its origin or from `ALLOWED_ORIGINS`, else `403 cross_site_request`',
+    doc: 'where clients reach Tessera (`https://auth.example.com`; production requires `https://`): the default `JWT_ISSUER`, and the base of the discovery document\'s URLs; requests authenticated by a cookie (refresh, logout, session exchange, session logout) must come from its origin or from `ALLOWED_ORIGINS`, else `403 cross_site_request`',
   }),
   allowedOrigins: setting({
     env: 'ALLOWED_ORIGINS',
