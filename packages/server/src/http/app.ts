@@ -24,7 +24,6 @@ import { userRoutes } from './routes/users.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { peerIsTrusted, proxyTrust } from './trusted-proxy.js';
 
-const BODY_LIMIT = 16 * 1024;
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
 export interface AppOptions {
@@ -43,7 +42,7 @@ export async function buildApp(tessera: Tessera, options: AppOptions = {}): Prom
   const app = Fastify({
     loggerInstance: tessera.logger as FastifyBaseLogger,
     trustProxy: trust,
-    bodyLimit: BODY_LIMIT,
+    bodyLimit: tessera.config.http.bodyLimit,
     ...slowClientDeadlines(tessera.config.http),
     logController: new RequestLog(),
     requestIdHeader: false,
