@@ -1,6 +1,7 @@
 import { OwnAccount } from './account/own-account.js';
 import { createAdmin, type Admin } from './admin/admin.js';
 import { AuditLog } from './audit/audit-log.js';
+import { BackgroundWork, followFleet, type BackgroundParts } from './background.js';
 import { CredentialCheck } from './auth/credential-check.js';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { Login } from './auth/login.js';
@@ -77,7 +78,7 @@ export interface Tessera {
   admin: Admin;
   /** With REDIS_URL: events between the instances and shared rate-limit counters. */
   fleet: Fleet | undefined;
-  /** Starts the background work (revocation feed, key reloads, pruning). */
+  /** Starts the background work (`background.ts`: revocation feed, key reloads, pruning, …). */
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -159,8 +160,6 @@ async function assemble(
     pollIntervalMs: intervals.revocationPollMs,
     bus: deps.revocationBus ?? fleet?.revocations,
   });
-  fleet?.bus.follow('keys-changed', () => keyRing.reload());
-  fleet?.bus.onResync(() => revocationFeed.poll());
   const accessTokens = new AccessTokens({
     keyRing,
     revocations,
@@ -203,7 +202,6 @@ async function assemble(
       ? async () => void (await fleet.bus.announce({ type: 'settings-changed', topic: 'rollout' }))
       : undefined,
   });
-  fleet?.bus.follow('settings-changed', () => rollout.reload());
   const sessions = new LegacySessions({
     store,
     clock,
@@ -213,15 +211,6 @@ async function assemble(
   });
   const legacyUsage = new LegacyUsage({ store, clock, logger, flushIntervalMs: intervals.legacyUsageFlushMs });
   const requestCounts = new AuthenticatedRequestCounts({ store, clock, logger, ...config.requestCounts });
-
-  const timers: NodeJS.Timeout[] = [];
-  const every = (ms: number, what: string, task: () => Promise<void>) => {
-    const timer = setInterval(() => {
-      task().catch((error: unknown) => logger.warn({ err: error }, `${what} failed`));
-    }, ms);
-    timer.unref();
-    timers.push(timer);
-  };
 
   const admin = createAdmin({
     store,
@@ -237,6 +226,25 @@ async function assemble(
     loginThrottle,
     loginFailureWindowMs: config.loginFailureWindow * 1000,
   });
+
+  const backgroundParts: BackgroundParts = {
+    store,
+    clock,
+    logger,
+    fleet,
+    keyRing,
+    revocationFeed,
+    rollout,
+    legacyUsage,
+    requestCounts,
+    audit,
+    passwords,
+    loginUnlocks: admin.loginThrottle,
+    intervals,
+    auditRetentionDays: config.auditRetentionDays,
+  };
+  followFleet(backgroundParts);
+  const background = new BackgroundWork(backgroundParts);
 
   return {
     config,
@@ -279,33 +287,9 @@ async function assemble(
     ownAccount: new OwnAccount({ store, clock, credentials, passwords, revoker, tokenPairs, audit }),
     admin,
     fleet,
-    async start() {
-      await Promise.all([revocationFeed.start(), passwords.warmUp()]);
-      await fleet?.start();
-      await rollout.start();
-      legacyUsage.start();
-      requestCounts.start();
-      audit.start();
-      every(intervals.keyReloadMs, 'key reload', () => keyRing.reload());
-      if (!fleet) {
-        // Without Redis failed logins are counted in this process: unlocks made elsewhere (the CLI, another
-        // instance) arrive through the database.
-        await admin.loginThrottle.follow();
-        every(intervals.loginUnlockPollMs, 'login unlock poll', () => admin.loginThrottle.follow());
-      }
-      every(intervals.pruneMs, 'pruning expired rows', async () => {
-        await store.pruneExpired(clock.now());
-        await store.pruneAuditEvents(clock.now() - config.auditRetentionDays * 86_400_000);
-        await requestCounts.prune();
-      });
-    },
+    start: () => background.start(),
     async close() {
-      for (const timer of timers) clearInterval(timer);
-      revocationFeed.stop();
-      rollout.stop();
-      await legacyUsage.stop();
-      await requestCounts.stop();
-      await audit.stop();
+      await background.stop();
       await deps.revocationBus?.close();
       await fleet?.close();
       await store.close();

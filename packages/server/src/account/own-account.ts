@@ -1,4 +1,5 @@
 import type { SignOutResult } from '../admin/devices.js';
+import type { AuditEventType } from '../audit/audit-event-types.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { CredentialCheck } from '../auth/credential-check.js';
 import type { Revoker } from '../auth/revoker.js';
@@ -89,7 +90,7 @@ export class OwnAccount {
     return { ...pair, ended };
   }
 
-  private record(type: string, userId: string, client: ClientInfo, detail: Record<string, unknown> | null): void {
+  private record(type: AuditEventType, userId: string, client: ClientInfo, detail: Record<string, unknown> | null): void {
     this.options.audit.record({ type, userId, actor: userId, client, ...(detail ? { detail } : {}) });
   }
 }
