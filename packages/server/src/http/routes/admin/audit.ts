@@ -3,6 +3,9 @@ import type { Tessera } from '../../../tessera.js';
 import { errorResponses } from '../../schemas.js';
 import { auditEvent, auditEventSchema } from './representations.js';
 
+/** What the audit route uses (the composition root passes the whole `Tessera`; this says which of it). */
+export type AdminAuditRouteDeps = Pick<Tessera, 'admin'>;
+
 const auditQuery = {
   type: 'object',
   properties: {
@@ -28,7 +31,7 @@ interface AuditQuerystring {
 }
 
 /** GET /admin/audit: the audit trail, newest first, by user, event type and time. */
-export async function adminAuditRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+export async function adminAuditRoutes(app: FastifyInstance, { tessera }: { tessera: AdminAuditRouteDeps }): Promise<void> {
   app.get<{ Querystring: AuditQuerystring }>(
     '/audit',
     {
