@@ -21,8 +21,11 @@ const hoursSchema = {
   },
 } as const;
 
+/** What the stats routes use. */
+export type AdminStatsRouteDeps = Pick<Tessera, 'requestCounts'>;
+
 /** /admin/stats/*: figures for the console. */
-export async function adminStatsRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+export async function adminStatsRoutes(app: FastifyInstance, { tessera }: { tessera: AdminStatsRouteDeps }): Promise<void> {
   app.get<{ Querystring: { days: number } }>(
     '/stats/authenticated-requests',
     {
