@@ -75,3 +75,11 @@ export class OverloadedError extends TesseraError {
     this.name = 'OverloadedError';
   }
 }
+
+/** A user with this name exists already (usernames are unique). */
+export class UsernameTakenError extends TesseraError {
+  constructor(readonly username: string) {
+    super('conflict', `A user named "${username}" already exists`);
+    this.name = 'UsernameTakenError';
+  }
+}

@@ -174,7 +174,7 @@ async function assemble(
     issuer: config.issuer,
     audience: config.audience,
     ttlSeconds: config.accessTokenTtl,
-    isRevoked: (jti) => store.isAccessTokenRevoked(jti),
+    isRevoked: (jti) => store.revocations.isRevoked(jti),
   });
   const refreshTokens = new RefreshTokens({ keyRing, clock, issuer: config.issuer, ttlSeconds: config.refreshTokenTtl, validAfter });
   const revoker = new Revoker(store, clock, revocationFeed);
@@ -295,7 +295,7 @@ async function assemble(
       }
       every(intervals.pruneMs, 'pruning expired rows', async () => {
         await store.pruneExpired(clock.now());
-        await store.pruneAuditEvents(clock.now() - config.auditRetentionDays * 86_400_000);
+        await store.audit.prune(clock.now() - config.auditRetentionDays * 86_400_000);
       });
     },
     async close() {

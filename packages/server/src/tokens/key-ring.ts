@@ -3,7 +3,8 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type Cry
 import type { Clock } from '../clock.js';
 import type { SigningAlgorithm } from '../config.js';
 import type { Logger } from '../logger.js';
-import type { KeyUse, SigningKeyRecord, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { KeyUse, SigningKeyRecord } from '../tokens/signing-key.js';
 import { SealError, SecretBox } from './secret-box.js';
 
 /** A verification key as the JWKS publishes it. */
@@ -148,7 +149,7 @@ export class KeyRing {
   async rotate(use: KeyUse = 'access', { retireNow = false } = {}): Promise<string> {
     if (!this.options.manage) await this.assertSecretOpensActive(use);
     const record = await this.generate(use);
-    await this.options.store.rotateSigningKey(record, retireNow ? this.options.clock.now() : this.retirementTime(use));
+    await this.options.store.keys.rotate(record, retireNow ? this.options.clock.now() : this.retirementTime(use));
     await this.reload();
     this.options.logger.info({ kid: record.kid, use }, 'signing key rotated');
     await this.announce();
@@ -186,7 +187,7 @@ export class KeyRing {
    * from outside a server first proves that JWT_SECRET opens the key it replaces.
    */
   private async assertSecretOpensActive(use: KeyUse): Promise<void> {
-    const current = (await this.options.store.listSigningKeys()).find((r) => r.use === use && r.rotatedOutAt === null);
+    const current = (await this.options.store.keys.list()).find((r) => r.use === use && r.rotatedOutAt === null);
     if (!current) return;
     try {
       await this.sealBox().open(current.sealedKey);
@@ -215,7 +216,7 @@ export class KeyRing {
   private async doReload(): Promise<void> {
     const now = this.options.clock.now();
     const revoked = this.options.isRevoked ?? (() => false);
-    const records = (await this.options.store.listSigningKeys()).filter(
+    const records = (await this.options.store.keys.list()).filter(
       (r) => (r.expiresAt === null || r.expiresAt > now) && !revoked(r.kid),
     );
     const next = new Map<string, LoadedKey>();
@@ -244,11 +245,11 @@ export class KeyRing {
   }
 
   private async ensureActive(use: KeyUse): Promise<void> {
-    const records = await this.options.store.listSigningKeys();
+    const records = await this.options.store.keys.list();
     const current = records.find((r) => r.use === use && r.rotatedOutAt === null);
     const wanted = use === 'access' ? this.options.algorithm : REFRESH_ALGORITHM;
     if (!current) {
-      const created = await this.options.store.insertSigningKeyIfNoneActive(await this.generate(use));
+      const created = await this.options.store.keys.insertIfNoneActive(await this.generate(use));
       this.options.logger.info({ kid: created.kid, use, alg: created.alg }, 'signing key ready');
       return;
     }
@@ -257,7 +258,7 @@ export class KeyRing {
         { from: current.alg, to: wanted, retiring: current.kid },
         `JWT_ALGORITHM changed from ${current.alg} to ${wanted}: rotating the access key (tokens signed with ${current.kid} stay valid until they expire)`,
       );
-      await this.options.store.rotateSigningKey(await this.generate(use), this.retirementTime(use));
+      await this.options.store.keys.rotate(await this.generate(use), this.retirementTime(use));
       await this.announce();
       return;
     }
@@ -342,7 +343,7 @@ export class KeyRing {
     if (this.previousBox) {
       try {
         const material = await this.previousBox.open(record.sealedKey);
-        await this.options.store.updateSealedKey(record.kid, await this.sealBox().seal(material));
+        await this.options.store.keys.updateSealedKey(record.kid, await this.sealBox().seal(material));
         this.options.logger.info({ kid: record.kid }, 'signing key re-sealed with the new JWT_SECRET');
         return material;
       } catch (error) {

@@ -151,4 +151,24 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       CREATE INDEX valid_after_moves_by_subject ON valid_after_moves (scope, subject);
     `,
   },
+  {
+    version: 5,
+    name: 'users_version: a counter of writes to users, for the kept pages of the user list',
+    sql: `
+      -- Counted up on every write to users, by any instance: a kept page of the user list is true while it holds.
+      CREATE TABLE users_version (
+        id      INTEGER PRIMARY KEY CHECK (id = 1),
+        version BIGINT NOT NULL
+      );
+      INSERT INTO users_version (id, version) VALUES (1, 0);
+      CREATE FUNCTION users_version_count() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        UPDATE users_version SET version = version + 1;
+        RETURN NULL;
+      END
+      $$;
+      CREATE TRIGGER users_version_count AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON users
+        FOR EACH STATEMENT EXECUTE FUNCTION users_version_count();
+    `,
+  },
 ];

@@ -147,4 +147,19 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       CREATE INDEX valid_after_moves_by_subject ON valid_after_moves (scope, subject);
     `,
   },
+  {
+    version: 5,
+    name: 'users_version: a counter of writes to users, for the kept pages of the user list',
+    sql: `
+      -- Counted up on every write to users, by any process: a kept page of the user list is true while it holds.
+      CREATE TABLE users_version (
+        id      INTEGER PRIMARY KEY CHECK (id = 1),
+        version INTEGER NOT NULL
+      );
+      INSERT INTO users_version (id, version) VALUES (1, 0);
+      CREATE TRIGGER users_version_on_insert AFTER INSERT ON users BEGIN UPDATE users_version SET version = version + 1; END;
+      CREATE TRIGGER users_version_on_update AFTER UPDATE ON users BEGIN UPDATE users_version SET version = version + 1; END;
+      CREATE TRIGGER users_version_on_delete AFTER DELETE ON users BEGIN UPDATE users_version SET version = version + 1; END;
+    `,
+  },
 ];

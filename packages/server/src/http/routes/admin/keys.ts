@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { KeyUse } from '../../../store/store.js';
+import type { KeyUse } from '../../../tokens/signing-key.js';
 import type { Tessera } from '../../../tessera.js';
 import { actorOf } from '../../require-role.js';
 import { errorResponses } from '../../schemas.js';
