@@ -1,19 +1,11 @@
 import type { Clock } from '../clock.js';
+import type { AuditEventType } from './audit-event-types.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import type { AuditEventRecord, AuditQuery, NewAuditEvent } from '../audit/audit-event.js';
 import type { ClientInfo } from '../tokens/refresh-family.js';
 
-/** Event types Tessera records; admin and session events extend the list with their own prefixes. */
-export type AuditEventType =
-  | 'login.success'
-  | 'login.failure'
-  | 'token.refresh'
-  | 'token.refresh_failed'
-  | 'token.reuse_detected'
-  | 'logout'
-  | 'rate_limited'
-  | (string & {});
+export type { AuditEventType } from './audit-event-types.js';
 
 export interface AuditEntry {
   type: AuditEventType;

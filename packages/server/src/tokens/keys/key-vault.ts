@@ -1,4 +1,5 @@
 import { importJWK, type CryptoKey, type JWK } from 'jose';
+import { KeyUnavailableError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { Store } from '../../store/store.js';
 import type { KeyUse, SigningKeyRecord } from '../../tokens/signing-key.js';
@@ -6,12 +7,7 @@ import { SealError, SecretBox } from '../secret-box.js';
 import type { PublicJwk } from './jwks-document.js';
 import { generateKey } from './key-generation.js';
 
-export class KeyUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'KeyUnavailableError';
-  }
-}
+export { KeyUnavailableError };
 
 export interface KeyVaultOptions {
   store: Store;
