@@ -7,7 +7,9 @@ import type { TokenPair, TokenPairIssuer } from '../auth/token-pair.js';
 import type { Clock } from '../clock.js';
 import { TesseraError } from '../errors.js';
 import type { PasswordHasher } from '../passwords/password-hasher.js';
-import type { ClientInfo, FamilyRecord, Store, UserRecord } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { ClientInfo, FamilyRecord } from '../tokens/refresh-family.js';
+import type { UserRecord } from '../users/user.js';
 import { assertPassword } from '../users/user-directory.js';
 
 export interface OwnAccountOptions {
@@ -34,7 +36,7 @@ export class OwnAccount {
   constructor(private readonly options: OwnAccountOptions) {}
 
   async profile(userId: string): Promise<UserRecord> {
-    const user = await this.options.store.findUserById(userId);
+    const user = await this.options.store.users.findById(userId);
     // A deleted user's token outlives them by at most its lifetime; say so as for a revoked one.
     if (!user) throw new TesseraError('unauthorized', 'This account no longer exists');
     return user;
@@ -44,15 +46,15 @@ export class OwnAccount {
   async devices(userId: string, jti: string | undefined): Promise<OwnDevice[]> {
     const { store, clock } = this.options;
     const [families, current] = await Promise.all([
-      store.listFamilies(userId, clock.now()),
-      jti === undefined ? null : store.findFamilyByAccessToken(jti),
+      store.families.list(userId, clock.now()),
+      jti === undefined ? null : store.families.findByAccessToken(jti),
     ]);
     return families.map((family) => ({ ...family, current: family.id === current?.id }));
   }
 
   /** Signs out one of the user's devices; a family of someone else is "not found". */
   async signOutDevice(userId: string, familyId: string, client: ClientInfo): Promise<SignOutResult> {
-    const family = await this.options.store.findFamily(familyId);
+    const family = await this.options.store.families.find(familyId);
     if (!family || family.userId !== userId) throw new TesseraError('not_found', `No device with id ${JSON.stringify(familyId)}`);
     if (family.revokedAt !== null) return { families: 0, accessTokens: 0, sessions: 0 };
     const revoked = await this.options.revoker.revokeFamily(family.id, 'user_sign_out');
@@ -83,7 +85,7 @@ export class OwnAccount {
     const user = await this.profile(userId);
     await this.options.credentials.verify(user.username, current, client);
     const { store, passwords, clock, revoker, tokenPairs } = this.options;
-    await store.updateUser(user.id, { passwordHash: await passwords.hash(next) }, clock.now());
+    await store.users.update(user.id, { passwordHash: await passwords.hash(next) }, clock.now());
     const ended = await revoker.revokeUser(user.id, 'password_change');
     const pair = await tokenPairs.startFamily(user, client);
     this.record('account.password_change', userId, client, { ...endedDetail(ended), familyId: pair.family.id });

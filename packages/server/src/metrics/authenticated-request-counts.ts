@@ -78,7 +78,7 @@ export class AuthenticatedRequestCounts {
     const first = nowHour - (days * 24 - 1) * HOUR_MS;
     const byHour = new Map<number, HourlyCounts>();
     for (let hour = first; hour <= nowHour; hour += HOUR_MS) byHour.set(hour, { hour, jwt: 0, session: 0 });
-    for (const row of await this.options.store.listRequestCounts(first)) {
+    for (const row of await this.options.store.requestCounts.list(first)) {
       const slot = byHour.get(row.hour);
       if (slot) slot[row.via] += row.count;
     }
@@ -87,7 +87,7 @@ export class AuthenticatedRequestCounts {
 
   /** Deletes hours older than the retention; returns how many rows went. */
   prune(): Promise<number> {
-    return this.options.store.pruneRequestCounts(this.options.clock.now() - this.options.retentionDays * 86_400_000);
+    return this.options.store.requestCounts.prune(this.options.clock.now() - this.options.retentionDays * 86_400_000);
   }
 
   /** Moves the running hour's counts to the pending batch and starts `hour`. */
@@ -119,7 +119,7 @@ export class AuthenticatedRequestCounts {
     const batch = this.pending;
     this.pending = new Map();
     try {
-      await this.options.store.addRequestCounts([...batch.values()]);
+      await this.options.store.requestCounts.add([...batch.values()]);
     } catch (error) {
       this.options.logger.warn({ err: error, pending: batch.size }, 'request counts not written yet; will retry');
       for (const entry of batch.values()) this.add(entry);

@@ -49,9 +49,9 @@ describe('authenticated requests per hour (GET /admin/stats/authenticated-reques
 
   it('keeps the counts in memory until the interval: the request path never writes', async () => {
     await callApi({ authorization: `Bearer ${jwt}` });
-    expect(await t.tessera.store.listRequestCounts(0)).toEqual([]);
+    expect(await t.tessera.store.requestCounts.list(0)).toEqual([]);
     await t.tessera.requestCounts.flush();
-    expect(await t.tessera.store.listRequestCounts(0)).toMatchObject([{ via: 'jwt', count: 1 }]);
+    expect(await t.tessera.store.requestCounts.list(0)).toMatchObject([{ via: 'jwt', count: 1 }]);
   });
 
   it('deletes hours older than REQUEST_COUNTS_RETENTION_DAYS', async () => {
@@ -59,7 +59,7 @@ describe('authenticated requests per hour (GET /admin/stats/authenticated-reques
     await t.tessera.requestCounts.flush();
     t.clock.advance(31 * 24 * HOUR);
     expect(await t.tessera.requestCounts.prune()).toBe(1);
-    expect(await t.tessera.store.listRequestCounts(0)).toEqual([]);
+    expect(await t.tessera.store.requestCounts.list(0)).toEqual([]);
   });
 
   it('shows the totals in /metrics as tessera_authenticated_requests_total', async () => {
