@@ -89,6 +89,8 @@ export interface Config {
   publicUrl: string;
   /** Further origins whose pages may send cookie-authenticated requests (refresh, logout, session exchange). */
   allowedOrigins: string[];
+  /** Origins whose pages may call /auth/* and /api/* from the browser (credentialed CORS); they may send cookies too. */
+  corsOrigins: string[];
   /** Slow-client limits of the HTTP server (seconds, and connections per client address). */
   http: HttpLimits;
   /** Longest a login waits for a password-hashing slot, ms; past it the login is shed with 503. */
@@ -116,7 +118,11 @@ export const DEFAULTS = {
   JWT_ALGORITHM: 'RS256',
   TOKEN_EXPIRY: '900',
   REFRESH_TOKEN_EXPIRY: '604800',
-  REFRESH_REUSE_INTERVAL: '0',
+  /**
+   * Supabase's 10 s for the immediate parent only: two tabs or two requests racing with one refresh token
+   * both get the same successor instead of signing the user out; any older token is still reuse.
+   */
+  REFRESH_REUSE_INTERVAL: '10',
   /** 30 days: Auth0's default absolute refresh-token lifetime; Keycloak's SSO Session Max defaults to 10 hours. */
   REFRESH_FAMILY_MAX_AGE: '2592000',
   AUTH_RATE_LIMIT: '10',
@@ -135,6 +141,7 @@ export const DEFAULTS = {
   JWT_ROLLOUT_PERCENT: '100',
   // PUBLIC_URL has no fixed default: it is http://localhost:PORT.
   ALLOWED_ORIGINS: '',
+  CORS_ORIGINS: '',
   /** Our bodies are at most 16 KiB: 10 s for the headers and 30 s for all of it are generous on any link. */
   HTTP_HEADERS_TIMEOUT: '10',
   HTTP_REQUEST_TIMEOUT: '30',
@@ -192,6 +199,15 @@ function isRealDate(value: string): boolean {
   // Date.parse rolls 2027-02-30 over into March instead of refusing it.
   return Number.isFinite(ms) && (value.length > 10 || new Date(ms).toISOString().startsWith(value));
 }
+
+/** Comma-separated origins (scheme, host and port): never a wildcard, never a path. */
+const originList = z
+  .string()
+  .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+  .refine(
+    (origins) => origins.every((origin) => isHttpUrl(origin) && new URL(origin).origin === origin),
+    'must be comma-separated origins such as https://app.example.com (scheme, host and port; no path, wildcard or trailing slash)',
+  );
 
 const schema = z.object({
   PORT: z
@@ -257,13 +273,8 @@ const schema = z.object({
     .trim()
     .refine((value) => isHttpUrl(value), 'must be an http(s) URL such as https://auth.example.com')
     .optional(),
-  ALLOWED_ORIGINS: z
-    .string()
-    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
-    .refine(
-      (origins) => origins.every((origin) => isHttpUrl(origin) && new URL(origin).origin === origin),
-      'must be comma-separated origins such as https://app.example.com (scheme, host and port; no path or trailing slash)',
-    ),
+  ALLOWED_ORIGINS: originList,
+  CORS_ORIGINS: originList,
   HTTP_HEADERS_TIMEOUT: seconds(1, 300),
   HTTP_REQUEST_TIMEOUT: seconds(1, 300),
   HTTP_IDLE_TIMEOUT: seconds(1, 3600),
@@ -338,6 +349,7 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken: v.METRICS_TOKEN,
     publicUrl: v.PUBLIC_URL ?? `http://localhost:${v.PORT}`,
     allowedOrigins: v.ALLOWED_ORIGINS,
+    corsOrigins: v.CORS_ORIGINS,
     http: {
       headersTimeout: v.HTTP_HEADERS_TIMEOUT,
       requestTimeout: v.HTTP_REQUEST_TIMEOUT,

@@ -3,12 +3,9 @@
  * contract (`@tessera/contract`), shared with the verification package and the client; the errors only
  * this server raises are here. HTTP statuses are assigned in one place: `http/error-handler.ts`.
  */
-import { TesseraError } from '@tessera/contract';
+import { TesseraError, type InvalidGrantReason } from '@tessera/contract';
 
-export { TesseraError, InvalidTokenError, type ErrorCode, type InvalidTokenReason } from '@tessera/contract';
-
-/** Why a refresh token was refused. `reused` means the whole family has just been revoked. */
-export type InvalidGrantReason = 'malformed' | 'expired' | 'revoked' | 'reused' | 'unknown' | 'user_disabled';
+export { TesseraError, InvalidTokenError, type ErrorCode, type InvalidTokenReason, type InvalidGrantReason } from '@tessera/contract';
 
 const INVALID_GRANT_DESCRIPTIONS: Record<InvalidGrantReason, string> = {
   malformed: 'The refresh token is malformed',

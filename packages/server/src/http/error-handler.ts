@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { OverloadedError, TesseraError, type ErrorCode } from '../errors.js';
+import { InvalidGrantError, OverloadedError, TesseraError, type ErrorCode, type InvalidGrantReason } from '../errors.js';
 
 /** The one place where error codes become HTTP statuses. */
 export const STATUS_OF: Record<ErrorCode, number> = {
@@ -28,6 +28,8 @@ export const STATUS_OF: Record<ErrorCode, number> = {
 export interface ErrorBody {
   error: ErrorCode;
   error_description: string;
+  /** `invalid_grant` only: why the refresh token was refused, for a client choosing what to show. */
+  reason?: InvalidGrantReason;
 }
 
 export class RateLimitedError extends TesseraError {
@@ -50,6 +52,7 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   if (error instanceof RateLimitedError || error instanceof OverloadedError) reply.header('retry-after', String(error.retryAfterSeconds));
   if (code === 'service_unavailable') reply.header('retry-after', String(RETRY_AFTER_UNAVAILABLE_SECONDS));
   const body: ErrorBody = { error: code, error_description: description };
+  if (error instanceof InvalidGrantError) body.reason = error.reason;
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }
 
