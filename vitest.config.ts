@@ -25,6 +25,7 @@ const SLOW = [
   'packages/server/test/store/open-store.test.ts',
   'packages/client/test/browser/**/*.test.ts',
   'packages/client/test/docs/**/*.test.ts',
+  'packages/client/test/python/**/*.test.ts',
 ];
 
 /** Packages import each other by name; tests run their TypeScript sources, never a stale build. */
