@@ -23,6 +23,7 @@ const SLOW = [
   'packages/server/test/store/postgres-store.test.ts',
   'packages/server/test/store/postgres/**/*.test.ts',
   'packages/server/test/store/open-store.test.ts',
+  'packages/server/test/store/upgrade.test.ts',
   'packages/client/test/browser/**/*.test.ts',
   'packages/client/test/docs/**/*.test.ts',
   'packages/client/test/python/**/*.test.ts',
