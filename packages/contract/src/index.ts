@@ -1,3 +1,10 @@
 export { TesseraError, InvalidTokenError, type ErrorCode, type InvalidTokenReason } from './errors.js';
 export { ACCESS_TOKEN_TYPE, REQUIRED_ACCESS_CLAIMS, type AccessClaims } from './claims.js';
 export { CLOCK_LEEWAY_SECONDS } from './clock-leeway.js';
+export {
+  REVOCATION_FEED_EVENTS,
+  formatFeedPosition,
+  parseFeedPosition,
+  type FeedPosition,
+  type RevocationFeedData,
+} from './revocation-feed.js';

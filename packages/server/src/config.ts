@@ -93,6 +93,8 @@ export interface Config {
   http: HttpLimits;
   /** Longest a login waits for a password-hashing slot, ms; past it the login is shed with 503. */
   loginQueueMaxWaitMs: number;
+  /** Seconds between heartbeats on an idle revocation feed (`GET /auth/revocations`); below HTTP_IDLE_TIMEOUT. */
+  revocationFeedHeartbeat: number;
 }
 
 export interface HttpLimits {
@@ -148,6 +150,8 @@ export const DEFAULTS = {
   LOGIN_SLOWDOWN_AFTER: '5',
   LOGIN_LOCKOUT_THRESHOLD: '10',
   LOGIN_FAILURE_WINDOW: '900',
+  /** Well below the 60 s idle timeout of common proxies; a subscriber that hears nothing for two beats reconnects. */
+  REVOCATION_FEED_HEARTBEAT: '15',
   REFRESH_RATE_LIMIT: '60',
   REFRESH_IP_RATE_LIMIT: '600',
 } as const;
@@ -284,6 +288,7 @@ const schema = z.object({
   LOGIN_FAILURE_WINDOW: seconds(60, 86_400),
   REFRESH_RATE_LIMIT: count('refreshes per minute (0 turns the limit off)'),
   REFRESH_IP_RATE_LIMIT: count('refreshes per minute (0 turns the limit off)'),
+  REVOCATION_FEED_HEARTBEAT: seconds(1, 3600),
 });
 
 function isHttpUrl(value: string): boolean {
@@ -351,9 +356,13 @@ export function loadConfig(env: Env = process.env): Config {
     loginFailureWindow: v.LOGIN_FAILURE_WINDOW,
     refreshRateLimit: v.REFRESH_RATE_LIMIT,
     refreshIpRateLimit: v.REFRESH_IP_RATE_LIMIT,
+    revocationFeedHeartbeat: v.REVOCATION_FEED_HEARTBEAT,
   };
   if (config.http.headersTimeout > config.http.requestTimeout) {
     throw new ConfigError('HTTP_HEADERS_TIMEOUT', 'must not be longer than HTTP_REQUEST_TIMEOUT');
+  }
+  if (config.revocationFeedHeartbeat >= config.http.idleTimeout) {
+    throw new ConfigError('REVOCATION_FEED_HEARTBEAT', 'must be shorter than HTTP_IDLE_TIMEOUT, or idle feeds are cut');
   }
   if (config.sessionsSunset <= config.sessionsDeprecatedAt) {
     throw new ConfigError('SESSIONS_SUNSET', 'must be later than SESSIONS_DEPRECATED_AT');
