@@ -8,3 +8,4 @@ export {
   type FeedPosition,
   type RevocationFeedData,
 } from './revocation-feed.js';
+export { BEARER_REALM, MISSING_BEARER_DESCRIPTION, NOT_BEARER_DESCRIPTION, bearerChallenge } from './bearer-challenge.js';

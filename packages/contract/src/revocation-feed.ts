@@ -4,7 +4,8 @@
  *
  * - `snapshot`: everything that still matters, complete — replace what you hold with it. Sent first on a
  *   connection without a usable `Last-Event-ID`.
- * - `revocations`: what was added since the previous event — add it to what you hold.
+ * - `revocations`: what was added since the previous event — add it to what you hold. Sent first (even
+ *   empty) on a connection that resumed with `Last-Event-ID`: from then on the subscriber is current.
  *
  * Every event's `id` is `<revocation sequence>.<valid-after sequence>`, numbers from the database, so it
  * means the same on every instance: reconnecting to any instance with `Last-Event-ID` resumes without a

@@ -83,8 +83,3 @@ export function toFeedData(entries: RevokedAccessToken[], moves: ValidAfterMove[
 function notBefore(atMs: number): number {
   return Math.floor((atMs + 1) / 1000);
 }
-
-/** Whether the feed event says anything. */
-export function isEmpty(data: RevocationFeedData): boolean {
-  return data.tokens.length === 0 && data.users.length === 0 && data.keys.length === 0 && data.not_before_all === undefined;
-}

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { TesseraError } from '../../errors.js';
 import type { Tessera } from '../../tessera.js';
 import type { FeedUpdate } from '../../tokens/revocation-feed.js';
-import { RevocationEvents, isEmpty, toFeedData, type FeedEvent } from '../../tokens/revocation-events.js';
+import { RevocationEvents, toFeedData, type FeedEvent } from '../../tokens/revocation-events.js';
 import { requireRole } from '../require-role.js';
 
 /** What a subscriber may leave unread before it is disconnected (it reconnects and resumes). */
@@ -81,9 +81,8 @@ async function follow(reply: FastifyReply, events: RevocationEvents, tessera: Te
   const resumed = from && (await events.since(from));
   const first = resumed ?? (await events.snapshot());
   position = first.position;
-  if (!resumed) await send(REVOCATION_FEED_EVENTS.snapshot, first);
-  else if (!isEmpty(first.data)) await send(REVOCATION_FEED_EVENTS.revocations, first);
-  else sse.sendHeaders();
+  // A resumed connection gets its catch-up even when empty: the first event tells the subscriber it is current.
+  await send(resumed ? REVOCATION_FEED_EVENTS.revocations : REVOCATION_FEED_EVENTS.snapshot, first);
   const pending = held;
   held = undefined;
   for (const update of pending) deliver(update);
