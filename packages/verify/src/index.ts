@@ -1,4 +1,4 @@
-export { verifyAccessToken, type AccessTokenRules, type KeyLookup, type VerificationKey } from './access-token-verifier.js';
+export { verifyAccessToken, type AccessTokenRules, type KeyLookup, type RevocationCheck, type VerificationKey } from './access-token-verifier.js';
 export { isCanonicalEncoding } from './canonical-encoding.js';
 export { VerifiedTokenCache } from './verified-token-cache.js';
 export { createVerifier, type Caller, type FeedDownPolicy, type Verifier, type VerifierOptions } from './create-verifier.js';
@@ -6,4 +6,4 @@ export type { FeedStatus } from './feed-subscription.js';
 export { RevocationState } from './revocation-state.js';
 export { remoteKeys } from './remote-keys.js';
 export { readBearerToken, refusalAnswer, type RefusalAnswer } from './bearer.js';
-export { InvalidTokenError, TesseraError, type AccessClaims, type InvalidTokenReason } from '@tessera/contract';
+export { FIRST_PARTY_CLIENT_ID, InvalidTokenError, TesseraError, type AccessClaims, type InvalidTokenReason } from '@tessera/contract';
