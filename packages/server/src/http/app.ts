@@ -14,6 +14,7 @@ import { RequestLog } from './request-log.js';
 import { rateLimitedRoute, registerRateLimit } from './rate-limit.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { authRoutes } from './routes/auth.js';
+import { forwardAuthRoutes } from './routes/forward-auth.js';
 import { healthRoutes } from './routes/health.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { migrationGuideRoutes } from './routes/migration-guide.js';
@@ -23,7 +24,6 @@ import { userRoutes } from './routes/users.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { peerIsTrusted, proxyTrust } from './trusted-proxy.js';
 
-const BODY_LIMIT = 16 * 1024;
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
 /** Builds the HTTP application around an assembled Tessera. Nothing here reads the environment. */
@@ -32,7 +32,7 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: tessera.logger as FastifyBaseLogger,
     trustProxy: trust,
-    bodyLimit: BODY_LIMIT,
+    bodyLimit: tessera.config.http.bodyLimit,
     ...slowClientDeadlines(tessera.config.http),
     logController: new RequestLog(),
     requestIdHeader: false,
@@ -72,6 +72,7 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
   await app.register(jwksRoutes, { tessera });
   await app.register(authRoutes, { tessera, limited, budgets, prefix: '/auth' });
   await app.register(revocationFeedRoutes, { tessera, prefix: '/auth' });
+  await app.register(forwardAuthRoutes, { tessera, prefix: '/auth' });
   await app.register(userRoutes, { tessera, prefix: '/api' });
   await app.register(sessionRoutes, { tessera, limited, budgets, prefix: '/api' });
   await app.register(migrationGuideRoutes);

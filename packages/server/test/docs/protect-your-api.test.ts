@@ -61,7 +61,7 @@ describe('docs/protect-your-api.md, run as written', () => {
 
   beforeAll(async () => {
     const port = await freePort();
-    ({ env } = testEnv({ AUTH_RATE_LIMIT: '0', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` }));
+    ({ env } = testEnv({ AUTH_RATE_LIMIT: '0', LOG_LEVEL: 'info', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` }));
     expect((await runCli(['migrate'], env)).code).toBe(0);
     for (const [name, role] of [['alice', 'user'], ['ops', 'admin']]) {
       expect((await runCli(['users', 'add', name!, '--role', role!], env, TEST_PASSWORD)).code).toBe(0);

@@ -102,7 +102,7 @@ describe('the revocation feed (GET /auth/revocations)', () => {
   });
 
   it('sends a heartbeat while nothing happens', async () => {
-    const s = await server({ REVOCATION_FEED_HEARTBEAT: '1' });
+    const s = await server({ REVOCATION_FEED_HEARTBEAT_MS: '500' });
     await createUser(s.tessera, 'ops', 'admin');
     const feed = await follow(s, (await tokens(s, 'ops')).access_token);
     await feed.next();

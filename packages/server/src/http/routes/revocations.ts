@@ -21,7 +21,7 @@ export const FEED_ROLES = ['service', 'admin'] as const;
  */
 export async function revocationFeedRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
   // The package is CommonJS typed as an ES module: its plugin is `.default` for TypeScript and at run time alike.
-  await app.register(sse.default, { heartbeatInterval: tessera.config.revocationFeedHeartbeat * 1000 });
+  await app.register(sse.default, { heartbeatInterval: tessera.config.background.revocationFeedHeartbeatMs });
   const events = new RevocationEvents({
     store: tessera.store,
     feed: tessera.revocationFeed,
