@@ -1,6 +1,8 @@
 import { CLOCK_LEEWAY_SECONDS, type FeedPosition, type RevocationFeedData } from '@tessera/contract';
 import type { Clock } from '../clock.js';
-import type { RevokedAccessToken, Store, ValidAfterMove } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { RevokedAccessToken } from './revoked-access-token.js';
+import type { ValidAfterMove } from './valid-after-move.js';
 import type { RevocationFeed } from './revocation-feed.js';
 
 /** One event of the public revocation feed: where it stands and what it says. */
@@ -29,7 +31,7 @@ export class RevocationEvents {
   async snapshot(): Promise<FeedEvent> {
     const { store, clock } = this.options;
     const now = clock.now();
-    const [revoked, moves] = await Promise.all([store.revocationsSince(0, now), store.validAfterSince(0)]);
+    const [revoked, moves] = await Promise.all([store.revocations.since(0, now), store.validAfter.since(0)]);
     const position = { revocations: revoked.cursor, moves: moves.cursor };
     return { position, data: toFeedData(revoked.entries, this.stillMatter(moves.moves, now)) };
   }
@@ -43,7 +45,7 @@ export class RevocationEvents {
     await feed.poll();
     const known = feed.position;
     if (from.revocations > known.revocations || from.moves > known.moves) return undefined;
-    const [revoked, moves] = await Promise.all([store.revocationsSince(from.revocations, clock.now()), store.validAfterSince(from.moves)]);
+    const [revoked, moves] = await Promise.all([store.revocations.since(from.revocations, clock.now()), store.validAfter.since(from.moves)]);
     return { position: { revocations: revoked.cursor, moves: moves.cursor }, data: toFeedData(revoked.entries, moves.moves) };
   }
 

@@ -27,7 +27,7 @@ describe.skipIf(!available)('fleet events during a rolling deploy (PostgreSQL + 
   /** What a newer instance does: records a revocation in the database and announces it in a form this version cannot read. */
   async function revokeAsANewerInstance(t: TestInstance, accessToken: string, message: unknown): Promise<void> {
     const { jti, sub, exp } = decodeJwt(accessToken);
-    await t.tessera.store.revokeAccessTokens([{ jti: jti!, userId: sub!, expiresAt: exp! * 1000 }], t.clock.now());
+    await t.tessera.store.revocations.record([{ jti: jti!, userId: sub!, expiresAt: exp! * 1000 }], t.clock.now());
     redis ??= new Redis(REDIS_URL);
     await redis.publish(`${fleet.fleet.prefix}events`, JSON.stringify(message));
   }
