@@ -38,6 +38,7 @@ const { values, positionals } = parseArgs({
     ci: { type: 'boolean', default: false },
     out: { type: 'string' },
     only: { type: 'string' },
+    before: { type: 'string' },
     rounds: { type: 'string' },
     seconds: { type: 'string' },
   },
@@ -92,7 +93,7 @@ if (selected.has('peers')) {
   // --only tessera,fastify-jwt,cold,refresh: the targets and workloads named (each list defaults to all).
   const only = values.only?.split(',').map((x) => x.trim()) ?? [];
   const pick = <T extends string>(all: readonly T[]) => (only.some((x) => (all as readonly string[]).includes(x)) ? all.filter((x) => only.includes(x)) : all);
-  const targets = pick<Target>(TARGETS);
+  const targets = pick<Target>(TARGETS.filter((t) => t !== 'tessera-before'));
   const workloads = pick<Workload>(WORKLOADS);
   const bad = only.filter((x) => !(TARGETS as readonly string[]).includes(x) && !(WORKLOADS as readonly string[]).includes(x));
   if (bad.length) {
@@ -106,6 +107,7 @@ if (selected.has('peers')) {
     floodApiRate: defaults.floodRate,
     targets,
     workloads,
+    before: values.before,
   });
 }
 

@@ -14,6 +14,7 @@ const NAMES: Record<Target, string> = {
   'fastify-jwt': 'Fastify + @fastify/jwt',
   'express-jsonwebtoken': 'Express + jsonwebtoken',
   fastify: 'bare Fastify (no auth)',
+  'tessera-before': 'Tessera (--before)',
 };
 const TITLES: Record<Workload, string> = {
   warm: 'protected GET /api/users, warm tokens (50 conn.)',
@@ -48,7 +49,7 @@ export function ratios(result: PeersResult): Ratio[] {
     const goal = GOALS[workload];
     const tessera = byTarget.tessera;
     if (!goal || !tessera) continue;
-    const peers = (Object.keys(byTarget) as Target[]).filter((t) => t !== 'tessera' && (goal.against === 'best' ? t !== 'fastify' || workload === 'ceiling' : t === goal.against));
+    const peers = (Object.keys(byTarget) as Target[]).filter((t) => t !== 'tessera' && t !== 'tessera-before' && (goal.against === 'best' ? t !== 'fastify' || workload === 'ceiling' : t === goal.against));
     if (!peers.length) continue;
     const perRound = tessera.map((m, round) => m.rps / Math.max(...peers.map((p) => byTarget[p]![round]!.rps)));
     const ratio = median(perRound);
@@ -105,6 +106,15 @@ export function renderPeers(result: PeersResult, cost?: string): string {
   lines.push('', '| goal | Tessera ÷ | ratio | goal | verdict |', '|---|---|---|---|---|');
   for (const r of ratios(result)) {
     lines.push(`| ${TITLES[r.workload]} | ${r.against} | ${r.ratio.toFixed(2)}× | ${r.goal} | ${r.met ? 'met' : 'missed'} |`);
+  }
+  const before = Object.entries(result.rounds).filter(([, byTarget]) => byTarget.tessera && byTarget['tessera-before']);
+  if (before.length) {
+    lines.push('', '| workload | Tessera ÷ Tessera (--before), req/s | server CPU µs/req, before → now |', '|---|---|---|');
+    for (const [workload, byTarget] of before as Array<[Workload, Partial<Record<Target, Measurement[]>>]>) {
+      const now = byTarget.tessera!;
+      const then = byTarget['tessera-before']!;
+      lines.push(`| ${TITLES[workload]} | ${median(now.map((m, i) => m.rps / then[i]!.rps)).toFixed(2)}× | ${int(summary(then).serverCpuUs)} → ${int(summary(now).serverCpuUs)} |`);
+    }
   }
   if (cost) lines.push('', cost);
   lines.push('', `Versions: ${Object.entries(result.peerVersions).map(([k, v]) => `${k} ${v}`).join(', ')}.`);

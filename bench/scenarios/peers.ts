@@ -21,7 +21,7 @@ import { OWASP_ARGON2ID } from '../../packages/server/src/passwords/password-has
 const ROOT = resolve(import.meta.dirname, '../..');
 /** What is installed into the scratch folder: the peers' own packages, pinned to their majors. */
 const PEER_PACKAGES = ['express@5', 'jsonwebtoken@9', 'fastify@5', '@fastify/jwt@10'];
-export const TARGETS = ['tessera', 'fastify-jwt', 'express-jsonwebtoken', 'fastify'] as const;
+export const TARGETS = ['tessera', 'fastify-jwt', 'express-jsonwebtoken', 'fastify', 'tessera-before'] as const;
 export type Target = (typeof TARGETS)[number];
 export const WORKLOADS = ['warm', 'cold', 'ceiling', 'login', 'refresh', 'flood'] as const;
 export type Workload = (typeof WORKLOADS)[number];
@@ -31,6 +31,7 @@ const SERVES: Record<Target, readonly Workload[]> = {
   'fastify-jwt': WORKLOADS,
   'express-jsonwebtoken': WORKLOADS,
   fastify: ['ceiling'],
+  'tessera-before': WORKLOADS,
 };
 const PAGE = '/api/users?limit=50&offset=0';
 const USERS = 1_000;
@@ -45,6 +46,8 @@ export interface PeersOptions {
   floodApiRate: number;
   targets: readonly Target[];
   workloads: readonly Workload[];
+  /** Another Tessera checkout (say, main) raced as `tessera-before`: what a change gains, in one run. */
+  before?: string | undefined;
 }
 
 export interface Measurement {
@@ -172,10 +175,10 @@ async function waitReady(url: string, child: ChildProcess): Promise<void> {
   }
 }
 
-async function startTessera(): Promise<Running> {
+async function startTessera(root = ROOT, target: Target = 'tessera'): Promise<Running> {
   // Production-like: request logs on (LOG_LEVEL=info, written to /dev/null), metrics on.
-  const server = await startBenchServer({ LOG_LEVEL: 'info' }, { users: USERS, script: resolve(import.meta.dirname, '../lib/peer-tessera-server.ts') });
-  return { target: 'tessera', url: server.url, pid: server.pid, http: new HttpClient(server.url, 64), stop: () => server.stop() };
+  const server = await startBenchServer({ LOG_LEVEL: 'info' }, { users: USERS, script: resolve(root, 'bench/lib/peer-tessera-server.ts') });
+  return { target, url: server.url, pid: server.pid, http: new HttpClient(server.url, 64), stop: () => server.stop() };
 }
 
 /** CPU seconds (user + system, every thread) a process has used so far, from /proc. */
@@ -264,7 +267,12 @@ export async function runPeers(options: PeersOptions): Promise<PeersResult> {
   const servers: Running[] = [];
   const result: PeersResult = { options, rounds: {}, flood: {}, peerVersions: peerVersions(dir) };
   try {
-    for (const target of options.targets) servers.push(target === 'tessera' ? await startTessera() : await startPeer(target, dir, keys));
+    const targets = options.before ? [...options.targets.filter((t) => t !== 'tessera-before'), 'tessera-before' as const] : options.targets.filter((t) => t !== 'tessera-before');
+    for (const target of targets) {
+      if (target === 'tessera') servers.push(await startTessera());
+      else if (target === 'tessera-before') servers.push(await startTessera(resolve(options.before!), target));
+      else servers.push(await startPeer(target, dir, keys));
+    }
     const serving = (w: Workload) => servers.filter((s) => SERVES[s.target].includes(w));
     const warmTokens = new Map<Target, string[]>();
     const coldTokens = new Map<Target, string[]>();
