@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { ACCESS_TOKEN_TYPE, type AccessClaims } from '@tessera/contract';
 import { VerifiedTokenCache, verifyAccessToken, type AccessTokenRules } from '@tessera/verify';
-import { SignJWT } from 'jose';
 import { toSeconds, type Clock } from '../clock.js';
 import { InvalidTokenError } from '../errors.js';
 import type { KeyRing } from './key-ring.js';
+import { signToken } from './token-signer.js';
 import type { RevocationList } from './revocation-list.js';
 import type { ValidAfter } from './valid-after.js';
 
@@ -66,15 +66,15 @@ export class AccessTokens {
    */
   async sign(user: { id: string; role: string }, minted: MintedAccessToken): Promise<string> {
     const { kid, alg, key } = this.options.keyRing.signingKey('access');
-    const token = await new SignJWT({ role: user.role })
-      .setProtectedHeader({ alg, kid, typ: ACCESS_TOKEN_TYPE })
-      .setSubject(user.id)
-      .setIssuer(this.options.issuer)
-      .setAudience(this.options.audience)
-      .setJti(minted.jti)
-      .setIssuedAt(toSeconds(minted.issuedAt))
-      .setExpirationTime(toSeconds(minted.expiresAt))
-      .sign(key);
+    const token = signToken(key, alg, kid, ACCESS_TOKEN_TYPE, {
+      role: user.role,
+      sub: user.id,
+      iss: this.options.issuer,
+      aud: this.options.audience,
+      jti: minted.jti,
+      iat: toSeconds(minted.issuedAt),
+      exp: toSeconds(minted.expiresAt),
+    });
     const claims = { sub: user.id, role: user.role, jti: minted.jti, iat: toSeconds(minted.issuedAt), exp: toSeconds(minted.expiresAt), kid };
     this.cache.set(token, claims, this.options.clock.now());
     return token;
