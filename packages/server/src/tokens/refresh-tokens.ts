@@ -16,6 +16,8 @@ export interface RefreshTokenOptions {
   keyRing: KeyRing;
   clock: Clock;
   issuer: string;
+  /** Issuers accepted on verification (the current one, and the previous default while its tokens live). */
+  acceptedIssuers?: string[];
   ttlSeconds: number;
   /** Valid-after instants: a token of a revoked key, or issued before its user's instant, is refused without a query. */
   validAfter?: ValidAfter | undefined;
@@ -112,7 +114,7 @@ export class RefreshTokens {
       check = createVerifier({
         key: material.type === 'secret' ? material.export() : (material.export({ type: 'spki', format: 'pem' }) as string),
         algorithms: [key.alg as never],
-        allowedIss: this.options.issuer,
+        allowedIss: this.options.acceptedIssuers ?? this.options.issuer,
         checkTyp: REFRESH_TOKEN_TYPE,
         requiredClaims: ['sub', 'jti', 'exp', 'iat'],
         ignoreExpiration: true,
