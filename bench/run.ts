@@ -54,8 +54,8 @@ const size = values.ci ? 'ci' : values.quick ? 'quick' : 'full';
 const number = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number(value));
 
 const defaults = {
-  full: { users: 10_000, spawnRate: 100, steady: 30, think: 5, tokenExpiry: 60, capacity: [8, 16, 32, 64, 128, 256, 512], step: 4, rounds: 5, round: 3, crypto: 1, load: 8, peerRounds: 3, peerSeconds: 3, coldTokens: 15_000, floodRate: 1_000 },
-  quick: { users: 1_000, spawnRate: 100, steady: 10, think: 2, tokenExpiry: 15, capacity: [16, 64, 256], step: 2, rounds: 3, round: 2, crypto: 0.3, load: 3, peerRounds: 2, peerSeconds: 1.5, coldTokens: 5_000, floodRate: 500 },
+  full: { users: 10_000, spawnRate: 100, steady: 30, think: 5, tokenExpiry: 60, capacity: [8, 16, 32, 64, 128, 256, 512], step: 4, rounds: 5, round: 3, crypto: 1, load: 8, peerRounds: 3, peerSeconds: 3, coldTokens: 15_000, floodRate: 300 },
+  quick: { users: 1_000, spawnRate: 100, steady: 10, think: 2, tokenExpiry: 15, capacity: [16, 64, 256], step: 2, rounds: 3, round: 2, crypto: 0.3, load: 3, peerRounds: 2, peerSeconds: 1.5, coldTokens: 5_000, floodRate: 200 },
   ci: { users: 40, spawnRate: 40, steady: 3, think: 0.5, tokenExpiry: 4, capacity: [2, 4], step: 0.5, rounds: 1, round: 0.5, crypto: 0.02, load: 0.5, peerRounds: 1, peerSeconds: 0.3, coldTokens: 100, floodRate: 50 },
 }[size];
 

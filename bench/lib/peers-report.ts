@@ -38,6 +38,8 @@ export interface Ratio {
   workload: Workload;
   against: string;
   ratio: number;
+  /** The same comparison by server CPU per request (peer ÷ Tessera): steadier on a noisy machine. */
+  cpuRatio: number;
   goal: string;
   met: boolean;
 }
@@ -53,12 +55,13 @@ export function ratios(result: PeersResult): Ratio[] {
     if (!peers.length) continue;
     const perRound = tessera.map((m, round) => m.rps / Math.max(...peers.map((p) => byTarget[p]![round]!.rps)));
     const ratio = median(perRound);
-    out.push({ workload, against: goal.against === 'best' ? 'best peer' : NAMES[goal.against], ratio, goal: `≥ ${goal.atLeast}×`, met: ratio >= goal.atLeast });
+    const cpuRatio = median(tessera.map((m, round) => Math.min(...peers.map((p) => byTarget[p]![round]!.serverCpuUs)) / m.serverCpuUs));
+    out.push({ workload, against: goal.against === 'best' ? 'best peer' : NAMES[goal.against], ratio, cpuRatio, goal: `≥ ${goal.atLeast}×`, met: ratio >= goal.atLeast });
   }
   const flood = result.flood.tessera;
   if (flood) {
     const growth = median(flood.map((f) => f.growth));
-    out.push({ workload: 'flood', against: 'its own p99 without the flood', ratio: growth, goal: '≤ 2×', met: growth <= 2 });
+    out.push({ workload: 'flood', against: 'its own p99 without the flood', ratio: growth, cpuRatio: Number.NaN, goal: '≤ 2×', met: growth <= 2 });
   }
   return out;
 }
@@ -77,7 +80,41 @@ function summary(ms: Measurement[]): Measurement {
   };
 }
 
-export function renderPeers(result: PeersResult, cost?: string): string {
+/** AWS Fargate, us-east-1, Linux/x86, on-demand (the rates published since the price cut of January 2019). */
+export const PRICES = { vcpuHour: 0.04048, gbHour: 0.004445, source: 'AWS Fargate us-east-1 Linux/x86 on-demand, $0.04048 per vCPU-hour and $0.004445 per GB-hour' };
+const HOURS_PER_MONTH = 730;
+/** The users the cost row is for, as in the seed's load test: one API call per 5 s each, 15-minute access tokens. */
+const COST_MODEL = { users: 10_000, thinkSeconds: 5, accessTokenSeconds: 900, utilization: 0.6 };
+
+/**
+ * Monthly cost of serving COST_MODEL.users with each target, from what this run measured: vCPUs =
+ * users × (API calls/s × CPU per call + refreshes/s × CPU per refresh) ÷ target utilization; memory =
+ * the peak RSS of one instance per vCPU (at least one instance); priced per vCPU-hour and GB-hour.
+ */
+export function costRow(result: PeersResult): string | undefined {
+  const warm = result.rounds.warm;
+  const refresh = result.rounds.refresh;
+  if (!warm || !refresh) return undefined;
+  const m = COST_MODEL;
+  const cells: string[] = [];
+  for (const target of Object.keys(warm) as Target[]) {
+    const api = warm[target];
+    const rotation = refresh[target];
+    if (!api || !rotation || target === 'tessera-before') continue;
+    const cpuSeconds = (m.users / m.thinkSeconds) * (summary(api).serverCpuUs / 1e6) + (m.users / m.accessTokenSeconds) * (summary(rotation).serverCpuUs / 1e6);
+    const vcpus = Math.max(1, Math.ceil(cpuSeconds / m.utilization));
+    const gb = (vcpus * Math.max(summary(api).rssBytes, summary(rotation).rssBytes)) / 2 ** 30;
+    const monthly = (vcpus * PRICES.vcpuHour + gb * PRICES.gbHour) * HOURS_PER_MONTH;
+    cells.push(`${NAMES[target]}: ${vcpus} vCPU, ${gb.toFixed(2)} GB → $${monthly.toFixed(0)}/month`);
+  }
+  return [
+    `**Infrastructure cost** for ${int(m.users)} users (one API call every ${m.thinkSeconds} s each, a refresh every ${m.accessTokenSeconds / 60} min): ${cells.join('; ')}.`,
+    `Model: vCPUs = users × (calls/s × server CPU per call + refreshes/s × server CPU per refresh, both measured above) ÷ ${m.utilization} utilization, rounded up; memory = one instance's peak RSS per vCPU; ` +
+      `× ${HOURS_PER_MONTH} h at ${PRICES.source}. Put your own prices and users in bench/lib/peers-report.ts (PRICES, COST_MODEL) to redo it.`,
+  ].join('\n');
+}
+
+export function renderPeers(result: PeersResult, cost = costRow(result)): string {
   const o = result.options;
   const lines = [
     `## Tessera and its peers`,
@@ -103,9 +140,10 @@ export function renderPeers(result: PeersResult, cost?: string): string {
       `| API at ${o.floodApiRate}/s, then with 8 conn. of logins | ${NAMES[target]} | logins ${int(logins.rps)}/s | ${ms(quiet.p50)} → ${ms(flooded.p50)} | ${ms(quiet.p99)} → ${ms(flooded.p99)} (×${median(floods.map((f) => f.growth)).toFixed(2)}) | ${int(flooded.serverCpuUs)} | ${int(flooded.generatorCpuUs)} | ${int(Math.max(quiet.rssBytes, flooded.rssBytes, logins.rssBytes) / 2 ** 20)} MB | ${quiet.errors + flooded.errors + logins.errors} |`,
     );
   }
-  lines.push('', '| goal | Tessera ÷ | ratio | goal | verdict |', '|---|---|---|---|---|');
+  lines.push('', '| goal | Tessera ÷ | ratio (req/s) | goal | verdict | by CPU per request |', '|---|---|---|---|---|---|');
   for (const r of ratios(result)) {
-    lines.push(`| ${TITLES[r.workload]} | ${r.against} | ${r.ratio.toFixed(2)}× | ${r.goal} | ${r.met ? 'met' : 'missed'} |`);
+    const cpu = Number.isNaN(r.cpuRatio) ? '' : `${r.cpuRatio.toFixed(2)}×`;
+    lines.push(`| ${TITLES[r.workload]} | ${r.against} | ${r.ratio.toFixed(2)}× | ${r.goal} | ${r.met ? 'met' : 'missed'} | ${cpu} |`);
   }
   const before = Object.entries(result.rounds).filter(([, byTarget]) => byTarget.tessera && byTarget['tessera-before']);
   if (before.length) {

@@ -8,8 +8,9 @@ const signers = new WeakMap<object, Map<string, Sign>>();
 /**
  * Signs a JWT with fast-jwt (node:crypto, on the calling thread): an RS256 signature costs the event
  * loop what jose's WebCrypto cost it just to hand the job to the thread pool and take the answer back
- * (docs/performance.md). The header is `{alg, typ, kid}`; claims are signed as given (times included:
- * nothing is added). One signer per key, type and kid, made on first use.
+ * (docs/performance.md). The header is `{alg, typ, kid}`; claims are signed as given, and must
+ * include `iat` (fast-jwt would otherwise add the current time). One signer per key, type and kid,
+ * made on first use.
  */
 export function signToken(key: CryptoKey | Uint8Array, alg: string, kid: string, typ: string, claims: Record<string, unknown>): string {
   let byKey = signers.get(key);
@@ -17,7 +18,7 @@ export function signToken(key: CryptoKey | Uint8Array, alg: string, kid: string,
   const name = `${alg} ${typ} ${kid}`;
   let sign = byKey.get(name);
   if (!sign) {
-    sign = createSigner({ key: keyMaterial(key), algorithm: alg as never, kid, header: { typ } as never, noTimestamp: true }) as Sign;
+    sign = createSigner({ key: keyMaterial(key), algorithm: alg as never, kid, header: { typ } as never }) as Sign;
     byKey.set(name, sign);
   }
   return sign(claims);
