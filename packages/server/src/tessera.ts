@@ -105,15 +105,10 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
   const intervals = { ...config.background, ...deps.intervals };
   const fleet = config.redis ? Fleet.open(config.redis, logger) : undefined;
   try {
-    const tessera = await assemble(config, { ...deps, clock, logger, store, passwords }, intervals, fleet);
-    if (deps.passwords) return tessera;
-    // The hasher made here is this instance's own: its hashing threads stop with it.
-    const close = tessera.close.bind(tessera);
-    return Object.assign(tessera, { close: () => close().finally(() => passwords.close()) });
+    return await assemble(config, { ...deps, clock, logger, store, passwords }, intervals, fleet);
   } catch (error) {
     await fleet?.close();
     await store.close();
-    if (!deps.passwords) await passwords.close();
     throw error;
   }
 }

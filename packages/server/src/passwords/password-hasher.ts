@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { parseOptions, type Algorithm } from '@node-rs/argon2';
+import { hash, parseOptions, verify, type Algorithm } from '@node-rs/argon2';
 import { HashingSlots } from './hashing-slots.js';
-import { HashingThreads } from './hashing-threads.js';
 
 /** argon2id parameters; the default is OWASP's minimum recommendation (m=19 MiB, t=2, p=1). */
 export interface PasswordHashParams {
@@ -20,26 +19,18 @@ const ARGON2ID = 2 as Algorithm;
 export class PasswordHasher {
   private dummyHash: Promise<string> | undefined;
   private readonly slots: HashingSlots;
-  private readonly threads: HashingThreads;
 
   /**
-   * `concurrency`: hashes computed at once, one per core by default; the rest queue. They run in
-   * threads of low scheduling priority, so a burst of logins uses the cores the API leaves idle and
-   * slows logins, not the API. `maxWaitMs`: how long one waits in that queue before being refused
-   * with `OverloadedError` (503).
+   * `concurrency`: hashes computed at once; the rest queue. The default leaves one core to everything
+   * else (verifying and signing tokens, serving the API), so a burst of logins slows logins, not the API.
+   * `maxWaitMs`: how long one waits in that queue before being refused with `OverloadedError` (503).
    */
   constructor(
     private readonly params: PasswordHashParams = OWASP_ARGON2ID,
-    concurrency = availableParallelism(),
+    concurrency = Math.max(1, availableParallelism() - 1),
     maxWaitMs = Number.POSITIVE_INFINITY,
   ) {
     this.slots = new HashingSlots(concurrency, maxWaitMs);
-    this.threads = new HashingThreads(concurrency);
-  }
-
-  /** Stops the hashing threads (they never keep the process alive; this frees them sooner). */
-  close(): Promise<void> {
-    return this.threads.close();
   }
 
   /** Hashes and verifications refused because the queue wait was too long. */
@@ -48,13 +39,13 @@ export class PasswordHasher {
   }
 
   hash(password: string): Promise<string> {
-    return this.slots.run(() => this.threads.hash(password, { algorithm: ARGON2ID, ...this.params }));
+    return this.slots.run(() => hash(password, { algorithm: ARGON2ID, ...this.params }));
   }
 
   /** Rejects with `OverloadedError` when no hashing slot frees up in time. */
   verify(passwordHash: string, password: string): Promise<boolean> {
     // an unparsable stored hash never matches
-    return this.slots.run(() => this.threads.verify(passwordHash, password).catch(() => false));
+    return this.slots.run(() => verify(passwordHash, password).catch(() => false));
   }
 
   /**
