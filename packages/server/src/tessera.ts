@@ -1,5 +1,6 @@
 import { createAdmin, type Admin } from './admin/admin.js';
 import { AuditLog } from './audit/audit-log.js';
+import { BackgroundWork, followFleet, type BackgroundParts } from './background.js';
 import { CredentialCheck } from './auth/credential-check.js';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { Login } from './auth/login.js';
@@ -71,7 +72,7 @@ export interface Tessera {
   admin: Admin;
   /** With REDIS_URL: events between the instances and shared rate-limit counters. */
   fleet: Fleet | undefined;
-  /** Starts the background work (revocation feed, key reloads, pruning). */
+  /** Starts the background work (`background.ts`: revocation feed, key reloads, pruning, …). */
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -153,8 +154,6 @@ async function assemble(
     pollIntervalMs: intervals.revocationPollMs,
     bus: deps.revocationBus ?? fleet?.revocations,
   });
-  fleet?.bus.follow('keys-changed', () => keyRing.reload());
-  fleet?.bus.onResync(() => revocationFeed.poll());
   const accessTokens = new AccessTokens({
     keyRing,
     revocations,
@@ -164,7 +163,7 @@ async function assemble(
     acceptedIssuers: config.acceptedIssuers,
     audience: config.audience,
     ttlSeconds: config.accessTokenTtl,
-    isRevoked: (jti) => store.isAccessTokenRevoked(jti),
+    isRevoked: (jti) => store.revocations.isRevoked(jti),
   });
   const refreshTokens = new RefreshTokens({ keyRing, clock, issuer: config.issuer, acceptedIssuers: config.acceptedIssuers, ttlSeconds: config.refreshTokenTtl, validAfter });
   const revoker = new Revoker(store, clock, revocationFeed);
@@ -197,7 +196,6 @@ async function assemble(
       ? async () => void (await fleet.bus.announce({ type: 'settings-changed', topic: 'rollout' }))
       : undefined,
   });
-  fleet?.bus.follow('settings-changed', () => rollout.reload());
   const sessions = new LegacySessions({
     store,
     clock,
@@ -206,15 +204,6 @@ async function assemble(
     validAfter,
   });
   const legacyUsage = new LegacyUsage({ store, clock, logger, flushIntervalMs: intervals.legacyUsageFlushMs });
-
-  const timers: NodeJS.Timeout[] = [];
-  const every = (ms: number, what: string, task: () => Promise<void>) => {
-    const timer = setInterval(() => {
-      task().catch((error: unknown) => logger.warn({ err: error }, `${what} failed`));
-    }, ms);
-    timer.unref();
-    timers.push(timer);
-  };
 
   const admin = createAdmin({
     store,
@@ -230,6 +219,24 @@ async function assemble(
     loginThrottle,
     loginFailureWindowMs: config.loginFailureWindow * 1000,
   });
+
+  const backgroundParts: BackgroundParts = {
+    store,
+    clock,
+    logger,
+    fleet,
+    keyRing,
+    revocationFeed,
+    rollout,
+    legacyUsage,
+    audit,
+    passwords,
+    loginUnlocks: admin.loginThrottle,
+    intervals,
+    auditRetentionDays: config.auditRetentionDays,
+  };
+  followFleet(backgroundParts);
+  const background = new BackgroundWork(backgroundParts);
 
   return {
     config,
@@ -270,30 +277,9 @@ async function assemble(
     users,
     admin,
     fleet,
-    async start() {
-      await Promise.all([revocationFeed.start(), passwords.warmUp()]);
-      await fleet?.start();
-      await rollout.start();
-      legacyUsage.start();
-      audit.start();
-      every(intervals.keyReloadMs, 'key reload', () => keyRing.reload());
-      if (!fleet) {
-        // Without Redis failed logins are counted in this process: unlocks made elsewhere (the CLI, another
-        // instance) arrive through the database.
-        await admin.loginThrottle.follow();
-        every(intervals.loginUnlockPollMs, 'login unlock poll', () => admin.loginThrottle.follow());
-      }
-      every(intervals.pruneMs, 'pruning expired rows', async () => {
-        await store.pruneExpired(clock.now());
-        await store.pruneAuditEvents(clock.now() - config.auditRetentionDays * 86_400_000);
-      });
-    },
+    start: () => background.start(),
     async close() {
-      for (const timer of timers) clearInterval(timer);
-      revocationFeed.stop();
-      rollout.stop();
-      await legacyUsage.stop();
-      await audit.stop();
+      await background.stop();
       await deps.revocationBus?.close();
       await fleet?.close();
       await store.close();

@@ -3,7 +3,7 @@ import { TokenError, createVerifier } from 'fast-jwt';
 import { SignJWT, decodeProtectedHeader, type CryptoKey } from 'jose';
 import { toSeconds, type Clock } from '../clock.js';
 import { InvalidGrantError } from '../errors.js';
-import type { NewRefreshToken } from '../store/store.js';
+import type { NewRefreshToken } from '../tokens/refresh-family.js';
 import { isCanonicalEncoding } from '@tessera/verify';
 import type { KeyRing } from './key-ring.js';
 import type { ValidAfter } from './valid-after.js';
