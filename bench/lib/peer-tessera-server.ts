@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../packages/server/src/config.js';
 import { buildApp } from '../../packages/server/src/http/app.js';
 import { createTessera } from '../../packages/server/src/tessera.js';
-import type { UserPage } from '../../packages/server/src/store/store.js';
+import type { UserPage } from '../../packages/server/src/users/user.js';
 
 const tessera = await createTessera(loadConfig(process.env));
 await tessera.start();
