@@ -128,11 +128,16 @@ export const SETTINGS = {
     parse: seconds(60, 31_536_000),
     doc: 'refresh-token lifetime, seconds (7 days)',
   }),
+  /**
+   * Supabase's rule and default (10 s, the immediate parent only): two tabs or two requests racing with
+   * one refresh token both get the same successor instead of signing the user out; an older token, or
+   * one replayed later, is still reuse. Auth0 uses 0; the client SDK never relies on the grace.
+   */
   refreshReuseInterval: setting({
     env: 'REFRESH_REUSE_INTERVAL',
-    default: '0',
+    default: '10',
     parse: seconds(0, 300),
-    doc: 'seconds during which a just-rotated refresh token, presented again by a racing client, yields the same successor instead of counting as reuse; only a token whose successor is still unused gets it; `0` = off (every replay revokes the family)',
+    doc: 'seconds during which a just-rotated refresh token, presented again by a racing client (two tabs, two requests meeting one expiry), yields the same successor instead of counting as reuse; only a token whose successor is still unused gets it (Supabase\'s rule and default); `0` = off (every replay revokes the family, as Auth0)',
   }),
   refreshFamilyMaxAge: setting({
     env: 'REFRESH_FAMILY_MAX_AGE',
@@ -272,6 +277,12 @@ export const SETTINGS = {
     parse: origins,
     doc: 'comma-separated further origins (`https://app.example.com`) whose pages may send cookie-authenticated requests; requests without `Origin` and `Sec-Fetch-Site` (curl, apps, server clients) are never refused for their origin',
   }),
+  corsOrigins: setting({
+    env: 'CORS_ORIGINS',
+    default: '',
+    parse: origins,
+    doc: 'comma-separated origins (`https://app.example.com`, never `*`) whose pages may call `/auth/*` and `/api/*` from the browser with credentials (CORS); they may also send the refresh cookie. Unset: no page of another origin can read an answer ([client SDK](docs/client-sdk.md))',
+  }),
   metricsToken: setting({
     env: 'METRICS_TOKEN',
     parse: z.string().min(16, 'must be at least 16 characters (or unset, for a public /metrics)').optional(),
@@ -383,6 +394,13 @@ export const SETTINGS = {
       default: '10000',
       parse: milliseconds(10, DAY_MS),
       doc: 'ms between writes of the counts of session-authenticated requests (`tessera legacy-usage`)',
+    }),
+    revocationFeedHeartbeatMs: setting({
+      env: 'REVOCATION_FEED_HEARTBEAT_MS',
+      // Well below the 60 s idle timeout of common proxies; a subscriber hearing nothing for two beats reconnects.
+      default: '15000',
+      parse: milliseconds(100, 3_600_000),
+      doc: 'ms between heartbeats on an idle revocation feed (`GET /auth/revocations`, [protect your API](docs/protect-your-api.md)); must be below `HTTP_IDLE_TIMEOUT`',
     }),
     pruneMs: setting({
       env: 'PRUNE_INTERVAL_MS',

@@ -6,19 +6,23 @@ import { TesseraError } from '../errors.js';
 import type { Tessera } from '../tessera.js';
 import { VERSION } from '../version.js';
 import { capConnectionsPerClient, slowClientDeadlines } from './connection-limits.js';
+import { registerCors } from './cors.js';
 import { credentialBudgets } from './credential-budgets.js';
 import { errorHandler } from './error-handler.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
-import { RequestLog } from './request-log.js';
+import { RequestLog, lazyRequestLogger } from './request-log.js';
 import { rateLimitedRoute, registerRateLimit } from './rate-limit.js';
 import { accountRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { authRoutes } from './routes/auth.js';
+import { forwardAuthRoutes } from './routes/forward-auth.js';
 import { healthRoutes } from './routes/health.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { migrationGuideRoutes } from './routes/migration-guide.js';
 import { pageRoutes } from './routes/pages.js';
+import { revocationFeedRoutes } from './routes/revocations.js';
+import { sdkRoutes } from './routes/sdk.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/users.js';
 import { registerSecurityHeaders } from './security-headers.js';
@@ -44,7 +48,8 @@ export async function buildApp(tessera: Tessera, options: AppOptions = {}): Prom
     trustProxy: trust,
     bodyLimit: tessera.config.http.bodyLimit,
     ...slowClientDeadlines(tessera.config.http),
-    logController: new RequestLog(),
+    logController: new RequestLog(tessera.logger),
+    childLoggerFactory: (logger, bindings, options) => lazyRequestLogger(tessera.logger, bindings, options),
     requestIdHeader: false,
     // A request id is a proxy's word (it ties our log line to its own); from anyone else it could forge log ids.
     genReqId: (request) => {
@@ -74,6 +79,7 @@ export async function buildApp(tessera: Tessera, options: AppOptions = {}): Prom
   await registerOpenApi(app, VERSION);
   registerMetrics(app, tessera);
   await app.register(cookie);
+  await registerCors(app, tessera.config);
   await registerRateLimit(app, tessera.audit, tessera.fleet?.rateLimit);
   const limited = rateLimitedRoute(tessera.config);
   const budgets = credentialBudgets(tessera);
@@ -81,10 +87,13 @@ export async function buildApp(tessera: Tessera, options: AppOptions = {}): Prom
   await app.register(healthRoutes, { tessera });
   await app.register(jwksRoutes, { tessera });
   await app.register(authRoutes, { tessera, limited, budgets, prefix: '/auth' });
+  await app.register(revocationFeedRoutes, { tessera, prefix: '/auth' });
+  await app.register(forwardAuthRoutes, { tessera, prefix: '/auth' });
   await app.register(userRoutes, { tessera, prefix: '/api' });
   await app.register(accountRoutes, { tessera, budgets, prefix: '/api' });
   await app.register(sessionRoutes, { tessera, limited, budgets, prefix: '/api' });
   await app.register(migrationGuideRoutes);
+  await app.register(sdkRoutes);
   await app.register(adminRoutes, { tessera, prefix: '/admin' });
   await app.register(pageRoutes, {
     console: options.console ?? tessera.config.consoleListen === 'public',

@@ -1,5 +1,6 @@
+import { bearerChallenge } from '@tessera/contract';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { OperatorError, OverloadedError, RateLimitedError, TesseraError, type ErrorCode, type OperatorErrorCode } from '../errors.js';
+import { InvalidGrantError, OperatorError, OverloadedError, RateLimitedError, TesseraError, type ErrorCode, type InvalidGrantReason, type OperatorErrorCode } from '../errors.js';
 
 export { RateLimitedError };
 
@@ -42,9 +43,10 @@ const OPERATOR_ERRORS_ON_HTTP: Record<OperatorErrorCode, ErrorCode> = {
 export interface ErrorBody {
   error: ErrorCode;
   error_description: string;
+  /** `invalid_grant` only: why the refresh token was refused, for a client choosing what to show. */
+  reason?: InvalidGrantReason;
 }
 
-const REALM = 'tessera';
 const RETRY_AFTER_UNAVAILABLE_SECONDS = 5;
 
 /** Maps anything thrown while serving a request to a JSON error; 5xx bodies never carry details. */
@@ -54,10 +56,11 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   if (status >= 500) {
     request.log.error({ err: error }, 'request failed');
   }
-  if (status === 401 || code === 'insufficient_scope') reply.header('www-authenticate', challenge(code, description));
+  if (status === 401 || code === 'insufficient_scope') reply.header('www-authenticate', bearerChallenge(code, description));
   if (error instanceof RateLimitedError || error instanceof OverloadedError) reply.header('retry-after', String(error.retryAfterSeconds));
   if (code === 'service_unavailable') reply.header('retry-after', String(RETRY_AFTER_UNAVAILABLE_SECONDS));
   const body: ErrorBody = { error: code, error_description: description };
+  if (error instanceof InvalidGrantError) body.reason = error.reason;
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }
 
@@ -96,10 +99,4 @@ function describeValidation(error: FastifyError): string {
   const at = path ? `${part}.${path}` : part;
   if (unknown) return `${at}.${unknown} is not a known parameter`;
   return `${at} ${first.message ?? 'is invalid'}`;
-}
-
-/** RFC 6750 §3: no error code when no credentials were sent; otherwise the code and a description. */
-function challenge(code: ErrorCode, description: string): string {
-  if (code !== 'invalid_token' && code !== 'insufficient_scope') return `Bearer realm="${REALM}"`;
-  return `Bearer realm="${REALM}", error="${code}", error_description="${description.replaceAll('"', "'")}"`;
 }

@@ -119,6 +119,9 @@ describe('logs, driven through every endpoint', () => {
     const signing = keys.find((k) => k.use === 'access' && k.state === 'active')!.kid;
     await call('POST /admin/keys/{kid}/revoke', { method: 'POST', url: `/admin/keys/${encodeURIComponent(signing)}/revoke`, headers: h });
     await call('GET /admin/audit', { url: '/admin/audit?limit=1000', headers: h });
+    // Without `Accept: text/event-stream` the feed answers at once (an open stream would never end here).
+    await call('GET /auth/revocations', { url: '/auth/revocations', headers: h });
+    await call('GET /auth/verify', { url: '/auth/verify', headers: h });
     // From an address of their own: /auth/login, /api/login and the exchange share one per-IP budget.
     const sessionLogin = await call('POST /api/login', { method: 'POST', url: '/api/login', remoteAddress: '10.2.2.2', payload: { username: 'worker', password: TEST_PASSWORD } });
     const cookie = sessionLogin.cookies.find((c) => c.name === 'session_id')!.value;
@@ -130,6 +133,8 @@ describe('logs, driven through every endpoint', () => {
     secrets.push(secondCookie);
     await call('POST /api/logout', { method: 'POST', url: '/api/logout', cookies: { session_id: secondCookie } });
     await call('GET /docs/auth-migration-guide.md', { url: '/docs/auth-migration-guide.md' });
+    await call('GET /sdk/tessera-client.js', { url: '/sdk/tessera-client.js' });
+    await call('GET /sdk/tessera-client.js.map', { url: '/sdk/tessera-client.js.map' });
     await call('GET /admin/rollout', { url: '/admin/rollout', headers: h });
     await call('PUT /admin/rollout/overrides/{username}', { method: 'PUT', url: '/admin/rollout/overrides/worker', headers: h, payload: { enabled: true } });
     await call('PUT /admin/rollout', { method: 'PUT', url: '/admin/rollout', headers: h, payload: { percent: 50 } });
