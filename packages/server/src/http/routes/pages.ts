@@ -30,6 +30,14 @@ const pagePolicy = helmet.contentSecurityPolicy({
   },
 });
 
+/** The header helmet's middleware sets, recorded once (it depends on nothing in the request). */
+function recordedPolicy(): string {
+  let value = '';
+  const response = { setHeader: (_name: string, header: unknown) => void (value = String(header)) };
+  pagePolicy({} as never, response as never, () => undefined);
+  return value;
+}
+
 /** The banner is loaded by other sites' pages as a module script: a CORS fetch, without credentials. */
 const SHARED_SCRIPT = 'migration-banner.js';
 
@@ -41,7 +49,11 @@ const SHARED_SCRIPT = 'migration-banner.js';
 export async function pageRoutes(app: FastifyInstance, { console: withConsole, root = builtPagesDirectory() }: { console: boolean; root?: string }): Promise<void> {
   const built = existsSync(join(root, 'account.html'));
   // Every answer of these routes, a 304 included: a browser keeps the policy of the 304 for the page it revalidated.
-  app.addHook('onRequest', (request, reply, done) => pagePolicy(request.raw, reply.raw, (error?: unknown) => done(error as Error | undefined)));
+  const policy = recordedPolicy();
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.header('content-security-policy', policy);
+    done();
+  });
   if (!built) {
     const missing = async () => {
       throw new TesseraError('service_unavailable', 'The pages are not built: run `npm run build` in the Tessera checkout');
