@@ -17,6 +17,8 @@ import { authRoutes } from './routes/auth.js';
 import { healthRoutes } from './routes/health.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { migrationGuideRoutes } from './routes/migration-guide.js';
+import { discoveryRoutes } from './routes/discovery.js';
+import { oauthRoutes } from './routes/oauth.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/users.js';
 import { registerSecurityHeaders } from './security-headers.js';
@@ -69,6 +71,8 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { tessera });
   await app.register(jwksRoutes, { tessera });
+  await app.register(discoveryRoutes, { tessera });
+  await app.register(oauthRoutes, { tessera, prefix: '/oauth' });
   await app.register(authRoutes, { tessera, limited, budgets, prefix: '/auth' });
   await app.register(userRoutes, { tessera, prefix: '/api' });
   await app.register(sessionRoutes, { tessera, limited, budgets, prefix: '/api' });

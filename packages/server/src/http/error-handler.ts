@@ -22,6 +22,9 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   service_unavailable: 503,
   cross_site_request: 403,
   temporarily_unavailable: 503,
+  invalid_client: 401,
+  unsupported_grant_type: 400,
+  invalid_target: 400,
 };
 
 /** Every error body: a stable code and a sentence for people. */
@@ -90,6 +93,8 @@ function describeValidation(error: FastifyError): string {
 
 /** RFC 6750 §3: no error code when no credentials were sent; otherwise the code and a description. */
 function challenge(code: ErrorCode, description: string): string {
+  // RFC 6749 §5.2: a client that failed HTTP Basic authentication is asked for it again.
+  if (code === 'invalid_client') return `Basic realm="${REALM}", charset="UTF-8"`;
   if (code !== 'invalid_token' && code !== 'insufficient_scope') return `Bearer realm="${REALM}"`;
   return `Bearer realm="${REALM}", error="${code}", error_description="${description.replaceAll('"', "'")}"`;
 }

@@ -1,3 +1,4 @@
+import type { ServiceClientRepository } from '../oauth/service-client.js';
 /**
  * The persistence contract. SQLite (embedded default) and PostgreSQL implement it with identical
  * behaviour; `test/store/contract.ts` is the suite both must pass. All times are milliseconds since
@@ -253,6 +254,8 @@ export interface LegacyUsageRecord extends LegacyUsageCount {
 }
 
 export interface Store {
+  /** Services holding client credentials (OAuth). */
+  readonly serviceClients: ServiceClientRepository;
   readonly kind: 'sqlite' | 'postgres';
 
   /** Applies pending schema migrations; safe when several processes call it at once. */

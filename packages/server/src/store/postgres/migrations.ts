@@ -1,3 +1,4 @@
+import { SERVICE_CLIENTS_MIGRATION } from '../service-clients.js';
 /**
  * Versioned schema of the PostgreSQL store: the same tables, columns and indexes as the SQLite schema,
  * with BIGINT for millisecond timestamps. Append; never edit a migration that has shipped.
@@ -151,4 +152,5 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       CREATE INDEX valid_after_moves_by_subject ON valid_after_moves (scope, subject);
     `,
   },
+  SERVICE_CLIENTS_MIGRATION,
 ];

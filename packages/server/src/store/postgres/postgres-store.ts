@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { SqlServiceClients } from '../service-clients.js';
 import { CredentialsChangedError, StoreUnavailableError, TesseraError } from '../../errors.js';
 import { auditColumns, auditFilter } from '../audit-filter.js';
 import type {
@@ -64,6 +65,12 @@ const TYPES: pg.CustomTypesConfig = {
 
 type Queryable = pg.Pool | pg.PoolClient;
 
+/** `?` placeholders as PostgreSQL's `$1, $2, …`. */
+function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
 export interface PostgresStoreOptions {
   /** Every connection uses this schema (created by `migrate()` if missing) instead of the server's search_path. */
   schema?: string;
@@ -84,6 +91,17 @@ export class PostgresStore implements Store {
   private readonly maintenance: pg.Pool;
   private readonly schema: string | undefined;
   private closed = false;
+  readonly serviceClients = new SqlServiceClients({
+    all: <T>(sql: string, params: readonly unknown[] = []) => this.query<T>(numbered(sql), [...params]),
+    get: <T>(sql: string, params: readonly unknown[] = []) => this.one<T>(numbered(sql), [...params]),
+    run: async (sql: string, params: readonly unknown[] = []) => {
+      try {
+        return (await this.pool.query(numbered(sql), [...params])).rowCount ?? 0;
+      } catch (error) {
+        throw unavailableOr(error);
+      }
+    },
+  });
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
     if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {

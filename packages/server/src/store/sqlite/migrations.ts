@@ -1,3 +1,4 @@
+import { SERVICE_CLIENTS_MIGRATION } from '../service-clients.js';
 /** Versioned schema of the SQLite store. Append; never edit a migration that has shipped. */
 export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
   {
@@ -147,4 +148,5 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       CREATE INDEX valid_after_moves_by_subject ON valid_after_moves (scope, subject);
     `,
   },
+  SERVICE_CLIENTS_MIGRATION,
 ];

@@ -1,4 +1,5 @@
 import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { SqlServiceClients } from '../service-clients.js';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { CredentialsChangedError, TesseraError } from '../../errors.js';
@@ -78,6 +79,11 @@ export class SqliteStore implements Store {
   /** Writes to `users` through this connection (which SQLite's data_version does not count). */
   private usersChanged = 0;
   private readonly userPages = new Map<string, { version: string; page: UserPage }>();
+  readonly serviceClients = new SqlServiceClients({
+    all: async <T>(sql: string, params: readonly unknown[] = []) => this.prepare(sql).all(...params) as T[],
+    get: async <T>(sql: string, params: readonly unknown[] = []) => (this.prepare(sql).get(...params) as T | undefined) ?? null,
+    run: async (sql: string, params: readonly unknown[] = []) => this.prepare(sql).run(...params).changes,
+  });
 
   constructor(path: string) {
     if (path !== ':memory:') createPrivately(path);

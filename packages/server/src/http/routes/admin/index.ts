@@ -6,6 +6,7 @@ import { adminDeviceRoutes } from './devices.js';
 import { adminKeyRoutes } from './keys.js';
 import { adminLoginThrottleRoutes } from './login-throttle.js';
 import { adminRolloutRoutes } from './rollout.js';
+import { adminServiceRoutes } from './services.js';
 import { adminUserRoutes } from './users.js';
 
 /** /admin/*: for access tokens with the admin role only; checked before the body is even read. */
@@ -17,4 +18,5 @@ export async function adminRoutes(app: FastifyInstance, { tessera }: { tessera: 
   await app.register(adminAuditRoutes, { tessera });
   await app.register(adminRolloutRoutes, { tessera });
   await app.register(adminLoginThrottleRoutes, { tessera });
+  await app.register(adminServiceRoutes, { tessera });
 }
