@@ -11,7 +11,8 @@ import { SessionLogin } from './auth/session-login.js';
 import { SessionLogout } from './auth/session-logout.js';
 import { TokenPairIssuer } from './auth/token-pair.js';
 import { systemClock, type Clock } from './clock.js';
-import { assertServable, type Config } from './config.js';
+import { assertServable, SETTINGS, type BackgroundIntervals, type Config } from './config.js';
+import { readSettings } from './config/setting.js';
 import { Fleet } from './fleet/fleet.js';
 import { WindowCounts } from './fleet/window-counts.js';
 import { createLogger, type Logger } from './logger.js';
@@ -38,21 +39,8 @@ import { TokenIntrospection } from './oauth/token-introspection.js';
 import { TokenRevocation } from './oauth/token-revocation.js';
 import { UserDirectory } from './users/user-directory.js';
 
-/** Intervals of the background work every instance does. */
-export const BACKGROUND = {
-  /** Revocations made by other instances or the CLI are picked up at least this often (with Redis, at once). */
-  revocationPollMs: 500,
-  /** Key rotations made elsewhere are picked up at least this often (unknown `kid`s trigger it at once; with Redis, the fleet's keys-changed event does). */
-  keyReloadMs: 5_000,
-  /** Expired rows are deleted this often. */
-  pruneMs: 10 * 60_000,
-  /** JWT rollout changes (`tessera rollout …`, another instance) apply at least this often. */
-  rolloutReloadMs: 2_000,
-  /** Counts of session-authenticated requests reach the database this often. */
-  legacyUsageFlushMs: 10_000,
-  /** Without Redis, account unlocks made elsewhere (`tessera users unlock`) apply at least this often. */
-  loginUnlockPollMs: 2_000,
-};
+/** The default intervals of the background work every instance does (settings REVOCATION_POLL_MS, KEY_RELOAD_MS, …). */
+export const BACKGROUND: BackgroundIntervals = readSettings(SETTINGS.background, {});
 
 /** Everything the HTTP layer and the CLI need, built once from the configuration. */
 export interface Tessera {
@@ -110,8 +98,8 @@ export interface TesseraDependencies {
   logger?: Logger;
   passwords?: PasswordHasher;
   revocationBus?: RevocationBus;
-  /** Overrides of `BACKGROUND`, for tests that must tell polling apart from fleet events. */
-  intervals?: Partial<typeof BACKGROUND>;
+  /** Overrides of the configured intervals, for tests that must tell polling apart from fleet events. */
+  intervals?: Partial<BackgroundIntervals>;
   /**
    * `serve` (the default) migrates, guards a production database, creates or switches keys and seeds
    * development accounts. `command` (the CLI) does none of that: it works on the database as it finds it.
@@ -128,9 +116,9 @@ export interface TesseraDependencies {
 export async function createTessera(config: Config, deps: TesseraDependencies = {}): Promise<Tessera> {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(config.logLevel);
-  const store = deps.store ?? openStore(config.database);
+  const store = deps.store ?? openStore(config.database, config.databasePool);
   const passwords = deps.passwords ?? new PasswordHasher(undefined, undefined, config.loginQueueMaxWaitMs);
-  const intervals = { ...BACKGROUND, ...deps.intervals };
+  const intervals = { ...config.background, ...deps.intervals };
   const fleet = config.redis ? Fleet.open(config.redis, logger) : undefined;
   try {
     return await assemble(config, { ...deps, clock, logger, store, passwords }, intervals, fleet);
@@ -146,7 +134,7 @@ type Assembled = Required<Pick<TesseraDependencies, 'clock' | 'logger' | 'store'
 async function assemble(
   config: Config,
   { clock, logger, store, passwords, ...deps }: Assembled,
-  intervals: typeof BACKGROUND,
+  intervals: BackgroundIntervals,
   fleet: Fleet | undefined,
 ): Promise<Tessera> {
   const serving = (deps.purpose ?? 'serve') === 'serve';
