@@ -1,5 +1,6 @@
 import { createAdmin, type Admin } from './admin/admin.js';
 import { AuditLog } from './audit/audit-log.js';
+import { BackgroundWork, followFleet, type BackgroundParts } from './background.js';
 import { CredentialCheck } from './auth/credential-check.js';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { Login } from './auth/login.js';
@@ -79,7 +80,7 @@ export interface Tessera {
   fleet: Fleet | undefined;
   /** OAuth for services: their credentials, the grants of /oauth/token, introspection and revocation. */
   oauth: OAuth;
-  /** Starts the background work (revocation feed, key reloads, pruning). */
+  /** Starts the background work (`background.ts`: revocation feed, key reloads, pruning, …). */
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -169,8 +170,6 @@ async function assemble(
     pollIntervalMs: intervals.revocationPollMs,
     bus: deps.revocationBus ?? fleet?.revocations,
   });
-  fleet?.bus.follow('keys-changed', () => keyRing.reload());
-  fleet?.bus.onResync(() => revocationFeed.poll());
   const accessTokens = new AccessTokens({
     keyRing,
     revocations,
@@ -213,7 +212,6 @@ async function assemble(
       ? async () => void (await fleet.bus.announce({ type: 'settings-changed', topic: 'rollout' }))
       : undefined,
   });
-  fleet?.bus.follow('settings-changed', () => rollout.reload());
   const sessions = new LegacySessions({
     store,
     clock,
@@ -222,15 +220,6 @@ async function assemble(
     validAfter,
   });
   const legacyUsage = new LegacyUsage({ store, clock, logger, flushIntervalMs: intervals.legacyUsageFlushMs });
-
-  const timers: NodeJS.Timeout[] = [];
-  const every = (ms: number, what: string, task: () => Promise<void>) => {
-    const timer = setInterval(() => {
-      task().catch((error: unknown) => logger.warn({ err: error }, `${what} failed`));
-    }, ms);
-    timer.unref();
-    timers.push(timer);
-  };
 
   const serviceCredentials = new ServiceCredentials(store.serviceClients, clock);
   const oauth: OAuth = {
@@ -255,6 +244,24 @@ async function assemble(
     loginThrottle,
     loginFailureWindowMs: config.loginFailureWindow * 1000,
   });
+
+  const backgroundParts: BackgroundParts = {
+    store,
+    clock,
+    logger,
+    fleet,
+    keyRing,
+    revocationFeed,
+    rollout,
+    legacyUsage,
+    audit,
+    passwords,
+    loginUnlocks: admin.loginThrottle,
+    intervals,
+    auditRetentionDays: config.auditRetentionDays,
+  };
+  followFleet(backgroundParts);
+  const background = new BackgroundWork(backgroundParts);
 
   return {
     config,
@@ -296,30 +303,9 @@ async function assemble(
     admin,
     fleet,
     oauth,
-    async start() {
-      await Promise.all([revocationFeed.start(), passwords.warmUp()]);
-      await fleet?.start();
-      await rollout.start();
-      legacyUsage.start();
-      audit.start();
-      every(intervals.keyReloadMs, 'key reload', () => keyRing.reload());
-      if (!fleet) {
-        // Without Redis failed logins are counted in this process: unlocks made elsewhere (the CLI, another
-        // instance) arrive through the database.
-        await admin.loginThrottle.follow();
-        every(intervals.loginUnlockPollMs, 'login unlock poll', () => admin.loginThrottle.follow());
-      }
-      every(intervals.pruneMs, 'pruning expired rows', async () => {
-        await store.pruneExpired(clock.now());
-        await store.pruneAuditEvents(clock.now() - config.auditRetentionDays * 86_400_000);
-      });
-    },
+    start: () => background.start(),
     async close() {
-      for (const timer of timers) clearInterval(timer);
-      revocationFeed.stop();
-      rollout.stop();
-      await legacyUsage.stop();
-      await audit.stop();
+      await background.stop();
       await deps.revocationBus?.close();
       await fleet?.close();
       await store.close();

@@ -1,4 +1,7 @@
 import type { z } from 'zod';
+import { ConfigError } from '../errors.js';
+
+export { ConfigError };
 
 /**
  * One setting: the environment variable, its default, how it is parsed and checked, and what it means.
@@ -37,16 +40,6 @@ export type SettingValues<G> = { -readonly [K in keyof G]: G[K] extends Setting<
 
 export type Env = Record<string, string | undefined>;
 
-/** A setting with a bad value; `variable` names it, the message says why (never quoting a secret). */
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    reason: string,
-  ) {
-    super(`${variable}: ${reason}`);
-    this.name = 'ConfigError';
-  }
-}
 
 export function isSetting(entry: Setting<unknown> | SettingGroup): entry is Setting<unknown> {
   return typeof entry.env === 'string' && 'parse' in entry;

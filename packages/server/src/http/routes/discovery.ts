@@ -2,6 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { authorizationServerMetadata } from '../../oauth/authorization-server-metadata.js';
 import type { Tessera } from '../../tessera.js';
 
+/** What the discovery routes use: where Tessera is, its grants and its keys. */
+export type DiscoveryRouteDeps = Pick<Tessera, 'config' | 'oauth' | 'keyRing'>;
+
 const urls = ['issuer', 'jwks_uri', 'token_endpoint', 'introspection_endpoint', 'revocation_endpoint'];
 const lists = [
   'grant_types_supported',
@@ -23,7 +26,7 @@ const metadataSchema = {
  * GET /.well-known/oauth-authorization-server (RFC 8414) and GET /.well-known/openid-configuration: the
  * one document from which a resource server's library finds the keys and endpoints, given the issuer.
  */
-export async function discoveryRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+export async function discoveryRoutes(app: FastifyInstance, { tessera }: { tessera: DiscoveryRouteDeps }): Promise<void> {
   const document = () =>
     authorizationServerMetadata({
       issuer: tessera.config.issuer,

@@ -6,6 +6,9 @@ import { requireServiceClient } from '../client-authentication.js';
 import { clientInfo } from '../client-info.js';
 import { errorResponses } from '../schemas.js';
 
+/** What the OAuth routes use: service credentials, grants, introspection and revocation. */
+export type OAuthRouteDeps = Pick<Tessera, 'oauth'>;
+
 type Param = string | string[] | undefined;
 
 const oneOrMany = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } as const;
@@ -42,7 +45,7 @@ const introspectionResponse = {
  * POST /oauth/token (RFC 6749; one handler per grant type), POST /oauth/introspect (RFC 7662),
  * POST /oauth/revoke (RFC 7009). Their bodies are form-encoded, as the RFCs say, here only.
  */
-export async function oauthRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+export async function oauthRoutes(app: FastifyInstance, { tessera }: { tessera: OAuthRouteDeps }): Promise<void> {
   await app.register(formBody, { bodyLimit: 16 * 1024 });
   const authenticateClient = requireServiceClient(tessera.oauth.credentials);
   const security = [{ clientBasic: [] }];

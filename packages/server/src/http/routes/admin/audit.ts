@@ -3,12 +3,15 @@ import type { Tessera } from '../../../tessera.js';
 import { errorResponses } from '../../schemas.js';
 import { auditEvent, auditEventSchema } from './representations.js';
 
+/** What the audit route uses (the composition root passes the whole `Tessera`; this says which of it). */
+export type AdminAuditRouteDeps = Pick<Tessera, 'admin'>;
+
 const auditQuery = {
   type: 'object',
   properties: {
     user: { type: 'string', minLength: 1, maxLength: 200, description: 'only events about this user id' },
     username: { type: 'string', minLength: 1, maxLength: 256, description: 'only events about this user (by name)' },
-    type: { type: 'string', minLength: 1, maxLength: 100, description: 'only events of this type, e.g. token.reuse_detected' },
+    type: { type: 'string', minLength: 1, maxLength: 100, description: 'only events of this type, e.g. token.reuse_detected (another value is refused with 400)' },
     since: { type: 'string', maxLength: 64, description: 'ISO 8601 time: events at or after it' },
     until: { type: 'string', maxLength: 64, description: 'ISO 8601 time: events before it' },
     before: { type: 'integer', minimum: 1, description: 'only events with a smaller id (the next page)' },
@@ -28,7 +31,7 @@ interface AuditQuerystring {
 }
 
 /** GET /admin/audit: the audit trail, newest first, by user, event type and time. */
-export async function adminAuditRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+export async function adminAuditRoutes(app: FastifyInstance, { tessera }: { tessera: AdminAuditRouteDeps }): Promise<void> {
   app.get<{ Querystring: AuditQuerystring }>(
     '/audit',
     {

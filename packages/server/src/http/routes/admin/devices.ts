@@ -4,6 +4,9 @@ import { actorOf } from '../../require-role.js';
 import { errorResponses } from '../../schemas.js';
 import { family, familySchema, signOutBody, signOutSchema, userParams } from './representations.js';
 
+/** What the device routes use (the composition root passes the whole `Tessera`; this says which of it). */
+export type AdminDeviceRouteDeps = Pick<Tessera, 'admin'>;
+
 const familyParams = {
   type: 'object',
   required: ['id', 'familyId'],
@@ -17,7 +20,7 @@ const security = [{ bearerAuth: [] }];
 const tags = ['admin'];
 
 /** /admin/users/:id/families: a user's logged-in devices; sign out one, or all of them. */
-export async function adminDeviceRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+export async function adminDeviceRoutes(app: FastifyInstance, { tessera }: { tessera: AdminDeviceRouteDeps }): Promise<void> {
   const { accounts, devices } = tessera.admin;
 
   app.get<{ Params: { id: string } }>(

@@ -5,6 +5,9 @@ import { actorOf } from '../../require-role.js';
 import { errorResponses } from '../../schemas.js';
 import { key, keySchema } from './representations.js';
 
+/** What the key routes use (the composition root passes the whole `Tessera`; this says which of it). */
+export type AdminKeyRouteDeps = Pick<Tessera, 'admin'>;
+
 const rotateBody = {
   type: 'object',
   properties: {
@@ -40,7 +43,7 @@ const security = [{ bearerAuth: [] }];
 const tags = ['admin'];
 
 /** /admin/keys: list signing keys; rotate one without logging anyone out. */
-export async function adminKeyRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+export async function adminKeyRoutes(app: FastifyInstance, { tessera }: { tessera: AdminKeyRouteDeps }): Promise<void> {
   app.get(
     '/keys',
     {

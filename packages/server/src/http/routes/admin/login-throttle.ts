@@ -5,6 +5,9 @@ import { actorOf } from '../../require-role.js';
 import { errorResponses } from '../../schemas.js';
 import { userParams } from './representations.js';
 
+/** What the login-throttle routes use (the composition root passes the whole `Tessera`; this says which of it). */
+export type AdminLoginThrottleRouteDeps = Pick<Tessera, 'admin'>;
+
 const throttleSchema = {
   type: 'object',
   properties: {
@@ -26,7 +29,7 @@ const security = [{ bearerAuth: [] }];
 const tags = ['admin'];
 
 /** /admin/users/:id/login-throttle: see an account's failed logins, and clear its slowdown and locks. */
-export async function adminLoginThrottleRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+export async function adminLoginThrottleRoutes(app: FastifyInstance, { tessera }: { tessera: AdminLoginThrottleRouteDeps }): Promise<void> {
   app.get<{ Params: { id: string } }>(
     '/users/:id/login-throttle',
     {

@@ -4,6 +4,9 @@ import type { Tessera } from '../../../tessera.js';
 import { actorOf } from '../../require-role.js';
 import { errorResponses } from '../../schemas.js';
 
+/** What the rollout routes use (the composition root passes the whole `Tessera`; this says which of it). */
+export type AdminRolloutRouteDeps = Pick<Tessera, 'admin'>;
+
 const rolloutSchema = {
   type: 'object',
   required: ['percent', 'source', 'overrides'],
@@ -76,7 +79,7 @@ const rolloutView = (state: RolloutState) => ({
 });
 
 /** /admin/rollout and /admin/legacy-usage: the JWT rollout and who still uses sessions. */
-export async function adminRolloutRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+export async function adminRolloutRoutes(app: FastifyInstance, { tessera }: { tessera: AdminRolloutRouteDeps }): Promise<void> {
   app.get('/rollout', { schema: { summary: 'The JWT rollout: percentage, its source, per-user overrides', tags, security, response: { 200: rolloutSchema, ...errorResponses(401, 403) } } }, async () =>
     rolloutView(await tessera.admin.rollout.show()),
   );

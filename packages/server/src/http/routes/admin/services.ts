@@ -34,11 +34,14 @@ const service = (record: ServiceClientRecord) => ({
   revoked_at: iso(record.revokedAt),
 });
 
+/** What the service routes use: the operator actions. */
+export type AdminServiceRouteDeps = Pick<Tessera, 'admin'>;
+
 const security = [{ bearerAuth: [] }];
 const tags = ['admin'];
 
 /** /admin/services: service credentials — create (the secret is in this one response), list, revoke. */
-export async function adminServiceRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+export async function adminServiceRoutes(app: FastifyInstance, { tessera }: { tessera: AdminServiceRouteDeps }): Promise<void> {
   app.get(
     '/services',
     {

@@ -5,6 +5,9 @@ import { actorOf } from '../../require-role.js';
 import { errorResponses } from '../../schemas.js';
 import { adminUser, adminUserSchema, signOutBody, signOutSchema, userParams } from './representations.js';
 
+/** What the account routes use (the composition root passes the whole `Tessera`; this says which of it). */
+export type AdminUserRouteDeps = Pick<Tessera, 'admin'>;
+
 const listQuery = {
   type: 'object',
   properties: {
@@ -52,7 +55,7 @@ const patchedUserSchema = {
 const tags = ['admin'];
 
 /** /admin/users: create, list, show, change role, disable or enable, reset password. */
-export async function adminUserRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+export async function adminUserRoutes(app: FastifyInstance, { tessera }: { tessera: AdminUserRouteDeps }): Promise<void> {
   const { accounts } = tessera.admin;
 
   app.get<{ Querystring: { limit: number; offset: number; username?: string } }>(
