@@ -1,7 +1,8 @@
 import basicAuth from 'basic-auth';
 import type { FastifyRequest } from 'fastify';
 import type { ServiceClientRecord } from '../oauth/service-client.js';
-import { InvalidClientError, type ServiceCredentials } from '../oauth/service-credentials.js';
+import { InvalidClientError } from '../errors.js';
+import type { ServiceCredentials } from '../oauth/service-credentials.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

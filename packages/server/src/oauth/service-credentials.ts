@@ -1,27 +1,13 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import { TesseraError } from '../errors.js';
+import { InvalidClientError, TesseraError } from '../errors.js';
+
 import type { ServiceClientRecord, ServiceClientRepository } from './service-client.js';
 
 /** A service name: what `tessera services add NAME` accepts. */
 export const SERVICE_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 /** An audience a service may be configured with, or request as `resource`: a URI or a plain API name. */
 export const AUDIENCE = /^[\x21-\x7e]{1,200}$/;
-
-/** A client that failed authentication: RFC 6749 §5.2 `invalid_client`, 401 with a Basic challenge. */
-export class InvalidClientError extends TesseraError {
-  constructor(description = 'Client authentication failed: send the service credentials as HTTP Basic (client_id:client_secret)') {
-    super('invalid_client', description);
-    this.name = 'InvalidClientError';
-  }
-}
-
-export class ServiceNameTakenError extends TesseraError {
-  constructor(name: string) {
-    super('conflict', `A service named ${JSON.stringify(name)} already exists; revoke it first or choose another name`);
-    this.name = 'ServiceNameTakenError';
-  }
-}
 
 /** A new service's credentials: the secret exists only here, once. */
 export interface IssuedServiceCredentials {

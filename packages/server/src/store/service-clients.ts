@@ -1,5 +1,5 @@
 import type { ServiceClientRecord, ServiceClientRepository } from '../oauth/service-client.js';
-import { ServiceNameTakenError } from '../oauth/service-credentials.js';
+import { ServiceNameTakenError } from '../errors.js';
 
 /** The statements this repository needs, with `?` placeholders, as SQLite and PostgreSQL both run them. */
 export interface SqlStatements {
