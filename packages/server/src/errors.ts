@@ -169,3 +169,11 @@ export class CliError extends OperatorError {
     this.name = 'CliError';
   }
 }
+
+/** A user with this name exists already (usernames are unique). */
+export class UsernameTakenError extends TesseraError {
+  constructor(readonly username: string) {
+    super('conflict', `A user named "${username}" already exists`);
+    this.name = 'UsernameTakenError';
+  }
+}

@@ -3,7 +3,9 @@ import type { Clock } from '../clock.js';
 import { OverloadedError, TesseraError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { PasswordHasher } from '../passwords/password-hasher.js';
-import type { ClientInfo, Store, UserRecord } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { ClientInfo } from '../tokens/refresh-family.js';
+import type { UserRecord } from '../users/user.js';
 import { normalizeUsername } from '../users/username.js';
 import type { LoginThrottle } from './login-throttle.js';
 
@@ -42,7 +44,7 @@ export class CredentialCheck {
     // Before the lookup, so a name that exists and one that does not are throttled alike.
     await throttle?.before(account, client);
     const authenticatedAt = this.options.clock.now();
-    const user = await store.findUserByUsername(account);
+    const user = await store.users.findByUsername(account);
     const ok = user ? await passwords.verify(user.passwordHash, password) : await passwords.verifyNothing(password);
     if (!user || !ok || user.disabledAt !== null) {
       await throttle?.failed(account, user?.id ?? null, client);
@@ -65,9 +67,9 @@ export class CredentialCheck {
     });
     if (passwordHash === undefined) return;
     // A reset that landed while this hash was computed wins: the old password is never written back.
-    const current = await this.options.store.findUserById(user.id);
+    const current = await this.options.store.users.findById(user.id);
     if (current?.passwordHash !== user.passwordHash) return;
-    await this.options.store.updateUser(user.id, { passwordHash }, this.options.clock.now());
+    await this.options.store.users.update(user.id, { passwordHash }, this.options.clock.now());
     this.options.logger.info({ userId: user.id }, 'password hash upgraded to current argon2id parameters');
   }
 }

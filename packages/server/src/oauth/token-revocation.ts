@@ -1,7 +1,8 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Revoker } from '../auth/revoker.js';
 import { InvalidGrantError, InvalidTokenError } from '../errors.js';
-import type { ClientInfo, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { ClientInfo } from '../tokens/refresh-family.js';
 import type { AccessTokens } from '../tokens/access-tokens.js';
 import { hashToken, type RefreshTokens } from '../tokens/refresh-tokens.js';
 import type { ServiceClientRecord } from './service-client.js';
@@ -42,7 +43,7 @@ export class TokenRevocation {
       if (error instanceof InvalidGrantError) return undefined;
       throw error;
     }
-    const record = await this.options.store.findRefreshToken(hashToken(token));
+    const record = await this.options.store.families.findToken(hashToken(token));
     if (!record) return undefined;
     await this.options.revoker.revokeFamily(record.familyId, 'revoked_by_service');
     return { userId: record.userId, detail: { tokenType: 'refresh_token', familyId: record.familyId } };

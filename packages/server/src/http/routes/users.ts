@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { UserPage } from '../../store/store.js';
+import type { UserPage } from '../../users/user.js';
 import type { Tessera } from '../../tessera.js';
 import { authenticate as authenticateCaller, type AuthenticationDeps } from '../authenticate.js';
 import { errorResponses, publicUserSchema } from '../schemas.js';

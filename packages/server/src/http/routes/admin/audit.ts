@@ -1,3 +1,4 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance } from 'fastify';
 import type { Tessera } from '../../../tessera.js';
 import { errorResponses } from '../../schemas.js';
@@ -20,19 +21,9 @@ const auditQuery = {
   additionalProperties: false,
 } as const;
 
-interface AuditQuerystring {
-  user?: string;
-  username?: string;
-  type?: string;
-  since?: string;
-  until?: string;
-  before?: number;
-  limit: number;
-}
-
 /** GET /admin/audit: the audit trail, newest first, by user, event type and time. */
 export async function adminAuditRoutes(app: FastifyInstance, { tessera }: { tessera: AdminAuditRouteDeps }): Promise<void> {
-  app.get<{ Querystring: AuditQuerystring }>(
+  app.withTypeProvider<JsonSchemaToTsProvider>().get(
     '/audit',
     {
       schema: {

@@ -1,3 +1,4 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance } from 'fastify';
 import type { Tessera } from '../../../tessera.js';
 import { actorOf } from '../../require-role.js';
@@ -21,9 +22,10 @@ const tags = ['admin'];
 
 /** /admin/users/:id/families: a user's logged-in devices; sign out one, or all of them. */
 export async function adminDeviceRoutes(app: FastifyInstance, { tessera }: { tessera: AdminDeviceRouteDeps }): Promise<void> {
+  const typed = app.withTypeProvider<JsonSchemaToTsProvider>();
   const { accounts, devices } = tessera.admin;
 
-  app.get<{ Params: { id: string } }>(
+  typed.get(
     '/users/:id/families',
     {
       schema: {
@@ -40,7 +42,7 @@ export async function adminDeviceRoutes(app: FastifyInstance, { tessera }: { tes
     },
   );
 
-  app.delete<{ Params: { id: string; familyId: string } }>(
+  typed.delete(
     '/users/:id/families/:familyId',
     {
       schema: {
@@ -57,7 +59,7 @@ export async function adminDeviceRoutes(app: FastifyInstance, { tessera }: { tes
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  typed.delete(
     '/users/:id/families',
     {
       schema: {

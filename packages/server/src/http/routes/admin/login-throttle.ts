@@ -1,3 +1,4 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance } from 'fastify';
 import type { LoginThrottleStatus } from '../../../auth/login-throttle.js';
 import type { Tessera } from '../../../tessera.js';
@@ -30,7 +31,8 @@ const tags = ['admin'];
 
 /** /admin/users/:id/login-throttle: see an account's failed logins, and clear its slowdown and locks. */
 export async function adminLoginThrottleRoutes(app: FastifyInstance, { tessera }: { tessera: AdminLoginThrottleRouteDeps }): Promise<void> {
-  app.get<{ Params: { id: string } }>(
+  const typed = app.withTypeProvider<JsonSchemaToTsProvider>();
+  typed.get(
     '/users/:id/login-throttle',
     {
       schema: {
@@ -47,7 +49,7 @@ export async function adminLoginThrottleRoutes(app: FastifyInstance, { tessera }
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  typed.delete(
     '/users/:id/login-throttle',
     {
       schema: {

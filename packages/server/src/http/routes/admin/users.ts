@@ -1,3 +1,4 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance } from 'fastify';
 import { TesseraError } from '../../../errors.js';
 import type { Tessera } from '../../../tessera.js';
@@ -57,8 +58,9 @@ const tags = ['admin'];
 /** /admin/users: create, list, show, change role, disable or enable, reset password. */
 export async function adminUserRoutes(app: FastifyInstance, { tessera }: { tessera: AdminUserRouteDeps }): Promise<void> {
   const { accounts } = tessera.admin;
+  const typed = app.withTypeProvider<JsonSchemaToTsProvider>();
 
-  app.get<{ Querystring: { limit: number; offset: number; username?: string } }>(
+  typed.get(
     '/users',
     {
       schema: {
@@ -85,7 +87,7 @@ export async function adminUserRoutes(app: FastifyInstance, { tessera }: { tesse
     },
   );
 
-  app.post<{ Body: { username: string; password: string; role: string } }>(
+  typed.post(
     '/users',
     {
       schema: {
@@ -103,7 +105,7 @@ export async function adminUserRoutes(app: FastifyInstance, { tessera }: { tesse
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  typed.get(
     '/users/:id',
     {
       schema: {
@@ -117,7 +119,7 @@ export async function adminUserRoutes(app: FastifyInstance, { tessera }: { tesse
     async (request) => adminUser(await accounts.get(request.params.id)),
   );
 
-  app.patch<{ Params: { id: string }; Body: { role?: string; disabled?: boolean } }>(
+  typed.patch(
     '/users/:id',
     {
       schema: {
@@ -141,7 +143,7 @@ export async function adminUserRoutes(app: FastifyInstance, { tessera }: { tesse
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { password: string } }>(
+  typed.post(
     '/users/:id/password',
     {
       schema: {

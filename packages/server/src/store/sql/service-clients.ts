@@ -1,18 +1,13 @@
-import type { ServiceClientRecord, ServiceClientRepository } from '../oauth/service-client.js';
-import { ServiceNameTakenError } from '../errors.js';
+import type { ServiceClientRecord, ServiceClientRepository } from '../../oauth/service-client.js';
+import { ServiceNameTakenError } from '../../errors.js';
+import type { SqlSession } from './sql-driver.js';
 
-/** The statements this repository needs, with `?` placeholders, as SQLite and PostgreSQL both run them. */
-export interface SqlStatements {
-  all<T>(sql: string, params?: readonly unknown[]): Promise<T[]>;
-  get<T>(sql: string, params?: readonly unknown[]): Promise<T | null>;
-  run(sql: string, params?: readonly unknown[]): Promise<number>;
-}
 
 const COLUMNS = `name, client_id AS "clientId", secret_hash AS "secretHash", audience, created_at AS "createdAt", revoked_at AS "revokedAt"`;
 
 /** Service clients, written once for both databases. */
 export class SqlServiceClients implements ServiceClientRepository {
-  constructor(private readonly db: SqlStatements) {}
+  constructor(private readonly db: SqlSession) {}
 
   async insert(record: ServiceClientRecord): Promise<void> {
     try {
@@ -47,20 +42,3 @@ export class SqlServiceClients implements ServiceClientRepository {
   }
 }
 
-/** The table, identical on both databases. */
-export const SERVICE_CLIENTS_MIGRATION = {
-  version: 5,
-  name: 'service clients (client credentials)',
-  sql: `
-      CREATE TABLE service_clients (
-        client_id   TEXT PRIMARY KEY,
-        name        TEXT NOT NULL,
-        secret_hash TEXT NOT NULL,
-        audience    TEXT,
-        created_at  BIGINT NOT NULL,
-        revoked_at  BIGINT
-      );
-      -- A name is reused only once its previous service is revoked.
-      CREATE UNIQUE INDEX service_clients_active_name ON service_clients (name) WHERE revoked_at IS NULL;
-    `,
-};
