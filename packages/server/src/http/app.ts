@@ -10,7 +10,7 @@ import { credentialBudgets } from './credential-budgets.js';
 import { errorHandler } from './error-handler.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
-import { RequestLog } from './request-log.js';
+import { RequestLog, lazyRequestLogger } from './request-log.js';
 import { rateLimitedRoute, registerRateLimit } from './rate-limit.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { authRoutes } from './routes/auth.js';
@@ -34,7 +34,8 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
     trustProxy: trust,
     bodyLimit: tessera.config.http.bodyLimit,
     ...slowClientDeadlines(tessera.config.http),
-    logController: new RequestLog(),
+    logController: new RequestLog(tessera.logger),
+    childLoggerFactory: (logger, bindings, options) => lazyRequestLogger(tessera.logger, bindings, options),
     requestIdHeader: false,
     // A request id is a proxy's word (it ties our log line to its own); from anyone else it could forge log ids.
     genReqId: (request) => {
