@@ -12,6 +12,7 @@ export const AUDIT_EVENT_TYPES = [
   'token.refresh',
   'token.refresh_failed',
   'token.reuse_detected',
+  'token.revoke',
   'logout',
   'rate_limited',
   'session.login',
@@ -36,6 +37,8 @@ export const AUDIT_EVENT_TYPES = [
   'account.sign_out_everywhere',
   'account.password_change',
   'account.reauth',
+  'admin.service.add',
+  'admin.service.revoke',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -21,6 +21,8 @@ import { healthRoutes } from './routes/health.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { migrationGuideRoutes } from './routes/migration-guide.js';
 import { pageRoutes } from './routes/pages.js';
+import { discoveryRoutes } from './routes/discovery.js';
+import { oauthRoutes } from './routes/oauth.js';
 import { revocationFeedRoutes } from './routes/revocations.js';
 import { sdkRoutes } from './routes/sdk.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -86,6 +88,8 @@ export async function buildApp(tessera: Tessera, options: AppOptions = {}): Prom
 
   await app.register(healthRoutes, { tessera });
   await app.register(jwksRoutes, { tessera });
+  await app.register(discoveryRoutes, { tessera });
+  await app.register(oauthRoutes, { tessera, prefix: '/oauth' });
   await app.register(authRoutes, { tessera, limited, budgets, prefix: '/auth' });
   await app.register(revocationFeedRoutes, { tessera, prefix: '/auth' });
   await app.register(forwardAuthRoutes, { tessera, prefix: '/auth' });

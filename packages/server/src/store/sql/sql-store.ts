@@ -6,6 +6,7 @@ import { SqlLegacyUsage } from './legacy-usage.js';
 import { SqlRequestCounts } from './request-counts.js';
 import { SqlRevocations } from './revocations.js';
 import { SqlRolloutOverrides } from './rollout-overrides.js';
+import { SqlServiceClients } from './service-clients.js';
 import { SqlSessions } from './sessions.js';
 import { SqlSettings } from './settings.js';
 import type { SqlDriver } from './sql-driver.js';
@@ -26,6 +27,7 @@ export class SqlStore implements Store {
   readonly rolloutOverrides: SqlRolloutOverrides;
   readonly legacyUsage: SqlLegacyUsage;
   readonly requestCounts: SqlRequestCounts;
+  readonly serviceClients: SqlServiceClients;
 
   constructor(protected readonly driver: SqlDriver) {
     this.kind = driver.kind;
@@ -40,6 +42,7 @@ export class SqlStore implements Store {
     this.rolloutOverrides = new SqlRolloutOverrides(driver);
     this.legacyUsage = new SqlLegacyUsage(driver);
     this.requestCounts = new SqlRequestCounts(driver);
+    this.serviceClients = new SqlServiceClients(driver);
   }
 
   migrate(): Promise<void> {

@@ -7,6 +7,7 @@ import { adminKeyRoutes } from './keys.js';
 import { adminLoginThrottleRoutes } from './login-throttle.js';
 import { adminRolloutRoutes } from './rollout.js';
 import { adminStatsRoutes } from './stats.js';
+import { adminServiceRoutes } from './services.js';
 import { adminUserRoutes } from './users.js';
 
 /** What the admin routes use: the role check, and the operator actions (the composition root passes the whole `Tessera`; this says which of it). */
@@ -22,4 +23,5 @@ export async function adminRoutes(app: FastifyInstance, { tessera }: { tessera: 
   await app.register(adminRolloutRoutes, { tessera });
   await app.register(adminLoginThrottleRoutes, { tessera });
   await app.register(adminStatsRoutes, { tessera });
+  await app.register(adminServiceRoutes, { tessera });
 }
