@@ -93,6 +93,19 @@ export interface Config {
   http: HttpLimits;
   /** Longest a login waits for a password-hashing slot, ms; past it the login is shed with 503. */
   loginQueueMaxWaitMs: number;
+  /** Lazy migration: the team's old app, asked about logins for usernames Tessera does not know yet. */
+  legacyAuth: LegacyAuthSettings | undefined;
+}
+
+export interface LegacyAuthSettings {
+  /** The old app's password-check endpoint (https in production). */
+  url: string;
+  /** Sent as `Authorization: Bearer <secret>`: the old app answers only Tessera. */
+  secret: string;
+  /** Longest Tessera waits for an answer, ms; past it the login is answered 503 and the failure audited. */
+  timeoutMs: number;
+  /** Whether a user the old app calls `admin` becomes an admin here; off, they are created with the `user` role. */
+  allowAdmin: boolean;
 }
 
 export interface HttpLimits {
@@ -150,6 +163,9 @@ export const DEFAULTS = {
   LOGIN_FAILURE_WINDOW: '900',
   REFRESH_RATE_LIMIT: '60',
   REFRESH_IP_RATE_LIMIT: '600',
+  /** Most login forms give up after 10 s or so; 2 s leaves the password check and token signing time too. */
+  LEGACY_AUTH_TIMEOUT_MS: '2000',
+  LEGACY_AUTH_ALLOW_ADMIN: 'off',
 } as const;
 
 /** Without SESSIONS_SUNSET, sessions end this many days after their deprecation (the seed's "90 days from now"). */
@@ -284,6 +300,15 @@ const schema = z.object({
   LOGIN_FAILURE_WINDOW: seconds(60, 86_400),
   REFRESH_RATE_LIMIT: count('refreshes per minute (0 turns the limit off)'),
   REFRESH_IP_RATE_LIMIT: count('refreshes per minute (0 turns the limit off)'),
+  LEGACY_AUTH_URL: z.string().trim().refine((value) => isHttpUrl(value), 'must be an http(s) URL such as https://app.example.com/tessera/check-password').optional(),
+  LEGACY_AUTH_SECRET: z.string().optional(),
+  LEGACY_AUTH_TIMEOUT_MS: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number of milliseconds')
+    .transform(Number)
+    .pipe(z.number().int().min(100, 'must be at least 100').max(10_000, 'must be at most 10000')),
+  LEGACY_AUTH_ALLOW_ADMIN: z.enum(['on', 'off'], { error: 'must be on or off' }),
 });
 
 function isHttpUrl(value: string): boolean {
@@ -351,6 +376,7 @@ export function loadConfig(env: Env = process.env): Config {
     loginFailureWindow: v.LOGIN_FAILURE_WINDOW,
     refreshRateLimit: v.REFRESH_RATE_LIMIT,
     refreshIpRateLimit: v.REFRESH_IP_RATE_LIMIT,
+    legacyAuth: legacyAuthFrom(v),
   };
   if (config.http.headersTimeout > config.http.requestTimeout) {
     throw new ConfigError('HTTP_HEADERS_TIMEOUT', 'must not be longer than HTTP_REQUEST_TIMEOUT');
@@ -367,6 +393,23 @@ export function loadConfig(env: Env = process.env): Config {
   }
   if (config.env === 'production') assertProductionSecrets(config);
   return config;
+}
+
+function legacyAuthFrom(v: z.infer<typeof schema>): LegacyAuthSettings | undefined {
+  if (v.LEGACY_AUTH_URL === undefined) return undefined;
+  if (!v.LEGACY_AUTH_SECRET) throw new ConfigError('LEGACY_AUTH_SECRET', `is required with LEGACY_AUTH_URL — ${GENERATE_HINT}`);
+  if (v.NODE_ENV === 'production') {
+    // Passwords travel to the old app: never in clear text, never to an endpoint anyone could answer for.
+    if (new URL(v.LEGACY_AUTH_URL).protocol !== 'https:') throw new ConfigError('LEGACY_AUTH_URL', 'must be https:// in production');
+    const weak = secretWeakness(v.LEGACY_AUTH_SECRET);
+    if (weak) throw new ConfigError('LEGACY_AUTH_SECRET', weak);
+  }
+  return {
+    url: v.LEGACY_AUTH_URL,
+    secret: v.LEGACY_AUTH_SECRET,
+    timeoutMs: v.LEGACY_AUTH_TIMEOUT_MS,
+    allowAdmin: v.LEGACY_AUTH_ALLOW_ADMIN === 'on',
+  };
 }
 
 /** JWT_SECRET, or the contents of JWT_SECRET_FILE (a file an operator keeps, mode 0600); never both. */

@@ -153,6 +153,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           username: 'ada',
           role: 'admin',
           passwordHash: 'hash-of-ada',
+          email: null,
           createdAt: T0,
           updatedAt: T0,
           disabledAt: null,
@@ -177,6 +178,41 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         expect((await store.findUserByUsername('Ada'))!.id).toBe('id-Ada');
       });
 
+      it('keeps the email address a user was created with', async () => {
+        await createUser('ada', { email: 'ada@example.com' });
+        expect((await store.findUserByUsername('ada'))!.email).toBe('ada@example.com');
+      });
+
+      it('finds several users by name at once, leaving out names nobody has', async () => {
+        await createUser('ada');
+        await createUser('bob');
+        const found = await store.findUsersByUsernames(['bob', 'nobody', 'ada']);
+        expect(found.map((u) => u.username).sort()).toEqual(['ada', 'bob']);
+      });
+
+      it('imports a batch: creates new users and updates those whose hash is still the one read', async () => {
+        await createUser('ada', { passwordHash: 'old-ada' });
+        await createUser('bob', { passwordHash: 'rehashed-bob' });
+        const written = await store.importUsers(
+          {
+            create: [newUser('cyd', { email: 'cyd@example.com' }), newUser('ada', { id: 'id-ada-2' })],
+            update: [
+              { id: 'id-ada', role: 'admin', email: 'ada@example.com', passwordHash: 'new-ada', expectedPasswordHash: 'old-ada' },
+              { id: 'id-bob', role: 'admin', email: null, passwordHash: 'new-bob', expectedPasswordHash: 'old-bob' },
+            ],
+          },
+          T0 + MINUTE,
+        );
+        expect(written).toEqual({ created: 1, updated: 1 });
+        expect(await store.countUsers()).toBe(3);
+        expect(await store.findUserByUsername('ada')).toMatchObject({
+          id: 'id-ada', role: 'admin', email: 'ada@example.com', passwordHash: 'new-ada', updatedAt: T0 + MINUTE,
+        });
+        // bob's hash changed since it was read (a login re-hashed it): the import leaves him alone
+        expect(await store.findUserByUsername('bob')).toMatchObject({ role: 'user', passwordHash: 'rehashed-bob' });
+        expect(await store.findUserByUsername('cyd')).toMatchObject({ email: 'cyd@example.com', createdAt: T0 });
+      });
+
       it('finds nobody for an unknown id or username', async () => {
         await createUser('ada');
         expect(await store.findUserById('id-nobody')).toBeNull();
@@ -194,6 +230,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           id: 'id-b',
           username: 'b',
           role: 'user',
+          email: null,
           createdAt: T0 + 2 * MINUTE,
           updatedAt: T0 + 2 * MINUTE,
           disabledAt: null,

@@ -26,6 +26,8 @@ import type {
   SigningKeyRecord,
   Store,
   UserPage,
+  UserImportBatch,
+  UserImportWritten,
   UserPatch,
   UserRecord,
   ValidAfterBatch,
@@ -35,9 +37,9 @@ import { isConnectionFailure } from './connection-failure.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import { familyTooOld, mayReplay, withinReuseInterval } from '../reuse-interval.js';
 
-const USER_COLUMNS = `id, username, role, password_hash AS "passwordHash", created_at AS "createdAt",
+const USER_COLUMNS = `id, username, role, password_hash AS "passwordHash", email, created_at AS "createdAt",
   updated_at AS "updatedAt", disabled_at AS "disabledAt"`;
-const PUBLIC_USER_COLUMNS = `id, username, role, created_at AS "createdAt", updated_at AS "updatedAt",
+const PUBLIC_USER_COLUMNS = `id, username, role, email, created_at AS "createdAt", updated_at AS "updatedAt",
   disabled_at AS "disabledAt"`;
 const KEY_COLUMNS = `kid, use, alg, public_jwk AS "publicJwk", sealed_key AS "sealedKey", created_at AS "createdAt",
   rotated_out_at AS "rotatedOutAt", expires_at AS "expiresAt"`;
@@ -149,9 +151,9 @@ export class PostgresStore implements Store {
   async createUser(user: NewUser): Promise<UserRecord> {
     try {
       return (await this.one<UserRecord>(
-        `INSERT INTO users (id, username, role, password_hash, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $5) RETURNING ${USER_COLUMNS}`,
-        [user.id, user.username, user.role, user.passwordHash, user.createdAt],
+        `INSERT INTO users (id, username, role, password_hash, email, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING ${USER_COLUMNS}`,
+        [user.id, user.username, user.role, user.passwordHash, user.email ?? null, user.createdAt],
       ))!;
     } catch (error) {
       if (isUniqueViolation(error, 'users_username_key')) {
@@ -191,6 +193,34 @@ export class PostgresStore implements Store {
   async countUsers(): Promise<number> {
     const [row] = await this.query<{ count: number }>('SELECT COUNT(*) AS count FROM users');
     return row!.count;
+  }
+
+  async findUsersByUsernames(usernames: readonly string[]): Promise<UserRecord[]> {
+    return this.query<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE username = ANY($1::text[])`, [usernames]);
+  }
+
+  /** Two statements per batch whatever its size: the rows travel as arrays and are unnested in the database. */
+  async importUsers(batch: UserImportBatch, now: number): Promise<UserImportWritten> {
+    const { create, update } = batch;
+    return this.transaction(async (db) => {
+      const inserted = await db.query(
+        `INSERT INTO users (id, username, role, password_hash, email, created_at, updated_at)
+         SELECT id, username, role, hash, email, created, created
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+             AS v(id, username, role, hash, email, created)
+         ON CONFLICT (username) DO NOTHING`,
+        [create.map((u) => u.id), create.map((u) => u.username), create.map((u) => u.role),
+          create.map((u) => u.passwordHash), create.map((u) => u.email ?? null), create.map((u) => u.createdAt)],
+      );
+      const updated = await db.query(
+        `UPDATE users SET role = v.role, email = v.email, password_hash = v.hash, updated_at = $6
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS v(id, role, email, hash, expected)
+          WHERE users.id = v.id AND users.password_hash = v.expected`,
+        [update.map((u) => u.id), update.map((u) => u.role), update.map((u) => u.email), update.map((u) => u.passwordHash),
+          update.map((u) => u.expectedPasswordHash), now],
+      );
+      return { created: inserted.rowCount ?? 0, updated: updated.rowCount ?? 0 };
+    });
   }
 
   // ---- signing keys ------------------------------------------------------------------------
@@ -478,7 +508,7 @@ export class PostgresStore implements Store {
     // One round trip: the session and its user are read together on every session-authenticated request.
     const row = await this.one<SessionRecord & { user: PublicUser }>(
       `SELECT ${sessionColumns('s.')},
-         json_build_object('id', u.id, 'username', u.username, 'role', u.role, 'createdAt', u.created_at,
+         json_build_object('id', u.id, 'username', u.username, 'role', u.role, 'email', u.email, 'createdAt', u.created_at,
            'updatedAt', u.updated_at, 'disabledAt', u.disabled_at) AS "user"
        FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
       [id],

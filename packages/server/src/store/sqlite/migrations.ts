@@ -147,4 +147,12 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       CREATE INDEX valid_after_moves_by_subject ON valid_after_moves (scope, subject);
     `,
   },
+  {
+    version: 5,
+    name: 'users: the email address the team\'s own app knew them by',
+    sql: `
+      ALTER TABLE users ADD COLUMN email TEXT;
+      CREATE INDEX users_by_email ON users (email);
+    `,
+  },
 ];

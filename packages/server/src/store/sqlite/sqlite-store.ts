@@ -28,6 +28,8 @@ import type {
   SigningKeyRecord,
   Store,
   UserPage,
+  UserImportBatch,
+  UserImportWritten,
   UserPatch,
   UserRecord,
   ValidAfterBatch,
@@ -39,9 +41,9 @@ import { familyTooOld, mayReplay, withinReuseInterval } from '../reuse-interval.
 /** Distinct pages of the user list kept at once (any limit and offset can be asked for). */
 const USER_PAGES_KEPT = 64;
 
-const USER_COLUMNS = `id, username, role, password_hash AS passwordHash, created_at AS createdAt,
+const USER_COLUMNS = `id, username, role, password_hash AS passwordHash, email, created_at AS createdAt,
   updated_at AS updatedAt, disabled_at AS disabledAt`;
-const PUBLIC_USER_COLUMNS = `id, username, role, created_at AS createdAt, updated_at AS updatedAt,
+const PUBLIC_USER_COLUMNS = `id, username, role, email, created_at AS createdAt, updated_at AS updatedAt,
   disabled_at AS disabledAt`;
 const KEY_COLUMNS = `kid, use, alg, public_jwk AS publicJwk, sealed_key AS sealedKey, created_at AS createdAt,
   rotated_out_at AS rotatedOutAt, expires_at AS expiresAt`;
@@ -126,10 +128,10 @@ export class SqliteStore implements Store {
   async createUser(user: NewUser): Promise<UserRecord> {
     try {
       this.prepare(
-          `INSERT INTO users (id, username, role, password_hash, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO users (id, username, role, password_hash, email, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(user.id, user.username, user.role, user.passwordHash, user.createdAt, user.createdAt);
+        .run(user.id, user.username, user.role, user.passwordHash, user.email ?? null, user.createdAt, user.createdAt);
       this.usersChanged += 1;
     } catch (error) {
       if (isUniqueViolation(error)) {
@@ -178,6 +180,35 @@ export class SqliteStore implements Store {
 
   async countUsers(): Promise<number> {
     return this.prepare('SELECT COUNT(*) FROM users').pluck().get() as number;
+  }
+
+  async findUsersByUsernames(usernames: readonly string[]): Promise<UserRecord[]> {
+    const find = this.prepare(`SELECT ${USER_COLUMNS} FROM users WHERE username = ?`);
+    return usernames.map((name) => find.get(name) as UserRecord | undefined).filter((user) => user !== undefined);
+  }
+
+  async importUsers(batch: UserImportBatch, now: number): Promise<UserImportWritten> {
+    const insert = this.prepare(
+      `INSERT INTO users (id, username, role, password_hash, email, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING`,
+    );
+    const update = this.prepare(
+      'UPDATE users SET role = ?, email = ?, password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?',
+    );
+    const run = this.db.transaction((): UserImportWritten => {
+      let created = 0;
+      let updated = 0;
+      for (const u of batch.create) {
+        created += insert.run(u.id, u.username, u.role, u.passwordHash, u.email ?? null, u.createdAt, u.createdAt).changes;
+      }
+      for (const u of batch.update) {
+        updated += update.run(u.role, u.email, u.passwordHash, now, u.id, u.expectedPasswordHash).changes;
+      }
+      return { created, updated };
+    });
+    const written = run.immediate();
+    this.usersChanged += 1;
+    return written;
   }
 
   // ---- signing keys ------------------------------------------------------------------------
