@@ -59,6 +59,8 @@ export async function startBenchServer(
       LOG_LEVEL: 'warn',
       PORT: String(port),
       HOST: '127.0.0.1',
+      // One issuer for every server of a fleet, whatever port each listens on.
+      PUBLIC_URL: 'http://127.0.0.1',
       ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -5,9 +5,20 @@ export interface AccessClaims {
   jti: string;
   iat: number;
   exp: number;
+  /**
+   * The OAuth client the token was issued to (RFC 9068 `client_id`): `FIRST_PARTY_CLIENT_ID` for a
+   * user's login, a service's own client_id for a client-credentials token.
+   */
+  client_id: string;
   /** The key that signed it (from the header): a revoked key's tokens are refused. */
   kid: string;
 }
+
+/**
+ * The `client_id` of Tessera's own logins (RFC 9068 asks every access token to name its client). A
+ * token without the claim was issued before the claim existed, by a login: it reads as this.
+ */
+export const FIRST_PARTY_CLIENT_ID = 'tessera';
 
 /** RFC 9068 media type of JWT access tokens (the `typ` header). */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';

@@ -49,7 +49,13 @@ export interface Config {
   /** Requests per minute per client IP: one budget for every password check and credential trade, and /auth/logout. 0 = no limit. */
   authRateLimit: number;
   trustProxy: TrustProxy;
+  /** `iss` of every token issued: JWT_ISSUER, by default PUBLIC_URL (without a trailing slash). */
   issuer: string;
+  /**
+   * Issuers accepted on verification: `issuer`, and — when JWT_ISSUER is not set — the default of
+   * earlier releases (`tessera`), so tokens issued before an upgrade keep working until they expire.
+   */
+  acceptedIssuers: string[];
   audience: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Audit events older than this many days are deleted. */
@@ -134,7 +140,7 @@ export const DEFAULTS = {
   REFRESH_FAMILY_MAX_AGE: '2592000',
   AUTH_RATE_LIMIT: '10',
   TRUST_PROXY: 'false',
-  JWT_ISSUER: 'tessera',
+  // JWT_ISSUER has no fixed default: it is PUBLIC_URL.
   JWT_AUDIENCE: 'tessera-api',
   LOG_LEVEL: 'info',
   AUDIT_RETENTION_DAYS: '90',
@@ -167,6 +173,9 @@ export const DEFAULTS = {
   LEGACY_AUTH_TIMEOUT_MS: '2000',
   LEGACY_AUTH_ALLOW_ADMIN: 'off',
 } as const;
+
+/** JWT_ISSUER's default before it became PUBLIC_URL: tokens naming it are accepted while they live. */
+export const PREVIOUS_DEFAULT_ISSUER = 'tessera';
 
 /** Without SESSIONS_SUNSET, sessions end this many days after their deprecation (the seed's "90 days from now"). */
 export const SUNSET_AFTER_DAYS = 90;
@@ -241,7 +250,7 @@ const schema = z.object({
     .regex(/^\d+$/, 'must be a whole number of requests per minute (0 turns the limit off)')
     .transform(Number),
   TRUST_PROXY: z.string().trim(),
-  JWT_ISSUER: z.string().trim().min(1, 'must not be empty'),
+  JWT_ISSUER: z.string().trim().min(1, 'must not be empty').optional(),
   JWT_AUDIENCE: z.string().trim().min(1, 'must not be empty'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     error: 'must be one of fatal, error, warn, info, debug, trace, silent',
@@ -311,6 +320,24 @@ const schema = z.object({
   LEGACY_AUTH_ALLOW_ADMIN: z.enum(['on', 'off'], { error: 'must be on or off' }),
 });
 
+/** The issuer named by a base URL: the URL without its trailing slash, as RFC 8414 discovery expects. */
+function issuerOf(publicUrl: string): string {
+  return publicUrl.replace(/\/+$/, '');
+}
+
+/**
+ * Refuses to serve in production unless PUBLIC_URL is https: it is the issuer other services trust
+ * and fetch keys from, and where browsers send cookies. Checked when a server starts, not for CLI
+ * commands, which never issue tokens.
+ */
+export function assertServable(config: Config): void {
+  if (config.env !== 'production' || new URL(config.publicUrl).protocol === 'https:') return;
+  throw new ConfigError(
+    'PUBLIC_URL',
+    `must be the https:// URL where clients reach Tessera in production, such as https://auth.example.com (got ${JSON.stringify(config.publicUrl)})`,
+  );
+}
+
 function isHttpUrl(value: string): boolean {
   return URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol);
 }
@@ -334,6 +361,8 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(variable, `${issue.message} (got ${JSON.stringify(input[variable] ?? '')})`);
   }
   const v = parsed.data;
+  const publicUrl = v.PUBLIC_URL ?? `http://localhost:${v.PORT}`;
+  const issuer = v.JWT_ISSUER ?? issuerOf(publicUrl);
   const config: Config = {
     port: v.PORT,
     host: v.HOST,
@@ -349,7 +378,8 @@ export function loadConfig(env: Env = process.env): Config {
     refreshFamilyMaxAge: v.REFRESH_FAMILY_MAX_AGE,
     authRateLimit: v.AUTH_RATE_LIMIT,
     trustProxy: parseTrustProxy(v.TRUST_PROXY),
-    issuer: v.JWT_ISSUER,
+    issuer,
+    acceptedIssuers: v.JWT_ISSUER === undefined && issuer !== PREVIOUS_DEFAULT_ISSUER ? [issuer, PREVIOUS_DEFAULT_ISSUER] : [issuer],
     audience: v.JWT_AUDIENCE,
     logLevel: v.LOG_LEVEL,
     auditRetentionDays: v.AUDIT_RETENTION_DAYS,
@@ -361,7 +391,7 @@ export function loadConfig(env: Env = process.env): Config {
     migrationGuideUrl: v.MIGRATION_GUIDE_URL,
     jwtRolloutPercent: v.JWT_ROLLOUT_PERCENT,
     metricsToken: v.METRICS_TOKEN,
-    publicUrl: v.PUBLIC_URL ?? `http://localhost:${v.PORT}`,
+    publicUrl,
     allowedOrigins: v.ALLOWED_ORIGINS,
     http: {
       headersTimeout: v.HTTP_HEADERS_TIMEOUT,

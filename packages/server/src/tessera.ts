@@ -13,7 +13,7 @@ import { SessionLogin } from './auth/session-login.js';
 import { SessionLogout } from './auth/session-logout.js';
 import { TokenPairIssuer } from './auth/token-pair.js';
 import { systemClock, type Clock } from './clock.js';
-import type { Config } from './config.js';
+import { assertServable, type Config } from './config.js';
 import { Fleet } from './fleet/fleet.js';
 import { WindowCounts } from './fleet/window-counts.js';
 import { createLogger, type Logger } from './logger.js';
@@ -136,6 +136,7 @@ async function assemble(
   fleet: Fleet | undefined,
 ): Promise<Tessera> {
   const serving = (deps.purpose ?? 'serve') === 'serve';
+  if (serving) assertServable(config);
   if (serving) await store.migrate();
   const productionDatabase = serving && (await guardProductionDatabase(store, config, clock, logger));
 
@@ -174,11 +175,12 @@ async function assemble(
     validAfter,
     clock,
     issuer: config.issuer,
+    acceptedIssuers: config.acceptedIssuers,
     audience: config.audience,
     ttlSeconds: config.accessTokenTtl,
     isRevoked: (jti) => store.isAccessTokenRevoked(jti),
   });
-  const refreshTokens = new RefreshTokens({ keyRing, clock, issuer: config.issuer, ttlSeconds: config.refreshTokenTtl, validAfter });
+  const refreshTokens = new RefreshTokens({ keyRing, clock, issuer: config.issuer, acceptedIssuers: config.acceptedIssuers, ttlSeconds: config.refreshTokenTtl, validAfter });
   const revoker = new Revoker(store, clock, revocationFeed);
   const audit = new AuditLog({ store, clock, logger });
   const loginThrottle = new LoginThrottle({

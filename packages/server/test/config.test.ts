@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { assertServable, ConfigError, loadConfig } from '../src/config.js';
 
 describe('configuration', () => {
   it('has the documented defaults', () => {
@@ -19,7 +19,9 @@ describe('configuration', () => {
       refreshReuseInterval: 0,
       authRateLimit: 10,
       trustProxy: false,
-      issuer: 'tessera',
+      publicUrl: 'http://localhost:5000',
+      issuer: 'http://localhost:5000',
+      acceptedIssuers: ['http://localhost:5000', 'tessera'],
       audience: 'tessera-api',
       legacySessions: true,
       sessionIdleTimeout: 1800,
@@ -202,5 +204,26 @@ describe('configuration', () => {
     expect(config).toMatchObject({ publicUrl: 'https://auth.example.com', allowedOrigins: ['https://app.example.com', 'http://localhost:3000'] });
     expect(() => loadConfig({ PUBLIC_URL: 'auth.example.com' })).toThrow(/^PUBLIC_URL: must be an http\(s\) URL/);
     expect(() => loadConfig({ ALLOWED_ORIGINS: 'https://app.example.com/' })).toThrow(/^ALLOWED_ORIGINS: must be comma-separated origins/);
+  });
+
+  it('names PUBLIC_URL, without a trailing slash, as the issuer, and keeps accepting the previous default issuer while JWT_ISSUER is unset', () => {
+    expect(loadConfig({ PUBLIC_URL: 'https://auth.example.com/' })).toMatchObject({
+      issuer: 'https://auth.example.com',
+      acceptedIssuers: ['https://auth.example.com', 'tessera'],
+    });
+    expect(loadConfig({ PUBLIC_URL: 'https://example.com/auth' }).issuer).toBe('https://example.com/auth');
+    expect(loadConfig({ PUBLIC_URL: 'https://auth.example.com', JWT_ISSUER: 'https://id.example.com' })).toMatchObject({
+      issuer: 'https://id.example.com',
+      acceptedIssuers: ['https://id.example.com'],
+    });
+    expect(loadConfig({ JWT_ISSUER: 'tessera' }).acceptedIssuers).toEqual(['tessera']);
+  });
+
+  it('refuses to serve in production unless PUBLIC_URL is https, while CLI commands need no PUBLIC_URL', () => {
+    const production = { NODE_ENV: 'production', JWT_SECRET: 'k8Qz1vX4mN7pR2sT5wY9bC3fH6jL0dG8aE1iO4uK7xZ' };
+    expect(() => assertServable(loadConfig(production))).toThrow(/^PUBLIC_URL: must be the https:\/\/ URL where clients reach Tessera in production/);
+    expect(() => assertServable(loadConfig({ ...production, PUBLIC_URL: 'http://auth.example.com' }))).toThrow(/^PUBLIC_URL: /);
+    expect(() => assertServable(loadConfig({ ...production, PUBLIC_URL: 'https://auth.example.com' }))).not.toThrow();
+    expect(() => assertServable(loadConfig({ PUBLIC_URL: 'http://localhost:5000' }))).not.toThrow();
   });
 });

@@ -1,6 +1,7 @@
 import {
   ACCESS_TOKEN_TYPE,
   CLOCK_LEEWAY_SECONDS,
+  FIRST_PARTY_CLIENT_ID,
   InvalidTokenError,
   REQUIRED_ACCESS_CLAIMS,
   type AccessClaims,
@@ -18,6 +19,9 @@ export interface VerificationKey {
 /** Finds the key named by a token's `kid`; undefined when no such key is known. */
 export type KeyLookup = (kid: string) => Promise<VerificationKey | undefined> | VerificationKey | undefined;
 
+/** Whether a token whose signature and claims are sound has since been revoked (logout, account change). */
+export type RevocationCheck = (claims: AccessClaims) => Promise<boolean> | boolean;
+
 export interface AccessTokenRules {
   /** The `kid` → key lookup: only keys found here ever verify a token. */
   getKey: KeyLookup;
@@ -29,6 +33,8 @@ export interface AccessTokenRules {
   maxLifetimeSeconds: number;
   /** The current time in milliseconds; defaults to `Date.now`. */
   now?: () => number;
+  /** Asked last, once everything else holds; without it revocation is not checked. */
+  isRevoked?: RevocationCheck;
 }
 
 /** Header parameters that would make a verifier fetch or trust a key named by the token itself. */
@@ -40,10 +46,10 @@ const MAX_KID_LENGTH = 128;
  * Verifies an access token's signature and claims — every rule in one place: canonical encoding, no
  * self-named keys, `typ` at+jwt, a known `kid`, the algorithm of that key (never the one the token
  * names), issuer, audience, required claims, expiry, no issue time in the future and no lifetime
- * longer than the issuer gives. Throws `InvalidTokenError` with the reason. Revocation is the
- * caller's to check: it needs state this function does not have.
+ * longer than the issuer gives, and finally the revocation check the caller plugs in. Throws
+ * `InvalidTokenError` with the reason.
  *
- * `checkExpiry: false` (logout) accepts a token that has expired but is otherwise sound.
+ * `checkExpiry: false` (logout) accepts a token that has expired or been revoked but is otherwise sound.
  */
 export async function verifyAccessToken(
   token: string,
@@ -71,11 +77,13 @@ export async function verifyAccessToken(
   } catch (error) {
     throw new InvalidTokenError(reasonFor(error), { cause: error });
   }
-  const { sub, role, jti, iat, exp } = payload;
-  if (typeof sub !== 'string' || typeof role !== 'string' || typeof jti !== 'string') {
+  const { sub, role, jti, iat, exp, client_id = FIRST_PARTY_CLIENT_ID } = payload;
+  if (typeof sub !== 'string' || typeof role !== 'string' || typeof jti !== 'string' || typeof client_id !== 'string') {
     throw new InvalidTokenError('claims');
   }
-  return checkTimes({ sub, role, jti, iat: iat!, exp: exp!, kid }, now, rules.maxLifetimeSeconds);
+  const claims = checkTimes({ sub, role, jti, iat: iat!, exp: exp!, client_id, kid }, now, rules.maxLifetimeSeconds);
+  if (checkExpiry && rules.isRevoked && (await rules.isRevoked(claims))) throw new InvalidTokenError('revoked');
+  return claims;
 }
 
 /**

@@ -1,4 +1,4 @@
-export { verifyAccessToken, type AccessTokenRules, type KeyLookup, type VerificationKey } from './access-token-verifier.js';
+export { verifyAccessToken, type AccessTokenRules, type KeyLookup, type RevocationCheck, type VerificationKey } from './access-token-verifier.js';
 export { isCanonicalEncoding } from './canonical-encoding.js';
 export { VerifiedTokenCache } from './verified-token-cache.js';
-export { InvalidTokenError, type AccessClaims, type InvalidTokenReason } from '@tessera/contract';
+export { FIRST_PARTY_CLIENT_ID, InvalidTokenError, type AccessClaims, type InvalidTokenReason } from '@tessera/contract';

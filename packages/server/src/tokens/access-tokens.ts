@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ACCESS_TOKEN_TYPE, type AccessClaims } from '@tessera/contract';
+import { ACCESS_TOKEN_TYPE, FIRST_PARTY_CLIENT_ID, type AccessClaims } from '@tessera/contract';
 import { VerifiedTokenCache, verifyAccessToken, type AccessTokenRules } from '@tessera/verify';
 import { SignJWT } from 'jose';
 import { toSeconds, type Clock } from '../clock.js';
@@ -17,13 +17,25 @@ export interface MintedAccessToken {
   expiresAt: number;
 }
 
+/** Whom a token is for, beside its subject: a service's token names its own client and target. */
+export interface TokenRecipient {
+  /** RFC 9068 `client_id`; a user's login is `FIRST_PARTY_CLIENT_ID`. */
+  clientId: string;
+  /** `aud`: the API the token may be used at. */
+  audience: string;
+}
+
 export interface AccessTokenOptions {
   keyRing: KeyRing;
   revocations: RevocationList;
   /** Valid-after instants of users, of everyone and of revoked keys. */
   validAfter?: ValidAfter | undefined;
   clock: Clock;
+  /** `iss` of the tokens issued (JWT_ISSUER). */
   issuer: string;
+  /** Issuers accepted on verification: `issuer`, and the previous default while tokens it named live. */
+  acceptedIssuers?: string[];
+  /** `aud` of user tokens, and what this server's own routes require (JWT_AUDIENCE). */
   audience: string;
   ttlSeconds: number;
   cacheSize?: number;
@@ -44,7 +56,7 @@ export class AccessTokens {
     this.cache = new VerifiedTokenCache(options.cacheSize);
     this.rules = {
       getKey: (kid) => options.keyRing.findVerificationKey(kid, 'access'),
-      issuer: options.issuer,
+      issuer: options.acceptedIssuers ?? options.issuer,
       audience: options.audience,
       maxLifetimeSeconds: options.ttlSeconds,
       now: () => options.clock.now(),
@@ -64,18 +76,32 @@ export class AccessTokens {
    * Signs the token and remembers its claims as verified: this instance made the exact string, so the
    * client's first request with it takes the fast path instead of checking our own signature.
    */
-  async sign(user: { id: string; role: string }, minted: MintedAccessToken): Promise<string> {
+  async sign(
+    user: { id: string; role: string },
+    minted: MintedAccessToken,
+    recipient: TokenRecipient = { clientId: FIRST_PARTY_CLIENT_ID, audience: this.options.audience },
+  ): Promise<string> {
     const { kid, alg, key } = this.options.keyRing.signingKey('access');
-    const token = await new SignJWT({ role: user.role })
+    const token = await new SignJWT({ role: user.role, client_id: recipient.clientId })
       .setProtectedHeader({ alg, kid, typ: ACCESS_TOKEN_TYPE })
       .setSubject(user.id)
       .setIssuer(this.options.issuer)
-      .setAudience(this.options.audience)
+      .setAudience(recipient.audience)
       .setJti(minted.jti)
       .setIssuedAt(toSeconds(minted.issuedAt))
       .setExpirationTime(toSeconds(minted.expiresAt))
       .sign(key);
-    const claims = { sub: user.id, role: user.role, jti: minted.jti, iat: toSeconds(minted.issuedAt), exp: toSeconds(minted.expiresAt), kid };
+    // Only tokens this server's routes accept are remembered as verified: a token for another API is not.
+    if (recipient.audience !== this.options.audience) return token;
+    const claims: AccessClaims = {
+      sub: user.id,
+      role: user.role,
+      jti: minted.jti,
+      iat: toSeconds(minted.issuedAt),
+      exp: toSeconds(minted.expiresAt),
+      client_id: recipient.clientId,
+      kid,
+    };
     this.cache.set(token, claims, this.options.clock.now());
     return token;
   }
@@ -83,12 +109,26 @@ export class AccessTokens {
   /** Verifies a presented access token; throws `InvalidTokenError` saying why it is refused. */
   async verify(token: string): Promise<AccessClaims> {
     const now = this.options.clock.now();
-    let claims = this.cache.get(token);
-    if (!claims) {
-      claims = await verifyAccessToken(token, this.rules);
-      this.cache.set(token, claims, now);
+    const cached = this.cache.get(token);
+    if (cached) return this.checkLiveness(cached, now) ?? this.checkRevokedInStore(cached);
+    return verifyAccessToken(token, {
+      ...this.rules,
+      // Remembered before the revocation check, so a revoked token presented again is refused from memory.
+      isRevoked: (claims) => {
+        this.cache.set(token, claims, now);
+        return this.isRevoked(claims, now);
+      },
+    });
+  }
+
+  /** The revocation check plugged into the verifier: memory first, the store only when memory cannot tell. */
+  private isRevoked(claims: AccessClaims, now: number): boolean | Promise<boolean> {
+    try {
+      if (this.checkLiveness(claims, now)) return false;
+    } catch {
+      return true;
     }
-    return this.checkLiveness(claims, now) ?? this.checkRevokedInStore(claims);
+    return this.options.isRevoked(claims.jti);
   }
 
   /**

@@ -1,17 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+import type { CryptoKey } from 'jose';
 import type { Clock } from '../clock.js';
 import type { SigningAlgorithm } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { KeyUse, SigningKeyRecord, Store } from '../store/store.js';
-import { SealError, SecretBox } from './secret-box.js';
+import { CoalescedReload } from './keys/coalesced-reload.js';
+import { jwksDocument, type JwksDocument, type PublicJwk } from './keys/jwks-document.js';
+import { activeKey, retirementTime, startupAction, stillVerifies, algorithmFor, type KeyLifetimes } from './keys/key-rotation-policy.js';
+import { KeyUnavailableError, KeyVault } from './keys/key-vault.js';
 
-/** A verification key as the JWKS publishes it. */
-export interface PublicJwk extends JWK {
-  kid: string;
-  alg: string;
-  use: 'sig';
-}
+export { KeyUnavailableError } from './keys/key-vault.js';
+export type { PublicJwk } from './keys/jwks-document.js';
 
 export interface SigningKey {
   kid: string;
@@ -25,7 +23,7 @@ interface LoadedKey {
   verify: CryptoKey | Uint8Array;
   /** Signing key: present once its sealed private part has been opened. */
   sign?: CryptoKey | Uint8Array;
-  publicJwk?: PublicJwk;
+  publicJwk?: PublicJwk | undefined;
 }
 
 export interface KeyRingOptions {
@@ -33,13 +31,10 @@ export interface KeyRingOptions {
   clock: Clock;
   logger: Logger;
   algorithm: SigningAlgorithm;
-  /**
-   * JWT_SECRET, then JWT_SECRET_PREVIOUS: sealed keys are opened with the first that works. `current` may
-   * be absent only for a ring that does not manage the keys (a CLI command that does not rotate).
-   */
+  /** JWT_SECRET and JWT_SECRET_PREVIOUS, for the key vault. */
   secrets: { current: string | undefined; previous?: string | undefined };
   /** How long a rotated-out key must stay for verification: the longest lifetime of what it signed. */
-  lifetimes: { accessMs: number; refreshMs: number };
+  lifetimes: KeyLifetimes;
   /**
    * `serve` only: create the first keys, switch to a changed JWT_ALGORITHM, re-seal keys opened with
    * JWT_SECRET_PREVIOUS. Without it the ring only reads the stored keys (and `rotate` is the one write).
@@ -51,36 +46,24 @@ export interface KeyRingOptions {
   isRevoked?: ((kid: string) => boolean) | undefined;
 }
 
-const REFRESH_ALGORITHM = 'HS256';
-/** Margin after the last token a retired key signed has expired, for clock differences between instances. */
-const RETIREMENT_MARGIN_MS = 60_000;
 const MIN_RELOAD_INTERVAL_MS = 1_000;
 
-export class KeyUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'KeyUnavailableError';
-  }
-}
-
 /**
- * The signing keys every instance shares through the store: generated on first start, sealed with
- * JWT_SECRET, rotated without invalidating what older keys signed, and retired once nothing they
- * signed can still be valid. Verification only ever uses keys found here, by `kid`.
+ * The signing keys every instance shares through the store, loaded in memory: the active key of each
+ * use signs, and every key not yet retired verifies, found by `kid`. Storage and sealing are the
+ * vault's (`keys/key-vault.ts`), when keys are made and retired the rotation policy's
+ * (`keys/key-rotation-policy.ts`), and the published document `keys/jwks-document.ts`'s.
  */
 export class KeyRing {
   private keys = new Map<string, LoadedKey>();
   private active: { access?: LoadedKey; refresh?: LoadedKey } = {};
-  private jwksCache: { keys: PublicJwk[] } = { keys: [] };
+  private jwksCache: JwksDocument = { keys: [] };
   private lastMissReload = -Infinity;
-  private reloading: Promise<void> | undefined;
-  private reloadAgain: Promise<void> | undefined;
-  private readonly box: SecretBox | undefined;
-  private readonly previousBox: SecretBox | undefined;
+  private readonly vault: KeyVault;
+  private readonly reloader = new CoalescedReload(() => this.doReload());
 
   private constructor(private readonly options: KeyRingOptions) {
-    this.box = options.secrets.current ? new SecretBox(options.secrets.current) : undefined;
-    this.previousBox = options.secrets.previous ? new SecretBox(options.secrets.previous) : undefined;
+    this.vault = new KeyVault(options);
   }
 
   /**
@@ -125,7 +108,7 @@ export class KeyRing {
   }
 
   /** The public keys that verify access tokens, for /.well-known/jwks.json. */
-  jwks(): { keys: PublicJwk[] } {
+  jwks(): JwksDocument {
     return this.jwksCache;
   }
 
@@ -147,8 +130,9 @@ export class KeyRing {
    */
   async rotate(use: KeyUse = 'access', { retireNow = false } = {}): Promise<string> {
     if (!this.options.manage) await this.assertSecretOpensActive(use);
-    const record = await this.generate(use);
-    await this.options.store.rotateSigningKey(record, retireNow ? this.options.clock.now() : this.retirementTime(use));
+    const now = this.options.clock.now();
+    const record = await this.vault.create(use, algorithmFor(use, this.options.algorithm), now);
+    await this.vault.replaceActive(record, retirementTime(use, now, this.options.lifetimes, { retireNow }));
     await this.reload();
     this.options.logger.info({ kid: record.kid, use }, 'signing key rotated');
     await this.announce();
@@ -166,19 +150,7 @@ export class KeyRing {
    * the call: a reload already under way may have read the store before the change that prompted it.
    */
   reload(): Promise<void> {
-    if (!this.reloading) {
-      this.reloading = this.doReload().finally(() => {
-        this.reloading = undefined;
-      });
-      return this.reloading;
-    }
-    this.reloadAgain ??= this.reloading
-      .catch(() => undefined)
-      .then(() => {
-        this.reloadAgain = undefined;
-        return this.reload();
-      });
-    return this.reloadAgain;
+    return this.reloader.run();
   }
 
   /**
@@ -186,21 +158,11 @@ export class KeyRing {
    * from outside a server first proves that JWT_SECRET opens the key it replaces.
    */
   private async assertSecretOpensActive(use: KeyUse): Promise<void> {
-    const current = (await this.options.store.listSigningKeys()).find((r) => r.use === use && r.rotatedOutAt === null);
-    if (!current) return;
-    try {
-      await this.sealBox().open(current.sealedKey);
-    } catch (error) {
-      if (!(error instanceof SealError)) throw error;
-      throw new KeyUnavailableError(
-        `JWT_SECRET does not open the active ${use} signing key ${current.kid}: run this command with the servers' JWT_SECRET`,
-      );
-    }
-  }
-
-  private sealBox(): SecretBox {
-    if (!this.box) throw new KeyUnavailableError('JWT_SECRET is not set: it is needed to seal a new signing key');
-    return this.box;
+    const current = activeKey(await this.vault.list(), use);
+    if (!current || (await this.vault.currentSecretOpens(current))) return;
+    throw new KeyUnavailableError(
+      `JWT_SECRET does not open the active ${use} signing key ${current.kid}: run this command with the servers' JWT_SECRET`,
+    );
   }
 
   /** The store is the record: an announcement that fails only delays the others until their next reload. */
@@ -215,140 +177,68 @@ export class KeyRing {
   private async doReload(): Promise<void> {
     const now = this.options.clock.now();
     const revoked = this.options.isRevoked ?? (() => false);
-    const records = (await this.options.store.listSigningKeys()).filter(
-      (r) => (r.expiresAt === null || r.expiresAt > now) && !revoked(r.kid),
-    );
+    const records = (await this.vault.list()).filter((r) => stillVerifies(r, now, revoked));
     const next = new Map<string, LoadedKey>();
     const active: typeof this.active = {};
     for (const record of records) {
-      const known = this.keys.get(record.kid);
-      const loaded: LoadedKey = known ? { ...known, record } : await this.load(record);
-      const isActive = record.rotatedOutAt === null;
-      // Refresh tokens are verified with the secret itself, so retiring refresh keys are opened too.
-      if (this.options.manage && (isActive || record.use === 'refresh')) {
-        try {
-          loaded.sign ??= await this.openSigningKey(record);
-        } catch (error) {
-          if (isActive || !(error instanceof KeyUnavailableError)) throw error;
-          this.options.logger.warn({ kid: record.kid }, 'a retiring refresh key cannot be opened; tokens it signed are refused');
-          continue;
-        }
-        if (record.use === 'refresh') loaded.verify = loaded.sign;
-      }
+      const loaded = await this.loadKey(record);
+      if (!loaded) continue;
       next.set(record.kid, loaded);
-      if (isActive) active[record.use] = loaded;
+      if (record.rotatedOutAt === null) active[record.use] = loaded;
     }
     this.keys = next;
     this.active = active;
-    this.jwksCache = { keys: [...next.values()].flatMap((k) => (k.publicJwk ? [k.publicJwk] : [])) };
+    this.jwksCache = jwksDocument([...next.values()].map((k) => k.publicJwk));
+  }
+
+  /** A stored key ready for use; undefined for a retiring refresh key no configured secret opens. */
+  private async loadKey(record: SigningKeyRecord): Promise<LoadedKey | undefined> {
+    const known = this.keys.get(record.kid);
+    const loaded: LoadedKey = known ? { ...known, record } : await this.loadPublicPart(record);
+    const isActive = record.rotatedOutAt === null;
+    // Refresh tokens are verified with the secret itself, so retiring refresh keys are opened too.
+    if (!this.options.manage || (!isActive && record.use !== 'refresh')) return loaded;
+    try {
+      loaded.sign ??= await this.vault.open(record);
+    } catch (error) {
+      if (isActive || !(error instanceof KeyUnavailableError)) throw error;
+      this.options.logger.warn({ kid: record.kid }, 'a retiring refresh key cannot be opened; tokens it signed are refused');
+      return undefined;
+    }
+    if (record.use === 'refresh') loaded.verify = loaded.sign;
+    return loaded;
+  }
+
+  private async loadPublicPart(record: SigningKeyRecord): Promise<LoadedKey> {
+    const { publicJwk, key } = await this.vault.publicPart(record);
+    return { record, publicJwk, verify: key ?? new Uint8Array() };
   }
 
   private async ensureActive(use: KeyUse): Promise<void> {
-    const records = await this.options.store.listSigningKeys();
-    const current = records.find((r) => r.use === use && r.rotatedOutAt === null);
-    const wanted = use === 'access' ? this.options.algorithm : REFRESH_ALGORITHM;
-    if (!current) {
-      const created = await this.options.store.insertSigningKeyIfNoneActive(await this.generate(use));
+    const action = startupAction(await this.vault.list(), use, this.options.algorithm);
+    const now = this.options.clock.now();
+    if (action.kind === 'create') {
+      const created = await this.vault.insertIfNoneActive(await this.vault.create(use, algorithmFor(use, this.options.algorithm), now));
       this.options.logger.info({ kid: created.kid, use, alg: created.alg }, 'signing key ready');
       return;
     }
-    if (current.alg !== wanted) {
+    if (action.kind === 'switch-algorithm') {
+      const { current, to } = action;
       this.options.logger.warn(
-        { from: current.alg, to: wanted, retiring: current.kid },
-        `JWT_ALGORITHM changed from ${current.alg} to ${wanted}: rotating the access key (tokens signed with ${current.kid} stay valid until they expire)`,
+        { from: current.alg, to, retiring: current.kid },
+        `JWT_ALGORITHM changed from ${current.alg} to ${to}: rotating the access key (tokens signed with ${current.kid} stay valid until they expire)`,
       );
-      await this.options.store.rotateSigningKey(await this.generate(use), this.retirementTime(use));
+      await this.vault.replaceActive(await this.vault.create(use, to, now), retirementTime(use, now, this.options.lifetimes));
       await this.announce();
       return;
     }
     // Stored keys are never replaced because they cannot be opened, in any mode: that would sign
     // everyone out and leave the real configuration unable to start.
-    if (!(await this.canOpen(current))) {
+    if (!(await this.vault.canOpen(action.current))) {
       throw new KeyUnavailableError(
-        `JWT_SECRET does not open the stored ${use} signing key ${current.kid}. If JWT_SECRET was changed, ` +
+        `JWT_SECRET does not open the stored ${use} signing key ${action.current.kid}. If JWT_SECRET was changed, ` +
           'set JWT_SECRET_PREVIOUS to the old value for one start so the keys are re-sealed. Stored keys are never replaced.',
       );
     }
-  }
-
-  private async canOpen(record: SigningKeyRecord): Promise<boolean> {
-    try {
-      await this.openSigningKey(record);
-      return true;
-    } catch (error) {
-      if (error instanceof KeyUnavailableError) return false;
-      throw error;
-    }
-  }
-
-  private retirementTime(use: KeyUse): number {
-    const lifetime = use === 'access' ? this.options.lifetimes.accessMs : this.options.lifetimes.refreshMs;
-    return this.options.clock.now() + lifetime + RETIREMENT_MARGIN_MS;
-  }
-
-  private async generate(use: KeyUse): Promise<SigningKeyRecord> {
-    const createdAt = this.options.clock.now();
-    if (use === 'refresh') {
-      return {
-        kid: randomBytes(12).toString('base64url'),
-        use,
-        alg: REFRESH_ALGORITHM,
-        publicJwk: null,
-        sealedKey: await this.sealBox().seal(randomBytes(32).toString('base64url')),
-        createdAt,
-        rotatedOutAt: null,
-        expiresAt: null,
-      };
-    }
-    const alg = this.options.algorithm;
-    const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
-    const publicJwk = await exportJWK(publicKey);
-    const kid = await calculateJwkThumbprint(publicJwk);
-    return {
-      kid,
-      use,
-      alg,
-      publicJwk: JSON.stringify({ ...publicJwk, kid, alg, use: 'sig' }),
-      sealedKey: await this.sealBox().seal(JSON.stringify(await exportJWK(privateKey))),
-      createdAt,
-      rotatedOutAt: null,
-      expiresAt: null,
-    };
-  }
-
-  private async load(record: SigningKeyRecord): Promise<LoadedKey> {
-    if (record.publicJwk === null) return { record, verify: new Uint8Array() };
-    const publicJwk = JSON.parse(record.publicJwk) as PublicJwk;
-    return { record, publicJwk, verify: (await importJWK(publicJwk, record.alg)) as CryptoKey };
-  }
-
-  /** Opens a sealed key with JWT_SECRET, else JWT_SECRET_PREVIOUS (re-sealing it with the current secret). */
-  private async openSigningKey(record: SigningKeyRecord): Promise<CryptoKey | Uint8Array> {
-    const material = await this.unseal(record);
-    if (record.publicJwk === null) {
-      // Imported once: handing jose raw bytes would make it import the HMAC key on every operation.
-      const secret = Buffer.from(material, 'base64url');
-      return crypto.subtle.importKey('raw', secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
-    }
-    return (await importJWK(JSON.parse(material) as JWK, record.alg)) as CryptoKey;
-  }
-
-  private async unseal(record: SigningKeyRecord): Promise<string> {
-    try {
-      return await this.sealBox().open(record.sealedKey);
-    } catch (error) {
-      if (!(error instanceof SealError)) throw error;
-    }
-    if (this.previousBox) {
-      try {
-        const material = await this.previousBox.open(record.sealedKey);
-        await this.options.store.updateSealedKey(record.kid, await this.sealBox().seal(material));
-        this.options.logger.info({ kid: record.kid }, 'signing key re-sealed with the new JWT_SECRET');
-        return material;
-      } catch (error) {
-        if (!(error instanceof SealError)) throw error;
-      }
-    }
-    throw new KeyUnavailableError(`no configured secret opens signing key ${record.kid}`);
   }
 }

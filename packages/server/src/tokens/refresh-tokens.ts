@@ -15,6 +15,8 @@ export interface RefreshTokenOptions {
   keyRing: KeyRing;
   clock: Clock;
   issuer: string;
+  /** Issuers accepted on verification (the current one, and the previous default while its tokens live). */
+  acceptedIssuers?: string[];
   ttlSeconds: number;
   /** Valid-after instants: a token of a revoked key, or issued before its user's instant, is refused without a query. */
   validAfter?: ValidAfter | undefined;
@@ -81,7 +83,7 @@ export class RefreshTokens {
     try {
       const { payload } = await jwtVerify(token, key.key, {
         algorithms: [key.alg],
-        issuer: this.options.issuer,
+        issuer: this.options.acceptedIssuers ?? this.options.issuer,
         typ: REFRESH_TOKEN_TYPE,
         requiredClaims: ['sub', 'jti', 'exp', 'iat'],
         currentDate: new Date(this.options.clock.now()),

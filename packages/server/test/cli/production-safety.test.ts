@@ -36,7 +36,7 @@ describe.each([
       cleanups.push(() => dropSchema(schema));
       databaseUrl = `${POSTGRES_URL}?schema=${schema}`;
     }
-    const production = { NODE_ENV: 'production', DATABASE_URL: databaseUrl, JWT_SECRET: TEST_SECRET, JWT_ALGORITHM: 'ES256', LOG_LEVEL: 'silent' };
+    const production = { NODE_ENV: 'production', PUBLIC_URL: 'https://auth.example.com', DATABASE_URL: databaseUrl, JWT_SECRET: TEST_SECRET, JWT_ALGORITHM: 'ES256', LOG_LEVEL: 'silent' };
     return { databaseUrl, production };
   }
 

@@ -12,7 +12,7 @@ const secret = () => randomBytes(48).toString('base64');
  * silently: real server processes, one after the other, on one database.
  */
 describe('rotating JWT_SECRET in production', () => {
-  const { env, dir } = testEnv({ NODE_ENV: 'production', LOG_LEVEL: 'info' });
+  const { env, dir } = testEnv({ NODE_ENV: 'production', PUBLIC_URL: 'https://auth.example.com', LOG_LEVEL: 'info' });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   async function serve(secrets: Record<string, string>) {

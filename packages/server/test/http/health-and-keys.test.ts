@@ -51,7 +51,7 @@ describe('GET /.well-known/jwks.json', () => {
     const jwks = (await t.app.inject({ url: '/.well-known/jwks.json' })).json();
     const { access_token } = await loginTokens(t.app, 'oscar');
     const { payload } = await jwtVerify(access_token, createLocalJWKSet(jwks), {
-      issuer: 'tessera',
+      issuer: t.config.publicUrl,
       audience: 'tessera-api',
       typ: 'at+jwt',
       currentDate: new Date(t.clock.now()),

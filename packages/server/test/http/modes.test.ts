@@ -49,7 +49,7 @@ describe('development and production modes', () => {
   });
 
   it('production never seeds demo users', async () => {
-    const t = await open({ NODE_ENV: 'production', JWT_SECRET: STRONG });
+    const t = await open({ NODE_ENV: 'production', PUBLIC_URL: 'https://auth.example.com', JWT_SECRET: STRONG });
     expect(await t.store.countUsers()).toBe(0);
   });
 
@@ -60,7 +60,7 @@ describe('development and production modes', () => {
   });
 
   it('production refuses to start when JWT_SECRET cannot open the stored keys, and names the fix', async () => {
-    const { env, dir } = testEnv({ NODE_ENV: 'production', JWT_SECRET: STRONG });
+    const { env, dir } = testEnv({ NODE_ENV: 'production', PUBLIC_URL: 'https://auth.example.com', JWT_SECRET: STRONG });
     const logger = createLogger('silent');
     await (await createTessera(loadConfig(env), { logger })).close();
     const other = { ...env, JWT_SECRET: STRONG.split('').reverse().join('') };

@@ -58,7 +58,7 @@ describe('security headers', () => {
 describe('production posture', () => {
   let t: TestInstance;
   beforeAll(async () => {
-    t = await startTestInstance({ NODE_ENV: 'production' });
+    t = await startTestInstance({ NODE_ENV: 'production', PUBLIC_URL: 'https://auth.example.com' });
   });
   afterAll(() => t.close());
 
@@ -81,7 +81,7 @@ describe('production posture', () => {
 describe('production /metrics with METRICS_TOKEN', () => {
   let t: TestInstance;
   beforeAll(async () => {
-    t = await startTestInstance({ NODE_ENV: 'production', METRICS_TOKEN });
+    t = await startTestInstance({ NODE_ENV: 'production', PUBLIC_URL: 'https://auth.example.com', METRICS_TOKEN });
   });
   afterAll(() => t.close());
 

@@ -58,8 +58,8 @@ describe('what the tokens carry', () => {
     const header = decodeProtectedHeader(access_token);
     expect(header).toEqual({ alg: 'RS256', typ: 'at+jwt', kid: expect.any(String) });
     const claims = decodeJwt(access_token);
-    expect(Object.keys(claims).sort()).toEqual(['aud', 'exp', 'iat', 'iss', 'jti', 'role', 'sub']);
-    expect(claims).toMatchObject({ sub: user.id, role: 'admin', iss: 'https://auth.example', aud: 'orders-api' });
+    expect(Object.keys(claims).sort()).toEqual(['aud', 'client_id', 'exp', 'iat', 'iss', 'jti', 'role', 'sub']);
+    expect(claims).toMatchObject({ sub: user.id, role: 'admin', iss: 'https://auth.example', aud: 'orders-api', client_id: 'tessera' });
     expect(claims.exp! - claims.iat!).toBe(900);
   });
 

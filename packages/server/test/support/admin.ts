@@ -29,5 +29,6 @@ export async function apiStatus(t: TestInstance, accessToken: string): Promise<n
 export function cliEnvFor(t: TestInstance): Record<string, string> {
   const { database } = t.config;
   if (database.kind !== 'sqlite') throw new Error('test instances use SQLite');
-  return { NODE_ENV: 'test', DATABASE_URL: `sqlite:${database.path}`, JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'silent' };
+  // The same PUBLIC_URL, hence the same issuer, as the instance: a server built from this env accepts its tokens.
+  return { NODE_ENV: 'test', PUBLIC_URL: t.config.publicUrl, DATABASE_URL: `sqlite:${database.path}`, JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'silent' };
 }

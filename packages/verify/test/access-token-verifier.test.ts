@@ -1,0 +1,51 @@
+import { SignJWT, generateKeyPair } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { verifyAccessToken, type AccessTokenRules } from '../src/index.js';
+
+const ISSUER = 'https://auth.example.com';
+
+async function setup() {
+  const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const rules: AccessTokenRules = {
+    getKey: (kid) => (kid === 'k1' ? { alg: 'ES256', key: publicKey } : undefined),
+    issuer: ISSUER,
+    audience: 'orders-api',
+    maxLifetimeSeconds: 900,
+  };
+  const sign = (claims: Record<string, unknown>) => {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ role: 'user', ...claims })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'at+jwt' })
+      .setSubject('u1')
+      .setIssuer(ISSUER)
+      .setAudience('orders-api')
+      .setJti('j1')
+      .setIssuedAt(now)
+      .setExpirationTime(now + 900)
+      .sign(privateKey);
+  };
+  return { rules, sign };
+}
+
+describe('verifying an access token', () => {
+  it("gives the token's client_id, and the first-party client for a token issued before the claim existed", async () => {
+    const { rules, sign } = await setup();
+    expect(await verifyAccessToken(await sign({ client_id: 'billing' }), rules)).toMatchObject({ sub: 'u1', client_id: 'billing' });
+    expect(await verifyAccessToken(await sign({}), rules)).toMatchObject({ client_id: 'tessera' });
+    await expect(verifyAccessToken(await sign({ client_id: 7 }), rules)).rejects.toMatchObject({ reason: 'claims' });
+  });
+
+  it('asks the plugged-in revocation check last, and refuses a revoked token', async () => {
+    const { rules, sign } = await setup();
+    const asked: string[] = [];
+    const token = await sign({});
+    const revoked = { ...rules, isRevoked: async (claims: { jti: string }) => (asked.push(claims.jti), true) };
+    await expect(verifyAccessToken(token, revoked)).rejects.toMatchObject({ code: 'invalid_token', reason: 'revoked' });
+    expect(asked).toEqual(['j1']);
+    await expect(verifyAccessToken(token, { ...rules, isRevoked: () => false })).resolves.toMatchObject({ jti: 'j1' });
+    // A bad signature is refused before any revocation lookup.
+    asked.length = 0;
+    await expect(verifyAccessToken(token.slice(0, -4) + 'AAAA', revoked)).rejects.toMatchObject({ reason: 'signature' });
+    expect(asked).toEqual([]);
+  });
+});
