@@ -43,7 +43,8 @@ describe('docs/bring-your-users.md, run as written', () => {
     return result;
   };
 
-  it('imports the sample files: a dry run, then JSON lines and CSV, whose users log in with their old passwords', async () => {
+  // One guide, run in order: a minute is generous for its seven commands and twenty logins.
+  it('imports the sample files: a dry run, then JSON lines and CSV, whose users log in with their old passwords', { timeout: 120_000 }, async () => {
     const [dryRun, importBoth, curlLogin, again, adminApi] = blocksOf('Import users');
     const dry = await run(dryRun!);
     expect(dry.ok, dry.stderr).toBe(true);

@@ -1,6 +1,6 @@
 import { hash, verify } from '@node-rs/bcrypt';
 import express from 'express';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
@@ -46,7 +46,7 @@ async function startOldApp(): Promise<{ url: string; asked: string[]; close(): P
 }
 
 /** A stand-in that answers every check the same broken way. */
-function startBrokenApp(answer: (res: import('node:http').ServerResponse) => void) {
+function startBrokenApp(answer: (res: ServerResponse) => void) {
   return listen(createServer((_req, res) => answer(res)), '/check', []);
 }
 
@@ -123,33 +123,31 @@ describe('lazy migration from the team\'s old app (LEGACY_AUTH_URL)', () => {
     expect((await t.tessera.store.findUserByUsername('boss'))!.role).toBe('admin');
   });
 
-  it('answers 503 when the old app cannot be checked, and audits why', async () => {
-    const broken = {
-      'no answer within 200 ms': await startBrokenApp(() => undefined),
-      'the old app answered HTTP 500': await startBrokenApp((res) => res.writeHead(500).end('oops')),
-      'the old app answered HTTP 403': await startBrokenApp((res) => res.writeHead(403).end()),
-      'the old app answered HTTP 302': await startBrokenApp((res) => res.writeHead(302, { location: 'http://example.com/' }).end()),
-      'the old app answered something that is not JSON': await startBrokenApp((res) => res.writeHead(200).end('<html>yes</html>')),
-      'the old app answered JSON without a boolean "valid"': await startBrokenApp((res) => res.writeHead(200).end('{"valid":"yes"}')),
-      "the old app's answer was longer than 16384 bytes": await startBrokenApp((res) => res.writeHead(200).end(`{"valid":true,"x":"${'x'.repeat(20_000)}"}`)),
-    };
+  const BROKEN: Array<[string, (res: ServerResponse) => void]> = [
+    ['no answer within 200 ms', () => undefined],
+    ['the old app answered HTTP 500', (res) => res.writeHead(500).end('oops')],
+    ['the old app answered HTTP 403', (res) => res.writeHead(403).end()],
+    ['the old app answered HTTP 302', (res) => res.writeHead(302, { location: 'http://example.com/' }).end()],
+    ['the old app answered something that is not JSON', (res) => res.writeHead(200).end('<html>yes</html>')],
+    ['the old app answered JSON without a boolean "valid"', (res) => res.writeHead(200).end('{"valid":"yes"}')],
+    ["the old app's answer was longer than 16384 bytes", (res) => res.writeHead(200).end(`{"valid":true,"x":"${'x'.repeat(20_000)}"}`)],
+  ];
+
+  it.each(BROKEN)('answers 503 when %s, and audits why', async (reason, answer) => {
+    const app = await startBrokenApp(answer);
     try {
-      for (const [reason, app] of Object.entries(broken)) {
-        t = await startTestInstance(legacyEnv(app.url, { LEGACY_AUTH_TIMEOUT_MS: '200' }));
-        const response = await login(t.app, 'alice', 'alice old password');
-        expect(response.statusCode, reason).toBe(503);
-        expect(response.json()).toEqual({
-          error: 'temporarily_unavailable',
-          error_description: 'Your password could not be checked right now; try again in a few seconds',
-        });
-        const [event] = await t.tessera.audit.query({ type: 'legacy_auth.failed', limit: 1 });
-        expect(event!.detail).toMatchObject({ username: 'alice', reason });
-        expect(await t.tessera.store.countUsers()).toBe(0);
-        await t.close();
-        t = undefined;
-      }
+      t = await startTestInstance(legacyEnv(app.url, { LEGACY_AUTH_TIMEOUT_MS: '200' }));
+      const response = await login(t.app, 'alice', 'alice old password');
+      expect(response.statusCode).toBe(503);
+      expect(response.json()).toEqual({
+        error: 'temporarily_unavailable',
+        error_description: 'Your password could not be checked right now; try again in a few seconds',
+      });
+      const [event] = await t.tessera.audit.query({ type: 'legacy_auth.failed', limit: 1 });
+      expect(event!.detail).toMatchObject({ username: 'alice', reason });
+      expect(await t.tessera.store.countUsers()).toBe(0);
     } finally {
-      await Promise.all(Object.values(broken).map((app) => app.close()));
+      await app.close();
     }
   });
 
