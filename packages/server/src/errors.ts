@@ -1,7 +1,9 @@
 /**
- * Typed errors with stable codes. The codes, the base class and the access-token errors are the wire
- * contract (`@tessera/contract`), shared with the verification package and the client; the errors only
- * this server raises are here. HTTP statuses are assigned in one place: `http/error-handler.ts`.
+ * Every error Tessera raises, each with a stable code, in one module. Two kinds:
+ * - `TesseraError`s carry a code of the wire contract (`@tessera/contract`: the `error` of a JSON body),
+ *   shared with the verification package and the client;
+ * - `OperatorError`s stop a server's start or a command and are told to an operator, never to a client.
+ * They reach HTTP through one mapping (`http/error-handler.ts`) and the CLI through one (`cli/error-message.ts`).
  */
 import { TesseraError } from '@tessera/contract';
 
@@ -73,5 +75,108 @@ export class OverloadedError extends TesseraError {
       `Too many logins at once; retry in ${retryAfterSeconds} second${retryAfterSeconds === 1 ? '' : 's'}`,
     );
     this.name = 'OverloadedError';
+  }
+}
+
+export class RateLimitedError extends TesseraError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('rate_limited', `Too many requests; retry in ${retryAfterSeconds} second${retryAfterSeconds === 1 ? '' : 's'}`);
+    this.name = 'RateLimitedError';
+  }
+}
+
+/** The team's old app (LEGACY_AUTH_URL) could not say whether a password is right: 503, never "wrong password". */
+export class LegacyAuthUnavailableError extends TesseraError {
+  constructor() {
+    super('temporarily_unavailable', 'Your password could not be checked right now; try again in a few seconds');
+    this.name = 'LegacyAuthUnavailableError';
+  }
+}
+
+/** Codes of the errors told to an operator (a server that will not start, a command that fails). */
+export const OPERATOR_ERROR_CODES = [
+  'invalid_configuration',
+  'production_database',
+  'key_unavailable',
+  'seal_failed',
+  'invalid_command',
+  'unusable_password_hash',
+  'invalid_import_file',
+] as const;
+export type OperatorErrorCode = (typeof OPERATOR_ERROR_CODES)[number];
+
+/** An error for the operator: its message is a sentence saying what to do; clients only ever see a 500. */
+export class OperatorError extends Error {
+  constructor(
+    readonly code: OperatorErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'OperatorError';
+  }
+}
+
+/** A setting with a bad value; `variable` names it, the message says why (never quoting a secret). */
+export class ConfigError extends OperatorError {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
+    super('invalid_configuration', `${variable}: ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** A non-production server refused on a production database: one line for the operator, exit 1. */
+export class ProductionDatabaseError extends OperatorError {
+  constructor(env: string) {
+    super(
+      'production_database',
+      `this database was initialised in production; NODE_ENV=${env} refuses to start on it (a development server ` +
+        'would sign tokens for, and seed demo accounts into, real data). Set NODE_ENV=production, or ' +
+        'PRODUCTION_DATABASE_OVERRIDE=on to start anyway (demo accounts are never seeded into it)',
+    );
+    this.name = 'ProductionDatabaseError';
+  }
+}
+
+/** A signing key that cannot be used: none loaded, none created, or no configured secret opens it. */
+export class KeyUnavailableError extends OperatorError {
+  constructor(message: string) {
+    super('key_unavailable', message);
+    this.name = 'KeyUnavailableError';
+  }
+}
+
+/** A sealed key that a secret does not open, or that is not in a format we know. */
+export class SealError extends OperatorError {
+  constructor(message: string) {
+    super('seal_failed', message);
+    this.name = 'SealError';
+  }
+}
+
+/** A mistake in how a command was called or what it was given: one line on stderr, exit 1. */
+export class CliError extends OperatorError {
+  constructor(message: string) {
+    super('invalid_command', message);
+    this.name = 'CliError';
+  }
+}
+
+/** An imported password hash Tessera cannot take over; the message is the reason an import reports for its line. */
+export class UnusableHashError extends OperatorError {
+  constructor(reason: string) {
+    super('unusable_password_hash', reason);
+    this.name = 'UnusableHashError';
+  }
+}
+
+/** An import file that cannot be read as a whole (a CSV without the header it needs). */
+export class ImportFileError extends OperatorError {
+  constructor(message: string) {
+    super('invalid_import_file', message);
+    this.name = 'ImportFileError';
   }
 }

@@ -1,5 +1,6 @@
 import { createAdmin, type Admin } from './admin/admin.js';
 import { AuditLog } from './audit/audit-log.js';
+import { BackgroundWork, followFleet, type BackgroundParts } from './background.js';
 import { CredentialCheck } from './auth/credential-check.js';
 import { LazyMigration } from './auth/lazy-migration.js';
 import { LegacyAuthClient } from './auth/legacy-auth-client.js';
@@ -13,7 +14,8 @@ import { SessionLogin } from './auth/session-login.js';
 import { SessionLogout } from './auth/session-logout.js';
 import { TokenPairIssuer } from './auth/token-pair.js';
 import { systemClock, type Clock } from './clock.js';
-import { assertServable, type Config } from './config.js';
+import { assertServable, SETTINGS, type BackgroundIntervals, type Config } from './config.js';
+import { readSettings } from './config/setting.js';
 import { Fleet } from './fleet/fleet.js';
 import { WindowCounts } from './fleet/window-counts.js';
 import { createLogger, type Logger } from './logger.js';
@@ -34,21 +36,8 @@ import { ValidAfter } from './tokens/valid-after.js';
 import { seedDevelopmentUsers } from './users/development-seed.js';
 import { UserDirectory } from './users/user-directory.js';
 
-/** Intervals of the background work every instance does. */
-export const BACKGROUND = {
-  /** Revocations made by other instances or the CLI are picked up at least this often (with Redis, at once). */
-  revocationPollMs: 500,
-  /** Key rotations made elsewhere are picked up at least this often (unknown `kid`s trigger it at once; with Redis, the fleet's keys-changed event does). */
-  keyReloadMs: 5_000,
-  /** Expired rows are deleted this often. */
-  pruneMs: 10 * 60_000,
-  /** JWT rollout changes (`tessera rollout …`, another instance) apply at least this often. */
-  rolloutReloadMs: 2_000,
-  /** Counts of session-authenticated requests reach the database this often. */
-  legacyUsageFlushMs: 10_000,
-  /** Without Redis, account unlocks made elsewhere (`tessera users unlock`) apply at least this often. */
-  loginUnlockPollMs: 2_000,
-};
+/** The default intervals of the background work every instance does (settings REVOCATION_POLL_MS, KEY_RELOAD_MS, …). */
+export const BACKGROUND: BackgroundIntervals = readSettings(SETTINGS.background, {});
 
 /** Everything the HTTP layer and the CLI need, built once from the configuration. */
 export interface Tessera {
@@ -85,7 +74,7 @@ export interface Tessera {
   admin: Admin;
   /** With REDIS_URL: events between the instances and shared rate-limit counters. */
   fleet: Fleet | undefined;
-  /** Starts the background work (revocation feed, key reloads, pruning). */
+  /** Starts the background work (`background.ts`: revocation feed, key reloads, pruning, …). */
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -96,8 +85,8 @@ export interface TesseraDependencies {
   logger?: Logger;
   passwords?: PasswordHasher;
   revocationBus?: RevocationBus;
-  /** Overrides of `BACKGROUND`, for tests that must tell polling apart from fleet events. */
-  intervals?: Partial<typeof BACKGROUND>;
+  /** Overrides of the configured intervals, for tests that must tell polling apart from fleet events. */
+  intervals?: Partial<BackgroundIntervals>;
   /**
    * `serve` (the default) migrates, guards a production database, creates or switches keys and seeds
    * development accounts. `command` (the CLI) does none of that: it works on the database as it finds it.
@@ -114,9 +103,9 @@ export interface TesseraDependencies {
 export async function createTessera(config: Config, deps: TesseraDependencies = {}): Promise<Tessera> {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(config.logLevel);
-  const store = deps.store ?? openStore(config.database);
+  const store = deps.store ?? openStore(config.database, config.databasePool);
   const passwords = deps.passwords ?? new PasswordHasher(undefined, undefined, config.loginQueueMaxWaitMs);
-  const intervals = { ...BACKGROUND, ...deps.intervals };
+  const intervals = { ...config.background, ...deps.intervals };
   const fleet = config.redis ? Fleet.open(config.redis, logger) : undefined;
   try {
     return await assemble(config, { ...deps, clock, logger, store, passwords }, intervals, fleet);
@@ -132,7 +121,7 @@ type Assembled = Required<Pick<TesseraDependencies, 'clock' | 'logger' | 'store'
 async function assemble(
   config: Config,
   { clock, logger, store, passwords, ...deps }: Assembled,
-  intervals: typeof BACKGROUND,
+  intervals: BackgroundIntervals,
   fleet: Fleet | undefined,
 ): Promise<Tessera> {
   const serving = (deps.purpose ?? 'serve') === 'serve';
@@ -167,8 +156,6 @@ async function assemble(
     pollIntervalMs: intervals.revocationPollMs,
     bus: deps.revocationBus ?? fleet?.revocations,
   });
-  fleet?.bus.follow('keys-changed', () => keyRing.reload());
-  fleet?.bus.onResync(() => revocationFeed.poll());
   const accessTokens = new AccessTokens({
     keyRing,
     revocations,
@@ -214,7 +201,6 @@ async function assemble(
       ? async () => void (await fleet.bus.announce({ type: 'settings-changed', topic: 'rollout' }))
       : undefined,
   });
-  fleet?.bus.follow('settings-changed', () => rollout.reload());
   const sessions = new LegacySessions({
     store,
     clock,
@@ -223,15 +209,6 @@ async function assemble(
     validAfter,
   });
   const legacyUsage = new LegacyUsage({ store, clock, logger, flushIntervalMs: intervals.legacyUsageFlushMs });
-
-  const timers: NodeJS.Timeout[] = [];
-  const every = (ms: number, what: string, task: () => Promise<void>) => {
-    const timer = setInterval(() => {
-      task().catch((error: unknown) => logger.warn({ err: error }, `${what} failed`));
-    }, ms);
-    timer.unref();
-    timers.push(timer);
-  };
 
   const admin = createAdmin({
     store,
@@ -247,6 +224,24 @@ async function assemble(
     loginThrottle,
     loginFailureWindowMs: config.loginFailureWindow * 1000,
   });
+
+  const backgroundParts: BackgroundParts = {
+    store,
+    clock,
+    logger,
+    fleet,
+    keyRing,
+    revocationFeed,
+    rollout,
+    legacyUsage,
+    audit,
+    passwords,
+    loginUnlocks: admin.loginThrottle,
+    intervals,
+    auditRetentionDays: config.auditRetentionDays,
+  };
+  followFleet(backgroundParts);
+  const background = new BackgroundWork(backgroundParts);
 
   return {
     config,
@@ -287,30 +282,9 @@ async function assemble(
     users,
     admin,
     fleet,
-    async start() {
-      await Promise.all([revocationFeed.start(), passwords.warmUp()]);
-      await fleet?.start();
-      await rollout.start();
-      legacyUsage.start();
-      audit.start();
-      every(intervals.keyReloadMs, 'key reload', () => keyRing.reload());
-      if (!fleet) {
-        // Without Redis failed logins are counted in this process: unlocks made elsewhere (the CLI, another
-        // instance) arrive through the database.
-        await admin.loginThrottle.follow();
-        every(intervals.loginUnlockPollMs, 'login unlock poll', () => admin.loginThrottle.follow());
-      }
-      every(intervals.pruneMs, 'pruning expired rows', async () => {
-        await store.pruneExpired(clock.now());
-        await store.pruneAuditEvents(clock.now() - config.auditRetentionDays * 86_400_000);
-      });
-    },
+    start: () => background.start(),
     async close() {
-      for (const timer of timers) clearInterval(timer);
-      revocationFeed.stop();
-      rollout.stop();
-      await legacyUsage.stop();
-      await audit.stop();
+      await background.stop();
       await deps.revocationBus?.close();
       await fleet?.close();
       await store.close();

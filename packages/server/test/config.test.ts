@@ -177,6 +177,39 @@ describe('configuration', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, JWT_SECRET_PREVIOUS: secret })).toThrow(/^JWT_SECRET_PREVIOUS: /);
   });
 
+  it('has PostgreSQL pool, body-limit and background-interval settings, each settable', () => {
+    expect(loadConfig({})).toMatchObject({
+      databasePool: { size: 10, connectTimeoutMs: 2000, idleTimeoutMs: 10_000, statementTimeoutMs: 5000 },
+      http: { bodyLimit: 16_384 },
+      background: {
+        revocationPollMs: 500,
+        keyReloadMs: 5000,
+        rolloutReloadMs: 2000,
+        loginUnlockPollMs: 2000,
+        legacyUsageFlushMs: 10_000,
+        pruneMs: 600_000,
+      },
+    });
+    const set = loadConfig({
+      DATABASE_POOL_SIZE: '40',
+      DATABASE_CONNECT_TIMEOUT_MS: '500',
+      DATABASE_IDLE_TIMEOUT_MS: '0',
+      DATABASE_STATEMENT_TIMEOUT_MS: '15000',
+      HTTP_BODY_LIMIT: '65536',
+      REVOCATION_POLL_MS: '250',
+      KEY_RELOAD_MS: '60000',
+      PRUNE_INTERVAL_MS: '3600000',
+    });
+    expect(set).toMatchObject({
+      databasePool: { size: 40, connectTimeoutMs: 500, idleTimeoutMs: 0, statementTimeoutMs: 15_000 },
+      http: { bodyLimit: 65_536 },
+      background: { revocationPollMs: 250, keyReloadMs: 60_000, pruneMs: 3_600_000 },
+    });
+    expect(() => loadConfig({ DATABASE_POOL_SIZE: '0' })).toThrow(/^DATABASE_POOL_SIZE: must be at least 1/);
+    expect(() => loadConfig({ HTTP_BODY_LIMIT: '16k' })).toThrow(/^HTTP_BODY_LIMIT: must be a whole number of bytes/);
+    expect(() => loadConfig({ KEY_RELOAD_MS: '5' })).toThrow(/^KEY_RELOAD_MS: must be at least 10/);
+  });
+
   it('reads the session settings and derives the sunset from the deprecation date unless it is given', () => {
     const config = loadConfig({
       LEGACY_SESSIONS: 'off',

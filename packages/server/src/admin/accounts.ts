@@ -1,3 +1,4 @@
+import type { AuditEventType } from '../audit/audit-event-types.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Revoker } from '../auth/revoker.js';
 import type { Clock } from '../clock.js';
@@ -98,7 +99,7 @@ export class AccountAdmin {
     return updated;
   }
 
-  private record(type: string, user: UserRecord, actor: Actor, detail: Record<string, unknown> | null): void {
+  private record(type: AuditEventType, user: UserRecord, actor: Actor, detail: Record<string, unknown> | null): void {
     this.options.audit.record({ type, userId: user.id, actor: actor.id, client: actor.client, ...(detail ? { detail } : {}) });
   }
 }

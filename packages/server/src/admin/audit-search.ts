@@ -1,3 +1,4 @@
+import { AUDIT_EVENT_TYPES, isAuditEventType } from '../audit/audit-event-types.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { TesseraError } from '../errors.js';
 import type { AuditEventRecord, Store } from '../store/store.js';
@@ -26,6 +27,12 @@ export class AuditSearch {
   async search(input: AuditSearchInput): Promise<AuditEventRecord[]> {
     if (input.userId !== undefined && input.username !== undefined) {
       throw new TesseraError('invalid_request', 'Filter by user id or by username, not both');
+    }
+    if (input.type !== undefined && !isAuditEventType(input.type)) {
+      throw new TesseraError(
+        'invalid_request',
+        `type ${JSON.stringify(input.type)} is not an audit event type; the types are ${AUDIT_EVENT_TYPES.join(', ')}`,
+      );
     }
     const userId = input.username === undefined ? input.userId : await this.userIdOf(input.username);
     return this.audit.query({

@@ -1,3 +1,4 @@
+import type { AuditEventType } from '../audit/audit-event-types.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Revoker } from '../auth/revoker.js';
 import type { Clock } from '../clock.js';
@@ -69,7 +70,7 @@ export class RolloutAdmin {
     return this.options.legacyUsage.list(this.options.clock.now() - days * DAY_MS);
   }
 
-  private record(type: string, actor: Actor, userId: string | null, detail?: Record<string, unknown>): void {
+  private record(type: AuditEventType, actor: Actor, userId: string | null, detail?: Record<string, unknown>): void {
     this.options.audit.record({ type, actor: actor.id, client: actor.client, userId, ...(detail ? { detail } : {}) });
   }
 }

@@ -1,17 +1,9 @@
 import type { Clock } from '../clock.js';
+import type { AuditEventType } from './audit-event-types.js';
 import type { Logger } from '../logger.js';
 import type { AuditEventRecord, AuditQuery, ClientInfo, NewAuditEvent, Store } from '../store/store.js';
 
-/** Event types Tessera records; admin and session events extend the list with their own prefixes. */
-export type AuditEventType =
-  | 'login.success'
-  | 'login.failure'
-  | 'token.refresh'
-  | 'token.refresh_failed'
-  | 'token.reuse_detected'
-  | 'logout'
-  | 'rate_limited'
-  | (string & {});
+export type { AuditEventType } from './audit-event-types.js';
 
 export interface AuditEntry {
   type: AuditEventType;

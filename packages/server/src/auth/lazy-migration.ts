@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
-import { TesseraError } from '../errors.js';
+import { LegacyAuthUnavailableError, TesseraError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { PasswordHasher } from '../passwords/password-hasher.js';
 import type { ClientInfo, Store, UserRecord } from '../store/store.js';
@@ -19,14 +19,6 @@ export interface LazyMigrationOptions {
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]{1,253}$/;
-
-/** The old app could not say whether the password is right: the login is answered 503, never "wrong password". */
-export class LegacyAuthUnavailableError extends TesseraError {
-  constructor() {
-    super('temporarily_unavailable', 'Your password could not be checked right now; try again in a few seconds');
-    this.name = 'LegacyAuthUnavailableError';
-  }
-}
 
 /**
  * Lazy migration (LEGACY_AUTH_URL): a login for a username Tessera does not know is checked by the

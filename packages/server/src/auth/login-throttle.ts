@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { WindowCounts } from '../fleet/window-counts.js';
-import { RateLimitedError } from '../http/error-handler.js';
+import { RateLimitedError } from '../errors.js';
 import type { ClientInfo } from '../store/store.js';
 
 export interface LoginThrottlePolicy {

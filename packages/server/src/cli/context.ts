@@ -15,7 +15,7 @@ export async function withTessera<T>(io: CliIo, work: (tessera: Tessera) => Prom
   const config = loadConfig(io.env);
   // Diagnostics go to stderr at warn level so stdout stays clean for tables and JSON.
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { write: (line: string) => io.stderr.write(line) });
-  const store = openStore(config.database);
+  const store = openStore(config.database, config.databasePool);
   await assertMigrated(store);
   const tessera = await createTessera(config, { logger, store, purpose: 'command' });
   try {

@@ -10,13 +10,7 @@ export interface CliIo {
 
 export const processIo = (): CliIo => ({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env });
 
-/** A mistake in how the command was called or what it was given: one line on stderr, exit 1. */
-export class CliError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CliError';
-  }
-}
+export { CliError } from '../errors.js';
 
 /** Reads standard input to its end (a password piped in), without its trailing newline. */
 export async function readStdin(io: CliIo): Promise<string> {

@@ -1,6 +1,4 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config.js';
-import { TesseraError } from '../errors.js';
 import { registerLegacyUsage } from './commands/legacy-usage.js';
 import { registerAudit } from './commands/audit.js';
 import { registerKeys } from './commands/keys.js';
@@ -9,7 +7,8 @@ import { registerRollout } from './commands/rollout.js';
 import { registerServe } from './commands/serve.js';
 import { registerTokens } from './commands/tokens.js';
 import { registerUsers } from './commands/users.js';
-import { CliError, processIo, type CliIo } from './io.js';
+import { cliMessage } from './error-message.js';
+import { processIo, type CliIo } from './io.js';
 
 /** The `tessera` command line. Every command reads the same environment (DATABASE_URL, JWT_SECRET, …) as the server. */
 export function buildCli(io: CliIo): Command {
@@ -43,14 +42,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
-    io.stderr.write(`tessera: ${describe(error)}\n`);
+    io.stderr.write(`tessera: ${cliMessage(error)}\n`);
     return 1;
   }
-}
-
-function describe(error: unknown): string {
-  if (error instanceof ConfigError) return `configuration error: ${error.message}`;
-  if (error instanceof TesseraError) return error.description;
-  if (error instanceof CliError) return error.message;
-  return error instanceof Error ? error.message : String(error);
 }

@@ -22,7 +22,6 @@ import { userRoutes } from './routes/users.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { peerIsTrusted, proxyTrust } from './trusted-proxy.js';
 
-const BODY_LIMIT = 16 * 1024;
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
 /** Builds the HTTP application around an assembled Tessera. Nothing here reads the environment. */
@@ -31,7 +30,7 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: tessera.logger as FastifyBaseLogger,
     trustProxy: trust,
-    bodyLimit: BODY_LIMIT,
+    bodyLimit: tessera.config.http.bodyLimit,
     ...slowClientDeadlines(tessera.config.http),
     logController: new RequestLog(),
     requestIdHeader: false,

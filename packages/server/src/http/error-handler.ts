@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { OverloadedError, TesseraError, type ErrorCode } from '../errors.js';
+import { OperatorError, OverloadedError, RateLimitedError, TesseraError, type ErrorCode, type OperatorErrorCode } from '../errors.js';
+
+export { RateLimitedError };
 
 /** The one place where error codes become HTTP statuses. */
 export const STATUS_OF: Record<ErrorCode, number> = {
@@ -24,16 +26,25 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   temporarily_unavailable: 503,
 };
 
+/**
+ * Operator errors met while serving (a signing key that cannot be opened, …) are the server's fault:
+ * the client learns only that, the log says which.
+ */
+const OPERATOR_ERRORS_ON_HTTP: Record<OperatorErrorCode, ErrorCode> = {
+  invalid_configuration: 'server_error',
+  production_database: 'server_error',
+  key_unavailable: 'server_error',
+  seal_failed: 'server_error',
+  invalid_command: 'server_error',
+  // Both are caught and reported per line by an import; escaping one is a bug.
+  unusable_password_hash: 'server_error',
+  invalid_import_file: 'server_error',
+};
+
 /** Every error body: a stable code and a sentence for people. */
 export interface ErrorBody {
   error: ErrorCode;
   error_description: string;
-}
-
-export class RateLimitedError extends TesseraError {
-  constructor(readonly retryAfterSeconds: number) {
-    super('rate_limited', `Too many requests; retry in ${retryAfterSeconds} second${retryAfterSeconds === 1 ? '' : 's'}`);
-  }
 }
 
 const REALM = 'tessera';
@@ -53,8 +64,10 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }
 
-function classify(error: FastifyError | Error): { code: ErrorCode; description: string } {
+/** The code and description a client is told for anything thrown while serving its request. */
+export function classify(error: FastifyError | Error): { code: ErrorCode; description: string } {
   if (error instanceof TesseraError) return { code: error.code, description: error.description };
+  if (error instanceof OperatorError) return { code: OPERATOR_ERRORS_ON_HTTP[error.code], description: 'Internal server error' };
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) return { code: 'invalid_request', description: describeValidation(fastifyError) };
   switch (fastifyError.code) {

@@ -4,7 +4,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Config } from '../config.js';
 import type { SharedRateLimit } from '../fleet/shared-rate-limit.js';
 import { clientInfo } from './client-info.js';
-import { RateLimitedError } from './error-handler.js';
+import { RateLimitedError } from '../errors.js';
 
 const WINDOW_MS = 60_000;
 /** Distinct clients tracked per endpoint before the least recently seen are forgotten. */

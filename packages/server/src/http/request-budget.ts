@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { WindowCounts } from '../fleet/window-counts.js';
 import type { ClientInfo } from '../store/store.js';
-import { RateLimitedError } from './error-handler.js';
+import { RateLimitedError } from '../errors.js';
 
 export interface BudgetLimit {
   /** Names the counters and the audit events: `credential`, `refresh-ip`, `refresh-family`. */

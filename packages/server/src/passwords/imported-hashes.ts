@@ -1,10 +1,11 @@
 import { argon2Scheme } from './schemes/argon2-scheme.js';
 import { bcryptScheme } from './schemes/bcrypt-scheme.js';
-import { UnusableHashError, type HashScheme, type HashSchemeName } from './schemes/hash-scheme.js';
+import { UnusableHashError } from '../errors.js';
+import type { HashScheme, HashSchemeName } from './schemes/hash-scheme.js';
 import { pbkdf2Scheme } from './schemes/pbkdf2-scheme.js';
 import { scryptScheme } from './schemes/scrypt-scheme.js';
 
-export { UnusableHashError, type HashSchemeName } from './schemes/hash-scheme.js';
+export type { HashSchemeName } from './schemes/hash-scheme.js';
 
 /** Every format a password hash can be imported in. Tessera's own hashes are argon2id (the argon2 scheme). */
 const SCHEMES: readonly HashScheme[] = [argon2Scheme, bcryptScheme, scryptScheme, pbkdf2Scheme];

@@ -1,13 +1,19 @@
-import { ConfigError, type DatabaseLocation } from '../config.js';
+import { ConfigError, type DatabaseLocation, type DatabasePool } from '../config.js';
 import { PostgresStore, SCHEMA_NAME } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
 
-/** Opens the store named by DATABASE_URL. */
-export function openStore(location: DatabaseLocation): Store {
+/** Opens the store named by DATABASE_URL; PostgreSQL's pool takes the DATABASE_POOL_* settings (else pg's defaults). */
+export function openStore(location: DatabaseLocation, pool?: DatabasePool): Store {
   if (location.kind === 'sqlite') return new SqliteStore(location.path);
   const { url, schema } = splitSchema(location.url);
-  return new PostgresStore(url, { schema });
+  return new PostgresStore(url, {
+    schema,
+    poolSize: pool?.size,
+    connectTimeoutMs: pool?.connectTimeoutMs,
+    idleTimeoutMs: pool?.idleTimeoutMs,
+    queryTimeoutMs: pool?.statementTimeoutMs,
+  });
 }
 
 /**

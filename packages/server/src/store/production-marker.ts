@@ -1,22 +1,14 @@
 import type { Clock } from '../clock.js';
+import { ProductionDatabaseError } from '../errors.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Store } from './store.js';
 
 /** The setting that says a production server (or `tessera migrate` in production) has used this database. */
+export { ProductionDatabaseError };
+
 export const PRODUCTION_MARKER = 'initialised_in';
 
-/** A non-production server refused on a production database: one line for the operator, exit 1. */
-export class ProductionDatabaseError extends Error {
-  constructor(env: string) {
-    super(
-      `this database was initialised in production; NODE_ENV=${env} refuses to start on it (a development server ` +
-        'would sign tokens for, and seed demo accounts into, real data). Set NODE_ENV=production, or ' +
-        'PRODUCTION_DATABASE_OVERRIDE=on to start anyway (demo accounts are never seeded into it)',
-    );
-    this.name = 'ProductionDatabaseError';
-  }
-}
 
 /**
  * Marks the database in production, and refuses any other mode on a marked database unless the

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
 import { promisify } from 'node:util';
+import { SealError } from '../errors.js';
 
 const scryptAsync = promisify(scrypt) as (
   password: string,
@@ -12,12 +13,7 @@ const scryptAsync = promisify(scrypt) as (
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const VERSION = 'v1';
 
-export class SealError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SealError';
-  }
-}
+export { SealError };
 
 /**
  * Seals secrets (our private signing keys) with AES-256-GCM under a key derived from JWT_SECRET.

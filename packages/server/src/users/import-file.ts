@@ -1,6 +1,7 @@
 import { parse } from 'csv-parse';
 import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
+import { ImportFileError } from '../errors.js';
 import type { ImportRecord, UnreadableRecord } from './user-import.js';
 
 export type ImportFormat = 'jsonl' | 'csv';
@@ -70,12 +71,4 @@ function checkHeader(columns: string[]): string[] {
     throw new ImportFileError(`the CSV header must name the columns ${IMPORT_COLUMNS.join(', ')} (missing: ${missing.join(', ')})`);
   }
   return columns;
-}
-
-/** The file as a whole cannot be imported (a CSV without the header it needs). */
-export class ImportFileError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ImportFileError';
-  }
 }

@@ -67,6 +67,10 @@ describe('tessera audit', () => {
     });
     expect((await tessera(['audit', '--limit', '0'], env)).stderr).toMatch(/^tessera: --limit must be a whole number from 1 to 10000/);
     expect(await tessera(['audit', '--user', 'ghost'], env)).toMatchObject({ code: 1, stderr: 'tessera: No user named "ghost"\n' });
+    expect(await tessera(['audit', '--type', 'login.sucess'], env)).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^tessera: type "login.sucess" is not an audit event type; the types are login.success, /),
+    });
   });
 });
 

@@ -1,13 +1,16 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SETTING_NAMES } from '../../src/config.js';
+import { SETTING_NAMES, SETTINGS } from '../../src/config.js';
+import { withSettingsTable } from '../../src/config/settings-table.js';
 import { GuideShell, guideSections } from '../support/guide-shell.js';
 import { freePort } from '../support/ports.js';
 
-const README = readFileSync(resolve(import.meta.dirname, '../../../../README.md'), 'utf8');
+const ROOT = resolve(import.meta.dirname, '../../../..');
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const section = (title: string) => guideSections(README).find((s) => s.title === title);
 
 /** The rows of the first Markdown table under `## title`: a blank line ends a table, as it does when rendered. */
@@ -23,6 +26,22 @@ describe("README's configuration table", () => {
   it('lists every setting Tessera reads exactly once, in one unbroken table', () => {
     const listed = firstTableRows('Configuration').map((row) => /^\| `([A-Z0-9_]+)` \|/.exec(row)?.[1] ?? row);
     expect([...listed].sort()).toEqual([...SETTING_NAMES].sort());
+  });
+
+  it('is the table the settings declare, word for word (`npm run docs:config` rewrites it)', () => {
+    expect(withSettingsTable(README, SETTINGS)).toBe(README);
+  });
+
+  it('is rewritten from the declarations by `npm run docs:config`', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-docs-config-'));
+    try {
+      const copy = join(dir, 'README.md');
+      writeFileSync(copy, README.replace(/^\| `PORT` \|.*\n/m, '').replace('| `HOST` | `::` |', '| `HOST` | `0.0.0.0` |'));
+      execFileSync('npm', ['run', '--silent', 'docs:config', '--', copy], { cwd: ROOT, stdio: 'pipe' });
+      expect(readFileSync(copy, 'utf8')).toBe(README);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readImportedHash, UnusableHashError, verifyStoredHash } from '../../src/passwords/imported-hashes.js';
+import { UnusableHashError } from '../../src/errors.js';
+import { readImportedHash, verifyStoredHash } from '../../src/passwords/imported-hashes.js';
 import { HASHES, IMPORTED_PASSWORD } from './imported-hash-fixtures.js';
 
 const cases: Array<[string, string, string, string]> = [

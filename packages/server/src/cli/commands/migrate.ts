@@ -11,7 +11,7 @@ export function registerMigrate(program: Command, io: CliIo): void {
     .description('apply pending database migrations (servers also apply them at start; safe to run concurrently)')
     .action(async () => {
       const config = loadConfig(io.env);
-      const store = openStore(config.database);
+      const store = openStore(config.database, config.databasePool);
       try {
         await store.migrate();
         if (config.env === 'production') await markProductionDatabase(store, systemClock);

@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { access, open } from 'node:fs/promises';
 import { CLI_ACTOR } from '../../admin/actor.js';
-import { formatOfPath, ImportFileError, readImportFile, type ImportFormat } from '../../users/import-file.js';
+import { ImportFileError } from '../../errors.js';
+import { formatOfPath, readImportFile, type ImportFormat } from '../../users/import-file.js';
 import { importReportJson, type ImportReport } from '../../users/user-import.js';
 import { withTessera } from '../context.js';
 import { CliError, type CliIo } from '../io.js';

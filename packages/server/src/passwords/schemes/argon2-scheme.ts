@@ -1,5 +1,6 @@
 import { parseOptions, verify } from '@node-rs/argon2';
-import { UnusableHashError, within, type HashScheme } from './hash-scheme.js';
+import { UnusableHashError } from '../../errors.js';
+import { within, type HashScheme } from './hash-scheme.js';
 
 const ARGON2 = /^\$argon2(?:i|d|id)\$/;
 // Django stores `argon2$argon2id$v=19$…`.

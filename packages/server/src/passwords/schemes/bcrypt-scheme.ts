@@ -1,5 +1,6 @@
 import { verify } from '@node-rs/bcrypt';
-import { UnusableHashError, within, type HashScheme } from './hash-scheme.js';
+import { UnusableHashError } from '../../errors.js';
+import { within, type HashScheme } from './hash-scheme.js';
 
 // $2a$ / $2b$ / $2y$ (PHP's name for 2b), cost, 22 + 31 characters of bcrypt's base64.
 const BCRYPT = /^\$2[aby]\$(\d{2})\$[./A-Za-z0-9]{53}$/;

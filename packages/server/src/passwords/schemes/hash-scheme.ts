@@ -1,3 +1,5 @@
+import { UnusableHashError } from '../../errors.js';
+
 /**
  * A password-hash format Tessera can take over from another system. `read` recognises the format in
  * the encoding a team exports it in and returns the one form Tessera stores (or undefined when the text
@@ -14,13 +16,6 @@ export interface HashScheme {
 
 export type HashSchemeName = 'argon2' | 'bcrypt' | 'scrypt' | 'pbkdf2';
 
-/** The text looked like this scheme but cannot be taken: its reason is shown to the operator. */
-export class UnusableHashError extends Error {
-  constructor(reason: string) {
-    super(reason);
-    this.name = 'UnusableHashError';
-  }
-}
 
 /** Throws `UnusableHashError` unless `value` is a whole number within [min, max]. */
 export function within(value: unknown, min: number, max: number, what: string): number {

@@ -1,7 +1,8 @@
 import { deserialize, serialize } from '@phc/format';
 import { pbkdf2, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import { UnusableHashError, within, type HashScheme } from './hash-scheme.js';
+import { UnusableHashError } from '../../errors.js';
+import { within, type HashScheme } from './hash-scheme.js';
 
 const derive = promisify(pbkdf2);
 const DIGESTS = { sha1: 'sha1', sha256: 'sha256', sha512: 'sha512' } as const;

@@ -1,6 +1,7 @@
 import { deserialize, serialize } from '@phc/format';
 import { scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { UnusableHashError, within, type HashScheme } from './hash-scheme.js';
+import { UnusableHashError } from '../../errors.js';
+import { within, type HashScheme } from './hash-scheme.js';
 
 interface ScryptHash {
   /** log2 of N, the cost. */

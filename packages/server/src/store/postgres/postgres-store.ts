@@ -76,6 +76,10 @@ export interface PostgresStoreOptions {
    * pruning are exempt (they run on a connection of their own and may be slow on a large database).
    */
   queryTimeoutMs?: number;
+  /** Longest wait to open a connection (default 2000 ms). */
+  connectTimeoutMs?: number;
+  /** An unused pooled connection is closed after this long (pg's default, 10000 ms; 0 = never). */
+  idleTimeoutMs?: number;
 }
 
 /** The store for fleets: one PostgreSQL database shared by every instance, through a connection pool. */
@@ -95,7 +99,8 @@ export class PostgresStore implements Store {
     const settings: pg.PoolConfig = {
       connectionString: url,
       // A dead database must fail a request quickly (503), not hold it until the client gives up.
-      connectionTimeoutMillis: 2000,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,
+      idleTimeoutMillis: options.idleTimeoutMs ?? 10_000,
       types: TYPES,
       ...(this.schema ? { options: `-c search_path=${this.schema}` } : {}),
     };

@@ -1,16 +1,12 @@
 import { importJWK, type CryptoKey, type JWK } from 'jose';
+import { KeyUnavailableError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { KeyUse, SigningKeyRecord, Store } from '../../store/store.js';
 import { SealError, SecretBox } from '../secret-box.js';
 import type { PublicJwk } from './jwks-document.js';
 import { generateKey } from './key-generation.js';
 
-export class KeyUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'KeyUnavailableError';
-  }
-}
+export { KeyUnavailableError };
 
 export interface KeyVaultOptions {
   store: Store;

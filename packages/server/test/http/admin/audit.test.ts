@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { AUDIT_EVENT_TYPES } from '../../../src/audit/audit-event-types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminClient, type AdminClient } from '../../support/admin.js';
 import { createUser, login, loginTokens, refresh, startTestInstance, type TestInstance } from '../../support/tessera.js';
@@ -82,6 +85,7 @@ describe('admin API: the audit trail', () => {
     ['?before=x', 'querystring.before must be integer'],
     ['?user=a&username=b', 'Filter by user id or by username, not both'],
     ['?actor=x', 'querystring.actor is not a known parameter'],
+    ['?type=token.stolen', `type "token.stolen" is not an audit event type; the types are ${AUDIT_EVENT_TYPES.join(', ')}`],
   ])('refuses %s with 400 naming the parameter', async (query, description) => {
     const response = await root.call({ url: `/admin/audit${query}` });
     expect(response.statusCode).toBe(400);
@@ -90,5 +94,17 @@ describe('admin API: the audit trail', () => {
 
   it('answers 404 for an unknown username', async () => {
     expect((await root.call({ url: '/admin/audit?username=ghost' })).statusCode).toBe(404);
+  });
+});
+
+describe('the audit event types', () => {
+  it('are the ones docs/api/admin.md lists, each once', () => {
+    const doc = readFileSync(resolve(import.meta.dirname, '../../../../../docs/api/admin.md'), 'utf8');
+    const table = doc.slice(doc.indexOf('Event types:')).split('\n\n')[1]!;
+    const documented = table
+      .split('\n')
+      .slice(2)
+      .flatMap((row) => [...row.split('|')[1]!.matchAll(/`([a-z_.]+)`/g)].map((m) => m[1]!));
+    expect([...documented].sort()).toEqual([...AUDIT_EVENT_TYPES].sort());
   });
 });

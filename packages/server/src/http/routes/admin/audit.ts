@@ -8,7 +8,7 @@ const auditQuery = {
   properties: {
     user: { type: 'string', minLength: 1, maxLength: 200, description: 'only events about this user id' },
     username: { type: 'string', minLength: 1, maxLength: 256, description: 'only events about this user (by name)' },
-    type: { type: 'string', minLength: 1, maxLength: 100, description: 'only events of this type, e.g. token.reuse_detected' },
+    type: { type: 'string', minLength: 1, maxLength: 100, description: 'only events of this type, e.g. token.reuse_detected (another value is refused with 400)' },
     since: { type: 'string', maxLength: 64, description: 'ISO 8601 time: events at or after it' },
     until: { type: 'string', maxLength: 64, description: 'ISO 8601 time: events before it' },
     before: { type: 'integer', minimum: 1, description: 'only events with a smaller id (the next page)' },
