@@ -23,6 +23,7 @@ const SLOW = [
   'packages/server/test/store/postgres-store.test.ts',
   'packages/server/test/store/postgres/**/*.test.ts',
   'packages/server/test/store/open-store.test.ts',
+  'packages/server/test/store/upgrade.test.ts',
 ];
 
 /** Packages import each other by name; tests run their TypeScript sources, never a stale build. */

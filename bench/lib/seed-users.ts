@@ -17,7 +17,7 @@ export async function seedUsers(path: string, count: number): Promise<void> {
     const passwordHash = await hash(BENCH_PASSWORD, { algorithm: 2 as never, ...OWASP_ARGON2ID });
     const createdAt = Date.now();
     for (let i = 0; i < count; i += 1) {
-      await store.createUser({ id: crypto.randomUUID(), username: benchUsername(i), role: 'user', passwordHash, createdAt: createdAt + i });
+      await store.users.create({ id: crypto.randomUUID(), username: benchUsername(i), role: 'user', passwordHash, createdAt: createdAt + i });
     }
   } finally {
     await store.close();

@@ -63,7 +63,7 @@ export class BackgroundWork {
     }
     this.every(intervals.pruneMs, 'pruning expired rows', async () => {
       await store.pruneExpired(clock.now());
-      await store.pruneAuditEvents(clock.now() - this.parts.auditRetentionDays * 86_400_000);
+      await store.audit.prune(clock.now() - this.parts.auditRetentionDays * 86_400_000);
     });
   }
 

@@ -165,6 +165,14 @@ export class CliError extends OperatorError {
   }
 }
 
+/** A user with this name exists already (usernames are unique). */
+export class UsernameTakenError extends TesseraError {
+  constructor(readonly username: string) {
+    super('conflict', `A user named "${username}" already exists`);
+    this.name = 'UsernameTakenError';
+  }
+}
+
 /** An imported password hash Tessera cannot take over; the message is the reason an import reports for its line. */
 export class UnusableHashError extends OperatorError {
   constructor(reason: string) {

@@ -165,7 +165,7 @@ async function assemble(
     acceptedIssuers: config.acceptedIssuers,
     audience: config.audience,
     ttlSeconds: config.accessTokenTtl,
-    isRevoked: (jti) => store.isAccessTokenRevoked(jti),
+    isRevoked: (jti) => store.revocations.isRevoked(jti),
   });
   const refreshTokens = new RefreshTokens({ keyRing, clock, issuer: config.issuer, acceptedIssuers: config.acceptedIssuers, ttlSeconds: config.refreshTokenTtl, validAfter });
   const revoker = new Revoker(store, clock, revocationFeed);

@@ -4,7 +4,8 @@ import type { Revoker } from '../auth/revoker.js';
 import type { Clock } from '../clock.js';
 import { TesseraError } from '../errors.js';
 import type { PasswordHasher } from '../passwords/password-hasher.js';
-import type { Page, Store, UserPage, UserRecord } from '../store/store.js';
+import type { Store, UserRepository } from '../store/store.js';
+import type { Page, UserPage, UserRecord } from '../users/user.js';
 import { assertPassword, assertRole, type NewAccount, type UserDirectory } from '../users/user-directory.js';
 import { normalizeUsername } from '../users/username.js';
 import type { Actor } from './actor.js';
@@ -38,13 +39,13 @@ export class AccountAdmin {
   }
 
   async get(userId: string): Promise<UserRecord> {
-    const user = await this.options.store.findUserById(userId);
+    const user = await this.options.store.users.findById(userId);
     if (!user) throw new TesseraError('not_found', `No user with id ${JSON.stringify(userId)}`);
     return user;
   }
 
   async getByUsername(username: string): Promise<UserRecord> {
-    const user = await this.options.store.findUserByUsername(normalizeUsername(username));
+    const user = await this.options.store.users.findByUsername(normalizeUsername(username));
     if (!user) throw new TesseraError('not_found', `No user named ${JSON.stringify(username)}`);
     return user;
   }
@@ -93,8 +94,8 @@ export class AccountAdmin {
     return ended;
   }
 
-  private async update(user: UserRecord, patch: Parameters<Store['updateUser']>[1]): Promise<UserRecord> {
-    const updated = await this.options.store.updateUser(user.id, patch, this.options.clock.now());
+  private async update(user: UserRecord, patch: Parameters<UserRepository['update']>[1]): Promise<UserRecord> {
+    const updated = await this.options.store.users.update(user.id, patch, this.options.clock.now());
     if (!updated) throw new TesseraError('not_found', `No user with id ${JSON.stringify(user.id)}`);
     return updated;
   }

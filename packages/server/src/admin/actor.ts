@@ -1,4 +1,4 @@
-import type { ClientInfo } from '../store/store.js';
+import type { ClientInfo } from '../tokens/refresh-family.js';
 
 /** Who performs an admin action — an admin's user id over HTTP, `cli` on the command line — and from where. */
 export interface Actor {

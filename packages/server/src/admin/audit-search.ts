@@ -1,7 +1,8 @@
 import { AUDIT_EVENT_TYPES, isAuditEventType } from '../audit/audit-event-types.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import { TesseraError } from '../errors.js';
-import type { AuditEventRecord, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { AuditEventRecord } from '../audit/audit-event.js';
 import { normalizeUsername } from '../users/username.js';
 
 /** An audit query as an operator writes it: a user by id or name, times as ISO 8601 text. */
@@ -46,7 +47,7 @@ export class AuditSearch {
   }
 
   private async userIdOf(username: string): Promise<string> {
-    const user = await this.store.findUserByUsername(normalizeUsername(username));
+    const user = await this.store.users.findByUsername(normalizeUsername(username));
     if (!user) throw new TesseraError('not_found', `No user named ${JSON.stringify(username)}`);
     return user.id;
   }

@@ -2,7 +2,8 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Revoker } from '../auth/revoker.js';
 import type { Clock } from '../clock.js';
 import { TesseraError } from '../errors.js';
-import type { FamilyRecord, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { FamilyRecord } from '../tokens/refresh-family.js';
 import type { Actor } from './actor.js';
 
 export interface DeviceAdminOptions {
@@ -29,7 +30,7 @@ export class DeviceAdmin {
 
   /** Live families, most recently used first. */
   list(userId: string): Promise<FamilyRecord[]> {
-    return this.options.store.listFamilies(userId, this.options.clock.now());
+    return this.options.store.families.list(userId, this.options.clock.now());
   }
 
   /**
@@ -37,7 +38,7 @@ export class DeviceAdmin {
    * "not found"). Revoking a family already revoked changes nothing and succeeds.
    */
   async signOut(familyId: string, actor: Actor, userId?: string): Promise<SignOutResult & { family: FamilyRecord }> {
-    const family = await this.options.store.findFamily(familyId);
+    const family = await this.options.store.families.find(familyId);
     if (!family || (userId !== undefined && family.userId !== userId)) {
       throw new TesseraError('not_found', `No session (refresh-token family) with id ${JSON.stringify(familyId)}${userId ? ' for this user' : ''}`);
     }

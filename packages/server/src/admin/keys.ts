@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Revoker } from '../auth/revoker.js';
 import { TesseraError } from '../errors.js';
-import type { KeyUse } from '../store/store.js';
+import type { KeyUse } from '../tokens/signing-key.js';
 import type { KeyRing } from '../tokens/key-ring.js';
 import type { Actor } from './actor.js';
 

@@ -44,8 +44,8 @@ export class LoginThrottleAdmin {
     const unlocks = await this.readUnlocks();
     for (const [name, at] of Object.entries(unlocks)) if (at <= now - this.options.windowMs) delete unlocks[name];
     unlocks[username] = now;
-    await store.writeSetting(LOGIN_UNLOCKS_SETTING, JSON.stringify(unlocks), now);
-    const user = await store.findUserByUsername(username);
+    await store.settings.write(LOGIN_UNLOCKS_SETTING, JSON.stringify(unlocks), now);
+    const user = await store.users.findByUsername(username);
     audit.record({
       type: 'admin.user.unlock',
       userId: user?.id ?? null,
@@ -68,7 +68,7 @@ export class LoginThrottleAdmin {
   }
 
   private async readUnlocks(): Promise<Unlocks> {
-    const stored = await this.options.store.readSetting(LOGIN_UNLOCKS_SETTING);
+    const stored = await this.options.store.settings.read(LOGIN_UNLOCKS_SETTING);
     if (stored === null) return {};
     try {
       const parsed: unknown = JSON.parse(stored);

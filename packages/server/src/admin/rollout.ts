@@ -6,7 +6,8 @@ import { TesseraError } from '../errors.js';
 import { revokeTokensOutsideRollout } from '../rollout/rollback-revocation.js';
 import type { RolloutPolicy, RolloutState } from '../rollout/rollout-policy.js';
 import type { LegacyUsage } from '../sessions/legacy-usage.js';
-import type { LegacyUsageRecord, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { LegacyUsageRecord } from '../sessions/legacy-usage-count.js';
 import { normalizeUsername } from '../users/username.js';
 import type { Actor } from './actor.js';
 
@@ -58,7 +59,7 @@ export class RolloutAdmin {
 
   /** true = always JWT, false = never (keeps sessions), null = the percentage decides. */
   async setOverride(username: string, enabled: boolean | null, actor: Actor): Promise<{ userId: string; username: string }> {
-    const user = await this.options.store.findUserByUsername(normalizeUsername(username));
+    const user = await this.options.store.users.findByUsername(normalizeUsername(username));
     if (!user) throw new TesseraError('not_found', `No user named ${JSON.stringify(username)}`);
     await this.options.rollout.setOverride(user.id, enabled);
     this.record('admin.rollout.override', actor, user.id, { enabled });

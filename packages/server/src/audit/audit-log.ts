@@ -1,7 +1,9 @@
 import type { Clock } from '../clock.js';
 import type { AuditEventType } from './audit-event-types.js';
 import type { Logger } from '../logger.js';
-import type { AuditEventRecord, AuditQuery, ClientInfo, NewAuditEvent, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { AuditEventRecord, AuditQuery, NewAuditEvent } from '../audit/audit-event.js';
+import type { ClientInfo } from '../tokens/refresh-family.js';
 
 export type { AuditEventType } from './audit-event-types.js';
 
@@ -86,7 +88,7 @@ export class AuditLog {
   /** Events matching the query, newest first (buffered events are written first). */
   async query(query: AuditQuery): Promise<AuditEventRecord[]> {
     await this.flush();
-    return this.options.store.queryAuditEvents(query);
+    return this.options.store.audit.query(query);
   }
 
   private async writeBuffered(): Promise<void> {
@@ -94,7 +96,7 @@ export class AuditLog {
     while (this.buffer.length > 0) {
       const batch = this.buffer.slice(0, batchSize);
       try {
-        await this.options.store.appendAuditEvents(batch);
+        await this.options.store.audit.append(batch);
       } catch (error) {
         this.options.logger.warn({ err: error, pending: this.buffer.length }, 'audit events not written yet; will retry');
         return;

@@ -4,7 +4,9 @@ import { OverloadedError, TesseraError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { schemeOf } from '../passwords/imported-hashes.js';
 import type { PasswordHasher } from '../passwords/password-hasher.js';
-import type { ClientInfo, Store, UserRecord } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { ClientInfo } from '../tokens/refresh-family.js';
+import type { UserRecord } from '../users/user.js';
 import { normalizeUsername } from '../users/username.js';
 import type { LazyMigration } from './lazy-migration.js';
 import type { LoginThrottle } from './login-throttle.js';
@@ -46,7 +48,7 @@ export class CredentialCheck {
     // Before the lookup, so a name that exists and one that does not are throttled alike.
     await throttle?.before(account, client);
     const authenticatedAt = this.options.clock.now();
-    const known = await store.findUserByUsername(account);
+    const known = await store.users.findByUsername(account);
     const migrated = known ? null : await this.options.lazyMigration?.migrate(account, password, client);
     const user = known ?? migrated ?? null;
     // A user the old app has just vouched for was created with this very password.
@@ -72,9 +74,9 @@ export class CredentialCheck {
     });
     if (passwordHash === undefined) return;
     // A reset that landed while this hash was computed wins: the old password is never written back.
-    const current = await this.options.store.findUserById(user.id);
+    const current = await this.options.store.users.findById(user.id);
     if (current?.passwordHash !== user.passwordHash) return;
-    await this.options.store.updateUser(user.id, { passwordHash }, this.options.clock.now());
+    await this.options.store.users.update(user.id, { passwordHash }, this.options.clock.now());
     this.options.logger.info({ userId: user.id }, 'password hash upgraded to current argon2id parameters');
     // An imported hash (bcrypt, scrypt, PBKDF2, argon2i) replaced by Tessera's own: one more user moved over.
     const from = schemeOf(user.passwordHash)?.name ?? 'unknown';

@@ -1,9 +1,11 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
-import { LegacyAuthUnavailableError, TesseraError } from '../errors.js';
+import { LegacyAuthUnavailableError, UsernameTakenError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { PasswordHasher } from '../passwords/password-hasher.js';
-import type { ClientInfo, Store, UserRecord } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { ClientInfo } from '../tokens/refresh-family.js';
+import type { UserRecord } from '../users/user.js';
 import { MAX_PASSWORD_LENGTH, ROLE_PATTERN, USERNAME_PATTERN } from '../users/username.js';
 import type { LegacyAuthClient } from './legacy-auth-client.js';
 
@@ -65,11 +67,11 @@ export class LazyMigration {
     const { store, passwords, clock } = this.options;
     const passwordHash = await passwords.hash(password);
     try {
-      return await store.createUser({ id: crypto.randomUUID(), username, role, email, passwordHash, createdAt: clock.now() });
+      return await store.users.create({ id: crypto.randomUUID(), username, role, email, passwordHash, createdAt: clock.now() });
     } catch (error) {
-      if (!(error instanceof TesseraError && error.code === 'conflict')) throw error;
+      if (!(error instanceof UsernameTakenError)) throw error;
       // Another login for the same user created them a moment ago: theirs stands, checked like any other.
-      const existing = await store.findUserByUsername(username);
+      const existing = await store.users.findByUsername(username);
       return existing && (await passwords.verify(existing.passwordHash, password)) ? existing : null;
     }
   }

@@ -1,7 +1,7 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { WindowCounts } from '../fleet/window-counts.js';
 import { RateLimitedError } from '../errors.js';
-import type { ClientInfo } from '../store/store.js';
+import type { ClientInfo } from '../tokens/refresh-family.js';
 
 export interface LoginThrottlePolicy {
   /** Failed logins of an account (from anywhere) before each further check of it is slowed. 0 = never slowed. */

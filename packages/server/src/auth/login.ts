@@ -1,7 +1,8 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import { TesseraError } from '../errors.js';
 import type { RolloutPolicy } from '../rollout/rollout-policy.js';
-import type { ClientInfo, UserRecord } from '../store/store.js';
+import type { ClientInfo } from '../tokens/refresh-family.js';
+import type { UserRecord } from '../users/user.js';
 import type { CredentialCheck } from './credential-check.js';
 import type { TokenPair, TokenPairIssuer } from './token-pair.js';
 

@@ -1,6 +1,7 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import { InvalidGrantError, TesseraError } from '../errors.js';
-import type { ClientInfo, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { ClientInfo } from '../tokens/refresh-family.js';
 import type { AccessTokens } from '../tokens/access-tokens.js';
 import { hashToken, type RefreshTokens } from '../tokens/refresh-tokens.js';
 import type { Revoker } from './revoker.js';
@@ -48,7 +49,7 @@ export class Logout {
       if (error instanceof InvalidGrantError && (error.reason === 'expired' || error.reason === 'revoked')) return;
       throw error;
     }
-    const record = await this.options.store.findRefreshToken(hashToken(token));
+    const record = await this.options.store.families.findToken(hashToken(token));
     if (!record) return;
     await this.options.revoker.revokeFamily(record.familyId, 'logout');
     ended.set(record.familyId, record.userId);
@@ -56,7 +57,7 @@ export class Logout {
 
   private async revokeByAccessToken(token: string, ended: Map<string, string>): Promise<void> {
     const claims = await this.options.accessTokens.verifyForLogout(token);
-    const family = await this.options.store.findFamilyByAccessToken(claims.jti);
+    const family = await this.options.store.families.findByAccessToken(claims.jti);
     if (family && !ended.has(family.id)) {
       await this.options.revoker.revokeFamily(family.id, 'logout');
       ended.set(family.id, family.userId);

@@ -2,7 +2,9 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import { InvalidGrantError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { ClientInfo, Store, UserRecord } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { ClientInfo } from '../tokens/refresh-family.js';
+import type { UserRecord } from '../users/user.js';
 import type { AccessTokens } from '../tokens/access-tokens.js';
 import { hashToken, type RefreshTokens } from '../tokens/refresh-tokens.js';
 import type { RevocationFeed } from '../tokens/revocation-feed.js';
@@ -50,9 +52,9 @@ export class RefreshRotation {
     // The successor is signed before the transaction so that the store can record its hash atomically.
     const next = refreshTokens.mint(now);
     // Tokens from before the `fid` claim name no family: the store does (until they have all expired).
-    const familyId = presented.fid ?? (await store.findRefreshToken(hashToken(refreshToken)))?.familyId ?? '';
+    const familyId = presented.fid ?? (await store.families.findToken(hashToken(refreshToken)))?.familyId ?? '';
     const nextToken = await refreshTokens.sign({ ...next, userId: presented.sub, familyId });
-    const outcome = await store.rotateRefreshToken({
+    const outcome = await store.families.rotate({
       tokenHash: hashToken(refreshToken),
       now,
       reuseIntervalMs: this.options.reuseIntervalSeconds * 1000,

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
-import type { RevokedAccessToken, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { RevokedAccessToken } from '../tokens/revoked-access-token.js';
 import type { SignOutResult } from '../admin/devices.js';
 import type { RevocationFeed } from '../tokens/revocation-feed.js';
 
@@ -17,7 +18,7 @@ export class Revoker {
 
   /** One device signed out: its family and every access token issued in it. */
   async revokeFamily(familyId: string, reason: string): Promise<RevokedAccessToken[]> {
-    return this.publish(await this.store.revokeFamily(familyId, reason, this.clock.now()));
+    return this.publish(await this.store.families.revoke(familyId, reason, this.clock.now()));
   }
 
   /**
@@ -26,7 +27,7 @@ export class Revoker {
    */
   async revokeUser(userId: string, reason: string): Promise<SignOutResult> {
     const now = this.clock.now();
-    const ended = await this.store.endUserCredentials(userId, reason, now);
+    const ended = await this.store.validAfter.endUser(userId, reason, now);
     await this.publish(ended.accessTokens);
     await this.feed?.moved([{ scope: 'user', subject: userId, at: now }]);
     return { families: ended.families, accessTokens: ended.accessTokens.length, sessions: ended.sessions };
@@ -34,13 +35,13 @@ export class Revoker {
 
   /** Only the user's JWTs (families and access tokens), sessions untouched: a rollout rollback sends them back to sessions. */
   async revokeUserTokens(userId: string, reason: string): Promise<RevokedAccessToken[]> {
-    return this.publish(await this.store.revokeUserTokens(userId, reason, this.clock.now()));
+    return this.publish(await this.store.families.revokeAllOfUser(userId, reason, this.clock.now()));
   }
 
   /** Everyone signed out (`tokens revoke --all`): a global valid-after at now. */
   async revokeEveryone(reason: string): Promise<SignOutResult> {
     const now = this.clock.now();
-    const ended = await this.store.endAllCredentials(reason, now);
+    const ended = await this.store.validAfter.endAll(reason, now);
     await this.publish(ended.accessTokens);
     await this.feed?.moved([{ scope: 'all', subject: '', at: now }]);
     return { families: ended.families, accessTokens: ended.accessTokens.length, sessions: ended.sessions };
@@ -49,18 +50,18 @@ export class Revoker {
   /** A signing key revoked: everything it signed is refused, whenever it was issued. */
   async revokeKey(kid: string): Promise<boolean> {
     const now = this.clock.now();
-    if (!(await this.store.revokeSigningKey(kid, now))) return false;
+    if (!(await this.store.keys.revoke(kid, now))) return false;
     await this.feed?.moved([{ scope: 'key', subject: kid, at: now }]);
     return true;
   }
 
   /** Every unexpired access token of the user, but not their families: the next refresh re-reads the user. */
   async revokeUserAccessTokens(userId: string): Promise<RevokedAccessToken[]> {
-    return this.publish(await this.store.revokeUserAccessTokens(userId, this.clock.now()));
+    return this.publish(await this.store.revocations.revokeUserAccessTokens(userId, this.clock.now()));
   }
 
   async revokeAccessToken(token: RevokedAccessToken): Promise<void> {
-    await this.store.revokeAccessTokens([token], this.clock.now());
+    await this.store.revocations.record([token], this.clock.now());
     await this.publish([token]);
   }
 

@@ -2,7 +2,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { InvalidSessionError, TesseraError } from '../errors.js';
 import type { RolloutPolicy } from '../rollout/rollout-policy.js';
 import type { LegacySessions } from '../sessions/legacy-sessions.js';
-import type { ClientInfo } from '../store/store.js';
+import type { ClientInfo } from '../tokens/refresh-family.js';
 import { JWT_NOT_ENABLED } from './login.js';
 import type { TokenPair, TokenPairIssuer } from './token-pair.js';
 

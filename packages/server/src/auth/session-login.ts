@@ -1,7 +1,9 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { LegacySessions } from '../sessions/legacy-sessions.js';
 import type { LegacyUsage } from '../sessions/legacy-usage.js';
-import type { ClientInfo, SessionRecord, UserRecord } from '../store/store.js';
+import type { SessionRecord } from '../sessions/session.js';
+import type { ClientInfo } from '../tokens/refresh-family.js';
+import type { UserRecord } from '../users/user.js';
 import type { CredentialCheck } from './credential-check.js';
 
 /** Legacy password login (`POST /api/login`): the same credential check as `/auth/login`, then a session. */

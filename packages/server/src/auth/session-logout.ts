@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import { sessionIdOf, type LegacySessions } from '../sessions/legacy-sessions.js';
-import type { ClientInfo } from '../store/store.js';
+import type { ClientInfo } from '../tokens/refresh-family.js';
 
 /**
  * Legacy logout (`POST /api/logout`): ends the session the cookie names. Idempotent, like logging out

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
-import type { ClientInfo, FamilyRecord, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { ClientInfo, FamilyRecord } from '../tokens/refresh-family.js';
 import type { AccessTokens } from '../tokens/access-tokens.js';
 import { hashToken, type RefreshTokens } from '../tokens/refresh-tokens.js';
 
@@ -39,7 +40,7 @@ export class TokenPairIssuer {
       accessTokens.sign(user, access),
       refreshTokens.sign({ ...refresh, userId: user.id, familyId }),
     ]);
-    const family = await store.createFamily({
+    const family = await store.families.create({
       familyId,
       userId: user.id,
       token: { ...refresh, tokenHash: hashToken(refreshToken) },

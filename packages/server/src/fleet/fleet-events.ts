@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { RevokedAccessToken, ValidAfterMove } from '../store/store.js';
+import type { RevokedAccessToken } from '../tokens/revoked-access-token.js';
+import type { ValidAfterMove } from '../tokens/valid-after-move.js';
 
 /**
  * What one instance tells the others. Every event is only a hint to act sooner: the database stays the

@@ -1,4 +1,5 @@
-import type { RevokedAccessToken, ValidAfterMove } from '../store/store.js';
+import type { RevokedAccessToken } from '../tokens/revoked-access-token.js';
+import type { ValidAfterMove } from '../tokens/valid-after-move.js';
 import type { RevocationBus } from '../tokens/revocation-feed.js';
 import type { FleetBus } from './fleet-bus.js';
 

@@ -7,6 +7,9 @@ import { announceDeprecation, deprecationHeaders } from './deprecation-headers.j
 import { allowedOrigins, assertSameOriginForSession } from './same-origin.js';
 import { sessionCookie } from './session-cookie.js';
 
+/** What authenticating a request uses (the composition root passes the whole `Tessera`; this says which of it). */
+export type AuthenticationDeps = Pick<Tessera, 'accessTokens' | 'config' | 'legacyUsage' | 'sessions'>;
+
 /** Who is calling, as every protected route sees it; the same user and role whichever way they proved it. */
 export type Principal = {
   userId: string;
@@ -82,7 +85,7 @@ export function requireAccessToken(accessTokens: AccessTokens) {
  * `session_id` cookie is accepted while LEGACY_SESSIONS=on. Session-authenticated responses carry the
  * deprecation headers, and each such request is counted for `tessera legacy-usage`.
  */
-export function authenticate(tessera: Tessera) {
+export function authenticate(tessera: AuthenticationDeps) {
   const viaToken = requireAccessToken(tessera.accessTokens);
   const deprecation = deprecationHeaders(tessera.config);
   const origins = allowedOrigins(tessera.config);

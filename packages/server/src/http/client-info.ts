@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { ClientInfo } from '../store/store.js';
+import type { ClientInfo } from '../tokens/refresh-family.js';
 
 const MAX_USER_AGENT = 512;
 

@@ -6,6 +6,9 @@ import { hasRefreshCookie, refreshCookie } from './refresh-cookie.js';
 import { RequestBudget } from './request-budget.js';
 import { SESSION_COOKIE } from './session-cookie.js';
 
+/** What the credential budgets use (the composition root passes the whole `Tessera`; this says which of it). */
+export type CredentialBudgetDeps = Pick<Tessera, 'audit' | 'clock' | 'config' | 'fleet' | 'refreshTokens'>;
+
 const MINUTE_MS = 60_000;
 
 /**
@@ -32,7 +35,7 @@ export interface CredentialBudgets {
   refreshFamily: Hook;
 }
 
-export function credentialBudgets(tessera: Tessera): CredentialBudgets {
+export function credentialBudgets(tessera: CredentialBudgetDeps): CredentialBudgets {
   const { config, audit, clock } = tessera;
   const counts = new WindowCounts(tessera.fleet?.rateLimit, clock);
   const budget = (name: string, max: number) => new RequestBudget(counts, { name, max, windowMs: MINUTE_MS }, audit);

@@ -1,16 +1,19 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TesseraError } from '../errors.js';
-import { TesseraMetrics } from '../metrics/tessera-metrics.js';
+import { TesseraMetrics, type MetricsSources } from '../metrics/tessera-metrics.js';
 import type { Tessera } from '../tessera.js';
 import { bearerToken } from './authenticate.js';
 import { errorResponses } from './schemas.js';
+
+/** What the metrics endpoint uses (the composition root passes the whole `Tessera`; this says which of it). */
+export type MetricsDeps = Pick<Tessera, 'config'> & MetricsSources;
 
 /**
  * GET /metrics in the Prometheus text format, and the hook timing every request by route pattern.
  * Behind METRICS_TOKEN when set; without it public in development and refused in production. Never rate limited. Call before any route is registered.
  */
-export function registerMetrics(app: FastifyInstance, tessera: Tessera): void {
+export function registerMetrics(app: FastifyInstance, tessera: MetricsDeps): void {
   const metrics = new TesseraMetrics(tessera);
   app.addHook('onResponse', async (request, reply) => {
     metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);

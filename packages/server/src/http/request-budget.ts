@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { WindowCounts } from '../fleet/window-counts.js';
-import type { ClientInfo } from '../store/store.js';
+import type { ClientInfo } from '../tokens/refresh-family.js';
 import { RateLimitedError } from '../errors.js';
 
 export interface BudgetLimit {

@@ -3,7 +3,8 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { PasswordHasher } from '../passwords/password-hasher.js';
-import type { NewAuditEvent, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { NewAuditEvent } from '../audit/audit-event.js';
 import type { RevocationList } from '../tokens/revocation-list.js';
 
 export interface MetricsSources {
@@ -165,7 +166,7 @@ export class TesseraMetrics {
       registers,
       async collect() {
         try {
-          this.set(await store.countActiveFamilies(clock.now()));
+          this.set(await store.families.countActive(clock.now()));
         } catch (error) {
           // A scrape must still answer while the database is away; NaN says "unknown".
           logger.warn({ err: error }, 'active families not counted: the database did not answer');

@@ -17,7 +17,7 @@ export async function revokeTokensOutsideRollout(
   let users = 0;
   let accessTokens = 0;
   for (let offset = 0; ; offset += PAGE) {
-    const page = await store.listUsers({ limit: PAGE, offset });
+    const page = await store.users.list({ limit: PAGE, offset });
     for (const user of page.users) {
       if (rollout.allows(user)) continue;
       const revoked = await revoker.revokeUserTokens(user.id, 'rollout_rollback');

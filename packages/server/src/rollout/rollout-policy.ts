@@ -1,7 +1,8 @@
 import type { Clock } from '../clock.js';
 import { TesseraError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { RolloutOverride, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { RolloutOverride } from '../rollout/rollout-override.js';
 import { rolloutBucket } from './rollout-bucket.js';
 
 /** The settings key under which `tessera rollout set` stores the percentage. */
@@ -88,19 +89,19 @@ export class RolloutPolicy {
   /** Stores a percentage for every instance; from now on it wins over JWT_ROLLOUT_PERCENT. */
   async setPercent(percent: number): Promise<void> {
     assertPercent(percent);
-    await this.options.store.writeSetting(ROLLOUT_PERCENT_SETTING, String(percent), this.options.clock.now());
+    await this.options.store.settings.write(ROLLOUT_PERCENT_SETTING, String(percent), this.options.clock.now());
     await this.changed();
   }
 
   /** Forgets the stored percentage: JWT_ROLLOUT_PERCENT applies again. */
   async resetPercent(): Promise<void> {
-    await this.options.store.deleteSetting(ROLLOUT_PERCENT_SETTING);
+    await this.options.store.settings.delete(ROLLOUT_PERCENT_SETTING);
     await this.changed();
   }
 
   /** Always JWT (true), never (false), or as the percentage says (null). */
   async setOverride(userId: string, enabled: boolean | null): Promise<void> {
-    await this.options.store.setRolloutOverride(userId, enabled, this.options.clock.now());
+    await this.options.store.rolloutOverrides.set(userId, enabled, this.options.clock.now());
     await this.changed();
   }
 
@@ -116,7 +117,7 @@ export class RolloutPolicy {
 
   private async load(): Promise<void> {
     const { store, defaultPercent, logger } = this.options;
-    const [stored, overrides] = await Promise.all([store.readSetting(ROLLOUT_PERCENT_SETTING), store.listRolloutOverrides()]);
+    const [stored, overrides] = await Promise.all([store.settings.read(ROLLOUT_PERCENT_SETTING), store.rolloutOverrides.list()]);
     let percent = defaultPercent;
     let source: RolloutState['source'] = 'environment';
     if (stored !== null && isPercent(stored)) {

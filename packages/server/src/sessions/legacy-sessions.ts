@@ -1,7 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { InvalidSessionError } from '../errors.js';
-import type { ClientInfo, PublicUser, SessionRecord, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { SessionRecord } from '../sessions/session.js';
+import type { ClientInfo } from '../tokens/refresh-family.js';
+import type { PublicUser } from '../users/user.js';
 import type { ValidAfter } from '../tokens/valid-after.js';
 
 /**
@@ -56,7 +59,7 @@ export class LegacySessions {
   async open(user: { id: string }, client: ClientInfo, authenticatedAt?: number): Promise<{ cookieValue: string; session: SessionRecord }> {
     const cookieValue = randomBytes(32).toString('base64url');
     const now = this.options.clock.now();
-    const session = await this.options.store.createSession({
+    const session = await this.options.store.sessions.create({
       id: sessionIdOf(cookieValue),
       userId: user.id,
       createdAt: now,
@@ -72,7 +75,7 @@ export class LegacySessions {
   async resolve(cookieValue: string): Promise<ResolvedSession> {
     // Anything we could not have issued is refused without a database query.
     if (!COOKIE_VALUE.test(cookieValue)) throw new InvalidSessionError('unknown');
-    const found = await this.options.store.findSession(sessionIdOf(cookieValue));
+    const found = await this.options.store.sessions.find(sessionIdOf(cookieValue));
     if (!found) throw new InvalidSessionError('unknown');
     const { session, user } = found;
     const now = this.options.clock.now();
@@ -84,12 +87,12 @@ export class LegacySessions {
     // The last request may have come up to one step after `lastSeenAt`: never end a session early.
     if (now - session.lastSeenAt >= idleMs + SESSION_TOUCH_STEP_MS) throw new InvalidSessionError('idle');
     if (user.disabledAt !== null) throw new InvalidSessionError('user_disabled');
-    if (now - session.lastSeenAt >= SESSION_TOUCH_STEP_MS) await this.options.store.touchSession(session.id, now);
+    if (now - session.lastSeenAt >= SESSION_TOUCH_STEP_MS) await this.options.store.sessions.touch(session.id, now);
     return { session, user, expiresAt: Math.min(session.expiresAt, now + idleMs) };
   }
 
   /** Ends the session; returns it if it was open until now, null if it was unknown or had already ended. */
   async end(sessionId: string): Promise<SessionRecord | null> {
-    return this.options.store.endSession(sessionId, this.options.clock.now());
+    return this.options.store.sessions.end(sessionId, this.options.clock.now());
   }
 }

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { LegacyUsageCount, LegacyUsageRecord, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { LegacyUsageCount, LegacyUsageRecord } from '../sessions/legacy-usage-count.js';
 
 export interface LegacyUsageOptions {
   store: Store;
@@ -64,7 +65,7 @@ export class LegacyUsage {
   /** Usage last seen at or after `since`, most recent first, including what is not written yet. */
   async list(since: number): Promise<LegacyUsageRecord[]> {
     await this.flush();
-    return this.options.store.listLegacyUsage(since);
+    return this.options.store.legacyUsage.list(since);
   }
 
   private async write(): Promise<void> {
@@ -72,7 +73,7 @@ export class LegacyUsage {
     const batch = this.pending;
     this.pending = new Map();
     try {
-      await this.options.store.addLegacyUsage([...batch.values()]);
+      await this.options.store.legacyUsage.add([...batch.values()]);
     } catch (error) {
       this.options.logger.warn({ err: error, pending: batch.size }, 'legacy usage counts not written yet; will retry');
       this.restore(batch);

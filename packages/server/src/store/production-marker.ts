@@ -19,7 +19,7 @@ export async function guardProductionDatabase(store: Store, config: Config, cloc
     await markProductionDatabase(store, clock);
     return true;
   }
-  if ((await store.readSetting(PRODUCTION_MARKER)) !== 'production') return false;
+  if ((await store.settings.read(PRODUCTION_MARKER)) !== 'production') return false;
   if (!config.productionDatabaseOverride) throw new ProductionDatabaseError(config.env);
   logger.warn(
     { env: config.env },
@@ -30,6 +30,6 @@ export async function guardProductionDatabase(store: Store, config: Config, cloc
 
 /** Records that production has used this database (once; later calls change nothing). */
 export async function markProductionDatabase(store: Store, clock: Clock): Promise<void> {
-  if ((await store.readSetting(PRODUCTION_MARKER)) === 'production') return;
-  await store.writeSetting(PRODUCTION_MARKER, 'production', clock.now());
+  if ((await store.settings.read(PRODUCTION_MARKER)) === 'production') return;
+  await store.settings.write(PRODUCTION_MARKER, 'production', clock.now());
 }

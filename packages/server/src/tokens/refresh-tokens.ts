@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { SignJWT, decodeProtectedHeader, errors, jwtVerify } from 'jose';
 import { toSeconds, type Clock } from '../clock.js';
 import { InvalidGrantError } from '../errors.js';
-import type { NewRefreshToken } from '../store/store.js';
+import type { NewRefreshToken } from '../tokens/refresh-family.js';
 import { isCanonicalEncoding } from '@tessera/verify';
 import type { KeyRing } from './key-ring.js';
 import type { ValidAfter } from './valid-after.js';

@@ -1,6 +1,8 @@
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import type { RevokedAccessToken, Store, ValidAfterMove } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { RevokedAccessToken } from '../tokens/revoked-access-token.js';
+import type { ValidAfterMove } from '../tokens/valid-after-move.js';
 import type { RevocationList } from './revocation-list.js';
 import type { ValidAfter } from './valid-after.js';
 
@@ -85,8 +87,8 @@ export class RevocationFeed {
     if (!this.polling) {
       this.polling = (async () => {
         const [batch, moves] = await Promise.all([
-          this.options.store.revocationsSince(this.cursor, this.options.clock.now()),
-          this.options.store.validAfterSince(this.moveCursor),
+          this.options.store.revocations.since(this.cursor, this.options.clock.now()),
+          this.options.store.validAfter.since(this.moveCursor),
         ]);
         this.options.list.add(batch.entries);
         this.cursor = batch.cursor;

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { RevokedAccessToken } from '../store/store.js';
+import type { RevokedAccessToken } from '../tokens/revoked-access-token.js';
 
 /** What memory says about a jti: `unknown` means ask the store, which knows every revocation. */
 export type RevocationStatus = 'revoked' | 'not_revoked' | 'unknown';

@@ -1,4 +1,4 @@
-import type { ValidAfterMove } from '../store/store.js';
+import type { ValidAfterMove } from '../tokens/valid-after-move.js';
 
 /**
  * The valid-after instants (Keycloak's not-before) every instance holds in memory, so each use of a

@@ -11,10 +11,10 @@ export const DEVELOPMENT_USERS = [
 
 /** Creates the demo accounts in an empty development database, and says so loudly. */
 export async function seedDevelopmentUsers(store: Store, passwords: PasswordHasher, clock: Clock, logger: Logger): Promise<boolean> {
-  if ((await store.countUsers()) > 0) return false;
+  if ((await store.users.count()) > 0) return false;
   for (const user of DEVELOPMENT_USERS) {
     try {
-      await store.createUser({
+      await store.users.create({
         id: crypto.randomUUID(),
         username: user.username,
         role: user.role,

@@ -1,7 +1,8 @@
 import type { Clock } from '../clock.js';
 import { TesseraError } from '../errors.js';
 import type { PasswordHasher } from '../passwords/password-hasher.js';
-import type { Page, Store, UserPage, UserRecord } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { Page, UserPage, UserRecord } from '../users/user.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, ROLE_PATTERN, USERNAME_PATTERN, normalizeUsername } from './username.js';
 
 export interface NewAccount {
@@ -28,7 +29,7 @@ export class UserDirectory {
     }
     assertRole(account.role);
     assertPassword(account.password);
-    return this.store.createUser({
+    return this.store.users.create({
       id: crypto.randomUUID(),
       username,
       role: account.role,
@@ -38,7 +39,7 @@ export class UserDirectory {
   }
 
   list(page: Page): Promise<UserPage> {
-    return this.store.listUsers(page);
+    return this.store.users.list(page);
   }
 }
 

@@ -5,7 +5,8 @@ import type { Clock } from '../clock.js';
 import { UnusableHashError } from '../errors.js';
 import { readImportedHash, type HashSchemeName } from '../passwords/imported-hashes.js';
 import type { PasswordHasher } from '../passwords/password-hasher.js';
-import type { ImportedUserUpdate, NewUser, Store, UserRecord } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { ImportedUserUpdate, NewUser, UserRecord } from './user.js';
 import { ROLE_PATTERN, USERNAME_PATTERN, normalizeUsername } from './username.js';
 
 /** One user as read from an import file or the admin API's bulk form, before it is checked. */
@@ -135,7 +136,7 @@ export class UserImport {
 
   private async write(batch: CheckedUser[], report: ImportReport): Promise<void> {
     const { store, clock } = this.options;
-    const existing = new Map((await store.findUsersByUsernames(batch.map((u) => u.username))).map((u) => [u.username, u]));
+    const existing = new Map((await store.users.findByUsernames(batch.map((u) => u.username))).map((u) => [u.username, u]));
     const create: NewUser[] = [];
     const update: ImportedUserUpdate[] = [];
     const roleChanged: string[] = [];
@@ -157,7 +158,7 @@ export class UserImport {
       report.updated += update.length;
       return;
     }
-    const written = await store.importUsers({ create, update }, now);
+    const written = await store.users.importBatch({ create, update }, now);
     report.created += written.created;
     report.updated += written.updated;
     report.changedMeanwhile += create.length - written.created + (update.length - written.updated);

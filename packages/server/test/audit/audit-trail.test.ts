@@ -93,13 +93,13 @@ describe('the audit trail', () => {
   it('keeps events buffered while the database is unreachable and writes them afterwards', async () => {
     const fresh = await startTestInstance();
     try {
-      const append = fresh.tessera.store.appendAuditEvents.bind(fresh.tessera.store);
-      fresh.tessera.store.appendAuditEvents = async () => {
+      const append = fresh.tessera.store.audit.append.bind(fresh.tessera.store.audit);
+      fresh.tessera.store.audit.append = async () => {
         throw new Error('database down');
       };
       fresh.tessera.audit.record({ type: 'login.failure', detail: { username: 'x', reason: 'unknown_user' } });
       await fresh.tessera.audit.flush();
-      fresh.tessera.store.appendAuditEvents = append;
+      fresh.tessera.store.audit.append = append;
       expect(await fresh.tessera.audit.query({ limit: 10 })).toHaveLength(1);
     } finally {
       await fresh.close();

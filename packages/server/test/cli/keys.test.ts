@@ -54,7 +54,7 @@ describe('tessera keys list|rotate', () => {
     // Another instance on the same database, started after the rotation, signs with the new key.
     const other = await createTessera(loadConfig(env), { logger: createLogger('silent'), clock: t.clock });
     try {
-      const fresh = await other.tokenPairs.startFamily({ id: (await other.store.findUserByUsername('beth'))!.id, role: 'user' }, { ip: null, userAgent: null });
+      const fresh = await other.tokenPairs.startFamily({ id: (await other.store.users.findByUsername('beth'))!.id, role: 'user' }, { ip: null, userAgent: null });
       expect(kidOf(fresh.accessToken)).not.toBe(t.tessera.keyRing.signingKey('access').kid);
       expect(await apiStatus(t, fresh.accessToken)).toBe(200);
     } finally {

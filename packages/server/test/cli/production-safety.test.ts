@@ -49,8 +49,8 @@ describe.each([
   async function stored(databaseUrl: string) {
     const store = openStore(loadConfig({ DATABASE_URL: databaseUrl }).database);
     try {
-      const keys = await store.listSigningKeys();
-      const { users } = await store.listUsers({ limit: 100, offset: 0 });
+      const keys = await store.keys.list();
+      const { users } = await store.users.list({ limit: 100, offset: 0 });
       return { keys, usernames: users.map((u) => u.username) };
     } finally {
       await store.close();

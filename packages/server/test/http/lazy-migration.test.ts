@@ -87,7 +87,7 @@ describe('lazy migration from the team\'s old app (LEGACY_AUTH_URL)', () => {
     const first = await login(t.app, 'Alice', 'alice old password');
     expect(first.statusCode).toBe(200);
     expect(first.json()).toMatchObject({ token_type: 'Bearer' });
-    const user = (await t.tessera.store.findUserByUsername('alice'))!;
+    const user = (await t.tessera.store.users.findByUsername('alice'))!;
     expect(user).toMatchObject({ role: 'user', email: 'alice@example.com' });
     expect(user.passwordHash).toMatch(/^\$argon2id\$/);
     expect(oldApp.asked).toHaveLength(1);
@@ -105,7 +105,7 @@ describe('lazy migration from the team\'s old app (LEGACY_AUTH_URL)', () => {
     expect(wrong.statusCode).toBe(401);
     expect(wrong.json()).toMatchObject({ error: 'invalid_credentials' });
     expect((await login(t.app, 'nobody', 'whatever password')).statusCode).toBe(401);
-    expect(await t.tessera.store.countUsers()).toBe(0);
+    expect(await t.tessera.store.users.count()).toBe(0);
     const refused = await t.tessera.audit.query({ type: 'legacy_auth.refused', limit: 5 });
     expect(refused.map((e) => e.detail?.username).sort()).toEqual(['alice', 'nobody']);
   });
@@ -113,14 +113,14 @@ describe('lazy migration from the team\'s old app (LEGACY_AUTH_URL)', () => {
   it('never makes an admin of the old app\'s admin unless LEGACY_AUTH_ALLOW_ADMIN=on', async () => {
     t = await startTestInstance(legacyEnv(oldApp.url));
     expect((await login(t.app, 'boss', 'boss old password')).statusCode).toBe(200);
-    expect((await t.tessera.store.findUserByUsername('boss'))!.role).toBe('user');
+    expect((await t.tessera.store.users.findByUsername('boss'))!.role).toBe('user');
     const [event] = await t.tessera.audit.query({ type: 'legacy_auth.migrated', limit: 1 });
     expect(event!.detail).toMatchObject({ role: 'user', roleRefused: 'admin' });
     await t.close();
 
     t = await startTestInstance(legacyEnv(oldApp.url, { LEGACY_AUTH_ALLOW_ADMIN: 'on' }));
     expect((await login(t.app, 'boss', 'boss old password')).statusCode).toBe(200);
-    expect((await t.tessera.store.findUserByUsername('boss'))!.role).toBe('admin');
+    expect((await t.tessera.store.users.findByUsername('boss'))!.role).toBe('admin');
   });
 
   const BROKEN: Array<[string, (res: ServerResponse) => void]> = [
@@ -145,7 +145,7 @@ describe('lazy migration from the team\'s old app (LEGACY_AUTH_URL)', () => {
       });
       const [event] = await t.tessera.audit.query({ type: 'legacy_auth.failed', limit: 1 });
       expect(event!.detail).toMatchObject({ username: 'alice', reason });
-      expect(await t.tessera.store.countUsers()).toBe(0);
+      expect(await t.tessera.store.users.count()).toBe(0);
     } finally {
       await app.close();
     }

@@ -31,8 +31,8 @@ describe('POST /api/login (legacy sessions)', () => {
     const second = await sessionCookieFor(t.app, 'sam');
     expect(first).not.toBe(second);
     const hash = createHash('sha256').update(first).digest('base64url');
-    expect(await t.tessera.store.findSession(hash)).toMatchObject({ session: { id: hash } });
-    expect(await t.tessera.store.findSession(first)).toBeNull();
+    expect(await t.tessera.store.sessions.find(hash)).toMatchObject({ session: { id: hash } });
+    expect(await t.tessera.store.sessions.find(first)).toBeNull();
   });
 
   it('gives a wrong password and an unknown user the same 401 as /auth/login, and sets no cookie', async () => {
@@ -46,7 +46,7 @@ describe('POST /api/login (legacy sessions)', () => {
   });
 
   it('records session logins and failed session logins in the audit trail', async () => {
-    const user = await t.tessera.store.findUserByUsername('sam');
+    const user = await t.tessera.store.users.findByUsername('sam');
     await sessionLogin(t.app, 'sam', TEST_PASSWORD, { 'user-agent': 'legacy-app/1.0' });
     await sessionLogin(t.app, 'sam', 'not the password');
     const [success] = await t.tessera.audit.query({ type: 'session.login', limit: 1 });
@@ -57,7 +57,7 @@ describe('POST /api/login (legacy sessions)', () => {
 
   it('refuses a disabled account with the same 401 body', async () => {
     const user = await createUser(t.tessera, 'dora');
-    await t.tessera.store.updateUser(user.id, { disabledAt: t.clock.now() }, t.clock.now());
+    await t.tessera.store.users.update(user.id, { disabledAt: t.clock.now() }, t.clock.now());
     const response = await sessionLogin(t.app, 'dora');
     expect(response.statusCode).toBe(401);
     expect(response.json().error).toBe('invalid_credentials');
@@ -165,7 +165,7 @@ describe('a session cookie on protected routes', () => {
     const cookie = await sessionCookieFor(t.app, 'carla');
     const id = createHash('sha256').update(cookie).digest('base64url');
     const loggedInAt = t.clock.now();
-    const lastSeen = async () => (await t.tessera.store.findSession(id))!.session.lastSeenAt;
+    const lastSeen = async () => (await t.tessera.store.sessions.find(id))!.session.lastSeenAt;
     t.clock.advanceSeconds(30);
     await withSession(t.app, '/api/me', cookie);
     expect(await lastSeen()).toBe(loggedInAt);
@@ -177,7 +177,7 @@ describe('a session cookie on protected routes', () => {
   it('refuses the session of an account disabled after it logged in', async () => {
     const user = await createUser(t.tessera, 'dan');
     const cookie = await sessionCookieFor(t.app, 'dan');
-    await t.tessera.store.updateUser(user.id, { disabledAt: t.clock.now() }, t.clock.now());
+    await t.tessera.store.users.update(user.id, { disabledAt: t.clock.now() }, t.clock.now());
     const response = await withSession(t.app, '/api/users', cookie);
     expect(response.statusCode).toBe(401);
     expect(response.json()).toEqual({ error: 'invalid_session', error_description: 'The account is disabled' });

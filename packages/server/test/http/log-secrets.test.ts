@@ -124,8 +124,8 @@ describe('logs, driven through every endpoint', () => {
     const documented = Object.entries(paths).flatMap(([path, operations]) => Object.keys(operations).map((m) => `${m.toUpperCase()} ${path}`));
     expect([...called].filter((op) => op !== 'GET /openapi.json' && op !== 'GET /docs').sort()).toEqual(documented.sort());
 
-    const user = await tessera.store.findUserByUsername('temp');
-    secrets.push(user!.passwordHash, ...(await tessera.store.listSigningKeys()).map((k) => k.sealedKey));
+    const user = await tessera.store.users.findByUsername('temp');
+    secrets.push(user!.passwordHash, ...(await tessera.store.keys.list()).map((k) => k.sealedKey));
     const log = lines.join('');
     expect(lines.length).toBeGreaterThan(sent.length);
     for (const secret of secrets) expect(log).not.toContain(secret);

@@ -41,23 +41,23 @@ describe('POST /auth/login', () => {
 
   it('refuses a disabled account with the same 401 body', async () => {
     const user = await createUser(t.tessera, 'judy');
-    await t.tessera.store.updateUser(user.id, { disabledAt: t.clock.now() }, t.clock.now());
+    await t.tessera.store.users.update(user.id, { disabledAt: t.clock.now() }, t.clock.now());
     const response = await login(t.app, 'judy');
     expect(response.statusCode).toBe(401);
     expect(response.json().error).toBe('invalid_credentials');
   });
 
   it('stores argon2id hashes with at least m=19 MiB, t=2, p=1', async () => {
-    const user = await t.tessera.store.findUserByUsername('ivan');
+    const user = await t.tessera.store.users.findByUsername('ivan');
     expect(user!.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
   });
 
   it('rehashes a password stored with weaker parameters on the next login', async () => {
     const weak = new PasswordHasher({ memoryCost: 4096, timeCost: 1, parallelism: 1 });
     const user = await createUser(t.tessera, 'kim');
-    await t.tessera.store.updateUser(user.id, { passwordHash: await weak.hash('correct horse battery') }, t.clock.now());
+    await t.tessera.store.users.update(user.id, { passwordHash: await weak.hash('correct horse battery') }, t.clock.now());
     expect((await login(t.app, 'kim')).statusCode).toBe(200);
-    const after = await t.tessera.store.findUserByUsername('kim');
+    const after = await t.tessera.store.users.findByUsername('kim');
     expect(after!.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     expect((await login(t.app, 'kim')).statusCode).toBe(200);
   });

@@ -28,10 +28,10 @@ describe('development and production modes', () => {
   it('development seeds test/test123 and an admin, with a loud warning', async () => {
     const logged: string[] = [];
     const t = await open({ NODE_ENV: 'development' }, logged);
-    const test = await t.store.findUserByUsername('test');
+    const test = await t.store.users.findByUsername('test');
     expect(test?.role).toBe('user');
     expect(await t.passwords.verify(test!.passwordHash, 'test123')).toBe(true);
-    expect((await t.store.findUserByUsername('admin'))?.role).toBe('admin');
+    expect((await t.store.users.findByUsername('admin'))?.role).toBe('admin');
     expect(logged.join('\n')).toMatch(/DEVELOPMENT MODE: seeded demo accounts/);
     expect(logged.join('\n')).not.toMatch(/test123|admin123/);
   });
@@ -50,7 +50,7 @@ describe('development and production modes', () => {
 
   it('production never seeds demo users', async () => {
     const t = await open({ NODE_ENV: 'production', PUBLIC_URL: 'https://auth.example.com', JWT_SECRET: STRONG });
-    expect(await t.store.countUsers()).toBe(0);
+    expect(await t.store.users.count()).toBe(0);
   });
 
   it('production refuses to start without a strong JWT_SECRET', () => {

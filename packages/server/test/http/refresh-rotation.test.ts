@@ -69,7 +69,7 @@ describe('refresh-token rotation', () => {
   it('a disabled user cannot refresh', async () => {
     const user = await createUser(t.tessera, 'dave');
     const tokens = await loginTokens(t.app, 'dave');
-    await t.tessera.store.updateUser(user.id, { disabledAt: t.clock.now() }, t.clock.now());
+    await t.tessera.store.users.update(user.id, { disabledAt: t.clock.now() }, t.clock.now());
     const response = await refresh(t.app, tokens.refresh_token);
     expect(response.statusCode).toBe(401);
     expect(response.json().error_description).toBe('The account is disabled');
@@ -79,7 +79,7 @@ describe('refresh-token rotation', () => {
   it('the new access token carries the role as it is now', async () => {
     const user = await createUser(t.tessera, 'erin');
     const tokens = await loginTokens(t.app, 'erin');
-    await t.tessera.store.updateUser(user.id, { role: 'admin' }, t.clock.now());
+    await t.tessera.store.users.update(user.id, { role: 'admin' }, t.clock.now());
     const next = (await refresh(t.app, tokens.refresh_token)).json<TokenPairBody>();
     const claims = JSON.parse(Buffer.from(next.access_token.split('.')[1]!, 'base64url').toString());
     expect(claims.role).toBe('admin');

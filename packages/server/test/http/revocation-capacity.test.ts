@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RevokedAccessToken } from '../../src/store/store.js';
+import type { RevokedAccessToken } from '../../src/tokens/revoked-access-token.js';
 import { createUser, getUsers, loginTokens, startTestInstance, type TestInstance } from '../support/tessera.js';
 
 const MILLION = 1_000_000;

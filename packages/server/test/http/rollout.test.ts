@@ -42,7 +42,7 @@ describe('JWT_ROLLOUT_PERCENT=0', () => {
   });
 
   it('records the refusal in the audit trail', async () => {
-    const user = await t.tessera.store.findUserByUsername('hana');
+    const user = await t.tessera.store.users.findByUsername('hana');
     await login(t.app, 'hana');
     const [event] = await t.tessera.audit.query({ type: 'login.jwt_not_enabled', limit: 1 });
     expect(event).toMatchObject({ userId: user!.id, detail: { via: 'password' } });
@@ -69,7 +69,7 @@ describe('JWT_ROLLOUT_PERCENT=100 (the default)', () => {
       for (let i = 0; i < 20; i += 1) await createUser(t.tessera, `full${i}`);
       const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => login(t.app, `full${i}`).then((r) => r.statusCode)));
       expect(statuses.every((s) => s === 200)).toBe(true);
-      const held = await t.tessera.store.findUserByUsername('full7');
+      const held = await t.tessera.store.users.findByUsername('full7');
       await t.tessera.rollout.setOverride(held!.id, false);
       expect((await login(t.app, 'full7')).statusCode).toBe(403);
     } finally {
@@ -90,7 +90,7 @@ describe('JWT_ROLLOUT_PERCENT=50 over 1,000 users', () => {
     // Fixed UUIDs, so the figure is the same on every run (random ones would make the split a dice roll).
     for (let i = 0; i < USERS; i += 1) {
       const id = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
-      await first.tessera.store.createUser({ id, username: `split${i}`, role: 'user', passwordHash, createdAt: first.clock.now() });
+      await first.tessera.store.users.create({ id, username: `split${i}`, role: 'user', passwordHash, createdAt: first.clock.now() });
     }
     enabledOnFirst = await jwtLogins(first.app);
   });

@@ -76,7 +76,7 @@ describe("the seed's client snippets against one server", () => {
     server = await startTestServer({ AUTH_RATE_LIMIT: '0' });
     const t = server.tessera;
     // "pass" is shorter than `tessera users add` accepts, so the seed's user is created directly.
-    await t.store.createUser({ id: crypto.randomUUID(), username: 'user', role: 'user', passwordHash: await t.passwords.hash('pass'), createdAt: t.clock.now() });
+    await t.store.users.create({ id: crypto.randomUUID(), username: 'user', role: 'user', passwordHash: await t.passwords.hash('pass'), createdAt: t.clock.now() });
   });
   afterAll(() => server.stop());
 

@@ -103,7 +103,7 @@ describe('what the database keeps', () => {
       await createUser(t.tessera, 'vault');
       const tokens = await loginTokens(t.app, 'vault');
       const { SecretBox } = await import('../../src/tokens/secret-box.js');
-      const [access] = (await t.tessera.store.listSigningKeys()).filter((k) => k.use === 'access');
+      const [access] = (await t.tessera.store.keys.list()).filter((k) => k.use === 'access');
       const privateExponent = JSON.parse(await new SecretBox(TEST_SECRET).open(access!.sealedKey)).d as string;
       expect(privateExponent.length).toBeGreaterThan(100);
       await t.tessera.store.close();

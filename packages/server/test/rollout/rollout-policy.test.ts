@@ -45,7 +45,7 @@ describe('RolloutPolicy', () => {
   }
 
   async function addUser(username: string): Promise<string> {
-    const user = await store.createUser({ id: `id-${username}`, username, role: 'user', passwordHash: 'x', createdAt: clock.now() });
+    const user = await store.users.create({ id: `id-${username}`, username, role: 'user', passwordHash: 'x', createdAt: clock.now() });
     return user.id;
   }
 
@@ -79,7 +79,7 @@ describe('RolloutPolicy', () => {
     const p = policy({ defaultPercent: 100 });
     await p.setPercent(0);
     expect(p.current()).toMatchObject({ percent: 0, source: 'database' });
-    expect(await store.readSetting(ROLLOUT_PERCENT_SETTING)).toBe('0');
+    expect(await store.settings.read(ROLLOUT_PERCENT_SETTING)).toBe('0');
     const other = policy({ defaultPercent: 70 });
     await other.reload();
     expect(other.current()).toMatchObject({ percent: 0, source: 'database' });
@@ -124,7 +124,7 @@ describe('RolloutPolicy', () => {
   });
 
   it('ignores an invalid percentage found in the database, with a warning', async () => {
-    await store.writeSetting(ROLLOUT_PERCENT_SETTING, 'half', clock.now());
+    await store.settings.write(ROLLOUT_PERCENT_SETTING, 'half', clock.now());
     const p = policy({ defaultPercent: 40 });
     await p.reload();
     expect(p.current()).toMatchObject({ percent: 40, source: 'environment' });
@@ -134,7 +134,7 @@ describe('RolloutPolicy', () => {
   it('picks up a change made elsewhere on its next poll, without being told', async () => {
     const p = policy({ pollIntervalMs: 10 });
     await p.start();
-    await store.writeSetting(ROLLOUT_PERCENT_SETTING, '25', clock.now());
+    await store.settings.write(ROLLOUT_PERCENT_SETTING, '25', clock.now());
     await vi.waitFor(() => expect(p.current().percent).toBe(25), { timeout: 2000, interval: 5 });
   });
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { LegacyUsage } from '../../src/sessions/legacy-usage.js';
-import type { LegacyUsageCount, Store } from '../../src/store/store.js';
+import type { Store } from '../../src/store/store.js';
+import type { LegacyUsageCount } from '../../src/sessions/legacy-usage-count.js';
 import { TestClock } from '../support/clock.js';
 import { sessionCookieFor, withSession } from '../support/sessions.js';
 import { createUser, loginTokens, startTestInstance, type TestInstance } from '../support/tessera.js';
@@ -27,9 +28,9 @@ describe('counting session-authenticated requests', () => {
     await t.app.inject({ url: '/api/users', headers: { authorization: `Bearer ${access_token}`, 'user-agent': 'python-requests/2.32.3' } });
     await withSession(t.app, '/api/users', 'C'.repeat(43), { 'user-agent': 'python-requests/2.32.3' });
 
-    expect(await t.tessera.store.listLegacyUsage(0)).toEqual([]);
+    expect(await t.tessera.store.legacyUsage.list(0)).toEqual([]);
     await t.tessera.legacyUsage.flush();
-    expect(await t.tessera.store.listLegacyUsage(0)).toEqual([
+    expect(await t.tessera.store.legacyUsage.list(0)).toEqual([
       // The login (light-my-request's own User-Agent) counts: a client that only logs in is still on sessions.
       { userId, username: 'olga', userAgent: 'lightMyRequest', firstSeen: loggedInAt, lastSeen: loggedInAt + 90_000, requestCount: 2 },
       { userId, username: 'olga', userAgent: 'python-requests/2.32.3', firstSeen: loggedInAt, lastSeen: loggedInAt + 90_000, requestCount: 4 },
@@ -50,9 +51,11 @@ describe('LegacyUsage', () => {
     const written: LegacyUsageCount[][] = [];
     const state = { failing: true };
     const store = {
-      async addLegacyUsage(counts: LegacyUsageCount[]) {
-        if (state.failing) throw new Error('database down');
-        written.push(counts.map((c) => ({ ...c })));
+      legacyUsage: {
+        async add(counts: LegacyUsageCount[]) {
+          if (state.failing) throw new Error('database down');
+          written.push(counts.map((c) => ({ ...c })));
+        },
       },
     } as unknown as Store;
     return { store, written, state };
@@ -85,11 +88,13 @@ describe('LegacyUsage', () => {
     const written: LegacyUsageCount[][] = [];
     let calls = 0;
     const store = {
-      addLegacyUsage(counts: LegacyUsageCount[]) {
-        calls += 1;
-        if (calls === 1) return new Promise<void>((_resolve, reject) => (failWrite = reject));
-        written.push(counts.map((c) => ({ ...c })));
-        return Promise.resolve();
+      legacyUsage: {
+        add(counts: LegacyUsageCount[]) {
+          calls += 1;
+          if (calls === 1) return new Promise<void>((_resolve, reject) => (failWrite = reject));
+          written.push(counts.map((c) => ({ ...c })));
+          return Promise.resolve();
+        },
       },
     } as unknown as Store;
     const clock = new TestClock();

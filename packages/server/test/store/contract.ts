@@ -1,18 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CredentialsChangedError, TesseraError } from '../../src/errors.js';
-import type {
-  ClientInfo,
-  FamilyRecord,
-  KeyUse,
-  NewSession,
-  NewUser,
-  RevokedAccessToken,
-  RotationOutcome,
-  RotationRequest,
-  SigningKeyRecord,
-  Store,
-  UserRecord,
-} from '../../src/store/store.js';
+import type { AuditRepository, Store } from '../../src/store/store.js';
+import type { NewSession } from '../../src/sessions/session.js';
+import type { ClientInfo, FamilyRecord, RotationOutcome, RotationRequest } from '../../src/tokens/refresh-family.js';
+import type { RevokedAccessToken } from '../../src/tokens/revoked-access-token.js';
+import type { KeyUse, SigningKeyRecord } from '../../src/tokens/signing-key.js';
+import type { NewUser, UserRecord } from '../../src/users/user.js';
 
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0);
 const SECOND = 1000;
@@ -94,7 +87,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       const tokenId = unique('rt');
       const tokenHash = `hash-${tokenId}`;
       const jti = unique('at');
-      const family = await store.createFamily({
+      const family = await store.families.create({
         familyId: unique('fam'),
         userId,
         token: { id: tokenId, tokenHash, issuedAt: now, expiresAt: now + (options.refreshTtl ?? REFRESH_TTL) },
@@ -120,15 +113,15 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
     }
 
     async function createUser(username: string, overrides: Partial<NewUser> = {}): Promise<UserRecord> {
-      return store.createUser(newUser(username, overrides));
+      return store.users.create(newUser(username, overrides));
     }
 
     describe('schema and connection', () => {
       it('applies its migrations a second time without harm or data loss', async () => {
         await createUser('ada');
         await store.migrate();
-        expect(await store.findUserByUsername('ada')).not.toBeNull();
-        expect(await store.countUsers()).toBe(1);
+        expect(await store.users.findByUsername('ada')).not.toBeNull();
+        expect(await store.users.count()).toBe(1);
       });
 
       it('a migrated store has no migrations pending', async () => {
@@ -159,41 +152,41 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           disabledAt: null,
         };
         expect(created).toEqual(expected);
-        expect(await store.findUserById('id-ada')).toEqual(expected);
-        expect(await store.findUserByUsername('ada')).toEqual(expected);
+        expect(await store.users.findById('id-ada')).toEqual(expected);
+        expect(await store.users.findByUsername('ada')).toEqual(expected);
       });
 
       it('refuses a second user with the same username', async () => {
         await createUser('ada');
-        const attempt = store.createUser(newUser('ada', { id: 'id-other', role: 'admin' }));
+        const attempt = store.users.create(newUser('ada', { id: 'id-other', role: 'admin' }));
         await expect(attempt).rejects.toBeInstanceOf(TesseraError);
         await expect(attempt).rejects.toMatchObject({ code: 'conflict' });
-        expect(await store.countUsers()).toBe(1);
-        expect((await store.findUserByUsername('ada'))!.id).toBe('id-ada');
+        expect(await store.users.count()).toBe(1);
+        expect((await store.users.findByUsername('ada'))!.id).toBe('id-ada');
       });
 
       it('treats usernames differing only in case as different users', async () => {
         await createUser('ada');
         await createUser('Ada');
-        expect((await store.findUserByUsername('Ada'))!.id).toBe('id-Ada');
+        expect((await store.users.findByUsername('Ada'))!.id).toBe('id-Ada');
       });
 
       it('keeps the email address a user was created with', async () => {
         await createUser('ada', { email: 'ada@example.com' });
-        expect((await store.findUserByUsername('ada'))!.email).toBe('ada@example.com');
+        expect((await store.users.findByUsername('ada'))!.email).toBe('ada@example.com');
       });
 
       it('finds several users by name at once, leaving out names nobody has', async () => {
         await createUser('ada');
         await createUser('bob');
-        const found = await store.findUsersByUsernames(['bob', 'nobody', 'ada']);
+        const found = await store.users.findByUsernames(['bob', 'nobody', 'ada']);
         expect(found.map((u) => u.username).sort()).toEqual(['ada', 'bob']);
       });
 
       it('imports a batch: creates new users and updates those whose hash is still the one read', async () => {
         await createUser('ada', { passwordHash: 'old-ada' });
         await createUser('bob', { passwordHash: 'rehashed-bob' });
-        const written = await store.importUsers(
+        const written = await store.users.importBatch(
           {
             create: [newUser('cyd', { email: 'cyd@example.com' }), newUser('ada', { id: 'id-ada-2' })],
             update: [
@@ -204,26 +197,26 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           T0 + MINUTE,
         );
         expect(written).toEqual({ created: 1, updated: 1 });
-        expect(await store.countUsers()).toBe(3);
-        expect(await store.findUserByUsername('ada')).toMatchObject({
+        expect(await store.users.count()).toBe(3);
+        expect(await store.users.findByUsername('ada')).toMatchObject({
           id: 'id-ada', role: 'admin', email: 'ada@example.com', passwordHash: 'new-ada', updatedAt: T0 + MINUTE,
         });
         // bob's hash changed since it was read (a login re-hashed it): the import leaves him alone
-        expect(await store.findUserByUsername('bob')).toMatchObject({ role: 'user', passwordHash: 'rehashed-bob' });
-        expect(await store.findUserByUsername('cyd')).toMatchObject({ email: 'cyd@example.com', createdAt: T0 });
+        expect(await store.users.findByUsername('bob')).toMatchObject({ role: 'user', passwordHash: 'rehashed-bob' });
+        expect(await store.users.findByUsername('cyd')).toMatchObject({ email: 'cyd@example.com', createdAt: T0 });
       });
 
       it('finds nobody for an unknown id or username', async () => {
         await createUser('ada');
-        expect(await store.findUserById('id-nobody')).toBeNull();
-        expect(await store.findUserByUsername('nobody')).toBeNull();
+        expect(await store.users.findById('id-nobody')).toBeNull();
+        expect(await store.users.findByUsername('nobody')).toBeNull();
       });
 
       it('lists users oldest first, one page at a time, with the total and without password hashes', async () => {
         for (const [name, minute] of [['c', 3], ['a', 1], ['e', 5], ['b', 2], ['d', 4]] as const) {
           await createUser(name, { createdAt: T0 + minute * MINUTE });
         }
-        const { users, total } = await store.listUsers({ limit: 2, offset: 1 });
+        const { users, total } = await store.users.list({ limit: 2, offset: 1 });
         expect(total).toBe(5);
         expect(users.map((u) => u.username)).toEqual(['b', 'c']);
         expect(users[0]).toEqual({
@@ -240,20 +233,20 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
 
       it('orders users created in the same millisecond by id, byte by byte', async () => {
         for (const id of ['u_0', 'u-a', 'u-B']) await createUser(`name${id}`, { id });
-        const { users } = await store.listUsers({ limit: 10, offset: 0 });
+        const { users } = await store.users.list({ limit: 10, offset: 0 });
         expect(users.map((u) => u.id)).toEqual(['u-B', 'u-a', 'u_0']);
       });
 
       it('lists a user created, promoted or disabled since the same page was last listed', async () => {
         await createUser('ada');
-        expect((await store.listUsers({ limit: 10, offset: 0 })).total).toBe(1);
+        expect((await store.users.list({ limit: 10, offset: 0 })).total).toBe(1);
         await createUser('bob');
-        const afterCreate = await store.listUsers({ limit: 10, offset: 0 });
+        const afterCreate = await store.users.list({ limit: 10, offset: 0 });
         expect(afterCreate.users.map((u) => u.username)).toEqual(['ada', 'bob']);
         expect(afterCreate.total).toBe(2);
-        await store.updateUser('id-bob', { role: 'admin' }, T0 + HOUR);
-        await store.updateUser('id-ada', { disabledAt: T0 + HOUR }, T0 + HOUR);
-        const afterUpdate = await store.listUsers({ limit: 10, offset: 0 });
+        await store.users.update('id-bob', { role: 'admin' }, T0 + HOUR);
+        await store.users.update('id-ada', { disabledAt: T0 + HOUR }, T0 + HOUR);
+        const afterUpdate = await store.users.list({ limit: 10, offset: 0 });
         expect(afterUpdate.users.map((u) => [u.username, u.role, u.disabledAt])).toEqual([
           ['ada', 'user', T0 + HOUR],
           ['bob', 'admin', null],
@@ -262,105 +255,105 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
 
       it('returns an empty page past the last user, still with the total', async () => {
         await createUser('ada');
-        expect(await store.listUsers({ limit: 10, offset: 5 })).toEqual({ users: [], total: 1 });
+        expect(await store.users.list({ limit: 10, offset: 5 })).toEqual({ users: [], total: 1 });
       });
 
       it('updates only the patched fields and stamps updatedAt', async () => {
         await createUser('ada');
-        const promoted = await store.updateUser('id-ada', { role: 'admin' }, T0 + HOUR);
+        const promoted = await store.users.update('id-ada', { role: 'admin' }, T0 + HOUR);
         expect(promoted).toMatchObject({ role: 'admin', passwordHash: 'hash-of-ada', createdAt: T0, updatedAt: T0 + HOUR, disabledAt: null });
 
-        const rehashed = await store.updateUser('id-ada', { passwordHash: 'new-hash' }, T0 + 2 * HOUR);
+        const rehashed = await store.users.update('id-ada', { passwordHash: 'new-hash' }, T0 + 2 * HOUR);
         expect(rehashed).toMatchObject({ role: 'admin', passwordHash: 'new-hash', updatedAt: T0 + 2 * HOUR });
-        expect(await store.findUserById('id-ada')).toEqual(rehashed);
+        expect(await store.users.findById('id-ada')).toEqual(rehashed);
       });
 
       it('disables a user and enables it again', async () => {
         await createUser('ada');
-        expect(await store.updateUser('id-ada', { disabledAt: T0 + HOUR }, T0 + HOUR)).toMatchObject({ disabledAt: T0 + HOUR });
-        const enabled = await store.updateUser('id-ada', { disabledAt: null }, T0 + 2 * HOUR);
+        expect(await store.users.update('id-ada', { disabledAt: T0 + HOUR }, T0 + HOUR)).toMatchObject({ disabledAt: T0 + HOUR });
+        const enabled = await store.users.update('id-ada', { disabledAt: null }, T0 + 2 * HOUR);
         expect(enabled).toMatchObject({ disabledAt: null, updatedAt: T0 + 2 * HOUR, role: 'user' });
       });
 
       it('returns null when updating a user that does not exist', async () => {
-        expect(await store.updateUser('id-nobody', { role: 'admin' }, T0)).toBeNull();
+        expect(await store.users.update('id-nobody', { role: 'admin' }, T0)).toBeNull();
       });
 
       it('counts users', async () => {
-        expect(await store.countUsers()).toBe(0);
+        expect(await store.users.count()).toBe(0);
         await createUser('ada');
         await createUser('grace');
-        expect(await store.countUsers()).toBe(2);
+        expect(await store.users.count()).toBe(2);
       });
     });
 
     describe('signing keys', () => {
       it('revokes a key at once: it is retired now and every instance reads the move', async () => {
-        await store.insertSigningKeyIfNoneActive(signingKey('kid-old', 'access', T0));
-        await store.rotateSigningKey(signingKey('kid-new', 'access', T0 + HOUR), T0 + DAY);
-        expect(await store.revokeSigningKey('kid-old', T0 + 2 * HOUR)).toBe(true);
-        expect((await store.listSigningKeys()).find((k) => k.kid === 'kid-old')).toMatchObject({ expiresAt: T0 + 2 * HOUR });
-        expect((await store.validAfterSince(0)).moves).toEqual([{ scope: 'key', subject: 'kid-old', at: T0 + 2 * HOUR }]);
-        expect(await store.revokeSigningKey('kid-unknown', T0 + 2 * HOUR)).toBe(false);
+        await store.keys.insertIfNoneActive(signingKey('kid-old', 'access', T0));
+        await store.keys.rotate(signingKey('kid-new', 'access', T0 + HOUR), T0 + DAY);
+        expect(await store.keys.revoke('kid-old', T0 + 2 * HOUR)).toBe(true);
+        expect((await store.keys.list()).find((k) => k.kid === 'kid-old')).toMatchObject({ expiresAt: T0 + 2 * HOUR });
+        expect((await store.validAfter.since(0)).moves).toEqual([{ scope: 'key', subject: 'kid-old', at: T0 + 2 * HOUR }]);
+        expect(await store.keys.revoke('kid-unknown', T0 + 2 * HOUR)).toBe(false);
       });
 
       it('stores the first key of a use and returns it', async () => {
         const key = signingKey('k1', 'access', T0);
-        expect(await store.insertSigningKeyIfNoneActive(key)).toEqual(key);
-        expect(await store.listSigningKeys()).toEqual([key]);
+        expect(await store.keys.insertIfNoneActive(key)).toEqual(key);
+        expect(await store.keys.list()).toEqual([key]);
       });
 
       it('keeps the active key and returns it when asked to insert another of the same use', async () => {
         const first = signingKey('k1', 'access', T0);
-        await store.insertSigningKeyIfNoneActive(first);
-        expect(await store.insertSigningKeyIfNoneActive(signingKey('k2', 'access', T0 + MINUTE))).toEqual(first);
-        expect(await store.listSigningKeys()).toEqual([first]);
+        await store.keys.insertIfNoneActive(first);
+        expect(await store.keys.insertIfNoneActive(signingKey('k2', 'access', T0 + MINUTE))).toEqual(first);
+        expect(await store.keys.list()).toEqual([first]);
       });
 
       it('keeps one active key per use, independently', async () => {
         const access = signingKey('a1', 'access', T0);
         const refresh = signingKey('r1', 'refresh', T0 + SECOND);
-        await store.insertSigningKeyIfNoneActive(access);
-        expect(await store.insertSigningKeyIfNoneActive(refresh)).toEqual(refresh);
-        expect(await store.listSigningKeys()).toEqual([access, refresh]);
+        await store.keys.insertIfNoneActive(access);
+        expect(await store.keys.insertIfNoneActive(refresh)).toEqual(refresh);
+        expect(await store.keys.list()).toEqual([access, refresh]);
       });
 
       it('agrees on one active key when several instances insert at once', async () => {
         const kids = ['k1', 'k2', 'k3', 'k4', 'k5', 'k6'];
-        const results = await Promise.all(kids.map((kid, i) => store.insertSigningKeyIfNoneActive(signingKey(kid, 'access', T0 + i))));
+        const results = await Promise.all(kids.map((kid, i) => store.keys.insertIfNoneActive(signingKey(kid, 'access', T0 + i))));
         const winner = results[0]!.kid;
         expect(results.every((r) => r.kid === winner)).toBe(true);
-        expect((await store.listSigningKeys()).map((k) => k.kid)).toEqual([winner]);
+        expect((await store.keys.list()).map((k) => k.kid)).toEqual([winner]);
       });
 
       it('lists keys oldest first', async () => {
-        await store.insertSigningKeyIfNoneActive(signingKey('r1', 'refresh', T0 + MINUTE));
-        await store.insertSigningKeyIfNoneActive(signingKey('a1', 'access', T0));
-        expect((await store.listSigningKeys()).map((k) => k.kid)).toEqual(['a1', 'r1']);
+        await store.keys.insertIfNoneActive(signingKey('r1', 'refresh', T0 + MINUTE));
+        await store.keys.insertIfNoneActive(signingKey('a1', 'access', T0));
+        expect((await store.keys.list()).map((k) => k.kid)).toEqual(['a1', 'r1']);
       });
 
       it('rotates: the new key becomes active and the old one is retired until the given expiry', async () => {
         const old = signingKey('k1', 'access', T0);
         const refresh = signingKey('r1', 'refresh', T0 + SECOND);
-        await store.insertSigningKeyIfNoneActive(old);
-        await store.insertSigningKeyIfNoneActive(refresh);
+        await store.keys.insertIfNoneActive(old);
+        await store.keys.insertIfNoneActive(refresh);
         const replacement = signingKey('k2', 'access', T0 + HOUR);
-        await store.rotateSigningKey(replacement, T0 + 2 * HOUR);
+        await store.keys.rotate(replacement, T0 + 2 * HOUR);
 
-        expect(await store.listSigningKeys()).toEqual([
+        expect(await store.keys.list()).toEqual([
           { ...old, rotatedOutAt: T0 + HOUR, expiresAt: T0 + 2 * HOUR },
           refresh,
           replacement,
         ]);
         // The new key is now the one a later insert defers to.
-        expect(await store.insertSigningKeyIfNoneActive(signingKey('k3', 'access', T0 + 3 * HOUR))).toEqual(replacement);
+        expect(await store.keys.insertIfNoneActive(signingKey('k3', 'access', T0 + 3 * HOUR))).toEqual(replacement);
       });
 
       it('leaves exactly one active key when rotations race', async () => {
-        await store.insertSigningKeyIfNoneActive(signingKey('k0', 'access', T0));
+        await store.keys.insertIfNoneActive(signingKey('k0', 'access', T0));
         const kids = ['k1', 'k2', 'k3', 'k4', 'k5'];
-        await Promise.all(kids.map((kid, i) => store.rotateSigningKey(signingKey(kid, 'access', T0 + (i + 1) * MINUTE), T0 + DAY)));
-        const keys = await store.listSigningKeys();
+        await Promise.all(kids.map((kid, i) => store.keys.rotate(signingKey(kid, 'access', T0 + (i + 1) * MINUTE), T0 + DAY)));
+        const keys = await store.keys.list();
         expect(keys).toHaveLength(6);
         expect(keys.filter((k) => k.rotatedOutAt === null)).toHaveLength(1);
         expect(keys.filter((k) => k.rotatedOutAt !== null).every((k) => k.expiresAt === T0 + DAY)).toBe(true);
@@ -368,9 +361,9 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
 
       it('re-seals a key in place', async () => {
         const key = signingKey('k1', 'access', T0);
-        await store.insertSigningKeyIfNoneActive(key);
-        await store.updateSealedKey('k1', 'sealed-with-new-secret');
-        expect(await store.listSigningKeys()).toEqual([{ ...key, sealedKey: 'sealed-with-new-secret' }]);
+        await store.keys.insertIfNoneActive(key);
+        await store.keys.updateSealedKey('k1', 'sealed-with-new-secret');
+        expect(await store.keys.list()).toEqual([{ ...key, sealedKey: 'sealed-with-new-secret' }]);
       });
     });
 
@@ -393,7 +386,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           revokedAt: null,
           revokeReason: null,
         });
-        expect(await store.findRefreshToken(tokenHash)).toEqual({
+        expect(await store.families.findToken(tokenHash)).toEqual({
           id: tokenId,
           familyId: family.id,
           userId: ada.id,
@@ -404,7 +397,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           rotatedAt: null,
           successorId: null,
         });
-        expect(await store.findFamilyByAccessToken(jti)).toEqual(family);
+        expect(await store.families.findByAccessToken(jti)).toEqual(family);
       });
 
       it('stores a family whose client sent no address or user agent', async () => {
@@ -414,15 +407,15 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
 
       it('finds nothing for an unknown refresh-token hash or access token', async () => {
         await login(ada.id);
-        expect(await store.findRefreshToken('hash-unknown')).toBeNull();
-        expect(await store.findFamilyByAccessToken('at-unknown')).toBeNull();
+        expect(await store.families.findToken('hash-unknown')).toBeNull();
+        expect(await store.families.findByAccessToken('at-unknown')).toBeNull();
       });
 
       describe('rotating a refresh token', () => {
         it('marks the token used, links its successor and records the client and time of use', async () => {
           const { family, tokenId, tokenHash } = await login(ada.id);
           const request = presenting(tokenHash, T0 + MINUTE, 0, PHONE);
-          const rotated = expectOutcome(await store.rotateRefreshToken(request), 'rotated');
+          const rotated = expectOutcome(await store.families.rotate(request), 'rotated');
 
           expect(rotated.user).toEqual(ada);
           expect(rotated.family).toEqual({ ...family, lastUsedAt: T0 + MINUTE, ip: PHONE.ip, userAgent: PHONE.userAgent });
@@ -437,59 +430,59 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
             rotatedAt: null,
             successorId: null,
           });
-          expect(await store.findRefreshToken(tokenHash)).toMatchObject({ rotatedAt: T0 + MINUTE, successorId: request.next.id });
-          expect(await store.findRefreshToken(request.next.tokenHash)).toEqual(rotated.token);
-          expect((await store.findFamilyByAccessToken(request.access.jti))!.id).toBe(family.id);
+          expect(await store.families.findToken(tokenHash)).toMatchObject({ rotatedAt: T0 + MINUTE, successorId: request.next.id });
+          expect(await store.families.findToken(request.next.tokenHash)).toEqual(rotated.token);
+          expect((await store.families.findByAccessToken(request.access.jti))!.id).toBe(family.id);
         });
 
         it('rotates the successor in turn', async () => {
           const { tokenHash } = await login(ada.id);
           const first = presenting(tokenHash, T0 + MINUTE);
-          await store.rotateRefreshToken(first);
-          const second = expectOutcome(await store.rotateRefreshToken(presenting(first.next.tokenHash, T0 + 2 * MINUTE)), 'rotated');
+          await store.families.rotate(first);
+          const second = expectOutcome(await store.families.rotate(presenting(first.next.tokenHash, T0 + 2 * MINUTE)), 'rotated');
           expect(second.token.parentId).toBe(first.next.id);
         });
 
         it('reports a token it has never seen as unknown', async () => {
           await login(ada.id);
-          expect(await store.rotateRefreshToken(presenting('hash-unknown', T0 + MINUTE))).toEqual({ status: 'unknown' });
+          expect(await store.families.rotate(presenting('hash-unknown', T0 + MINUTE))).toEqual({ status: 'unknown' });
         });
 
         it('reports an expired token as expired and leaves it unrotated', async () => {
           const { tokenHash } = await login(ada.id, { refreshTtl: HOUR });
-          expect(await store.rotateRefreshToken(presenting(tokenHash, T0 + HOUR))).toEqual({ status: 'expired' });
-          expect(await store.findRefreshToken(tokenHash)).toMatchObject({ rotatedAt: null, successorId: null });
+          expect(await store.families.rotate(presenting(tokenHash, T0 + HOUR))).toEqual({ status: 'expired' });
+          expect(await store.families.findToken(tokenHash)).toMatchObject({ rotatedAt: null, successorId: null });
         });
 
         it('reports a token of a revoked family as revoked, even once it has also expired', async () => {
           const { family, tokenHash } = await login(ada.id, { refreshTtl: HOUR });
-          await store.revokeFamily(family.id, 'logout', T0 + MINUTE);
-          expect(await store.rotateRefreshToken(presenting(tokenHash, T0 + 2 * MINUTE))).toEqual({ status: 'revoked' });
-          expect(await store.rotateRefreshToken(presenting(tokenHash, T0 + 2 * HOUR))).toEqual({ status: 'revoked' });
+          await store.families.revoke(family.id, 'logout', T0 + MINUTE);
+          expect(await store.families.rotate(presenting(tokenHash, T0 + 2 * MINUTE))).toEqual({ status: 'revoked' });
+          expect(await store.families.rotate(presenting(tokenHash, T0 + 2 * HOUR))).toEqual({ status: 'revoked' });
         });
 
         it('gives the same successor to a token presented again within the reuse interval', async () => {
           const { family, tokenHash } = await login(ada.id);
           const first = presenting(tokenHash, T0 + MINUTE, 30 * SECOND);
-          const rotated = expectOutcome(await store.rotateRefreshToken(first), 'rotated');
+          const rotated = expectOutcome(await store.families.rotate(first), 'rotated');
 
           const again = presenting(tokenHash, T0 + MINUTE + 30 * SECOND, 30 * SECOND);
-          const outcome = expectOutcome(await store.rotateRefreshToken(again), 'successor');
+          const outcome = expectOutcome(await store.families.rotate(again), 'successor');
           expect(outcome.successor).toEqual(rotated.token);
           expect(outcome.user).toEqual(ada);
           expect(outcome.family).toMatchObject({ id: family.id, revokedAt: null });
           // No second successor is created, but the access token issued with the repeat is recorded.
-          expect(await store.findRefreshToken(again.next.tokenHash)).toBeNull();
-          expect((await store.findFamilyByAccessToken(again.access.jti))!.id).toBe(family.id);
+          expect(await store.families.findToken(again.next.tokenHash)).toBeNull();
+          expect((await store.families.findByAccessToken(again.access.jti))!.id).toBe(family.id);
         });
 
         it('revokes the family when a rotated token is presented after the reuse interval, returning its access tokens', async () => {
           const { family, tokenHash, jti } = await login(ada.id);
           const first = presenting(tokenHash, T0 + MINUTE, 30 * SECOND);
-          await store.rotateRefreshToken(first);
+          await store.families.rotate(first);
 
           const late = presenting(tokenHash, T0 + MINUTE + 31 * SECOND, 30 * SECOND);
-          const reused = expectOutcome(await store.rotateRefreshToken(late), 'reused');
+          const reused = expectOutcome(await store.families.rotate(late), 'reused');
           const now = late.now;
           expect(reused.family).toEqual({ ...family, lastUsedAt: T0 + MINUTE, revokedAt: now, revokeReason: 'reuse_detected' });
           const expected = byJti([
@@ -497,83 +490,83 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
             { jti: first.access.jti, userId: ada.id, expiresAt: first.access.expiresAt },
           ]);
           expect(byJti(reused.revoked)).toEqual(expected);
-          expect(await store.findRefreshToken(late.next.tokenHash)).toBeNull();
-          expect(await store.findFamilyByAccessToken(late.access.jti)).toBeNull();
+          expect(await store.families.findToken(late.next.tokenHash)).toBeNull();
+          expect(await store.families.findByAccessToken(late.access.jti)).toBeNull();
 
-          const feed = await store.revocationsSince(0, now);
+          const feed = await store.revocations.since(0, now);
           expect(byJti(feed.entries)).toEqual(expected);
         });
 
         it('keeps a family revoked after reuse: its newest token is refused too', async () => {
           const { tokenHash } = await login(ada.id);
           const first = presenting(tokenHash, T0 + MINUTE);
-          await store.rotateRefreshToken(first);
-          expectOutcome(await store.rotateRefreshToken(presenting(tokenHash, T0 + 2 * MINUTE)), 'reused');
-          expect(await store.rotateRefreshToken(presenting(first.next.tokenHash, T0 + 3 * MINUTE))).toEqual({ status: 'revoked' });
+          await store.families.rotate(first);
+          expectOutcome(await store.families.rotate(presenting(tokenHash, T0 + 2 * MINUTE)), 'reused');
+          expect(await store.families.rotate(presenting(first.next.tokenHash, T0 + 3 * MINUTE))).toEqual({ status: 'revoked' });
         });
 
         it('gives no grace to a token two generations back, even within the reuse interval: the family is revoked', async () => {
           const { family, tokenHash } = await login(ada.id);
           const second = presenting(tokenHash, T0 + SECOND, 30 * SECOND);
-          await store.rotateRefreshToken(second);
+          await store.families.rotate(second);
           const third = presenting(second.next.tokenHash, T0 + 2 * SECOND, 30 * SECOND);
-          expectOutcome(await store.rotateRefreshToken(third), 'rotated');
+          expectOutcome(await store.families.rotate(third), 'rotated');
           // The first token's successor has itself been used: replaying the first is a copy, not a race.
-          expectOutcome(await store.rotateRefreshToken(presenting(tokenHash, T0 + 3 * SECOND, 30 * SECOND)), 'reused');
-          expect(await store.findFamily(family.id)).toMatchObject({ revokedAt: T0 + 3 * SECOND, revokeReason: 'reuse_detected' });
+          expectOutcome(await store.families.rotate(presenting(tokenHash, T0 + 3 * SECOND, 30 * SECOND)), 'reused');
+          expect(await store.families.find(family.id)).toMatchObject({ revokedAt: T0 + 3 * SECOND, revokeReason: 'reuse_detected' });
         });
 
         it('reports a family older than its maximum age as expired, however fresh its token', async () => {
           const { tokenHash } = await login(ada.id);
           const first = presenting(tokenHash, T0 + 50 * MINUTE);
-          expectOutcome(await store.rotateRefreshToken({ ...first, familyMaxAgeMs: HOUR }), 'rotated');
+          expectOutcome(await store.families.rotate({ ...first, familyMaxAgeMs: HOUR }), 'rotated');
           const late = { ...presenting(first.next.tokenHash, T0 + HOUR), familyMaxAgeMs: HOUR };
-          expect(await store.rotateRefreshToken(late)).toEqual({ status: 'expired' });
-          expect(await store.findRefreshToken(late.next.tokenHash)).toBeNull();
+          expect(await store.families.rotate(late)).toEqual({ status: 'expired' });
+          expect(await store.families.findToken(late.next.tokenHash)).toBeNull();
         });
 
         it('gives no grace when the reuse interval is 0, even within the same millisecond', async () => {
           const { tokenHash } = await login(ada.id);
-          await store.rotateRefreshToken(presenting(tokenHash, T0 + MINUTE, 0));
-          expectOutcome(await store.rotateRefreshToken(presenting(tokenHash, T0 + MINUTE, 0)), 'reused');
+          await store.families.rotate(presenting(tokenHash, T0 + MINUTE, 0));
+          expectOutcome(await store.families.rotate(presenting(tokenHash, T0 + MINUTE, 0)), 'reused');
         });
 
         it("refuses a disabled user's token and revokes the family with its access tokens", async () => {
           const { family, tokenHash, jti } = await login(ada.id);
-          await store.updateUser(ada.id, { disabledAt: T0 + MINUTE }, T0 + MINUTE);
+          await store.users.update(ada.id, { disabledAt: T0 + MINUTE }, T0 + MINUTE);
           const request = presenting(tokenHash, T0 + 2 * MINUTE);
-          const outcome = expectOutcome(await store.rotateRefreshToken(request), 'user_disabled');
+          const outcome = expectOutcome(await store.families.rotate(request), 'user_disabled');
           expect(outcome.revoked).toEqual([{ jti, userId: ada.id, expiresAt: T0 + ACCESS_TTL }]);
-          expect(await store.findFamilyByAccessToken(jti)).toEqual({ ...family, revokedAt: T0 + 2 * MINUTE, revokeReason: 'user_disabled' });
-          expect(await store.findRefreshToken(request.next.tokenHash)).toBeNull();
-          expect(await store.rotateRefreshToken(presenting(tokenHash, T0 + 3 * MINUTE))).toEqual({ status: 'revoked' });
+          expect(await store.families.findByAccessToken(jti)).toEqual({ ...family, revokedAt: T0 + 2 * MINUTE, revokeReason: 'user_disabled' });
+          expect(await store.families.findToken(request.next.tokenHash)).toBeNull();
+          expect(await store.families.rotate(presenting(tokenHash, T0 + 3 * MINUTE))).toEqual({ status: 'revoked' });
         });
 
         it('lets exactly one of twenty simultaneous presentations of a token rotate it', async () => {
           const { tokenHash } = await login(ada.id);
           const requests = Array.from({ length: 20 }, () => presenting(tokenHash, T0 + MINUTE));
-          const outcomes = await Promise.all(requests.map((r) => store.rotateRefreshToken(r)));
+          const outcomes = await Promise.all(requests.map((r) => store.families.rotate(r)));
 
           const statuses = outcomes.map((o) => o.status);
           expect(statuses.filter((s) => s === 'rotated')).toHaveLength(1);
           // Without a reuse interval, the first loser is reuse; after that the family is revoked.
           expect(statuses.filter((s) => s === 'reused')).toHaveLength(1);
           expect(statuses.filter((s) => s === 'revoked')).toHaveLength(18);
-          const successors = await Promise.all(requests.map((r) => store.findRefreshToken(r.next.tokenHash)));
+          const successors = await Promise.all(requests.map((r) => store.families.findToken(r.next.tokenHash)));
           expect(successors.filter((s) => s !== null)).toHaveLength(1);
         });
 
         it('gives every simultaneous loser the one successor within the reuse interval', async () => {
           const { family, tokenHash } = await login(ada.id);
           const requests = Array.from({ length: 20 }, () => presenting(tokenHash, T0 + MINUTE, 30 * SECOND));
-          const outcomes = await Promise.all(requests.map((r) => store.rotateRefreshToken(r)));
+          const outcomes = await Promise.all(requests.map((r) => store.families.rotate(r)));
 
           const rotated = outcomes.filter((o) => o.status === 'rotated');
           expect(rotated).toHaveLength(1);
           const winner = (rotated[0] as Outcome<'rotated'>).token;
           const others = outcomes.filter((o) => o.status !== 'rotated');
           expect(others.every((o) => o.status === 'successor' && o.successor.id === winner.id)).toBe(true);
-          expect(await store.listFamilies(ada.id, T0 + MINUTE)).toEqual([expect.objectContaining({ id: family.id, revokedAt: null })]);
+          expect(await store.families.list(ada.id, T0 + MINUTE)).toEqual([expect.objectContaining({ id: family.id, revokedAt: null })]);
         });
       });
 
@@ -581,31 +574,31 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         it('revokes a family and returns its unexpired access tokens', async () => {
           const { family, tokenHash } = await login(ada.id, { accessTtl: 2 * MINUTE });
           const next = presenting(tokenHash, T0 + MINUTE);
-          await store.rotateRefreshToken(next);
+          await store.families.rotate(next);
           const other = await login(ada.id);
 
-          const revoked = await store.revokeFamily(family.id, 'logout', T0 + 3 * MINUTE);
+          const revoked = await store.families.revoke(family.id, 'logout', T0 + 3 * MINUTE);
           // The first access token expired at T0 + 2 min: nothing to revoke there.
           expect(revoked).toEqual([{ jti: next.access.jti, userId: ada.id, expiresAt: next.access.expiresAt }]);
-          expect(await store.findFamilyByAccessToken(next.access.jti)).toMatchObject({
+          expect(await store.families.findByAccessToken(next.access.jti)).toMatchObject({
             id: family.id,
             revokedAt: T0 + 3 * MINUTE,
             revokeReason: 'logout',
           });
-          expect(await store.findFamilyByAccessToken(other.jti)).toMatchObject({ revokedAt: null });
+          expect(await store.families.findByAccessToken(other.jti)).toMatchObject({ revokedAt: null });
         });
 
         it('keeps the first revocation time and reason when a family is revoked again, recording its tokens once', async () => {
           const { family, jti } = await login(ada.id);
-          await store.revokeFamily(family.id, 'logout', T0 + MINUTE);
-          const again = await store.revokeFamily(family.id, 'admin', T0 + 2 * MINUTE);
+          await store.families.revoke(family.id, 'logout', T0 + MINUTE);
+          const again = await store.families.revoke(family.id, 'admin', T0 + 2 * MINUTE);
           expect(again).toEqual([{ jti, userId: ada.id, expiresAt: T0 + ACCESS_TTL }]);
-          expect(await store.findFamilyByAccessToken(jti)).toMatchObject({ revokedAt: T0 + MINUTE, revokeReason: 'logout' });
-          expect((await store.revocationsSince(0, T0 + 2 * MINUTE)).entries).toEqual([{ jti, userId: ada.id, expiresAt: T0 + ACCESS_TTL }]);
+          expect(await store.families.findByAccessToken(jti)).toMatchObject({ revokedAt: T0 + MINUTE, revokeReason: 'logout' });
+          expect((await store.revocations.since(0, T0 + 2 * MINUTE)).entries).toEqual([{ jti, userId: ada.id, expiresAt: T0 + ACCESS_TTL }]);
         });
 
         it('returns nothing when revoking a family that does not exist', async () => {
-          expect(await store.revokeFamily('fam-unknown', 'logout', T0)).toEqual([]);
+          expect(await store.families.revoke('fam-unknown', 'logout', T0)).toEqual([]);
         });
 
         it('revokes every family of a user and no one else’s', async () => {
@@ -614,9 +607,9 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           const phone = await login(ada.id, { now: T0 + MINUTE, client: PHONE });
           const stale = await login(ada.id, { now: T0 - HOUR });
           const theirs = await login(grace.id);
-          await store.revokeFamily(stale.family.id, 'logout', T0 - HOUR + MINUTE);
+          await store.families.revoke(stale.family.id, 'logout', T0 - HOUR + MINUTE);
 
-          const revoked = await store.revokeUserTokens(ada.id, 'password_changed', T0 + 2 * MINUTE);
+          const revoked = await store.families.revokeAllOfUser(ada.id, 'password_changed', T0 + 2 * MINUTE);
           expect(byJti(revoked)).toEqual(
             byJti([
               { jti: laptop.jti, userId: ada.id, expiresAt: T0 + ACCESS_TTL },
@@ -624,25 +617,25 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
             ]),
           );
           for (const { jti } of [laptop, phone]) {
-            expect(await store.findFamilyByAccessToken(jti)).toMatchObject({ revokedAt: T0 + 2 * MINUTE, revokeReason: 'password_changed' });
+            expect(await store.families.findByAccessToken(jti)).toMatchObject({ revokedAt: T0 + 2 * MINUTE, revokeReason: 'password_changed' });
           }
-          expect(await store.findFamilyByAccessToken(stale.jti)).toMatchObject({ revokedAt: T0 - HOUR + MINUTE, revokeReason: 'logout' });
-          expect(await store.listFamilies(ada.id, T0 + 2 * MINUTE)).toEqual([]);
-          expect(await store.listFamilies(grace.id, T0 + 2 * MINUTE)).toEqual([theirs.family]);
-          expect(byJti((await store.revocationsSince(0, T0 + 2 * MINUTE)).entries)).toEqual(byJti(revoked));
+          expect(await store.families.findByAccessToken(stale.jti)).toMatchObject({ revokedAt: T0 - HOUR + MINUTE, revokeReason: 'logout' });
+          expect(await store.families.list(ada.id, T0 + 2 * MINUTE)).toEqual([]);
+          expect(await store.families.list(grace.id, T0 + 2 * MINUTE)).toEqual([theirs.family]);
+          expect(byJti((await store.revocations.since(0, T0 + 2 * MINUTE)).entries)).toEqual(byJti(revoked));
         });
 
         it('records single access-token revocations once, however often they are repeated', async () => {
           const entry = { jti: 'at-lone', userId: ada.id, expiresAt: T0 + ACCESS_TTL };
-          await store.revokeAccessTokens([entry], T0);
-          await store.revokeAccessTokens([entry], T0 + SECOND);
-          await store.revokeAccessTokens([], T0 + SECOND);
-          expect((await store.revocationsSince(0, T0 + SECOND)).entries).toEqual([entry]);
+          await store.revocations.record([entry], T0);
+          await store.revocations.record([entry], T0 + SECOND);
+          await store.revocations.record([], T0 + SECOND);
+          expect((await store.revocations.since(0, T0 + SECOND)).entries).toEqual([entry]);
         });
 
         it('answers whether one access token was revoked', async () => {
-          await store.revokeAccessTokens([{ jti: 'at-gone', userId: ada.id, expiresAt: T0 + ACCESS_TTL }], T0);
-          expect([await store.isAccessTokenRevoked('at-gone'), await store.isAccessTokenRevoked('at-kept')]).toEqual([true, false]);
+          await store.revocations.record([{ jti: 'at-gone', userId: ada.id, expiresAt: T0 + ACCESS_TTL }], T0);
+          expect([await store.revocations.isRevoked('at-gone'), await store.revocations.isRevoked('at-kept')]).toEqual([true, false]);
         });
       });
 
@@ -650,35 +643,35 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         it('revokes every family and live access token and ends every open session, in one step, and says how many', async () => {
           const laptop = await login(ada.id);
           await login(ada.id, { client: PHONE });
-          await store.createSession({ id: 'sid-ada', userId: ada.id, createdAt: T0, expiresAt: T0 + DAY, ip: null, userAgent: null });
-          const ended = await store.endUserCredentials(ada.id, 'password_reset', T0 + MINUTE);
+          await store.sessions.create({ id: 'sid-ada', userId: ada.id, createdAt: T0, expiresAt: T0 + DAY, ip: null, userAgent: null });
+          const ended = await store.validAfter.endUser(ada.id, 'password_reset', T0 + MINUTE);
           expect(ended.families).toBe(2);
           expect(ended.accessTokens).toHaveLength(2);
           expect(ended.sessions).toBe(1);
-          expect(await store.findFamily(laptop.family.id)).toMatchObject({ revokedAt: T0 + MINUTE, revokeReason: 'password_reset' });
-          expect((await store.findSession('sid-ada'))!.session.endedAt).toBe(T0 + MINUTE);
-          expect(await store.rotateRefreshToken(presenting(laptop.tokenHash, T0 + 2 * MINUTE))).toEqual({ status: 'revoked' });
-          expect((await store.revocationsSince(0, T0 + MINUTE)).entries).toHaveLength(2);
+          expect(await store.families.find(laptop.family.id)).toMatchObject({ revokedAt: T0 + MINUTE, revokeReason: 'password_reset' });
+          expect((await store.sessions.find('sid-ada'))!.session.endedAt).toBe(T0 + MINUTE);
+          expect(await store.families.rotate(presenting(laptop.tokenHash, T0 + 2 * MINUTE))).toEqual({ status: 'revoked' });
+          expect((await store.revocations.since(0, T0 + MINUTE)).entries).toHaveLength(2);
         });
 
         it('records the move for every instance to read, after a cursor', async () => {
-          await store.endUserCredentials(ada.id, 'admin_sign_out', T0 + MINUTE);
-          const first = await store.validAfterSince(0);
+          await store.validAfter.endUser(ada.id, 'admin_sign_out', T0 + MINUTE);
+          const first = await store.validAfter.since(0);
           expect(first.moves).toEqual([{ scope: 'user', subject: ada.id, at: T0 + MINUTE }]);
-          await store.endAllCredentials('admin_sign_out_all', T0 + 2 * MINUTE);
-          const second = await store.validAfterSince(first.cursor);
+          await store.validAfter.endAll('admin_sign_out_all', T0 + 2 * MINUTE);
+          const second = await store.validAfter.since(first.cursor);
           expect(second.moves).toEqual([{ scope: 'all', subject: '', at: T0 + 2 * MINUTE }]);
-          expect((await store.validAfterSince(second.cursor)).moves).toEqual([]);
+          expect((await store.validAfter.since(second.cursor)).moves).toEqual([]);
         });
 
         it('refuses a login or a session proven at or before the valid-after instant, and allows one proven a millisecond after', async () => {
-          await store.endUserCredentials(ada.id, 'password_reset', T0 + MINUTE);
+          await store.validAfter.endUser(ada.id, 'password_reset', T0 + MINUTE);
           await expect(login(ada.id, { now: T0 + MINUTE + 5, authenticatedAt: T0 + MINUTE - 1 })).rejects.toBeInstanceOf(CredentialsChangedError);
           await expect(login(ada.id, { now: T0 + MINUTE + 5, authenticatedAt: T0 + MINUTE })).rejects.toBeInstanceOf(CredentialsChangedError);
           await expect(
-            store.createSession({ id: 'sid-old', userId: ada.id, createdAt: T0 + MINUTE + 5, expiresAt: T0 + DAY, ip: null, userAgent: null, authenticatedAt: T0 })
+            store.sessions.create({ id: 'sid-old', userId: ada.id, createdAt: T0 + MINUTE + 5, expiresAt: T0 + DAY, ip: null, userAgent: null, authenticatedAt: T0 })
           ).rejects.toBeInstanceOf(CredentialsChangedError);
-          expect(await store.findSession('sid-old')).toBeNull();
+          expect(await store.sessions.find('sid-old')).toBeNull();
           const fresh = await login(ada.id, { now: T0 + MINUTE + 5, authenticatedAt: T0 + MINUTE + 1 });
           expect(fresh.family.revokedAt).toBeNull();
         });
@@ -687,8 +680,8 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           const bob = await createUser('bob');
           await login(ada.id);
           await login(bob.id);
-          await store.createSession({ id: 'sid-bob', userId: bob.id, createdAt: T0, expiresAt: T0 + DAY, ip: null, userAgent: null });
-          const ended = await store.endAllCredentials('admin_sign_out_all', T0 + MINUTE);
+          await store.sessions.create({ id: 'sid-bob', userId: bob.id, createdAt: T0, expiresAt: T0 + DAY, ip: null, userAgent: null });
+          const ended = await store.validAfter.endAll('admin_sign_out_all', T0 + MINUTE);
           expect(ended).toMatchObject({ families: 2, sessions: 1 });
           expect(ended.accessTokens).toHaveLength(2);
           await expect(login(bob.id, { now: T0 + MINUTE, authenticatedAt: T0 + MINUTE - 1 })).rejects.toBeInstanceOf(CredentialsChangedError);
@@ -699,36 +692,36 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         const entry = (jti: string, expiresAt: number): RevokedAccessToken => ({ jti, userId: 'id-ada', expiresAt });
 
         it('starts empty, at cursor 0', async () => {
-          expect(await store.revocationsSince(0, T0)).toEqual({ entries: [], cursor: 0 });
+          expect(await store.revocations.since(0, T0)).toEqual({ entries: [], cursor: 0 });
         });
 
         it('keeps the cursor it was given when nothing new was revoked', async () => {
-          await store.revokeAccessTokens([entry('at-1', T0 + HOUR)], T0);
-          const { cursor } = await store.revocationsSince(0, T0);
-          expect(await store.revocationsSince(cursor, T0)).toEqual({ entries: [], cursor });
+          await store.revocations.record([entry('at-1', T0 + HOUR)], T0);
+          const { cursor } = await store.revocations.since(0, T0);
+          expect(await store.revocations.since(cursor, T0)).toEqual({ entries: [], cursor });
         });
 
         it('returns revocations in the order they were made, then only those after the cursor', async () => {
-          await store.revokeAccessTokens([entry('at-b', T0 + HOUR), entry('at-a', T0 + 2 * HOUR)], T0);
-          const first = await store.revocationsSince(0, T0);
+          await store.revocations.record([entry('at-b', T0 + HOUR), entry('at-a', T0 + 2 * HOUR)], T0);
+          const first = await store.revocations.since(0, T0);
           expect(first.entries).toEqual([entry('at-b', T0 + HOUR), entry('at-a', T0 + 2 * HOUR)]);
           expect(first.cursor).toBeGreaterThan(0);
 
-          await store.revokeAccessTokens([entry('at-c', T0 + HOUR)], T0 + MINUTE);
-          const second = await store.revocationsSince(first.cursor, T0 + MINUTE);
+          await store.revocations.record([entry('at-c', T0 + HOUR)], T0 + MINUTE);
+          const second = await store.revocations.since(first.cursor, T0 + MINUTE);
           expect(second.entries).toEqual([entry('at-c', T0 + HOUR)]);
           expect(second.cursor).toBeGreaterThan(first.cursor);
         });
 
         it('leaves out expired entries but moves the cursor past them', async () => {
-          await store.revokeAccessTokens([entry('at-live', T0 + HOUR)], T0);
-          const { cursor } = await store.revocationsSince(0, T0);
-          await store.revokeAccessTokens([entry('at-short', T0 + SECOND)], T0);
+          await store.revocations.record([entry('at-live', T0 + HOUR)], T0);
+          const { cursor } = await store.revocations.since(0, T0);
+          await store.revocations.record([entry('at-short', T0 + SECOND)], T0);
 
-          const later = await store.revocationsSince(cursor, T0 + 2 * SECOND);
+          const later = await store.revocations.since(cursor, T0 + 2 * SECOND);
           expect(later.entries).toEqual([]);
           expect(later.cursor).toBeGreaterThan(cursor);
-          expect(await store.revocationsSince(0, T0 + 2 * SECOND)).toEqual({ entries: [entry('at-live', T0 + HOUR)], cursor: later.cursor });
+          expect(await store.revocations.since(0, T0 + 2 * SECOND)).toEqual({ entries: [entry('at-live', T0 + HOUR)], cursor: later.cursor });
         });
       });
 
@@ -737,13 +730,13 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           const grace = await createUser('grace');
           const older = await login(ada.id, { now: T0 });
           const busy = await login(ada.id, { now: T0 + MINUTE });
-          await store.rotateRefreshToken(presenting(busy.tokenHash, T0 + 5 * MINUTE, 0, PHONE));
+          await store.families.rotate(presenting(busy.tokenHash, T0 + 5 * MINUTE, 0, PHONE));
           const revoked = await login(ada.id, { now: T0 + 2 * MINUTE });
-          await store.revokeFamily(revoked.family.id, 'logout', T0 + 3 * MINUTE);
+          await store.families.revoke(revoked.family.id, 'logout', T0 + 3 * MINUTE);
           await login(ada.id, { now: T0 - 2 * DAY }); // its only token expired a day ago
           await login(grace.id);
 
-          const families = await store.listFamilies(ada.id, T0 + 10 * MINUTE);
+          const families = await store.families.list(ada.id, T0 + 10 * MINUTE);
           expect(families).toEqual([
             { ...busy.family, lastUsedAt: T0 + 5 * MINUTE, ip: PHONE.ip, userAgent: PHONE.userAgent },
             older.family,
@@ -752,32 +745,32 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
 
         it('drops a family once its newest token has expired', async () => {
           const { tokenHash } = await login(ada.id, { refreshTtl: HOUR });
-          await store.rotateRefreshToken({ ...presenting(tokenHash, T0 + MINUTE), next: { id: 'rt-short', tokenHash: 'hash-short', issuedAt: T0 + MINUTE, expiresAt: T0 + 2 * MINUTE } });
-          expect(await store.listFamilies(ada.id, T0 + MINUTE)).toHaveLength(1);
+          await store.families.rotate({ ...presenting(tokenHash, T0 + MINUTE), next: { id: 'rt-short', tokenHash: 'hash-short', issuedAt: T0 + MINUTE, expiresAt: T0 + 2 * MINUTE } });
+          expect(await store.families.list(ada.id, T0 + MINUTE)).toHaveLength(1);
           // The first token would still be valid, but it has been rotated: only the newest one counts.
-          expect(await store.listFamilies(ada.id, T0 + 2 * MINUTE)).toEqual([]);
+          expect(await store.families.list(ada.id, T0 + 2 * MINUTE)).toEqual([]);
         });
       });
 
       describe('for operators', () => {
         it('finds a family by id, revoked or not, and nothing for an unknown id', async () => {
           const { family } = await login(ada.id, { client: PHONE });
-          expect(await store.findFamily(family.id)).toEqual(family);
-          await store.revokeFamily(family.id, 'admin', T0 + MINUTE);
-          expect(await store.findFamily(family.id)).toEqual({ ...family, revokedAt: T0 + MINUTE, revokeReason: 'admin' });
-          expect(await store.findFamily('fam-unknown')).toBeNull();
+          expect(await store.families.find(family.id)).toEqual(family);
+          await store.families.revoke(family.id, 'admin', T0 + MINUTE);
+          expect(await store.families.find(family.id)).toEqual({ ...family, revokedAt: T0 + MINUTE, revokeReason: 'admin' });
+          expect(await store.families.find('fam-unknown')).toBeNull();
         });
 
         it('counts the live families of every user, leaving out revoked and expired ones', async () => {
           const grace = await createUser('grace');
-          expect(await store.countActiveFamilies(T0)).toBe(0);
+          expect(await store.families.countActive(T0)).toBe(0);
           await login(ada.id);
           await login(grace.id, { now: T0 + MINUTE });
           const revoked = await login(ada.id);
-          await store.revokeFamily(revoked.family.id, 'logout', T0 + MINUTE);
+          await store.families.revoke(revoked.family.id, 'logout', T0 + MINUTE);
           await login(grace.id, { refreshTtl: HOUR });
-          expect(await store.countActiveFamilies(T0 + 2 * MINUTE)).toBe(3);
-          expect(await store.countActiveFamilies(T0 + HOUR)).toBe(2);
+          expect(await store.families.countActive(T0 + 2 * MINUTE)).toBe(3);
+          expect(await store.families.countActive(T0 + HOUR)).toBe(2);
         });
 
         it("revokes a user's unexpired access tokens but leaves their families able to refresh", async () => {
@@ -786,27 +779,27 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           const short = await login(ada.id, { accessTtl: MINUTE });
           const theirs = await login(grace.id);
 
-          const revoked = await store.revokeUserAccessTokens(ada.id, T0 + 2 * MINUTE);
+          const revoked = await store.revocations.revokeUserAccessTokens(ada.id, T0 + 2 * MINUTE);
           expect(revoked).toEqual([{ jti: laptop.jti, userId: ada.id, expiresAt: T0 + ACCESS_TTL }]);
-          expect(byJti((await store.revocationsSince(0, T0 + 2 * MINUTE)).entries)).toEqual(revoked);
-          expect((await store.listFamilies(ada.id, T0 + 2 * MINUTE)).map((f) => f.id).sort()).toEqual(
+          expect(byJti((await store.revocations.since(0, T0 + 2 * MINUTE)).entries)).toEqual(revoked);
+          expect((await store.families.list(ada.id, T0 + 2 * MINUTE)).map((f) => f.id).sort()).toEqual(
             [laptop.family.id, short.family.id].sort(),
           );
-          expectOutcome(await store.rotateRefreshToken(presenting(laptop.tokenHash, T0 + 3 * MINUTE)), 'rotated');
-          expect(await store.findFamilyByAccessToken(theirs.jti)).toMatchObject({ revokedAt: null });
-          expect(await store.revokeUserAccessTokens('id-nobody', T0)).toEqual([]);
+          expectOutcome(await store.families.rotate(presenting(laptop.tokenHash, T0 + 3 * MINUTE)), 'rotated');
+          expect(await store.families.findByAccessToken(theirs.jti)).toMatchObject({ revokedAt: null });
+          expect(await store.revocations.revokeUserAccessTokens('id-nobody', T0)).toEqual([]);
         });
 
         it('names only the access tokens not revoked before when revoking all of a user’s', async () => {
           const laptop = await login(ada.id);
           const phone = await login(ada.id);
-          await store.revokeFamily(laptop.family.id, 'logout', T0 + MINUTE);
-          expect(await store.revokeUserAccessTokens(ada.id, T0 + 2 * MINUTE)).toEqual([{ jti: phone.jti, userId: ada.id, expiresAt: T0 + ACCESS_TTL }]);
-          expect(await store.revokeUserAccessTokens(ada.id, T0 + 3 * MINUTE)).toEqual([]);
+          await store.families.revoke(laptop.family.id, 'logout', T0 + MINUTE);
+          expect(await store.revocations.revokeUserAccessTokens(ada.id, T0 + 2 * MINUTE)).toEqual([{ jti: phone.jti, userId: ada.id, expiresAt: T0 + ACCESS_TTL }]);
+          expect(await store.revocations.revokeUserAccessTokens(ada.id, T0 + 3 * MINUTE)).toEqual([]);
           const tablet = await login(ada.id);
-          expect(await store.revokeUserTokens(ada.id, 'admin', T0 + 4 * MINUTE)).toEqual([{ jti: tablet.jti, userId: ada.id, expiresAt: T0 + ACCESS_TTL }]);
-          expect(await store.revokeUserTokens(ada.id, 'admin', T0 + 5 * MINUTE)).toEqual([]);
-          expect(await store.listFamilies(ada.id, T0 + 5 * MINUTE)).toEqual([]);
+          expect(await store.families.revokeAllOfUser(ada.id, 'admin', T0 + 4 * MINUTE)).toEqual([{ jti: tablet.jti, userId: ada.id, expiresAt: T0 + ACCESS_TTL }]);
+          expect(await store.families.revokeAllOfUser(ada.id, 'admin', T0 + 5 * MINUTE)).toEqual([]);
+          expect(await store.families.list(ada.id, T0 + 5 * MINUTE)).toEqual([]);
         });
       });
 
@@ -816,31 +809,31 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           const dead = await login(ada.id, { now: T0 - 2 * DAY });
           const liveEntry = { jti: 'at-revoked-live', userId: ada.id, expiresAt: T0 + HOUR };
           const deadEntry = { jti: 'at-revoked-dead', userId: ada.id, expiresAt: T0 - HOUR };
-          await store.revokeAccessTokens([deadEntry, liveEntry], T0 - 2 * HOUR);
-          await store.insertSigningKeyIfNoneActive(signingKey('k1', 'access', T0 - 3 * HOUR));
-          await store.rotateSigningKey(signingKey('k2', 'access', T0 - 2 * HOUR), T0 - MINUTE);
-          await store.rotateSigningKey(signingKey('k3', 'access', T0 - HOUR), T0 + HOUR);
+          await store.revocations.record([deadEntry, liveEntry], T0 - 2 * HOUR);
+          await store.keys.insertIfNoneActive(signingKey('k1', 'access', T0 - 3 * HOUR));
+          await store.keys.rotate(signingKey('k2', 'access', T0 - 2 * HOUR), T0 - MINUTE);
+          await store.keys.rotate(signingKey('k3', 'access', T0 - HOUR), T0 + HOUR);
 
           await store.pruneExpired(T0);
 
-          expect(await store.findRefreshToken(dead.tokenHash)).toBeNull();
-          expect(await store.findFamilyByAccessToken(dead.jti)).toBeNull();
-          expect(await store.findRefreshToken(live.tokenHash)).not.toBeNull();
-          expect(await store.findFamilyByAccessToken(live.jti)).toEqual(live.family);
-          expect(await store.listFamilies(ada.id, T0)).toEqual([live.family]);
+          expect(await store.families.findToken(dead.tokenHash)).toBeNull();
+          expect(await store.families.findByAccessToken(dead.jti)).toBeNull();
+          expect(await store.families.findToken(live.tokenHash)).not.toBeNull();
+          expect(await store.families.findByAccessToken(live.jti)).toEqual(live.family);
+          expect(await store.families.list(ada.id, T0)).toEqual([live.family]);
           // Asked as if it were still earlier, the feed shows that the expired entry is gone.
-          expect((await store.revocationsSince(0, T0 - 3 * HOUR)).entries).toEqual([liveEntry]);
-          expect((await store.listSigningKeys()).map((k) => k.kid)).toEqual(['k2', 'k3']);
+          expect((await store.revocations.since(0, T0 - 3 * HOUR)).entries).toEqual([liveEntry]);
+          expect((await store.keys.list()).map((k) => k.kid)).toEqual(['k2', 'k3']);
         });
 
         it('keeps a family whose first token expired while its newest is live', async () => {
           const { family, tokenHash } = await login(ada.id, { refreshTtl: HOUR });
           const next = presenting(tokenHash, T0 + MINUTE);
-          await store.rotateRefreshToken(next);
+          await store.families.rotate(next);
           await store.pruneExpired(T0 + 2 * HOUR);
-          expect(await store.findRefreshToken(tokenHash)).toBeNull();
-          expect(await store.findRefreshToken(next.next.tokenHash)).not.toBeNull();
-          expect((await store.listFamilies(ada.id, T0 + 2 * HOUR)).map((f) => f.id)).toEqual([family.id]);
+          expect(await store.families.findToken(tokenHash)).toBeNull();
+          expect(await store.families.findToken(next.next.tokenHash)).not.toBeNull();
+          expect((await store.families.list(ada.id, T0 + 2 * HOUR)).map((f) => f.id)).toEqual([family.id]);
         });
       });
     });
@@ -857,38 +850,38 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       });
 
       it('keeps events with their detail and returns them newest first', async () => {
-        await store.appendAuditEvents([event('login.success', T0, 'u1', { familyId: 'f1' }), event('logout', T0 + SECOND, 'u1')]);
-        const found = await store.queryAuditEvents({ limit: 10 });
+        await store.audit.append([event('login.success', T0, 'u1', { familyId: 'f1' }), event('logout', T0 + SECOND, 'u1')]);
+        const found = await store.audit.query({ limit: 10 });
         expect(found.map((e) => e.type)).toEqual(['logout', 'login.success']);
         expect(found[1]).toMatchObject({ at: T0, userId: 'u1', ip: '192.0.2.1', userAgent: 'agent', detail: { familyId: 'f1' } });
         expect(found[0]!.id).toBeGreaterThan(found[1]!.id);
       });
 
       it('filters by user, type and time, and pages backwards by id', async () => {
-        await store.appendAuditEvents([
+        await store.audit.append([
           event('login.failure', T0, null, { username: 'x' }),
           event('login.success', T0 + MINUTE, 'u1'),
           event('login.success', T0 + 2 * MINUTE, 'u2'),
           event('logout', T0 + 3 * MINUTE, 'u1'),
         ]);
-        const types = async (query: Parameters<Store['queryAuditEvents']>[0]) =>
-          (await store.queryAuditEvents(query)).map((e) => `${e.type}:${e.userId}`);
+        const types = async (query: Parameters<AuditRepository['query']>[0]) =>
+          (await store.audit.query(query)).map((e) => `${e.type}:${e.userId}`);
         expect(await types({ userId: 'u1', limit: 10 })).toEqual(['logout:u1', 'login.success:u1']);
         expect(await types({ type: 'login.success', limit: 10 })).toEqual(['login.success:u2', 'login.success:u1']);
         expect(await types({ since: T0 + MINUTE, until: T0 + 3 * MINUTE, limit: 10 })).toEqual(['login.success:u2', 'login.success:u1']);
-        const [newest] = await store.queryAuditEvents({ limit: 1 });
+        const [newest] = await store.audit.query({ limit: 1 });
         expect(await types({ beforeId: newest!.id, limit: 2 })).toEqual(['login.success:u2', 'login.success:u1']);
       });
 
       it('appends nothing for an empty batch', async () => {
-        await store.appendAuditEvents([]);
-        expect(await store.queryAuditEvents({ limit: 10 })).toEqual([]);
+        await store.audit.append([]);
+        expect(await store.audit.query({ limit: 10 })).toEqual([]);
       });
 
       it('prunes events older than the retention and reports how many', async () => {
-        await store.appendAuditEvents([event('old', T0 - DAY, null), event('new', T0, null)]);
-        expect(await store.pruneAuditEvents(T0 - HOUR)).toBe(1);
-        expect((await store.queryAuditEvents({ limit: 10 })).map((e) => e.type)).toEqual(['new']);
+        await store.audit.append([event('old', T0 - DAY, null), event('new', T0, null)]);
+        expect(await store.audit.prune(T0 - HOUR)).toBe(1);
+        expect((await store.audit.query({ limit: 10 })).map((e) => e.type)).toEqual(['new']);
       });
     });
 
@@ -909,7 +902,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       });
 
       it('creates a session, open and last seen at its creation, and finds it with its user', async () => {
-        const created = await store.createSession(session('sid-1'));
+        const created = await store.sessions.create(session('sid-1'));
         expect(created).toEqual({
           id: 'sid-1',
           userId: ada.id,
@@ -921,74 +914,74 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           userAgent: LAPTOP.userAgent,
         });
         const { passwordHash: _hash, ...publicAda } = ada;
-        expect(await store.findSession('sid-1')).toEqual({ session: created, user: publicAda });
+        expect(await store.sessions.find('sid-1')).toEqual({ session: created, user: publicAda });
       });
 
       it('stores a session whose client sent no address or user agent', async () => {
-        expect(await store.createSession(session('sid-anon', { ip: null, userAgent: null }))).toMatchObject({ ip: null, userAgent: null });
+        expect(await store.sessions.create(session('sid-anon', { ip: null, userAgent: null }))).toMatchObject({ ip: null, userAgent: null });
       });
 
       it('finds nothing for an unknown session id', async () => {
-        await store.createSession(session('sid-1'));
-        expect(await store.findSession('sid-unknown')).toBeNull();
+        await store.sessions.create(session('sid-1'));
+        expect(await store.sessions.find('sid-unknown')).toBeNull();
       });
 
       it("shows the user's current state with the session, a disabled account included", async () => {
-        await store.createSession(session('sid-1'));
-        await store.updateUser(ada.id, { disabledAt: T0 + HOUR, role: 'admin' }, T0 + HOUR);
-        expect((await store.findSession('sid-1'))!.user).toMatchObject({ role: 'admin', disabledAt: T0 + HOUR, updatedAt: T0 + HOUR });
+        await store.sessions.create(session('sid-1'));
+        await store.users.update(ada.id, { disabledAt: T0 + HOUR, role: 'admin' }, T0 + HOUR);
+        expect((await store.sessions.find('sid-1'))!.user).toMatchObject({ role: 'admin', disabledAt: T0 + HOUR, updatedAt: T0 + HOUR });
       });
 
       it('moves last seen forward, never back, and not on an ended session', async () => {
-        await store.createSession(session('sid-1'));
-        await store.touchSession('sid-1', T0 + 5 * MINUTE);
-        await store.touchSession('sid-1', T0 + 2 * MINUTE);
-        expect((await store.findSession('sid-1'))!.session.lastSeenAt).toBe(T0 + 5 * MINUTE);
-        await store.endSession('sid-1', T0 + 6 * MINUTE);
-        await store.touchSession('sid-1', T0 + 7 * MINUTE);
-        expect((await store.findSession('sid-1'))!.session.lastSeenAt).toBe(T0 + 5 * MINUTE);
+        await store.sessions.create(session('sid-1'));
+        await store.sessions.touch('sid-1', T0 + 5 * MINUTE);
+        await store.sessions.touch('sid-1', T0 + 2 * MINUTE);
+        expect((await store.sessions.find('sid-1'))!.session.lastSeenAt).toBe(T0 + 5 * MINUTE);
+        await store.sessions.end('sid-1', T0 + 6 * MINUTE);
+        await store.sessions.touch('sid-1', T0 + 7 * MINUTE);
+        expect((await store.sessions.find('sid-1'))!.session.lastSeenAt).toBe(T0 + 5 * MINUTE);
       });
 
       it('ends a session once: the first call returns it, later calls and unknown ids return null', async () => {
-        await store.createSession(session('sid-1'));
-        expect(await store.endSession('sid-1', T0 + MINUTE)).toMatchObject({ id: 'sid-1', endedAt: T0 + MINUTE });
-        expect(await store.endSession('sid-1', T0 + 2 * MINUTE)).toBeNull();
-        expect(await store.endSession('sid-unknown', T0)).toBeNull();
-        expect((await store.findSession('sid-1'))!.session.endedAt).toBe(T0 + MINUTE);
+        await store.sessions.create(session('sid-1'));
+        expect(await store.sessions.end('sid-1', T0 + MINUTE)).toMatchObject({ id: 'sid-1', endedAt: T0 + MINUTE });
+        expect(await store.sessions.end('sid-1', T0 + 2 * MINUTE)).toBeNull();
+        expect(await store.sessions.end('sid-unknown', T0)).toBeNull();
+        expect((await store.sessions.find('sid-1'))!.session.endedAt).toBe(T0 + MINUTE);
       });
 
       it('lets exactly one of several concurrent calls end a session', async () => {
-        await store.createSession(session('sid-1'));
-        const results = await Promise.all([1, 2, 3, 4, 5].map((i) => store.endSession('sid-1', T0 + i)));
+        await store.sessions.create(session('sid-1'));
+        const results = await Promise.all([1, 2, 3, 4, 5].map((i) => store.sessions.end('sid-1', T0 + i)));
         expect(results.filter((r) => r !== null)).toHaveLength(1);
       });
 
       it('prunes ended and expired sessions and keeps open ones', async () => {
-        await store.createSession(session('sid-open'));
-        await store.createSession(session('sid-ended'));
-        await store.createSession(session('sid-expired', { createdAt: T0 - 2 * DAY, expiresAt: T0 - DAY }));
-        await store.endSession('sid-ended', T0);
+        await store.sessions.create(session('sid-open'));
+        await store.sessions.create(session('sid-ended'));
+        await store.sessions.create(session('sid-expired', { createdAt: T0 - 2 * DAY, expiresAt: T0 - DAY }));
+        await store.sessions.end('sid-ended', T0);
         await store.pruneExpired(T0 + MINUTE);
-        expect(await store.findSession('sid-open')).not.toBeNull();
-        expect(await store.findSession('sid-ended')).toBeNull();
-        expect(await store.findSession('sid-expired')).toBeNull();
+        expect(await store.sessions.find('sid-open')).not.toBeNull();
+        expect(await store.sessions.find('sid-ended')).toBeNull();
+        expect(await store.sessions.find('sid-expired')).toBeNull();
       });
     });
 
     describe('settings', () => {
       it('reads null for a setting never written', async () => {
-        expect(await store.readSetting('jwt_rollout_percent')).toBeNull();
+        expect(await store.settings.read('jwt_rollout_percent')).toBeNull();
       });
 
       it('writes, overwrites and deletes a setting', async () => {
-        await store.writeSetting('jwt_rollout_percent', '10', T0);
-        await store.writeSetting('other', 'x', T0);
-        await store.writeSetting('jwt_rollout_percent', '50', T0 + MINUTE);
-        expect(await store.readSetting('jwt_rollout_percent')).toBe('50');
-        await store.deleteSetting('jwt_rollout_percent');
-        await store.deleteSetting('never-written');
-        expect(await store.readSetting('jwt_rollout_percent')).toBeNull();
-        expect(await store.readSetting('other')).toBe('x');
+        await store.settings.write('jwt_rollout_percent', '10', T0);
+        await store.settings.write('other', 'x', T0);
+        await store.settings.write('jwt_rollout_percent', '50', T0 + MINUTE);
+        expect(await store.settings.read('jwt_rollout_percent')).toBe('50');
+        await store.settings.delete('jwt_rollout_percent');
+        await store.settings.delete('never-written');
+        expect(await store.settings.read('jwt_rollout_percent')).toBeNull();
+        expect(await store.settings.read('other')).toBe('x');
       });
     });
 
@@ -996,17 +989,17 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       it('sets, changes and clears per-user overrides, listed by username', async () => {
         const ada = await createUser('ada');
         const bob = await createUser('bob');
-        expect(await store.listRolloutOverrides()).toEqual([]);
-        await store.setRolloutOverride(bob.id, false, T0);
-        await store.setRolloutOverride(ada.id, false, T0);
-        await store.setRolloutOverride(ada.id, true, T0 + MINUTE);
-        expect(await store.listRolloutOverrides()).toEqual([
+        expect(await store.rolloutOverrides.list()).toEqual([]);
+        await store.rolloutOverrides.set(bob.id, false, T0);
+        await store.rolloutOverrides.set(ada.id, false, T0);
+        await store.rolloutOverrides.set(ada.id, true, T0 + MINUTE);
+        expect(await store.rolloutOverrides.list()).toEqual([
           { userId: ada.id, username: 'ada', enabled: true, updatedAt: T0 + MINUTE },
           { userId: bob.id, username: 'bob', enabled: false, updatedAt: T0 },
         ]);
-        await store.setRolloutOverride(bob.id, null, T0 + 2 * MINUTE);
-        await store.setRolloutOverride('id-nobody', null, T0 + 2 * MINUTE);
-        expect((await store.listRolloutOverrides()).map((o) => o.username)).toEqual(['ada']);
+        await store.rolloutOverrides.set(bob.id, null, T0 + 2 * MINUTE);
+        await store.rolloutOverrides.set('id-nobody', null, T0 + 2 * MINUTE);
+        expect((await store.rolloutOverrides.list()).map((o) => o.username)).toEqual(['ada']);
       });
     });
 
@@ -1021,9 +1014,9 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
 
       it('adds counts per user and client, widening first and last seen', async () => {
         const ada = await createUser('ada');
-        await store.addLegacyUsage([count(ada.id, 'python-requests/2.32', T0, T0 + MINUTE, 3), count(ada.id, '', T0, T0, 1)]);
-        await store.addLegacyUsage([count(ada.id, 'python-requests/2.32', T0 - HOUR, T0 + HOUR, 4)]);
-        expect(await store.listLegacyUsage(T0 - DAY)).toEqual([
+        await store.legacyUsage.add([count(ada.id, 'python-requests/2.32', T0, T0 + MINUTE, 3), count(ada.id, '', T0, T0, 1)]);
+        await store.legacyUsage.add([count(ada.id, 'python-requests/2.32', T0 - HOUR, T0 + HOUR, 4)]);
+        expect(await store.legacyUsage.list(T0 - DAY)).toEqual([
           { userId: ada.id, username: 'ada', userAgent: 'python-requests/2.32', firstSeen: T0 - HOUR, lastSeen: T0 + HOUR, requestCount: 7 },
           { userId: ada.id, username: 'ada', userAgent: '', firstSeen: T0, lastSeen: T0, requestCount: 1 },
         ]);
@@ -1031,21 +1024,21 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
 
       it('adds up entries for the same user and client within one batch', async () => {
         const ada = await createUser('ada');
-        await store.addLegacyUsage([count(ada.id, 'curl/8', T0, T0, 1), count(ada.id, 'curl/8', T0 + MINUTE, T0 + MINUTE, 2)]);
-        expect(await store.listLegacyUsage(T0)).toMatchObject([{ userAgent: 'curl/8', firstSeen: T0, lastSeen: T0 + MINUTE, requestCount: 3 }]);
+        await store.legacyUsage.add([count(ada.id, 'curl/8', T0, T0, 1), count(ada.id, 'curl/8', T0 + MINUTE, T0 + MINUTE, 2)]);
+        expect(await store.legacyUsage.list(T0)).toMatchObject([{ userAgent: 'curl/8', firstSeen: T0, lastSeen: T0 + MINUTE, requestCount: 3 }]);
       });
 
       it('lists only usage last seen since the given time, most recent first, and keeps counts of unknown users', async () => {
         const ada = await createUser('ada');
         const bob = await createUser('bob');
-        await store.addLegacyUsage([
+        await store.legacyUsage.add([
           count(ada.id, 'old-client', T0 - 40 * DAY, T0 - 31 * DAY, 9),
           count(bob.id, 'app/1', T0 - DAY, T0 - HOUR, 2),
           count(ada.id, 'app/1', T0 - DAY, T0 - MINUTE, 5),
           count('id-gone', 'app/1', T0 - DAY, T0 - 2 * HOUR, 1),
         ]);
-        await store.addLegacyUsage([]);
-        const listed = await store.listLegacyUsage(T0 - 30 * DAY);
+        await store.legacyUsage.add([]);
+        const listed = await store.legacyUsage.list(T0 - 30 * DAY);
         expect(listed.map((u) => `${u.username}:${u.userAgent}:${u.requestCount}`)).toEqual(['ada:app/1:5', 'bob:app/1:2', 'null:app/1:1']);
       });
     });

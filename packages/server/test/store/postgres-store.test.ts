@@ -50,7 +50,7 @@ describe.skipIf(!available)('PostgresStore', () => {
         return result.rows.map((r) => r.version);
       });
       expect(applied).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
-      expect(await stores[2]!.countUsers()).toBe(0);
+      expect(await stores[2]!.users.count()).toBe(0);
     });
 
     it('keeps its tables in its own schema', async () => {
@@ -107,7 +107,7 @@ describe.skipIf(!available)('PostgresStore', () => {
         relay.silence();
         const started = performance.now();
         await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
-        await expect(store.revokeAccessTokens([{ jti: 'j', userId: 'u', expiresAt: Date.now() + 1000 }], Date.now())).rejects.toBeInstanceOf(
+        await expect(store.revocations.record([{ jti: 'j', userId: 'u', expiresAt: Date.now() + 1000 }], Date.now())).rejects.toBeInstanceOf(
           StoreUnavailableError,
         );
         expect(performance.now() - started).toBeLessThan(3000);
@@ -122,7 +122,7 @@ describe.skipIf(!available)('PostgresStore', () => {
       const store = openStore(freshSchemaName(), POSTGRES_URL, 2, 1);
       await store.migrate();
       await store.pruneExpired(Date.now());
-      expect(await store.pruneAuditEvents(Date.now())).toBe(0);
+      expect(await store.audit.prune(Date.now())).toBe(0);
     });
   });
 });

@@ -25,10 +25,10 @@ describe('SQLite user pages', () => {
     try {
       await server.migrate();
       const user = (username: string) => ({ id: `id-${username}`, username, role: 'user', passwordHash: 'h', createdAt: 1 });
-      await server.createUser(user('ada'));
-      expect((await server.listUsers({ limit: 10, offset: 0 })).users.map((u) => u.username)).toEqual(['ada']);
-      await cli.createUser(user('bob'));
-      const page = await server.listUsers({ limit: 10, offset: 0 });
+      await server.users.create(user('ada'));
+      expect((await server.users.list({ limit: 10, offset: 0 })).users.map((u) => u.username)).toEqual(['ada']);
+      await cli.users.create(user('bob'));
+      const page = await server.users.list({ limit: 10, offset: 0 });
       expect(page.users.map((u) => u.username)).toEqual(['ada', 'bob']);
       expect(page.total).toBe(2);
     } finally {

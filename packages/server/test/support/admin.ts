@@ -1,5 +1,5 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import type { UserRecord } from '../../src/store/store.js';
+import type { UserRecord } from '../../src/users/user.js';
 import { TEST_SECRET, createUser, loginTokens, type TestInstance } from './tessera.js';
 
 export interface AdminClient {

@@ -50,7 +50,7 @@ describe('the key ring', () => {
   it('stores private keys sealed, never in the clear', async () => {
     const { open, store } = setup();
     await open();
-    for (const key of await store.listSigningKeys()) {
+    for (const key of await store.keys.list()) {
       expect(key.sealedKey).toMatch(/^v1\./);
       expect(key.sealedKey).not.toMatch(/"d"|"p"|"q"/);
       expect(key.publicJwk ?? '').not.toMatch(/"d"/);
@@ -86,8 +86,8 @@ describe('the key ring', () => {
     const { open, store, clock } = setup();
     const ring = await open();
     let reads = 0;
-    const list = store.listSigningKeys.bind(store);
-    store.listSigningKeys = async () => ((reads += 1), list());
+    const list = store.keys.list.bind(store.keys);
+    store.keys.list = async () => ((reads += 1), list());
     for (let i = 0; i < 5; i += 1) await ring.findVerificationKey(`unknown-${i}`, 'access');
     expect(reads).toBe(1);
     clock.advance(1001);
@@ -122,29 +122,29 @@ describe('the key ring', () => {
   it('never replaces stored keys that no secret opens: it refuses to start and the keys stay as they were', async () => {
     const { open, store } = setup();
     await open();
-    const before = await store.listSigningKeys();
+    const before = await store.keys.list();
     await expect(open({ secrets: { current: NEXT_SECRET } })).rejects.toThrow(/Stored keys are never replaced/);
-    expect(await store.listSigningKeys()).toEqual(before);
+    expect(await store.keys.list()).toEqual(before);
   });
 
   it('a ring that does not manage the keys creates none, switches no algorithm and re-seals nothing', async () => {
     const { open, store } = setup();
     expect((await open({ manage: false })).describe()).toEqual([]);
-    expect(await store.listSigningKeys()).toEqual([]);
+    expect(await store.keys.list()).toEqual([]);
     await open();
-    const before = await store.listSigningKeys();
+    const before = await store.keys.list();
     await open({ manage: false, algorithm: 'ES256', secrets: { current: undefined } });
     await open({ manage: false, secrets: { current: NEXT_SECRET, previous: SECRET } });
-    expect(await store.listSigningKeys()).toEqual(before);
+    expect(await store.keys.list()).toEqual(before);
   });
 
   it('a rotation from outside a server refuses a secret that does not open the key it replaces', async () => {
     const { open, store } = setup();
     await open();
-    const before = await store.listSigningKeys();
+    const before = await store.keys.list();
     const outside = await open({ manage: false, secrets: { current: NEXT_SECRET } });
     await expect(outside.rotate('access')).rejects.toThrow(/does not open the active access signing key/);
-    expect(await store.listSigningKeys()).toEqual(before);
+    expect(await store.keys.list()).toEqual(before);
   });
 
   it('describes every key with its state', async () => {
@@ -178,11 +178,11 @@ describe('the key ring', () => {
     const { open, store } = setup();
     const a = await open();
     const b = await open();
-    const list = store.listSigningKeys.bind(store);
+    const list = store.keys.list.bind(store.keys);
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let reads = 0;
-    store.listSigningKeys = async () => {
+    store.keys.list = async () => {
       reads += 1;
       const keys = await list();
       if (reads === 1) await gate; // the first read has happened, before the rotation below
@@ -190,9 +190,9 @@ describe('the key ring', () => {
     };
     const first = b.reload();
     await new Promise((resolve) => setTimeout(resolve, 10));
-    store.listSigningKeys = list;
+    store.keys.list = list;
     const newKid = await a.rotate();
-    store.listSigningKeys = async () => ((reads += 1), list());
+    store.keys.list = async () => ((reads += 1), list());
     const second = b.reload();
     const third = b.reload(); // joins the second: one more read is enough for both
     release();

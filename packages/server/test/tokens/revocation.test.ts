@@ -66,7 +66,7 @@ describe('the revocation feed', () => {
     const list = new RevocationList(clock);
     const feed = new RevocationFeed({ store: server, list, clock, logger: createLogger('silent'), pollIntervalMs: 60_000 });
     await feed.start();
-    await cli.revokeAccessTokens([{ jti: 'from-cli', userId: 'u', expiresAt: clock.now() + 60_000 }], clock.now());
+    await cli.revocations.record([{ jti: 'from-cli', userId: 'u', expiresAt: clock.now() + 60_000 }], clock.now());
     expect(list.has('from-cli')).toBe(false);
     await feed.poll();
     expect(list.has('from-cli')).toBe(true);
@@ -80,7 +80,7 @@ describe('the revocation feed', () => {
     const store = new SqliteStore(env.DATABASE_URL!.slice('sqlite:'.length));
     await store.migrate();
     const clock = new TestClock();
-    await store.revokeAccessTokens(
+    await store.revocations.record(
       [
         { jti: 'live', userId: 'u', expiresAt: clock.now() + 60_000 },
         { jti: 'dead', userId: 'u', expiresAt: clock.now() - 1 },
@@ -103,11 +103,11 @@ describe('the revocation feed', () => {
     const clock = new TestClock();
     const list = new RevocationList(clock);
     const feed = new RevocationFeed({ store, list, clock, logger: createLogger('silent'), pollIntervalMs: 60_000 });
-    const read = store.revocationsSince.bind(store);
+    const read = store.revocations.since.bind(store.revocations);
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let reads = 0;
-    store.revocationsSince = async (cursor, now) => {
+    store.revocations.since = async (cursor, now) => {
       reads += 1;
       const batch = await read(cursor, now);
       if (reads === 1) await gate; // this read happened before the revocation below
@@ -115,7 +115,7 @@ describe('the revocation feed', () => {
     };
     const first = feed.poll();
     await new Promise((resolve) => setTimeout(resolve, 10));
-    await store.revokeAccessTokens([{ jti: 'late', userId: 'u', expiresAt: clock.now() + 60_000 }], clock.now());
+    await store.revocations.record([{ jti: 'late', userId: 'u', expiresAt: clock.now() + 60_000 }], clock.now());
     const second = feed.poll();
     const third = feed.poll();
     release();

@@ -39,16 +39,16 @@ describe('importing users with their existing password hashes', () => {
 
     for (const username of ['bea', 'sam', 'pia', 'ari']) {
       expect((await login(t.app, username, 'not the password')).statusCode).toBe(401);
-      const before = (await t.tessera.store.findUserByUsername(username))!.passwordHash;
+      const before = (await t.tessera.store.users.findByUsername(username))!.passwordHash;
       expect(before).not.toMatch(/^\$argon2id\$/);
       const tokens = await loginTokens(t.app, username, IMPORTED_PASSWORD);
       expect(tokens.access_token).toBeTruthy();
-      const after = (await t.tessera.store.findUserByUsername(username))!.passwordHash;
+      const after = (await t.tessera.store.users.findByUsername(username))!.passwordHash;
       expect(after).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
       expect((await login(t.app, username, IMPORTED_PASSWORD)).statusCode).toBe(200);
     }
-    expect(await t.tessera.store.findUserByUsername('bea')).toMatchObject({ email: 'bea@example.com', role: 'user' });
-    expect((await t.tessera.store.findUserByUsername('pia'))!.role).toBe('support');
+    expect(await t.tessera.store.users.findByUsername('bea')).toMatchObject({ email: 'bea@example.com', role: 'user' });
+    expect((await t.tessera.store.users.findByUsername('pia'))!.role).toBe('support');
   });
 
   it('reads CSV with a header row, in any column order, with quoted fields', async () => {
@@ -61,7 +61,7 @@ describe('importing users with their existing password hashes', () => {
     const result = await tessera(['users', 'import', path, '--json'], env);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ created: 2, rejected: [], schemes: { bcrypt: 1, pbkdf2: 1 } });
-    expect(await t.tessera.store.findUserByUsername('werk')).toMatchObject({ role: 'admin', email: null });
+    expect(await t.tessera.store.users.findByUsername('werk')).toMatchObject({ role: 'admin', email: null });
     expect((await login(t.app, 'Bea', IMPORTED_PASSWORD)).statusCode).toBe(200);
   });
 
@@ -94,13 +94,13 @@ describe('importing users with their existing password hashes', () => {
       { line: 8, username: 'nohash', reason: 'password_hash is missing' },
       { line: 9, username: 'role', reason: expect.stringMatching(/^role must be/) },
     ]);
-    expect(await t.tessera.store.countUsers()).toBe(0);
+    expect(await t.tessera.store.users.count()).toBe(0);
 
     const table = await tessera(['users', 'import', path, '--dry-run'], env);
     expect(table.stdout).toMatch(/^dry run: nothing written; would import .*: 1 new, 0 updated, 0 unchanged, 7 rejected$/m);
     expect(table.stdout).toMatch(/^LINE\s+USERNAME\s+REASON$/m);
     expect(table.stdout).toMatch(/^2\s+-\s+not valid JSON$/m);
-    expect(await t.tessera.store.countUsers()).toBe(0);
+    expect(await t.tessera.store.users.count()).toBe(0);
   });
 
   it('imports the good lines of a file with bad ones, and exits 1 naming how many were rejected', async () => {
@@ -108,7 +108,7 @@ describe('importing users with their existing password hashes', () => {
     const result = await tessera(['users', 'import', path], env);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/1 new, 0 updated, 0 unchanged, 1 rejected/);
-    expect(await t.tessera.store.findUserByUsername('good')).not.toBeNull();
+    expect(await t.tessera.store.users.findByUsername('good')).not.toBeNull();
   });
 
   it('updates on a second run instead of duplicating, and keeps a password the user already has in Tessera', async () => {
@@ -121,15 +121,15 @@ describe('importing users with their existing password hashes', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ created: 0, updated: 0, unchanged: 2 });
 
     await loginTokens(t.app, 'bea', IMPORTED_PASSWORD); // re-hashed with argon2id
-    const rehashed = (await t.tessera.store.findUserByUsername('bea'))!.passwordHash;
+    const rehashed = (await t.tessera.store.users.findByUsername('bea'))!.passwordHash;
     const changed = jsonLines(
       { username: 'bea', role: 'support', email: 'bea@example.com', password_hash: HASHES.bcrypt2yPhp },
       { username: 'sam', password_hash: HASHES.bcrypt2yPhp },
     );
     const third = await tessera(['users', 'import', file('changed.jsonl', changed), '--json'], env);
     expect(JSON.parse(third.stdout)).toMatchObject({ created: 0, updated: 2, unchanged: 0, kept_password: 1 });
-    expect(await t.tessera.store.countUsers()).toBe(2);
-    expect(await t.tessera.store.findUserByUsername('bea')).toMatchObject({ role: 'support', email: 'bea@example.com', passwordHash: rehashed });
+    expect(await t.tessera.store.users.count()).toBe(2);
+    expect(await t.tessera.store.users.findByUsername('bea')).toMatchObject({ role: 'support', email: 'bea@example.com', passwordHash: rehashed });
     expect((await login(t.app, 'bea', IMPORTED_PASSWORD)).statusCode).toBe(200);
     // sam never logged in to Tessera: the newer export's hash replaces the old one
     expect((await login(t.app, 'sam', 'rasmuslerdorf')).statusCode).toBe(200);
@@ -154,7 +154,7 @@ describe('importing users with their existing password hashes', () => {
     const input = jsonLines({ username: 'bea', password_hash: HASHES.bcrypt2b });
     const result = await tessera(['users', 'import', '-', '--format', 'jsonl'], env, input);
     expect(result.code).toBe(0);
-    expect(await t.tessera.store.findUserByUsername('bea')).not.toBeNull();
+    expect(await t.tessera.store.users.findByUsername('bea')).not.toBeNull();
   });
 
   describe('through the admin API', () => {
@@ -196,10 +196,10 @@ describe('importing users with their existing password hashes', () => {
       const users = Array.from({ length: 5000 }, (_, i) => ({ username: `user${i}`, email: `user${i}@example.com`, password_hash: HASHES.bcrypt2b }));
       const dry = await admin.call({ method: 'POST', url: '/admin/users/import', payload: { users, dry_run: true } });
       expect(dry.json()).toMatchObject({ dry_run: true, created: 5000, rejected: [] });
-      expect(await t.tessera.store.countUsers()).toBe(1);
+      expect(await t.tessera.store.users.count()).toBe(1);
       const real = await admin.call({ method: 'POST', url: '/admin/users/import', payload: { users } });
       expect(real.json()).toMatchObject({ created: 5000 });
-      expect(await t.tessera.store.countUsers()).toBe(5001);
+      expect(await t.tessera.store.users.count()).toBe(5001);
     });
 
     it('refuses a body that is not a list of users with a clear 400', async () => {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { AuditEventRecord } from '../../store/store.js';
+import type { AuditEventRecord } from '../../audit/audit-event.js';
 import type { Tessera } from '../../tessera.js';
 import { withTessera } from '../context.js';
 import type { CliIo } from '../io.js';
@@ -49,7 +49,7 @@ async function withUsernames(t: Tessera, events: AuditEventRecord[]) {
   const names = new Map<string, string>();
   const nameOf = async (id: string | null) => {
     if (id === null) return null;
-    if (!names.has(id)) names.set(id, (await t.store.findUserById(id))?.username ?? id);
+    if (!names.has(id)) names.set(id, (await t.store.users.findById(id))?.username ?? id);
     return names.get(id)!;
   };
   const rows = [];

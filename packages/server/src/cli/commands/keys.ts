@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { CLI_ACTOR } from '../../admin/actor.js';
 import type { KeyDescription } from '../../admin/keys.js';
-import type { KeyUse } from '../../store/store.js';
+import type { KeyUse } from '../../tokens/signing-key.js';
 import { withTessera } from '../context.js';
 import type { CliIo } from '../io.js';
 import { isoTime, printRecord, printRows } from '../output.js';

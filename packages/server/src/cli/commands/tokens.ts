@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CLI_ACTOR } from '../../admin/actor.js';
 import type { SignOutResult } from '../../admin/devices.js';
-import type { FamilyRecord } from '../../store/store.js';
+import type { FamilyRecord } from '../../tokens/refresh-family.js';
 import { withTessera } from '../context.js';
 import { CliError, type CliIo } from '../io.js';
 import { isoTime, printRecord, printRows } from '../output.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CLI_ACTOR } from '../../admin/actor.js';
 import { normalizeUsername } from '../../users/username.js';
-import type { PublicUser } from '../../store/store.js';
+import type { PublicUser } from '../../users/user.js';
 import { withTessera } from '../context.js';
 import { CliError, readStdin, type CliIo } from '../io.js';
 import { isoTime, printRecord, printRows } from '../output.js';

@@ -12,6 +12,9 @@ import { requireSameOriginForCookies } from '../same-origin.js';
 import { errorResponses, tokenPairSchema } from '../schemas.js';
 import { clearSessionCookie, sessionCookie } from '../session-cookie.js';
 
+/** What the token routes use (the composition root passes the whole `Tessera`; this says which of it). */
+export type AuthRouteDeps = Pick<Tessera, 'config' | 'login' | 'logout' | 'refreshRotation' | 'sessionExchange'>;
+
 /** Auth endpoints accept small JSON bodies only. */
 export const AUTH_BODY_LIMIT = 4096;
 
@@ -43,7 +46,7 @@ interface RefreshTokenBody {
 /** /auth/login, /auth/refresh, /auth/logout, /auth/session/exchange. */
 export async function authRoutes(
   app: FastifyInstance,
-  { tessera, limited, budgets }: { tessera: Tessera; limited: RouteLimit; budgets: CredentialBudgets },
+  { tessera, limited, budgets }: { tessera: AuthRouteDeps; limited: RouteLimit; budgets: CredentialBudgets },
 ): Promise<void> {
   // JSON bodies only: a text/plain body is what a cross-site form or "simple" fetch can send (415).
   app.removeContentTypeParser('text/plain');

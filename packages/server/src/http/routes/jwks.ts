@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Tessera } from '../../tessera.js';
 
+/** What the JWKS route uses (the composition root passes the whole `Tessera`; this says which of it). */
+export type JwksRouteDeps = Pick<Tessera, 'keyRing'>;
+
 // Only public members are listed: anything else (a private `d`, say) could never be serialised.
 const jwkSchema = {
   type: 'object',
@@ -10,7 +13,7 @@ const jwkSchema = {
 } as const;
 
 /** GET /.well-known/jwks.json: the public keys that verify our access tokens — public parts only. */
-export async function jwksRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+export async function jwksRoutes(app: FastifyInstance, { tessera }: { tessera: JwksRouteDeps }): Promise<void> {
   app.get(
     '/.well-known/jwks.json',
     {

@@ -10,6 +10,9 @@ import { errorResponses } from '../schemas.js';
 import { clearSessionCookie, sessionCookie, setSessionCookie } from '../session-cookie.js';
 import { AUTH_BODY_LIMIT, loginBody, type LoginBody } from './auth.js';
 
+/** What the legacy session routes use (the composition root passes the whole `Tessera`; this says which of it). */
+export type SessionRouteDeps = Pick<Tessera, 'config' | 'sessionLogin' | 'sessionLogout' | 'sessions'>;
+
 const sessionLoginSchema = {
   type: 'object',
   required: ['user', 'expires_at'],
@@ -31,7 +34,7 @@ const RETIRED = 'Session login has been retired: log in with POST /auth/login an
  */
 export async function sessionRoutes(
   app: FastifyInstance,
-  { tessera, limited, budgets }: { tessera: Tessera; limited: RouteLimit; budgets: CredentialBudgets },
+  { tessera, limited, budgets }: { tessera: SessionRouteDeps; limited: RouteLimit; budgets: CredentialBudgets },
 ): Promise<void> {
   const deprecation = deprecationHeaders(tessera.config);
   app.addHook('onRequest', async (_request: FastifyRequest, reply: FastifyReply) => {

@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { UserPage } from '../../store/store.js';
+import type { UserPage } from '../../users/user.js';
 import type { Tessera } from '../../tessera.js';
-import { authenticate as authenticateCaller } from '../authenticate.js';
+import { authenticate as authenticateCaller, type AuthenticationDeps } from '../authenticate.js';
 import { errorResponses, publicUserSchema } from '../schemas.js';
+
+/** What the user routes use (the composition root passes the whole `Tessera`; this says which of it). */
+export type UserRouteDeps = Pick<Tessera, 'users'> & AuthenticationDeps;
 
 const listQuery = {
   type: 'object',
@@ -29,7 +32,7 @@ const meSchema = {
  * GET /api/me: who the caller is, answered from the credential alone — for an access token, no database
  * involved. Both accept a Bearer access token, or a legacy session cookie while LEGACY_SESSIONS=on.
  */
-export async function userRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+export async function userRoutes(app: FastifyInstance, { tessera }: { tessera: UserRouteDeps }): Promise<void> {
   const authenticate = authenticateCaller(tessera);
   // The store hands out the same frozen page until the users change; its JSON is made once per page.
   const pageJson = new WeakMap<UserPage, string>();

@@ -1,162 +1,18 @@
-/**
- * Versioned schema of the PostgreSQL store: the same tables, columns and indexes as the SQLite schema,
- * with BIGINT for millisecond timestamps. Append; never edit a migration that has shipped.
- */
-export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
-  {
-    version: 1,
-    name: 'core: users, signing keys, refresh families, access-token records',
-    sql: `
-      CREATE TABLE users (
-        id            TEXT PRIMARY KEY,
-        username      TEXT NOT NULL UNIQUE,
-        role          TEXT NOT NULL,
-        password_hash TEXT NOT NULL,
-        created_at    BIGINT NOT NULL,
-        updated_at    BIGINT NOT NULL,
-        disabled_at   BIGINT
-      );
-      -- Ties in creation time are broken by id byte by byte, as SQLite's BINARY collation does.
-      CREATE INDEX users_by_creation ON users (created_at, id COLLATE "C");
+import { migrations } from '../migrations.js';
 
-      CREATE TABLE signing_keys (
-        kid            TEXT PRIMARY KEY,
-        use            TEXT NOT NULL CHECK (use IN ('access', 'refresh')),
-        alg            TEXT NOT NULL,
-        public_jwk     TEXT,
-        sealed_key     TEXT NOT NULL,
-        created_at     BIGINT NOT NULL,
-        rotated_out_at BIGINT,
-        expires_at     BIGINT
-      );
-      CREATE UNIQUE INDEX signing_keys_one_active ON signing_keys (use) WHERE rotated_out_at IS NULL;
-
-      CREATE TABLE refresh_families (
-        id            TEXT PRIMARY KEY,
-        user_id       TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-        created_at    BIGINT NOT NULL,
-        last_used_at  BIGINT NOT NULL,
-        ip            TEXT,
-        user_agent    TEXT,
-        revoked_at    BIGINT,
-        revoke_reason TEXT
-      );
-      CREATE INDEX refresh_families_by_user ON refresh_families (user_id);
-
-      CREATE TABLE refresh_tokens (
-        id           TEXT PRIMARY KEY,
-        family_id    TEXT NOT NULL REFERENCES refresh_families (id) ON DELETE CASCADE,
-        user_id      TEXT NOT NULL,
-        token_hash   TEXT NOT NULL UNIQUE,
-        parent_id    TEXT,
-        issued_at    BIGINT NOT NULL,
-        expires_at   BIGINT NOT NULL,
-        rotated_at   BIGINT,
-        successor_id TEXT
-      );
-      CREATE INDEX refresh_tokens_by_family ON refresh_tokens (family_id);
-      CREATE INDEX refresh_tokens_by_expiry ON refresh_tokens (expires_at);
-
-      CREATE TABLE access_tokens (
-        jti        TEXT PRIMARY KEY,
-        user_id    TEXT NOT NULL,
-        family_id  TEXT,
-        expires_at BIGINT NOT NULL
-      );
-      CREATE INDEX access_tokens_by_family ON access_tokens (family_id);
-      CREATE INDEX access_tokens_by_user ON access_tokens (user_id);
-      CREATE INDEX access_tokens_by_expiry ON access_tokens (expires_at);
-
-      CREATE TABLE revoked_access_tokens (
-        seq        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        jti        TEXT NOT NULL UNIQUE,
-        user_id    TEXT NOT NULL,
-        expires_at BIGINT NOT NULL,
-        revoked_at BIGINT NOT NULL
-      );
-      CREATE INDEX revoked_access_tokens_by_expiry ON revoked_access_tokens (expires_at);
-    `,
-  },
-  {
-    version: 2,
-    name: 'audit trail',
-    sql: `
-      CREATE TABLE audit_events (
-        id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        at         BIGINT NOT NULL,
-        type       TEXT NOT NULL,
-        user_id    TEXT,
-        actor      TEXT,
-        ip         TEXT,
-        user_agent TEXT,
-        detail     JSONB
-      );
-      CREATE INDEX audit_events_by_time ON audit_events (at);
-      CREATE INDEX audit_events_by_user ON audit_events (user_id, id);
-      CREATE INDEX audit_events_by_type ON audit_events (type, id);
-    `,
-  },
-  {
-    version: 3,
-    name: 'legacy sessions, settings, JWT rollout overrides, legacy usage',
-    sql: `
-      CREATE TABLE sessions (
-        id           TEXT PRIMARY KEY,
-        user_id      TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-        created_at   BIGINT NOT NULL,
-        last_seen_at BIGINT NOT NULL,
-        expires_at   BIGINT NOT NULL,
-        ended_at     BIGINT,
-        ip           TEXT,
-        user_agent   TEXT
-      );
-      CREATE INDEX sessions_by_user ON sessions (user_id);
-      CREATE INDEX sessions_by_expiry ON sessions (expires_at);
-
-      CREATE TABLE settings (
-        key        TEXT PRIMARY KEY,
-        value      TEXT NOT NULL,
-        updated_at BIGINT NOT NULL
-      );
-
-      CREATE TABLE rollout_overrides (
-        user_id    TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
-        enabled    BOOLEAN NOT NULL,
-        updated_at BIGINT NOT NULL
-      );
-
-      -- No foreign key: counts are written in batches, after the fact, and must not fail for a deleted user.
-      CREATE TABLE legacy_usage (
-        user_id       TEXT NOT NULL,
-        user_agent    TEXT NOT NULL,
-        first_seen    BIGINT NOT NULL,
-        last_seen     BIGINT NOT NULL,
-        request_count BIGINT NOT NULL,
-        PRIMARY KEY (user_id, user_agent)
-      );
-      CREATE INDEX legacy_usage_by_last_seen ON legacy_usage (last_seen);
-    `,
-  },
-  {
-    version: 4,
-    name: 'valid-after instants: per user, for everyone, per signing key',
-    sql: `
-      -- Append-only: every instance reads what was added after its cursor, as with revoked_access_tokens.
-      CREATE TABLE valid_after_moves (
-        seq     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        scope   TEXT NOT NULL CHECK (scope IN ('user', 'all', 'key')),
-        subject TEXT NOT NULL,
-        at      BIGINT NOT NULL
-      );
-      CREATE INDEX valid_after_moves_by_subject ON valid_after_moves (scope, subject);
-    `,
-  },
-  {
-    version: 5,
-    name: 'users: the email address the team\'s own app knew them by',
-    sql: `
-      ALTER TABLE users ADD COLUMN email TEXT;
-      CREATE INDEX users_by_email ON users (email);
-    `,
-  },
-];
+/** The schema (`store/migrations.ts`) in PostgreSQL's types: BIGINT for millisecond timestamps. */
+export const POSTGRES_MIGRATIONS = migrations({
+  integer: 'BIGINT',
+  identity: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+  json: 'JSONB',
+  flag: () => 'BOOLEAN NOT NULL',
+  byteOrder: ' COLLATE "C"',
+  countUserWrites: `CREATE FUNCTION users_version_count() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        UPDATE users_version SET version = version + 1;
+        RETURN NULL;
+      END
+      $$;
+      CREATE TRIGGER users_version_count AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON users
+        FOR EACH STATEMENT EXECUTE FUNCTION users_version_count();`,
+});

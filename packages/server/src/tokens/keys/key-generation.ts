@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
-import type { KeyUse } from '../../store/store.js';
+import type { KeyUse } from '../../tokens/signing-key.js';
 import type { PublicJwk } from './jwks-document.js';
 import { REFRESH_ALGORITHM } from './key-rotation-policy.js';
 

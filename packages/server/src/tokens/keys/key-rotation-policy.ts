@@ -1,5 +1,5 @@
 import type { SigningAlgorithm } from '../../config.js';
-import type { KeyUse, SigningKeyRecord } from '../../store/store.js';
+import type { KeyUse, SigningKeyRecord } from '../../tokens/signing-key.js';
 
 /** Refresh tokens are only ever verified by this server, with the secret itself. */
 export const REFRESH_ALGORITHM = 'HS256';

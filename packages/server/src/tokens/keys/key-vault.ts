@@ -1,7 +1,8 @@
 import { importJWK, type CryptoKey, type JWK } from 'jose';
 import { KeyUnavailableError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import type { KeyUse, SigningKeyRecord, Store } from '../../store/store.js';
+import type { Store } from '../../store/store.js';
+import type { KeyUse, SigningKeyRecord } from '../../tokens/signing-key.js';
 import { SealError, SecretBox } from '../secret-box.js';
 import type { PublicJwk } from './jwks-document.js';
 import { generateKey } from './key-generation.js';
@@ -40,7 +41,7 @@ export class KeyVault {
   }
 
   list(): Promise<SigningKeyRecord[]> {
-    return this.options.store.listSigningKeys();
+    return this.options.store.keys.list();
   }
 
   /** A new key of `use`, sealed, not yet stored. */
@@ -60,12 +61,12 @@ export class KeyVault {
 
   /** Stores `record` unless a key of its use is already active (another instance won); returns the active one. */
   insertIfNoneActive(record: SigningKeyRecord): Promise<SigningKeyRecord> {
-    return this.options.store.insertSigningKeyIfNoneActive(record);
+    return this.options.store.keys.insertIfNoneActive(record);
   }
 
   /** Stores `record` as the active key of its use; the one it replaces verifies until `retireAt`. */
   replaceActive(record: SigningKeyRecord, retireAt: number): Promise<void> {
-    return this.options.store.rotateSigningKey(record, retireAt);
+    return this.options.store.keys.rotate(record, retireAt);
   }
 
   /** The public part of a stored key, imported once. */
@@ -122,7 +123,7 @@ export class KeyVault {
     if (this.previousBox) {
       try {
         const material = await this.previousBox.open(record.sealedKey);
-        await this.options.store.updateSealedKey(record.kid, await this.sealBox().seal(material));
+        await this.options.store.keys.updateSealedKey(record.kid, await this.sealBox().seal(material));
         this.options.logger.info({ kid: record.kid }, 'signing key re-sealed with the new JWT_SECRET');
         return material;
       } catch (error) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SigningKeyRecord } from '../../../src/store/store.js';
+import type { SigningKeyRecord } from '../../../src/tokens/signing-key.js';
 import { retirementTime, startupAction, stillVerifies } from '../../../src/tokens/keys/key-rotation-policy.js';
 
 const key = (overrides: Partial<SigningKeyRecord>): SigningKeyRecord => ({

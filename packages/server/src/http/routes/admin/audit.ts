@@ -1,7 +1,11 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance } from 'fastify';
 import type { Tessera } from '../../../tessera.js';
 import { errorResponses } from '../../schemas.js';
 import { auditEvent, auditEventSchema } from './representations.js';
+
+/** What the audit route uses (the composition root passes the whole `Tessera`; this says which of it). */
+export type AdminAuditRouteDeps = Pick<Tessera, 'admin'>;
 
 const auditQuery = {
   type: 'object',
@@ -17,19 +21,9 @@ const auditQuery = {
   additionalProperties: false,
 } as const;
 
-interface AuditQuerystring {
-  user?: string;
-  username?: string;
-  type?: string;
-  since?: string;
-  until?: string;
-  before?: number;
-  limit: number;
-}
-
 /** GET /admin/audit: the audit trail, newest first, by user, event type and time. */
-export async function adminAuditRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
-  app.get<{ Querystring: AuditQuerystring }>(
+export async function adminAuditRoutes(app: FastifyInstance, { tessera }: { tessera: AdminAuditRouteDeps }): Promise<void> {
+  app.withTypeProvider<JsonSchemaToTsProvider>().get(
     '/audit',
     {
       schema: {

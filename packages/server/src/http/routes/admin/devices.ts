@@ -1,8 +1,12 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance } from 'fastify';
 import type { Tessera } from '../../../tessera.js';
 import { actorOf } from '../../require-role.js';
 import { errorResponses } from '../../schemas.js';
 import { family, familySchema, signOutBody, signOutSchema, userParams } from './representations.js';
+
+/** What the device routes use (the composition root passes the whole `Tessera`; this says which of it). */
+export type AdminDeviceRouteDeps = Pick<Tessera, 'admin'>;
 
 const familyParams = {
   type: 'object',
@@ -17,10 +21,11 @@ const security = [{ bearerAuth: [] }];
 const tags = ['admin'];
 
 /** /admin/users/:id/families: a user's logged-in devices; sign out one, or all of them. */
-export async function adminDeviceRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+export async function adminDeviceRoutes(app: FastifyInstance, { tessera }: { tessera: AdminDeviceRouteDeps }): Promise<void> {
+  const typed = app.withTypeProvider<JsonSchemaToTsProvider>();
   const { accounts, devices } = tessera.admin;
 
-  app.get<{ Params: { id: string } }>(
+  typed.get(
     '/users/:id/families',
     {
       schema: {
@@ -37,7 +42,7 @@ export async function adminDeviceRoutes(app: FastifyInstance, { tessera }: { tes
     },
   );
 
-  app.delete<{ Params: { id: string; familyId: string } }>(
+  typed.delete(
     '/users/:id/families/:familyId',
     {
       schema: {
@@ -54,7 +59,7 @@ export async function adminDeviceRoutes(app: FastifyInstance, { tessera }: { tes
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  typed.delete(
     '/users/:id/families',
     {
       schema: {

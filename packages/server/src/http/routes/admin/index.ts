@@ -8,8 +8,11 @@ import { adminLoginThrottleRoutes } from './login-throttle.js';
 import { adminRolloutRoutes } from './rollout.js';
 import { adminUserRoutes } from './users.js';
 
+/** What the admin routes use: the role check, and the operator actions (the composition root passes the whole `Tessera`; this says which of it). */
+export type AdminRouteDeps = Pick<Tessera, 'accessTokens' | 'admin'>;
+
 /** /admin/*: for access tokens with the admin role only; checked before the body is even read. */
-export async function adminRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+export async function adminRoutes(app: FastifyInstance, { tessera }: { tessera: AdminRouteDeps }): Promise<void> {
   app.addHook('onRequest', requireRole(tessera.accessTokens, 'admin'));
   await app.register(adminUserRoutes, { tessera });
   await app.register(adminDeviceRoutes, { tessera });

@@ -1,9 +1,13 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance } from 'fastify';
-import type { KeyUse } from '../../../store/store.js';
+import type { KeyUse } from '../../../tokens/signing-key.js';
 import type { Tessera } from '../../../tessera.js';
 import { actorOf } from '../../require-role.js';
 import { errorResponses } from '../../schemas.js';
 import { key, keySchema } from './representations.js';
+
+/** What the key routes use (the composition root passes the whole `Tessera`; this says which of it). */
+export type AdminKeyRouteDeps = Pick<Tessera, 'admin'>;
 
 const rotateBody = {
   type: 'object',
@@ -40,7 +44,8 @@ const security = [{ bearerAuth: [] }];
 const tags = ['admin'];
 
 /** /admin/keys: list signing keys; rotate one without logging anyone out. */
-export async function adminKeyRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+export async function adminKeyRoutes(app: FastifyInstance, { tessera }: { tessera: AdminKeyRouteDeps }): Promise<void> {
+  const typed = app.withTypeProvider<JsonSchemaToTsProvider>();
   app.get(
     '/keys',
     {
@@ -54,7 +59,7 @@ export async function adminKeyRoutes(app: FastifyInstance, { tessera }: { tesser
     async () => (await tessera.admin.keys.list()).map(key),
   );
 
-  app.post<{ Body: { use: KeyUse } }>(
+  typed.post(
     '/keys/rotate',
     {
       // No body at all means the default: rotate the access-token key.
@@ -84,7 +89,7 @@ export async function adminKeyRoutes(app: FastifyInstance, { tessera }: { tesser
     },
   );
 
-  app.post<{ Params: { kid: string } }>(
+  typed.post(
     '/keys/:kid/revoke',
     {
       schema: {

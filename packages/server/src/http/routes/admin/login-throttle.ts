@@ -1,9 +1,13 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance } from 'fastify';
 import type { LoginThrottleStatus } from '../../../auth/login-throttle.js';
 import type { Tessera } from '../../../tessera.js';
 import { actorOf } from '../../require-role.js';
 import { errorResponses } from '../../schemas.js';
 import { userParams } from './representations.js';
+
+/** What the login-throttle routes use (the composition root passes the whole `Tessera`; this says which of it). */
+export type AdminLoginThrottleRouteDeps = Pick<Tessera, 'admin'>;
 
 const throttleSchema = {
   type: 'object',
@@ -26,8 +30,9 @@ const security = [{ bearerAuth: [] }];
 const tags = ['admin'];
 
 /** /admin/users/:id/login-throttle: see an account's failed logins, and clear its slowdown and locks. */
-export async function adminLoginThrottleRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
-  app.get<{ Params: { id: string } }>(
+export async function adminLoginThrottleRoutes(app: FastifyInstance, { tessera }: { tessera: AdminLoginThrottleRouteDeps }): Promise<void> {
+  const typed = app.withTypeProvider<JsonSchemaToTsProvider>();
+  typed.get(
     '/users/:id/login-throttle',
     {
       schema: {
@@ -44,7 +49,7 @@ export async function adminLoginThrottleRoutes(app: FastifyInstance, { tessera }
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
+  typed.delete(
     '/users/:id/login-throttle',
     {
       schema: {

@@ -1,5 +1,7 @@
 import type { KeyDescription } from '../../../admin/keys.js';
-import type { AuditEventRecord, FamilyRecord, PublicUser } from '../../../store/store.js';
+import type { AuditEventRecord } from '../../../audit/audit-event.js';
+import type { FamilyRecord } from '../../../tokens/refresh-family.js';
+import type { PublicUser } from '../../../users/user.js';
 
 /** The JSON shapes of the admin API — schemas (validation, serialisation, OpenAPI) beside their mappers. */
 

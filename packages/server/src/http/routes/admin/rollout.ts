@@ -1,8 +1,12 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance } from 'fastify';
 import type { RolloutState } from '../../../rollout/rollout-policy.js';
 import type { Tessera } from '../../../tessera.js';
 import { actorOf } from '../../require-role.js';
 import { errorResponses } from '../../schemas.js';
+
+/** What the rollout routes use (the composition root passes the whole `Tessera`; this says which of it). */
+export type AdminRolloutRouteDeps = Pick<Tessera, 'admin'>;
 
 const rolloutSchema = {
   type: 'object',
@@ -76,12 +80,13 @@ const rolloutView = (state: RolloutState) => ({
 });
 
 /** /admin/rollout and /admin/legacy-usage: the JWT rollout and who still uses sessions. */
-export async function adminRolloutRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+export async function adminRolloutRoutes(app: FastifyInstance, { tessera }: { tessera: AdminRolloutRouteDeps }): Promise<void> {
+  const typed = app.withTypeProvider<JsonSchemaToTsProvider>();
   app.get('/rollout', { schema: { summary: 'The JWT rollout: percentage, its source, per-user overrides', tags, security, response: { 200: rolloutSchema, ...errorResponses(401, 403) } } }, async () =>
     rolloutView(await tessera.admin.rollout.show()),
   );
 
-  app.put<{ Body: { percent: number; revoke: boolean } }>(
+  typed.put(
     '/rollout',
     {
       schema: {
@@ -119,7 +124,7 @@ export async function adminRolloutRoutes(app: FastifyInstance, { tessera }: { te
     return rolloutView(await tessera.admin.rollout.show());
   });
 
-  app.put<{ Params: { username: string }; Body: { enabled: boolean | null } }>(
+  typed.put(
     '/rollout/overrides/:username',
     {
       schema: {
@@ -137,7 +142,7 @@ export async function adminRolloutRoutes(app: FastifyInstance, { tessera }: { te
     },
   );
 
-  app.get<{ Querystring: { days: number } }>(
+  typed.get(
     '/legacy-usage',
     {
       schema: {

@@ -1,3 +1,4 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance } from 'fastify';
 import { TesseraError } from '../../../errors.js';
 import type { Tessera } from '../../../tessera.js';
@@ -5,6 +6,9 @@ import { actorOf } from '../../require-role.js';
 import { errorResponses } from '../../schemas.js';
 import { importReportJson } from '../../../users/user-import.js';
 import { adminUser, adminUserSchema, signOutBody, signOutSchema, userParams } from './representations.js';
+
+/** What the account routes use (the composition root passes the whole `Tessera`; this says which of it). */
+export type AdminUserRouteDeps = Pick<Tessera, 'admin'>;
 
 const listQuery = {
   type: 'object',
@@ -100,10 +104,11 @@ const patchedUserSchema = {
 const tags = ['admin'];
 
 /** /admin/users: create, list, show, change role, disable or enable, reset password. */
-export async function adminUserRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+export async function adminUserRoutes(app: FastifyInstance, { tessera }: { tessera: AdminUserRouteDeps }): Promise<void> {
   const { accounts } = tessera.admin;
+  const typed = app.withTypeProvider<JsonSchemaToTsProvider>();
 
-  app.get<{ Querystring: { limit: number; offset: number; username?: string } }>(
+  typed.get(
     '/users',
     {
       schema: {
@@ -130,7 +135,7 @@ export async function adminUserRoutes(app: FastifyInstance, { tessera }: { tesse
     },
   );
 
-  app.post<{ Body: { username: string; password: string; role: string } }>(
+  typed.post(
     '/users',
     {
       schema: {
@@ -148,7 +153,7 @@ export async function adminUserRoutes(app: FastifyInstance, { tessera }: { tesse
     },
   );
 
-  app.post<{ Body: { users: Array<Record<string, unknown>>; dry_run: boolean } }>(
+  typed.post(
     '/users/import',
     {
       bodyLimit: IMPORT_BODY_LIMIT,
@@ -161,13 +166,13 @@ export async function adminUserRoutes(app: FastifyInstance, { tessera }: { tesse
       },
     },
     async (request) => {
-      const records = request.body.users.map((fields, i) => ({ position: i + 1, fields }));
+      const records = request.body.users.map((fields, i) => ({ position: i + 1, fields: fields as Record<string, unknown> }));
       const report = await tessera.admin.imports.run(records, { dryRun: request.body.dry_run, actor: actorOf(request), source: 'api' });
       return importReportJson(report, 'index');
     },
   );
 
-  app.get<{ Params: { id: string } }>(
+  typed.get(
     '/users/:id',
     {
       schema: {
@@ -181,7 +186,7 @@ export async function adminUserRoutes(app: FastifyInstance, { tessera }: { tesse
     async (request) => adminUser(await accounts.get(request.params.id)),
   );
 
-  app.patch<{ Params: { id: string }; Body: { role?: string; disabled?: boolean } }>(
+  typed.patch(
     '/users/:id',
     {
       schema: {
@@ -205,7 +210,7 @@ export async function adminUserRoutes(app: FastifyInstance, { tessera }: { tesse
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { password: string } }>(
+  typed.post(
     '/users/:id/password',
     {
       schema: {

@@ -1,0 +1,103 @@
+import { UsernameTakenError } from '../../errors.js';
+import type { NewUser, Page, PublicUser, UserImportBatch, UserImportWritten, UserPage, UserPatch, UserRecord } from '../../users/user.js';
+import type { UserRepository } from '../store.js';
+import { columns, PUBLIC_USER, USER } from './columns.js';
+import type { SqlDriver } from './sql-driver.js';
+
+const USER_COLUMNS = columns(USER);
+const PUBLIC_USER_COLUMNS = columns(PUBLIC_USER);
+/** Distinct pages of the user list kept at once (any limit and offset can be asked for). */
+const USER_PAGES_KEPT = 64;
+const PATCH_COLUMNS: Record<keyof UserPatch, string> = { role: 'role', passwordHash: 'password_hash', disabledAt: 'disabled_at' };
+
+/**
+ * Users. Pages of the list are kept (frozen) until the users change: `users_version` is counted up by
+ * a trigger on every write to `users`, by any process (a server beside this one, a CLI command, an older
+ * version during a rolling deploy), so one cheap read tells whether a kept page is still true. Listing
+ * is the hot path of `GET /api/users`; users change rarely.
+ */
+export class SqlUsers implements UserRepository {
+  private readonly pages = new Map<string, { version: number; page: UserPage }>();
+
+  constructor(private readonly db: SqlDriver) {}
+
+  async create(user: NewUser): Promise<UserRecord> {
+    try {
+      return (await this.db.get<UserRecord>(
+        `INSERT INTO users (id, username, role, password_hash, email, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${USER_COLUMNS}`,
+        [user.id, user.username, user.role, user.passwordHash, user.email ?? null, user.createdAt, user.createdAt],
+      ))!;
+    } catch (error) {
+      if (this.db.isUniqueViolation(error, 'users', 'username')) throw new UsernameTakenError(user.username);
+      throw error;
+    }
+  }
+
+  findById(id: string): Promise<UserRecord | null> {
+    return this.db.get<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`, [id]);
+  }
+
+  findByUsername(username: string): Promise<UserRecord | null> {
+    return this.db.get<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE username = ?`, [username]);
+  }
+
+  async list(page: Page): Promise<UserPage> {
+    // Read before the page: a write in between leaves the page kept under an older version, never a newer one.
+    const { version } = (await this.db.get<{ version: number }>('SELECT version FROM users_version'))!;
+    const key = `${page.limit}:${page.offset}`;
+    const kept = this.pages.get(key);
+    if (kept?.version === version) return kept.page;
+    const users = await this.db.all<PublicUser>(
+      `SELECT ${PUBLIC_USER_COLUMNS} FROM users ORDER BY created_at, id${this.db.byteOrder} LIMIT ? OFFSET ?`,
+      [page.limit, page.offset],
+    );
+    const listed: UserPage = Object.freeze({ users: Object.freeze(users.map((u) => Object.freeze(u))), total: await this.count() });
+    if (this.pages.size >= USER_PAGES_KEPT) this.pages.clear();
+    this.pages.set(key, { version, page: listed });
+    return listed;
+  }
+
+  update(id: string, patch: UserPatch, now: number): Promise<UserRecord | null> {
+    const changed = (Object.keys(PATCH_COLUMNS) as Array<keyof UserPatch>).filter((field) => patch[field] !== undefined);
+    const sets = [...changed.map((field) => `${PATCH_COLUMNS[field]} = ?`), 'updated_at = ?'];
+    return this.db.get<UserRecord>(`UPDATE users SET ${sets.join(', ')} WHERE id = ? RETURNING ${USER_COLUMNS}`, [
+      ...changed.map((field) => patch[field]),
+      now,
+      id,
+    ]);
+  }
+
+  async findByUsernames(usernames: readonly string[]): Promise<UserRecord[]> {
+    const found: UserRecord[] = [];
+    for (const name of usernames) {
+      const user = await this.findByUsername(name);
+      if (user) found.push(user);
+    }
+    return found;
+  }
+
+  importBatch(batch: UserImportBatch, now: number): Promise<UserImportWritten> {
+    return this.db.transaction(async (tx) => {
+      let created = 0;
+      let updated = 0;
+      for (const u of batch.create) {
+        created += await tx.run(
+          `INSERT INTO users (id, username, role, password_hash, email, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING`,
+          [u.id, u.username, u.role, u.passwordHash, u.email ?? null, u.createdAt, u.createdAt],
+        );
+      }
+      for (const u of batch.update) {
+        updated += await tx.run('UPDATE users SET role = ?, email = ?, password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?', [
+          u.role, u.email, u.passwordHash, now, u.id, u.expectedPasswordHash,
+        ]);
+      }
+      return { created, updated };
+    });
+  }
+
+  async count(): Promise<number> {
+    return (await this.db.get<{ count: number }>('SELECT COUNT(*) AS count FROM users'))!.count;
+  }
+}

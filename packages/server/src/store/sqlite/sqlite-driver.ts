@@ -1,0 +1,165 @@
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { SqlDriver, SqlSession } from '../sql/sql-driver.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
+
+/** Compiled statements kept; multi-row inserts of every length would otherwise pile up. */
+const STATEMENTS_KEPT = 500;
+
+/**
+ * better-sqlite3 behind the shared repositories: one connection, statements compiled once, WAL mode.
+ * A transaction is `BEGIN IMMEDIATE` (every other writer, in this process or another, waits for it);
+ * while one is open on the connection, statements of other callers in this process wait for its end
+ * instead of slipping into it.
+ */
+export class SqliteDriver implements SqlDriver {
+  readonly kind = 'sqlite' as const;
+  readonly byteOrder = '';
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+  /** The end of the open transaction, if any. */
+  private open: Promise<void> | null = null;
+  private readonly inTransaction: SqlSession;
+
+  constructor(path: string) {
+    if (path !== ':memory:') createPrivately(path);
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode survives a killed process; only an OS crash can lose the last commits.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.inTransaction = {
+      all: async (sql, params = []) => this.prepare(sql).all(...params) as never,
+      get: async (sql, params = []) => this.getNow(sql, params),
+      run: async (sql, params = []) => this.prepare(sql).run(...params).changes,
+      lockRows: async () => undefined,
+      lockTable: async () => undefined,
+      forUpdate: () => '',
+      byteOrder: '',
+    };
+  }
+
+  async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    await this.outsideTransactions();
+    return this.prepare(sql).all(...params) as T[];
+  }
+
+  async get<T>(sql: string, params: readonly unknown[] = []): Promise<T | null> {
+    await this.outsideTransactions();
+    return this.getNow<T>(sql, params);
+  }
+
+  async run(sql: string, params: readonly unknown[] = []): Promise<number> {
+    await this.outsideTransactions();
+    return this.prepare(sql).run(...params).changes;
+  }
+
+  async lockRows(): Promise<void> {}
+
+  async lockTable(): Promise<void> {}
+
+  forUpdate(): string {
+    return '';
+  }
+
+  async transaction<T>(work: (tx: SqlSession) => Promise<T>): Promise<T> {
+    // Checked and taken in one step: between an awaited check and the taking, another caller could take it.
+    while (this.open) await this.open;
+    let end!: () => void;
+    this.open = new Promise((resolve) => (end = resolve));
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await work(this.inTransaction);
+        this.db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw error;
+      }
+    } finally {
+      this.open = null;
+      end();
+    }
+  }
+
+  isUniqueViolation(error: unknown, table: string, column: string): boolean {
+    return (
+      error instanceof Database.SqliteError &&
+      error.code === 'SQLITE_CONSTRAINT_UNIQUE' &&
+      error.message.includes(`${table}.${column}`)
+    );
+  }
+
+  async migrate(): Promise<void> {
+    this.db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+    await this.transaction(async () => {
+      const applied = this.appliedVersions();
+      for (const migration of SQLITE_MIGRATIONS) {
+        if (applied.has(migration.version)) continue;
+        this.db.exec(migration.sql);
+        this.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+          migration.version,
+          migration.name,
+          Date.now(),
+        );
+      }
+    });
+  }
+
+  async pendingMigrations(): Promise<number> {
+    const exists = this.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+    if (!exists) return SQLITE_MIGRATIONS.length;
+    const applied = this.appliedVersions();
+    return SQLITE_MIGRATIONS.filter((m) => !applied.has(m.version)).length;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private appliedVersions(): Set<number> {
+    return new Set(this.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+  }
+
+  /** Waits while another caller's transaction is open on this connection. */
+  private async outsideTransactions(): Promise<void> {
+    while (this.open) await this.open;
+  }
+
+  private getNow<T>(sql: string, params: readonly unknown[]): T | null {
+    return (this.prepare(sql).get(...params) as T | undefined) ?? null;
+  }
+
+  /** Statements are compiled once and reused; SQL text is the cache key. */
+  private prepare(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      if (this.statements.size >= STATEMENTS_KEPT) this.statements.clear();
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+}
+
+/**
+ * The database holds password hashes and sealed keys: its file is created readable by us alone,
+ * whatever the umask, and SQLite gives its -wal and -shm files the mode of the database file. A file
+ * left group- or world-readable by an earlier version is narrowed to its owner.
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      const { mode } = statSync(file);
+      if (mode & 0o077) chmodSync(file, mode & 0o700);
+    } catch {
+      // absent (no WAL yet), or not ours to change: SQLite reports what matters when it opens the file
+    }
+  }
+}
