@@ -28,6 +28,8 @@ const SLOW = [
 
 /** Packages import each other by name; tests run their TypeScript sources, never a stale build. */
 const alias = {
+  '@tessera/verify/express': fileURLToPath(new URL('packages/verify/src/express.ts', import.meta.url)),
+  '@tessera/verify/fastify': fileURLToPath(new URL('packages/verify/src/fastify.ts', import.meta.url)),
   '@tessera/contract': fileURLToPath(new URL('packages/contract/src/index.ts', import.meta.url)),
   '@tessera/verify': fileURLToPath(new URL('packages/verify/src/index.ts', import.meta.url)),
 };

@@ -9,6 +9,7 @@ import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVeri
 import { hash } from '@node-rs/argon2';
 import { createSigner, createVerifier } from 'fast-jwt';
 import { SignJWT, importJWK, jwtVerify, type CryptoKey } from 'jose';
+import { verifyAccessToken, type AccessTokenRules } from '../packages/verify/src/index.js';
 
 type Case = { name: string; run: () => Promise<unknown> | unknown };
 
@@ -49,6 +50,8 @@ export async function cryptoCases(): Promise<Array<{ group: string; cases: Case[
     const dsa = alg === 'ES256' ? { dsaEncoding: 'ieee-p1363' as const } : {};
     const nodePrivate = createPrivateKey(pem);
     const nodePublic = createPublicKey(pubPem);
+    // Every rule Tessera applies (encoding, header, kid, algorithm, type, issuer, audience, claims, times).
+    const rules: AccessTokenRules = { getKey: () => ({ alg, key: josePublic }), issuer: 'tessera', audience: 'tessera-api', maxLifetimeSeconds: 900 };
     groups.push({
       group: alg,
       cases: [
@@ -58,6 +61,7 @@ export async function cryptoCases(): Promise<Array<{ group: string; cases: Case[
         { name: 'verify: jose', run: () => jwtVerify(token, josePublic, { algorithms: [alg] }) },
         { name: 'verify: fast-jwt', run: () => fastVerify(token) },
         { name: 'verify: node:crypto', run: () => nodeVerify(nodeAlg, input, { key: nodePublic, ...dsa }, signature) },
+        { name: 'verify: @tessera/verify (every rule)', run: () => verifyAccessToken(token, rules) },
       ],
     });
   }

@@ -19,9 +19,11 @@ import { renderSummary, type BenchResults } from './lib/report.js';
 import { runCapacity } from './scenarios/capacity.js';
 import { runOverhead } from './scenarios/overhead.js';
 import { runParts } from './scenarios/parts.js';
+import { peersChartSvg, renderPeers } from './lib/peers-report.js';
+import { runPeers, TARGETS, WORKLOADS, type Target, type Workload } from './scenarios/peers.js';
 import { runUsers, type UsersOptions } from './scenarios/users.js';
 
-const SCENARIOS = ['users', 'table', 'overhead', 'parts'] as const;
+const SCENARIOS = ['users', 'table', 'overhead', 'parts', 'peers'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values, positionals } = parseArgs({
@@ -35,6 +37,10 @@ const { values, positionals } = parseArgs({
     quick: { type: 'boolean', default: false },
     ci: { type: 'boolean', default: false },
     out: { type: 'string' },
+    only: { type: 'string' },
+    before: { type: 'string' },
+    rounds: { type: 'string' },
+    seconds: { type: 'string' },
   },
 });
 
@@ -48,9 +54,9 @@ const size = values.ci ? 'ci' : values.quick ? 'quick' : 'full';
 const number = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number(value));
 
 const defaults = {
-  full: { users: 10_000, spawnRate: 100, steady: 30, think: 5, tokenExpiry: 60, capacity: [8, 16, 32, 64, 128, 256, 512], step: 4, rounds: 5, round: 3, crypto: 1, load: 8 },
-  quick: { users: 1_000, spawnRate: 100, steady: 10, think: 2, tokenExpiry: 15, capacity: [16, 64, 256], step: 2, rounds: 3, round: 2, crypto: 0.3, load: 3 },
-  ci: { users: 40, spawnRate: 40, steady: 3, think: 0.5, tokenExpiry: 4, capacity: [2, 4], step: 0.5, rounds: 1, round: 0.5, crypto: 0.02, load: 0.5 },
+  full: { users: 10_000, spawnRate: 100, steady: 30, think: 5, tokenExpiry: 60, capacity: [8, 16, 32, 64, 128, 256, 512], step: 4, rounds: 5, round: 3, crypto: 1, load: 8, peerRounds: 3, peerSeconds: 3, coldTokens: 15_000, floodRate: 300 },
+  quick: { users: 1_000, spawnRate: 100, steady: 10, think: 2, tokenExpiry: 15, capacity: [16, 64, 256], step: 2, rounds: 3, round: 2, crypto: 0.3, load: 3, peerRounds: 2, peerSeconds: 1.5, coldTokens: 5_000, floodRate: 200 },
+  ci: { users: 40, spawnRate: 40, steady: 3, think: 0.5, tokenExpiry: 4, capacity: [2, 4], step: 0.5, rounds: 1, round: 0.5, crypto: 0.02, load: 0.5, peerRounds: 1, peerSeconds: 0.3, coldTokens: 100, floodRate: 50 },
 }[size];
 
 const usersOptions = (mode: 'jwt' | 'session'): UsersOptions => ({
@@ -83,6 +89,28 @@ if (selected.has('parts')) {
   results.parts = await runParts({ cryptoSeconds: defaults.crypto, loadSeconds: defaults.load, loginConcurrency: 8, refreshConcurrency: 32 });
 }
 
+if (selected.has('peers')) {
+  // --only tessera,fastify-jwt,cold,refresh: the targets and workloads named (each list defaults to all).
+  const only = values.only?.split(',').map((x) => x.trim()) ?? [];
+  const pick = <T extends string>(all: readonly T[]) => (only.some((x) => (all as readonly string[]).includes(x)) ? all.filter((x) => only.includes(x)) : all);
+  const targets = pick<Target>(TARGETS.filter((t) => t !== 'tessera-before'));
+  const workloads = pick<Workload>(WORKLOADS);
+  const bad = only.filter((x) => !(TARGETS as readonly string[]).includes(x) && !(WORKLOADS as readonly string[]).includes(x));
+  if (bad.length) {
+    console.error(`--only: unknown ${bad.join(', ')}; choose from ${[...TARGETS, ...WORKLOADS].join(', ')}`);
+    process.exit(2);
+  }
+  results.peers = await runPeers({
+    rounds: number(values.rounds, defaults.peerRounds),
+    seconds: number(values.seconds, defaults.peerSeconds),
+    coldTokens: defaults.coldTokens,
+    floodApiRate: defaults.floodRate,
+    targets,
+    workloads,
+    before: values.before,
+  });
+}
+
 const out = resolve(values.out ?? join(import.meta.dirname, 'results', results.startedAt.replace(/[:.]/g, '-')));
 mkdirSync(out, { recursive: true });
 const summary = renderSummary(results);
@@ -97,6 +125,13 @@ const points = series.flatMap(([name, run]) =>
 );
 if (points.length) {
   writeFileSync(join(out, 'latency.svg'), await latencyChartSvg(`GET /api/users latency by percentile, ${number(values.users, defaults.users).toLocaleString('en-US')} users`, points));
+}
+if (results.peers) {
+  const peers = renderPeers(results.peers);
+  writeFileSync(join(out, 'peers.md'), peers + '\n');
+  writeFileSync(join(out, 'peers.json'), JSON.stringify(results.peers, null, 2));
+  writeFileSync(join(out, 'peers.svg'), await peersChartSvg(results.peers));
+  console.log(peers);
 }
 console.log(summary);
 console.log(`results: ${out}`);

@@ -1,6 +1,7 @@
 import type { CapacityResult } from '../scenarios/capacity.js';
 import type { OverheadResult } from '../scenarios/overhead.js';
 import type { PartsResult } from '../scenarios/parts.js';
+import type { PeersResult } from '../scenarios/peers.js';
 import type { UsersResult } from '../scenarios/users.js';
 
 export interface BenchResults {
@@ -12,6 +13,7 @@ export interface BenchResults {
   capacity?: { jwt: CapacityResult; session: CapacityResult };
   overhead?: OverheadResult;
   parts?: PartsResult;
+  peers?: PeersResult;
 }
 
 const API = 'GET /api/users';

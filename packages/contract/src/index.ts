@@ -1,3 +1,11 @@
 export { TesseraError, InvalidTokenError, type ErrorCode, type InvalidTokenReason } from './errors.js';
 export { ACCESS_TOKEN_TYPE, FIRST_PARTY_CLIENT_ID, REQUIRED_ACCESS_CLAIMS, type AccessClaims } from './claims.js';
 export { CLOCK_LEEWAY_SECONDS } from './clock-leeway.js';
+export {
+  REVOCATION_FEED_EVENTS,
+  formatFeedPosition,
+  parseFeedPosition,
+  type FeedPosition,
+  type RevocationFeedData,
+} from './revocation-feed.js';
+export { BEARER_REALM, MISSING_BEARER_DESCRIPTION, NOT_BEARER_DESCRIPTION, bearerChallenge } from './bearer-challenge.js';

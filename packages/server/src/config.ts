@@ -113,6 +113,9 @@ function assertConsistent(config: Config): void {
   if (config.sessionsSunset <= config.sessionsDeprecatedAt) {
     throw new ConfigError('SESSIONS_SUNSET', 'must be later than SESSIONS_DEPRECATED_AT');
   }
+  if (config.background.revocationFeedHeartbeatMs >= config.http.idleTimeout * 1000) {
+    throw new ConfigError('REVOCATION_FEED_HEARTBEAT_MS', 'must be shorter than HTTP_IDLE_TIMEOUT, or idle feeds are cut');
+  }
   if (config.refreshTokenTtl <= config.accessTokenTtl) {
     throw new ConfigError('REFRESH_TOKEN_EXPIRY', 'must be longer than TOKEN_EXPIRY');
   }

@@ -1,4 +1,4 @@
-import { base64url } from 'jose';
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 /**
  * Whether a compact JWS is written the one way its bytes encode: three base64url parts without
@@ -9,11 +9,6 @@ import { base64url } from 'jose';
 export function isCanonicalEncoding(token: string): boolean {
   const parts = token.split('.');
   if (parts.length !== 3) return false;
-  return parts.every((part) => {
-    try {
-      return base64url.encode(base64url.decode(part)) === part;
-    } catch {
-      return false;
-    }
-  });
+  // Node's decoder skips what it cannot read, so the alphabet is checked first, then the round trip.
+  return parts.every((part) => BASE64URL.test(part) && Buffer.from(part, 'base64url').toString('base64url') === part);
 }

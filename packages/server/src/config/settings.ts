@@ -390,6 +390,13 @@ export const SETTINGS = {
       parse: milliseconds(10, DAY_MS),
       doc: 'ms between writes of the counts of session-authenticated requests (`tessera legacy-usage`)',
     }),
+    revocationFeedHeartbeatMs: setting({
+      env: 'REVOCATION_FEED_HEARTBEAT_MS',
+      // Well below the 60 s idle timeout of common proxies; a subscriber hearing nothing for two beats reconnects.
+      default: '15000',
+      parse: milliseconds(100, 3_600_000),
+      doc: 'ms between heartbeats on an idle revocation feed (`GET /auth/revocations`, [protect your API](docs/protect-your-api.md)); must be below `HTTP_IDLE_TIMEOUT`',
+    }),
     pruneMs: setting({
       env: 'PRUNE_INTERVAL_MS',
       default: String(10 * 60_000),

@@ -24,12 +24,20 @@ export interface FleetBusOptions {
 export class FleetBus {
   /** Identifies this instance's messages, which it ignores when they come back to it. */
   readonly origin = randomUUID();
-  /** Events handled from other instances; messages ignored (malformed, or a type this version does not know); resyncs. */
-  readonly stats = { received: 0, ignored: 0, resyncs: 0 };
+  /**
+   * Events handled from other instances; malformed messages ignored; messages this version could not
+   * read (each one answered by a resync); resyncs (after a (re)subscription or such a message).
+   */
+  readonly stats = { received: 0, ignored: 0, notUnderstood: 0, resyncs: 0 };
   private readonly handlers = new Map<FleetEventType, Array<Handler<FleetEventType>>>();
   private readonly resyncHandlers: Array<() => Promise<void>> = [];
   private subscriber: RedisConnection | undefined;
   private closed = false;
+  /** The resync under way, and whether another must follow it (something was missed meanwhile). */
+  private resyncing: Promise<void> | undefined;
+  private resyncAgain = false;
+  /** Reasons already logged at warn level (each is logged once, then at debug level). */
+  private readonly reported = new Set<string>();
 
   constructor(private readonly options: FleetBusOptions) {}
 
@@ -118,21 +126,39 @@ export class FleetBus {
       return false;
     }
     if (this.closed) return false;
+    await this.resync();
+    return true;
+  }
+
+  /**
+   * Re-reads from the database what events may have told. Requests arriving while one runs are served
+   * by one more run after it (the one under way may have read the database too early), never by more.
+   */
+  private resync(): Promise<void> {
+    if (this.resyncing) {
+      this.resyncAgain = true;
+      return this.resyncing;
+    }
     this.stats.resyncs += 1;
-    await Promise.all(
+    this.resyncing = Promise.all(
       this.resyncHandlers.map((handler) =>
         handler().catch((error: unknown) => this.options.logger.warn({ err: error }, 'fleet resync failed; the next poll retries')),
       ),
-    );
-    return true;
+    ).then(() => {
+      this.resyncing = undefined;
+      if (!this.resyncAgain || this.closed) return;
+      this.resyncAgain = false;
+      return this.resync();
+    });
+    return this.resyncing;
   }
 
   private receive(raw: string): void {
     const decoded = decodeFleetMessage(raw);
     if (!decoded.ok) {
+      if ('notUnderstood' in decoded) return this.notUnderstood(decoded.notUnderstood);
       this.stats.ignored += 1;
-      if ('unknownType' in decoded) this.options.logger.debug({ type: decoded.unknownType }, 'fleet event of an unknown type ignored');
-      else this.options.logger.warn({ reason: decoded.malformed }, 'malformed fleet message ignored');
+      this.options.logger.warn({ reason: decoded.malformed }, 'malformed fleet message ignored');
       return;
     }
     const { origin, event } = decoded.message;
@@ -145,6 +171,19 @@ export class FleetBus {
         this.failed(event.type, error);
       }
     }
+  }
+
+  /**
+   * A message from a newer instance (a rolling deploy): what it said is not known, so everything an event
+   * could have said is re-read from the database at once — never dropped, never left to the next poll.
+   */
+  private notUnderstood(reason: string): void {
+    this.stats.notUnderstood += 1;
+    const first = !this.reported.has(reason);
+    if (first && this.reported.size < 100) this.reported.add(reason);
+    const log = first ? this.options.logger.warn.bind(this.options.logger) : this.options.logger.debug.bind(this.options.logger);
+    log({ reason }, 'fleet message not understood (from a newer instance?); re-reading revocations, keys and settings from the database');
+    void this.resync();
   }
 
   private failed(type: FleetEventType, error: unknown): void {

@@ -5,6 +5,13 @@ import type { ValidAfterMove } from '../tokens/valid-after-move.js';
 /**
  * What one instance tells the others. Every event is only a hint to act sooner: the database stays the
  * record, and each instance also re-reads it on a timer, so a lost event costs time, never correctness.
+ *
+ * Versioning (a rolling deploy runs old and new instances side by side): the envelope carries
+ * `FORMAT_VERSION`. A change an older instance could misread — a new event type, a field whose meaning
+ * changes, a new envelope — gets a new type name or a higher `FORMAT_VERSION`; adding an optional field
+ * to an event needs neither (older instances ignore fields they do not know). An instance meeting an
+ * event it does not understand never drops it silently: it re-reads from the database everything an
+ * event could have told it (revocations, valid-after instants, keys, settings), as after a reconnection.
  */
 export type FleetEvent =
   /** Access tokens were revoked: refuse them now. */
@@ -41,7 +48,7 @@ const eventSchemas = {
 } satisfies { [T in FleetEventType]: z.ZodType<FleetEventOf<T>> };
 
 const envelope = z.object({
-  v: z.literal(FORMAT_VERSION),
+  v: z.number().int().min(1),
   origin: z.string().min(1).max(64),
   event: z.looseObject({ type: z.string() }),
 });
@@ -58,8 +65,12 @@ export function encodeFleetMessage(message: FleetMessage): string {
 
 export type Decoded =
   | { ok: true; message: FleetMessage }
-  /** An event type this version does not know (sent by a newer instance during a rolling upgrade). */
-  | { ok: false; unknownType: string }
+  /**
+   * A fleet message this version cannot read — a newer format, an event type it does not know, or a
+   * known type in a shape it does not know — most likely from a newer instance during a rolling deploy.
+   */
+  | { ok: false; notUnderstood: string }
+  /** Not a fleet message at all. */
   | { ok: false; malformed: string };
 
 /** Parses and validates a message; never throws. */
@@ -72,9 +83,10 @@ export function decodeFleetMessage(raw: string): Decoded {
   }
   const outer = envelope.safeParse(json);
   if (!outer.success) return { ok: false, malformed: 'not a fleet message' };
-  const { origin, event } = outer.data;
-  if (!Object.hasOwn(eventSchemas, event.type)) return { ok: false, unknownType: event.type };
+  const { v, origin, event } = outer.data;
+  if (v > FORMAT_VERSION) return { ok: false, notUnderstood: `format version ${v} (this instance reads ${FORMAT_VERSION})` };
+  if (!Object.hasOwn(eventSchemas, event.type)) return { ok: false, notUnderstood: `event type ${JSON.stringify(event.type)}` };
   const parsed = (eventSchemas as Record<string, z.ZodType<FleetEvent>>)[event.type]!.safeParse(event);
-  if (!parsed.success) return { ok: false, malformed: `invalid ${event.type} event` };
+  if (!parsed.success) return { ok: false, notUnderstood: `a ${event.type} event in an unknown shape` };
   return { ok: true, message: { origin, event: parsed.data } };
 }

@@ -10,13 +10,15 @@ import { credentialBudgets } from './credential-budgets.js';
 import { errorHandler } from './error-handler.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
-import { RequestLog } from './request-log.js';
+import { RequestLog, lazyRequestLogger } from './request-log.js';
 import { rateLimitedRoute, registerRateLimit } from './rate-limit.js';
 import { adminRoutes } from './routes/admin/index.js';
 import { authRoutes } from './routes/auth.js';
+import { forwardAuthRoutes } from './routes/forward-auth.js';
 import { healthRoutes } from './routes/health.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { migrationGuideRoutes } from './routes/migration-guide.js';
+import { revocationFeedRoutes } from './routes/revocations.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/users.js';
 import { registerSecurityHeaders } from './security-headers.js';
@@ -32,7 +34,8 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
     trustProxy: trust,
     bodyLimit: tessera.config.http.bodyLimit,
     ...slowClientDeadlines(tessera.config.http),
-    logController: new RequestLog(),
+    logController: new RequestLog(tessera.logger),
+    childLoggerFactory: (logger, bindings, options) => lazyRequestLogger(tessera.logger, bindings, options),
     requestIdHeader: false,
     // A request id is a proxy's word (it ties our log line to its own); from anyone else it could forge log ids.
     genReqId: (request) => {
@@ -69,6 +72,8 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
   await app.register(healthRoutes, { tessera });
   await app.register(jwksRoutes, { tessera });
   await app.register(authRoutes, { tessera, limited, budgets, prefix: '/auth' });
+  await app.register(revocationFeedRoutes, { tessera, prefix: '/auth' });
+  await app.register(forwardAuthRoutes, { tessera, prefix: '/auth' });
   await app.register(userRoutes, { tessera, prefix: '/api' });
   await app.register(sessionRoutes, { tessera, limited, budgets, prefix: '/api' });
   await app.register(migrationGuideRoutes);

@@ -1,3 +1,4 @@
+import { MISSING_BEARER_DESCRIPTION } from '@tessera/contract';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidSessionError, InvalidTokenError, TesseraError } from '../errors.js';
 import type { Tessera } from '../tessera.js';
@@ -28,7 +29,7 @@ declare module 'fastify' {
   }
 }
 
-const MISSING_CREDENTIALS = 'Missing Authorization header: send "Authorization: Bearer <access_token>"';
+const MISSING_CREDENTIALS = MISSING_BEARER_DESCRIPTION;
 
 /** The token of an `Authorization: Bearer <token>` header; undefined when no credentials were sent. */
 export function bearerToken(request: FastifyRequest): string | undefined {

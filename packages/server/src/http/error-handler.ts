@@ -1,3 +1,4 @@
+import { bearerChallenge } from '@tessera/contract';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { OperatorError, OverloadedError, RateLimitedError, TesseraError, type ErrorCode, type OperatorErrorCode } from '../errors.js';
 
@@ -47,7 +48,6 @@ export interface ErrorBody {
   error_description: string;
 }
 
-const REALM = 'tessera';
 const RETRY_AFTER_UNAVAILABLE_SECONDS = 5;
 
 /** Maps anything thrown while serving a request to a JSON error; 5xx bodies never carry details. */
@@ -57,7 +57,7 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   if (status >= 500) {
     request.log.error({ err: error }, 'request failed');
   }
-  if (status === 401 || code === 'insufficient_scope') reply.header('www-authenticate', challenge(code, description));
+  if (status === 401 || code === 'insufficient_scope') reply.header('www-authenticate', bearerChallenge(code, description));
   if (error instanceof RateLimitedError || error instanceof OverloadedError) reply.header('retry-after', String(error.retryAfterSeconds));
   if (code === 'service_unavailable') reply.header('retry-after', String(RETRY_AFTER_UNAVAILABLE_SECONDS));
   const body: ErrorBody = { error: code, error_description: description };
@@ -99,10 +99,4 @@ function describeValidation(error: FastifyError): string {
   const at = path ? `${part}.${path}` : part;
   if (unknown) return `${at}.${unknown} is not a known parameter`;
   return `${at} ${first.message ?? 'is invalid'}`;
-}
-
-/** RFC 6750 §3: no error code when no credentials were sent; otherwise the code and a description. */
-function challenge(code: ErrorCode, description: string): string {
-  if (code !== 'invalid_token' && code !== 'insufficient_scope') return `Bearer realm="${REALM}"`;
-  return `Bearer realm="${REALM}", error="${code}", error_description="${description.replaceAll('"', "'")}"`;
 }

@@ -6,16 +6,18 @@ import { requireAccessToken } from './authenticate.js';
 import { clientInfo } from './client-info.js';
 
 /**
- * onRequest hook: a valid Bearer access token (401 otherwise) whose role is `role` (else 403
- * `insufficient_scope`, with its RFC 6750 challenge). Only access tokens pass: a legacy session never does.
+ * onRequest hook: a valid Bearer access token (401 otherwise) whose role is `role`, or one of them (else
+ * 403 `insufficient_scope`, with its RFC 6750 challenge). Only access tokens pass: a legacy session never does.
  */
-export function requireRole(accessTokens: AccessTokens, role: string) {
+export function requireRole(accessTokens: AccessTokens, role: string | readonly string[]) {
   const authenticate = requireAccessToken(accessTokens);
+  const roles = typeof role === 'string' ? [role] : role;
+  const named = roles.join(' or ');
   return function authorize(request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void {
     authenticate(request, reply, (error) => {
       if (error) return done(error);
-      if (request.principal!.role !== role) {
-        return done(new TesseraError('insufficient_scope', `This endpoint requires an access token with the ${role} role`));
+      if (!roles.includes(request.principal!.role)) {
+        return done(new TesseraError('insufficient_scope', `This endpoint requires an access token with the ${named} role`));
       }
       done();
     });

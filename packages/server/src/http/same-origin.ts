@@ -66,7 +66,10 @@ export function requireSameOriginForCookies(config: Config) {
   };
 }
 
-/** For the session-authenticated requests of the API: state-changing methods only. */
-export function assertSameOriginForSession(request: FastifyRequest, allowed: ReadonlySet<string>): void {
-  if (!SAFE_METHODS.has(request.method)) assertSameOrigin(request, allowed);
+/**
+ * For the session-authenticated requests of the API: state-changing methods only. `method` is the
+ * request's own unless a proxy asks on behalf of another request (forward auth's X-Original-Method).
+ */
+export function assertSameOriginForSession(request: FastifyRequest, allowed: ReadonlySet<string>, method = request.method): void {
+  if (!SAFE_METHODS.has(method)) assertSameOrigin(request, allowed);
 }

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { ACCESS_TOKEN_TYPE, FIRST_PARTY_CLIENT_ID, type AccessClaims } from '@tessera/contract';
 import { VerifiedTokenCache, verifyAccessToken, type AccessTokenRules } from '@tessera/verify';
-import { SignJWT } from 'jose';
 import { toSeconds, type Clock } from '../clock.js';
 import { InvalidTokenError } from '../errors.js';
 import type { KeyRing } from './key-ring.js';
+import { signToken } from './token-signer.js';
 import type { RevocationList } from './revocation-list.js';
 import type { ValidAfter } from './valid-after.js';
 
@@ -82,15 +82,16 @@ export class AccessTokens {
     recipient: TokenRecipient = { clientId: FIRST_PARTY_CLIENT_ID, audience: this.options.audience },
   ): Promise<string> {
     const { kid, alg, key } = this.options.keyRing.signingKey('access');
-    const token = await new SignJWT({ role: user.role, client_id: recipient.clientId })
-      .setProtectedHeader({ alg, kid, typ: ACCESS_TOKEN_TYPE })
-      .setSubject(user.id)
-      .setIssuer(this.options.issuer)
-      .setAudience(recipient.audience)
-      .setJti(minted.jti)
-      .setIssuedAt(toSeconds(minted.issuedAt))
-      .setExpirationTime(toSeconds(minted.expiresAt))
-      .sign(key);
+    const token = signToken(key, alg, kid, ACCESS_TOKEN_TYPE, {
+      role: user.role,
+      client_id: recipient.clientId,
+      sub: user.id,
+      iss: this.options.issuer,
+      aud: recipient.audience,
+      jti: minted.jti,
+      iat: toSeconds(minted.issuedAt),
+      exp: toSeconds(minted.expiresAt),
+    });
     // Only tokens this server's routes accept are remembered as verified: a token for another API is not.
     if (recipient.audience !== this.options.audience) return token;
     const claims: AccessClaims = {

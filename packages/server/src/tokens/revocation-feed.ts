@@ -16,6 +16,19 @@ export interface RevocationBus {
   close(): Promise<void>;
 }
 
+/** Where the feed has read the store up to: the last revocation and valid-after sequence numbers seen. */
+export interface FeedCursor {
+  revocations: number;
+  moves: number;
+}
+
+/** What one read of the store found beyond the previous one. */
+export interface FeedUpdate {
+  cursor: FeedCursor;
+  entries: RevokedAccessToken[];
+  moves: ValidAfterMove[];
+}
+
 export interface RevocationFeedOptions {
   store: Store;
   list: RevocationList;
@@ -36,19 +49,41 @@ export interface RevocationFeedOptions {
  * record; the list and the bus are only ways to learn of it quickly.
  */
 export class RevocationFeed {
-  private cursor = 0;
+  private revocationCursor = 0;
   private moveCursor = 0;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private pollAgain: Promise<void> | undefined;
+  private readonly watchers = new Set<(update: FeedUpdate) => void>();
 
   constructor(private readonly options: RevocationFeedOptions) {}
+
+  /** How far this instance has read the store. */
+  get position(): FeedCursor {
+    return { revocations: this.revocationCursor, moves: this.moveCursor };
+  }
+
+  /**
+   * Calls `watcher` with what each read of the store finds, in order. While anyone watches, every
+   * revocation this instance learns of (its own, the fleet's) prompts a read at once, so watchers learn
+   * of it with its sequence numbers as soon as this instance does. Returns the way to stop watching.
+   */
+  watch(watcher: (update: FeedUpdate) => void): () => void {
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
+  }
 
   /** Loads every unexpired revocation; an instance serves only after this. */
   async start(): Promise<void> {
     await this.poll();
-    await this.options.bus?.subscribe((entries) => this.options.list.add(entries));
-    await this.options.bus?.subscribeValidAfter?.((moves) => this.apply(moves));
+    await this.options.bus?.subscribe((entries) => {
+      this.options.list.add(entries);
+      this.readForWatchers();
+    });
+    await this.options.bus?.subscribeValidAfter?.((moves) => {
+      this.apply(moves);
+      this.readForWatchers();
+    });
     this.timer = setInterval(() => {
       this.poll().catch((error: unknown) => this.options.logger.warn({ err: error }, 'revocation poll failed'));
       this.options.list.sweep();
@@ -60,6 +95,7 @@ export class RevocationFeed {
   async revoked(entries: RevokedAccessToken[]): Promise<void> {
     if (entries.length === 0) return;
     this.options.list.add(entries);
+    this.readForWatchers();
     try {
       await this.options.bus?.publish(entries);
     } catch (error) {
@@ -72,6 +108,7 @@ export class RevocationFeed {
   async moved(moves: ValidAfterMove[]): Promise<void> {
     if (moves.length === 0) return;
     this.apply(moves);
+    this.readForWatchers();
     try {
       await this.options.bus?.publishValidAfter?.(moves);
     } catch (error) {
@@ -87,13 +124,15 @@ export class RevocationFeed {
     if (!this.polling) {
       this.polling = (async () => {
         const [batch, moves] = await Promise.all([
-          this.options.store.revocations.since(this.cursor, this.options.clock.now()),
+          this.options.store.revocations.since(this.revocationCursor, this.options.clock.now()),
           this.options.store.validAfter.since(this.moveCursor),
         ]);
+        const advanced = batch.cursor !== this.revocationCursor || moves.cursor !== this.moveCursor;
         this.options.list.add(batch.entries);
-        this.cursor = batch.cursor;
+        this.revocationCursor = batch.cursor;
         this.apply(moves.moves);
         this.moveCursor = moves.cursor;
+        if (advanced) this.tellWatchers({ cursor: this.position, entries: batch.entries, moves: moves.moves });
       })().finally(() => {
         this.polling = undefined;
       });
@@ -106,6 +145,22 @@ export class RevocationFeed {
         return this.poll();
       });
     return this.pollAgain;
+  }
+
+  /** Reads the store now if anyone watches: the news (sequence numbers included) is there already. */
+  private readForWatchers(): void {
+    if (this.watchers.size === 0) return;
+    this.poll().catch((error: unknown) => this.options.logger.warn({ err: error }, 'revocation read for the feed failed; the next poll retries'));
+  }
+
+  private tellWatchers(update: FeedUpdate): void {
+    for (const watcher of this.watchers) {
+      try {
+        watcher(update);
+      } catch (error) {
+        this.options.logger.warn({ err: error }, 'a revocation feed watcher failed');
+      }
+    }
   }
 
   private apply(moves: ValidAfterMove[]): void {

@@ -65,13 +65,16 @@ describe.skipIf(!available)('the fleet bus (Redis pub/sub)', () => {
     expect(b.stats.received).toBe(3);
   });
 
-  it('ignores malformed messages and unknown event types, and carries on', async () => {
+  it('ignores malformed messages, resyncs from the database on events it does not understand, and carries on', async () => {
     const channel = `${freshRedisPrefix()}events`;
     const { logger, lines } = capturingLogger();
     const [sender, listener] = [bus(channel), bus(channel, REDIS_URL, logger)];
     const heard: string[] = [];
     listener.on('settings-changed', (event) => void heard.push(event.topic));
+    let resyncs = 0;
+    listener.onResync(async () => void (resyncs += 1));
     await Promise.all([sender.start(), listener.start()]);
+    expect(resyncs).toBe(1); // the first subscription
 
     const raw = new RedisConnection(REDIS_URL, 'test', 'n/a', createLogger('silent'));
     opened.push(raw);
@@ -80,11 +83,11 @@ describe.skipIf(!available)('the fleet bus (Redis pub/sub)', () => {
     await raw.redis.publish(channel, JSON.stringify({ v: 1, origin: 'future', event: { type: 'sessions-changed' } }));
     await sender.publish({ type: 'settings-changed', topic: 'rollout' });
 
-    await until(() => heard.length === 1);
-    expect(listener.stats).toMatchObject({ received: 1, ignored: 2 });
+    await until(() => heard.length === 1 && resyncs === 2);
+    expect(listener.stats).toMatchObject({ received: 1, ignored: 1, notUnderstood: 1 });
     expect(lines().filter((l) => l.msg === 'malformed fleet message ignored')).toHaveLength(1);
-    expect(lines().filter((l) => l.msg === 'fleet event of an unknown type ignored')).toEqual([
-      expect.objectContaining({ type: 'sessions-changed', level: 20 }),
+    expect(lines().filter((l) => String(l.msg).startsWith('fleet message not understood'))).toEqual([
+      expect.objectContaining({ reason: 'event type "sessions-changed"', level: 40 }),
     ]);
   });
 

@@ -100,6 +100,9 @@ describe('logs, driven through every endpoint', () => {
     const signing = keys.find((k) => k.use === 'access' && k.state === 'active')!.kid;
     await call('POST /admin/keys/{kid}/revoke', { method: 'POST', url: `/admin/keys/${encodeURIComponent(signing)}/revoke`, headers: h });
     await call('GET /admin/audit', { url: '/admin/audit?limit=1000', headers: h });
+    // Without `Accept: text/event-stream` the feed answers at once (an open stream would never end here).
+    await call('GET /auth/revocations', { url: '/auth/revocations', headers: h });
+    await call('GET /auth/verify', { url: '/auth/verify', headers: h });
     // From an address of their own: /auth/login, /api/login and the exchange share one per-IP budget.
     const sessionLogin = await call('POST /api/login', { method: 'POST', url: '/api/login', remoteAddress: '10.2.2.2', payload: { username: 'worker', password: TEST_PASSWORD } });
     const cookie = sessionLogin.cookies.find((c) => c.name === 'session_id')!.value;

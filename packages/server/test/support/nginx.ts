@@ -22,10 +22,17 @@ export interface RunningNginx {
  * instance that answered (`$upstream_addr`).
  */
 export async function startNginx(upstreamPorts: number[]): Promise<RunningNginx> {
+  const port = await freePort();
+  return runNginx(pointAt(readFileSync(NGINX_EXAMPLE, 'utf8'), upstreamPorts, port), port, 'add_header X-Upstream $upstream_addr always;');
+}
+
+/**
+ * Runs an nginx master of the test's own (never the system service) serving `site` (what goes inside
+ * `http {}`), which must listen on `port`.
+ */
+export async function runNginx(site: string, port: number, httpExtras = ''): Promise<RunningNginx> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-nginx-'));
   chmodSync(dir, 0o755); // worker processes run as an unprivileged user
-  const port = await freePort();
-  const site = pointAt(readFileSync(NGINX_EXAMPLE, 'utf8'), upstreamPorts, port);
   writeFileSync(join(dir, 'tessera.conf'), site);
   const main = `
 worker_processes 1;
@@ -40,7 +47,7 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
-  add_header X-Upstream $upstream_addr always;
+  ${httpExtras}
   include ${dir}/tessera.conf;
 }
 `;

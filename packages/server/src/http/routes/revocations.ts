@@ -1,0 +1,89 @@
+import sse from '@fastify/sse';
+import { REVOCATION_FEED_EVENTS, formatFeedPosition, parseFeedPosition, type FeedPosition } from '@tessera/contract';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { TesseraError } from '../../errors.js';
+import type { Tessera } from '../../tessera.js';
+import type { FeedUpdate } from '../../tokens/revocation-feed.js';
+import { RevocationEvents, toFeedData, type FeedEvent } from '../../tokens/revocation-events.js';
+import { requireRole } from '../require-role.js';
+
+/** What a subscriber may leave unread before it is disconnected (it reconnects and resumes). */
+const MAX_UNREAD_BYTES = 4 * 1024 * 1024;
+
+/** Who may follow the feed: services (client-credentials tokens) and operators. */
+export const FEED_ROLES = ['service', 'admin'] as const;
+
+/**
+ * GET /auth/revocations: the revocation feed for services that verify tokens themselves, as
+ * Server-Sent Events (format in `@tessera/contract`, `revocation-feed.ts`): a snapshot, then each
+ * revocation as this instance learns of it — at once from itself or the fleet's Redis events, within
+ * the poll interval from the database — with ids that resume on any instance.
+ */
+export async function revocationFeedRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+  // The package is CommonJS typed as an ES module: its plugin is `.default` for TypeScript and at run time alike.
+  await app.register(sse.default, { heartbeatInterval: tessera.config.background.revocationFeedHeartbeatMs });
+  const events = new RevocationEvents({
+    store: tessera.store,
+    feed: tessera.revocationFeed,
+    clock: tessera.clock,
+    accessTokenTtl: tessera.config.accessTokenTtl,
+  });
+  app.get(
+    '/revocations',
+    {
+      sse: true,
+      onRequest: requireRole(tessera.accessTokens, FEED_ROLES),
+      schema: {
+        summary: 'Revocation feed (Server-Sent Events) for services that verify access tokens themselves',
+        tags: ['auth'],
+        security: [{ bearerAuth: [] }],
+        headers: {
+          type: 'object',
+          properties: { 'last-event-id': { type: 'string', maxLength: 64, description: 'resume after this event id' } },
+        },
+      },
+    },
+    async (request, reply) => {
+      if (!reply.sse) {
+        throw new TesseraError('invalid_request', 'The revocation feed is a Server-Sent Events stream: send "Accept: text/event-stream"');
+      }
+      await follow(reply, events, tessera, parseFeedPosition(reply.sse.lastEventId));
+    },
+  );
+}
+
+/**
+ * Sends the first event (a snapshot, or what was missed since `from`), then every update. Updates
+ * arriving while the first event is read are held and sent after it, less what it already covered:
+ * none is lost between the two, and a repeat is harmless (revocations only accumulate).
+ */
+async function follow(reply: FastifyReply, events: RevocationEvents, tessera: Tessera, from: FeedPosition | undefined): Promise<void> {
+  const sse = reply.sse!;
+  sse.keepAlive();
+  let held: FeedUpdate[] | undefined = [];
+  let position: FeedPosition | undefined;
+  const send = (event: string, { position: at, data }: FeedEvent) =>
+    sse.send({ id: formatFeedPosition(at), event, data }).catch((error: unknown) => {
+      tessera.logger.debug({ err: error }, 'revocation feed subscriber gone');
+      sse.close();
+    });
+  const deliver = (update: FeedUpdate) => {
+    if (held) return void held.push(update);
+    // A subscriber that stopped reading is let go rather than buffered for without end; it resumes from its last id.
+    if (reply.raw.writableLength > MAX_UNREAD_BYTES) return sse.close();
+    if (!position || (update.cursor.revocations <= position.revocations && update.cursor.moves <= position.moves)) return;
+    position = { revocations: Math.max(position.revocations, update.cursor.revocations), moves: Math.max(position.moves, update.cursor.moves) };
+    void send(REVOCATION_FEED_EVENTS.revocations, { position, data: toFeedData(update.entries, update.moves) });
+  };
+  const unwatch = tessera.revocationFeed.watch(deliver);
+  sse.onClose(unwatch);
+
+  const resumed = from && (await events.since(from));
+  const first = resumed ?? (await events.snapshot());
+  position = first.position;
+  // A resumed connection gets its catch-up even when empty: the first event tells the subscriber it is current.
+  await send(resumed ? REVOCATION_FEED_EVENTS.revocations : REVOCATION_FEED_EVENTS.snapshot, first);
+  const pending = held;
+  held = undefined;
+  for (const update of pending) deliver(update);
+}

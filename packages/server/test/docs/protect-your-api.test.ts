@@ -1,0 +1,144 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpClient } from '../support/http-client.js';
+import { freePort } from '../support/ports.js';
+import { runCli, startServeProcess } from '../support/process.js';
+import { testEnv, TEST_PASSWORD } from '../support/tessera.js';
+import { until } from '../support/wait.js';
+
+const ROOT = resolve(import.meta.dirname, '../../../..');
+const GUIDE = readFileSync(resolve(ROOT, 'docs/protect-your-api.md'), 'utf8');
+const PYTHON = '/usr/bin/python3';
+const http = httpClient();
+
+/** The code block titled `name` (```js title=name). */
+function snippet(name: string): string {
+  const block = new RegExp('^```\\w+ title=' + name.replace('.', '\\.') + '\\n([\\s\\S]*?)^```$', 'm').exec(GUIDE);
+  if (!block) throw new Error(`docs/protect-your-api.md has no block titled ${name}`);
+  return block[1]!;
+}
+
+const shellBlocks = [...GUIDE.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1]!.trim());
+
+const pythonWithPyJwt = (() => {
+  const works = spawnSync(PYTHON, ['-c', 'import jwt, cryptography']).status === 0;
+  if (works) return true;
+  if (process.env.REQUIRE_SERVICES === '1') throw new Error(`${PYTHON} cannot import jwt (apt install python3-jwt) and REQUIRE_SERVICES=1`);
+  process.stderr.write(`\n  ⚠ SKIPPED: the Python example — ${PYTHON} has no PyJWT (apt install python3-jwt)\n\n`);
+  return false;
+})();
+
+/** Starts one of the guide's Node examples and resolves with its URL once it prints its port. */
+async function startExample(file: string, env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [file], { env: { PATH: process.env.PATH ?? '', ...env, PORT: '0' } });
+  let output = '';
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const port = await new Promise<string>((done, fail) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /on port (\d+)/.exec(output);
+      if (match) done(match[1]!);
+    });
+    child.once('exit', (code) => fail(new Error(`${file} exited with ${code}:\n${output}`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, child };
+}
+
+describe('docs/protect-your-api.md, run as written', () => {
+  const dir = mkdtempSync(join(ROOT, '.protect-your-api-')); // inside the checkout: the examples import its packages
+  const children: ChildProcess[] = [];
+  let env: Record<string, string>;
+  let tessera: string;
+  let exampleEnv: Record<string, string>;
+  const servicePassword = 'orders api password 8a1f';
+
+  const login = async (username: string, password = TEST_PASSWORD) =>
+    ((await http.call('POST', `${tessera}/auth/login`, { body: { username, password } })).json as { access_token: string }).access_token;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    ({ env } = testEnv({ AUTH_RATE_LIMIT: '0', LOG_LEVEL: 'info', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` }));
+    expect((await runCli(['migrate'], env)).code).toBe(0);
+    for (const [name, role] of [['alice', 'user'], ['ops', 'admin']]) {
+      expect((await runCli(['users', 'add', name!, '--role', role!], env, TEST_PASSWORD)).code).toBe(0);
+    }
+    const server = await startServeProcess(env);
+    children.push(server.child);
+    tessera = server.url;
+    exampleEnv = { TESSERA_URL: tessera, TESSERA_ISSUER: `http://127.0.0.1:${port}`, TESSERA_AUDIENCE: 'tessera-api', ORDERS_API_PASSWORD: servicePassword };
+  });
+
+  afterAll(async () => {
+    for (const child of children.splice(0)) {
+      if (child.exitCode !== null) continue;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('installs only packages this workspace provides, and creates the service account as written', async () => {
+    const [install, account] = shellBlocks;
+    expect(install).toBe('npm install @tessera/verify express');
+    const require = createRequire(join(ROOT, 'package.json'));
+    for (const name of install!.split(' ').slice(2)) expect(() => require.resolve(`${name}/package.json`)).not.toThrow();
+    expect(account).toMatch(/^npx tessera /);
+    const created = await runCli(account!.replace(/^npx tessera /, '').split(' '), env, servicePassword);
+    expect(created.code, created.stderr).toBe(0);
+  });
+
+  it('the Express example: serves a valid token, refuses a role it did not allow, and refuses a token within a second of its logout', async () => {
+    writeFileSync(join(dir, 'express-api.mjs'), snippet('express-api.mjs'));
+    const api = await startExample(join(dir, 'express-api.mjs'), exampleEnv);
+    children.push(api.child);
+    const token = await login('alice');
+    await until(async () => (await http.call('GET', `${api.url}/orders`, { token })).status === 200, 5000, 'the example accepts the token');
+    expect((await http.call('GET', `${api.url}/orders`, { token })).json).toMatchObject({ orders: [] });
+    const forbidden = await http.call('GET', `${api.url}/orders`, { token: 'x' });
+    expect(forbidden.status).toBe(401);
+
+    // The feed is up once the example has logged in as orders-api: a logout made now is refused within a second.
+    await until(async () => {
+      const probe = await login('alice');
+      await http.call('POST', `${tessera}/auth/logout`, { token: probe, body: {} });
+      return (await http.call('GET', `${api.url}/orders`, { token: probe })).status === 401;
+    }, 10_000, 'the example follows the feed');
+    await http.call('POST', `${tessera}/auth/logout`, { token, body: {} });
+    const elapsed = await until(async () => (await http.call('GET', `${api.url}/orders`, { token })).status === 401, 1000, 'refused after logout');
+    expect(elapsed).toBeLessThan(1000);
+    expect((await http.call('GET', `${api.url}/orders`, { token })).json).toEqual({
+      error: 'invalid_token',
+      error_description: 'The access token has been revoked',
+    });
+  });
+
+  it('the Fastify example: a route hook for any user, a plugin for admins only', async () => {
+    writeFileSync(join(dir, 'fastify-api.mjs'), snippet('fastify-api.mjs'));
+    const api = await startExample(join(dir, 'fastify-api.mjs'), exampleEnv);
+    children.push(api.child);
+    const [user, admin] = [await login('alice'), await login('ops')];
+    expect((await http.call('GET', `${api.url}/profile`, { token: user })).status).toBe(200);
+    const refused = await http.call('GET', `${api.url}/admin/stats`, { token: user });
+    expect(refused.status).toBe(403);
+    expect(refused.json).toMatchObject({ error: 'insufficient_scope' });
+    expect((await http.call('GET', `${api.url}/admin/stats`, { token: admin })).status).toBe(200);
+  });
+
+  it.skipIf(!pythonWithPyJwt)('the Python example: accepts a valid token and refuses a tampered one', async () => {
+    writeFileSync(join(dir, 'verify.py'), snippet('verify.py'));
+    const token = await login('alice');
+    const run = (t: string) => spawnSync(PYTHON, [join(dir, 'verify.py'), t], { env: { ...exampleEnv, PATH: process.env.PATH ?? '' }, encoding: 'utf8' });
+    const ok = run(token);
+    expect(ok.stdout, ok.stderr).toMatch(/^ok \S+ user$/m);
+    const [header, payload, signature] = token.split('.');
+    const edited = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), role: 'admin' })).toString('base64url');
+    const tampered = run(`${header}.${edited}.${signature}`);
+    expect(tampered.status).toBe(1);
+    expect(tampered.stdout).toMatch(/^refused: /);
+  });
+});

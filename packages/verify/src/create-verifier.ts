@@ -1,0 +1,136 @@
+import { InvalidTokenError, TesseraError, type AccessClaims } from '@tessera/contract';
+import { verifyAccessToken } from './access-token-verifier.js';
+import { discoverEndpoints, feedBesideJwks, type IssuerEndpoints } from './discovery.js';
+import { FeedSubscription, type FeedStatus } from './feed-subscription.js';
+import { remoteKeys } from './remote-keys.js';
+import { RevocationState } from './revocation-state.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
+
+/** What to do while the revocation feed is unreachable. */
+export type FeedDownPolicy =
+  /** Keep verifying with the revocations known so far; catch up on reconnection (the default). */
+  | 'verify-locally'
+  /** Refuse every token (503 `temporarily_unavailable`) until the feed is back. */
+  | 'refuse';
+
+export interface VerifierOptions {
+  /** Tessera's issuer: the `iss` of its tokens (its PUBLIC_URL). Discovery starts from it when it is a URL. */
+  issuer: string;
+  /** The audience this service accepts (`aud`): its own name, as Tessera issues it. */
+  audience: string | string[];
+  /** The JWKS URL; by default found through discovery. */
+  jwksUri?: string;
+  /** The revocation feed URL; by default found through discovery (or beside `jwksUri`). */
+  feedUrl?: string;
+  /**
+   * How this service proves it may read the revocation feed: a bearer token with the `service` (or
+   * `admin`) role, or a function returning one (called again after a 401). Without it there is no
+   * feed: tokens stay valid until they expire, up to TOKEN_EXPIRY after a logout.
+   */
+  feedCredentials?: string | (() => string | Promise<string>);
+  /** While the feed is down: `verify-locally` (default) or `refuse`. */
+  onFeedDown?: FeedDownPolicy;
+  /** The issuer's TOKEN_EXPIRY (seconds, default 900): tokens claiming a longer lifetime are refused, as Tessera does. */
+  maxTokenLifetime?: number;
+  /** Silence on the feed (ms) after which it is deemed down and reconnected; default 35 s, above two heartbeats. */
+  feedSilenceMs?: number;
+  /** An unknown `kid` fetches the JWKS again at most this often (ms, default 30 s). */
+  jwksCooldownMs?: number;
+  /** The current time in ms; defaults to `Date.now`. */
+  now?: () => number;
+  /** Told when the feed connects, drops or comes back, with the reason. */
+  onFeedStatus?: (status: FeedStatus, reason?: string) => void;
+}
+
+/** A token's identity, as handlers see it. */
+export type Caller = AccessClaims;
+
+export interface Verifier {
+  /** Verifies an access token with Tessera's rules and the revocations heard; throws `InvalidTokenError` (or a 503 error while refusing). */
+  verify(token: string): Promise<Caller>;
+  /** Resolves once keys are located and, with a feed, its first snapshot arrived (or its first attempt failed). */
+  ready(): Promise<void>;
+  /** The feed's status: `connecting`, `live`, `down` (`closed` after `close()`), or `off` without credentials. */
+  readonly feedStatus: FeedStatus | 'off';
+  close(): void;
+}
+
+const FEED_UNAVAILABLE = 'Revocations cannot be checked right now; retry shortly';
+
+/**
+ * A verifier for a Node service: finds Tessera's keys (and revocation feed) from the issuer, caches
+ * keys, re-fetches on an unknown `kid` (rate-limited), and checks a token exactly as Tessera does —
+ * algorithm from the key, `at+jwt`, issuer, audience, expiry, lifetime bound — then against the
+ * revocations pushed by the feed, within a moment of a logout.
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  const now = options.now ?? Date.now;
+  const policy = options.onFeedDown ?? 'verify-locally';
+  const state = new RevocationState();
+  const cache = new VerifiedTokenCache<Caller>();
+  let feed: FeedSubscription | undefined;
+  let closed = false;
+
+  const located = locate(options).then((endpoints) => {
+    const keys = remoteKeys({ jwksUri: endpoints.jwksUri, cooldownMs: options.jwksCooldownMs });
+    const credentials = options.feedCredentials;
+    if (credentials !== undefined && !closed) {
+      feed = new FeedSubscription({
+        url: endpoints.feedUrl,
+        credentials: async () => (typeof credentials === 'string' ? credentials : await credentials()),
+        state,
+        silenceMs: options.feedSilenceMs ?? 35_000,
+        now,
+        onStatus: options.onFeedStatus,
+      });
+      feed.start();
+    }
+    return keys;
+  });
+  // Failures surface through verify() and ready(); never as an unhandled rejection.
+  located.catch(() => undefined);
+
+  const rules = {
+    issuer: options.issuer,
+    audience: options.audience,
+    maxLifetimeSeconds: options.maxTokenLifetime ?? 900,
+    now,
+  };
+
+  async function verify(token: string): Promise<Caller> {
+    const keys = await located;
+    if (feed && feed.status === 'connecting') await feed.settled;
+    if (feed && feed.status !== 'live' && policy === 'refuse') throw new TesseraError('temporarily_unavailable', FEED_UNAVAILABLE);
+    let claims = cache.get(token);
+    if (!claims || claims.exp * 1000 <= now()) {
+      claims = await verifyAccessToken(token, { ...rules, getKey: keys });
+      cache.set(token, claims, now());
+    }
+    if (state.refuses(claims)) throw new InvalidTokenError('revoked');
+    return claims;
+  }
+
+  return {
+    verify,
+    async ready() {
+      await located;
+      await feed?.settled;
+    },
+    get feedStatus() {
+      return feed?.status ?? (options.feedCredentials === undefined ? 'off' : 'connecting');
+    },
+    close() {
+      closed = true;
+      feed?.close();
+    },
+  };
+}
+
+async function locate(options: VerifierOptions): Promise<IssuerEndpoints> {
+  if (options.jwksUri) return { jwksUri: options.jwksUri, feedUrl: options.feedUrl ?? feedBesideJwks(options.jwksUri) };
+  if (!URL.canParse(options.issuer)) {
+    throw new Error(`issuer ${JSON.stringify(options.issuer)} is not a URL: pass jwksUri (and feedUrl), or set Tessera's PUBLIC_URL`);
+  }
+  const found = await discoverEndpoints(options.issuer);
+  return { ...found, feedUrl: options.feedUrl ?? found.feedUrl };
+}
