@@ -18,5 +18,10 @@ export default tseslint.config(
     files: ['packages/verify/**', 'packages/contract/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/server/**', '@tessera/server', '@tessera/server/*'] }] },
   },
+  // The client runs in browsers and apps: it knows the wire contract, never the server's insides.
+  {
+    files: ['packages/client/src/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/server/**', '**/verify/**', '@tessera/server', '@tessera/server/*', '@tessera/verify'] }] },
+  },
   { files: ['packages/contract/**'], rules: { 'no-restricted-imports': ['error', { patterns: ['**/server/**', '**/verify/**', '@tessera/*'] }] } },
 );

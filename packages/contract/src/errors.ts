@@ -36,6 +36,12 @@ export class TesseraError extends Error {
   }
 }
 
+/**
+ * Why a refresh token was refused: the `reason` of an `invalid_grant` body, so that a client can tell the
+ * user why they were signed out. `reused` means the whole family (every token of that login) was revoked.
+ */
+export type InvalidGrantReason = 'malformed' | 'expired' | 'revoked' | 'reused' | 'unknown' | 'user_disabled';
+
 /** Why an access token was refused; feeds the RFC 6750 `error_description`. */
 export type InvalidTokenReason =
   | 'malformed'

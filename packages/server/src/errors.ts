@@ -5,12 +5,9 @@
  * - `OperatorError`s stop a server's start or a command and are told to an operator, never to a client.
  * They reach HTTP through one mapping (`http/error-handler.ts`) and the CLI through one (`cli/error-message.ts`).
  */
-import { TesseraError } from '@tessera/contract';
+import { TesseraError, type InvalidGrantReason } from '@tessera/contract';
 
-export { TesseraError, InvalidTokenError, type ErrorCode, type InvalidTokenReason } from '@tessera/contract';
-
-/** Why a refresh token was refused. `reused` means the whole family has just been revoked. */
-export type InvalidGrantReason = 'malformed' | 'expired' | 'revoked' | 'reused' | 'unknown' | 'user_disabled';
+export { TesseraError, InvalidTokenError, type ErrorCode, type InvalidTokenReason, type InvalidGrantReason } from '@tessera/contract';
 
 const INVALID_GRANT_DESCRIPTIONS: Record<InvalidGrantReason, string> = {
   malformed: 'The refresh token is malformed',

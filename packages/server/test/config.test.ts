@@ -16,7 +16,7 @@ describe('configuration', () => {
       jwtAlgorithm: 'RS256',
       accessTokenTtl: 900,
       refreshTokenTtl: 604_800,
-      refreshReuseInterval: 0,
+      refreshReuseInterval: 10,
       authRateLimit: 10,
       trustProxy: false,
       publicUrl: 'http://localhost:5000',
@@ -30,7 +30,17 @@ describe('configuration', () => {
       sessionsSunset: Date.UTC(2027, 1, 21),
       migrationGuideUrl: '/docs/auth-migration-guide.md',
       jwtRolloutPercent: 100,
+      corsOrigins: [],
     });
+  });
+
+  it('takes the origins that may call /auth and /api from browser pages from CORS_ORIGINS, never a wildcard or a path', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://app.example.com, http://localhost:3000' }).corsOrigins).toEqual([
+      'https://app.example.com',
+      'http://localhost:3000',
+    ]);
+    expect(() => loadConfig({ CORS_ORIGINS: '*' })).toThrow(/^CORS_ORIGINS: must be comma-separated origins/);
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://app.example.com/login' })).toThrow(/^CORS_ORIGINS: must be comma-separated origins/);
   });
 
   it.each([

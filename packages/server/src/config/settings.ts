@@ -127,11 +127,16 @@ export const SETTINGS = {
     parse: seconds(60, 31_536_000),
     doc: 'refresh-token lifetime, seconds (7 days)',
   }),
+  /**
+   * Supabase's rule and default (10 s, the immediate parent only): two tabs or two requests racing with
+   * one refresh token both get the same successor instead of signing the user out; an older token, or
+   * one replayed later, is still reuse. Auth0 uses 0; the client SDK never relies on the grace.
+   */
   refreshReuseInterval: setting({
     env: 'REFRESH_REUSE_INTERVAL',
-    default: '0',
+    default: '10',
     parse: seconds(0, 300),
-    doc: 'seconds during which a just-rotated refresh token, presented again by a racing client, yields the same successor instead of counting as reuse; only a token whose successor is still unused gets it; `0` = off (every replay revokes the family)',
+    doc: 'seconds during which a just-rotated refresh token, presented again by a racing client (two tabs, two requests meeting one expiry), yields the same successor instead of counting as reuse; only a token whose successor is still unused gets it (Supabase\'s rule and default); `0` = off (every replay revokes the family, as Auth0)',
   }),
   refreshFamilyMaxAge: setting({
     env: 'REFRESH_FAMILY_MAX_AGE',
@@ -270,6 +275,12 @@ export const SETTINGS = {
     default: '',
     parse: origins,
     doc: 'comma-separated further origins (`https://app.example.com`) whose pages may send cookie-authenticated requests; requests without `Origin` and `Sec-Fetch-Site` (curl, apps, server clients) are never refused for their origin',
+  }),
+  corsOrigins: setting({
+    env: 'CORS_ORIGINS',
+    default: '',
+    parse: origins,
+    doc: 'comma-separated origins (`https://app.example.com`, never `*`) whose pages may call `/auth/*` and `/api/*` from the browser with credentials (CORS); they may also send the refresh cookie. Unset: no page of another origin can read an answer ([client SDK](docs/client-sdk.md))',
   }),
   metricsToken: setting({
     env: 'METRICS_TOKEN',

@@ -6,6 +6,7 @@ import { TesseraError } from '../errors.js';
 import type { Tessera } from '../tessera.js';
 import { VERSION } from '../version.js';
 import { capConnectionsPerClient, slowClientDeadlines } from './connection-limits.js';
+import { registerCors } from './cors.js';
 import { credentialBudgets } from './credential-budgets.js';
 import { errorHandler } from './error-handler.js';
 import { registerMetrics } from './metrics.js';
@@ -19,6 +20,7 @@ import { healthRoutes } from './routes/health.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { migrationGuideRoutes } from './routes/migration-guide.js';
 import { revocationFeedRoutes } from './routes/revocations.js';
+import { sdkRoutes } from './routes/sdk.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/users.js';
 import { registerSecurityHeaders } from './security-headers.js';
@@ -65,6 +67,7 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
   await registerOpenApi(app, VERSION);
   registerMetrics(app, tessera);
   await app.register(cookie);
+  await registerCors(app, tessera.config);
   await registerRateLimit(app, tessera.audit, tessera.fleet?.rateLimit);
   const limited = rateLimitedRoute(tessera.config);
   const budgets = credentialBudgets(tessera);
@@ -77,6 +80,7 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
   await app.register(userRoutes, { tessera, prefix: '/api' });
   await app.register(sessionRoutes, { tessera, limited, budgets, prefix: '/api' });
   await app.register(migrationGuideRoutes);
+  await app.register(sdkRoutes);
   await app.register(adminRoutes, { tessera, prefix: '/admin' });
   return app;
 }

@@ -1,6 +1,6 @@
 import { bearerChallenge } from '@tessera/contract';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { OperatorError, OverloadedError, RateLimitedError, TesseraError, type ErrorCode, type OperatorErrorCode } from '../errors.js';
+import { InvalidGrantError, OperatorError, OverloadedError, RateLimitedError, TesseraError, type ErrorCode, type InvalidGrantReason, type OperatorErrorCode } from '../errors.js';
 
 export { RateLimitedError };
 
@@ -46,6 +46,8 @@ const OPERATOR_ERRORS_ON_HTTP: Record<OperatorErrorCode, ErrorCode> = {
 export interface ErrorBody {
   error: ErrorCode;
   error_description: string;
+  /** `invalid_grant` only: why the refresh token was refused, for a client choosing what to show. */
+  reason?: InvalidGrantReason;
 }
 
 const RETRY_AFTER_UNAVAILABLE_SECONDS = 5;
@@ -61,6 +63,7 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   if (error instanceof RateLimitedError || error instanceof OverloadedError) reply.header('retry-after', String(error.retryAfterSeconds));
   if (code === 'service_unavailable') reply.header('retry-after', String(RETRY_AFTER_UNAVAILABLE_SECONDS));
   const body: ErrorBody = { error: code, error_description: description };
+  if (error instanceof InvalidGrantError) body.reason = error.reason;
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }
 

@@ -24,16 +24,16 @@ export function sameOrigin(request: FastifyRequest, allowed: ReadonlySet<string>
   return site === undefined || OWN_SITE_FETCHES.has(site);
 }
 
-/** PUBLIC_URL's origin and ALLOWED_ORIGINS: where our cookie-authenticated requests may come from. */
+/** PUBLIC_URL's origin, ALLOWED_ORIGINS and CORS_ORIGINS: where our cookie-authenticated requests may come from. */
 export function allowedOrigins(config: Config): ReadonlySet<string> {
-  return new Set([new URL(config.publicUrl).origin, ...config.allowedOrigins]);
+  return new Set([new URL(config.publicUrl).origin, ...config.allowedOrigins, ...config.corsOrigins]);
 }
 
 function assertSameOrigin(request: FastifyRequest, allowed: ReadonlySet<string>): void {
   if (sameOrigin(request, allowed)) return;
   throw new TesseraError(
     'cross_site_request',
-    'Requests authenticated by a cookie must come from this site (PUBLIC_URL) or an origin in ALLOWED_ORIGINS; ' +
+    'Requests authenticated by a cookie must come from this site (PUBLIC_URL) or an origin in ALLOWED_ORIGINS or CORS_ORIGINS; ' +
       'other clients send "Authorization: Bearer <access_token>" or the refresh token in the JSON body',
   );
 }

@@ -6,6 +6,11 @@ export const errorSchema = {
   properties: {
     error: { type: 'string', description: 'Stable error code' },
     error_description: { type: 'string', description: 'What went wrong, for people' },
+    reason: {
+      type: 'string',
+      enum: ['malformed', 'expired', 'revoked', 'reused', 'unknown', 'user_disabled'],
+      description: 'invalid_grant only: why the refresh token was refused (reused: every token of that login was revoked)',
+    },
   },
 } as const;
 

@@ -56,7 +56,7 @@ describe('the audit trail', () => {
   });
 
   it('records refreshes, refused refreshes and reuse detection with the revoked family', async () => {
-    const fresh = await startTestInstance({ AUTH_RATE_LIMIT: '0' });
+    const fresh = await startTestInstance({ AUTH_RATE_LIMIT: '0', REFRESH_REUSE_INTERVAL: '0' /* replays a token on purpose */ });
     try {
       const user = await createUser(fresh.tessera, 'reuser');
       const tokens = await loginTokens(fresh.app, 'reuser');

@@ -24,7 +24,7 @@ describe('tessera audit', () => {
   };
 
   beforeAll(async () => {
-    t = await startTestInstance({ AUTH_RATE_LIMIT: '0' });
+    t = await startTestInstance({ AUTH_RATE_LIMIT: '0', REFRESH_REUSE_INTERVAL: '0' /* replays a token on purpose */ });
     env = cliEnvFor(t);
     start = t.clock.now();
     await createUser(t.tessera, 'cleo');
@@ -79,7 +79,7 @@ describe('tessera audit and terminal control characters', () => {
   let t: TestInstance;
   let env: Record<string, string>;
   beforeAll(async () => {
-    t = await startTestInstance({ AUTH_RATE_LIMIT: '0' });
+    t = await startTestInstance({ AUTH_RATE_LIMIT: '0', REFRESH_REUSE_INTERVAL: '0' /* replays a token on purpose */ });
     env = cliEnvFor(t);
     await createUser(t.tessera, 'uma');
     const answer = await t.app.inject({ method: 'POST', url: '/auth/login', headers: { 'user-agent': hostile }, payload: { username: 'uma', password: 'correct horse battery' } });

@@ -448,6 +448,8 @@ describe('docs/admin/token-management.md, run as written', () => {
       PORT: String(port),
       HOST: '127.0.0.1',
       AUTH_RATE_LIMIT: '0',
+      // "Investigate a reuse alert" replays a copied token at once, within the default 10 s grace.
+      REFRESH_REUSE_INTERVAL: '0',
     });
     const start = await shell.run('npm start');
     expect(start, shell.log()).toMatchObject({ ok: true });

@@ -176,7 +176,8 @@ describe('attacks on refresh tokens', () => {
 describe('concurrent refresh with one token (the Keycloak CVE-2026-1035 race)', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ AUTH_RATE_LIMIT: '0' });
+    // Without the reuse grace: with it (the default), racing presentations all get the one successor.
+    server = await startTestServer({ AUTH_RATE_LIMIT: '0', REFRESH_REUSE_INTERVAL: '0' });
     await createUser(server.tessera, 'racer');
   });
   afterAll(() => server.stop());

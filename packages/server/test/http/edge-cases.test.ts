@@ -29,7 +29,7 @@ describe("the seed's edge cases", () => {
     t.clock.advanceSeconds(604_801);
     const response = await refresh(t.app, tokens.refresh_token);
     expect(response.statusCode).toBe(401);
-    expect(response.json()).toEqual({ error: 'invalid_grant', error_description: 'The refresh token has expired; log in again' });
+    expect(response.json()).toEqual({ error: 'invalid_grant', error_description: 'The refresh token has expired; log in again', reason: 'expired' });
     expect((await loginTokens(t.app, 'alice')).access_token).toBeTruthy();
   });
 

@@ -114,6 +114,8 @@ describe('logs, driven through every endpoint', () => {
     secrets.push(secondCookie);
     await call('POST /api/logout', { method: 'POST', url: '/api/logout', cookies: { session_id: secondCookie } });
     await call('GET /docs/auth-migration-guide.md', { url: '/docs/auth-migration-guide.md' });
+    await call('GET /sdk/tessera-client.js', { url: '/sdk/tessera-client.js' });
+    await call('GET /sdk/tessera-client.js.map', { url: '/sdk/tessera-client.js.map' });
     await call('GET /admin/rollout', { url: '/admin/rollout', headers: h });
     await call('PUT /admin/rollout/overrides/{username}', { method: 'PUT', url: '/admin/rollout/overrides/worker', headers: h, payload: { enabled: true } });
     await call('PUT /admin/rollout', { method: 'PUT', url: '/admin/rollout', headers: h, payload: { percent: 50 } });

@@ -18,7 +18,7 @@ describe('GET /metrics', () => {
   };
 
   beforeAll(async () => {
-    t = await startTestInstance({ AUTH_RATE_LIMIT: '4' });
+    t = await startTestInstance({ AUTH_RATE_LIMIT: '4', REFRESH_REUSE_INTERVAL: '0' /* replays a token on purpose */ });
     root = await adminClient(t);
     const user = await createUser(t.tessera, 'uma');
     const laptop = await loginTokens(t.app, 'uma');
@@ -84,7 +84,7 @@ describe('GET /metrics', () => {
   });
 
   it('keeps each instance’s counts apart, even in one process', async () => {
-    const other = await startTestInstance();
+    const other = await startTestInstance({ REFRESH_REUSE_INTERVAL: '0' /* replays a token on purpose */ });
     try {
       const text = (await other.app.inject({ url: '/metrics' })).body;
       expect(sample(text, 'tessera_logins_total{outcome="success"}')).toBeUndefined();

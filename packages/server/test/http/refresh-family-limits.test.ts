@@ -49,7 +49,7 @@ describe.each([
     t.clock.advance(loggedInAt + 3600_000 - t.clock.now());
     const late = await refresh(t.app, tokens.refresh_token);
     expect(late.statusCode).toBe(401);
-    expect(late.json()).toEqual({ error: 'invalid_grant', error_description: 'The refresh token has expired; log in again' });
+    expect(late.json()).toEqual({ error: 'invalid_grant', error_description: 'The refresh token has expired; log in again', reason: 'expired' });
     // A new login starts a new family.
     expect((await refresh(t.app, (await loginTokens(t.app, 'mobile')).refresh_token)).statusCode).toBe(200);
   });

@@ -4,7 +4,7 @@ import { createUser, getUsers, loginTokens, refresh, startTestInstance, type Tes
 describe('refresh-token rotation', () => {
   let t: TestInstance;
   beforeAll(async () => {
-    t = await startTestInstance({ AUTH_RATE_LIMIT: '0' });
+    t = await startTestInstance({ AUTH_RATE_LIMIT: '0', REFRESH_REUSE_INTERVAL: '0' /* replays tokens on purpose */ });
     await createUser(t.tessera, 'bob');
     await createUser(t.tessera, 'carol');
   });

@@ -50,6 +50,7 @@ export async function authRoutes(
 ): Promise<void> {
   // JSON bodies only: a text/plain body is what a cross-site form or "simple" fetch can send (415).
   app.removeContentTypeParser('text/plain');
+  acceptEmptyJsonBodies(app);
   const sameOrigin = requireSameOriginForCookies(tessera.config);
   // Browsers refresh and log out with the cookie alone and send no body at all.
   app.addHook('preValidation', async (request) => {
@@ -155,6 +156,21 @@ export async function authRoutes(
       return sendTokenPair(reply, pair);
     },
   );
+}
+
+/**
+ * `Content-Type: application/json` with no body at all is what many fetch wrappers send for a
+ * cookie-only refresh or logout: it means "no fields", like no body, rather than a 400. Anything else
+ * goes through Fastify's own JSON parser (prototype-poisoning checks included).
+ */
+function acceptEmptyJsonBodies(app: FastifyInstance): void {
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    if (text.length === 0) return done(null, {});
+    json(request, text, done);
+  });
 }
 
 function sendTokenPair(reply: FastifyReply, pair: TokenPair) {

@@ -28,7 +28,7 @@ describe('admin API: the audit trail', () => {
   };
 
   beforeAll(async () => {
-    t = await startTestInstance({ AUTH_RATE_LIMIT: '0' });
+    t = await startTestInstance({ AUTH_RATE_LIMIT: '0', REFRESH_REUSE_INTERVAL: '0' /* replays a token on purpose */ });
     root = await adminClient(t);
     start = t.clock.now();
     tina = (await createUser(t.tessera, 'tina')).id;

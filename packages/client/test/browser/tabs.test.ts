@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresAvailable, redisAvailable } from '../../../server/test/support/services.js';
+import {
+  chromiumInstalled,
+  fireFromEveryTab,
+  startBrowserDeployment,
+  tabRecord,
+  type BrowserDeployment,
+  type Deployment,
+} from './harness.js';
+
+const TABS = 4;
+const TOKEN_EXPIRY_SECONDS = 2;
+/** Several expiries: the SDK refreshes when a quarter of a token's life is left, every 1.5 s here. */
+const FIRING_MS = 7_000;
+const CALL_EVERY_MS = 150;
+
+const hasChromium = chromiumInstalled();
+const hasFleet = hasChromium && (await postgresAvailable()) && (await redisAvailable());
+
+describe.each([
+  ['same-site', 'sqlite'],
+  ['cross-site', 'sqlite'],
+  ['same-site', 'postgres+redis'],
+  ['cross-site', 'postgres+redis'],
+] as const)('four tabs of a page on the %s of Tessera, %s', (deployment: Deployment, database) => {
+  const runs = hasChromium && (database === 'sqlite' || hasFleet);
+  let d: BrowserDeployment;
+  beforeAll(async () => {
+    if (!runs) return;
+    d = await startBrowserDeployment({ deployment, database, tokenExpirySeconds: TOKEN_EXPIRY_SECONDS });
+  }, 60_000);
+  afterAll(async () => {
+    await d?.close();
+  });
+
+  it.skipIf(!runs)(
+    `stay signed in across several expiries, with one refresh per expiry and the family never revoked`,
+    async () => {
+      const first = await d.openTab();
+      expect((await tabRecord(first)).restored).toBe(false);
+      await d.login(first);
+      const tabs = [first];
+      for (let i = 1; i < TABS; i++) tabs.push(await d.openTab());
+      for (const tab of tabs) expect((await tabRecord(tab)).events[0]).toMatchObject({ name: 'signedIn' });
+
+      const before = await d.refreshAudit();
+      await fireFromEveryTab(tabs, FIRING_MS, CALL_EVERY_MS);
+      const after = await d.refreshAudit();
+
+      for (const tab of tabs) {
+        const record = await tabRecord(tab);
+        expect(record.errors).toEqual([]);
+        expect(record.statuses.filter((status) => status !== 200)).toEqual([]);
+        expect(record.events.filter((event) => event.name === 'signedOut')).toEqual([]);
+        expect(record.statuses.length).toBeGreaterThan(10);
+      }
+      expect(await d.reuseDetected()).toBe(0);
+      // No refresh token was presented twice, and the tabs did not each refresh: one refresh per
+      // refresh interval (a quarter of the lifetime early), give or take the one under way at the end.
+      expect(after.repeated).toBe(0);
+      const refreshes = after.refreshes - before.refreshes;
+      expect(refreshes).toBeGreaterThanOrEqual(Math.floor(FIRING_MS / (TOKEN_EXPIRY_SECONDS * 750)) - 1);
+      expect(refreshes).toBeLessThanOrEqual(Math.ceil(FIRING_MS / (TOKEN_EXPIRY_SECONDS * 750)) + 1);
+    },
+    60_000,
+  );
+
+  it.skipIf(!runs)('a thief replaying an old refresh token is still detected, and every tab is signed out', async () => {
+    const tabs = d.context.pages();
+    // The refresh answers the tabs received carry the refresh token too: take the first, long rotated.
+    const stolen = await d.firstRefreshToken();
+    const replay = await fetch(`${d.tessera.url}/auth/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: stolen }),
+    });
+    expect(replay.status).toBe(401);
+    expect(await replay.json()).toMatchObject({ error: 'invalid_grant', reason: 'reused' });
+    expect(await d.reuseDetected()).toBe(1);
+    await fireFromEveryTab(tabs, TOKEN_EXPIRY_SECONDS * 1000, CALL_EVERY_MS);
+    for (const tab of tabs) {
+      const signedOut = (await tabRecord(tab)).events.filter((event) => event.name === 'signedOut');
+      expect(signedOut).toEqual([{ name: 'signedOut', reason: 'revoked' }]);
+    }
+  }, 60_000);
+});
+
+describe('a page on another site asking for cookie mode', () => {
+  const runs = hasChromium;
+  let d: BrowserDeployment;
+  beforeAll(async () => {
+    if (!runs) return;
+    d = await startBrowserDeployment({ deployment: 'cross-site', database: 'sqlite', tokenExpirySeconds: 60 });
+  }, 60_000);
+  afterAll(async () => {
+    await d?.close();
+  });
+
+  it.skipIf(!runs)('is refused with a message that says why', async () => {
+    const tab = await d.openTab();
+    const tessera = d.tessera.url.replace('127.0.0.1', 'localhost');
+    // A string, so that the test runner does not rewrite the page's own import().
+    const error = await tab.evaluate(`(async () => {
+      const sdk = await import('${tessera}/sdk/tessera-client.js');
+      try {
+        new sdk.TesseraClient({ baseUrl: '${tessera}', mode: 'cookie' });
+        return null;
+      } catch (caught) {
+        return { code: caught.code, message: caught.message };
+      }
+    })()`);
+    expect(error).toMatchObject({ code: 'cookie_mode_unavailable', message: expect.stringMatching(/different sites.*third-party/) });
+  });
+});
