@@ -22,7 +22,10 @@ export type ErrorCode =
   | 'service_unavailable'
   | 'temporarily_unavailable'
   | 'server_error'
-  | 'cross_site_request';
+  | 'cross_site_request'
+  | 'invalid_client'
+  | 'unsupported_grant_type'
+  | 'invalid_target';
 
 /** An error with a stable code. Every error Tessera reports to a client is one. */
 export class TesseraError extends Error {

@@ -26,6 +26,21 @@ export class InvalidGrantError extends TesseraError {
   }
 }
 
+/** A client that failed authentication: RFC 6749 §5.2 `invalid_client`, 401 with a Basic challenge. */
+export class InvalidClientError extends TesseraError {
+  constructor(description = 'Client authentication failed: send the service credentials as HTTP Basic (client_id:client_secret)') {
+    super('invalid_client', description);
+    this.name = 'InvalidClientError';
+  }
+}
+
+export class ServiceNameTakenError extends TesseraError {
+  constructor(name: string) {
+    super('conflict', `A service named ${JSON.stringify(name)} already exists; revoke it first or choose another name`);
+    this.name = 'ServiceNameTakenError';
+  }
+}
+
 /** Why a session cookie was refused. `retired`: LEGACY_SESSIONS=off, no cookie is accepted any more. */
 export type InvalidSessionReason = 'unknown' | 'expired' | 'idle' | 'ended' | 'user_disabled' | 'retired';
 

@@ -34,6 +34,12 @@ import { RevocationFeed, type RevocationBus } from './tokens/revocation-feed.js'
 import { RevocationList } from './tokens/revocation-list.js';
 import { ValidAfter } from './tokens/valid-after.js';
 import { seedDevelopmentUsers } from './users/development-seed.js';
+import { clientCredentialsGrant } from './oauth/client-credentials-grant.js';
+import type { ServiceClientRecord } from './oauth/service-client.js';
+import { ServiceCredentials } from './oauth/service-credentials.js';
+import { TokenGrants } from './oauth/token-grants.js';
+import { TokenIntrospection } from './oauth/token-introspection.js';
+import { TokenRevocation } from './oauth/token-revocation.js';
 import { UserDirectory } from './users/user-directory.js';
 
 /** The default intervals of the background work every instance does (settings REVOCATION_POLL_MS, KEY_RELOAD_MS, …). */
@@ -74,9 +80,19 @@ export interface Tessera {
   admin: Admin;
   /** With REDIS_URL: events between the instances and shared rate-limit counters. */
   fleet: Fleet | undefined;
+  /** OAuth for services: their credentials, the grants of /oauth/token, introspection and revocation. */
+  oauth: OAuth;
   /** Starts the background work (`background.ts`: revocation feed, key reloads, pruning, …). */
   start(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface OAuth {
+  credentials: ServiceCredentials;
+  /** One handler per grant type of POST /oauth/token; a feature adds its grant with `register`. */
+  grants: TokenGrants<ServiceClientRecord>;
+  introspection: TokenIntrospection;
+  revocation: TokenRevocation;
 }
 
 export interface TesseraDependencies {
@@ -210,7 +226,16 @@ async function assemble(
   });
   const legacyUsage = new LegacyUsage({ store, clock, logger, flushIntervalMs: intervals.legacyUsageFlushMs });
 
+  const serviceCredentials = new ServiceCredentials(store.serviceClients, clock);
+  const oauth: OAuth = {
+    credentials: serviceCredentials,
+    grants: new TokenGrants<ServiceClientRecord>().register('client_credentials', clientCredentialsGrant(accessTokens)),
+    introspection: new TokenIntrospection(accessTokens, config.audience),
+    revocation: new TokenRevocation({ store, accessTokens, refreshTokens, revoker, audit, apiAudience: config.audience }),
+  };
+
   const admin = createAdmin({
+    serviceCredentials,
     store,
     clock,
     logger,
@@ -282,6 +307,7 @@ async function assemble(
     users,
     admin,
     fleet,
+    oauth,
     start: () => background.start(),
     async close() {
       await background.stop();

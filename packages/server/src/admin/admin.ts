@@ -16,6 +16,8 @@ import { DeviceAdmin } from './devices.js';
 import { KeyAdmin } from './keys.js';
 import { LoginThrottleAdmin } from './login-throttle.js';
 import { RolloutAdmin } from './rollout.js';
+import { ServiceAdmin } from './services.js';
+import type { ServiceCredentials } from '../oauth/service-credentials.js';
 
 /** Everything an operator can do, in one place, for both the admin API and the command line. */
 export interface Admin {
@@ -25,6 +27,8 @@ export interface Admin {
   audit: AuditSearch;
   rollout: RolloutAdmin;
   loginThrottle: LoginThrottleAdmin;
+  /** Service credentials (client credentials, introspection, revocation). */
+  services: ServiceAdmin;
   /** Users brought over from another system with their password hashes. */
   imports: UserImport;
 }
@@ -40,6 +44,7 @@ export interface AdminDependencies {
   rollout: RolloutPolicy;
   legacyUsage: LegacyUsage;
   loginThrottle: LoginThrottle;
+  serviceCredentials: ServiceCredentials;
   logger: Logger;
   /** Failed logins are counted over this window (LOGIN_FAILURE_WINDOW), ms. */
   loginFailureWindowMs: number;
@@ -53,6 +58,7 @@ export function createAdmin(deps: AdminDependencies): Admin {
     keys: new KeyAdmin(deps.keyRing, deps.audit, deps.revoker),
     audit: new AuditSearch(deps.store, deps.audit),
     rollout: new RolloutAdmin(deps),
+    services: new ServiceAdmin(deps.serviceCredentials, deps.revoker, deps.audit),
     loginThrottle: new LoginThrottleAdmin({
       throttle: deps.loginThrottle,
       store: deps.store,

@@ -47,6 +47,17 @@ export class Revoker {
     return { families: ended.families, accessTokens: ended.accessTokens.length, sessions: ended.sessions };
   }
 
+  /**
+   * A service's credentials revoked: every token issued to it is refused, here at once and on every
+   * instance. Its `sub` is its client_id, so this is a valid-after move for that subject, at the end of
+   * the current second: `iat` is whole seconds, and the service can obtain no token after this.
+   */
+  async revokeServiceTokens(clientId: string): Promise<void> {
+    const endOfSecond = Math.floor(this.clock.now() / 1000) * 1000 + 999;
+    await this.store.validAfter.endUser(clientId, 'service_revoked', endOfSecond);
+    await this.feed?.moved([{ scope: 'user', subject: clientId, at: endOfSecond }]);
+  }
+
   /** A signing key revoked: everything it signed is refused, whenever it was issued. */
   async revokeKey(kid: string): Promise<boolean> {
     const now = this.clock.now();

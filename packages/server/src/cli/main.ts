@@ -5,6 +5,7 @@ import { registerKeys } from './commands/keys.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerRollout } from './commands/rollout.js';
 import { registerServe } from './commands/serve.js';
+import { registerServices } from './commands/services.js';
 import { registerTokens } from './commands/tokens.js';
 import { registerUsers } from './commands/users.js';
 import { cliMessage } from './error-message.js';
@@ -24,6 +25,7 @@ export function buildCli(io: CliIo): Command {
   registerLegacyUsage(program, io);
   registerTokens(program, io);
   registerKeys(program, io);
+  registerServices(program, io);
   registerAudit(program, io);
   // Subcommands inherit exit and output handling.
   for (const command of program.commands) inherit(program, command);

@@ -19,6 +19,8 @@ import { forwardAuthRoutes } from './routes/forward-auth.js';
 import { healthRoutes } from './routes/health.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { migrationGuideRoutes } from './routes/migration-guide.js';
+import { discoveryRoutes } from './routes/discovery.js';
+import { oauthRoutes } from './routes/oauth.js';
 import { revocationFeedRoutes } from './routes/revocations.js';
 import { sdkRoutes } from './routes/sdk.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -74,6 +76,8 @@ export async function buildApp(tessera: Tessera): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { tessera });
   await app.register(jwksRoutes, { tessera });
+  await app.register(discoveryRoutes, { tessera });
+  await app.register(oauthRoutes, { tessera, prefix: '/oauth' });
   await app.register(authRoutes, { tessera, limited, budgets, prefix: '/auth' });
   await app.register(revocationFeedRoutes, { tessera, prefix: '/auth' });
   await app.register(forwardAuthRoutes, { tessera, prefix: '/auth' });

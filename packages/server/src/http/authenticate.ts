@@ -1,3 +1,4 @@
+import { FIRST_PARTY_CLIENT_ID } from '@tessera/contract';
 import { MISSING_BEARER_DESCRIPTION } from '@tessera/contract';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidSessionError, InvalidTokenError, TesseraError } from '../errors.js';
@@ -18,7 +19,7 @@ export type Principal = {
   /** When the credential stops working (for a session: unless it is used again). */
   expiresAt: number;
 } & (
-  | { via: 'jwt'; jti: string }
+  | { via: 'jwt'; jti: string; clientId: string }
   /** A legacy session cookie, accepted while LEGACY_SESSIONS=on. `sessionId` is the stored hash. */
   | { via: 'session'; sessionId: string }
 );
@@ -46,20 +47,20 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 
 type Done = (error?: Error) => void;
 
-const jwtPrincipal = (claims: AccessClaims): Principal => ({
-  userId: claims.sub,
-  role: claims.role,
-  via: 'jwt',
-  jti: claims.jti,
-  expiresAt: claims.exp * 1000,
-});
+const SERVICE_TOKEN_REFUSED = "This endpoint acts for a user: a service's own token (client credentials) is not accepted";
+
+/** The caller of a token; a service's own token only where a route accepts one (`services: true`). */
+const jwtPrincipal = (claims: AccessClaims, services: boolean): Principal => {
+  if (!services && claims.client_id !== FIRST_PARTY_CLIENT_ID) throw new TesseraError('insufficient_scope', SERVICE_TOKEN_REFUSED);
+  return { userId: claims.sub, role: claims.role, via: 'jwt', jti: claims.jti, clientId: claims.client_id, expiresAt: claims.exp * 1000 };
+};
 
 /**
  * preHandler accepting a valid Bearer access token only (no session cookie), or a 401 saying what is
  * wrong. Written callback-style so a token verified before (the common case) costs no promise at all:
  * only a token seen for the first time waits for its signature check.
  */
-export function requireAccessToken(accessTokens: AccessTokens) {
+export function requireAccessToken(accessTokens: AccessTokens, { services = false }: { services?: boolean } = {}) {
   return function authenticateToken(request: FastifyRequest, _reply: FastifyReply, done: Done): void {
     let token: string | undefined;
     try {
@@ -67,14 +68,18 @@ export function requireAccessToken(accessTokens: AccessTokens) {
       if (token === undefined) throw new TesseraError('unauthorized', MISSING_CREDENTIALS);
       const cached = accessTokens.verifyCached(token);
       if (cached) {
-        request.principal = jwtPrincipal(cached);
+        request.principal = jwtPrincipal(cached, services);
         return done();
       }
     } catch (error) {
       return done(error as Error);
     }
     accessTokens.verify(token).then((claims) => {
-      request.principal = jwtPrincipal(claims);
+      try {
+        request.principal = jwtPrincipal(claims, services);
+      } catch (error) {
+        return done(error as Error);
+      }
       done();
     }, done);
   };

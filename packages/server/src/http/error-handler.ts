@@ -25,6 +25,9 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   service_unavailable: 503,
   cross_site_request: 403,
   temporarily_unavailable: 503,
+  invalid_client: 401,
+  unsupported_grant_type: 400,
+  invalid_target: 400,
 };
 
 /**
@@ -59,7 +62,9 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   if (status >= 500) {
     request.log.error({ err: error }, 'request failed');
   }
-  if (status === 401 || code === 'insufficient_scope') reply.header('www-authenticate', bearerChallenge(code, description));
+  // RFC 6749 §5.2: a client that failed HTTP Basic authentication is asked for it again.
+  if (code === 'invalid_client') reply.header('www-authenticate', 'Basic realm="tessera", charset="UTF-8"');
+  else if (status === 401 || code === 'insufficient_scope') reply.header('www-authenticate', bearerChallenge(code, description));
   if (error instanceof RateLimitedError || error instanceof OverloadedError) reply.header('retry-after', String(error.retryAfterSeconds));
   if (code === 'service_unavailable') reply.header('retry-after', String(RETRY_AFTER_UNAVAILABLE_SECONDS));
   const body: ErrorBody = { error: code, error_description: description };

@@ -21,6 +21,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
           bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
           sessionCookie: { type: 'apiKey', in: 'cookie', name: 'session_id', description: 'deprecated: legacy sessions' },
           metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when set' },
+          clientBasic: { type: 'http', scheme: 'basic', description: 'service credentials: client_id and client_secret (tessera services add)' },
         },
       },
     },

@@ -189,6 +189,22 @@ export function migrations(t: SchemaTypes): Migration[] {
     },
     {
       version: 6,
+      name: 'service clients (client credentials)',
+      sql: `
+        CREATE TABLE service_clients (
+          client_id   TEXT PRIMARY KEY,
+          name        TEXT NOT NULL,
+          secret_hash TEXT NOT NULL,
+          audience    TEXT,
+          created_at  ${t.integer} NOT NULL,
+          revoked_at  ${t.integer}
+        );
+        -- A name is reused only once its previous service is revoked.
+        CREATE UNIQUE INDEX service_clients_active_name ON service_clients (name) WHERE revoked_at IS NULL;
+      `,
+    },
+    {
+      version: 7,
       name: "users: the email address the team's own app knew them by",
       sql: `
         ALTER TABLE users ADD COLUMN email TEXT;

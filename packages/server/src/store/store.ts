@@ -1,3 +1,4 @@
+import type { ServiceClientRepository } from '../oauth/service-client.js';
 /**
  * The persistence contract: one small repository per aggregate. SQLite (embedded default) and
  * PostgreSQL run the same repositories (`store/sql/`) over a driver of their own; `test/store/contract.ts`
@@ -125,6 +126,8 @@ export interface LegacyUsageRepository {
 }
 
 export interface Store {
+  /** Services holding client credentials (OAuth). */
+  readonly serviceClients: ServiceClientRepository;
   readonly kind: 'sqlite' | 'postgres';
   readonly users: UserRepository;
   readonly keys: SigningKeyRepository;

@@ -133,6 +133,20 @@ export class AccessTokens {
   }
 
   /**
+   * Verifies a token meant for any of `audiences` (introspection and revocation by a service, whose own
+   * tokens name it): the same rules and revocation check, another audience.
+   */
+  async verifyFor(token: string, audiences: string[], { acceptEnded = false } = {}): Promise<AccessClaims> {
+    const cached = this.cache.get(token);
+    if (cached && audiences.includes(this.options.audience)) {
+      return acceptEnded ? cached : (this.checkLiveness(cached, this.options.clock.now()) ?? this.checkRevokedInStore(cached));
+    }
+    const now = this.options.clock.now();
+    const rules = { ...this.rules, audience: audiences, isRevoked: (claims: AccessClaims) => this.isRevoked(claims, now) };
+    return verifyAccessToken(token, rules, { checkExpiry: !acceptEnded });
+  }
+
+  /**
    * The verdict on a token already verified once, synchronously: its claims if still valid, an
    * `InvalidTokenError` if it has since expired or been revoked, undefined if it was never seen or
    * only the store can say whether it was revoked (then `verify` asks it).

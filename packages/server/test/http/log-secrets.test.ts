@@ -122,6 +122,20 @@ describe('logs, driven through every endpoint', () => {
     await call('DELETE /admin/rollout', { method: 'DELETE', url: '/admin/rollout', headers: h });
     await call('GET /admin/legacy-usage', { url: '/admin/legacy-usage?days=7', headers: h });
     await send({ url: '/admin/users', headers: bearer(temp.access_token) });
+    await call('GET /.well-known/oauth-authorization-server', { url: '/.well-known/oauth-authorization-server' });
+    await call('GET /.well-known/openid-configuration', { url: '/.well-known/openid-configuration' });
+    const service = (
+      await call('POST /admin/services', { method: 'POST', url: '/admin/services', headers: h, payload: { name: 'billing', audience: 'orders-api' } })
+    ).json<{ client_id: string; client_secret: string }>();
+    secrets.push(service.client_secret);
+    await call('GET /admin/services', { url: '/admin/services', headers: h });
+    const basic = { authorization: `Basic ${Buffer.from(`${service.client_id}:${service.client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' };
+    const serviceToken = (await call('POST /oauth/token', { method: 'POST', url: '/oauth/token', headers: basic, payload: 'grant_type=client_credentials' })).json<{ access_token: string }>();
+    secrets.push(serviceToken.access_token, serviceToken.access_token.split('.')[2]!);
+    await call('POST /oauth/introspect', { method: 'POST', url: '/oauth/introspect', headers: basic, payload: `token=${serviceToken.access_token}` });
+    await call('POST /oauth/revoke', { method: 'POST', url: '/oauth/revoke', headers: basic, payload: `token=${serviceToken.access_token}` });
+    await send({ method: 'POST', url: '/oauth/token', headers: { ...basic, authorization: `Basic ${Buffer.from(`${service.client_id}:${service.client_secret}x`).toString('base64')}` }, payload: 'grant_type=client_credentials' });
+    await call('POST /admin/services/{name}/revoke', { method: 'POST', url: '/admin/services/billing/revoke', headers: h });
     await call('POST /auth/logout', { method: 'POST', url: '/auth/logout', headers: h, payload: { refresh_token: admin.refresh_token } });
     await tessera.audit.flush();
 

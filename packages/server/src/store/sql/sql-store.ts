@@ -5,6 +5,7 @@ import { SqlSigningKeys } from './keys.js';
 import { SqlLegacyUsage } from './legacy-usage.js';
 import { SqlRevocations } from './revocations.js';
 import { SqlRolloutOverrides } from './rollout-overrides.js';
+import { SqlServiceClients } from './service-clients.js';
 import { SqlSessions } from './sessions.js';
 import { SqlSettings } from './settings.js';
 import type { SqlDriver } from './sql-driver.js';
@@ -24,6 +25,7 @@ export class SqlStore implements Store {
   readonly settings: SqlSettings;
   readonly rolloutOverrides: SqlRolloutOverrides;
   readonly legacyUsage: SqlLegacyUsage;
+  readonly serviceClients: SqlServiceClients;
 
   constructor(protected readonly driver: SqlDriver) {
     this.kind = driver.kind;
@@ -37,6 +39,7 @@ export class SqlStore implements Store {
     this.settings = new SqlSettings(driver);
     this.rolloutOverrides = new SqlRolloutOverrides(driver);
     this.legacyUsage = new SqlLegacyUsage(driver);
+    this.serviceClients = new SqlServiceClients(driver);
   }
 
   migrate(): Promise<void> {

@@ -24,6 +24,9 @@ const ADMIN_REQUESTS = [
   { method: 'DELETE', url: '/admin/rollout' },
   { method: 'PUT', url: '/admin/rollout/overrides/some-name', payload: { enabled: true } },
   { method: 'GET', url: '/admin/legacy-usage' },
+  { method: 'GET', url: '/admin/services' },
+  { method: 'POST', url: '/admin/services', payload: { name: 'billing' } },
+  { method: 'POST', url: '/admin/services/some-service/revoke' },
 ] as const;
 
 describe('who may use the admin API', () => {
@@ -44,7 +47,7 @@ describe('who may use the admin API', () => {
     const documented = Object.entries(paths)
       .filter(([path]) => path.startsWith('/admin'))
       .flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`));
-    const covered = ADMIN_REQUESTS.map((r) => `${r.method} ${r.url.replace('some-id', '{id}').replace('some-family', '{familyId}').replace('some-name', '{username}').replace('some-kid', '{kid}')}`);
+    const covered = ADMIN_REQUESTS.map((r) => `${r.method} ${r.url.replace('some-id', '{id}').replace('some-family', '{familyId}').replace('some-name', '{username}').replace('some-kid', '{kid}').replace('some-service', '{name}')}`);
     expect(covered.sort()).toEqual(documented.sort());
   });
 

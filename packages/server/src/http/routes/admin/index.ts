@@ -6,6 +6,7 @@ import { adminDeviceRoutes } from './devices.js';
 import { adminKeyRoutes } from './keys.js';
 import { adminLoginThrottleRoutes } from './login-throttle.js';
 import { adminRolloutRoutes } from './rollout.js';
+import { adminServiceRoutes } from './services.js';
 import { adminUserRoutes } from './users.js';
 
 /** What the admin routes use: the role check, and the operator actions (the composition root passes the whole `Tessera`; this says which of it). */
@@ -20,4 +21,5 @@ export async function adminRoutes(app: FastifyInstance, { tessera }: { tessera: 
   await app.register(adminAuditRoutes, { tessera });
   await app.register(adminRolloutRoutes, { tessera });
   await app.register(adminLoginThrottleRoutes, { tessera });
+  await app.register(adminServiceRoutes, { tessera });
 }

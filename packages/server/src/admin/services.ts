@@ -1,0 +1,39 @@
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Revoker } from '../auth/revoker.js';
+import type { ServiceClientRecord } from '../oauth/service-client.js';
+import type { IssuedServiceCredentials, ServiceCredentials } from '../oauth/service-credentials.js';
+import type { Actor } from './actor.js';
+
+/**
+ * Service credentials for operators (the admin API and `tessera services`), audited. Revoking a service
+ * refuses its credentials from then on and every token already issued to it, on every instance.
+ */
+export class ServiceAdmin {
+  constructor(
+    private readonly credentials: ServiceCredentials,
+    private readonly revoker: Revoker,
+    private readonly audit: AuditLog,
+  ) {}
+
+  async add(name: string, audience: string | null, actor: Actor): Promise<IssuedServiceCredentials> {
+    const issued = await this.credentials.add(name, audience);
+    this.audit.record({
+      type: 'admin.service.add',
+      actor: actor.id,
+      client: actor.client,
+      detail: { name, clientId: issued.service.clientId, audience },
+    });
+    return issued;
+  }
+
+  list(): Promise<ServiceClientRecord[]> {
+    return this.credentials.list();
+  }
+
+  async revoke(name: string, actor: Actor): Promise<ServiceClientRecord> {
+    const revoked = await this.credentials.revoke(name);
+    await this.revoker.revokeServiceTokens(revoked.clientId);
+    this.audit.record({ type: 'admin.service.revoke', actor: actor.id, client: actor.client, detail: { name, clientId: revoked.clientId } });
+    return revoked;
+  }
+}

@@ -1,0 +1,63 @@
+import type { Command } from 'commander';
+import { CLI_ACTOR } from '../../admin/actor.js';
+import type { ServiceClientRecord } from '../../oauth/service-client.js';
+import { withTessera } from '../context.js';
+import type { CliIo } from '../io.js';
+import { isoTime, printRecord, printRows } from '../output.js';
+
+const serviceRow = (service: ServiceClientRecord) => ({
+  name: service.name,
+  client_id: service.clientId,
+  audience: service.audience,
+  state: service.revokedAt === null ? 'active' : 'revoked',
+  created_at: isoTime(service.createdAt),
+  revoked_at: isoTime(service.revokedAt),
+});
+
+/** `tessera services add|list|revoke`: credentials of the services that call other services or introspect tokens. */
+export function registerServices(program: Command, io: CliIo): Command {
+  const services = program
+    .command('services')
+    .description('service credentials: client_id and client_secret for /oauth/token, /oauth/introspect and /oauth/revoke');
+
+  services
+    .command('add')
+    .description('create credentials for a service; the client_secret is printed once and never stored in the clear')
+    .argument('<name>')
+    .option('--audience <aud>', 'the API its tokens are for when a token request names no resource')
+    .option('--json', 'print JSON')
+    .action(async (name: string, options: { audience?: string; json?: boolean }) => {
+      const { service, clientSecret } = await withTessera(io, (t) => t.admin.services.add(name, options.audience ?? null, CLI_ACTOR));
+      if (options.json) {
+        printRecord(io, { ...serviceRow(service), client_secret: clientSecret }, true);
+        return;
+      }
+      io.stdout.write(`service ${service.name}\nclient_id     ${service.clientId}\nclient_secret ${clientSecret}\n`);
+      io.stdout.write('Keep the secret now: it is shown only this once.\n');
+    });
+
+  services
+    .command('list')
+    .description('list services, active and revoked')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const found = await withTessera(io, (t) => t.admin.services.list());
+      printRows(io, found.map(serviceRow), ['name', 'client_id', 'audience', 'state', 'created_at', 'revoked_at'], Boolean(options.json));
+    });
+
+  services
+    .command('revoke')
+    .description('revoke a service: its credentials and every token issued to it are refused from now on, on every running server')
+    .argument('<name>')
+    .option('--json', 'print JSON')
+    .action(async (name: string, options: { json?: boolean }) => {
+      const revoked = await withTessera(io, (t) => t.admin.services.revoke(name, CLI_ACTOR));
+      if (options.json) {
+        printRecord(io, serviceRow(revoked), true);
+        return;
+      }
+      io.stdout.write(`revoked service ${revoked.name} (${revoked.clientId}): its credentials and tokens are refused from now on\n`);
+    });
+
+  return services;
+}

@@ -1,0 +1,91 @@
+import type { FastifyInstance } from 'fastify';
+import type { ServiceClientRecord } from '../../../oauth/service-client.js';
+import type { Tessera } from '../../../tessera.js';
+import { actorOf } from '../../require-role.js';
+import { errorResponses } from '../../schemas.js';
+
+const serviceSchema = {
+  type: 'object',
+  required: ['name', 'client_id', 'audience', 'state', 'created_at', 'revoked_at'],
+  properties: {
+    name: { type: 'string' },
+    client_id: { type: 'string' },
+    audience: { type: 'string', nullable: true, description: 'aud of its tokens when a token request names no resource' },
+    state: { type: 'string', enum: ['active', 'revoked'] },
+    created_at: { type: 'string', format: 'date-time' },
+    revoked_at: { type: 'string', format: 'date-time', nullable: true },
+  },
+} as const;
+
+const addBody = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: { type: 'string', maxLength: 64 }, audience: { type: 'string', maxLength: 200 } },
+  additionalProperties: false,
+} as const;
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const service = (record: ServiceClientRecord) => ({
+  name: record.name,
+  client_id: record.clientId,
+  audience: record.audience,
+  state: record.revokedAt === null ? 'active' : 'revoked',
+  created_at: iso(record.createdAt),
+  revoked_at: iso(record.revokedAt),
+});
+
+/** What the service routes use: the operator actions. */
+export type AdminServiceRouteDeps = Pick<Tessera, 'admin'>;
+
+const security = [{ bearerAuth: [] }];
+const tags = ['admin'];
+
+/** /admin/services: service credentials — create (the secret is in this one response), list, revoke. */
+export async function adminServiceRoutes(app: FastifyInstance, { tessera }: { tessera: AdminServiceRouteDeps }): Promise<void> {
+  app.get(
+    '/services',
+    {
+      schema: {
+        summary: 'Services holding client credentials, active and revoked',
+        tags,
+        security,
+        response: { 200: { type: 'array', items: serviceSchema }, ...errorResponses(401, 403) },
+      },
+    },
+    async () => (await tessera.admin.services.list()).map(service),
+  );
+
+  app.post<{ Body: { name: string; audience?: string } }>(
+    '/services',
+    {
+      schema: {
+        summary: 'Create service credentials: client_secret appears in this response only',
+        tags,
+        security,
+        body: addBody,
+        response: {
+          201: { ...serviceSchema, required: [...serviceSchema.required, 'client_secret'], properties: { ...serviceSchema.properties, client_secret: { type: 'string' } } },
+          ...errorResponses(400, 401, 403, 409),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { service: created, clientSecret } = await tessera.admin.services.add(request.body.name, request.body.audience ?? null, actorOf(request));
+      return reply.code(201).header('cache-control', 'no-store').send({ ...service(created), client_secret: clientSecret });
+    },
+  );
+
+  app.post<{ Params: { name: string } }>(
+    '/services/:name/revoke',
+    {
+      schema: {
+        summary: 'Revoke a service: its credentials and every token issued to it are refused from now on',
+        tags,
+        security,
+        params: { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 64 } } },
+        response: { 200: serviceSchema, ...errorResponses(401, 403, 404) },
+      },
+    },
+    async (request) => service(await tessera.admin.services.revoke(request.params.name, actorOf(request))),
+  );
+}

@@ -1,0 +1,115 @@
+import formBody from '@fastify/formbody';
+import type { FastifyInstance } from 'fastify';
+import { TesseraError } from '../../errors.js';
+import type { Tessera } from '../../tessera.js';
+import { requireServiceClient } from '../client-authentication.js';
+import { clientInfo } from '../client-info.js';
+import { errorResponses } from '../schemas.js';
+
+/** What the OAuth routes use: service credentials, grants, introspection and revocation. */
+export type OAuthRouteDeps = Pick<Tessera, 'oauth'>;
+
+type Param = string | string[] | undefined;
+
+const oneOrMany = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } as const;
+const tokenRequest = {
+  type: 'object',
+  required: ['grant_type'],
+  properties: { grant_type: { type: 'string' }, resource: oneOrMany, scope: { type: 'string' } },
+} as const;
+const tokenOperand = {
+  type: 'object',
+  required: ['token'],
+  properties: { token: { type: 'string', maxLength: 8192 }, token_type_hint: { type: 'string' } },
+} as const;
+const tokenResponse = {
+  type: 'object',
+  required: ['access_token', 'token_type', 'expires_in'],
+  properties: { access_token: { type: 'string' }, token_type: { type: 'string' }, expires_in: { type: 'integer' } },
+  additionalProperties: true,
+} as const;
+const introspectionResponse = {
+  type: 'object',
+  required: ['active'],
+  properties: {
+    active: { type: 'boolean' },
+    ...Object.fromEntries(['sub', 'role', 'client_id', 'jti', 'iss', 'token_type'].map((name) => [name, { type: 'string' }])),
+    exp: { type: 'integer' },
+    iat: { type: 'integer' },
+    aud: oneOrMany,
+  },
+} as const;
+
+/**
+ * The OAuth endpoints for services, each authenticated by the service's credentials (HTTP Basic):
+ * POST /oauth/token (RFC 6749; one handler per grant type), POST /oauth/introspect (RFC 7662),
+ * POST /oauth/revoke (RFC 7009). Their bodies are form-encoded, as the RFCs say, here only.
+ */
+export async function oauthRoutes(app: FastifyInstance, { tessera }: { tessera: OAuthRouteDeps }): Promise<void> {
+  await app.register(formBody, { bodyLimit: 16 * 1024 });
+  const authenticateClient = requireServiceClient(tessera.oauth.credentials);
+  const security = [{ clientBasic: [] }];
+
+  app.post<{ Body: Record<string, Param> & { grant_type: string } }>(
+    '/token',
+    {
+      onRequest: authenticateClient,
+      schema: {
+        summary: 'Token endpoint (grant_type=client_credentials; HTTP Basic client authentication)',
+        tags: ['oauth'],
+        security,
+        consumes: ['application/x-www-form-urlencoded'],
+        body: tokenRequest,
+        response: { 200: tokenResponse, ...errorResponses(400, 401) },
+      },
+    },
+    async (request, reply) => {
+      const grant = tessera.oauth.grants.handler(request.body.grant_type);
+      if (!grant) {
+        const supported = tessera.oauth.grants.types.join(', ');
+        throw new TesseraError('unsupported_grant_type', `grant_type ${JSON.stringify(request.body.grant_type)} is not supported here; use ${supported}`);
+      }
+      const response = await grant({ client: request.serviceClient!, params: request.body });
+      return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(response);
+    },
+  );
+
+  app.post<{ Body: { token: string; token_type_hint?: string } }>(
+    '/introspect',
+    {
+      onRequest: authenticateClient,
+      schema: {
+        summary: 'Token introspection (RFC 7662)',
+        tags: ['oauth'],
+        security,
+        consumes: ['application/x-www-form-urlencoded'],
+        body: tokenOperand,
+        response: { 200: introspectionResponse, ...errorResponses(400, 401) },
+      },
+    },
+    async (request, reply) => {
+      const answer = await tessera.oauth.introspection.introspect(request.body.token, request.serviceClient!);
+      return reply.header('cache-control', 'no-store').send(answer);
+    },
+  );
+
+  app.post<{ Body: { token: string; token_type_hint?: string } }>(
+    '/revoke',
+    {
+      onRequest: authenticateClient,
+      schema: {
+        summary: 'Token revocation (RFC 7009): 200 whether or not the token was known',
+        tags: ['oauth'],
+        security,
+        consumes: ['application/x-www-form-urlencoded'],
+        body: tokenOperand,
+        response: { 200: { type: 'object' }, ...errorResponses(400, 401) },
+      },
+    },
+    async (request) => {
+      const { token, token_type_hint: hint } = request.body;
+      await tessera.oauth.revocation.revoke(token, hint, request.serviceClient!, clientInfo(request));
+      return {};
+    },
+  );
+}

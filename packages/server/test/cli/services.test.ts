@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliEnvFor } from '../support/admin.js';
+import { tessera } from '../support/cli.js';
+import { startTestInstance, type TestInstance } from '../support/tessera.js';
+
+describe('tessera services add|list|revoke', () => {
+  let t: TestInstance;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    t = await startTestInstance();
+    env = cliEnvFor(t);
+  });
+  afterAll(() => t.close());
+
+  const clientToken = (id: string, secret: string) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      headers: { authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'grant_type=client_credentials&resource=https%3A%2F%2Forders.example.com',
+    });
+
+  it('add prints the client_id and the secret once; the server accepts them at once', async () => {
+    const added = await tessera(['services', 'add', 'billing'], env);
+    expect(added.code, added.stderr).toBe(0);
+    const [, idLine, secretLine, warning] = added.stdout.trimEnd().split('\n');
+    const clientId = /^client_id\s+(svc_\S+)$/.exec(idLine!)![1]!;
+    const secret = /^client_secret\s+(\S{43})$/.exec(secretLine!)![1]!;
+    expect(warning).toBe('Keep the secret now: it is shown only this once.');
+    expect((await clientToken(clientId, secret)).statusCode).toBe(200);
+    expect((await tessera(['services', 'list'], env)).stdout).not.toContain(secret);
+  });
+
+  it('add --json gives the same as JSON; list shows the services; revoke refuses their credentials', async () => {
+    const added = JSON.parse((await tessera(['services', 'add', 'orders', '--audience', 'https://orders.example.com', '--json'], env)).stdout);
+    expect(added).toMatchObject({ name: 'orders', client_id: expect.stringMatching(/^svc_/), client_secret: expect.any(String), audience: 'https://orders.example.com', state: 'active' });
+    const listed = JSON.parse((await tessera(['services', 'list', '--json'], env)).stdout) as Array<{ name: string; state: string }>;
+    expect(listed.map((s) => [s.name, s.state])).toEqual([['billing', 'active'], ['orders', 'active']]);
+
+    const revoked = await tessera(['services', 'revoke', 'orders'], env);
+    expect(revoked.stdout).toBe(`revoked service orders (${added.client_id}): its credentials and tokens are refused from now on\n`);
+    expect((await clientToken(added.client_id, added.client_secret)).statusCode).toBe(401);
+    const [event] = await t.tessera.audit.query({ type: 'admin.service.revoke', limit: 1 });
+    expect(event).toMatchObject({ actor: 'cli', detail: { name: 'orders', clientId: added.client_id } });
+  });
+
+  it('says what is wrong with a taken name or an unknown service, exiting 1', async () => {
+    const taken = await tessera(['services', 'add', 'billing'], env);
+    expect(taken).toMatchObject({ code: 1, stderr: expect.stringMatching(/already exists/) });
+    const unknown = await tessera(['services', 'revoke', 'nothing'], env);
+    expect(unknown).toMatchObject({ code: 1, stderr: expect.stringMatching(/No active service named "nothing"/) });
+  });
+});
