@@ -48,7 +48,7 @@ async function importTimes(dir: string): Promise<void> {
     JSON.stringify({ username: `user${i}`, role: 'user', email: `user${i}@example.com`, password_hash: POOL[i % POOL.length] }),
   );
   writeFileSync(file, lines.join('\n') + '\n');
-  const sqlite = { NODE_ENV: 'production', JWT_SECRET: BENCH_SECRET, DATABASE_URL: `sqlite:${join(dir, 'import.db')}`, LOG_LEVEL: 'warn' };
+  const sqlite = { NODE_ENV: 'test', JWT_SECRET: BENCH_SECRET, DATABASE_URL: `sqlite:${join(dir, 'import.db')}`, LOG_LEVEL: 'warn' };
   await command(['migrate'], sqlite);
   console.log(`import of ${USERS.toLocaleString('en')} users (wall time of the command):`);
   console.log(`  SQLite, --dry-run:          ${(await command(['users', 'import', file, '--dry-run'], sqlite)).toFixed(1)} s`);
