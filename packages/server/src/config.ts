@@ -44,6 +44,16 @@ export function loadConfig(env: Env = process.env): Config {
   return config;
 }
 
+/** Lazy migration (LEGACY_AUTH_URL): the team's old app, asked about logins for usernames Tessera does not know yet. */
+export interface LegacyAuthSettings {
+  url: string;
+  /** Sent as `Authorization: Bearer <secret>`: the old app answers only Tessera. */
+  secret: string;
+  timeoutMs: number;
+  /** Whether a user the old app calls `admin` becomes an admin here. */
+  allowAdmin: boolean;
+}
+
 /** The settings whose value depends on another one (or on a file), stated here once. */
 function resolve(declared: Declared) {
   const { redis, jwtSecret, jwtSecretFile, sessionsSunset } = declared;
@@ -64,7 +74,15 @@ function resolve(declared: Declared) {
      * earlier releases (`tessera`), so tokens issued before an upgrade keep working until they expire.
      */
     acceptedIssuers: declared.issuer === undefined && issuer !== PREVIOUS_DEFAULT_ISSUER ? [issuer, PREVIOUS_DEFAULT_ISSUER] : [issuer],
+    /** Unset without LEGACY_AUTH_URL. */
+    legacyAuth: legacyAuthOf(declared.legacyAuth),
   };
+}
+
+function legacyAuthOf({ url, secret, timeoutMs, allowAdmin }: Declared['legacyAuth']): LegacyAuthSettings | undefined {
+  if (url === undefined) return undefined;
+  if (!secret) throw new ConfigError('LEGACY_AUTH_SECRET', 'is required with LEGACY_AUTH_URL — generate one with: openssl rand -base64 32');
+  return { url, secret, timeoutMs, allowAdmin };
 }
 
 /** JWT_ISSUER's default before it became PUBLIC_URL: tokens naming it are accepted while they live. */

@@ -97,6 +97,14 @@ export class RateLimitedError extends TesseraError {
   }
 }
 
+/** The team's old app (LEGACY_AUTH_URL) could not say whether a password is right: 503, never "wrong password". */
+export class LegacyAuthUnavailableError extends TesseraError {
+  constructor() {
+    super('temporarily_unavailable', 'Your password could not be checked right now; try again in a few seconds');
+    this.name = 'LegacyAuthUnavailableError';
+  }
+}
+
 /** Codes of the errors told to an operator (a server that will not start, a command that fails). */
 export const OPERATOR_ERROR_CODES = [
   'invalid_configuration',
@@ -104,6 +112,8 @@ export const OPERATOR_ERROR_CODES = [
   'key_unavailable',
   'seal_failed',
   'invalid_command',
+  'unusable_password_hash',
+  'invalid_import_file',
 ] as const;
 export type OperatorErrorCode = (typeof OPERATOR_ERROR_CODES)[number];
 
@@ -172,5 +182,21 @@ export class UsernameTakenError extends TesseraError {
   constructor(readonly username: string) {
     super('conflict', `A user named "${username}" already exists`);
     this.name = 'UsernameTakenError';
+  }
+}
+
+/** An imported password hash Tessera cannot take over; the message is the reason an import reports for its line. */
+export class UnusableHashError extends OperatorError {
+  constructor(reason: string) {
+    super('unusable_password_hash', reason);
+    this.name = 'UnusableHashError';
+  }
+}
+
+/** An import file that cannot be read as a whole (a CSV without the header it needs). */
+export class ImportFileError extends OperatorError {
+  constructor(message: string) {
+    super('invalid_import_file', message);
+    this.name = 'ImportFileError';
   }
 }

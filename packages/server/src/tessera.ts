@@ -3,6 +3,8 @@ import { createAdmin, type Admin } from './admin/admin.js';
 import { AuditLog } from './audit/audit-log.js';
 import { BackgroundWork, followFleet, type BackgroundParts } from './background.js';
 import { CredentialCheck } from './auth/credential-check.js';
+import { LazyMigration } from './auth/lazy-migration.js';
+import { LegacyAuthClient } from './auth/legacy-auth-client.js';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { Login } from './auth/login.js';
 import { Logout } from './auth/logout.js';
@@ -201,7 +203,10 @@ async function assemble(
       windowMs: config.loginFailureWindow * 1000,
     },
   });
-  const credentials = new CredentialCheck({ store, passwords, clock, logger, audit, throttle: loginThrottle });
+  const lazyMigration = config.legacyAuth
+    ? new LazyMigration({ client: new LegacyAuthClient(config.legacyAuth), store, passwords, audit, clock, logger, allowAdmin: config.legacyAuth.allowAdmin })
+    : undefined;
+  const credentials = new CredentialCheck({ store, passwords, clock, logger, audit, throttle: loginThrottle, lazyMigration });
   const tokenPairs = new TokenPairIssuer({ store, accessTokens, refreshTokens, clock });
   const users = new UserDirectory(store, passwords, clock);
 

@@ -19,6 +19,12 @@ const samples: Error[] = [
   new errors.KeyUnavailableError('no access signing key is loaded'),
   new errors.SealError('the secret does not open this sealed key'),
   new errors.CliError('give one of --user, --all or --family'),
+  new errors.UsernameTakenError('ada'),
+  new errors.InvalidClientError(),
+  new errors.ServiceNameTakenError('billing'),
+  new errors.LegacyAuthUnavailableError(),
+  new errors.UnusableHashError('bcrypt cost must be a whole number from 4 to 16'),
+  new errors.ImportFileError('the CSV header must name the columns username, role, email, password_hash (missing: username)'),
 ];
 
 describe('errors', () => {

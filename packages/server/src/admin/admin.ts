@@ -9,6 +9,7 @@ import type { LegacyUsage } from '../sessions/legacy-usage.js';
 import type { Store } from '../store/store.js';
 import type { KeyRing } from '../tokens/key-ring.js';
 import type { UserDirectory } from '../users/user-directory.js';
+import { UserImport } from '../users/user-import.js';
 import { AccountAdmin } from './accounts.js';
 import { AuditSearch } from './audit-search.js';
 import { DeviceAdmin } from './devices.js';
@@ -28,6 +29,8 @@ export interface Admin {
   loginThrottle: LoginThrottleAdmin;
   /** Service credentials (client credentials, introspection, revocation). */
   services: ServiceAdmin;
+  /** Users brought over from another system with their password hashes. */
+  imports: UserImport;
 }
 
 export interface AdminDependencies {
@@ -64,5 +67,6 @@ export function createAdmin(deps: AdminDependencies): Admin {
       logger: deps.logger,
       windowMs: deps.loginFailureWindowMs,
     }),
+    imports: new UserImport(deps),
   };
 }

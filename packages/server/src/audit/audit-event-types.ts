@@ -39,6 +39,11 @@ export const AUDIT_EVENT_TYPES = [
   'account.reauth',
   'admin.service.add',
   'admin.service.revoke',
+  'admin.user.import',
+  'user.password_rehashed',
+  'legacy_auth.migrated',
+  'legacy_auth.refused',
+  'legacy_auth.failed',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

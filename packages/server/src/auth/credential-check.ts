@@ -2,11 +2,13 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import { OverloadedError, TesseraError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { schemeOf } from '../passwords/imported-hashes.js';
 import type { PasswordHasher } from '../passwords/password-hasher.js';
 import type { Store } from '../store/store.js';
 import type { ClientInfo } from '../tokens/refresh-family.js';
 import type { UserRecord } from '../users/user.js';
 import { normalizeUsername } from '../users/username.js';
+import type { LazyMigration } from './lazy-migration.js';
 import type { LoginThrottle } from './login-throttle.js';
 
 export interface CredentialCheckOptions {
@@ -17,6 +19,8 @@ export interface CredentialCheckOptions {
   audit: AuditLog;
   /** Per-account brute-force protection; absent, every check is evaluated at once. */
   throttle?: LoginThrottle | undefined;
+  /** LEGACY_AUTH_URL: unknown usernames are checked by the team's old app. */
+  lazyMigration?: LazyMigration | undefined;
 }
 
 export const INVALID_CREDENTIALS = 'Invalid username or password';
@@ -44,8 +48,11 @@ export class CredentialCheck {
     // Before the lookup, so a name that exists and one that does not are throttled alike.
     await throttle?.before(account, client);
     const authenticatedAt = this.options.clock.now();
-    const user = await store.users.findByUsername(account);
-    const ok = user ? await passwords.verify(user.passwordHash, password) : await passwords.verifyNothing(password);
+    const known = await store.users.findByUsername(account);
+    const migrated = known ? null : await this.options.lazyMigration?.migrate(account, password, client);
+    const user = known ?? migrated ?? null;
+    // A user the old app has just vouched for was created with this very password.
+    const ok = migrated ? true : user ? await passwords.verify(user.passwordHash, password) : await passwords.verifyNothing(password);
     if (!user || !ok || user.disabledAt !== null) {
       await throttle?.failed(account, user?.id ?? null, client);
       const reason = !user ? 'unknown_user' : !ok ? 'bad_password' : 'disabled_account';
@@ -55,11 +62,11 @@ export class CredentialCheck {
       throw new TesseraError('invalid_credentials', INVALID_CREDENTIALS);
     }
     await throttle?.succeeded(account, client);
-    if (passwords.needsRehash(user.passwordHash)) await this.upgradeHash(user, password);
+    if (!migrated && passwords.needsRehash(user.passwordHash)) await this.upgradeHash(user, password, client);
     return { ...user, authenticatedAt };
   }
 
-  private async upgradeHash(user: UserRecord, password: string): Promise<void> {
+  private async upgradeHash(user: UserRecord, password: string, client: ClientInfo): Promise<void> {
     // Under a login flood the upgrade waits for the next login rather than failing this one.
     const passwordHash = await this.options.passwords.hash(password).catch((error: unknown) => {
       if (error instanceof OverloadedError) return undefined;
@@ -71,5 +78,13 @@ export class CredentialCheck {
     if (current?.passwordHash !== user.passwordHash) return;
     await this.options.store.users.update(user.id, { passwordHash }, this.options.clock.now());
     this.options.logger.info({ userId: user.id }, 'password hash upgraded to current argon2id parameters');
+    // An imported hash (bcrypt, scrypt, PBKDF2, argon2i) replaced by Tessera's own: one more user moved over.
+    const from = schemeOf(user.passwordHash)?.name ?? 'unknown';
+    this.options.audit.record({ type: 'user.password_rehashed', userId: user.id, client, detail: { from: from === 'argon2' ? argon2Variant(user.passwordHash) : from } });
   }
+}
+
+/** `argon2id` (older parameters), `argon2i` or `argon2d`, as the stored hash names it. */
+function argon2Variant(passwordHash: string): string {
+  return /^\$(argon2(?:id|i|d))\$/.exec(passwordHash)?.[1] ?? 'argon2';
 }

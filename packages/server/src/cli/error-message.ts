@@ -7,6 +7,8 @@ const PREFIX: Record<OperatorErrorCode, string> = {
   key_unavailable: '',
   seal_failed: '',
   invalid_command: '',
+  unusable_password_hash: '',
+  invalid_import_file: '',
 };
 
 /** The one line a failed command prints (after `tessera: `): the one mapping from errors to the CLI. */

@@ -363,6 +363,37 @@ export const SETTINGS = {
     parse: consoleListen.optional(),
     doc: 'where the operator console `/console` is served: `public` (the main listener), `off`, or a separate address such as `127.0.0.1:5001` that only operators reach (then not on the main listener); the account page `/account` is always public',
   }),
+  /** Lazy migration: resolved by `loadConfig` into `LegacyAuthSettings`, or undefined without LEGACY_AUTH_URL. */
+  legacyAuth: {
+    url: setting({
+      env: 'LEGACY_AUTH_URL',
+      defaultDoc: '— (off)',
+      parse: httpUrl.optional(),
+      // Passwords travel to the old app: never in clear text on a production network.
+      production: (url) => (url !== undefined && new URL(url).protocol !== 'https:' ? 'must be https:// in production' : undefined),
+      doc: 'lazy migration: a login for a username Tessera does not know is checked by this endpoint of your old app, and the user is created if it says yes ([contract](docs/bring-your-users.md#lazy-migration-for-teams-that-cannot-export-hashes)); `https://` in production',
+    }),
+    secret: setting({
+      env: 'LEGACY_AUTH_SECRET',
+      parse: z.string().optional(),
+      secret: true,
+      production: optionalSecretWeakness,
+      doc: 'required with `LEGACY_AUTH_URL`: sent as `Authorization: Bearer …` so the old app answers only Tessera; in production held to the `JWT_SECRET` rule',
+    }),
+    timeoutMs: setting({
+      env: 'LEGACY_AUTH_TIMEOUT_MS',
+      // Login forms give up after 10 s or so; 2 s leaves the password check and token signing time too.
+      default: '2000',
+      parse: milliseconds(100, 10_000),
+      doc: 'longest wait, ms (100–10000), for the old app\'s answer; past it (or on any unusable answer) the login answers `503 temporarily_unavailable` and the failure is audited',
+    }),
+    allowAdmin: setting({
+      env: 'LEGACY_AUTH_ALLOW_ADMIN',
+      default: 'off',
+      parse: onOff,
+      doc: '`on` lets the old app\'s `admin` role carry over; `off`, such a user is created with the `user` role (audited)',
+    }),
+  },
   /** How often each instance does its background work. */
   background: {
     revocationPollMs: setting({

@@ -40,6 +40,9 @@ const OPERATOR_ERRORS_ON_HTTP: Record<OperatorErrorCode, ErrorCode> = {
   key_unavailable: 'server_error',
   seal_failed: 'server_error',
   invalid_command: 'server_error',
+  // Both are caught and reported per line by an import; escaping one is a bug.
+  unusable_password_hash: 'server_error',
+  invalid_import_file: 'server_error',
 };
 
 /** Every error body: a stable code and a sentence for people. */

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { hash, parseOptions, verify, type Algorithm } from '@node-rs/argon2';
+import { hash, parseOptions, type Algorithm } from '@node-rs/argon2';
 import { HashingSlots } from './hashing-slots.js';
+import { verifyStoredHash } from './imported-hashes.js';
 
 /** argon2id parameters; the default is OWASP's minimum recommendation (m=19 MiB, t=2, p=1). */
 export interface PasswordHashParams {
@@ -42,10 +43,12 @@ export class PasswordHasher {
     return this.slots.run(() => hash(password, { algorithm: ARGON2ID, ...this.params }));
   }
 
-  /** Rejects with `OverloadedError` when no hashing slot frees up in time. */
+  /**
+   * Checks a password against a stored hash: Tessera's argon2id or one imported from another system
+   * (bcrypt, scrypt, PBKDF2, argon2i). Rejects with `OverloadedError` when no hashing slot frees up in time.
+   */
   verify(passwordHash: string, password: string): Promise<boolean> {
-    // an unparsable stored hash never matches
-    return this.slots.run(() => verify(passwordHash, password).catch(() => false));
+    return this.slots.run(() => verifyStoredHash(passwordHash, password));
   }
 
   /**

@@ -205,6 +205,14 @@ export function migrations(t: SchemaTypes): Migration[] {
     },
     {
       version: 7,
+      name: "users: the email address the team's own app knew them by",
+      sql: `
+        ALTER TABLE users ADD COLUMN email TEXT;
+        CREATE INDEX users_by_email ON users (email);
+      `,
+    },
+    {
+      version: 8,
       name: 'authenticated requests per hour, JWT against session',
       sql: `
         CREATE TABLE request_counts (

@@ -13,7 +13,7 @@ import type { FamilyRecord, NewFamily, RefreshTokenRecord, RotationOutcome, Rota
 import type { RevocationBatch, RevokedAccessToken } from '../tokens/revoked-access-token.js';
 import type { SigningKeyRecord } from '../tokens/signing-key.js';
 import type { EndedCredentials, ValidAfterBatch } from '../tokens/valid-after-move.js';
-import type { NewUser, Page, UserPage, UserPatch, UserRecord } from '../users/user.js';
+import type { NewUser, Page, UserImportBatch, UserImportWritten, UserPage, UserPatch, UserRecord } from '../users/user.js';
 
 export interface UserRepository {
   /** Throws `UsernameTakenError` if the name is taken. */
@@ -24,6 +24,10 @@ export interface UserRepository {
   list(page: Page): Promise<UserPage>;
   update(id: string, patch: UserPatch, now: number): Promise<UserRecord | null>;
   count(): Promise<number>;
+  /** The users with these (normalised) names; names nobody has are absent from the result. */
+  findByUsernames(usernames: readonly string[]): Promise<UserRecord[]>;
+  /** Writes one import batch atomically: creates, and updates whose password hash is still the expected one. */
+  importBatch(batch: UserImportBatch, now: number): Promise<UserImportWritten>;
 }
 
 export interface SigningKeyRepository {

@@ -5,6 +5,8 @@ export interface UserRecord {
   username: string;
   role: string;
   passwordHash: string;
+  /** The address the team's own app knew the user by (imported or given by its lazy migration); null when unknown. */
+  email: string | null;
   createdAt: number;
   updatedAt: number;
   disabledAt: number | null;
@@ -17,7 +19,30 @@ export interface NewUser {
   username: string;
   role: string;
   passwordHash: string;
+  email?: string | null;
   createdAt: number;
+}
+
+/** A change an import makes to a user it read before: applied only if the password hash is still the one read. */
+export interface ImportedUserUpdate {
+  id: string;
+  role: string;
+  email: string | null;
+  passwordHash: string;
+  expectedPasswordHash: string;
+}
+
+/** One batch of an import (`users/user-import.ts`), written in one transaction. */
+export interface UserImportBatch {
+  /** New users; a name someone took since it was read is left alone. */
+  create: NewUser[];
+  update: ImportedUserUpdate[];
+}
+
+/** How many rows of a batch were written; the rest changed underneath the import and were left alone. */
+export interface UserImportWritten {
+  created: number;
+  updated: number;
 }
 
 export interface UserPatch {

@@ -6,6 +6,7 @@ import { createLogger } from '../../src/logger.js';
 import { createTessera, type Tessera } from '../../src/tessera.js';
 import { TestClock } from '../support/clock.js';
 import { TEST_PASSWORD, TEST_SECRET, testEnv, type TokenPairBody } from '../support/tessera.js';
+import { HASHES } from '../passwords/imported-hash-fixtures.js';
 
 const METRICS_TOKEN = 'metrics-scrape-token-5e2d8c';
 const ADMIN_PASSWORD = 'admin passphrase 3141';
@@ -82,6 +83,8 @@ describe('logs, driven through every endpoint', () => {
       await call('POST /admin/users', { method: 'POST', url: '/admin/users', headers: h, payload: { username: 'temp', password: CREATED_PASSWORD } })
     ).json<{ id: string }>();
     const temp = (await send({ method: 'POST', url: '/auth/login', remoteAddress: '10.1.1.1', payload: { username: 'temp', password: CREATED_PASSWORD } })).json<TokenPairBody>();
+    await call('POST /admin/users/import', { method: 'POST', url: '/admin/users/import', headers: h, payload: { users: [{ username: 'imported', password_hash: HASHES.bcrypt2b }] } });
+    secrets.push(HASHES.bcrypt2b);
     await call('GET /admin/users', { url: '/admin/users', headers: h });
     await call('GET /admin/users/{id}', { url: `/admin/users/${created.id}`, headers: h });
     await call('PATCH /admin/users/{id}', { method: 'PATCH', url: `/admin/users/${created.id}`, headers: h, payload: { role: 'auditor' } });

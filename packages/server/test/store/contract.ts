@@ -146,6 +146,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           username: 'ada',
           role: 'admin',
           passwordHash: 'hash-of-ada',
+          email: null,
           createdAt: T0,
           updatedAt: T0,
           disabledAt: null,
@@ -170,6 +171,41 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         expect((await store.users.findByUsername('Ada'))!.id).toBe('id-Ada');
       });
 
+      it('keeps the email address a user was created with', async () => {
+        await createUser('ada', { email: 'ada@example.com' });
+        expect((await store.users.findByUsername('ada'))!.email).toBe('ada@example.com');
+      });
+
+      it('finds several users by name at once, leaving out names nobody has', async () => {
+        await createUser('ada');
+        await createUser('bob');
+        const found = await store.users.findByUsernames(['bob', 'nobody', 'ada']);
+        expect(found.map((u) => u.username).sort()).toEqual(['ada', 'bob']);
+      });
+
+      it('imports a batch: creates new users and updates those whose hash is still the one read', async () => {
+        await createUser('ada', { passwordHash: 'old-ada' });
+        await createUser('bob', { passwordHash: 'rehashed-bob' });
+        const written = await store.users.importBatch(
+          {
+            create: [newUser('cyd', { email: 'cyd@example.com' }), newUser('ada', { id: 'id-ada-2' })],
+            update: [
+              { id: 'id-ada', role: 'admin', email: 'ada@example.com', passwordHash: 'new-ada', expectedPasswordHash: 'old-ada' },
+              { id: 'id-bob', role: 'admin', email: null, passwordHash: 'new-bob', expectedPasswordHash: 'old-bob' },
+            ],
+          },
+          T0 + MINUTE,
+        );
+        expect(written).toEqual({ created: 1, updated: 1 });
+        expect(await store.users.count()).toBe(3);
+        expect(await store.users.findByUsername('ada')).toMatchObject({
+          id: 'id-ada', role: 'admin', email: 'ada@example.com', passwordHash: 'new-ada', updatedAt: T0 + MINUTE,
+        });
+        // bob's hash changed since it was read (a login re-hashed it): the import leaves him alone
+        expect(await store.users.findByUsername('bob')).toMatchObject({ role: 'user', passwordHash: 'rehashed-bob' });
+        expect(await store.users.findByUsername('cyd')).toMatchObject({ email: 'cyd@example.com', createdAt: T0 });
+      });
+
       it('finds nobody for an unknown id or username', async () => {
         await createUser('ada');
         expect(await store.users.findById('id-nobody')).toBeNull();
@@ -187,6 +223,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           id: 'id-b',
           username: 'b',
           role: 'user',
+          email: null,
           createdAt: T0 + 2 * MINUTE,
           updatedAt: T0 + 2 * MINUTE,
           disabledAt: null,

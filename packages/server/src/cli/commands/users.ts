@@ -7,6 +7,7 @@ import { CliError, readStdin, type CliIo } from '../io.js';
 import { isoTime, printRecord, printRows } from '../output.js';
 import { integerOption } from '../options.js';
 import { endedSummary } from '../ended-summary.js';
+import { importUsersFrom } from './users-import.js';
 
 /** How long `users unlock` waits for Redis, where the counters it clears live. */
 const REDIS_WAIT_MS = 3_000;
@@ -137,6 +138,17 @@ export function registerUsers(program: Command, io: CliIo): Command {
       } else if (options.json) printRecord(io, { username: account, failures_cleared: cleared.failures }, true);
       else io.stdout.write(`unlocked ${account}: ${cleared.failures} failed login(s) forgotten, no delay, no IP refused\n`);
     });
+
+  users
+    .command('import')
+    .description(
+      'import users with their existing password hashes (bcrypt, argon2, scrypt, PBKDF2) from JSON lines or CSV; running it again updates, never duplicates',
+    )
+    .argument('<file>', 'the file to import, or - for standard input')
+    .option('--dry-run', 'check every line and report what would change, writing nothing')
+    .option('--format <format>', 'jsonl or csv (default: from the file name, else from its first character)')
+    .option('--json', 'print the report as JSON')
+    .action((file: string, options: { dryRun?: boolean; format?: string; json?: boolean }) => importUsersFrom(io, file, options));
 
   return users;
 }

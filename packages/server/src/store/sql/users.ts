@@ -1,5 +1,5 @@
 import { UsernameTakenError } from '../../errors.js';
-import type { NewUser, Page, PublicUser, UserPage, UserPatch, UserRecord } from '../../users/user.js';
+import type { NewUser, Page, PublicUser, UserImportBatch, UserImportWritten, UserPage, UserPatch, UserRecord } from '../../users/user.js';
 import type { UserRepository } from '../store.js';
 import { columns, PUBLIC_USER, USER } from './columns.js';
 import type { SqlDriver } from './sql-driver.js';
@@ -24,9 +24,9 @@ export class SqlUsers implements UserRepository {
   async create(user: NewUser): Promise<UserRecord> {
     try {
       return (await this.db.get<UserRecord>(
-        `INSERT INTO users (id, username, role, password_hash, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING ${USER_COLUMNS}`,
-        [user.id, user.username, user.role, user.passwordHash, user.createdAt, user.createdAt],
+        `INSERT INTO users (id, username, role, password_hash, email, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${USER_COLUMNS}`,
+        [user.id, user.username, user.role, user.passwordHash, user.email ?? null, user.createdAt, user.createdAt],
       ))!;
     } catch (error) {
       if (this.db.isUniqueViolation(error, 'users', 'username')) throw new UsernameTakenError(user.username);
@@ -66,6 +66,35 @@ export class SqlUsers implements UserRepository {
       now,
       id,
     ]);
+  }
+
+  async findByUsernames(usernames: readonly string[]): Promise<UserRecord[]> {
+    const found: UserRecord[] = [];
+    for (const name of usernames) {
+      const user = await this.findByUsername(name);
+      if (user) found.push(user);
+    }
+    return found;
+  }
+
+  importBatch(batch: UserImportBatch, now: number): Promise<UserImportWritten> {
+    return this.db.transaction(async (tx) => {
+      let created = 0;
+      let updated = 0;
+      for (const u of batch.create) {
+        created += await tx.run(
+          `INSERT INTO users (id, username, role, password_hash, email, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING`,
+          [u.id, u.username, u.role, u.passwordHash, u.email ?? null, u.createdAt, u.createdAt],
+        );
+      }
+      for (const u of batch.update) {
+        updated += await tx.run('UPDATE users SET role = ?, email = ?, password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?', [
+          u.role, u.email, u.passwordHash, now, u.id, u.expectedPasswordHash,
+        ]);
+      }
+      return { created, updated };
+    });
   }
 
   async count(): Promise<number> {

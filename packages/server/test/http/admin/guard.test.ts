@@ -6,6 +6,7 @@ import { createUser, loginTokens, startTestInstance, type TestInstance } from '.
 const ADMIN_REQUESTS = [
   { method: 'GET', url: '/admin/users' },
   { method: 'POST', url: '/admin/users', payload: { username: 'made', password: 'long enough password' } },
+  { method: 'POST', url: '/admin/users/import', payload: { users: [] } },
   { method: 'GET', url: '/admin/users/some-id' },
   { method: 'PATCH', url: '/admin/users/some-id', payload: { role: 'admin' } },
   { method: 'POST', url: '/admin/users/some-id/password', payload: { password: 'long enough password' } },

@@ -29,6 +29,7 @@ describe('admin API: users', () => {
         id: expect.stringMatching(/^[0-9a-f-]{36}$/),
         username: 'carol',
         role: 'auditor',
+        email: null,
         created_at: new Date(t.clock.now()).toISOString(),
         updated_at: new Date(t.clock.now()).toISOString(),
         disabled_at: null,

@@ -14,11 +14,12 @@ const nullableString = { type: 'string', nullable: true } as const;
 
 export const adminUserSchema = {
   type: 'object',
-  required: ['id', 'username', 'role', 'created_at', 'updated_at', 'disabled_at'],
+  required: ['id', 'username', 'role', 'email', 'created_at', 'updated_at', 'disabled_at'],
   properties: {
     id: { type: 'string' },
     username: { type: 'string' },
     role: { type: 'string' },
+    email: { ...nullableString, description: 'the address the team\'s own app knew the user by (import or lazy migration); null when unknown' },
     created_at: time,
     updated_at: time,
     disabled_at: { ...nullableTime, description: 'when the account was disabled; null while it is enabled' },
@@ -29,6 +30,7 @@ export const adminUser = (user: PublicUser) => ({
   id: user.id,
   username: user.username,
   role: user.role,
+  email: user.email,
   created_at: iso(user.createdAt),
   updated_at: iso(user.updatedAt),
   disabled_at: isoOrNull(user.disabledAt),

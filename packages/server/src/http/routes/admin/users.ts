@@ -4,6 +4,7 @@ import { TesseraError } from '../../../errors.js';
 import type { Tessera } from '../../../tessera.js';
 import { actorOf } from '../../require-role.js';
 import { errorResponses } from '../../schemas.js';
+import { importReportJson } from '../../../users/user-import.js';
 import { adminUser, adminUserSchema, signOutBody, signOutSchema, userParams } from './representations.js';
 
 /** What the account routes use (the composition root passes the whole `Tessera`; this says which of it). */
@@ -44,6 +45,53 @@ const passwordBody = {
   required: ['password'],
   properties: { password: { type: 'string', minLength: 1, maxLength: 1024 } },
   additionalProperties: false,
+} as const;
+
+/** At most this many users per request: send a larger import in several (it is idempotent), or use the CLI. */
+const IMPORT_MAX_USERS = 10_000;
+const IMPORT_BODY_LIMIT = 8 * 1024 * 1024;
+
+const importBody = {
+  type: 'object',
+  required: ['users'],
+  properties: {
+    users: {
+      type: 'array',
+      maxItems: IMPORT_MAX_USERS,
+      description: 'users with their existing password hashes (bcrypt, argon2, scrypt, PBKDF2); each is checked on its own',
+      items: {
+        type: 'object',
+        properties: {
+          username: { type: 'string' },
+          role: { type: 'string' },
+          email: { type: 'string', nullable: true },
+          password_hash: { type: 'string' },
+        },
+      },
+    },
+    dry_run: { type: 'boolean', default: false, description: 'check and report, writing nothing' },
+  },
+  additionalProperties: false,
+} as const;
+
+const importReportSchema = {
+  type: 'object',
+  properties: {
+    dry_run: { type: 'boolean' },
+    created: { type: 'integer' },
+    updated: { type: 'integer' },
+    unchanged: { type: 'integer' },
+    kept_password: { type: 'integer', description: 'existing users with a Tessera password of their own: role and email updated, password kept' },
+    changed_meanwhile: { type: 'integer', description: 'users that changed while this import ran and were left alone' },
+    schemes: { type: 'object', additionalProperties: { type: 'integer' } },
+    rejected: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { index: { type: 'integer', description: '1-based position in users' }, username: { type: 'string', nullable: true }, reason: { type: 'string' } },
+      },
+    },
+  },
 } as const;
 
 const security = [{ bearerAuth: [] }];
@@ -102,6 +150,25 @@ export async function adminUserRoutes(app: FastifyInstance, { tessera }: { tesse
       const user = await accounts.create(request.body, actorOf(request));
       reply.code(201).header('location', `/admin/users/${user.id}`);
       return adminUser(user);
+    },
+  );
+
+  typed.post(
+    '/users/import',
+    {
+      bodyLimit: IMPORT_BODY_LIMIT,
+      schema: {
+        summary: 'Import users with their existing password hashes; by username, so sending them again updates, never duplicates',
+        tags,
+        security,
+        body: importBody,
+        response: { 200: importReportSchema, ...errorResponses(400, 401, 403, 413) },
+      },
+    },
+    async (request) => {
+      const records = request.body.users.map((fields, i) => ({ position: i + 1, fields: fields as Record<string, unknown> }));
+      const report = await tessera.admin.imports.run(records, { dryRun: request.body.dry_run, actor: actorOf(request), source: 'api' });
+      return importReportJson(report, 'index');
     },
   );
 

@@ -1,0 +1,23 @@
+import { verify } from '@node-rs/bcrypt';
+import { UnusableHashError } from '../../errors.js';
+import { within, type HashScheme } from './hash-scheme.js';
+
+// $2a$ / $2b$ / $2y$ (PHP's name for 2b), cost, 22 + 31 characters of bcrypt's base64.
+const BCRYPT = /^\$2[aby]\$(\d{2})\$[./A-Za-z0-9]{53}$/;
+// Django stores plain bcrypt as `bcrypt$<hash>`.
+const DJANGO_PREFIX = 'bcrypt$';
+
+/** bcrypt, verified by `@node-rs/bcrypt`. Cost above 16 would make each login take seconds. */
+export const bcryptScheme: HashScheme = {
+  name: 'bcrypt',
+  read(text) {
+    const hash = text.startsWith(DJANGO_PREFIX) ? text.slice(DJANGO_PREFIX.length) : text;
+    if (!hash.startsWith('$2')) return undefined;
+    const match = BCRYPT.exec(hash);
+    if (!match) throw new UnusableHashError('bcrypt hash is malformed (expected $2a$, $2b$ or $2y$, a cost and 53 characters)');
+    within(Number(match[1]), 4, 16, 'bcrypt cost');
+    return hash;
+  },
+  owns: (stored) => stored.startsWith('$2'),
+  verify: (stored, password) => verify(password, stored),
+};

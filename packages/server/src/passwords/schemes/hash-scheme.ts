@@ -1,0 +1,26 @@
+import { UnusableHashError } from '../../errors.js';
+
+/**
+ * A password-hash format Tessera can take over from another system. `read` recognises the format in
+ * the encoding a team exports it in and returns the one form Tessera stores (or undefined when the text
+ * is not of this scheme); `verify` checks a password against that stored form. Parsing is done by the
+ * format's own library where one exists; the primitives are always a library's or node:crypto's.
+ */
+export interface HashScheme {
+  readonly name: HashSchemeName;
+  read(text: string): string | undefined;
+  /** Whether `stored` (a string `read` returned) is of this scheme. */
+  owns(stored: string): boolean;
+  verify(stored: string, password: string): Promise<boolean>;
+}
+
+export type HashSchemeName = 'argon2' | 'bcrypt' | 'scrypt' | 'pbkdf2';
+
+
+/** Throws `UnusableHashError` unless `value` is a whole number within [min, max]. */
+export function within(value: unknown, min: number, max: number, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new UnusableHashError(`${what} must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}

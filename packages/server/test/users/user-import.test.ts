@@ -1,0 +1,212 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { adminClient, cliEnvFor } from '../support/admin.js';
+import { tessera } from '../support/cli.js';
+import { login, loginTokens, startTestInstance, type TestInstance } from '../support/tessera.js';
+import { HASHES, IMPORTED_PASSWORD } from '../passwords/imported-hash-fixtures.js';
+
+const jsonLines = (...users: object[]) => users.map((u) => JSON.stringify(u)).join('\n') + '\n';
+
+describe('importing users with their existing password hashes', () => {
+  let t: TestInstance;
+  let env: Record<string, string>;
+  const file = (name: string, contents: string) => {
+    const path = join(t.dir, name);
+    writeFileSync(path, contents);
+    return path;
+  };
+
+  beforeEach(async () => {
+    t = await startTestInstance({ AUTH_RATE_LIMIT: '0' }); // many logins from one address
+    env = cliEnvFor(t);
+  });
+  afterEach(() => t.close());
+
+  it('imports bcrypt, scrypt, PBKDF2 and argon2 users who then log in with their old passwords and are re-hashed with argon2id', async () => {
+    const path = file(
+      'users.jsonl',
+      jsonLines(
+        { username: 'bea', role: 'user', email: 'bea@example.com', password_hash: HASHES.bcrypt2b },
+        { username: 'sam', password_hash: HASHES.djangoScrypt },
+        { username: 'pia', role: 'support', password_hash: HASHES.djangoPbkdf2 },
+        { username: 'ari', password_hash: HASHES.argon2i },
+      ),
+    );
+    const result = await tessera(['users', 'import', path], env);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toContain(`imported ${path}: 4 new, 0 updated, 0 unchanged, 0 rejected`);
+
+    for (const username of ['bea', 'sam', 'pia', 'ari']) {
+      expect((await login(t.app, username, 'not the password')).statusCode).toBe(401);
+      const before = (await t.tessera.store.users.findByUsername(username))!.passwordHash;
+      expect(before).not.toMatch(/^\$argon2id\$/);
+      const tokens = await loginTokens(t.app, username, IMPORTED_PASSWORD);
+      expect(tokens.access_token).toBeTruthy();
+      const after = (await t.tessera.store.users.findByUsername(username))!.passwordHash;
+      expect(after).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+      expect((await login(t.app, username, IMPORTED_PASSWORD)).statusCode).toBe(200);
+    }
+    expect(await t.tessera.store.users.findByUsername('bea')).toMatchObject({ email: 'bea@example.com', role: 'user' });
+    expect((await t.tessera.store.users.findByUsername('pia'))!.role).toBe('support');
+  });
+
+  it('reads CSV with a header row, in any column order, with quoted fields', async () => {
+    const path = file(
+      'users.csv',
+      'password_hash,username,email,role\n' +
+        `"${HASHES.bcrypt2b}",Bea,"bea@example.com",user\n` +
+        `${HASHES.werkzeugPbkdf2},werk,,admin\n`,
+    );
+    const result = await tessera(['users', 'import', path, '--json'], env);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ created: 2, rejected: [], schemes: { bcrypt: 1, pbkdf2: 1 } });
+    expect(await t.tessera.store.users.findByUsername('werk')).toMatchObject({ role: 'admin', email: null });
+    expect((await login(t.app, 'Bea', IMPORTED_PASSWORD)).statusCode).toBe(200);
+  });
+
+  it('lists every rejected line with its reason in a dry run, and writes nothing', async () => {
+    const path = file(
+      'mixed.jsonl',
+      [
+        JSON.stringify({ username: 'ok', password_hash: HASHES.bcrypt2b }),
+        '{not json',
+        JSON.stringify({ username: 'md5', password_hash: '5f4dcc3b5aa765d61d8327deb882cf99' }),
+        '',
+        JSON.stringify({ username: 'OK', password_hash: HASHES.bcrypt2b }),
+        JSON.stringify({ username: '-bad', password_hash: HASHES.bcrypt2b }),
+        JSON.stringify({ username: 'mail', email: 'nope', password_hash: HASHES.bcrypt2b }),
+        JSON.stringify({ username: 'nohash' }),
+        JSON.stringify({ username: 'role', role: 'Super User', password_hash: HASHES.bcrypt2b }),
+      ].join('\n'),
+    );
+    const result = await tessera(['users', 'import', path, '--dry-run', '--json'], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('tessera: 7 lines were rejected (listed above); fix them and run the import again\n');
+    const report = JSON.parse(result.stdout) as { dry_run: boolean; created: number; rejected: unknown[] };
+    expect(report).toMatchObject({ dry_run: true, created: 1 });
+    expect(report.rejected).toEqual([
+      { line: 2, username: null, reason: 'not valid JSON' },
+      { line: 3, username: 'md5', reason: expect.stringMatching(/not bcrypt, argon2, scrypt or PBKDF2/) },
+      { line: 5, username: 'ok', reason: 'duplicate username (first at 1)' },
+      { line: 6, username: '-bad', reason: expect.stringMatching(/^username must be/) },
+      { line: 7, username: 'mail', reason: 'email is not an email address' },
+      { line: 8, username: 'nohash', reason: 'password_hash is missing' },
+      { line: 9, username: 'role', reason: expect.stringMatching(/^role must be/) },
+    ]);
+    expect(await t.tessera.store.users.count()).toBe(0);
+
+    const table = await tessera(['users', 'import', path, '--dry-run'], env);
+    expect(table.stdout).toMatch(/^dry run: nothing written; would import .*: 1 new, 0 updated, 0 unchanged, 7 rejected$/m);
+    expect(table.stdout).toMatch(/^LINE\s+USERNAME\s+REASON$/m);
+    expect(table.stdout).toMatch(/^2\s+-\s+not valid JSON$/m);
+    expect(await t.tessera.store.users.count()).toBe(0);
+  });
+
+  it('imports the good lines of a file with bad ones, and exits 1 naming how many were rejected', async () => {
+    const path = file('some-bad.jsonl', jsonLines({ username: 'good', password_hash: HASHES.bcrypt2b }, { username: 'bad', password_hash: 'x' }));
+    const result = await tessera(['users', 'import', path], env);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/1 new, 0 updated, 0 unchanged, 1 rejected/);
+    expect(await t.tessera.store.users.findByUsername('good')).not.toBeNull();
+  });
+
+  it('updates on a second run instead of duplicating, and keeps a password the user already has in Tessera', async () => {
+    const first = jsonLines(
+      { username: 'bea', password_hash: HASHES.bcrypt2b },
+      { username: 'sam', password_hash: HASHES.djangoScrypt },
+    );
+    await tessera(['users', 'import', file('first.jsonl', first)], env);
+    const again = await tessera(['users', 'import', file('again.jsonl', first), '--json'], env);
+    expect(JSON.parse(again.stdout)).toMatchObject({ created: 0, updated: 0, unchanged: 2 });
+
+    await loginTokens(t.app, 'bea', IMPORTED_PASSWORD); // re-hashed with argon2id
+    const rehashed = (await t.tessera.store.users.findByUsername('bea'))!.passwordHash;
+    const changed = jsonLines(
+      { username: 'bea', role: 'support', email: 'bea@example.com', password_hash: HASHES.bcrypt2yPhp },
+      { username: 'sam', password_hash: HASHES.bcrypt2yPhp },
+    );
+    const third = await tessera(['users', 'import', file('changed.jsonl', changed), '--json'], env);
+    expect(JSON.parse(third.stdout)).toMatchObject({ created: 0, updated: 2, unchanged: 0, kept_password: 1 });
+    expect(await t.tessera.store.users.count()).toBe(2);
+    expect(await t.tessera.store.users.findByUsername('bea')).toMatchObject({ role: 'support', email: 'bea@example.com', passwordHash: rehashed });
+    expect((await login(t.app, 'bea', IMPORTED_PASSWORD)).statusCode).toBe(200);
+    // sam never logged in to Tessera: the newer export's hash replaces the old one
+    expect((await login(t.app, 'sam', 'rasmuslerdorf')).statusCode).toBe(200);
+    expect((await login(t.app, 'sam', IMPORTED_PASSWORD)).statusCode).toBe(401);
+  });
+
+  it('records one audit event per import, naming the command line and the counts', async () => {
+    await tessera(['users', 'import', file('one.jsonl', jsonLines({ username: 'bea', password_hash: HASHES.bcrypt2b }))], env);
+    const [event] = await t.tessera.audit.query({ type: 'admin.user.import', limit: 5 });
+    expect(event).toMatchObject({ actor: 'cli', detail: { source: 'cli', created: 1, rejected: 0, schemes: { bcrypt: 1 } } });
+  });
+
+  it('says what is wrong with a CSV file without the columns it needs, or a file that does not exist', async () => {
+    const noHeader = await tessera(['users', 'import', file('bad.csv', 'name,hash\nbea,x\n')], env);
+    expect(noHeader.code).toBe(1);
+    expect(noHeader.stderr).toMatch(/the CSV header must name the columns username, role, email, password_hash \(missing: username, password_hash\)/);
+    const missing = await tessera(['users', 'import', join(t.dir, 'nope.csv')], env);
+    expect(missing).toMatchObject({ code: 1, stderr: expect.stringMatching(/cannot read .*nope\.csv \(ENOENT\)/) });
+  });
+
+  it('reads standard input with --format', async () => {
+    const input = jsonLines({ username: 'bea', password_hash: HASHES.bcrypt2b });
+    const result = await tessera(['users', 'import', '-', '--format', 'jsonl'], env, input);
+    expect(result.code).toBe(0);
+    expect(await t.tessera.store.users.findByUsername('bea')).not.toBeNull();
+  });
+
+  describe('through the admin API', () => {
+    it('imports a batch, reports rejected entries by index, and refuses non-admins', async () => {
+      const admin = await adminClient(t);
+      const response = await admin.call({
+        method: 'POST',
+        url: '/admin/users/import',
+        payload: {
+          users: [
+            { username: 'bea', email: 'bea@example.com', password_hash: HASHES.bcrypt2b },
+            { username: 'bad', password_hash: 'plain' },
+            { username: 'pia', password_hash: HASHES.passlibPbkdf2 },
+          ],
+        },
+      });
+      expect(response.statusCode).toBe(200);
+      expect(response.json()).toMatchObject({
+        dry_run: false,
+        created: 2,
+        rejected: [{ index: 2, username: 'bad', reason: expect.stringMatching(/not bcrypt/) }],
+      });
+      expect((await login(t.app, 'pia', IMPORTED_PASSWORD)).statusCode).toBe(200);
+      const [event] = await t.tessera.audit.query({ type: 'admin.user.import', limit: 1 });
+      expect(event).toMatchObject({ actor: admin.admin.id, detail: { source: 'api', created: 2, rejected: 1 } });
+
+      const user = await loginTokens(t.app, 'pia', IMPORTED_PASSWORD);
+      const refused = await t.app.inject({
+        method: 'POST',
+        url: '/admin/users/import',
+        headers: { authorization: `Bearer ${user.access_token}` },
+        payload: { users: [] },
+      });
+      expect(refused.statusCode).toBe(403);
+    });
+
+    it('takes a dry run and a batch of thousands in one request', async () => {
+      const admin = await adminClient(t);
+      const users = Array.from({ length: 5000 }, (_, i) => ({ username: `user${i}`, email: `user${i}@example.com`, password_hash: HASHES.bcrypt2b }));
+      const dry = await admin.call({ method: 'POST', url: '/admin/users/import', payload: { users, dry_run: true } });
+      expect(dry.json()).toMatchObject({ dry_run: true, created: 5000, rejected: [] });
+      expect(await t.tessera.store.users.count()).toBe(1);
+      const real = await admin.call({ method: 'POST', url: '/admin/users/import', payload: { users } });
+      expect(real.json()).toMatchObject({ created: 5000 });
+      expect(await t.tessera.store.users.count()).toBe(5001);
+    });
+
+    it('refuses a body that is not a list of users with a clear 400', async () => {
+      const admin = await adminClient(t);
+      const response = await admin.call({ method: 'POST', url: '/admin/users/import', payload: { users: 'everyone' } });
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toMatchObject({ error: 'invalid_request', error_description: 'body.users must be array' });
+    });
+  });
+});
