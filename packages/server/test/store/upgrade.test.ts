@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -18,6 +18,15 @@ import type { UpgradeFixture } from './upgrade/make-fixtures.js';
  */
 const FIXTURES = join(import.meta.dirname, 'upgrade/fixtures');
 const fixture = (name: string) => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as UpgradeFixture;
+/** Writes the database 0.1.0 left behind (kept as its SQL dump, never as a binary file) to `path`. */
+function restoreSqliteFixture(path: string): void {
+  const db = new Database(path);
+  try {
+    db.exec(readFileSync(join(FIXTURES, '0.1.0-sqlite.sql'), 'utf8'));
+  } finally {
+    db.close();
+  }
+}
 /** What the release's own limits would say of a test sending every token from one address is not the point here. */
 const NO_LIMITS = { AUTH_RATE_LIMIT: '0', REFRESH_RATE_LIMIT: '0', REFRESH_IP_RATE_LIMIT: '0' };
 
@@ -61,7 +70,7 @@ describe('upgrading a SQLite database written by 0.1.0', () => {
 
   it('keeps every user, refresh token, session and signing key working', async () => {
     const path = join(dir, 'upgraded.db');
-    copyFileSync(join(FIXTURES, '0.1.0-sqlite.db'), path);
+    restoreSqliteFixture(path);
     const t = await upgrade(data, `sqlite:${path}`);
     try {
       await expectEverythingWorks(t, data);
@@ -72,7 +81,7 @@ describe('upgrading a SQLite database written by 0.1.0', () => {
 
   it('ends with the schema a new database gets', async () => {
     const upgraded = join(dir, 'schema-upgraded.db');
-    copyFileSync(join(FIXTURES, '0.1.0-sqlite.db'), upgraded);
+    restoreSqliteFixture(upgraded);
     const fresh = join(dir, 'schema-fresh.db');
     for (const path of [upgraded, fresh]) {
       const store = new SqliteStore(path);

@@ -13,6 +13,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 
@@ -120,9 +121,12 @@ async function write(databaseUrl: string): Promise<UpgradeFixture> {
   }
 }
 
-const sqlite = join(FIXTURES, `${version}-sqlite.db`);
+// The database is kept as its SQL dump (sqlite3's .dump), never as a binary file in git.
+const sqlite = join(tmpdir(), `tessera-fixture-${process.pid}.db`);
 for (const file of [sqlite, `${sqlite}-wal`, `${sqlite}-shm`]) rmSync(file, { force: true });
 const sqliteFixture = await write(`sqlite:${sqlite}`);
+writeFileSync(join(FIXTURES, `${version}-sqlite.sql`), execFileSync('sqlite3', [sqlite, '.dump'], { encoding: 'utf8' }));
+for (const file of [sqlite, `${sqlite}-wal`, `${sqlite}-shm`]) rmSync(file, { force: true });
 writeFileSync(join(FIXTURES, `${version}-sqlite.json`), `${JSON.stringify(sqliteFixture, null, 2)}\n`);
 
 const admin = new pg.Client({ connectionString: POSTGRES_URL });
