@@ -1,13 +1,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { browserName, dateTime } from '../shared/format.js';
-import { explain, type TesseraApi } from '../shared/tessera-api.js';
+import { explain, type DeviceRow, type TesseraApi } from '../shared/tessera-api.js';
 
-interface Device {
-  id: string;
-  created_at: string;
-  last_used_at: string;
-  ip: string | null;
-  user_agent: string | null;
+/** A sign-in as /api/me/devices lists it: the console's device row, plus whether it is this one. */
+interface Device extends DeviceRow {
   current: boolean;
 }
 

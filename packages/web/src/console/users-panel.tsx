@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { browserName, dateTime } from '../shared/format.js';
-import { explain, type TesseraApi } from '../shared/tessera-api.js';
+import { explain, type DeviceRow, type TesseraApi } from '../shared/tessera-api.js';
 import type { Confirm } from './reauth.js';
 
 interface User {
@@ -11,13 +11,7 @@ interface User {
   disabled_at: string | null;
 }
 
-interface Device {
-  id: string;
-  created_at: string;
-  last_used_at: string;
-  ip: string | null;
-  user_agent: string | null;
-}
+type Device = DeviceRow;
 
 type Say = (ok: boolean, text: string) => void;
 

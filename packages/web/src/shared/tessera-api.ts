@@ -16,6 +16,15 @@ export class ApiError extends Error {
   }
 }
 
+/** One signed-in device (a refresh-token family) as the account and admin APIs list it. */
+export interface DeviceRow {
+  id: string;
+  created_at: string;
+  last_used_at: string;
+  ip: string | null;
+  user_agent: string | null;
+}
+
 export interface Answer<T> {
   data: T;
   headers: Headers;
