@@ -236,7 +236,7 @@ async function assemble(
   const serviceCredentials = new ServiceCredentials(store.serviceClients, clock);
   const oauth: OAuth = {
     credentials: serviceCredentials,
-    grants: new TokenGrants<ServiceClientRecord>().register('client_credentials', clientCredentialsGrant(accessTokens)),
+    grants: new TokenGrants<ServiceClientRecord>().register('client_credentials', clientCredentialsGrant(accessTokens, config.issuer)),
     introspection: new TokenIntrospection(accessTokens, config.audience),
     revocation: new TokenRevocation({ store, accessTokens, refreshTokens, revoker, audit, apiAudience: config.audience }),
   };
