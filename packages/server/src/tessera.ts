@@ -238,7 +238,7 @@ async function assemble(
   const oauth: OAuth = {
     credentials: serviceCredentials,
     grants: new TokenGrants<ServiceClientRecord>()
-      .register('client_credentials', clientCredentialsGrant(accessTokens))
+      .register('client_credentials', clientCredentialsGrant(accessTokens, config.issuer))
       .register(TOKEN_EXCHANGE_GRANT, tokenExchangeGrant({ store, tokenPairs, rollout, audit, clock, apiAudience: config.audience })),
     introspection: new TokenIntrospection(accessTokens, config.audience),
     revocation: new TokenRevocation({ store, accessTokens, refreshTokens, revoker, audit, apiAudience: config.audience }),
