@@ -42,6 +42,8 @@ export const AUDIT_EVENT_TYPES = [
   'legacy.notice_sent',
   'admin.service.add',
   'admin.service.revoke',
+  'admin.service.token_exchange',
+  'token.exchange',
   'admin.user.import',
   'user.password_rehashed',
   'legacy_auth.migrated',

@@ -225,6 +225,14 @@ export function migrations(t: SchemaTypes): Migration[] {
     },
     {
       version: 9,
+      name: "service clients: since when an operator allowed the service to trade its users' sign-ins for tokens",
+      sql: `
+        -- Null: not allowed (every service so far). Nullable, so a server of the previous version keeps inserting.
+        ALTER TABLE service_clients ADD COLUMN token_exchange_at ${t.integer};
+      `,
+    },
+    {
+      version: 10,
       name: 'legacy notices: who was told by email that sessions end, for which sunset date',
       sql: `
         -- One row per user per sunset date: the notice of that date is sent at most once.
