@@ -41,6 +41,8 @@ export const AUDIT_EVENT_TYPES = [
   'account.email_change',
   'admin.service.add',
   'admin.service.revoke',
+  'admin.service.token_exchange',
+  'token.exchange',
   'admin.user.import',
   'user.password_rehashed',
   'legacy_auth.migrated',
