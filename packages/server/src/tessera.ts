@@ -1,4 +1,5 @@
 import { OwnAccount } from './account/own-account.js';
+import { ReauthProofs } from './account/reauth-proofs.js';
 import { createAdmin, type Admin } from './admin/admin.js';
 import { AuditLog } from './audit/audit-log.js';
 import { BackgroundWork, followFleet, type BackgroundParts } from './background.js';
@@ -83,6 +84,8 @@ export interface Tessera {
   users: UserDirectory;
   /** What users do to their own account (the account page): devices, password. */
   ownAccount: OwnAccount;
+  /** Proofs of a password typed again (`POST /api/me/reauth`), required for the console's admin changes. */
+  reauthProofs: ReauthProofs;
   /** Operator actions (admin API and CLI): accounts, devices, keys, audit search, rollout. */
   admin: Admin;
   /** With REDIS_URL: events between the instances and shared rate-limit counters. */
@@ -191,6 +194,7 @@ async function assemble(
     isRevoked: (jti) => store.revocations.isRevoked(jti),
   });
   const refreshTokens = new RefreshTokens({ keyRing, clock, issuer: config.issuer, acceptedIssuers: config.acceptedIssuers, ttlSeconds: config.refreshTokenTtl, validAfter });
+  const reauthProofs = new ReauthProofs({ keyRing, clock, issuer: config.issuer });
   const revoker = new Revoker(store, clock, revocationFeed);
   const audit = new AuditLog({ store, clock, logger });
   const loginThrottle = new LoginThrottle({
@@ -322,7 +326,8 @@ async function assemble(
     }),
     logout: new Logout({ store, accessTokens, refreshTokens, revoker, audit }),
     users,
-    ownAccount: new OwnAccount({ store, clock, credentials, passwords, revoker, tokenPairs, audit }),
+    ownAccount: new OwnAccount({ store, clock, credentials, passwords, revoker, tokenPairs, audit, reauthProofs }),
+    reauthProofs,
     admin,
     fleet,
     oauth,

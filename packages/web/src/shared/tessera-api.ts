@@ -35,8 +35,17 @@ interface TokenPair {
   expires_in: number;
 }
 
+/** Seconds before its end at which a re-authentication proof is no longer sent (clocks and latency). */
+const REAUTH_MARGIN_MS = 10_000;
+
 export class TesseraApi {
   private accessToken: string | undefined;
+  private reauth: { token: string; until: number } | undefined;
+  /**
+   * Asked when an admin change is refused for want of a fresh re-authentication (`reauth_required`):
+   * the console shows its password dialog; true once a new proof was accepted, and the call is retried.
+   */
+  onReauthRequired: (() => Promise<boolean>) | undefined;
 
   constructor(private readonly base = '') {}
 
@@ -80,6 +89,17 @@ export class TesseraApi {
   /** Forgets the access token (after something ended it, e.g. "sign out everywhere"). */
   forget(): void {
     this.accessToken = undefined;
+    this.reauth = undefined;
+  }
+
+  /** Keeps the proof `POST /api/me/reauth` answered; it goes with admin changes while it holds. */
+  acceptReauth(token: string, expiresInSeconds: number): void {
+    this.reauth = { token, until: Date.now() + expiresInSeconds * 1000 - REAUTH_MARGIN_MS };
+  }
+
+  /** Whether a re-authentication proof is held and still fresh. */
+  get reauthFresh(): boolean {
+    return this.reauth !== undefined && Date.now() < this.reauth.until;
   }
 
   /** Takes a token pair an API call answered with (a password change issues a new one). */
@@ -89,6 +109,16 @@ export class TesseraApi {
 
   /** An authenticated call: the access token when signed in (refreshed once if it expired), else the session cookie. */
   async call<T>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
+    try {
+      return await this.refreshing<T>(method, path, body);
+    } catch (error) {
+      const stale = error instanceof ApiError && error.code === 'reauth_required';
+      if (!stale || !this.onReauthRequired || !(await this.onReauthRequired())) throw error;
+      return this.refreshing<T>(method, path, body);
+    }
+  }
+
+  private async refreshing<T>(method: string, path: string, body: unknown): Promise<Answer<T>> {
     try {
       return await this.send<T>(method, path, body, true);
     } catch (error) {
@@ -102,6 +132,7 @@ export class TesseraApi {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (bearer && this.accessToken) headers.authorization = `Bearer ${this.accessToken}`;
+    if (bearer && method !== 'GET' && path.startsWith('/admin/') && this.reauth && this.reauthFresh) headers['tessera-reauth'] = this.reauth.token;
     const response = await fetch(this.base + path, {
       method,
       headers,
@@ -141,6 +172,8 @@ export function explain(error: unknown): string {
       return 'You have been signed out. Sign in again.';
     case 'insufficient_scope':
       return 'This account may not do that.';
+    case 'reauth_required':
+      return 'Nothing changed: your password was not confirmed.';
     default:
       return error.message;
   }
