@@ -4,10 +4,12 @@ import type { CliIo } from '../io.js';
 import { integerOption } from '../options.js';
 import type { MovedUsers } from '../../admin/rollout.js';
 import { isoTime, printRecord, printRows } from '../output.js';
+import { registerLegacyNotify } from './legacy-notify.js';
 
 export function registerLegacyUsage(program: Command, io: CliIo): Command {
-  return program
+  const legacyUsage = program
     .command('legacy-usage')
+    .enablePositionalOptions()
     .description('who still uses session cookies: requests per user and client (User-Agent), most recent first')
     .option('--days <n>', 'only clients seen in the last N days', integerOption('--days', 1, 3650), 30)
     .option('--moved', 'print only how many users moved over from your app in those days, and how')
@@ -30,6 +32,8 @@ export function registerLegacyUsage(program: Command, io: CliIo): Command {
       printRows(io, rows, ['username', 'user_agent', 'requests', 'first_seen', 'last_seen'], Boolean(options.json));
       if (!options.json) io.stdout.write(`${movedLine(moved)}\n`);
     });
+  registerLegacyNotify(legacyUsage, io);
+  return legacyUsage;
 }
 
 function movedRecord(moved: MovedUsers) {
