@@ -10,6 +10,9 @@ import { requireRole } from '../require-role.js';
 /** What a subscriber may leave unread before it is disconnected (it reconnects and resumes). */
 const MAX_UNREAD_BYTES = 4 * 1024 * 1024;
 
+/** What the revocation feed uses (the composition root passes the whole `Tessera`; this says which of it). */
+export type RevocationFeedRouteDeps = Pick<Tessera, 'accessTokens' | 'clock' | 'config' | 'logger' | 'revocationFeed' | 'store'>;
+
 /** Who may follow the feed: services (client-credentials tokens) and operators. */
 export const FEED_ROLES = ['service', 'admin'] as const;
 
@@ -19,7 +22,7 @@ export const FEED_ROLES = ['service', 'admin'] as const;
  * revocation as this instance learns of it — at once from itself or the fleet's Redis events, within
  * the poll interval from the database — with ids that resume on any instance.
  */
-export async function revocationFeedRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+export async function revocationFeedRoutes(app: FastifyInstance, { tessera }: { tessera: RevocationFeedRouteDeps }): Promise<void> {
   // The package is CommonJS typed as an ES module: its plugin is `.default` for TypeScript and at run time alike.
   await app.register(sse.default, { heartbeatInterval: tessera.config.background.revocationFeedHeartbeatMs });
   const events = new RevocationEvents({
@@ -57,7 +60,7 @@ export async function revocationFeedRoutes(app: FastifyInstance, { tessera }: { 
  * arriving while the first event is read are held and sent after it, less what it already covered:
  * none is lost between the two, and a repeat is harmless (revocations only accumulate).
  */
-async function follow(reply: FastifyReply, events: RevocationEvents, tessera: Tessera, from: FeedPosition | undefined): Promise<void> {
+async function follow(reply: FastifyReply, events: RevocationEvents, tessera: RevocationFeedRouteDeps, from: FeedPosition | undefined): Promise<void> {
   const sse = reply.sse!;
   sse.keepAlive();
   let held: FeedUpdate[] | undefined = [];

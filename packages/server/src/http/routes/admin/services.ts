@@ -1,3 +1,4 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance } from 'fastify';
 import type { ServiceClientRecord } from '../../../oauth/service-client.js';
 import type { Tessera } from '../../../tessera.js';
@@ -29,8 +30,8 @@ const service = (record: ServiceClientRecord) => ({
   name: record.name,
   client_id: record.clientId,
   audience: record.audience,
-  state: record.revokedAt === null ? 'active' : 'revoked',
-  created_at: iso(record.createdAt),
+  state: record.revokedAt === null ? ('active' as const) : ('revoked' as const),
+  created_at: new Date(record.createdAt).toISOString(),
   revoked_at: iso(record.revokedAt),
 });
 
@@ -42,6 +43,7 @@ const tags = ['admin'];
 
 /** /admin/services: service credentials — create (the secret is in this one response), list, revoke. */
 export async function adminServiceRoutes(app: FastifyInstance, { tessera }: { tessera: AdminServiceRouteDeps }): Promise<void> {
+  const typed = app.withTypeProvider<JsonSchemaToTsProvider>();
   app.get(
     '/services',
     {
@@ -55,7 +57,7 @@ export async function adminServiceRoutes(app: FastifyInstance, { tessera }: { te
     async () => (await tessera.admin.services.list()).map(service),
   );
 
-  app.post<{ Body: { name: string; audience?: string } }>(
+  typed.post(
     '/services',
     {
       schema: {
@@ -75,7 +77,7 @@ export async function adminServiceRoutes(app: FastifyInstance, { tessera }: { te
     },
   );
 
-  app.post<{ Params: { name: string } }>(
+  typed.post(
     '/services/:name/revoke',
     {
       schema: {

@@ -1,3 +1,4 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance } from 'fastify';
 import type { Tessera } from '../../../tessera.js';
 import { errorResponses } from '../../schemas.js';
@@ -26,7 +27,7 @@ export type AdminStatsRouteDeps = Pick<Tessera, 'requestCounts'>;
 
 /** /admin/stats/*: figures for the console. */
 export async function adminStatsRoutes(app: FastifyInstance, { tessera }: { tessera: AdminStatsRouteDeps }): Promise<void> {
-  app.get<{ Querystring: { days: number } }>(
+  app.withTypeProvider<JsonSchemaToTsProvider>().get(
     '/stats/authenticated-requests',
     {
       schema: {
