@@ -59,10 +59,7 @@ export default defineConfig({
       {
         extends: true,
         // The slow tests run the built `tessera` binary, so the build is brought up to date first.
-        // A slow test that fails is run once more before it counts as failed: on this 2-core machine a `tessera keys revoke`
-        // command beside the in-process server exited 1 in 1 CI run of 2 (cli/key-revocation; cause not yet found).
-        // Known flake, to be fixed with event-based waits; a test failing twice still fails the suite.
-        test: { name: 'slow', include: SLOW, retry: 1, globalSetup: ['packages/server/test/support/global-setup.ts'] },
+        test: { name: 'slow', include: SLOW, globalSetup: ['packages/server/test/support/global-setup.ts'] },
       },
     ],
     coverage: {
