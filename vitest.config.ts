@@ -58,8 +58,16 @@ export default defineConfig({
       { extends: true, test: { name: 'quick', include: ['packages/*/test/**/*.test.ts'], exclude: SLOW } },
       {
         extends: true,
-        // The slow tests run the built `tessera` binary, so the build is brought up to date first.
-        test: { name: 'slow', include: SLOW, globalSetup: ['packages/server/test/support/global-setup.ts'] },
+        // The slow tests run the built `tessera` binary, so the build is brought up to date first. They start
+        // processes and wait on what those do, which on a loaded 2-core machine can take minutes: their limits
+        // are against hanging, not a measure of speed (test/support/wait.ts, PATIENCE_MS).
+        test: {
+          name: 'slow',
+          include: SLOW,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          globalSetup: ['packages/server/test/support/global-setup.ts'],
+        },
       },
     ],
     coverage: {
