@@ -9,7 +9,10 @@
  * Scenarios: users (the seed's load test, JWT), table (the same with sessions and with JWT, printed as
  * the seed's table), overhead (one handler with and without authentication), parts (per-core crypto,
  * login/s, refresh/s). Results go to bench/results/<time>/: summary.md, results.json, latency.svg.
+ * sdk and pages are scripts of their own (bench/sdk.ts, bench/pages.ts: the client SDK and the pages in
+ * Chromium), run in a child process at the same size; they print their tables.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -23,7 +26,7 @@ import { peersChartSvg, renderPeers } from './lib/peers-report.js';
 import { runPeers, TARGETS, WORKLOADS, type Target, type Workload } from './scenarios/peers.js';
 import { runUsers, type UsersOptions } from './scenarios/users.js';
 
-const SCENARIOS = ['users', 'table', 'overhead', 'parts', 'peers'] as const;
+const SCENARIOS = ['users', 'table', 'overhead', 'parts', 'peers', 'sdk', 'pages'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values, positionals } = parseArgs({
@@ -109,6 +112,20 @@ if (selected.has('peers')) {
     workloads,
     before: values.before,
   });
+}
+
+/** The arguments of the scripts run as their own process, by size (full: their defaults). */
+const SCRIPT_ARGS = {
+  sdk: { full: [], quick: ['--expiries', '5', '--loads', '5', '--seconds', '5'], ci: ['--expiries', '1', '--loads', '1', '--seconds', '1'] },
+  pages: { full: [], quick: ['--runs', '3', '--rounds', '2', '--seconds', '2'], ci: ['--ci'] },
+} as const;
+for (const script of ['sdk', 'pages'] as const) {
+  if (!selected.has(script)) continue;
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, `${script}.ts`), ...SCRIPT_ARGS[script][size]], { stdio: 'inherit' });
+  if (run.status !== 0) {
+    console.error(`bench/${script}.ts exited with ${run.status ?? run.signal}`);
+    process.exit(1);
+  }
 }
 
 const out = resolve(values.out ?? join(import.meta.dirname, 'results', results.startedAt.replace(/[:.]/g, '-')));

@@ -42,8 +42,8 @@ export async function startBenchServer(
   const port = await freePort();
   if (options.users) await seedUsers(join(dir, 'tessera.db'), options.users);
   const nodeOptions = process.env.BENCH_SERVER_NODE_OPTIONS?.split(' ').filter(Boolean) ?? [];
-  // The product's own entry point unless a scenario brings a server script of its own (run through tsx).
-  const entry = options.script ? ['--import', 'tsx', options.script] : [BIN, 'serve'];
+  // The product's own entry point unless a scenario brings a server script of its own (TypeScript through tsx).
+  const entry = options.script ? [...(options.script.endsWith('.ts') ? ['--import', 'tsx'] : []), options.script] : [BIN, 'serve'];
   const child = spawn(process.execPath, [...nodeOptions, ...entry], {
     env: {
       PATH: process.env.PATH ?? '',

@@ -177,7 +177,9 @@ async function waitReady(url: string, child: ChildProcess): Promise<void> {
 
 async function startTessera(root = ROOT, target: Target = 'tessera'): Promise<Running> {
   // Production-like: request logs on (LOG_LEVEL=info, written to /dev/null), metrics on.
-  const server = await startBenchServer({ LOG_LEVEL: 'info' }, { users: USERS, script: resolve(root, 'bench/lib/peer-tessera-server.ts') });
+  // A checkout from before the script became plain JavaScript still has its TypeScript version.
+  const script = ['bench/peers/tessera-server.mjs', 'bench/lib/peer-tessera-server.ts'].map((path) => resolve(root, path)).find((path) => existsSync(path))!;
+  const server = await startBenchServer({ LOG_LEVEL: 'info' }, { users: USERS, script });
   return { target, url: server.url, pid: server.pid, http: new HttpClient(server.url, 64), stop: () => server.stop() };
 }
 

@@ -25,7 +25,8 @@ export type ErrorCode =
   | 'cross_site_request'
   | 'invalid_client'
   | 'unsupported_grant_type'
-  | 'invalid_target';
+  | 'invalid_target'
+  | 'unauthorized_client';
 
 /** An error with a stable code. Every error Tessera reports to a client is one. */
 export class TesseraError extends Error {

@@ -39,6 +39,7 @@ import { seedDevelopmentUsers } from './users/development-seed.js';
 import { clientCredentialsGrant } from './oauth/client-credentials-grant.js';
 import type { ServiceClientRecord } from './oauth/service-client.js';
 import { ServiceCredentials } from './oauth/service-credentials.js';
+import { TOKEN_EXCHANGE_GRANT, tokenExchangeGrant } from './oauth/token-exchange-grant.js';
 import { TokenGrants } from './oauth/token-grants.js';
 import { TokenIntrospection } from './oauth/token-introspection.js';
 import { TokenRevocation } from './oauth/token-revocation.js';
@@ -236,7 +237,9 @@ async function assemble(
   const serviceCredentials = new ServiceCredentials(store.serviceClients, clock);
   const oauth: OAuth = {
     credentials: serviceCredentials,
-    grants: new TokenGrants<ServiceClientRecord>().register('client_credentials', clientCredentialsGrant(accessTokens)),
+    grants: new TokenGrants<ServiceClientRecord>()
+      .register('client_credentials', clientCredentialsGrant(accessTokens, config.issuer))
+      .register(TOKEN_EXCHANGE_GRANT, tokenExchangeGrant({ store, tokenPairs, rollout, audit, clock, apiAudience: config.audience })),
     introspection: new TokenIntrospection(accessTokens, config.audience),
     revocation: new TokenRevocation({ store, accessTokens, refreshTokens, revoker, audit, apiAudience: config.audience }),
   };

@@ -115,8 +115,13 @@ function readHeader(token: string): ProtectedHeaderParameters {
 const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 
 type SignatureCheck = (token: string) => Record<string, unknown>;
-/** One signature check per set of rules and key, made on first use (making one parses the key). */
-const signatureChecks = new WeakMap<AccessTokenRules, WeakMap<object, SignatureCheck>>();
+/**
+ * One signature check per key and accepted issuers and audiences, made on first use (making one parses
+ * the key, which costs more than the check). Keyed by what the rules say, not by the rules object: a
+ * caller that passes a fresh copy of its rules each time (the server adds its revocation check per
+ * token) still finds the check it made before.
+ */
+const signatureChecks = new WeakMap<object, Map<string, SignatureCheck>>();
 
 /**
  * Signature, algorithm, `typ`, issuer, audience and required claims, checked by fast-jwt with
@@ -125,9 +130,10 @@ const signatureChecks = new WeakMap<AccessTokenRules, WeakMap<object, SignatureC
  * the rules' clock.
  */
 function signatureVerifier(rules: AccessTokenRules, key: VerificationKey): SignatureCheck {
-  let byKey = signatureChecks.get(rules);
-  if (!byKey) signatureChecks.set(rules, (byKey = new WeakMap()));
-  let check = byKey.get(key.key);
+  let byRules = signatureChecks.get(key.key);
+  if (!byRules) signatureChecks.set(key.key, (byRules = new Map()));
+  const name = JSON.stringify([key.alg, rules.issuer, rules.audience]);
+  let check = byRules.get(name);
   if (!check) {
     check = createVerifier({
       key: keyMaterial(key.key),
@@ -140,7 +146,7 @@ function signatureVerifier(rules: AccessTokenRules, key: VerificationKey): Signa
       ignoreNotBefore: true,
       cache: false,
     }) as SignatureCheck;
-    byKey.set(key.key, check);
+    byRules.set(name, check);
   }
   return check;
 }

@@ -1,5 +1,5 @@
 import { InvalidTokenError, TesseraError, type AccessClaims } from '@tessera/contract';
-import { verifyAccessToken } from './access-token-verifier.js';
+import { verifyAccessToken, type KeyLookup } from './access-token-verifier.js';
 import { discoverEndpoints, feedBesideJwks, type IssuerEndpoints } from './discovery.js';
 import { FeedSubscription, type FeedStatus } from './feed-subscription.js';
 import { remoteKeys } from './remote-keys.js';
@@ -36,6 +36,11 @@ export interface VerifierOptions {
   feedSilenceMs?: number;
   /** An unknown `kid` fetches the JWKS again at most this often (ms, default 30 s). */
   jwksCooldownMs?: number;
+  /**
+   * Discovery that fails (Tessera not up yet, unreachable) is tried again, the delay doubling from
+   * 100 ms up to this (ms, default 10 s); verifications are refused with 503 until it succeeds.
+   */
+  discoveryRetryMaxMs?: number;
   /** The current time in ms; defaults to `Date.now`. */
   now?: () => number;
   /** Told when the feed connects, drops or comes back, with the reason. */
@@ -48,7 +53,7 @@ export type Caller = AccessClaims;
 export interface Verifier {
   /** Verifies an access token with Tessera's rules and the revocations heard; throws `InvalidTokenError` (or a 503 error while refusing). */
   verify(token: string): Promise<Caller>;
-  /** Resolves once keys are located and, with a feed, its first snapshot arrived (or its first attempt failed). */
+  /** Resolves once keys are located (after as many discovery attempts as it takes) and, with a feed, its first snapshot arrived (or its first attempt failed). */
   ready(): Promise<void>;
   /** The feed's status: `connecting`, `live`, `down` (`closed` after `close()`), or `off` without credentials. */
   readonly feedStatus: FeedStatus | 'off';
@@ -66,29 +71,32 @@ const FEED_UNAVAILABLE = 'Revocations cannot be checked right now; retry shortly
 export function createVerifier(options: VerifierOptions): Verifier {
   const now = options.now ?? Date.now;
   const policy = options.onFeedDown ?? 'verify-locally';
-  const state = new RevocationState();
+  const state = new RevocationState({ maxTokenLifetime: options.maxTokenLifetime ?? 900 });
   const cache = new VerifiedTokenCache<Caller>();
   let feed: FeedSubscription | undefined;
   let closed = false;
 
-  const located = locate(options).then((endpoints) => {
-    const keys = remoteKeys({ jwksUri: endpoints.jwksUri, cooldownMs: options.jwksCooldownMs });
+  const startFeed = (endpoints: IssuerEndpoints) => {
     const credentials = options.feedCredentials;
-    if (credentials !== undefined && !closed) {
-      feed = new FeedSubscription({
-        url: endpoints.feedUrl,
-        credentials: async () => (typeof credentials === 'string' ? credentials : await credentials()),
-        state,
-        silenceMs: options.feedSilenceMs ?? 35_000,
-        now,
-        onStatus: options.onFeedStatus,
-      });
-      feed.start();
-    }
-    return keys;
-  });
-  // Failures surface through verify() and ready(); never as an unhandled rejection.
-  located.catch(() => undefined);
+    if (credentials === undefined || closed) return;
+    feed = new FeedSubscription({
+      url: endpoints.feedUrl,
+      credentials: async () => (typeof credentials === 'string' ? credentials : await credentials()),
+      state,
+      silenceMs: options.feedSilenceMs ?? 35_000,
+      now,
+      onStatus: options.onFeedStatus,
+    });
+    feed.start();
+  };
+  const keys = new KeysLocator(
+    () => locate(options),
+    (endpoints) => {
+      startFeed(endpoints);
+      return remoteKeys({ jwksUri: endpoints.jwksUri, cooldownMs: options.jwksCooldownMs });
+    },
+    options.discoveryRetryMaxMs ?? 10_000,
+  );
 
   const rules = {
     issuer: options.issuer,
@@ -98,12 +106,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
   };
 
   async function verify(token: string): Promise<Caller> {
-    const keys = await located;
+    const getKey = await keys.current();
     if (feed && feed.status === 'connecting') await feed.settled;
     if (feed && feed.status !== 'live' && policy === 'refuse') throw new TesseraError('temporarily_unavailable', FEED_UNAVAILABLE);
     let claims = cache.get(token);
     if (!claims || claims.exp * 1000 <= now()) {
-      claims = await verifyAccessToken(token, { ...rules, getKey: keys });
+      claims = await verifyAccessToken(token, { ...rules, getKey });
       cache.set(token, claims, now());
     }
     if (state.refuses(claims)) throw new InvalidTokenError('revoked');
@@ -113,7 +121,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   return {
     verify,
     async ready() {
-      await located;
+      await keys.located;
       await feed?.settled;
     },
     get feedStatus() {
@@ -121,15 +129,82 @@ export function createVerifier(options: VerifierOptions): Verifier {
     },
     close() {
       closed = true;
+      keys.close();
       feed?.close();
     },
   };
 }
 
+const KEYS_UNAVAILABLE = "Tessera's keys cannot be fetched right now; retry shortly";
+const DISCOVERY_RETRY_MIN_MS = 100;
+
+/**
+ * Finds the issuer's keys, trying again after a failure — Tessera may start after the service — with a
+ * delay doubling from 100 ms up to `retryMaxMs`, until it succeeds or the verifier is closed. Meanwhile
+ * a verification waits for an attempt under way, and is refused with 503 between attempts.
+ */
+class KeysLocator {
+  private attempt: Promise<KeyLookup>;
+  private retryMs = DISCOVERY_RETRY_MIN_MS;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private resolveLocated: () => void = () => undefined;
+  private rejectLocated: (error: Error) => void = () => undefined;
+  /** Resolves once the keys are located; rejects if the verifier is closed first, or the options cannot work. */
+  readonly located = new Promise<void>((resolve, reject) => {
+    this.resolveLocated = resolve;
+    this.rejectLocated = reject;
+  });
+
+  constructor(
+    private readonly find: () => Promise<IssuerEndpoints>,
+    private readonly use: (endpoints: IssuerEndpoints) => KeyLookup,
+    private readonly retryMaxMs: number,
+  ) {
+    // Failures surface through verify() and ready(); never as an unhandled rejection.
+    this.located.catch(() => undefined);
+    this.attempt = this.try();
+  }
+
+  /** The key lookup; waits for an attempt under way, refuses (503) between attempts. */
+  async current(): Promise<KeyLookup> {
+    try {
+      return await this.attempt;
+    } catch (error) {
+      if (error instanceof MisconfiguredError) throw error;
+      throw new TesseraError('temporarily_unavailable', KEYS_UNAVAILABLE);
+    }
+  }
+
+  close(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.rejectLocated(new Error('the verifier was closed before it located the keys'));
+  }
+
+  private try(): Promise<KeyLookup> {
+    const attempt = this.find().then((endpoints) => this.use(endpoints));
+    attempt.then(
+      () => this.resolveLocated(),
+      (error: unknown) => {
+        if (error instanceof MisconfiguredError) return this.rejectLocated(error);
+        if (this.stopped) return;
+        this.timer = setTimeout(() => (this.attempt = this.try()), this.retryMs);
+        this.timer.unref();
+        this.retryMs = Math.min(this.retryMs * 2, this.retryMaxMs);
+      },
+    );
+    return attempt;
+  }
+}
+
+/** Options that no retry can fix. */
+class MisconfiguredError extends Error {}
+
 async function locate(options: VerifierOptions): Promise<IssuerEndpoints> {
   if (options.jwksUri) return { jwksUri: options.jwksUri, feedUrl: options.feedUrl ?? feedBesideJwks(options.jwksUri) };
   if (!URL.canParse(options.issuer)) {
-    throw new Error(`issuer ${JSON.stringify(options.issuer)} is not a URL: pass jwksUri (and feedUrl), or set Tessera's PUBLIC_URL`);
+    throw new MisconfiguredError(`issuer ${JSON.stringify(options.issuer)} is not a URL: pass jwksUri (and feedUrl), or set Tessera's PUBLIC_URL`);
   }
   const found = await discoverEndpoints(options.issuer);
   return { ...found, feedUrl: options.feedUrl ?? found.feedUrl };

@@ -1,3 +1,4 @@
+import { CLOCK_LEEWAY_SECONDS } from '@tessera/contract';
 import { describe, expect, it } from 'vitest';
 import { RevocationState } from '../src/revocation-state.js';
 
@@ -32,5 +33,28 @@ describe('what the revocation feed said', () => {
     state.add({ tokens: [{ jti: 'a', exp: NOW + 1 }, { jti: 'b', exp: NOW + 100 }], users: [], keys: [] }, NOW);
     state.add({ tokens: [], users: [], keys: [] }, NOW + 2);
     expect(state.size).toBe(1);
+  });
+
+  it("forgets a user's not_before once every token issued before it has expired (the maximum lifetime and the clock leeway later)", () => {
+    const state = new RevocationState({ maxTokenLifetime: 900 });
+    state.add({ tokens: [], users: [{ sub: 'u1', not_before: NOW }], keys: [], not_before_all: NOW }, NOW);
+    // The longest-lived token refused by it: issued just before, with the longest lifetime the verifier accepts.
+    const longest = token({ iat: NOW - 1 });
+    state.add({ tokens: [], users: [], keys: [] }, NOW + 900 + CLOCK_LEEWAY_SECONDS - 1);
+    expect(state.size).toBe(1);
+    expect(state.refuses(longest)).toBe(true);
+    state.add({ tokens: [], users: [{ sub: 'u2', not_before: NOW + 100 }], keys: [] }, NOW + 900 + CLOCK_LEEWAY_SECONDS);
+    expect(state.size).toBe(1);
+    expect(state.refuses(longest)).toBe(false);
+    expect(state.refuses(token({ sub: 'u2', iat: NOW + 99 }))).toBe(true);
+  });
+
+  it('keeps not_before instants for the lifetime it is given', () => {
+    const state = new RevocationState({ maxTokenLifetime: 3600 });
+    state.add({ tokens: [], users: [{ sub: 'u1', not_before: NOW }], keys: [] }, NOW);
+    state.add({ tokens: [], users: [], keys: [] }, NOW + 1800);
+    expect(state.refuses(token({ iat: NOW - 1 }))).toBe(true);
+    state.add({ tokens: [], users: [], keys: [] }, NOW + 3600 + CLOCK_LEEWAY_SECONDS);
+    expect(state.size).toBe(0);
   });
 });

@@ -10,6 +10,7 @@ import type { PasswordHasher } from '../passwords/password-hasher.js';
 import type { Store } from '../store/store.js';
 import type { ClientInfo, FamilyRecord } from '../tokens/refresh-family.js';
 import type { UserRecord } from '../users/user.js';
+import { parseEmailAddress } from '../users/email-address.js';
 import { assertPassword } from '../users/user-directory.js';
 
 export interface OwnAccountOptions {
@@ -74,6 +75,21 @@ export class OwnAccount {
     const user = await this.profile(userId);
     await this.options.credentials.verify(user.username, password, client);
     this.record('account.reauth', userId, client, null);
+  }
+
+  /**
+   * Sets or clears (`null`) the user's email address after checking their password: whoever holds a
+   * stolen token or an unattended browser cannot redirect the account's notices (nor, later, a reset).
+   */
+  async changeEmail(userId: string, password: string, email: string | null, client: ClientInfo): Promise<UserRecord> {
+    const address = parseEmailAddress(email);
+    const user = await this.profile(userId);
+    await this.options.credentials.verify(user.username, password, client);
+    if (user.email === address) return user;
+    const updated = await this.options.store.users.update(user.id, { email: address }, this.options.clock.now());
+    if (!updated) throw new TesseraError('unauthorized', 'This account no longer exists');
+    this.record('account.email_change', userId, client, { set: address !== null });
+    return updated;
   }
 
   /**

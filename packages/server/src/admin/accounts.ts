@@ -7,6 +7,7 @@ import type { PasswordHasher } from '../passwords/password-hasher.js';
 import type { Store, UserRepository } from '../store/store.js';
 import type { Page, UserPage, UserRecord } from '../users/user.js';
 import { assertPassword, assertRole, type NewAccount, type UserDirectory } from '../users/user-directory.js';
+import { parseEmailAddress } from '../users/email-address.js';
 import { normalizeUsername } from '../users/username.js';
 import type { Actor } from './actor.js';
 import type { SignOutResult } from './devices.js';
@@ -30,7 +31,7 @@ export class AccountAdmin {
 
   async create(account: NewAccount, actor: Actor): Promise<UserRecord> {
     const user = await this.options.users.create(account);
-    this.record('admin.user.create', user, actor, { username: user.username, role: user.role });
+    this.record('admin.user.create', user, actor, { username: user.username, role: user.role, email: user.email !== null });
     return user;
   }
 
@@ -82,6 +83,16 @@ export class AccountAdmin {
     const ended = await this.options.revoker.revokeUser(user.id, 'user_disabled');
     this.record('admin.user.disable', user, actor, endedDetail(ended));
     return { ...updated, ended };
+  }
+
+  /** Sets or clears (`null`) the user's email address; nobody is signed out. */
+  async setEmail(userId: string, email: string | null, actor: Actor): Promise<UserRecord> {
+    const address = parseEmailAddress(email);
+    const user = await this.get(userId);
+    if (user.email === address) return user;
+    const updated = await this.update(user, { email: address });
+    this.record('admin.user.email_change', user, actor, { set: address !== null });
+    return updated;
   }
 
   /** Sets a new password and signs the user out everywhere: whoever knew the old one loses access too. */

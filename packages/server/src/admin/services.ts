@@ -30,6 +30,18 @@ export class ServiceAdmin {
     return this.credentials.list();
   }
 
+  /** Token exchange (RFC 8693) on or off for a service: only services an operator allowed may hand users over. */
+  async setTokenExchange(name: string, allowed: boolean, actor: Actor): Promise<ServiceClientRecord> {
+    const service = await this.credentials.setTokenExchange(name, allowed);
+    this.audit.record({
+      type: 'admin.service.token_exchange',
+      actor: actor.id,
+      client: actor.client,
+      detail: { name, clientId: service.clientId, allowed },
+    });
+    return service;
+  }
+
   async revoke(name: string, actor: Actor): Promise<ServiceClientRecord> {
     const revoked = await this.credentials.revoke(name);
     await this.revoker.revokeServiceTokens(revoked.clientId);

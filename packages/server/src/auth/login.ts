@@ -1,14 +1,10 @@
 import type { AuditLog } from '../audit/audit-log.js';
-import { TesseraError } from '../errors.js';
 import type { RolloutPolicy } from '../rollout/rollout-policy.js';
 import type { ClientInfo } from '../tokens/refresh-family.js';
 import type { UserRecord } from '../users/user.js';
 import type { CredentialCheck } from './credential-check.js';
+import { requireJwtEnabled } from './jwt-rollout-gate.js';
 import type { TokenPair, TokenPairIssuer } from './token-pair.js';
-
-/** What a user outside the JWT rollout is told (403 `jwt_not_enabled`). */
-export const JWT_NOT_ENABLED =
-  'JWT login is not enabled for this account yet; keep using POST /api/login (session cookie) until it is';
 
 /** Password login: checks the credentials and starts a refresh-token family for this device. */
 export class Login {
@@ -22,10 +18,7 @@ export class Login {
   async run(username: string, password: string, client: ClientInfo): Promise<TokenPair & { user: UserRecord }> {
     const user = await this.credentials.verify(username, password, client);
     // Only after the password is right: the answer must not tell strangers who is in the rollout.
-    if (!this.rollout.allows(user)) {
-      this.audit.record({ type: 'login.jwt_not_enabled', userId: user.id, client, detail: { via: 'password' } });
-      throw new TesseraError('jwt_not_enabled', JWT_NOT_ENABLED);
-    }
+    requireJwtEnabled(this.rollout, this.audit, user, client, 'password');
     const pair = await this.tokenPairs.startFamily(user, client, user.authenticatedAt);
     this.audit.record({ type: 'login.success', userId: user.id, client, detail: { familyId: pair.family.id } });
     return { ...pair, user };

@@ -1,9 +1,9 @@
 import type { AuditLog } from '../audit/audit-log.js';
-import { InvalidSessionError, TesseraError } from '../errors.js';
+import { InvalidSessionError } from '../errors.js';
 import type { RolloutPolicy } from '../rollout/rollout-policy.js';
 import type { LegacySessions } from '../sessions/legacy-sessions.js';
 import type { ClientInfo } from '../tokens/refresh-family.js';
-import { JWT_NOT_ENABLED } from './login.js';
+import { requireJwtEnabled } from './jwt-rollout-gate.js';
 import type { TokenPair, TokenPairIssuer } from './token-pair.js';
 
 export interface SessionExchangeOptions {
@@ -24,10 +24,7 @@ export class SessionExchange {
   async run(cookieValue: string, client: ClientInfo): Promise<TokenPair & { userId: string }> {
     const { sessions, tokenPairs, rollout, audit } = this.options;
     const { session, user } = await sessions.resolve(cookieValue);
-    if (!rollout.allows(user)) {
-      audit.record({ type: 'login.jwt_not_enabled', userId: user.id, client, detail: { via: 'exchange' } });
-      throw new TesseraError('jwt_not_enabled', JWT_NOT_ENABLED);
-    }
+    requireJwtEnabled(rollout, audit, user, client, 'exchange');
     // Ending first, atomically, makes a session good for one exchange even when two race.
     if (!(await sessions.end(session.id))) throw new InvalidSessionError('ended');
     // The session's start stands for the password check: a reset since then refuses the exchange.

@@ -75,8 +75,7 @@ export async function buildApp(tessera: Tessera, options: AppOptions = {}): Prom
   });
   registerSecurityHeaders(app, tessera.config);
   answerUnknownRoutesUnread(app);
-  closeConnectionsWhileDraining(app);
-  closeConnectionsWithUnreadBodies(app);
+  closeConnectionsWhenDone(app);
 
   await registerOpenApi(app, VERSION);
   registerMetrics(app, tessera);
@@ -97,7 +96,7 @@ export async function buildApp(tessera: Tessera, options: AppOptions = {}): Prom
   await app.register(accountRoutes, { tessera, budgets, prefix: '/api' });
   await app.register(sessionRoutes, { tessera, limited, budgets, prefix: '/api' });
   await app.register(migrationGuideRoutes);
-  await app.register(sdkRoutes);
+  await app.register(sdkRoutes, { config: tessera.config });
   await app.register(adminRoutes, { tessera, prefix: '/admin' });
   await app.register(pageRoutes, {
     console: options.console ?? tessera.config.consoleListen === 'public',
@@ -107,30 +106,26 @@ export async function buildApp(tessera: Tessera, options: AppOptions = {}): Prom
 }
 
 /**
- * A request routed just before shutdown is answered, but its keep-alive connection must not outlive
- * it: otherwise the server waits for that idle connection until the drain timeout.
+ * Two reasons to close a connection after its answer, checked in one hook:
+ * - a request routed just before shutdown is answered, but its keep-alive connection must not outlive
+ *   it: otherwise the server waits for that idle connection until the drain timeout;
+ * - an answer given before the body has arrived (a 429, a 401 from a route guard, a 404) closes its
+ *   connection: otherwise the connection stays open, reading the rest of the body to discard it, for as
+ *   long as the client keeps trickling it.
  */
-function closeConnectionsWhileDraining(app: FastifyInstance): void {
+function closeConnectionsWhenDone(app: FastifyInstance): void {
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_request, reply) => {
-    if (closing) reply.header('connection', 'close');
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (closing || (!request.raw.complete && hasBody(request))) reply.header('connection', 'close');
+    done(null, payload);
   });
 }
 
-/**
- * An answer given before the body has arrived (a 429, a 401 from a route guard, a 404) closes its
- * connection: otherwise the connection stays open, reading the rest of the body to discard it, for as
- * long as the client keeps trickling it.
- */
-function closeConnectionsWithUnreadBodies(app: FastifyInstance): void {
-  app.addHook('onSend', async (request, reply) => {
-    const hasBody = request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined;
-    if (hasBody && !request.raw.complete) reply.header('connection', 'close');
-  });
-}
+const hasBody = (request: FastifyRequest) =>
+  request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined;
 
 /**
  * Bodies are validated without type coercion ({"username": 123} is refused, not turned into "123");
@@ -149,10 +144,14 @@ function useStrictBodyValidation(app: FastifyInstance): void {
  */
 function answerUnknownRoutesUnread(app: FastifyInstance): void {
   const refuse = unknownRoute(app);
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.is404) return;
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!request.is404) return done();
     reply.header('connection', 'close');
-    refuse(request, reply);
+    try {
+      refuse(request, reply);
+    } catch (error) {
+      done(error as Error);
+    }
   });
   app.setNotFoundHandler(async (request, reply) => refuse(request, reply));
 }

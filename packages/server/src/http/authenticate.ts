@@ -55,18 +55,27 @@ const jwtPrincipal = (claims: AccessClaims, services: boolean): Principal => {
   return { userId: claims.sub, role: claims.role, via: 'jwt', jti: claims.jti, clientId: claims.client_id, expiresAt: claims.exp * 1000 };
 };
 
+export interface TokenRequirements {
+  /** Accept a service's own token (client credentials), not only tokens of users' logins. */
+  services?: boolean;
+  /** The audiences accepted (default: JWT_AUDIENCE alone), e.g. also the issuer for Tessera's service endpoints. */
+  audiences?: readonly string[];
+}
+
 /**
  * preHandler accepting a valid Bearer access token only (no session cookie), or a 401 saying what is
  * wrong. Written callback-style so a token verified before (the common case) costs no promise at all:
  * only a token seen for the first time waits for its signature check.
  */
-export function requireAccessToken(accessTokens: AccessTokens, { services = false }: { services?: boolean } = {}) {
+export function requireAccessToken(accessTokens: AccessTokens, { services = false, audiences }: TokenRequirements = {}) {
+  const verify = audiences ? (token: string) => accessTokens.verifyFor(token, [...audiences]) : (token: string) => accessTokens.verify(token);
   return function authenticateToken(request: FastifyRequest, _reply: FastifyReply, done: Done): void {
     let token: string | undefined;
     try {
       token = bearerToken(request);
       if (token === undefined) throw new TesseraError('unauthorized', MISSING_CREDENTIALS);
-      const cached = accessTokens.verifyCached(token);
+      // The cache holds tokens for JWT_AUDIENCE: with other audiences, verifyFor decides.
+      const cached = audiences ? undefined : accessTokens.verifyCached(token);
       if (cached) {
         request.principal = jwtPrincipal(cached, services);
         return done();
@@ -74,7 +83,7 @@ export function requireAccessToken(accessTokens: AccessTokens, { services = fals
     } catch (error) {
       return done(error as Error);
     }
-    accessTokens.verify(token).then((claims) => {
+    verify(token).then((claims) => {
       try {
         request.principal = jwtPrincipal(claims, services);
       } catch (error) {

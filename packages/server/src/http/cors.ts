@@ -17,6 +17,9 @@ const PREFLIGHT_MAX_AGE_SECONDS = 600;
  */
 export async function registerCors(app: FastifyInstance, config: Pick<Config, 'corsOrigins'>): Promise<void> {
   const listed = new Set(config.corsOrigins);
+  // With no origin listed there is nothing to allow on /auth and /api: the SDK's own plugin (sdkCors)
+  // answers for /sdk/, and no request pays for working out per-request CORS options that all say no.
+  if (listed.size === 0) return;
   await app.register(cors, {
     // A preflight without Access-Control-Request-Method gets the same answer rather than a text/plain 400.
     strictPreflight: false,
@@ -34,4 +37,13 @@ export async function registerCors(app: FastifyInstance, config: Pick<Config, 'c
       });
     },
   });
+}
+
+/**
+ * The browser SDK's CORS, for its own routes: any page may import it, without credentials. Registered in
+ * the SDK's plugin (its routes only); the global CORS above gives the same answer when it is registered.
+ */
+export async function sdkCors(app: FastifyInstance, config: Pick<Config, 'corsOrigins'>): Promise<void> {
+  if (config.corsOrigins.length > 0) return;
+  await app.register(cors, { origin: '*', methods: ['GET', 'HEAD'], strictPreflight: false });
 }

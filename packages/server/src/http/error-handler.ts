@@ -28,6 +28,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   invalid_client: 401,
   unsupported_grant_type: 400,
   invalid_target: 400,
+  unauthorized_client: 400,
 };
 
 /**

@@ -15,8 +15,9 @@ export type MetricsDeps = Pick<Tessera, 'config'> & MetricsSources;
  */
 export function registerMetrics(app: FastifyInstance, tessera: MetricsDeps): void {
   const metrics = new TesseraMetrics(tessera);
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
   app.addHook('onClose', async () => metrics.close());
 

@@ -11,10 +11,12 @@ export const SERVICE_ROLE = 'service';
  * RFC 6749 §4.4: an authenticated service gets an access token of its own — `sub` and `client_id` its
  * client_id, role `service`, `aud` the API it will call (RFC 8707 `resource`, else the audience
  * configured for the service), lifetime TOKEN_EXPIRY. No refresh token: it asks again.
+ * `issuer` names Tessera itself: any service may ask for a token for it (to read the revocation feed),
+ * whatever its configured audience, since such a token opens nothing but Tessera's service endpoints.
  */
-export function clientCredentialsGrant(accessTokens: AccessTokens): GrantHandler<ServiceClientRecord> {
+export function clientCredentialsGrant(accessTokens: AccessTokens, issuer: string): GrantHandler<ServiceClientRecord> {
   return async ({ client, params }) => {
-    const audience = targetAudience(client, params.resource);
+    const audience = targetAudience(client, params.resource, issuer);
     const minted = accessTokens.mint();
     const accessToken = await accessTokens.sign({ id: client.clientId, role: SERVICE_ROLE }, minted, {
       clientId: client.clientId,
@@ -24,7 +26,7 @@ export function clientCredentialsGrant(accessTokens: AccessTokens): GrantHandler
   };
 }
 
-function targetAudience(client: ServiceClientRecord, resource: string | string[] | undefined): string {
+function targetAudience(client: ServiceClientRecord, resource: string | string[] | undefined, issuer: string): string {
   const requested = [...new Set(typeof resource === 'string' ? [resource] : (resource ?? []))];
   if (requested.length > 1) throw new TesseraError('invalid_target', 'Name one resource per token request');
   const [wanted] = requested;
@@ -35,8 +37,8 @@ function targetAudience(client: ServiceClientRecord, resource: string | string[]
   if (!AUDIENCE.test(wanted) || wanted.includes('#')) {
     throw new TesseraError('invalid_target', 'resource must be a URI without a fragment, or an API name, of at most 200 characters');
   }
-  if (client.audience !== null && wanted !== client.audience) {
-    throw new TesseraError('invalid_target', `This service may only obtain tokens for ${client.audience}`);
+  if (client.audience !== null && wanted !== client.audience && wanted !== issuer) {
+    throw new TesseraError('invalid_target', `This service may only obtain tokens for ${client.audience} (or for Tessera itself, ${issuer})`);
   }
   return wanted;
 }

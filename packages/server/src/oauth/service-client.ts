@@ -10,6 +10,8 @@ export interface ServiceClientRecord {
   audience: string | null;
   createdAt: number;
   revokedAt: number | null;
+  /** Since when the service may exchange its signed-in users for token pairs (RFC 8693); null: it may not. */
+  tokenExchangeAt: number | null;
 }
 
 /** Where service clients are kept. */
@@ -21,4 +23,6 @@ export interface ServiceClientRepository {
   list(): Promise<ServiceClientRecord[]>;
   /** Revokes the active service of that name; returns it, or null when there is none. */
   revoke(name: string, now: number): Promise<ServiceClientRecord | null>;
+  /** Allows (`since` an instant) or forbids (null) token exchange for the active service of that name; null when there is none. */
+  setTokenExchange(name: string, since: number | null): Promise<ServiceClientRecord | null>;
 }

@@ -41,6 +41,7 @@ export class ServiceCredentials {
       audience,
       createdAt: this.clock.now(),
       revokedAt: null,
+      tokenExchangeAt: null,
     };
     await this.repository.insert(service);
     return { service, clientSecret };
@@ -54,6 +55,16 @@ export class ServiceCredentials {
     const revoked = await this.repository.revoke(name, this.clock.now());
     if (!revoked) throw new TesseraError('not_found', `No active service named ${JSON.stringify(name)}`);
     return revoked;
+  }
+
+  /** Allows or forbids the active service of that name to exchange its signed-in users for token pairs. */
+  async setTokenExchange(name: string, allowed: boolean): Promise<ServiceClientRecord> {
+    const current = (await this.repository.list()).find((s) => s.name === name && s.revokedAt === null);
+    // Allowing again keeps the first instant: it says since when the service has held the permission.
+    const since = allowed ? (current?.tokenExchangeAt ?? this.clock.now()) : null;
+    const changed = current ? await this.repository.setTokenExchange(name, since) : null;
+    if (!changed) throw new TesseraError('not_found', `No active service named ${JSON.stringify(name)}`);
+    return changed;
   }
 
   /** The active service these credentials belong to; `InvalidClientError` for anything else. */

@@ -1,8 +1,12 @@
+import type { ClientInfo } from '../tokens/refresh-family.js';
+
 /** A token request as `POST /oauth/token` received it: the form parameters and the authenticated client. */
 export interface TokenRequest<Client> {
   client: Client;
   /** Form parameters; a parameter sent twice has every value, in order. */
   params: Record<string, string | string[] | undefined>;
+  /** Where the request came from (address, User-Agent), for the audit trail and a new login's device entry. */
+  from: ClientInfo;
 }
 
 /** RFC 6749 §5.1 successful response. */

@@ -223,5 +223,13 @@ export function migrations(t: SchemaTypes): Migration[] {
         );
       `,
     },
+    {
+      version: 9,
+      name: "service clients: since when an operator allowed the service to trade its users' sign-ins for tokens",
+      sql: `
+        -- Null: not allowed (every service so far). Nullable, so a server of the previous version keeps inserting.
+        ALTER TABLE service_clients ADD COLUMN token_exchange_at ${t.integer};
+      `,
+    },
   ];
 }

@@ -3,12 +3,15 @@ import { TesseraError } from '../errors.js';
 import type { PasswordHasher } from '../passwords/password-hasher.js';
 import type { Store } from '../store/store.js';
 import type { Page, UserPage, UserRecord } from '../users/user.js';
+import { parseEmailAddress } from './email-address.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, ROLE_PATTERN, USERNAME_PATTERN, normalizeUsername } from './username.js';
 
 export interface NewAccount {
   username: string;
   password: string;
   role: string;
+  /** Optional; checked by `parseEmailAddress`. */
+  email?: string | null;
 }
 
 /** Creates and finds user accounts, enforcing the username, role and password rules. */
@@ -29,10 +32,12 @@ export class UserDirectory {
     }
     assertRole(account.role);
     assertPassword(account.password);
+    const email = parseEmailAddress(account.email ?? null);
     return this.store.users.create({
       id: crypto.randomUUID(),
       username,
       role: account.role,
+      email,
       passwordHash: await this.passwords.hash(account.password),
       createdAt: this.clock.now(),
     });

@@ -5,7 +5,7 @@ export interface UserRecord {
   username: string;
   role: string;
   passwordHash: string;
-  /** The address the team's own app knew the user by (imported or given by its lazy migration); null when unknown. */
+  /** Where Tessera can write to the user (set by an operator, the user, an import or the lazy migration); null when unknown. */
   email: string | null;
   createdAt: number;
   updatedAt: number;
@@ -49,6 +49,7 @@ export interface UserPatch {
   role?: string;
   passwordHash?: string;
   disabledAt?: number | null;
+  email?: string | null;
 }
 
 export interface Page {

@@ -44,6 +44,44 @@ describe('tessera services add|list|revoke', () => {
     expect(event).toMatchObject({ actor: 'cli', detail: { name: 'orders', clientId: added.client_id } });
   });
 
+  it('token-exchange on lets a running server accept the service\'s exchanges at once, off refuses them again, both audited', async () => {
+    const added = JSON.parse((await tessera(['services', 'add', 'webapp', '--json'], env)).stdout);
+    expect(added.token_exchange).toBe('off');
+    await t.tessera.users.create({ username: 'dora', password: 'correct horse battery', role: 'user' });
+    const exchange = () =>
+      t.app.inject({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: { authorization: `Basic ${Buffer.from(`${added.client_id}:${added.client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({
+          grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+          subject_token: 'dora',
+          subject_token_type: 'urn:tessera:params:oauth:token-type:username',
+        }).toString(),
+      });
+    expect((await exchange()).json().error).toBe('unauthorized_client');
+
+    const on = await tessera(['services', 'token-exchange', 'webapp', 'on'], env);
+    expect(on.stdout).toBe('service webapp may now exchange its signed-in users for token pairs (admins excepted)\n');
+    expect((await exchange()).statusCode).toBe(200);
+    const listed = JSON.parse((await tessera(['services', 'list', '--json'], env)).stdout) as Array<{ name: string; token_exchange: string }>;
+    expect(listed.find((s) => s.name === 'webapp')?.token_exchange).toBe('on');
+
+    const off = JSON.parse((await tessera(['services', 'token-exchange', 'webapp', 'off', '--json'], env)).stdout);
+    expect(off).toMatchObject({ name: 'webapp', token_exchange: 'off' });
+    expect((await exchange()).json().error).toBe('unauthorized_client');
+    const events = await t.tessera.audit.query({ type: 'admin.service.token_exchange', limit: 2 });
+    expect(events.map((e) => [e.actor, e.detail])).toEqual([
+      ['cli', { name: 'webapp', clientId: added.client_id, allowed: false }],
+      ['cli', { name: 'webapp', clientId: added.client_id, allowed: true }],
+    ]);
+  });
+
+  it('token-exchange takes only on or off, and only an active service', async () => {
+    expect(await tessera(['services', 'token-exchange', 'webapp', 'yes'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/must be on or off/) });
+    expect(await tessera(['services', 'token-exchange', 'orders', 'on'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/No active service named "orders"/) });
+  });
+
   it('says what is wrong with a taken name or an unknown service, exiting 1', async () => {
     const taken = await tessera(['services', 'add', 'billing'], env);
     expect(taken).toMatchObject({ code: 1, stderr: expect.stringMatching(/already exists/) });

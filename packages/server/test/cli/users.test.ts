@@ -26,10 +26,27 @@ describe('tessera users', () => {
 
   it('lists users as a table, or as JSON', async () => {
     const table = await tessera(['users', 'list'], env);
-    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+USERNAME\s+ROLE\s+CREATED_AT\s+DISABLED_AT$/);
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+USERNAME\s+ROLE\s+EMAIL\s+CREATED_AT\s+DISABLED_AT$/);
     expect(table.stdout).toMatch(/alice\s+admin/);
     const json = JSON.parse((await tessera(['users', 'list', '--json'], env)).stdout) as Array<{ username: string }>;
     expect(json.map((u) => u.username)).toEqual(['alice', 'bob']);
+  });
+
+  it('adds a user with --email, and sets or clears it with set-email', async () => {
+    const added = await tessera(['users', 'add', 'emma', '--email', 'emma@example.com', '--password', 'a long password', '--json'], env);
+    expect(JSON.parse(added.stdout)).toMatchObject({ username: 'emma', email: 'emma@example.com' });
+    const set = await tessera(['users', 'set-email', 'emma', 'emma@example.org'], env);
+    expect(set).toMatchObject({ code: 0, stdout: 'emma now has email emma@example.org\n' });
+    const cleared = await tessera(['users', 'set-email', 'emma', '--clear', '--json'], env);
+    expect(JSON.parse(cleared.stdout)).toMatchObject({ username: 'emma', email: null });
+  });
+
+  it('refuses a bad address, and set-email with both or neither of an address and --clear', async () => {
+    const bad = await tessera(['users', 'add', 'fay', '--email', 'not-an-address', '--password', 'a long password'], env);
+    expect(bad).toMatchObject({ code: 1, stderr: expect.stringMatching(/^tessera: email must be an email address/) });
+    expect(await tessera(['users', 'set-email', 'alice'], env)).toMatchObject({ code: 1, stderr: 'tessera: give either an address or --clear\n' });
+    expect(await tessera(['users', 'set-email', 'alice', 'a@example.com', '--clear'], env)).toMatchObject({ code: 1 });
+    expect((await tessera(['users', 'set-email', 'alice', 'nope'], env)).code).toBe(1);
   });
 
   it('fails with one line and exit 1 on a duplicate, a short password or an empty one', async () => {

@@ -72,6 +72,13 @@ describe('docs/bring-your-users.md, run as written', () => {
     expect((await login('kim', 'rasmuslerdorf')).status).toBe(200);
   });
 
+  it('lets a service the operator allowed hand over an imported user, as the hand-off section shows', async () => {
+    const [handOff] = blocksOf('Hand signed-in users over');
+    const result = await run(handOff!);
+    expect(result.ok, result.stderr).toBe(true);
+    expect(GUIDE).toContain('```text\n' + result.stdout + '```');
+  });
+
   it('quotes the Express example exactly as the file the tests run', () => {
     const example = readFileSync(join(DOCS, 'examples', 'tessera-password-check.mjs'), 'utf8');
     expect(GUIDE).toContain('```js\n' + example + '```');

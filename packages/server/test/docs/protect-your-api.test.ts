@@ -1,9 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GuideShell } from '../support/guide-shell.js';
 import { httpClient } from '../support/http-client.js';
 import { freePort } from '../support/ports.js';
 import { runCli, startServeProcess } from '../support/process.js';
@@ -24,13 +25,15 @@ function snippet(name: string): string {
 
 const shellBlocks = [...GUIDE.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1]!.trim());
 
-const pythonWithPyJwt = (() => {
-  const works = spawnSync(PYTHON, ['-c', 'import jwt, cryptography']).status === 0;
+const pythonWith = (modules: string, debianPackage: string) => {
+  const works = spawnSync(PYTHON, ['-c', `import ${modules}`]).status === 0;
   if (works) return true;
-  if (process.env.REQUIRE_SERVICES === '1') throw new Error(`${PYTHON} cannot import jwt (apt install python3-jwt) and REQUIRE_SERVICES=1`);
-  process.stderr.write(`\n  ⚠ SKIPPED: the Python example — ${PYTHON} has no PyJWT (apt install python3-jwt)\n\n`);
+  if (process.env.REQUIRE_SERVICES === '1') throw new Error(`${PYTHON} cannot import ${modules} (apt install ${debianPackage}) and REQUIRE_SERVICES=1`);
+  process.stderr.write(`\n  ⚠ SKIPPED: a Python example — ${PYTHON} cannot import ${modules} (apt install ${debianPackage})\n\n`);
   return false;
-})();
+};
+const pythonWithPyJwt = pythonWith('jwt, cryptography', 'python3-jwt');
+const pythonWithRequests = pythonWith('requests', 'python3-requests');
 
 /** Starts one of the guide's Node examples and resolves with its URL once it prints its port. */
 async function startExample(file: string, env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
@@ -54,7 +57,7 @@ describe('docs/protect-your-api.md, run as written', () => {
   let env: Record<string, string>;
   let tessera: string;
   let exampleEnv: Record<string, string>;
-  const servicePassword = 'orders api password 8a1f';
+  let shell: GuideShell;
 
   const login = async (username: string, password = TEST_PASSWORD) =>
     ((await http.call('POST', `${tessera}/auth/login`, { body: { username, password } })).json as { access_token: string }).access_token;
@@ -69,10 +72,13 @@ describe('docs/protect-your-api.md, run as written', () => {
     const server = await startServeProcess(env);
     children.push(server.child);
     tessera = server.url;
-    exampleEnv = { TESSERA_URL: tessera, TESSERA_ISSUER: `http://127.0.0.1:${port}`, TESSERA_AUDIENCE: 'tessera-api', ORDERS_API_PASSWORD: servicePassword };
+    exampleEnv = { TESSERA_URL: tessera, TESSERA_ISSUER: `http://127.0.0.1:${port}`, TESSERA_AUDIENCE: 'tessera-api' };
+    // The guide's shell commands run in bash with the server's settings, as an operator would run them.
+    shell = new GuideShell(dir, { ...env, PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? dir });
   });
 
   afterAll(async () => {
+    await shell?.close();
     for (const child of children.splice(0)) {
       if (child.exitCode !== null) continue;
       const exited = once(child, 'exit');
@@ -82,14 +88,19 @@ describe('docs/protect-your-api.md, run as written', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('installs only packages this workspace provides, and creates the service account as written', async () => {
-    const [install, account] = shellBlocks;
+  it('adds the service credentials as written, keeping only the two values, and installs only packages this workspace provides', async () => {
+    const [credentials, install] = shellBlocks;
+    const added = await shell.run(credentials!);
+    expect(added.ok, added.stderr).toBe(true);
+    const [clientId, clientSecret] = [await shell.variable('TESSERA_CLIENT_ID'), await shell.variable('TESSERA_CLIENT_SECRET')];
+    expect(clientId).toMatch(/^svc_[\w-]+$/);
+    expect(clientSecret).toMatch(/^[\w-]{43}$/);
+    expect(existsSync(join(dir, 'orders-api.json'))).toBe(false);
+    exampleEnv = { ...exampleEnv, TESSERA_CLIENT_ID: clientId, TESSERA_CLIENT_SECRET: clientSecret };
+
     expect(install).toBe('npm install @tessera/verify express');
     const require = createRequire(join(ROOT, 'package.json'));
     for (const name of install!.split(' ').slice(2)) expect(() => require.resolve(`${name}/package.json`)).not.toThrow();
-    expect(account).toMatch(/^npx tessera /);
-    const created = await runCli(account!.replace(/^npx tessera /, '').split(' '), env, servicePassword);
-    expect(created.code, created.stderr).toBe(0);
   });
 
   it('the Express example: serves a valid token, refuses a role it did not allow, and refuses a token within a second of its logout', async () => {
@@ -102,7 +113,7 @@ describe('docs/protect-your-api.md, run as written', () => {
     const forbidden = await http.call('GET', `${api.url}/orders`, { token: 'x' });
     expect(forbidden.status).toBe(401);
 
-    // The feed is up once the example has logged in as orders-api: a logout made now is refused within a second.
+    // The feed is up once the example has its service token: a logout made now is refused within a second.
     await until(async () => {
       const probe = await login('alice');
       await http.call('POST', `${tessera}/auth/logout`, { token: probe, body: {} });
@@ -129,16 +140,42 @@ describe('docs/protect-your-api.md, run as written', () => {
     expect((await http.call('GET', `${api.url}/admin/stats`, { token: admin })).status).toBe(200);
   });
 
-  it.skipIf(!pythonWithPyJwt)('the Python example: accepts a valid token and refuses a tampered one', async () => {
+  it.skipIf(!pythonWithPyJwt)('the Python example with PyJWT: accepts a valid token and refuses a tampered one', async () => {
     writeFileSync(join(dir, 'verify.py'), snippet('verify.py'));
     const token = await login('alice');
-    const run = (t: string) => spawnSync(PYTHON, [join(dir, 'verify.py'), t], { env: { ...exampleEnv, PATH: process.env.PATH ?? '' }, encoding: 'utf8' });
-    const ok = run(token);
+    const ok = python('verify.py', token);
     expect(ok.stdout, ok.stderr).toMatch(/^ok \S+ user$/m);
-    const [header, payload, signature] = token.split('.');
-    const edited = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), role: 'admin' })).toString('base64url');
-    const tampered = run(`${header}.${edited}.${signature}`);
+    const tampered = python('verify.py', tamper(token));
     expect(tampered.status).toBe(1);
     expect(tampered.stdout).toMatch(/^refused: /);
   });
+
+  it.skipIf(!pythonWithRequests)('the Python example asking Tessera: active until the logout, refused at once after it; wrong credentials are told apart', async () => {
+    writeFileSync(join(dir, 'introspect.py'), snippet('introspect.py'));
+    const token = await login('alice');
+    const ok = python('introspect.py', token);
+    expect(ok.stdout, ok.stderr).toMatch(/^ok \S+ user$/m);
+    expect(python('introspect.py', tamper(token)).stdout).toBe('refused: not active\n');
+
+    await http.call('POST', `${tessera}/auth/logout`, { token, body: {} });
+    const loggedOut = python('introspect.py', token);
+    expect(loggedOut.status).toBe(1);
+    expect(loggedOut.stdout).toBe('refused: not active\n');
+
+    const wrong = python('introspect.py', await login('alice'), { TESSERA_CLIENT_SECRET: 'not-the-secret' });
+    expect(wrong.status, wrong.stderr).toBe(2);
+    expect(wrong.stdout).toBe('cannot ask Tessera: 401 invalid_client\n');
+  });
+
+  /** Runs one of the guide's Python examples on a token. */
+  function python(file: string, token: string, env: Record<string, string> = {}) {
+    return spawnSync(PYTHON, [join(dir, file), token], { env: { ...exampleEnv, ...env, PATH: process.env.PATH ?? '' }, encoding: 'utf8' });
+  }
 });
+
+/** The token with its payload edited (role: admin) and the signature kept. */
+function tamper(token: string): string {
+  const [header, payload, signature] = token.split('.');
+  const edited = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), role: 'admin' })).toString('base64url');
+  return `${header}.${edited}.${signature}`;
+}

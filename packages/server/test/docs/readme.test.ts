@@ -92,4 +92,16 @@ describe("README's quick start, run as written", () => {
     });
     expect(refreshed.status).toBe(401);
   });
+
+  it("the Client SDK example logs in, calls the API and logs out, against the quick start's server", async () => {
+    const [example] = [...README.slice(README.indexOf('\n## Client SDK\n')).matchAll(/^```js\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+    const scratch = mkdtempSync(join(ROOT, '.readme-sdk-')); // inside the checkout: the example imports @tessera/client
+    try {
+      const file = join(scratch, 'sdk.mjs');
+      writeFileSync(file, example!.replaceAll('localhost:5000', `127.0.0.1:${port}`));
+      expect(execFileSync(process.execPath, [file], { encoding: 'utf8' })).toBe('200\n');
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
 });

@@ -23,7 +23,7 @@ describe('discovery documents', () => {
         token_endpoint: 'https://auth.example.com/oauth/token',
         introspection_endpoint: 'https://auth.example.com/oauth/introspect',
         revocation_endpoint: 'https://auth.example.com/oauth/revoke',
-        grant_types_supported: ['client_credentials'],
+        grant_types_supported: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
         response_types_supported: [],
         token_endpoint_auth_methods_supported: ['client_secret_basic'],
         introspection_endpoint_auth_methods_supported: ['client_secret_basic'],

@@ -157,6 +157,16 @@ describe('logs, driven through every endpoint', () => {
     await call('POST /oauth/introspect', { method: 'POST', url: '/oauth/introspect', headers: basic, payload: `token=${serviceToken.access_token}` });
     await call('POST /oauth/revoke', { method: 'POST', url: '/oauth/revoke', headers: basic, payload: `token=${serviceToken.access_token}` });
     await send({ method: 'POST', url: '/oauth/token', headers: { ...basic, authorization: `Basic ${Buffer.from(`${service.client_id}:${service.client_secret}x`).toString('base64')}` }, payload: 'grant_type=client_credentials' });
+    await call('PUT /admin/services/{name}/token-exchange', { method: 'PUT', url: '/admin/services/billing/token-exchange', headers: h, payload: { enabled: true } });
+    const handedOver = (
+      await send({
+        method: 'POST',
+        url: '/oauth/token',
+        headers: basic,
+        payload: 'grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Atoken-exchange&subject_token=worker&subject_token_type=urn%3Atessera%3Aparams%3Aoauth%3Atoken-type%3Ausername',
+      })
+    ).json<TokenPairBody>();
+    secrets.push(handedOver.access_token, handedOver.refresh_token);
     await call('POST /admin/services/{name}/revoke', { method: 'POST', url: '/admin/services/billing/revoke', headers: h });
     await call('POST /auth/logout', { method: 'POST', url: '/auth/logout', headers: h, payload: { refresh_token: admin.refresh_token } });
     await tessera.audit.flush();

@@ -58,12 +58,17 @@ describe('OAuth endpoints for services', () => {
       });
     });
 
-    it("uses the service's configured audience when no resource is named, and refuses any other", async () => {
+    it("uses the service's configured audience when no resource is named, and refuses any other but Tessera itself", async () => {
       const response = await token(orders);
       expect(decodeJwt(response.json().access_token).aud).toBe('https://orders.example.com');
       const other = await token(orders, { resource: 'https://billing.example.com' });
       expect(other.statusCode).toBe(400);
-      expect(other.json()).toMatchObject({ error: 'invalid_target' });
+      expect(other.json()).toEqual({
+        error: 'invalid_target',
+        error_description: `This service may only obtain tokens for https://orders.example.com (or for Tessera itself, ${t.config.issuer})`,
+      });
+      const forTessera = await token(orders, { resource: t.config.issuer });
+      expect(decodeJwt(forTessera.json().access_token)).toMatchObject({ aud: t.config.issuer, role: 'service' });
     });
 
     it('refuses a request that names no target, or two', async () => {

@@ -1,5 +1,7 @@
 import { decodeJwt } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CLI_ACTOR } from '../../src/admin/actor.js';
+import type { IssuedServiceCredentials } from '../../src/oauth/service-credentials.js';
 import { openFeed, type FeedConnection } from '../support/feed-client.js';
 import { testFleet, type TestFleet } from '../support/fleet.js';
 import { httpClient } from '../support/http-client.js';
@@ -58,6 +60,39 @@ describe('the revocation feed (GET /auth/revocations)', () => {
     const plain = await follow(s, (await tokens(s, 'ops')).access_token, { accept: 'application/json' });
     expect(plain.status).toBe(400);
     expect(plain.body).toMatchObject({ error: 'invalid_request' });
+  });
+
+  it("accepts a service's client-credentials token for Tessera itself (resource: the issuer) or for this API; refuses one for another API, and a revoked service's", async () => {
+    const s = await server();
+    const { config } = s.tessera;
+    const serviceToken = async ({ service, clientSecret }: IssuedServiceCredentials, resource: string) => {
+      const response = await fetch(`${s.url}/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${service.clientId}:${clientSecret}`).toString('base64')}` },
+        body: new URLSearchParams({ grant_type: 'client_credentials', resource }),
+      });
+      expect(response.status, await response.clone().text()).toBe(200);
+      return ((await response.json()) as { access_token: string }).access_token;
+    };
+    // A service limited to its own audience may still ask for a token for Tessera itself.
+    const orders = await s.tessera.admin.services.add('orders-api', 'https://orders.example.com', CLI_ACTOR);
+    const forTessera = await serviceToken(orders, config.issuer);
+    expect(decodeJwt(forTessera)).toMatchObject({ aud: config.issuer, role: 'service', client_id: orders.service.clientId });
+    const viaIssuer = await follow(s, forTessera);
+    expect(viaIssuer.status, JSON.stringify(viaIssuer.body)).toBe(200);
+    expect((await viaIssuer.next()).event).toBe('snapshot');
+
+    const elsewhere = await follow(s, await serviceToken(orders, 'https://orders.example.com'));
+    expect(elsewhere.status).toBe(401);
+    expect(elsewhere.body).toMatchObject({ error: 'invalid_token' });
+
+    const billing = await s.tessera.admin.services.add('billing', null, CLI_ACTOR);
+    expect((await follow(s, await serviceToken(billing, config.audience))).status).toBe(200);
+
+    await s.tessera.admin.services.revoke('orders-api', CLI_ACTOR);
+    const revoked = await follow(s, forTessera);
+    expect(revoked.status).toBe(401);
+    expect(revoked.body).toEqual({ error: 'invalid_token', error_description: 'The access token has been revoked' });
   });
 
   it('starts with a snapshot of what still matters, then sends each revocation as it happens', async () => {

@@ -75,6 +75,24 @@ describe.each(stores)('service credentials on %s', (_name, available, open) => {
     await expect(credentials.revoke('nothing')).rejects.toMatchObject({ code: 'not_found' });
   });
 
+  it.skipIf(!available)('keeps since when a service may exchange tokens, on the active service of that name only', async () => {
+    const { credentials, clock } = await setup();
+    const { service } = await credentials.add('webapp', null);
+    expect(service.tokenExchangeAt).toBeNull();
+    const allowedAt = clock.now();
+    expect(await credentials.setTokenExchange('webapp', true)).toMatchObject({ clientId: service.clientId, tokenExchangeAt: allowedAt });
+    clock.advance(1000);
+    // Allowing again keeps the first instant.
+    await credentials.setTokenExchange('webapp', true);
+    expect((await credentials.list())[0]!.tokenExchangeAt).toBe(allowedAt);
+    await credentials.add('other', null);
+    expect((await credentials.list()).find((s) => s.name === 'other')!.tokenExchangeAt).toBeNull();
+    expect((await credentials.setTokenExchange('webapp', false)).tokenExchangeAt).toBeNull();
+    expect((await credentials.list())[0]!.tokenExchangeAt).toBeNull();
+    await credentials.revoke('webapp');
+    await expect(credentials.setTokenExchange('webapp', true)).rejects.toMatchObject({ code: 'not_found' });
+  });
+
   it.skipIf(!available)('refuses names and audiences a command line or URL would mangle', async () => {
     const { credentials } = await setup();
     for (const name of ['', 'Billing', 'a b', 'x'.repeat(65), '../etc']) {

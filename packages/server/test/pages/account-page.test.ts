@@ -54,6 +54,26 @@ describe.runIf(chromiumInstalled())('the account page (/account) in Chromium', {
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
   });
 
+  it('sets the email address once the password is confirmed, and refuses a wrong password', async () => {
+    const eve = await createUser(server.tessera, 'eve');
+    await server.tessera.admin.rollout.setOverride('eve', true, CLI_ACTOR);
+    const page = await (await newContext(browser)).newPage();
+    await page.goto(`${server.origin}/account`);
+    await signIn(page, 'eve');
+    const form = page.getByRole('form', { name: 'Email address' });
+    await form.getByLabel('Email').fill('eve@example.com');
+    await form.getByLabel('Your password').fill('not the password');
+    await form.getByRole('button', { name: 'Save email' }).click();
+    await expect.poll(() => form.getByRole('alert').textContent()).toBe('The password is wrong.');
+    expect((await server.tessera.store.users.findById(eve.id))?.email).toBeNull();
+
+    await form.getByLabel('Your password').fill(TEST_PASSWORD);
+    await form.getByRole('button', { name: 'Save email' }).click();
+    await form.getByText('Email address set to eve@example.com.').waitFor();
+    expect((await server.tessera.store.users.findById(eve.id))?.email).toBe('eve@example.com');
+    await screenshot(page, 'account-email');
+  });
+
   it('keeps the user signed in across a reload (the refresh cookie), and changes the password', async () => {
     await createUser(server.tessera, 'pia');
     await server.tessera.admin.rollout.setOverride('pia', true, CLI_ACTOR);

@@ -88,7 +88,7 @@ describe.runIf(chromiumInstalled())('the operator console (/console) in Chromium
     expect(await loginStatus('uma')).toBe(200);
   });
 
-  it("disables a user after the admin's password is confirmed, and their token is refused at once", async () => {
+  it("sets a user's email, then disables the user after the admin's password is confirmed, and their token is refused at once", async () => {
     await createUser(server.tessera, 'dora');
     const { access_token: token } = (await (await post('/auth/login', { username: 'dora', password: TEST_PASSWORD })).json()) as { access_token: string };
     const api = () => fetch(`${server.origin}/api/users`, { headers: { authorization: `Bearer ${token}` } });
@@ -99,6 +99,10 @@ describe.runIf(chromiumInstalled())('the operator console (/console) in Chromium
     await page.getByRole('button', { name: 'Users' }).click();
     await page.getByLabel('Find a user by name').fill('dora');
     await page.getByRole('button', { name: 'Search' }).click();
+    page.once('dialog', (prompt) => void prompt.accept('dora@example.com'));
+    await page.getByRole('button', { name: 'Email of dora' }).click();
+    await page.getByText("dora's email is now dora@example.com.").waitFor();
+    expect((await server.tessera.store.users.findByUsername('dora'))?.email).toBe('dora@example.com');
     await page.getByRole('button', { name: 'Disable dora' }).click();
     await confirmPassword(page);
     await page.getByText('dora is disabled and signed out everywhere.').waitFor();

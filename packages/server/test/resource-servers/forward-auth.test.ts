@@ -111,13 +111,18 @@ describe.skipIf(!available)('forward auth: nginx auth_request in front of a plai
   });
 
   it('a team\'s two services — an Express API with @tessera/verify and the plain one behind nginx — both refuse a token once its user logs out', async () => {
-    const admin = await login(tessera, 'ops');
-    const verifier = createVerifier({
-      issuer: tessera.tessera.config.issuer,
-      audience: tessera.tessera.config.audience,
-      jwksUri: `${tessera.url}/.well-known/jwks.json`,
-      feedCredentials: admin,
-    });
+    // The Express API follows the feed with service credentials of its own, as docs/protect-your-api.md shows.
+    const { issuer, audience } = tessera.tessera.config;
+    const { service, clientSecret } = await tessera.tessera.admin.services.add('orders-api', null, { id: 'cli' });
+    const feedToken = async () => {
+      const response = await fetch(`${tessera.url}/oauth/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${service.clientId}:${clientSecret}`).toString('base64')}` },
+        body: new URLSearchParams({ grant_type: 'client_credentials', resource: issuer }),
+      });
+      return ((await response.json()) as { access_token: string }).access_token;
+    };
+    const verifier = createVerifier({ issuer, audience, jwksUri: `${tessera.url}/.well-known/jwks.json`, feedCredentials: feedToken });
     const app = express();
     app.get('/orders', requireAccessToken(verifier), (req, res) => void res.json({ user: req.caller!.sub }));
     const api: Server = await new Promise((done) => {
@@ -125,6 +130,7 @@ describe.skipIf(!available)('forward auth: nginx auth_request in front of a plai
     });
     try {
       await verifier.ready();
+      expect(verifier.feedStatus).toBe('live');
       const expressUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}/orders`;
       const token = await login(tessera, 'alice');
       expect((await http.call('GET', expressUrl, { token })).status).toBe(200);

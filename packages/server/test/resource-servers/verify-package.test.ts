@@ -7,6 +7,7 @@ import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { httpClient } from '../support/http-client.js';
+import { freePort } from '../support/ports.js';
 import { createUser, startTestServer, TEST_PASSWORD, type TestServer } from '../support/tessera.js';
 import { until } from '../support/wait.js';
 
@@ -16,6 +17,17 @@ async function login(tessera: TestServer, username: string): Promise<string> {
   const response = await http.call('POST', `${tessera.url}/auth/login`, { body: { username, password: TEST_PASSWORD } });
   if (response.status !== 200) throw new Error(`login failed: ${response.status}`);
   return (response.json as { access_token: string }).access_token;
+}
+
+/** A service's own token for Tessera itself (RFC 6749 §4.4 with HTTP Basic; RFC 8707 resource: the issuer). */
+async function clientCredentialsToken(issuer: string, clientId: string, clientSecret: string): Promise<string> {
+  const response = await fetch(`${issuer}/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}` },
+    body: new URLSearchParams({ grant_type: 'client_credentials', resource: issuer }),
+  });
+  if (!response.ok) throw new Error(`token endpoint: ${response.status}`);
+  return ((await response.json()) as { access_token: string }).access_token;
 }
 
 const logout = (tessera: TestServer, token: string) => http.call('POST', `${tessera.url}/auth/logout`, { token, body: {} });
@@ -162,6 +174,53 @@ describe('@tessera/verify in other services', () => {
     const refused = await http.call('GET', `${api.url}/orders`, { token });
     expect(refused.status).toBe(503);
     expect(refused.headers['retry-after']).toBe('1');
+  });
+
+  it('finds the keys and the feed from the issuer URL alone, and follows the feed with a service token for Tessera itself', async () => {
+    const port = await freePort();
+    const issuer = `http://127.0.0.1:${port}`;
+    const { tessera } = await setup({ PORT: String(port), PUBLIC_URL: issuer });
+    const orders = await tessera.tessera.admin.services.add('orders-api', null, { id: 'cli' });
+    const v = verifier(tessera, {
+      issuer,
+      jwksUri: undefined,
+      feedCredentials: () => clientCredentialsToken(issuer, orders.service.clientId, orders.clientSecret),
+    });
+    await v.ready();
+    expect(v.feedStatus).toBe('live');
+    const token = await login(tessera, 'alice');
+    await expect(v.verify(token)).resolves.toMatchObject({ role: 'user' });
+    await logout(tessera, token);
+    await until(async () => (await v.verify(token).then(() => 'accepted', (error: { code: string }) => error.code)) === 'invalid_token', 2000, 'the feed brings the logout');
+  });
+
+  it('started before Tessera: refuses with 503 while discovery fails, tries again, and verifies once Tessera is up', async () => {
+    const port = await freePort();
+    const issuer = `http://127.0.0.1:${port}`;
+    const early = createVerifier({ issuer, audience: 'tessera-api', discoveryRetryMaxMs: 200 });
+    closers.push(() => early.close());
+    const located = early.ready();
+    await expect(early.verify('not-yet-a-token')).rejects.toMatchObject({ code: 'temporarily_unavailable' });
+    const api = await expressApi(early);
+    closers.push(() => api.close());
+    const refused = await http.call('GET', `${api.url}/orders`, { token: 'not-yet-a-token' });
+    expect(refused.status).toBe(503);
+    expect(refused.json).toMatchObject({ error: 'temporarily_unavailable' });
+
+    const { tessera } = await setup({ PORT: String(port), PUBLIC_URL: issuer });
+    await located;
+    const token = await login(tessera, 'alice');
+    expect((await http.call('GET', `${api.url}/orders`, { token })).status).toBe(200);
+  });
+
+  it('a verifier closed before it found the keys stops trying; an issuer that is not a URL is refused at once', async () => {
+    const closed = createVerifier({ issuer: `http://127.0.0.1:${await freePort()}`, audience: 'tessera-api' });
+    closed.close();
+    await expect(closed.ready()).rejects.toThrow(/closed/);
+    const named = createVerifier({ issuer: 'tessera', audience: 'tessera-api' });
+    closers.push(() => named.close());
+    await expect(named.ready()).rejects.toThrow(/not a URL/);
+    await expect(named.verify('any')).rejects.toThrow(/not a URL/);
   });
 
   it('refuses a token whose key it cannot find, and finds a key rotated in after it started', async () => {

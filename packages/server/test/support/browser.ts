@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM } from './services.js';
@@ -8,8 +9,14 @@ import { startTestServer, type TestServer } from './tessera.js';
 /** The flags every browser test runs Chromium with: headless, in a container, quiet on the network. */
 export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 
-/** Where the tests put their screenshots: the docs show them. */
-export const SCREENSHOTS = resolve(import.meta.dirname, '../../../../docs/images');
+/** The docs' screenshots: the tests write them here only when asked to (`UPDATE_SCREENSHOTS=1`). */
+export const DOCS_SCREENSHOTS = resolve(import.meta.dirname, '../../../../docs/images');
+
+/**
+ * Where the tests put their screenshots: a folder under the system's temporary directory, so a test run
+ * leaves the working tree clean; `UPDATE_SCREENSHOTS=1` writes the docs' own images instead.
+ */
+export const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? DOCS_SCREENSHOTS : resolve(tmpdir(), 'tessera-screenshots');
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });

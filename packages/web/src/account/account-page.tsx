@@ -3,6 +3,7 @@ import { MigrationNotice } from '../shared/migration-notice.js';
 import { SignInForm } from '../shared/sign-in-form.js';
 import { ApiError, explain, type TesseraApi } from '../shared/tessera-api.js';
 import { Devices } from './devices.js';
+import { EmailChange } from './email-change.js';
 import { PasswordChange } from './password-change.js';
 
 interface Me {
@@ -14,7 +15,7 @@ interface Me {
 type State =
   | { kind: 'loading' }
   | { kind: 'signed-out'; notice?: string }
-  | { kind: 'jwt'; username: string }
+  | { kind: 'jwt'; username: string; email: string | null }
   | { kind: 'session'; me: Me; sunset: string | null; guide: string | null };
 
 /** /account: sign in, your devices, your password; the migration banner for a legacy session. */
@@ -22,8 +23,8 @@ export function AccountPage({ api }: { api: TesseraApi }) {
   const [state, setState] = useState<State>({ kind: 'loading' });
 
   const showSignedIn = async () => {
-    const { data } = await api.call<{ username: string }>('GET', '/api/me/account');
-    setState({ kind: 'jwt', username: data.username });
+    const { data } = await api.call<{ username: string; email: string | null }>('GET', '/api/me/account');
+    setState({ kind: 'jwt', username: data.username, email: data.email });
   };
   const showSession = async (): Promise<boolean> => {
     try {
@@ -85,6 +86,7 @@ export function AccountPage({ api }: { api: TesseraApi }) {
           </header>
           <Devices api={api} onSignedOut={signedOut} />
           <PasswordChange api={api} />
+          <EmailChange api={api} email={state.email} onChanged={(email) => setState({ ...state, email })} />
         </>
       );
   }

@@ -7,6 +7,7 @@ interface User {
   id: string;
   username: string;
   role: string;
+  email: string | null;
   created_at: string;
   disabled_at: string | null;
 }
@@ -42,6 +43,7 @@ export function UsersPanel({ api, confirm }: { api: TesseraApi; confirm: Confirm
         username: String(fields.get('username')),
         password: String(fields.get('password')),
         role: String(fields.get('role')),
+        email: String(fields.get('email')).trim() || null,
       });
       form.reset();
       say(true, `Created ${data.username}.`);
@@ -89,6 +91,10 @@ export function UsersPanel({ api, confirm }: { api: TesseraApi; confirm: Confirm
           <label>
             Password
             <input name="password" type="password" required minLength={8} autocomplete="new-password" />
+          </label>
+          <label>
+            Email (optional)
+            <input name="email" type="email" autocomplete="off" />
           </label>
           <label>
             Role
@@ -139,6 +145,13 @@ function UserRow({ api, user, confirm, say, reload }: { api: TesseraApi; user: U
       await api.call('POST', `${path}/password`, { password });
       return `New password set for ${user.username}; they are signed out everywhere.`;
     });
+  const changeEmail = () =>
+    act(async () => {
+      const entered = window.prompt(`Email address of ${user.username} (empty to remove it)`, user.email ?? '');
+      if (entered === null) return 'Nothing changed.';
+      const { data } = await api.call<User>('PATCH', path, { email: entered.trim() || null });
+      return data.email === null ? `${user.username} has no email address.` : `${user.username}'s email is now ${data.email}.`;
+    });
   const unlock = () =>
     act(async () => {
       await api.call('DELETE', `${path}/login-throttle`);
@@ -157,7 +170,9 @@ function UserRow({ api, user, confirm, say, reload }: { api: TesseraApi; user: U
       <div>
         <strong>{user.username}</strong> <span class="tag">{user.role}</span>
         {user.disabled_at && <span class="tag">disabled</span>}
-        <div class="muted">created {dateTime(user.created_at)}</div>
+        <div class="muted">
+          {user.email ?? 'no email'} · created {dateTime(user.created_at)}
+        </div>
         {devices && (
           <ul>
             {devices.length === 0 && <li>No signed-in device.</li>}
@@ -186,6 +201,9 @@ function UserRow({ api, user, confirm, say, reload }: { api: TesseraApi; user: U
         </button>
         <button type="button" class="secondary" onClick={resetPassword} aria-label={`Reset password of ${user.username}`}>
           Reset password
+        </button>
+        <button type="button" class="secondary" onClick={changeEmail} aria-label={`Email of ${user.username}`}>
+          Email
         </button>
         <button type="button" class="secondary" onClick={unlock} aria-label={`Unlock ${user.username}`}>
           Unlock

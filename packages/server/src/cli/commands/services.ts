@@ -2,13 +2,14 @@ import type { Command } from 'commander';
 import { CLI_ACTOR } from '../../admin/actor.js';
 import type { ServiceClientRecord } from '../../oauth/service-client.js';
 import { withTessera } from '../context.js';
-import type { CliIo } from '../io.js';
+import { CliError, type CliIo } from '../io.js';
 import { isoTime, printRecord, printRows } from '../output.js';
 
 const serviceRow = (service: ServiceClientRecord) => ({
   name: service.name,
   client_id: service.clientId,
   audience: service.audience,
+  token_exchange: service.tokenExchangeAt === null ? 'off' : 'on',
   state: service.revokedAt === null ? 'active' : 'revoked',
   created_at: isoTime(service.createdAt),
   revoked_at: isoTime(service.revokedAt),
@@ -42,7 +43,27 @@ export function registerServices(program: Command, io: CliIo): Command {
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       const found = await withTessera(io, (t) => t.admin.services.list());
-      printRows(io, found.map(serviceRow), ['name', 'client_id', 'audience', 'state', 'created_at', 'revoked_at'], Boolean(options.json));
+      printRows(io, found.map(serviceRow), ['name', 'client_id', 'audience', 'token_exchange', 'state', 'created_at', 'revoked_at'], Boolean(options.json));
+    });
+
+  services
+    .command('token-exchange')
+    .description("allow (on) or forbid (off) a service to trade its signed-in users for token pairs (RFC 8693 token exchange)")
+    .argument('<name>')
+    .argument('<on|off>')
+    .option('--json', 'print JSON')
+    .action(async (name: string, state: string, options: { json?: boolean }) => {
+      if (state !== 'on' && state !== 'off') throw new CliError(`<on|off> must be on or off (got ${JSON.stringify(state)})`);
+      const service = await withTessera(io, (t) => t.admin.services.setTokenExchange(name, state === 'on', CLI_ACTOR));
+      if (options.json) {
+        printRecord(io, serviceRow(service), true);
+        return;
+      }
+      io.stdout.write(
+        state === 'on'
+          ? `service ${service.name} may now exchange its signed-in users for token pairs (admins excepted)\n`
+          : `service ${service.name} may no longer exchange users for token pairs; tokens it obtained stay valid until they expire or are revoked\n`,
+      );
     });
 
   services

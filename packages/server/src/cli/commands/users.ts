@@ -16,6 +16,7 @@ export const userRow = (user: PublicUser) => ({
   id: user.id,
   username: user.username,
   role: user.role,
+  email: user.email,
   created_at: isoTime(user.createdAt),
   disabled_at: isoTime(user.disabledAt),
 });
@@ -35,11 +36,13 @@ export function registerUsers(program: Command, io: CliIo): Command {
     .description('create a user; without --password the password is read from standard input')
     .argument('<username>')
     .option('--role <role>', 'role of the new user', 'user')
+    .option('--email <address>', "the user's email address (for notices such as the session sunset)")
     .option('--password <password>', 'password (prefer standard input: command lines end up in shell history)')
     .option('--json', 'print JSON')
-    .action(async (username: string, options: { role: string; password?: string; json?: boolean }) => {
+    .action(async (username: string, options: { role: string; email?: string; password?: string; json?: boolean }) => {
       const password = await passwordFrom(io, options.password);
-      const user = await withTessera(io, (t) => t.admin.accounts.create({ username, password, role: options.role }, CLI_ACTOR));
+      const account = { username, password, role: options.role, email: options.email ?? null };
+      const user = await withTessera(io, (t) => t.admin.accounts.create(account, CLI_ACTOR));
       printRecord(io, userRow(user), Boolean(options.json));
     });
 
@@ -51,7 +54,7 @@ export function registerUsers(program: Command, io: CliIo): Command {
     .option('--json', 'print JSON')
     .action(async (options: { limit: number; offset: number; json?: boolean }) => {
       const { users: page } = await withTessera(io, (t) => t.users.list({ limit: options.limit, offset: options.offset }));
-      printRows(io, page.map(userRow), ['id', 'username', 'role', 'created_at', 'disabled_at'], Boolean(options.json));
+      printRows(io, page.map(userRow), ['id', 'username', 'role', 'email', 'created_at', 'disabled_at'], Boolean(options.json));
     });
 
   users
@@ -96,6 +99,23 @@ export function registerUsers(program: Command, io: CliIo): Command {
       });
       if (options.json) printRecord(io, userRow(user), true);
       else io.stdout.write(`${user.username} now has role ${user.role}\n`);
+    });
+
+  users
+    .command('set-email')
+    .description("set a user's email address, or remove it with --clear; nobody is signed out")
+    .argument('<username>')
+    .argument('[address]')
+    .option('--clear', 'remove the address')
+    .option('--json', 'print the user as JSON')
+    .action(async (username: string, address: string | undefined, options: { clear?: boolean; json?: boolean }) => {
+      if ((address === undefined) === !options.clear) throw new CliError('give either an address or --clear');
+      const user = await withTessera(io, async (t) => {
+        const found = await t.admin.accounts.getByUsername(username);
+        return t.admin.accounts.setEmail(found.id, address ?? null, CLI_ACTOR);
+      });
+      if (options.json) printRecord(io, userRow(user), true);
+      else io.stdout.write(user.email === null ? `${user.username} has no email address\n` : `${user.username} now has email ${user.email}\n`);
     });
 
   users

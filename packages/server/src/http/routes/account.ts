@@ -6,6 +6,7 @@ import { clientInfo } from '../client-info.js';
 import type { CredentialBudgets } from '../credential-budgets.js';
 import { setRefreshCookie } from '../refresh-cookie.js';
 import { errorResponses, tokenPairSchema } from '../schemas.js';
+import type { UserRecord } from '../../users/user.js';
 import { AUTH_BODY_LIMIT } from './auth.js';
 import { family, familySchema, signOutBody, signOutSchema } from './admin/representations.js';
 
@@ -20,9 +21,23 @@ const deviceSchema = {
 
 const accountSchema = {
   type: 'object',
-  required: ['id', 'username', 'role', 'created_at'],
-  properties: { id: { type: 'string' }, username: { type: 'string' }, role: { type: 'string' }, created_at: { type: 'string', format: 'date-time' } },
+  required: ['id', 'username', 'role', 'email', 'created_at'],
+  properties: {
+    id: { type: 'string' },
+    username: { type: 'string' },
+    role: { type: 'string' },
+    email: { type: 'string', nullable: true, description: 'where Tessera writes to you (notices of the session sunset); null when none' },
+    created_at: { type: 'string', format: 'date-time' },
+  },
 } as const;
+
+const account = (user: UserRecord) => ({
+  id: user.id,
+  username: user.username,
+  role: user.role,
+  email: user.email,
+  created_at: new Date(user.createdAt).toISOString(),
+});
 
 const deviceParams = {
   type: 'object',
@@ -35,6 +50,15 @@ const passwordChangeBody = {
   type: 'object',
   required: ['current_password', 'new_password'],
   properties: { current_password: password, new_password: password },
+  additionalProperties: false,
+} as const;
+const emailChangeBody = {
+  type: 'object',
+  required: ['password', 'email'],
+  properties: {
+    password: { ...password, description: 'your current password: a stolen token alone cannot change where your mail goes' },
+    email: { type: 'string', maxLength: 1024, nullable: true, description: 'the new address, or null to remove it' },
+  },
   additionalProperties: false,
 } as const;
 const reauthBody = { type: 'object', required: ['password'], properties: { password }, additionalProperties: false } as const;
@@ -62,8 +86,27 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
     '/me/account',
     { preHandler: authenticate, schema: { summary: 'Your account: name and role', tags, security, response: { 200: accountSchema, ...errorResponses(401) } } },
     async (request) => {
-      const user = await own.profile(request.principal!.userId);
-      return { id: user.id, username: user.username, role: user.role, created_at: new Date(user.createdAt).toISOString() };
+      return account(await own.profile(request.principal!.userId));
+    },
+  );
+
+  typed.put(
+    '/me/email',
+    {
+      bodyLimit: AUTH_BODY_LIMIT,
+      onRequest: budgets.credential,
+      preHandler: authenticate,
+      schema: {
+        summary: 'Set or remove your email address; your current password is required (a wrong one counts as a failed login)',
+        tags,
+        security,
+        body: emailChangeBody,
+        response: { 200: accountSchema, ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
+      },
+    },
+    async (request) => {
+      const { password: current, email } = request.body;
+      return account(await own.changeEmail(request.principal!.userId, current, email, clientInfo(request)));
     },
   );
 

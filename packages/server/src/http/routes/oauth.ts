@@ -15,7 +15,18 @@ const oneOrMany = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 
 const tokenRequest = {
   type: 'object',
   required: ['grant_type'],
-  properties: { grant_type: { type: 'string' }, resource: oneOrMany, scope: { type: 'string' } },
+  properties: {
+    grant_type: { type: 'string' },
+    resource: oneOrMany,
+    scope: { type: 'string' },
+    // RFC 8693 token exchange: the user a service hands over, named by id or username.
+    subject_token: { type: 'string', maxLength: 256 },
+    subject_token_type: { type: 'string', maxLength: 256 },
+    requested_token_type: { type: 'string', maxLength: 256 },
+    audience: oneOrMany,
+    actor_token: { type: 'string', maxLength: 8192 },
+    actor_token_type: { type: 'string', maxLength: 256 },
+  },
 } as const;
 const tokenOperand = {
   type: 'object',
@@ -25,7 +36,13 @@ const tokenOperand = {
 const tokenResponse = {
   type: 'object',
   required: ['access_token', 'token_type', 'expires_in'],
-  properties: { access_token: { type: 'string' }, token_type: { type: 'string' }, expires_in: { type: 'integer' } },
+  properties: {
+    access_token: { type: 'string' },
+    token_type: { type: 'string' },
+    expires_in: { type: 'integer' },
+    refresh_token: { type: 'string', description: 'token exchange only: the refresh token of the new login' },
+    issued_token_type: { type: 'string', description: 'token exchange only (RFC 8693): urn:ietf:params:oauth:token-type:access_token' },
+  },
   additionalProperties: true,
 } as const;
 const introspectionResponse = {
@@ -55,12 +72,12 @@ export async function oauthRoutes(app: FastifyInstance, { tessera }: { tessera: 
     {
       onRequest: authenticateClient,
       schema: {
-        summary: 'Token endpoint (grant_type=client_credentials; HTTP Basic client authentication)',
+        summary: 'Token endpoint (grant_type=client_credentials or RFC 8693 token exchange; HTTP Basic client authentication)',
         tags: ['oauth'],
         security,
         consumes: ['application/x-www-form-urlencoded'],
         body: tokenRequest,
-        response: { 200: tokenResponse, ...errorResponses(400, 401) },
+        response: { 200: tokenResponse, ...errorResponses(400, 401, 403) },
       },
     },
     async (request, reply) => {
@@ -69,7 +86,7 @@ export async function oauthRoutes(app: FastifyInstance, { tessera }: { tessera: 
         const supported = tessera.oauth.grants.types.join(', ');
         throw new TesseraError('unsupported_grant_type', `grant_type ${JSON.stringify(request.body.grant_type)} is not supported here; use ${supported}`);
       }
-      const response = await grant({ client: request.serviceClient!, params: request.body });
+      const response = await grant({ client: request.serviceClient!, params: request.body, from: clientInfo(request) });
       return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(response);
     },
   );

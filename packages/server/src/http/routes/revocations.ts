@@ -17,6 +17,12 @@ export type RevocationFeedRouteDeps = Pick<Tessera, 'accessTokens' | 'clock' | '
 export const FEED_ROLES = ['service', 'admin'] as const;
 
 /**
+ * The audiences a feed token may name: Tessera itself (its issuer, the `resource` a service asks for to
+ * read the feed) and JWT_AUDIENCE (operators' tokens, and a service's token for this API).
+ */
+const feedAudiences = (config: Tessera['config']) => [config.issuer, config.audience];
+
+/**
  * GET /auth/revocations: the revocation feed for services that verify tokens themselves, as
  * Server-Sent Events (format in `@tessera/contract`, `revocation-feed.ts`): a snapshot, then each
  * revocation as this instance learns of it — at once from itself or the fleet's Redis events, within
@@ -35,7 +41,7 @@ export async function revocationFeedRoutes(app: FastifyInstance, { tessera }: { 
     '/revocations',
     {
       sse: true,
-      onRequest: requireRole(tessera.accessTokens, FEED_ROLES),
+      onRequest: requireRole(tessera.accessTokens, FEED_ROLES, { services: true, audiences: feedAudiences(tessera.config) }),
       schema: {
         summary: 'Revocation feed (Server-Sent Events) for services that verify access tokens themselves',
         tags: ['auth'],

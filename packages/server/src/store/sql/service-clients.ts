@@ -2,8 +2,8 @@ import type { ServiceClientRecord, ServiceClientRepository } from '../../oauth/s
 import { ServiceNameTakenError } from '../../errors.js';
 import type { SqlSession } from './sql-driver.js';
 
-
-const COLUMNS = `name, client_id AS "clientId", secret_hash AS "secretHash", audience, created_at AS "createdAt", revoked_at AS "revokedAt"`;
+const COLUMNS = `name, client_id AS "clientId", secret_hash AS "secretHash", audience, created_at AS "createdAt", revoked_at AS "revokedAt",
+  token_exchange_at AS "tokenExchangeAt"`;
 
 /** Service clients, written once for both databases. */
 export class SqlServiceClients implements ServiceClientRepository {
@@ -35,6 +35,13 @@ export class SqlServiceClients implements ServiceClientRepository {
     if (!active) return null;
     const changed = await this.db.run('UPDATE service_clients SET revoked_at = ? WHERE client_id = ? AND revoked_at IS NULL', [now, active.clientId]);
     return changed === 0 ? null : { ...active, revokedAt: now };
+  }
+
+  async setTokenExchange(name: string, since: number | null): Promise<ServiceClientRecord | null> {
+    const active = await this.activeByName(name);
+    if (!active) return null;
+    const changed = await this.db.run('UPDATE service_clients SET token_exchange_at = ? WHERE client_id = ? AND revoked_at IS NULL', [since, active.clientId]);
+    return changed === 0 ? null : { ...active, tokenExchangeAt: since };
   }
 
   private activeByName(name: string): Promise<ServiceClientRecord | null> {

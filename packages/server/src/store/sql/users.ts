@@ -8,7 +8,7 @@ const USER_COLUMNS = columns(USER);
 const PUBLIC_USER_COLUMNS = columns(PUBLIC_USER);
 /** Distinct pages of the user list kept at once (any limit and offset can be asked for). */
 const USER_PAGES_KEPT = 64;
-const PATCH_COLUMNS: Record<keyof UserPatch, string> = { role: 'role', passwordHash: 'password_hash', disabledAt: 'disabled_at' };
+const PATCH_COLUMNS: Record<keyof UserPatch, string> = { role: 'role', passwordHash: 'password_hash', disabledAt: 'disabled_at', email: 'email' };
 
 /**
  * Users. Pages of the list are kept (frozen) until the users change: `users_version` is counted up by

@@ -28,6 +28,7 @@ const ADMIN_REQUESTS = [
   { method: 'GET', url: '/admin/services' },
   { method: 'POST', url: '/admin/services', payload: { name: 'billing' } },
   { method: 'POST', url: '/admin/services/some-service/revoke' },
+  { method: 'PUT', url: '/admin/services/some-service/token-exchange', payload: { enabled: true } },
 ] as const;
 
 describe('who may use the admin API', () => {

@@ -168,7 +168,7 @@ describe('admin API: users', () => {
     it('refuses an empty change, a bad role, or an unknown user', async () => {
       const user = await createUser(t.tessera, 'jack');
       const empty = await root.call({ method: 'PATCH', url: `/admin/users/${user.id}`, payload: {} });
-      expect(empty.json()).toEqual({ error: 'invalid_request', error_description: 'body must set role or disabled' });
+      expect(empty.json()).toEqual({ error: 'invalid_request', error_description: 'body must set role, disabled or email' });
       const bad = await root.call({ method: 'PATCH', url: `/admin/users/${user.id}`, payload: { role: 'ROOT!' } });
       expect(bad.statusCode).toBe(400);
       const typo = await root.call({ method: 'PATCH', url: `/admin/users/${user.id}`, payload: { disabled: 'yes' } });

@@ -19,7 +19,7 @@ export const adminUserSchema = {
     id: { type: 'string' },
     username: { type: 'string' },
     role: { type: 'string' },
-    email: { ...nullableString, description: 'the address the team\'s own app knew the user by (import or lazy migration); null when unknown' },
+    email: { ...nullableString, description: 'where Tessera can write to the user (set by an admin, the user, an import or the lazy migration); null when unknown' },
     created_at: time,
     updated_at: time,
     disabled_at: { ...nullableTime, description: 'when the account was disabled; null while it is enabled' },

@@ -7,11 +7,12 @@ import { errorResponses } from '../../schemas.js';
 
 const serviceSchema = {
   type: 'object',
-  required: ['name', 'client_id', 'audience', 'state', 'created_at', 'revoked_at'],
+  required: ['name', 'client_id', 'audience', 'token_exchange', 'state', 'created_at', 'revoked_at'],
   properties: {
     name: { type: 'string' },
     client_id: { type: 'string' },
     audience: { type: 'string', nullable: true, description: 'aud of its tokens when a token request names no resource' },
+    token_exchange: { type: 'boolean', description: 'whether it may exchange its signed-in users for token pairs (RFC 8693)' },
     state: { type: 'string', enum: ['active', 'revoked'] },
     created_at: { type: 'string', format: 'date-time' },
     revoked_at: { type: 'string', format: 'date-time', nullable: true },
@@ -25,11 +26,14 @@ const addBody = {
   additionalProperties: false,
 } as const;
 
+const nameParams = { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 64 } } } as const;
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const service = (record: ServiceClientRecord) => ({
   name: record.name,
   client_id: record.clientId,
   audience: record.audience,
+  token_exchange: record.tokenExchangeAt !== null,
   state: record.revokedAt === null ? ('active' as const) : ('revoked' as const),
   created_at: new Date(record.createdAt).toISOString(),
   revoked_at: iso(record.revokedAt),
@@ -77,6 +81,21 @@ export async function adminServiceRoutes(app: FastifyInstance, { tessera }: { te
     },
   );
 
+  typed.put(
+    '/services/:name/token-exchange',
+    {
+      schema: {
+        summary: 'Allow or forbid a service to exchange its signed-in users for token pairs (RFC 8693; never admins)',
+        tags,
+        security,
+        params: nameParams,
+        body: { type: 'object', required: ['enabled'], properties: { enabled: { type: 'boolean' } }, additionalProperties: false },
+        response: { 200: serviceSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => service(await tessera.admin.services.setTokenExchange(request.params.name, request.body.enabled, actorOf(request))),
+  );
+
   typed.post(
     '/services/:name/revoke',
     {
@@ -84,7 +103,7 @@ export async function adminServiceRoutes(app: FastifyInstance, { tessera }: { te
         summary: 'Revoke a service: its credentials and every token issued to it are refused from now on',
         tags,
         security,
-        params: { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 64 } } },
+        params: nameParams,
         response: { 200: serviceSchema, ...errorResponses(401, 403, 404) },
       },
     },

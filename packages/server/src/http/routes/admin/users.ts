@@ -20,6 +20,9 @@ const listQuery = {
   additionalProperties: false,
 } as const;
 
+/** Checked further (zod's address rule) by the account admin, which answers 400 with the reason. */
+const emailField = { type: 'string', maxLength: 1024, nullable: true } as const;
+
 const createBody = {
   type: 'object',
   required: ['username', 'password'],
@@ -27,6 +30,7 @@ const createBody = {
     username: { type: 'string', minLength: 1, maxLength: 256 },
     password: { type: 'string', minLength: 1, maxLength: 1024 },
     role: { type: 'string', minLength: 1, maxLength: 32, default: 'user' },
+    email: { ...emailField, description: 'optional: where Tessera can write to the user (its notices of the session sunset)' },
   },
   additionalProperties: false,
 } as const;
@@ -36,6 +40,7 @@ const patchBody = {
   properties: {
     role: { type: 'string', minLength: 1, maxLength: 32, description: "new role; the user's access tokens are revoked so it applies at once" },
     disabled: { type: 'boolean', description: 'true disables the account and revokes all its tokens; false enables it' },
+    email: { ...emailField, description: 'a new email address, or null to clear it; nobody is signed out' },
   },
   additionalProperties: false,
 } as const;
@@ -190,7 +195,7 @@ export async function adminUserRoutes(app: FastifyInstance, { tessera }: { tesse
     '/users/:id',
     {
       schema: {
-        summary: 'Change the role, or disable (revoking every token) or enable the account',
+        summary: 'Change the role or the email address, or disable (revoking every token) or enable the account',
         tags,
         security,
         params: userParams,
@@ -199,10 +204,13 @@ export async function adminUserRoutes(app: FastifyInstance, { tessera }: { tesse
       },
     },
     async (request) => {
-      const { role, disabled } = request.body;
-      if (role === undefined && disabled === undefined) throw new TesseraError('invalid_request', 'body must set role or disabled');
+      const { role, disabled, email } = request.body;
+      if (role === undefined && disabled === undefined && email === undefined) {
+        throw new TesseraError('invalid_request', 'body must set role, disabled or email');
+      }
       const actor = actorOf(request);
       let user = await accounts.get(request.params.id);
+      if (email !== undefined) user = await accounts.setEmail(user.id, email, actor);
       if (role !== undefined) user = await accounts.setRole(user.id, role, actor);
       if (disabled === undefined) return adminUser(user);
       const changed = await accounts.setDisabled(user.id, disabled, actor);

@@ -1,0 +1,166 @@
+import { decodeJwt } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_PASSWORD, startTestServer, type TestServer } from '../support/tessera.js';
+
+const GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const BY_USERNAME = 'urn:tessera:params:oauth:token-type:username';
+const BY_ID = 'urn:tessera:params:oauth:token-type:user-id';
+
+interface Credentials {
+  client_id: string;
+  client_secret: string;
+}
+
+describe('POST /oauth/token, RFC 8693 token exchange: the team\'s own app hands its signed-in user over', () => {
+  let server: TestServer;
+  let adminToken: string;
+  let webapp: Credentials;
+  let reports: Credentials;
+  let aliceId: string;
+
+  const admin = (method: string, path: string, body?: unknown) =>
+    fetch(`${server.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const exchange = (credentials: Credentials, params: Record<string, string>) =>
+    fetch(`${server.url}/oauth/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${credentials.client_id}:${credentials.client_secret}`).toString('base64')}`,
+        'user-agent': 'team-app/1.0',
+      },
+      body: new URLSearchParams({ grant_type: GRANT, ...params }),
+    });
+  const handOver = (credentials: Credentials, username: string) => exchange(credentials, { subject_token: username, subject_token_type: BY_USERNAME });
+  const addService = async (name: string): Promise<Credentials> => (await admin('POST', '/admin/services', { name })).json() as Promise<Credentials>;
+  const apiUsers = (accessToken: string) => fetch(`${server.url}/api/users`, { headers: { authorization: `Bearer ${accessToken}` } });
+  const errorOf = async (response: Response) => [response.status, ((await response.json()) as { error: string }).error];
+
+  beforeAll(async () => {
+    server = await startTestServer({ AUTH_RATE_LIMIT: '0' });
+    const { users } = server.tessera;
+    await users.create({ username: 'root', password: TEST_PASSWORD, role: 'admin' });
+    aliceId = (await users.create({ username: 'alice', password: TEST_PASSWORD, role: 'user' })).id;
+    await users.create({ username: 'bob', password: TEST_PASSWORD, role: 'user' });
+    const login = await fetch(`${server.url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'root', password: TEST_PASSWORD }),
+    });
+    adminToken = ((await login.json()) as { access_token: string }).access_token;
+    webapp = await addService('webapp');
+    reports = await addService('reports');
+    const allowed = await admin('PUT', '/admin/services/webapp/token-exchange', { enabled: true });
+    expect(allowed.status).toBe(200);
+    expect(await allowed.json()).toMatchObject({ name: 'webapp', token_exchange: true });
+  });
+  afterAll(() => server.stop());
+
+  it('gives an allowed service a token pair for the user, with which the user calls the API and refreshes', async () => {
+    const response = await handOver(webapp, 'Alice');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const pair = (await response.json()) as Record<string, unknown>;
+    expect(Object.keys(pair).sort()).toEqual(['access_token', 'expires_in', 'issued_token_type', 'refresh_token', 'token_type']);
+    expect(pair).toMatchObject({ issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer', expires_in: 900 });
+    expect(decodeJwt(pair.access_token as string)).toMatchObject({ sub: aliceId, role: 'user', aud: server.tessera.config.audience });
+
+    expect((await apiUsers(pair.access_token as string)).status).toBe(200);
+    const refreshed = await fetch(`${server.url}/auth/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: pair.refresh_token }),
+    });
+    expect(refreshed.status).toBe(200);
+  });
+
+  it('names the user by id as well, and records the hand-off with the service\'s name as a login of its own', async () => {
+    const response = await exchange(webapp, { subject_token: aliceId, subject_token_type: BY_ID });
+    expect(response.status).toBe(200);
+    await server.tessera.audit.flush();
+    const [event] = await server.tessera.audit.query({ type: 'token.exchange', limit: 1 });
+    expect(event).toMatchObject({
+      userId: aliceId,
+      actor: webapp.client_id,
+      userAgent: 'team-app/1.0',
+      detail: { service: 'webapp', subjectTokenType: 'user-id', familyId: expect.any(String) },
+    });
+    const families = await server.tessera.store.families.list(aliceId, Date.now());
+    expect(families.map((f) => f.id)).toContain((event!.detail as { familyId: string }).familyId);
+  });
+
+  it('is listed in the discovery document', async () => {
+    const metadata = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as { grant_types_supported: string[] };
+    expect(metadata.grant_types_supported).toEqual(['client_credentials', GRANT]);
+  });
+
+  it('refuses a service an operator has not allowed with unauthorized_client, and one allowed then forbidden too', async () => {
+    expect(await errorOf(await handOver(reports, 'alice'))).toEqual([400, 'unauthorized_client']);
+    await admin('PUT', '/admin/services/reports/token-exchange', { enabled: true });
+    expect((await handOver(reports, 'alice')).status).toBe(200);
+    await admin('PUT', '/admin/services/reports/token-exchange', { enabled: false });
+    expect(await errorOf(await handOver(reports, 'alice'))).toEqual([400, 'unauthorized_client']);
+  });
+
+  it('answers 401 invalid_client to a wrong secret or a revoked service', async () => {
+    expect(await errorOf(await handOver({ ...webapp, client_secret: 'wrong' }, 'alice'))).toEqual([401, 'invalid_client']);
+    const doomed = await addService('doomed');
+    await admin('PUT', '/admin/services/doomed/token-exchange', { enabled: true });
+    expect((await handOver(doomed, 'alice')).status).toBe(200);
+    await admin('POST', '/admin/services/doomed/revoke');
+    expect(await errorOf(await handOver(doomed, 'alice'))).toEqual([401, 'invalid_client']);
+  });
+
+  it('refuses an unknown user, by name or id, with invalid_request', async () => {
+    const byName = await handOver(webapp, 'nobody');
+    expect(await byName.json()).toEqual({ error: 'invalid_request', error_description: 'No user with this username' });
+    expect(await errorOf(await exchange(webapp, { subject_token: 'no-such-id', subject_token_type: BY_ID }))).toEqual([400, 'invalid_request']);
+  });
+
+  it('never hands over an admin: a service must not be able to mint an operator\'s tokens', async () => {
+    const before = await server.tessera.store.families.countActive(Date.now());
+    const response = await handOver(webapp, 'root');
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error_description: string }).error_description).toMatch(/An admin cannot be handed over/);
+    expect(await server.tessera.store.families.countActive(Date.now())).toBe(before);
+  });
+
+  it('refuses a disabled user', async () => {
+    const carol = await server.tessera.users.create({ username: 'carol', password: TEST_PASSWORD, role: 'user' });
+    await admin('PATCH', `/admin/users/${carol.id}`, { disabled: true });
+    const response = await handOver(webapp, 'carol');
+    expect(await response.json()).toEqual({ error: 'invalid_request', error_description: 'The account is disabled' });
+  });
+
+  it('follows the JWT rollout exactly as a login does: a user outside it gets 403 jwt_not_enabled, audited', async () => {
+    expect((await admin('PUT', '/admin/rollout', { percent: 0 })).status).toBe(200);
+    try {
+      expect(await errorOf(await handOver(webapp, 'bob'))).toEqual([403, 'jwt_not_enabled']);
+      await server.tessera.audit.flush();
+      const [event] = await server.tessera.audit.query({ type: 'login.jwt_not_enabled', limit: 1 });
+      expect(event?.detail).toEqual({ via: 'token_exchange' });
+    } finally {
+      await admin('PUT', '/admin/rollout', { percent: 100 });
+    }
+    expect((await handOver(webapp, 'bob')).status).toBe(200);
+  });
+
+  it('refuses what it does not offer: another token type, delegation, another audience, a missing subject', async () => {
+    const cases: Array<[Record<string, string>, string]> = [
+      [{ subject_token_type: BY_USERNAME }, 'invalid_request'],
+      [{ subject_token: 'alice', subject_token_type: 'urn:ietf:params:oauth:token-type:jwt' }, 'invalid_request'],
+      [{ subject_token: 'alice', subject_token_type: BY_USERNAME, requested_token_type: 'urn:ietf:params:oauth:token-type:id_token' }, 'invalid_request'],
+      [{ subject_token: 'alice', subject_token_type: BY_USERNAME, actor_token: 'x', actor_token_type: BY_USERNAME }, 'invalid_request'],
+      [{ subject_token: 'alice', subject_token_type: BY_USERNAME, audience: 'https://elsewhere.example.com' }, 'invalid_target'],
+    ];
+    for (const [params, error] of cases) expect(await errorOf(await exchange(webapp, params)), JSON.stringify(params)).toEqual([400, error]);
+    const sameApi = await exchange(webapp, { subject_token: 'alice', subject_token_type: BY_USERNAME, resource: server.tessera.config.audience });
+    expect(sameApi.status).toBe(200);
+  });
+
+  it('answers 404 to the admin API for a service that is not active', async () => {
+    expect(await errorOf(await admin('PUT', '/admin/services/doomed/token-exchange', { enabled: true }))).toEqual([404, 'not_found']);
+  });
+});
