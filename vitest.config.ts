@@ -8,6 +8,8 @@ import { defineConfig } from 'vitest/config';
  */
 const SLOW = [
   'packages/server/test/cli/key-revocation.test.ts',
+  // Starts an SMTP server (smtp-server) in a child process.
+  'packages/server/test/cli/legacy-notify.test.ts',
   'packages/server/test/cli/production-safety.test.ts',
   'packages/server/test/http/brute-force.test.ts',
   'packages/server/test/http/revocation-capacity.test.ts',

@@ -9,6 +9,11 @@
  * Scenarios: users (the seed's load test, JWT), table (the same with sessions and with JWT, printed as
  * the seed's table), overhead (one handler with and without authentication), parts (per-core crypto,
  * login/s, refresh/s). Results go to bench/results/<time>/: summary.md, results.json, latency.svg.
+ * versus (with --before <checkout>): this checkout against another one — an earlier release, a branch —
+ * on GET /api/users and refresh, in alternating rounds; it runs whenever --before is given.
+ *
+ *   npm run bench -- versus --before ../tessera-0.1.0 --rounds 5 --seconds 3
+ *
  * sdk and pages are scripts of their own (bench/sdk.ts, bench/pages.ts: the client SDK and the pages in
  * Chromium), run in a child process at the same size; they print their tables.
  */
@@ -25,8 +30,9 @@ import { runParts } from './scenarios/parts.js';
 import { peersChartSvg, renderPeers } from './lib/peers-report.js';
 import { runPeers, TARGETS, WORKLOADS, type Target, type Workload } from './scenarios/peers.js';
 import { runUsers, type UsersOptions } from './scenarios/users.js';
+import { renderVersus, runVersus } from './scenarios/versus.js';
 
-const SCENARIOS = ['users', 'table', 'overhead', 'parts', 'peers', 'sdk', 'pages'] as const;
+const SCENARIOS = ['users', 'table', 'overhead', 'parts', 'peers', 'versus', 'sdk', 'pages'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values, positionals } = parseArgs({
@@ -52,7 +58,11 @@ if (unknown.length) {
   console.error(`unknown scenario ${unknown.join(', ')}; choose from ${SCENARIOS.join(', ')}`);
   process.exit(2);
 }
-const selected = new Set<Scenario>(positionals.length ? (positionals as Scenario[]) : SCENARIOS);
+const selected = new Set<Scenario>(positionals.length ? (positionals as Scenario[]) : SCENARIOS.filter((s) => s !== 'versus' || values.before));
+if (selected.has('versus') && !values.before) {
+  console.error('versus races this checkout against another one: give its folder with --before');
+  process.exit(2);
+}
 const size = values.ci ? 'ci' : values.quick ? 'quick' : 'full';
 const number = (value: string | undefined, fallback: number) => (value === undefined ? fallback : Number(value));
 
@@ -114,6 +124,14 @@ if (selected.has('peers')) {
   });
 }
 
+if (selected.has('versus')) {
+  results.versus = await runVersus(values.before!, {
+    rounds: number(values.rounds, defaults.rounds),
+    seconds: number(values.seconds, defaults.round),
+    concurrency: 16,
+  });
+}
+
 /** The arguments of the scripts run as their own process, by size (full: their defaults). */
 const SCRIPT_ARGS = {
   sdk: { full: [], quick: ['--expiries', '5', '--loads', '5', '--seconds', '5'], ci: ['--expiries', '1', '--loads', '1', '--seconds', '1'] },
@@ -149,6 +167,11 @@ if (results.peers) {
   writeFileSync(join(out, 'peers.json'), JSON.stringify(results.peers, null, 2));
   writeFileSync(join(out, 'peers.svg'), await peersChartSvg(results.peers));
   console.log(peers);
+}
+if (results.versus) {
+  const versus = renderVersus(results.versus);
+  writeFileSync(join(out, 'versus.md'), versus + '\n');
+  console.log(versus);
 }
 console.log(summary);
 console.log(`results: ${out}`);

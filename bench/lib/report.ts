@@ -3,6 +3,7 @@ import type { OverheadResult } from '../scenarios/overhead.js';
 import type { PartsResult } from '../scenarios/parts.js';
 import type { PeersResult } from '../scenarios/peers.js';
 import type { UsersResult } from '../scenarios/users.js';
+import type { VersusResult } from '../scenarios/versus.js';
 
 export interface BenchResults {
   machine: { cpus: number; model: string; memoryGiB: number; node: string };
@@ -14,6 +15,7 @@ export interface BenchResults {
   overhead?: OverheadResult;
   parts?: PartsResult;
   peers?: PeersResult;
+  versus?: VersusResult;
 }
 
 const API = 'GET /api/users';

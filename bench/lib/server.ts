@@ -36,14 +36,15 @@ export async function freePort(): Promise<number> {
  */
 export async function startBenchServer(
   env: Record<string, string> = {},
-  options: { users?: number; script?: string } = {},
+  options: { users?: number; script?: string; bin?: string } = {},
 ): Promise<BenchServer> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
   const port = await freePort();
   if (options.users) await seedUsers(join(dir, 'tessera.db'), options.users);
   const nodeOptions = process.env.BENCH_SERVER_NODE_OPTIONS?.split(' ').filter(Boolean) ?? [];
-  // The product's own entry point unless a scenario brings a server script of its own (TypeScript through tsx).
-  const entry = options.script ? [...(options.script.endsWith('.ts') ? ['--import', 'tsx'] : []), options.script] : [BIN, 'serve'];
+  // The product's own entry point (or another checkout's, `bin`) unless a scenario brings a server script
+  // of its own (TypeScript through tsx).
+  const entry = options.script ? [...(options.script.endsWith('.ts') ? ['--import', 'tsx'] : []), options.script] : [options.bin ?? BIN, 'serve'];
   const child = spawn(process.execPath, [...nodeOptions, ...entry], {
     env: {
       PATH: process.env.PATH ?? '',

@@ -258,6 +258,11 @@ async function assemble(
     legacyUsage,
     loginThrottle,
     loginFailureWindowMs: config.loginFailureWindow * 1000,
+    notices: {
+      sunset: config.sessionsSunset,
+      guideUrl: new URL(config.migrationGuideUrl, config.publicUrl).href,
+      serviceUrl: config.publicUrl,
+    },
   });
 
   const backgroundParts: BackgroundParts = {

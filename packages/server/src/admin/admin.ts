@@ -14,6 +14,7 @@ import { AccountAdmin } from './accounts.js';
 import { AuditSearch } from './audit-search.js';
 import { DeviceAdmin } from './devices.js';
 import { KeyAdmin } from './keys.js';
+import { LegacyNotices } from './legacy-notices.js';
 import { LoginThrottleAdmin } from './login-throttle.js';
 import { RolloutAdmin } from './rollout.js';
 import { ServiceAdmin } from './services.js';
@@ -31,6 +32,8 @@ export interface Admin {
   services: ServiceAdmin;
   /** Users brought over from another system with their password hashes. */
   imports: UserImport;
+  /** Email to the users still on sessions (`tessera legacy-usage notify`). */
+  legacyNotices: LegacyNotices;
 }
 
 export interface AdminDependencies {
@@ -48,6 +51,8 @@ export interface AdminDependencies {
   logger: Logger;
   /** Failed logins are counted over this window (LOGIN_FAILURE_WINDOW), ms. */
   loginFailureWindowMs: number;
+  /** What the notices of the session sunset say: the date (SESSIONS_SUNSET), the guide's absolute URL, PUBLIC_URL. */
+  notices: { sunset: number; guideUrl: string; serviceUrl: string };
 }
 
 /** Assembles the operator actions from the services Tessera already has. */
@@ -68,5 +73,6 @@ export function createAdmin(deps: AdminDependencies): Admin {
       windowMs: deps.loginFailureWindowMs,
     }),
     imports: new UserImport(deps),
+    legacyNotices: new LegacyNotices({ ...deps, ...deps.notices }),
   };
 }

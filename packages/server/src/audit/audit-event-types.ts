@@ -39,6 +39,7 @@ export const AUDIT_EVENT_TYPES = [
   'account.password_change',
   'account.reauth',
   'account.email_change',
+  'legacy.notice_sent',
   'admin.service.add',
   'admin.service.revoke',
   'admin.service.token_exchange',

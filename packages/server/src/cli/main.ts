@@ -16,6 +16,8 @@ export function buildCli(io: CliIo): Command {
   const program = new Command('tessera')
     .description('Tessera: a stateless JWT authentication server')
     .exitOverride()
+    // A command's options go before its subcommand: `legacy-usage notify --days 7` gives --days to notify.
+    .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
   registerServe(program, io);

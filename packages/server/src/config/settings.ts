@@ -394,6 +394,26 @@ export const SETTINGS = {
       doc: '`on` lets the old app\'s `admin` role carry over; `off`, such a user is created with the `user` role (audited)',
     }),
   },
+  /** Email Tessera sends (`tessera legacy-usage notify`); nothing is sent without SMTP_URL. */
+  mail: {
+    smtpUrl: setting({
+      env: 'SMTP_URL',
+      defaultDoc: '— (no email)',
+      parse: z
+        .string()
+        .trim()
+        .regex(/^smtps?:\/\/\S+$/, 'must be smtp://host:port (upgraded with STARTTLS when offered) or smtps://user:password@host:465 (TLS)')
+        .optional(),
+      secret: true,
+      doc: 'the mail server `tessera legacy-usage notify` sends through: `smtp://host:587` or `smtps://user:password@host:465`',
+    }),
+    from: setting({
+      env: 'MAIL_FROM',
+      defaultDoc: '— (required to send)',
+      parse: nonEmpty.optional(),
+      doc: 'the sender of the email Tessera sends, such as `Example Auth <auth@example.com>`',
+    }),
+  },
   /** How often each instance does its background work. */
   background: {
     revocationPollMs: setting({

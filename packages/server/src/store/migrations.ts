@@ -231,5 +231,19 @@ export function migrations(t: SchemaTypes): Migration[] {
         ALTER TABLE service_clients ADD COLUMN token_exchange_at ${t.integer};
       `,
     },
+    {
+      version: 10,
+      name: 'legacy notices: who was told by email that sessions end, for which sunset date',
+      sql: `
+        -- One row per user per sunset date: the notice of that date is sent at most once.
+        CREATE TABLE legacy_notices (
+          user_id TEXT NOT NULL,
+          sunset  ${t.integer} NOT NULL,
+          email   TEXT NOT NULL,
+          sent_at ${t.integer} NOT NULL,
+          PRIMARY KEY (user_id, sunset)
+        );
+      `,
+    },
   ];
 }

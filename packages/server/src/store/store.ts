@@ -8,6 +8,7 @@ import type { ServiceClientRepository } from '../oauth/service-client.js';
 import type { AuditEventRecord, AuditQuery, NewAuditEvent } from '../audit/audit-event.js';
 import type { RolloutOverride } from '../rollout/rollout-override.js';
 import type { LegacyUsageCount, LegacyUsageRecord } from '../sessions/legacy-usage-count.js';
+import type { LegacyNoticeRecord } from '../sessions/legacy-notice.js';
 import type { NewSession, SessionLookup, SessionRecord } from '../sessions/session.js';
 import type { FamilyRecord, NewFamily, RefreshTokenRecord, RotationOutcome, RotationRequest } from '../tokens/refresh-family.js';
 import type { RevocationBatch, RevokedAccessToken } from '../tokens/revoked-access-token.js';
@@ -143,6 +144,18 @@ export interface LegacyUsageRepository {
   list(since: number): Promise<LegacyUsageRecord[]>;
 }
 
+export interface LegacyNoticeRepository {
+  /**
+   * Records that `notice` is being sent; false if this user already has the notice of this sunset date
+   * (sent, or being sent by another run). Claimed before sending, so two runs never both send it.
+   */
+  claim(notice: LegacyNoticeRecord): Promise<boolean>;
+  /** Forgets a claim whose message could not be sent, so a later run tries again. */
+  release(userId: string, sunset: number): Promise<void>;
+  /** The users told of this sunset date, first told first. */
+  list(sunset: number): Promise<LegacyNoticeRecord[]>;
+}
+
 export interface Store {
   /** Services holding client credentials (OAuth). */
   readonly serviceClients: ServiceClientRepository;
@@ -157,6 +170,8 @@ export interface Store {
   readonly settings: SettingRepository;
   readonly rolloutOverrides: RolloutOverrideRepository;
   readonly legacyUsage: LegacyUsageRepository;
+  /** Who was told by email that sessions end (`tessera legacy-usage notify`). */
+  readonly legacyNotices: LegacyNoticeRepository;
   readonly requestCounts: RequestCountRepository;
 
   /** Applies pending schema migrations; safe when several processes call it at once. */

@@ -112,6 +112,13 @@ describe('logs, driven through every endpoint', () => {
         payload: { current_password: CREATED_PASSWORD, new_password: CHANGED_PASSWORD },
       })
     ).json<TokenPairBody>();
+    await call('PUT /api/me/email', {
+      method: 'PUT',
+      url: '/api/me/email',
+      remoteAddress: '10.1.1.1',
+      headers: { ...bearer(changed.access_token), ...away.headers },
+      payload: { password: CHANGED_PASSWORD, email: 'temp@example.com' },
+    });
     await call('DELETE /api/me/devices/{id}', { method: 'DELETE', url: `/api/me/devices/${device!.id}`, headers: bearer(changed.access_token) });
     await call('DELETE /api/me/devices', { method: 'DELETE', url: '/api/me/devices', headers: bearer(changed.access_token) });
     await call('GET /admin/stats/authenticated-requests', { url: '/admin/stats/authenticated-requests', headers: h });

@@ -1043,6 +1043,26 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
       });
     });
 
+    describe('legacy notices', () => {
+      const SUNSET = T0 + 90 * DAY;
+      const notice = (userId: string, sunset = SUNSET, sentAt = T0) => ({ userId, sunset, email: `${userId}@example.com`, sentAt });
+
+      it('claims a notice once per user and sunset date: a second claim is refused, another date is a new notice', async () => {
+        expect(await store.legacyNotices.claim(notice('id-ada'))).toBe(true);
+        expect(await store.legacyNotices.claim(notice('id-ada', SUNSET, T0 + MINUTE))).toBe(false);
+        expect(await store.legacyNotices.claim(notice('id-ada', SUNSET + DAY))).toBe(true);
+        expect(await store.legacyNotices.claim(notice('id-bob', SUNSET, T0 + HOUR))).toBe(true);
+        expect(await store.legacyNotices.list(SUNSET)).toEqual([notice('id-ada'), notice('id-bob', SUNSET, T0 + HOUR)]);
+      });
+
+      it('forgets a released claim, so the notice can be claimed again', async () => {
+        await store.legacyNotices.claim(notice('id-ada'));
+        await store.legacyNotices.release('id-ada', SUNSET);
+        expect(await store.legacyNotices.list(SUNSET)).toEqual([]);
+        expect(await store.legacyNotices.claim(notice('id-ada'))).toBe(true);
+      });
+    });
+
     describe('authenticated requests per hour', () => {
       it('adds counts per hour and way of authenticating, lists them oldest first from a given hour, and prunes old hours', async () => {
         await store.requestCounts.add([

@@ -3,10 +3,12 @@ import { withTessera } from '../context.js';
 import type { CliIo } from '../io.js';
 import { integerOption } from '../options.js';
 import { isoTime, printRows } from '../output.js';
+import { registerLegacyNotify } from './legacy-notify.js';
 
 export function registerLegacyUsage(program: Command, io: CliIo): Command {
-  return program
+  const legacyUsage = program
     .command('legacy-usage')
+    .enablePositionalOptions()
     .description('who still uses session cookies: requests per user and client (User-Agent), most recent first')
     .option('--days <n>', 'only clients seen in the last N days', integerOption('--days', 1, 3650), 30)
     .option('--json', 'print JSON')
@@ -22,4 +24,6 @@ export function registerLegacyUsage(program: Command, io: CliIo): Command {
       }));
       printRows(io, rows, ['username', 'user_agent', 'requests', 'first_seen', 'last_seen'], Boolean(options.json));
     });
+  registerLegacyNotify(legacyUsage, io);
+  return legacyUsage;
 }

@@ -2,6 +2,7 @@ import type { Store } from '../store.js';
 import { SqlAudit } from './audit.js';
 import { SqlFamilies } from './families.js';
 import { SqlSigningKeys } from './keys.js';
+import { SqlLegacyNotices } from './legacy-notices.js';
 import { SqlLegacyUsage } from './legacy-usage.js';
 import { SqlRequestCounts } from './request-counts.js';
 import { SqlRevocations } from './revocations.js';
@@ -26,6 +27,7 @@ export class SqlStore implements Store {
   readonly settings: SqlSettings;
   readonly rolloutOverrides: SqlRolloutOverrides;
   readonly legacyUsage: SqlLegacyUsage;
+  readonly legacyNotices: SqlLegacyNotices;
   readonly requestCounts: SqlRequestCounts;
   readonly serviceClients: SqlServiceClients;
 
@@ -41,6 +43,7 @@ export class SqlStore implements Store {
     this.settings = new SqlSettings(driver);
     this.rolloutOverrides = new SqlRolloutOverrides(driver);
     this.legacyUsage = new SqlLegacyUsage(driver);
+    this.legacyNotices = new SqlLegacyNotices(driver);
     this.requestCounts = new SqlRequestCounts(driver);
     this.serviceClients = new SqlServiceClients(driver);
   }
