@@ -22,6 +22,26 @@ export interface RolloutAdminOptions {
 
 const DAY_MS = 86_400_000;
 
+/** The audit event that marks each way a user moves from the team's own app to Tessera. */
+const MOVED_BY = {
+  /** The app handed a signed-in user over (token exchange). */
+  handedOff: 'token.exchange',
+  /** The old app vouched for the password at the user's first login (LEGACY_AUTH_URL). */
+  lazilyMigrated: 'legacy_auth.migrated',
+  /** A user logged in with an imported (or older) hash, now replaced by Tessera's own. */
+  rehashed: 'user.password_rehashed',
+} as const satisfies Record<string, AuditEventType>;
+
+/** How many users moved over in a window, by way; `total` counts each user once. */
+export interface MovedUsers {
+  days: number;
+  since: number;
+  handedOff: number;
+  lazilyMigrated: number;
+  rehashed: number;
+  total: number;
+}
+
 /**
  * The road off sessions, for operators (admin API and command line alike): the JWT rollout percentage,
  * per-user overrides, a rollback that also revokes, and who still uses sessions. Changes are stored in
@@ -69,6 +89,21 @@ export class RolloutAdmin {
   /** Session users and their clients seen in the last `days` days, most recent first. */
   legacyUsage(days: number): Promise<LegacyUsageRecord[]> {
     return this.options.legacyUsage.list(this.options.clock.now() - days * DAY_MS);
+  }
+
+  /** Users who came over from the team's own app in the last `days` days, by way (from the audit trail). */
+  async movedUsers(days: number): Promise<MovedUsers> {
+    await this.options.audit.flush();
+    const since = this.options.clock.now() - days * DAY_MS;
+    const { byType, total } = await this.options.store.audit.countUsers(Object.values(MOVED_BY), since);
+    return {
+      days,
+      since,
+      handedOff: byType[MOVED_BY.handedOff] ?? 0,
+      lazilyMigrated: byType[MOVED_BY.lazilyMigrated] ?? 0,
+      rehashed: byType[MOVED_BY.rehashed] ?? 0,
+      total,
+    };
   }
 
   private record(type: AuditEventType, actor: Actor, userId: string | null, detail?: Record<string, unknown>): void {

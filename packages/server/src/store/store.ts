@@ -102,6 +102,8 @@ export interface AuditRepository {
   query(query: AuditQuery): Promise<AuditEventRecord[]>;
   /** Deletes events older than `before`; returns how many. */
   prune(before: number): Promise<number>;
+  /** How many distinct users have an event of each of `types` at or after `since`, and of any of them (`total`). */
+  countUsers(types: readonly string[], since: number): Promise<{ byType: Record<string, number>; total: number }>;
 }
 
 /** Settings changed at run time (e.g. `jwt_rollout_percent`). */

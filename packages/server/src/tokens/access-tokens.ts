@@ -167,16 +167,30 @@ export class AccessTokens {
     return this.cache.get(token) ?? verifyAccessToken(token, this.rules, { checkExpiry: false });
   }
 
+  /**
+   * Whether a token accepted earlier has since been revoked — its `jti`, its user's (or service's) or
+   * everyone's valid-after instant, its key — expired or not: for a stream opened with it.
+   */
+  async revokedSince(token: string, audiences: string[]): Promise<boolean> {
+    const claims = await verifyAccessToken(token, { ...this.rules, audience: audiences }, { checkExpiry: false });
+    return this.revokedInMemory(claims) ?? this.options.isRevoked(claims.jti);
+  }
+
   /** The claims if live, an error if expired or revoked, undefined when memory cannot tell. */
   private checkLiveness(claims: AccessClaims, now: number): AccessClaims | undefined {
     if (claims.exp * 1000 <= now) throw new InvalidTokenError('expired');
+    const revoked = this.revokedInMemory(claims);
+    if (revoked) throw new InvalidTokenError('revoked');
+    return revoked === false ? claims : undefined;
+  }
+
+  /** Whether the token was revoked, as far as memory can tell; undefined when only the store can. */
+  private revokedInMemory(claims: AccessClaims): boolean | undefined {
     const revocation = this.options.revocations.status(claims.jti);
-    if (revocation === 'revoked') throw new InvalidTokenError('revoked');
+    if (revocation === 'revoked') return true;
     const validAfter = this.options.validAfter;
-    if (validAfter && (validAfter.keyRevoked(claims.kid) || validAfter.refusesIat(claims.sub, claims.iat))) {
-      throw new InvalidTokenError('revoked');
-    }
-    return revocation === 'not_revoked' ? claims : undefined;
+    if (validAfter && (validAfter.keyRevoked(claims.kid) || validAfter.refusesIat(claims.sub, claims.iat))) return true;
+    return revocation === 'not_revoked' ? false : undefined;
   }
 
   private async checkRevokedInStore(claims: AccessClaims): Promise<AccessClaims> {

@@ -79,6 +79,15 @@ describe('docs/bring-your-users.md, run as written', () => {
     expect(GUIDE).toContain('```text\n' + result.stdout + '```');
   });
 
+  it('counts the users who moved over, as the guide shows', async () => {
+    const [moved] = blocksOf('See who has moved');
+    const result = await run(moved!);
+    expect(result.ok, result.stderr).toBe(true);
+    // The guide's reader logged in only bea; this test also logged in the other imported users.
+    expect(result.stdout).toMatch(/^moved over in the last 30 days: (\d+) users \(1 handed off by your app, 0 lazily migrated, \1 re-hashed at login\)\n$/);
+    expect(GUIDE).toContain('```text\nmoved over in the last 30 days: 1 user (1 handed off by your app, 0 lazily migrated, 1 re-hashed at login)\n```');
+  });
+
   it('quotes the Express example exactly as the file the tests run', () => {
     const example = readFileSync(join(DOCS, 'examples', 'tessera-password-check.mjs'), 'utf8');
     expect(GUIDE).toContain('```js\n' + example + '```');

@@ -122,6 +122,7 @@ describe('logs, driven through every endpoint', () => {
     await call('DELETE /api/me/devices/{id}', { method: 'DELETE', url: `/api/me/devices/${device!.id}`, headers: bearer(changed.access_token) });
     await call('DELETE /api/me/devices', { method: 'DELETE', url: '/api/me/devices', headers: bearer(changed.access_token) });
     await call('GET /admin/stats/authenticated-requests', { url: '/admin/stats/authenticated-requests', headers: h });
+    await call('GET /admin/stats/moved-users', { url: '/admin/stats/moved-users', headers: h });
     await call('GET /admin/keys', { url: '/admin/keys', headers: h });
     await call('POST /admin/keys/rotate', { method: 'POST', url: '/admin/keys/rotate', headers: h });
     // The key that now signs, not the one that signed the admin's token: the admin keeps working.

@@ -1,4 +1,4 @@
-import { decodeJwt } from 'jose';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../src/admin/actor.js';
 import type { IssuedServiceCredentials } from '../../src/oauth/service-credentials.js';
@@ -89,7 +89,11 @@ describe('the revocation feed (GET /auth/revocations)', () => {
     const billing = await s.tessera.admin.services.add('billing', null, CLI_ACTOR);
     expect((await follow(s, await serviceToken(billing, config.audience))).status).toBe(200);
 
+    const open = await follow(s, await serviceToken(orders, config.issuer));
+    await open.next();
     await s.tessera.admin.services.revoke('orders-api', CLI_ACTOR);
+    // The stream it had open ends too: a revoked service hears no more.
+    await until(() => open.ended, 5000, "the revoked service's open stream ends");
     const revoked = await follow(s, forTessera);
     expect(revoked.status).toBe(401);
     expect(revoked.body).toEqual({ error: 'invalid_token', error_description: 'The access token has been revoked' });
@@ -134,6 +138,29 @@ describe('the revocation feed (GET /auth/revocations)', () => {
     const [moved] = update.data.users;
     expect(moved!.sub).toBe(carol.id);
     expect(decodeJwt(held.access_token).iat! < moved!.not_before || update.data.tokens.some((t) => t.jti === jtiOf(held.access_token))).toBe(true);
+  });
+
+  it("ends an open stream once its own token is revoked, and only then", async () => {
+    const s = await server();
+    await createUser(s.tessera, 'alice');
+    await createUser(s.tessera, 'ops', 'admin');
+    const alice = await tokens(s, 'alice');
+    const [kept, loggedOut] = [await tokens(s, 'ops'), await tokens(s, 'ops')];
+    const [staying, leaving] = [await follow(s, kept.access_token), await follow(s, loggedOut.access_token)];
+    await Promise.all([staying.next(), leaving.next()]);
+    await logout(s, alice.access_token);
+    await Promise.all([revokedIn(staying, jtiOf(alice.access_token)), revokedIn(leaving, jtiOf(alice.access_token))]);
+    expect([staying.ended, leaving.ended]).toEqual([false, false]);
+
+    await logout(s, loggedOut.access_token);
+    await revokedIn(staying, jtiOf(loggedOut.access_token));
+    await until(() => leaving.ended, 5000, 'the stream of the logged-out token ends');
+    expect(staying.ended).toBe(false);
+
+    // A revoked signing key ends the streams opened with the tokens it signed.
+    await s.tessera.keyRing.rotate('access');
+    expect(await s.tessera.revoker.revokeKey(decodeProtectedHeader(kept.access_token).kid!)).toBe(true);
+    await until(() => staying.ended, 5000, 'the stream of a token whose key was revoked ends');
   });
 
   it('sends a heartbeat while nothing happens', async () => {

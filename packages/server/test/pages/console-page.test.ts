@@ -51,11 +51,27 @@ describe.runIf(chromiumInstalled())('the operator console (/console) in Chromium
     const session = (await post('/api/login', { username: 'uma', password: TEST_PASSWORD })).headers.get('set-cookie')!.split(';')[0]!;
     for (let i = 0; i < 30; i += 1) await fetch(`${server.origin}/api/users`, { headers: { authorization: `Bearer ${token}` } });
     for (let i = 0; i < 12; i += 1) await fetch(`${server.origin}/api/users`, { headers: { cookie: session } });
+    // sam moves over by the team app's hand-off (token exchange): the line under the chart counts him.
+    const { service, clientSecret } = await server.tessera.admin.services.add('webapp', null, { id: 'cli' });
+    await server.tessera.admin.services.setTokenExchange('webapp', true, { id: 'cli' });
+    const handOff = await fetch(`${server.origin}/oauth/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${service.clientId}:${clientSecret}`).toString('base64')}` },
+      body: new URLSearchParams({
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token: 'sam',
+        subject_token_type: 'urn:tessera:params:oauth:token-type:username',
+      }),
+    });
+    expect(handOff.status).toBe(200);
 
     const page = await (await newContext(browser)).newPage();
     await signIn(page, 'root');
     // The burst, plus the pages' own calls to /api/me/account (with JWTs too).
     await expect.poll(() => page.getByTestId('request-totals').textContent()).toMatch(/^3[0-4] requests with JWTs, 12 with sessions: 7\d% on JWTs\.$/);
+    await expect
+      .poll(() => page.getByTestId('moved-users').textContent())
+      .toBe('Moved over from your app in the last 7 days: 1 user — 1 handed off, 0 by lazy migration, 0 re-hashed at login.');
     // Chart.js has drawn on the canvas: some pixel is no longer transparent.
     await expect
       .poll(() =>

@@ -878,6 +878,24 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         expect(await store.audit.query({ limit: 10 })).toEqual([]);
       });
 
+      it('counts distinct users per event type since an instant, and across the types', async () => {
+        await store.audit.append([
+          event('token.exchange', T0 - DAY, 'u0'),
+          event('token.exchange', T0, 'u1'),
+          event('token.exchange', T0 + MINUTE, 'u1'),
+          event('token.exchange', T0 + MINUTE, 'u2'),
+          event('legacy_auth.migrated', T0 + MINUTE, 'u2'),
+          event('legacy_auth.migrated', T0 + MINUTE, 'u3'),
+          event('legacy_auth.refused', T0 + MINUTE, null),
+          event('login.success', T0 + MINUTE, 'u4'),
+        ]);
+        expect(await store.audit.countUsers(['token.exchange', 'legacy_auth.migrated', 'user.password_rehashed'], T0)).toEqual({
+          byType: { 'token.exchange': 2, 'legacy_auth.migrated': 2, 'user.password_rehashed': 0 },
+          total: 3,
+        });
+        expect(await store.audit.countUsers([], T0)).toEqual({ byType: {}, total: 0 });
+      });
+
       it('prunes events older than the retention and reports how many', async () => {
         await store.audit.append([event('old', T0 - DAY, null), event('new', T0, null)]);
         expect(await store.audit.prune(T0 - HOUR)).toBe(1);

@@ -15,6 +15,8 @@ export interface FeedConnection {
   events: FeedEvent[];
   /** `: heartbeat` comments heard so far. */
   heartbeats: number;
+  /** Whether the stream has ended (closed by the server, or by `close()`). */
+  ended: boolean;
   /** Resolves with the first event (from now on, or already heard) that `match` accepts. */
   next(match?: (event: FeedEvent) => boolean, timeoutMs?: number): Promise<FeedEvent>;
   close(): void;
@@ -35,6 +37,7 @@ export async function openFeed(baseUrl: string, token: string | undefined, heade
     headers: response.headers,
     events,
     heartbeats: 0,
+    ended: false,
     next(match = () => true, timeoutMs = 3000) {
       let seen = 0;
       return new Promise<FeedEvent>((resolve, reject) => {
@@ -78,6 +81,7 @@ export async function openFeed(baseUrl: string, token: string | undefined, heade
     } catch {
       // Closed by the test, or by the server.
     }
+    connection.ended = true;
   })();
   return connection;
 }

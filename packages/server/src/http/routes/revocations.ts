@@ -1,10 +1,11 @@
 import sse from '@fastify/sse';
 import { REVOCATION_FEED_EVENTS, formatFeedPosition, parseFeedPosition, type FeedPosition } from '@tessera/contract';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { TesseraError } from '../../errors.js';
+import { InvalidTokenError, TesseraError } from '../../errors.js';
 import type { Tessera } from '../../tessera.js';
 import type { FeedUpdate } from '../../tokens/revocation-feed.js';
 import { RevocationEvents, toFeedData, type FeedEvent } from '../../tokens/revocation-events.js';
+import { bearerToken, type Principal } from '../authenticate.js';
 import { requireRole } from '../require-role.js';
 
 /** What a subscriber may leave unread before it is disconnected (it reconnects and resumes). */
@@ -56,7 +57,8 @@ export async function revocationFeedRoutes(app: FastifyInstance, { tessera }: { 
       if (!reply.sse) {
         throw new TesseraError('invalid_request', 'The revocation feed is a Server-Sent Events stream: send "Accept: text/event-stream"');
       }
-      await follow(reply, events, tessera, parseFeedPosition(reply.sse.lastEventId));
+      const subscriber = { token: bearerToken(request)!, principal: request.principal!, audiences: feedAudiences(tessera.config) };
+      await follow(reply, events, tessera, parseFeedPosition(reply.sse.lastEventId), subscriber);
     },
   );
 }
@@ -66,7 +68,7 @@ export async function revocationFeedRoutes(app: FastifyInstance, { tessera }: { 
  * arriving while the first event is read are held and sent after it, less what it already covered:
  * none is lost between the two, and a repeat is harmless (revocations only accumulate).
  */
-async function follow(reply: FastifyReply, events: RevocationEvents, tessera: RevocationFeedRouteDeps, from: FeedPosition | undefined): Promise<void> {
+async function follow(reply: FastifyReply, events: RevocationEvents, tessera: RevocationFeedRouteDeps, from: FeedPosition | undefined, subscriber: Subscriber): Promise<void> {
   const sse = reply.sse!;
   sse.keepAlive();
   let held: FeedUpdate[] | undefined = [];
@@ -78,6 +80,7 @@ async function follow(reply: FastifyReply, events: RevocationEvents, tessera: Re
     });
   const deliver = (update: FeedUpdate) => {
     if (held) return void held.push(update);
+    if (mayEnd(update, subscriber.principal)) void endIfRevoked(sse, tessera, subscriber);
     // A subscriber that stopped reading is let go rather than buffered for without end; it resumes from its last id.
     if (reply.raw.writableLength > MAX_UNREAD_BYTES) return sse.close();
     if (!position || (update.cursor.revocations <= position.revocations && update.cursor.moves <= position.moves)) return;
@@ -95,4 +98,35 @@ async function follow(reply: FastifyReply, events: RevocationEvents, tessera: Re
   const pending = held;
   held = undefined;
   for (const update of pending) deliver(update);
+}
+
+/** Who opened a stream, with the token it was opened with. */
+interface Subscriber {
+  token: string;
+  principal: Principal;
+  audiences: string[];
+}
+
+/** Whether an update may have ended the subscriber's own token: its jti, its user or service, everyone, a key. */
+function mayEnd(update: FeedUpdate, principal: Principal): boolean {
+  if (principal.via === 'jwt' && update.entries.some((entry) => entry.jti === principal.jti)) return true;
+  return update.moves.some((move) => move.scope !== 'user' || move.subject === principal.userId);
+}
+
+/**
+ * A stream lasts only as long as the token it was opened with is not revoked: a revoked service (or an
+ * operator signed out) stops hearing revocations at once. Expiry alone does not end it; reconnecting does.
+ */
+async function endIfRevoked(sse: NonNullable<FastifyReply['sse']>, tessera: RevocationFeedRouteDeps, { token, audiences }: Subscriber): Promise<void> {
+  let revoked: boolean;
+  try {
+    revoked = await tessera.accessTokens.revokedSince(token, audiences);
+  } catch (error) {
+    // A token that no longer verifies (its key was revoked) is as good as revoked.
+    revoked = error instanceof InvalidTokenError;
+    if (!revoked) tessera.logger.warn({ err: error }, 'revocation feed: could not check whether a subscriber was revoked');
+  }
+  if (!revoked) return;
+  tessera.logger.info('revocation feed: the subscriber\'s token was revoked, stream closed');
+  sse.close();
 }

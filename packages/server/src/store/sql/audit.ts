@@ -30,6 +30,18 @@ export class SqlAudit implements AuditRepository {
     return rows.map((row) => ({ ...row, detail: typeof row.detail === 'string' ? JSON.parse(row.detail) : row.detail })) as AuditEventRecord[];
   }
 
+  async countUsers(types: readonly string[], since: number): Promise<{ byType: Record<string, number>; total: number }> {
+    const byType: Record<string, number> = Object.fromEntries(types.map((type) => [type, 0]));
+    if (types.length === 0) return { byType, total: 0 };
+    const where = `WHERE type IN (${types.map(() => '?').join(', ')}) AND at >= ? AND user_id IS NOT NULL`;
+    const [rows, all] = await Promise.all([
+      this.db.all<{ type: string; users: number | string }>(`SELECT type, COUNT(DISTINCT user_id) AS "users" FROM audit_events ${where} GROUP BY type`, [...types, since]),
+      this.db.get<{ users: number | string }>(`SELECT COUNT(DISTINCT user_id) AS "users" FROM audit_events ${where}`, [...types, since]),
+    ]);
+    for (const row of rows) byType[row.type] = Number(row.users);
+    return { byType, total: Number(all?.users ?? 0) };
+  }
+
   prune(before: number): Promise<number> {
     return this.db.transaction((tx) => tx.run('DELETE FROM audit_events WHERE at < ?', [before]), { maintenance: true });
   }

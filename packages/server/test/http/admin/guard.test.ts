@@ -25,6 +25,7 @@ const ADMIN_REQUESTS = [
   { method: 'PUT', url: '/admin/rollout/overrides/some-name', payload: { enabled: true } },
   { method: 'GET', url: '/admin/legacy-usage' },
   { method: 'GET', url: '/admin/stats/authenticated-requests' },
+  { method: 'GET', url: '/admin/stats/moved-users' },
   { method: 'GET', url: '/admin/services' },
   { method: 'POST', url: '/admin/services', payload: { name: 'billing' } },
   { method: 'POST', url: '/admin/services/some-service/revoke' },
