@@ -204,7 +204,7 @@ export const SETTINGS = {
     env: 'LOG_LEVEL',
     default: 'info',
     parse: z.enum(LOG_LEVELS, { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }),
-    doc: '`fatal` … `trace`, or `silent`',
+    doc: '`fatal` … `trace`, or `silent`. JSON lines on standard output, written in batches: each line within 250 ms',
   }),
   auditRetentionDays: setting({
     env: 'AUDIT_RETENTION_DAYS',

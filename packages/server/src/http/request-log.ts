@@ -8,8 +8,17 @@ import type { Logger } from '../logger.js';
  * nothing else never needs a logger of its own.
  */
 export class RequestLog extends LogController {
+  /**
+   * The request line's own logger: the same output, without the redaction pass. A request line holds
+   * only what the `req` and `res` serializers pick (id, method, path without its query, address,
+   * status), never a header or a body, so there is nothing to redact — and redaction was most of the
+   * line's cost (12 µs of 14, once per request). Lines with an error go through the redacting logger.
+   */
+  private readonly lines: Logger;
+
   constructor(private readonly logger: Logger) {
     super();
+    this.lines = logger.child({}, { redact: { paths: [] } });
   }
 
   override incomingRequest(): void {}
@@ -18,7 +27,7 @@ export class RequestLog extends LogController {
     if (!this.logger.isLevelEnabled(error ? 'error' : 'info')) return;
     const line = { [this.requestIdLogLabel]: request.id, req: request, res: reply, ms: Math.round(reply.elapsedTime) };
     if (error) this.logger.error({ ...line, err: error }, 'request errored');
-    else this.logger.info(line, 'request');
+    else this.lines.info(line, 'request');
   }
 }
 

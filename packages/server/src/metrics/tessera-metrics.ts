@@ -38,6 +38,8 @@ export class TesseraMetrics {
   readonly registry = new Registry();
   private readonly requests: Counter<'method' | 'route' | 'status'>;
   private readonly latency: Histogram<'method' | 'route' | 'status'>;
+  /** Each (method, status, route pattern) seen so far, with its labelled series. */
+  private readonly requestSeries = new Map<string, { count: { inc(): void }; latency: { observe(seconds: number): void } }>();
   private readonly rateLimited: Counter<'route'>;
   private readonly logins: Counter<'outcome'>;
   private readonly refreshes: Counter<'outcome'>;
@@ -110,9 +112,17 @@ export class TesseraMetrics {
 
   /** Records one answered request; `route` is the route pattern (`/admin/users/:id`), never the raw URL. */
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    const labels = { method, route, status: String(status) };
-    this.requests.inc(labels);
-    this.latency.observe(labels, seconds);
+    const key = `${method} ${status} ${route}`;
+    let series = this.requestSeries.get(key);
+    if (series === undefined) {
+      // prom-client finds a labelled series by hashing its labels; the few combinations that occur
+      // (method × route pattern × status) are looked up once each instead of on every request.
+      const labels = { method, route, status: String(status) };
+      series = { count: this.requests.labels(labels), latency: this.latency.labels(labels) };
+      this.requestSeries.set(key, series);
+    }
+    series.count.inc();
+    series.latency.observe(seconds);
     if (status === 429) this.rateLimited.inc({ route });
   }
 
