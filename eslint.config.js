@@ -24,4 +24,28 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: ['**/server/**', '**/verify/**', '@tessera/server', '@tessera/server/*', '@tessera/verify'] }] },
   },
   { files: ['packages/contract/**'], rules: { 'no-restricted-imports': ['error', { patterns: ['**/server/**', '**/verify/**', '@tessera/*'] }] } },
+  // The pages call the HTTP API like any client: they may use the client SDK and the contract, nothing of the server.
+  {
+    files: ['packages/web/src/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/server/**', '**/verify/**', '@tessera/server', '@tessera/server/*', '@tessera/verify', '@tessera/verify/*'] }] },
+  },
+  // Inside the server, the edges (HTTP, the CLI, the composition) call the features; a feature never calls back up.
+  {
+    files: ['packages/server/src/**'],
+    ignores: ['packages/server/src/{http,cli}/**', 'packages/server/src/{tessera,operations,server,background}.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/http/**', '**/cli/**'], message: 'Features are called by the HTTP layer and the CLI, never the other way round' },
+            {
+              group: ['**/tessera.js', '**/operations.js', '**/server.js', '**/background.js'],
+              message: 'Only the edges know the composition; a feature receives what it needs',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -29,6 +29,8 @@ export interface LoginThrottleAdminOptions {
  */
 export class LoginThrottleAdmin {
   private applied: Unlocks | undefined;
+  /** Unlocks made through this server, applied here at once: its poll must not apply them again to failures since. */
+  private readonly madeHere = new Map<string, number>();
 
   constructor(private readonly options: LoginThrottleAdminOptions) {}
 
@@ -44,6 +46,8 @@ export class LoginThrottleAdmin {
     const unlocks = await this.readUnlocks();
     for (const [name, at] of Object.entries(unlocks)) if (at <= now - this.options.windowMs) delete unlocks[name];
     unlocks[username] = now;
+    for (const [name, at] of this.madeHere) if (at <= now - this.options.windowMs) this.madeHere.delete(name);
+    this.madeHere.set(username, now);
     await store.settings.write(LOGIN_UNLOCKS_SETTING, JSON.stringify(unlocks), now);
     const user = await store.users.findByUsername(username);
     audit.record({
@@ -63,7 +67,7 @@ export class LoginThrottleAdmin {
     this.applied = unlocks;
     if (!previous) return;
     for (const [username, at] of Object.entries(unlocks)) {
-      if (at > (previous[username] ?? 0)) await this.options.throttle.unlock(username);
+      if (at > (previous[username] ?? 0) && this.madeHere.get(username) !== at) await this.options.throttle.unlock(username);
     }
   }
 

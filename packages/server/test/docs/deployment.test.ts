@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { guideSections } from '../support/guide-shell.js';
 import { freePort } from '../support/ports.js';
-import { until } from '../support/wait.js';
+import { PATIENCE_MS, until } from '../support/wait.js';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
 const GUIDE = readFileSync(resolve(ROOT, 'docs/deployment.md'), 'utf8');
@@ -79,7 +79,9 @@ describe('docs/deployment.md, one machine with systemd, run as written', () => {
       const server = exec('ExecStart', env);
       const exited = finished(server);
       const base = `http://${env.HOST}:${port}`;
-      await until(async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.ok === true, 30_000, 'ready');
+      const ready = async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.ok === true;
+      await until(async () => server.exitCode !== null || (await ready()), PATIENCE_MS, 'ready, or exited');
+      if (server.exitCode !== null) expect.fail(`the server exited before it was ready:\n${(await exited).output}`);
       const jwks = (await (await fetch(`${base}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> };
       kids.push(jwks.keys.map((k) => k.kid));
       server.kill(directives('KillSignal')[0] as NodeJS.Signals);

@@ -7,7 +7,7 @@ import { createTessera } from '../../src/tessera.js';
 import { fleetInstances, type FleetInstances } from '../support/fleet.js';
 import { postgresAvailable, redisAvailable } from '../support/services.js';
 import { createUser, loginTokens, testEnv } from '../support/tessera.js';
-import { until } from '../support/wait.js';
+import { PATIENCE_MS, until } from '../support/wait.js';
 
 const available = (await postgresAvailable()) && (await redisAvailable());
 
@@ -30,7 +30,7 @@ describe.skipIf(!available)('signing keys across the instances of a fleet (Postg
     expect(newKid).not.toBe(oldKid);
     await until(
       () => [b, c].every((t) => t.tessera.keyRing.signingKey('access').kid === newKid),
-      1000,
+      PATIENCE_MS, // key reloads are off: only the fleet's event can bring it
       'the other instances signing with the new key',
     );
 
@@ -49,7 +49,7 @@ describe.skipIf(!available)('signing keys across the instances of a fleet (Postg
     const cli = await createTessera(loadConfig(env), { logger: createLogger('silent') });
     const newKid = await cli.keyRing.rotate();
     await cli.close();
-    await until(() => b.tessera.keyRing.signingKey('access').kid === newKid, 1000, 'the running instance signing with the new key');
+    await until(() => b.tessera.keyRing.signingKey('access').kid === newKid, PATIENCE_MS, 'the running instance signing with the new key');
     rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -173,6 +173,19 @@ describe('brute-force protection per account', () => {
     expect(event).toMatchObject({ actor: admin.admin.id, detail: { username: 'victim', failures: 10 } });
     expect((await admin.call({ url: '/admin/users/nobody/login-throttle' })).json()).toMatchObject({ error: 'not_found' });
   });
+
+  it("an unlock made through the admin API is not applied again by the server's own poll: failures after it still count", async () => {
+    const t = await start({ AUTH_RATE_LIMIT: '0' });
+    const victim = await createUser(t.tessera, 'victim');
+    const admin = await adminClient(t);
+    expect((await admin.call({ method: 'DELETE', url: `/admin/users/${victim.id}/login-throttle` })).statusCode).toBe(200);
+    for (let i = 0; i < 10; i += 1) await from(t, '198.51.100.1', 'victim', `guess-${i}`);
+    expect((await from(t, '198.51.100.1', 'victim', TEST_PASSWORD)).statusCode).toBe(429);
+
+    await t.tessera.admin.loginThrottle.follow(); // what the unlock poll does (without Redis, every LOGIN_UNLOCK_POLL_MS)
+    expect((await from(t, '198.51.100.1', 'victim', TEST_PASSWORD)).statusCode).toBe(429);
+    expect((await admin.call({ url: `/admin/users/${victim.id}/login-throttle` })).json()).toMatchObject({ failures: 10 });
+  });
 });
 
 describe.skipIf(!redisUp)('brute-force protection across the fleet (Redis)', () => {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN } from './process.js';
+import { PATIENCE_MS } from './wait.js';
 
 /** A `## ` section of a Markdown guide and the `sh` code blocks in it, in order. */
 export interface GuideSection {
@@ -29,7 +30,7 @@ export interface BlockResult {
  * One bash session in which a guide's blocks run in order, as an operator would type them into one
  * terminal (variables carry over). In its PATH, `npx tessera` runs this checkout's `bin/tessera.js`,
  * and `npm start` (re)starts `tessera serve` in the background — stopping the previous one first —
- * and returns once it answers /readyz. Everything else is the real thing: bash, curl, jq, openssl.
+ * and returns once it answers /readyz (or fails at once if it exits). Everything else is the real thing: bash, curl, jq, openssl.
  */
 export class GuideShell {
   private readonly bash: ChildProcessWithoutNullStreams;
@@ -56,7 +57,7 @@ if [ -f ${this.pidFile} ]; then
 fi
 node ${BIN} serve </dev/null >>${this.serverLog} 2>&1 &
 echo $! > ${this.pidFile}
-for _ in $(seq 1 300); do
+for _ in $(seq 1 ${PATIENCE_MS / 100}); do
   curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && exit 0
   kill -0 $! 2>/dev/null || { echo "guide shell: the server exited" >&2; tail -n 5 ${this.serverLog} >&2; exit 1; }
   sleep 0.1
@@ -107,7 +108,7 @@ echo "guide shell: the server did not become ready" >&2; exit 1`);
     if (this.bash.exitCode === null) await new Promise((resolve) => this.bash.once('exit', resolve));
   }
 
-  private async until(read: () => string, marker: RegExp, timeoutMs = 60_000): Promise<string> {
+  private async until(read: () => string, marker: RegExp, timeoutMs = PATIENCE_MS): Promise<string> {
     const started = Date.now();
     while (!marker.test(read())) {
       if (this.bash.exitCode !== null) throw new Error(`the guide shell exited:\n${this.stderr}`);

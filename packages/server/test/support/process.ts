@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
+import { PATIENCE_MS } from './wait.js';
 
 export const BIN = resolve(import.meta.dirname, '../../bin/tessera.js');
 
@@ -22,7 +23,7 @@ export async function runCli(args: string[], env: Record<string, string>, input?
   return { code, stdout, stderr };
 }
 
-/** Starts `tessera serve` and resolves once it answers on its port. */
+/** Starts `tessera serve` and resolves once it says it listens; rejects if it exits first. */
 export async function startServeProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, [BIN, 'serve'], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env } });
   let output = '';
@@ -32,7 +33,7 @@ export async function startServeProcess(env: Record<string, string>): Promise<{ 
     const timer = setTimeout(() => {
       child.kill('SIGKILL'); // a server that never said it listens must not outlive the test
       reject(new Error(`server did not start:\n${output}`));
-    }, 20_000);
+    }, PATIENCE_MS);
     child.stdout!.on('data', () => {
       const match = /Tessera listening on (http:\/\/localhost:\d+)/.exec(output);
       if (match) {

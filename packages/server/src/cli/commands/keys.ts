@@ -54,6 +54,8 @@ export function registerKeys(program: Command, io: CliIo): Command {
     )
     .argument('<kid>')
     .option('--json', 'print JSON')
+    // A kid is base64url: one in 64 begins with "-", which must reach us as the kid, not as an unknown option.
+    .allowUnknownOption()
     .action(async (kid: string, options: { json?: boolean }) => {
       const { revoked, replacement } = await withTessera(io, (t) => t.admin.keys.revoke(kid, CLI_ACTOR));
       if (options.json) {

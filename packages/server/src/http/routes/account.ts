@@ -1,6 +1,7 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Tessera } from '../../tessera.js';
-import { authenticate as authenticateCaller } from '../authenticate.js';
+import { authenticate as authenticateCaller, type AuthenticationDeps } from '../authenticate.js';
 import { clientInfo } from '../client-info.js';
 import type { CredentialBudgets } from '../credential-budgets.js';
 import { setRefreshCookie } from '../refresh-cookie.js';
@@ -8,6 +9,9 @@ import { errorResponses, tokenPairSchema } from '../schemas.js';
 import type { UserRecord } from '../../users/user.js';
 import { AUTH_BODY_LIMIT } from './auth.js';
 import { family, familySchema, signOutBody, signOutSchema } from './admin/representations.js';
+
+/** What the account routes use (the composition root passes the whole `Tessera`; this says which of it). */
+export type AccountRouteDeps = Pick<Tessera, 'ownAccount'> & AuthenticationDeps;
 
 const deviceSchema = {
   ...familySchema,
@@ -68,7 +72,8 @@ const jtiOf = (request: FastifyRequest) => (request.principal?.via === 'jwt' ? r
  * /api/me/*: the signed-in user's own account — the account page's API. Any credential of the user
  * works (access token, or a session cookie from this site); password checks spend the login budget.
  */
-export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: { tessera: Tessera; budgets: CredentialBudgets }): Promise<void> {
+export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: { tessera: AccountRouteDeps; budgets: CredentialBudgets }): Promise<void> {
+  const typed = app.withTypeProvider<JsonSchemaToTsProvider>();
   // JSON bodies only: a text/plain body is what a cross-site form or "simple" fetch can send (415).
   app.removeContentTypeParser('text/plain');
   const authenticate = authenticateCaller(tessera);
@@ -85,7 +90,7 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
     },
   );
 
-  app.put<{ Body: { password: string; email: string | null } }>(
+  typed.put(
     '/me/email',
     {
       bodyLimit: AUTH_BODY_LIMIT,
@@ -119,7 +124,7 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
     async (request) => (await own.devices(request.principal!.userId, jtiOf(request))).map((d) => ({ ...family(d), current: d.current })),
   );
 
-  app.delete<{ Params: { id: string } }>(
+  typed.delete(
     '/me/devices/:id',
     {
       preHandler: authenticate,
@@ -148,7 +153,7 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
     async (request) => signOutBody(await own.signOutEverywhere(request.principal!.userId, clientInfo(request))),
   );
 
-  app.post<{ Body: { current_password: string; new_password: string } }>(
+  typed.post(
     '/me/password',
     {
       bodyLimit: AUTH_BODY_LIMIT,
@@ -165,11 +170,11 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
     async (request, reply) => {
       const pair = await own.changePassword(request.principal!.userId, request.body.current_password, request.body.new_password, clientInfo(request));
       setRefreshCookie(reply, pair.refreshToken, pair.refreshExpiresIn);
-      return { access_token: pair.accessToken, refresh_token: pair.refreshToken, token_type: 'Bearer', expires_in: pair.expiresIn };
+      return { access_token: pair.accessToken, refresh_token: pair.refreshToken, token_type: 'Bearer' as const, expires_in: pair.expiresIn };
     },
   );
 
-  app.post<{ Body: { password: string } }>(
+  typed.post(
     '/me/reauth',
     {
       bodyLimit: AUTH_BODY_LIMIT,
@@ -196,7 +201,7 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
     },
     async (request) => {
       const proof = await own.confirmPassword(request.principal!.userId, request.body.password, clientInfo(request));
-      return { status: 'confirmed', reauth_token: proof.token, expires_in: proof.expiresIn };
+      return { status: 'confirmed' as const, reauth_token: proof.token, expires_in: proof.expiresIn };
     },
   );
 }

@@ -1,3 +1,4 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TokenPair } from '../../auth/token-pair.js';
 import { InvalidSessionError, TesseraError } from '../../errors.js';
@@ -34,15 +35,6 @@ const refreshTokenBody = {
   },
 } as const;
 
-export interface LoginBody {
-  username: string;
-  password: string;
-}
-
-interface RefreshTokenBody {
-  refresh_token?: string;
-}
-
 /** /auth/login, /auth/refresh, /auth/logout, /auth/session/exchange. */
 export async function authRoutes(
   app: FastifyInstance,
@@ -61,8 +53,10 @@ export async function authRoutes(
     reply.header('cache-control', 'no-store');
     reply.header('pragma', 'no-cache');
   });
+  // Body types come from the JSON schemas below.
+  const typed = app.withTypeProvider<JsonSchemaToTsProvider>();
 
-  app.post<{ Body: LoginBody }>(
+  typed.post(
     '/login',
     {
       bodyLimit: AUTH_BODY_LIMIT,
@@ -79,7 +73,7 @@ export async function authRoutes(
     },
   );
 
-  app.post<{ Body: RefreshTokenBody }>(
+  typed.post(
     '/refresh',
     {
       bodyLimit: AUTH_BODY_LIMIT,
@@ -102,7 +96,7 @@ export async function authRoutes(
     },
   );
 
-  app.post<{ Body: RefreshTokenBody }>(
+  typed.post(
     '/logout',
     {
       bodyLimit: AUTH_BODY_LIMIT,
@@ -124,7 +118,7 @@ export async function authRoutes(
         clientInfo(request),
       );
       clearRefreshCookie(reply);
-      return { status: 'logged_out' };
+      return { status: 'logged_out' as const };
     },
   );
 
@@ -178,7 +172,7 @@ function sendTokenPair(reply: FastifyReply, pair: TokenPair) {
   return {
     access_token: pair.accessToken,
     refresh_token: pair.refreshToken,
-    token_type: 'Bearer',
+    token_type: 'Bearer' as const,
     expires_in: pair.expiresIn,
   };
 }

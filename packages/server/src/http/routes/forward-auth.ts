@@ -1,8 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Tessera } from '../../tessera.js';
-import { authenticate as authenticateCaller } from '../authenticate.js';
+import { authenticate as authenticateCaller, type AuthenticationDeps } from '../authenticate.js';
 import { allowedOrigins, assertSameOriginForSession, carriesCredentialCookie } from '../same-origin.js';
 import { errorResponses } from '../schemas.js';
+
+/** What the forward-auth route uses: what authenticating a request uses. */
+export type ForwardAuthRouteDeps = AuthenticationDeps;
 
 type Done = (error?: Error) => void;
 
@@ -24,7 +26,7 @@ const ORIGINAL_METHOD = 'x-original-method';
  * (401 with the RFC 6750 challenge, 403 for a forged cross-site cookie request), the error's code and
  * description also in headers so the proxy can answer JSON. Nothing is read but headers.
  */
-export async function forwardAuthRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+export async function forwardAuthRoutes(app: FastifyInstance, { tessera }: { tessera: ForwardAuthRouteDeps }): Promise<void> {
   const origins = allowedOrigins(tessera.config);
   // `auth_request` turns every request into a GET: the method that decides the origin check is the original one.
   const checkOriginalOrigin = (request: FastifyRequest, _reply: FastifyReply, done: Done): void => {

@@ -11,6 +11,9 @@ import { requireRole } from '../require-role.js';
 /** What a subscriber may leave unread before it is disconnected (it reconnects and resumes). */
 const MAX_UNREAD_BYTES = 4 * 1024 * 1024;
 
+/** What the revocation feed uses (the composition root passes the whole `Tessera`; this says which of it). */
+export type RevocationFeedRouteDeps = Pick<Tessera, 'accessTokens' | 'clock' | 'config' | 'logger' | 'revocationFeed' | 'store'>;
+
 /** Who may follow the feed: services (client-credentials tokens) and operators. */
 export const FEED_ROLES = ['service', 'admin'] as const;
 
@@ -26,7 +29,7 @@ const feedAudiences = (config: Tessera['config']) => [config.issuer, config.audi
  * revocation as this instance learns of it — at once from itself or the fleet's Redis events, within
  * the poll interval from the database — with ids that resume on any instance.
  */
-export async function revocationFeedRoutes(app: FastifyInstance, { tessera }: { tessera: Tessera }): Promise<void> {
+export async function revocationFeedRoutes(app: FastifyInstance, { tessera }: { tessera: RevocationFeedRouteDeps }): Promise<void> {
   // The package is CommonJS typed as an ES module: its plugin is `.default` for TypeScript and at run time alike.
   await app.register(sse.default, { heartbeatInterval: tessera.config.background.revocationFeedHeartbeatMs });
   const events = new RevocationEvents({
@@ -65,7 +68,7 @@ export async function revocationFeedRoutes(app: FastifyInstance, { tessera }: { 
  * arriving while the first event is read are held and sent after it, less what it already covered:
  * none is lost between the two, and a repeat is harmless (revocations only accumulate).
  */
-async function follow(reply: FastifyReply, events: RevocationEvents, tessera: Tessera, from: FeedPosition | undefined, subscriber: Subscriber): Promise<void> {
+async function follow(reply: FastifyReply, events: RevocationEvents, tessera: RevocationFeedRouteDeps, from: FeedPosition | undefined, subscriber: Subscriber): Promise<void> {
   const sse = reply.sse!;
   sse.keepAlive();
   let held: FeedUpdate[] | undefined = [];
@@ -114,7 +117,7 @@ function mayEnd(update: FeedUpdate, principal: Principal): boolean {
  * A stream lasts only as long as the token it was opened with is not revoked: a revoked service (or an
  * operator signed out) stops hearing revocations at once. Expiry alone does not end it; reconnecting does.
  */
-async function endIfRevoked(sse: NonNullable<FastifyReply['sse']>, tessera: Tessera, { token, audiences }: Subscriber): Promise<void> {
+async function endIfRevoked(sse: NonNullable<FastifyReply['sse']>, tessera: RevocationFeedRouteDeps, { token, audiences }: Subscriber): Promise<void> {
   let revoked: boolean;
   try {
     revoked = await tessera.accessTokens.revokedSince(token, audiences);

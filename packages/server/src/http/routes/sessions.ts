@@ -1,3 +1,4 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TesseraError } from '../../errors.js';
 import type { Tessera } from '../../tessera.js';
@@ -8,7 +9,7 @@ import type { RouteLimit } from '../rate-limit.js';
 import { requireSameOriginForCookies } from '../same-origin.js';
 import { errorResponses } from '../schemas.js';
 import { clearSessionCookie, sessionCookie, setSessionCookie } from '../session-cookie.js';
-import { AUTH_BODY_LIMIT, loginBody, type LoginBody } from './auth.js';
+import { AUTH_BODY_LIMIT, loginBody } from './auth.js';
 
 /** What the legacy session routes use (the composition root passes the whole `Tessera`; this says which of it). */
 export type SessionRouteDeps = Pick<Tessera, 'config' | 'sessionLogin' | 'sessionLogout' | 'sessions'>;
@@ -49,7 +50,7 @@ export async function sessionRoutes(
     if (request.body === undefined || request.body === null) request.body = {};
   });
 
-  app.post<{ Body: LoginBody }>(
+  app.withTypeProvider<JsonSchemaToTsProvider>().post(
     '/login',
     {
       bodyLimit: AUTH_BODY_LIMIT,

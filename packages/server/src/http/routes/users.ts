@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { UserPage } from '../../users/user.js';
 import type { Tessera } from '../../tessera.js';
 import { authenticate as authenticateCaller, type AuthenticationDeps } from '../authenticate.js';
@@ -68,7 +69,7 @@ export async function userRoutes(app: FastifyInstance, { tessera }: { tessera: U
     },
   );
 
-  app.get<{ Querystring: { limit: number; offset: number } }>(
+  app.withTypeProvider<JsonSchemaToTsProvider>().get(
     '/users',
     {
       preHandler: authenticate,
@@ -84,7 +85,9 @@ export async function userRoutes(app: FastifyInstance, { tessera }: { tessera: U
       const page = await tessera.users.list(request.query);
       let json = pageJson.get(page);
       if (json === undefined) pageJson.set(page, (json = toJson(page)));
-      return reply.header('x-total-count', String(page.total)).type('application/json; charset=utf-8').send(json);
+      // The page's JSON, made once per page (above), goes out as it is rather than through the response schema.
+      const untyped: FastifyReply = reply;
+      return untyped.header('x-total-count', String(page.total)).type('application/json; charset=utf-8').send(json);
     },
   );
 }

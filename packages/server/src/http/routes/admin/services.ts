@@ -1,3 +1,4 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance } from 'fastify';
 import type { ServiceClientRecord } from '../../../oauth/service-client.js';
 import type { Tessera } from '../../../tessera.js';
@@ -33,8 +34,8 @@ const service = (record: ServiceClientRecord) => ({
   client_id: record.clientId,
   audience: record.audience,
   token_exchange: record.tokenExchangeAt !== null,
-  state: record.revokedAt === null ? 'active' : 'revoked',
-  created_at: iso(record.createdAt),
+  state: record.revokedAt === null ? ('active' as const) : ('revoked' as const),
+  created_at: new Date(record.createdAt).toISOString(),
   revoked_at: iso(record.revokedAt),
 });
 
@@ -46,6 +47,7 @@ const tags = ['admin'];
 
 /** /admin/services: service credentials — create (the secret is in this one response), list, revoke. */
 export async function adminServiceRoutes(app: FastifyInstance, { tessera }: { tessera: AdminServiceRouteDeps }): Promise<void> {
+  const typed = app.withTypeProvider<JsonSchemaToTsProvider>();
   app.get(
     '/services',
     {
@@ -59,7 +61,7 @@ export async function adminServiceRoutes(app: FastifyInstance, { tessera }: { te
     async () => (await tessera.admin.services.list()).map(service),
   );
 
-  app.post<{ Body: { name: string; audience?: string } }>(
+  typed.post(
     '/services',
     {
       schema: {
@@ -79,7 +81,7 @@ export async function adminServiceRoutes(app: FastifyInstance, { tessera }: { te
     },
   );
 
-  app.put<{ Params: { name: string }; Body: { enabled: boolean } }>(
+  typed.put(
     '/services/:name/token-exchange',
     {
       schema: {
@@ -94,7 +96,7 @@ export async function adminServiceRoutes(app: FastifyInstance, { tessera }: { te
     async (request) => service(await tessera.admin.services.setTokenExchange(request.params.name, request.body.enabled, actorOf(request))),
   );
 
-  app.post<{ Params: { name: string } }>(
+  typed.post(
     '/services/:name/revoke',
     {
       schema: {

@@ -1,3 +1,4 @@
+import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance } from 'fastify';
 import type { Tessera } from '../../../tessera.js';
 import { errorResponses } from '../../schemas.js';
@@ -45,7 +46,8 @@ export type AdminStatsRouteDeps = Pick<Tessera, 'requestCounts' | 'admin'>;
 
 /** /admin/stats/*: figures for the console. */
 export async function adminStatsRoutes(app: FastifyInstance, { tessera }: { tessera: AdminStatsRouteDeps }): Promise<void> {
-  app.get<{ Querystring: { days: number } }>(
+  const typed = app.withTypeProvider<JsonSchemaToTsProvider>();
+  typed.get(
     '/stats/authenticated-requests',
     {
       schema: {
@@ -65,7 +67,7 @@ export async function adminStatsRoutes(app: FastifyInstance, { tessera }: { tess
       })),
   );
 
-  app.get<{ Querystring: { days: number } }>(
+  typed.get(
     '/stats/moved-users',
     {
       schema: {
