@@ -1,3 +1,5 @@
+import { EmailVerification } from './account/email-verification.js';
+import { smtpMailer } from './mail/smtp-mailer.js';
 import { OwnAccount } from './account/own-account.js';
 import { ReauthProofs } from './account/reauth-proofs.js';
 import { createAdmin, type Admin } from './admin/admin.js';
@@ -269,6 +271,11 @@ async function assemble(
     },
   });
 
+  // Confirmation links for the addresses users set themselves go through the same mail server as notices.
+  const { smtpUrl, from } = config.mail;
+  const mailer = smtpUrl !== undefined && from !== undefined ? smtpMailer({ url: smtpUrl, from }) : undefined;
+  const emailVerification = new EmailVerification({ store, clock, mailer, serviceUrl: config.publicUrl });
+
   const backgroundParts: BackgroundParts = {
     store,
     clock,
@@ -326,7 +333,7 @@ async function assemble(
     }),
     logout: new Logout({ store, accessTokens, refreshTokens, revoker, audit }),
     users,
-    ownAccount: new OwnAccount({ store, clock, credentials, passwords, revoker, tokenPairs, audit, reauthProofs }),
+    ownAccount: new OwnAccount({ store, clock, credentials, passwords, revoker, tokenPairs, audit, reauthProofs, emailVerification }),
     reauthProofs,
     admin,
     fleet,
@@ -334,6 +341,7 @@ async function assemble(
     start: () => background.start(),
     async close() {
       await background.stop();
+      mailer?.close();
       await deps.revocationBus?.close();
       await fleet?.close();
       await store.close();
