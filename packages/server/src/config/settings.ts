@@ -394,7 +394,7 @@ export const SETTINGS = {
       doc: '`on` lets the old app\'s `admin` role carry over; `off`, such a user is created with the `user` role (audited)',
     }),
   },
-  /** Email Tessera sends (`tessera legacy-usage notify`); nothing is sent without SMTP_URL. */
+  /** Email Tessera sends (`tessera legacy-usage notify`, confirmation links); nothing is sent without SMTP_URL. */
   mail: {
     smtpUrl: setting({
       env: 'SMTP_URL',
@@ -405,7 +405,7 @@ export const SETTINGS = {
         .regex(/^smtps?:\/\/\S+$/, 'must be smtp://host:port (upgraded with STARTTLS when offered) or smtps://user:password@host:465 (TLS)')
         .optional(),
       secret: true,
-      doc: 'the mail server `tessera legacy-usage notify` sends through: `smtp://host:587` or `smtps://user:password@host:465`',
+      doc: 'the mail server for `tessera legacy-usage notify` and the confirmation links of the addresses users set on `/account`: `smtp://host:587` or `smtps://user:password@host:465`; without it such addresses stay unverified',
     }),
     from: setting({
       env: 'MAIL_FROM',
