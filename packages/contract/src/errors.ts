@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'temporarily_unavailable'
   | 'server_error'
   | 'cross_site_request'
+  | 'reauth_required'
   | 'invalid_client'
   | 'unsupported_grant_type'
   | 'invalid_target'

@@ -1,4 +1,5 @@
 import { OwnAccount } from './account/own-account.js';
+import { ReauthProofs } from './account/reauth-proofs.js';
 import { BackgroundWork, followFleet, type BackgroundParts } from './background.js';
 import { CredentialCheck } from './auth/credential-check.js';
 import { LazyMigration } from './auth/lazy-migration.js';
@@ -62,6 +63,8 @@ export interface Tessera extends Omit<OperatorParts, 'serviceCredentials'> {
   logout: Logout;
   /** What users do to their own account (the account page): devices, password. */
   ownAccount: OwnAccount;
+  /** Proofs of a password typed again (`POST /api/me/reauth`), required for the console's admin changes. */
+  reauthProofs: ReauthProofs;
   /** With REDIS_URL: events between the instances and shared rate-limit counters. */
   fleet: Fleet | undefined;
   /** OAuth for services: their credentials, the grants of /oauth/token, introspection and revocation. */
@@ -149,6 +152,7 @@ async function assemble(
     isRevoked: (jti) => store.revocations.isRevoked(jti),
   });
   const refreshTokens = new RefreshTokens({ keyRing, clock, issuer: config.issuer, acceptedIssuers: config.acceptedIssuers, ttlSeconds: config.refreshTokenTtl, validAfter });
+  const reauthProofs = new ReauthProofs({ keyRing, clock, issuer: config.issuer });
   const lazyMigration = config.legacyAuth
     ? new LazyMigration({ client: new LegacyAuthClient(config.legacyAuth), store, passwords, audit, clock, logger, allowAdmin: config.legacyAuth.allowAdmin })
     : undefined;
@@ -223,7 +227,8 @@ async function assemble(
       familyMaxAgeSeconds: config.refreshFamilyMaxAge,
     }),
     logout: new Logout({ store, accessTokens, refreshTokens, revoker, audit }),
-    ownAccount: new OwnAccount({ store, clock, credentials, passwords, revoker, tokenPairs, audit }),
+    ownAccount: new OwnAccount({ store, clock, credentials, passwords, revoker, tokenPairs, audit, reauthProofs }),
+    reauthProofs,
     fleet,
     oauth,
     start: () => background.start(),

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const stamp = join(root, 'dist', '.vite', 'manifest.json');
-const sources = ['src', 'account.html', 'console.html', 'vite.config.ts', 'package.json'];
+// The pages bundle @tessera/client from its build: a newer SDK build is a change too.
+const sources = ['src', 'account.html', 'console.html', 'vite.config.ts', 'package.json', '../client/dist'];
 
 function newest(path) {
   const stat = statSync(path);
@@ -16,7 +17,7 @@ function newest(path) {
 }
 
 const built = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
-const changed = Math.max(...sources.map((source) => newest(join(root, source))));
+const changed = Math.max(...sources.filter((source) => existsSync(join(root, source))).map((source) => newest(join(root, source))));
 if (process.argv.includes('--force') || changed > built) {
   const { build } = await import('vite');
   await build({ root, configFile: join(root, 'vite.config.ts'), logLevel: 'warn', build: { manifest: true } });

@@ -24,6 +24,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   server_error: 500,
   service_unavailable: 503,
   cross_site_request: 403,
+  reauth_required: 403,
   temporarily_unavailable: 503,
   invalid_client: 401,
   unsupported_grant_type: 400,

@@ -41,6 +41,8 @@ export function lazyRequestLogger(logger: Logger, bindings: Bindings, options: C
   return new LazyRequestLogger(logger, bindings, options) as unknown as FastifyBaseLogger;
 }
 
+const LEVELS: Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
 class LazyRequestLogger {
   private made: FastifyBaseLogger | undefined;
 
@@ -64,31 +66,8 @@ class LazyRequestLogger {
     return this.real().child(more, moreOptions);
   }
 
-  fatal(...args: unknown[]): void {
-    this.write('fatal', args);
-  }
-
-  error(...args: unknown[]): void {
-    this.write('error', args);
-  }
-
-  warn(...args: unknown[]): void {
-    this.write('warn', args);
-  }
-
-  info(...args: unknown[]): void {
-    this.write('info', args);
-  }
-
-  debug(...args: unknown[]): void {
-    this.write('debug', args);
-  }
-
-  trace(...args: unknown[]): void {
-    this.write('trace', args);
-  }
-
-  private write(level: Level, args: unknown[]): void {
+  /** What each level's method (fatal … trace, defined below on the prototype) does. */
+  write(level: Level, args: unknown[]): void {
     if (this.made === undefined && !this.logger.isLevelEnabled(level)) return;
     (this.real()[level] as (...a: unknown[]) => void)(...args);
   }
@@ -96,4 +75,12 @@ class LazyRequestLogger {
   private real(): FastifyBaseLogger {
     return (this.made ??= this.logger.child(this.bindings, this.options) as FastifyBaseLogger);
   }
+}
+
+for (const level of LEVELS) {
+  Object.defineProperty(LazyRequestLogger.prototype, level, {
+    value(this: LazyRequestLogger, ...args: unknown[]): void {
+      this.write(level, args);
+    },
+  });
 }

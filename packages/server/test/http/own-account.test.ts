@@ -112,7 +112,7 @@ describe('/api/me: a user manages their own account', () => {
   it('confirms the password again, and says so when it is wrong', async () => {
     const { access_token } = await loginTokens(t.app, 'uma');
     const ok = await t.app.inject({ method: 'POST', url: '/api/me/reauth', headers: as(access_token), payload: { password: TEST_PASSWORD } });
-    expect(ok.json()).toEqual({ status: 'confirmed' });
+    expect(ok.json()).toEqual({ status: 'confirmed', reauth_token: expect.any(String), expires_in: 300 });
     const wrong = await t.app.inject({ method: 'POST', url: '/api/me/reauth', headers: as(access_token), payload: { password: 'nope' } });
     expect(wrong.statusCode).toBe(401);
   });

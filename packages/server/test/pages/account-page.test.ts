@@ -97,6 +97,22 @@ describe.runIf(chromiumInstalled())('the account page (/account) in Chromium', {
     expect(relogin.status).toBe(200);
   });
 
+  it('keeps this device signed in after a password change, across a reload', async () => {
+    await createUser(server.tessera, 'quinn');
+    await server.tessera.admin.rollout.setOverride('quinn', true, CLI_ACTOR);
+    const page = await (await newContext(browser)).newPage();
+    await page.goto(`${server.origin}/account`);
+    await signIn(page, 'quinn');
+    await page.getByLabel('Current password').fill(TEST_PASSWORD);
+    await page.getByLabel('New password').fill('another new passphrase');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Password changed. Every other device has been signed out.').waitFor();
+    await expect.poll(() => page.getByText('This device').count()).toBe(1);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Your devices' }).waitFor();
+    expect(await page.getByText('Signed in as').textContent()).toContain('quinn');
+  });
+
   it('shows a session user the migration banner with the sunset date, and switches them to JWTs from it', async () => {
     const page = await (await newContext(browser)).newPage();
     await page.goto(`${server.origin}/account`);

@@ -104,7 +104,27 @@ describe.runIf(chromiumInstalled())('the operator console (/console) in Chromium
     expect(await loginStatus('uma')).toBe(200);
   });
 
-  it("sets a user's email, then disables the user after the admin's password is confirmed, and their token is refused at once", async () => {
+  it('asks for the password before a change it does not call destructive, because the server refuses browser changes without it', async () => {
+    // Over HTTP, as the console's browser sends it: an admin change with Origin and no proof is refused.
+    const { access_token: token } = (await (await post('/auth/login', { username: 'root', password: TEST_PASSWORD })).json()) as { access_token: string };
+    const refused = await post('/admin/users', { username: 'nora', password: TEST_PASSWORD }, { authorization: `Bearer ${token}`, origin: server.origin });
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { error: string }).error).toBe('reauth_required');
+
+    const page = await (await newContext(browser)).newPage();
+    await signIn(page, 'root');
+    await page.getByRole('button', { name: 'Users' }).click();
+    const create = page.getByRole('form', { name: 'Create a user' });
+    await create.getByLabel('Username').fill('nora');
+    await create.getByLabel('Password').fill(TEST_PASSWORD);
+    await create.getByRole('button', { name: 'Create user' }).click();
+    await page.getByRole('dialog', { name: 'Confirm with your password' }).getByText('Confirm this change with your password.').waitFor();
+    await confirmPassword(page);
+    await page.getByText('Created nora.').waitFor();
+    expect(await server.tessera.store.users.findByUsername('nora')).not.toBeNull();
+  });
+
+  it("disables a user after the admin's password is confirmed, and their token is refused at once; then sets their email", async () => {
     await createUser(server.tessera, 'dora');
     const { access_token: token } = (await (await post('/auth/login', { username: 'dora', password: TEST_PASSWORD })).json()) as { access_token: string };
     const api = () => fetch(`${server.origin}/api/users`, { headers: { authorization: `Bearer ${token}` } });
@@ -115,14 +135,15 @@ describe.runIf(chromiumInstalled())('the operator console (/console) in Chromium
     await page.getByRole('button', { name: 'Users' }).click();
     await page.getByLabel('Find a user by name').fill('dora');
     await page.getByRole('button', { name: 'Search' }).click();
-    page.once('dialog', (prompt) => void prompt.accept('dora@example.com'));
-    await page.getByRole('button', { name: 'Email of dora' }).click();
-    await page.getByText("dora's email is now dora@example.com.").waitFor();
-    expect((await server.tessera.store.users.findByUsername('dora'))?.email).toBe('dora@example.com');
     await page.getByRole('button', { name: 'Disable dora' }).click();
     await confirmPassword(page);
     await page.getByText('dora is disabled and signed out everywhere.').waitFor();
     expect((await api()).status).toBe(401);
+    // Within five minutes of the confirmation, the next change asks nothing.
+    page.once('dialog', (prompt) => void prompt.accept('dora@example.com'));
+    await page.getByRole('button', { name: 'Email of dora' }).click();
+    await page.getByText("dora's email is now dora@example.com.").waitFor();
+    expect((await server.tessera.store.users.findByUsername('dora'))?.email).toBe('dora@example.com');
     await screenshot(page, 'console-users');
 
     await page.getByRole('button', { name: 'Keys' }).click();

@@ -9,11 +9,11 @@ export function PasswordChange({ api }: { api: TesseraApi }) {
     const form = event.currentTarget as HTMLFormElement;
     const fields = new FormData(form);
     try {
-      const { data } = await api.call<{ access_token: string; expires_in: number }>('POST', '/api/me/password', {
+      await api.call('POST', '/api/me/password', {
         current_password: String(fields.get('current')),
         new_password: String(fields.get('next')),
       });
-      api.accept(data);
+      await api.renewed();
       form.reset();
       setMessage({ ok: true, text: 'Password changed. Every other device has been signed out.' });
     } catch (failure) {

@@ -1,9 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { explain, type TesseraApi } from '../shared/tessera-api.js';
 
-/** A confirmation holds this long: several destructive actions in a row ask once. */
-const FRESH_MS = 5 * 60_000;
-
 export type Confirm = (action: string) => Promise<boolean>;
 
 export interface ReauthState {
@@ -13,21 +10,28 @@ export interface ReauthState {
   cancel: () => void;
 }
 
-/** Asks for the admin's password again before a destructive action (checked by POST /api/me/reauth). */
+/**
+ * Asks for the admin's password again before a destructive action. POST /api/me/reauth answers a proof
+ * (five minutes) that the API client sends with every admin change; the server refuses a change from a
+ * browser without one (`reauth_required`), and then this dialog is shown too.
+ */
 export function useReauth(api: TesseraApi): ReauthState {
-  const confirmedAt = useRef(0);
   const [pending, setPending] = useState<ReauthState['pending']>();
   const confirm: Confirm = (action) => {
-    if (Date.now() - confirmedAt.current < FRESH_MS) return Promise.resolve(true);
+    if (api.reauthFresh) return Promise.resolve(true);
     return new Promise((resolve) => setPending({ action, resolve }));
   };
+  useEffect(() => {
+    api.onReauthRequired = () => confirm('Confirm this change with your password.');
+    return () => (api.onReauthRequired = undefined);
+  }, [api]);
   const submit = async (password: string) => {
     try {
-      await api.call('POST', '/api/me/reauth', { password });
+      const { data } = await api.call<{ reauth_token: string; expires_in: number }>('POST', '/api/me/reauth', { password });
+      api.acceptReauth(data.reauth_token, data.expires_in);
     } catch (error) {
       return explain(error) === 'Wrong username or password.' ? 'Wrong password.' : explain(error);
     }
-    confirmedAt.current = Date.now();
     pending?.resolve(true);
     setPending(undefined);
     return undefined;

@@ -186,14 +186,22 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
         security,
         body: reauthBody,
         response: {
-          200: { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['confirmed'] } } },
+          200: {
+            type: 'object',
+            required: ['status', 'reauth_token', 'expires_in'],
+            properties: {
+              status: { type: 'string', enum: ['confirmed'] },
+              reauth_token: { type: 'string', description: 'send it in the Tessera-Reauth header with admin changes made from a browser (the console)' },
+              expires_in: { type: 'integer', description: 'seconds the proof holds (300)' },
+            },
+          },
           ...errorResponses(400, 401, 403, 413, 415, 429, 503),
         },
       },
     },
     async (request) => {
-      await own.confirmPassword(request.principal!.userId, request.body.password, clientInfo(request));
-      return { status: 'confirmed' as const };
+      const proof = await own.confirmPassword(request.principal!.userId, request.body.password, clientInfo(request));
+      return { status: 'confirmed' as const, reauth_token: proof.token, expires_in: proof.expiresIn };
     },
   );
 }
