@@ -79,6 +79,15 @@ describe('tessera legacy-usage notify', () => {
     expect(sink.messages).toHaveLength(1);
   });
 
+  it('sends one message when two runs go at once (two operators): the other run reports the user as told', async () => {
+    await sessionUser('rosa', 'rosa@example.com');
+    const runs = await Promise.all([notify('--json'), notify('--json')]);
+    expect(runs.map((r) => r.code)).toEqual([0, 0]);
+    const outcomes = runs.map((r) => (JSON.parse(r.stdout) as { users: Array<{ outcome: string }> }).users[0]!.outcome);
+    expect(outcomes.sort()).toEqual(['already_told', 'sent']);
+    await expect.poll(() => sink.messages.length).toBe(1);
+  });
+
   it('lists a session user without an email address as unreachable, and still tells the others', async () => {
     await sessionUser('saul', null, 'reporting-cron/1.4');
     await sessionUser('rosa', 'rosa@example.com');

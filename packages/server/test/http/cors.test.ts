@@ -81,4 +81,16 @@ describe('without CORS_ORIGINS', () => {
     expect(response.json().error).toBe('method_not_allowed');
     expect(response.headers['access-control-allow-origin']).toBeUndefined();
   });
+
+  it('answers the preflight of the browser SDK’s files only, not of any path that merely starts with /sdk', async () => {
+    const preflight = (url: string) => t.app.inject({ method: 'OPTIONS', url, headers: { origin: STRANGER, 'access-control-request-method': 'GET' } });
+    const sdk = await preflight('/sdk/tessera-client.js');
+    expect(sdk.statusCode).toBe(204);
+    expect(sdk.headers['access-control-allow-origin']).toBe('*');
+    for (const url of ['/sdkx', '/sdk-admin/anything', '/sdk']) {
+      const other = await preflight(url);
+      expect(other.statusCode, url).not.toBe(204);
+      expect(other.headers['access-control-allow-origin'], url).toBeUndefined();
+    }
+  });
 });

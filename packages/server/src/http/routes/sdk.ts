@@ -5,8 +5,9 @@ import type { Config } from '../../config.js';
 import { TesseraError } from '../../errors.js';
 import { sdkCors } from '../cors.js';
 
-const SDK_PREFIX = '/sdk';
-const SDK_FILE = '/tessera-client.js';
+/** With the slash, the CORS plugin's preflight route in this scope is `/sdk/*`, not `/sdk*` (which /sdkx would match). */
+const SDK_PREFIX = '/sdk/';
+const SDK_FILE = 'tessera-client.js';
 export const SDK_PATH = `${SDK_PREFIX}${SDK_FILE}`;
 
 /** Pages cache the SDK for an hour; a new release is picked up within that. */
@@ -18,7 +19,7 @@ const CACHE_CONTROL = 'public, max-age=3600';
  * is the one `npm run build` wrote; it is read on first request and kept.
  */
 export async function sdkRoutes(app: FastifyInstance, { config }: { config: Pick<Config, 'corsOrigins'> }): Promise<void> {
-  // Its own scope under /sdk, so that the SDK's CORS (any origin) reaches no other route.
+  // Its own scope under /sdk/, so that the SDK's CORS (any origin) reaches no other route.
   await app.register(async (scope) => sdkFiles(scope, config), { prefix: SDK_PREFIX });
 }
 
