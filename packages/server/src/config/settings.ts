@@ -13,6 +13,7 @@ import {
   port,
   seconds,
   SIGNING_ALGORITHMS,
+  smtpUrl,
   trustProxy,
   wholeNumber,
 } from './parsers.js';
@@ -198,7 +199,7 @@ export const SETTINGS = {
     env: 'JWT_AUDIENCE',
     default: 'tessera-api',
     parse: nonEmpty,
-    doc: '`aud` of access tokens, checked on verification',
+    doc: '`aud` of access tokens, checked on verification. Must differ from the issuer (`JWT_ISSUER` and `PUBLIC_URL`): any service may get a token for Tessera itself, to read the revocation feed, and such a token must not open your API',
   }),
   logLevel: setting({
     env: 'LOG_LEVEL',
@@ -399,13 +400,9 @@ export const SETTINGS = {
     smtpUrl: setting({
       env: 'SMTP_URL',
       defaultDoc: '— (no email)',
-      parse: z
-        .string()
-        .trim()
-        .regex(/^smtps?:\/\/\S+$/, 'must be smtp://host:port (upgraded with STARTTLS when offered) or smtps://user:password@host:465 (TLS)')
-        .optional(),
+      parse: smtpUrl.optional(),
       secret: true,
-      doc: 'the mail server for `tessera legacy-usage notify` and the confirmation links of the addresses users set on `/account`: `smtp://host:587` or `smtps://user:password@host:465`; without it such addresses stay unverified',
+      doc: 'the mail server for `tessera legacy-usage notify` and the confirmation links of the addresses users set on `/account` (without it those stay unverified): `smtp://host:587` or `smtps://user:password@host:465`; characters other than letters and digits in the user name or password are percent-encoded (`#` as `%23`). Checked at start; an error never quotes it',
     }),
     from: setting({
       env: 'MAIL_FROM',

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CLI_ACTOR } from '../../admin/actor.js';
 import type { ServiceClientRecord } from '../../oauth/service-client.js';
-import { withTessera } from '../context.js';
+import { withOperations } from '../context.js';
 import { CliError, type CliIo } from '../io.js';
 import { isoTime, printRecord, printRows } from '../output.js';
 
@@ -28,7 +28,7 @@ export function registerServices(program: Command, io: CliIo): Command {
     .option('--audience <aud>', 'the API its tokens are for when a token request names no resource')
     .option('--json', 'print JSON')
     .action(async (name: string, options: { audience?: string; json?: boolean }) => {
-      const { service, clientSecret } = await withTessera(io, (t) => t.admin.services.add(name, options.audience ?? null, CLI_ACTOR));
+      const { service, clientSecret } = await withOperations(io, (t) => t.admin.services.add(name, options.audience ?? null, CLI_ACTOR));
       if (options.json) {
         printRecord(io, { ...serviceRow(service), client_secret: clientSecret }, true);
         return;
@@ -42,7 +42,7 @@ export function registerServices(program: Command, io: CliIo): Command {
     .description('list services, active and revoked')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const found = await withTessera(io, (t) => t.admin.services.list());
+      const found = await withOperations(io, (t) => t.admin.services.list());
       printRows(io, found.map(serviceRow), ['name', 'client_id', 'audience', 'token_exchange', 'state', 'created_at', 'revoked_at'], Boolean(options.json));
     });
 
@@ -54,7 +54,7 @@ export function registerServices(program: Command, io: CliIo): Command {
     .option('--json', 'print JSON')
     .action(async (name: string, state: string, options: { json?: boolean }) => {
       if (state !== 'on' && state !== 'off') throw new CliError(`<on|off> must be on or off (got ${JSON.stringify(state)})`);
-      const service = await withTessera(io, (t) => t.admin.services.setTokenExchange(name, state === 'on', CLI_ACTOR));
+      const service = await withOperations(io, (t) => t.admin.services.setTokenExchange(name, state === 'on', CLI_ACTOR));
       if (options.json) {
         printRecord(io, serviceRow(service), true);
         return;
@@ -72,7 +72,7 @@ export function registerServices(program: Command, io: CliIo): Command {
     .argument('<name>')
     .option('--json', 'print JSON')
     .action(async (name: string, options: { json?: boolean }) => {
-      const revoked = await withTessera(io, (t) => t.admin.services.revoke(name, CLI_ACTOR));
+      const revoked = await withOperations(io, (t) => t.admin.services.revoke(name, CLI_ACTOR));
       if (options.json) {
         printRecord(io, serviceRow(revoked), true);
         return;
