@@ -25,11 +25,15 @@ export interface TokenPairIssuerOptions {
 export class TokenPairIssuer {
   constructor(private readonly options: TokenPairIssuerOptions) {}
 
-  /** `authenticatedAt`: when the credential behind this login was proven (see `NewFamily.authenticatedAt`). */
+  /**
+   * `authenticatedAt`: when the credential behind this login was proven (see `NewFamily.authenticatedAt`);
+   * `serviceClientId`: the service whose token exchange starts it (see `NewFamily.serviceClientId`).
+   */
   async startFamily(
     user: { id: string; role: string },
     client: ClientInfo,
     authenticatedAt?: number,
+    serviceClientId?: string,
   ): Promise<TokenPair & { family: FamilyRecord }> {
     const { store, accessTokens, refreshTokens, clock } = this.options;
     const now = clock.now();
@@ -48,6 +52,7 @@ export class TokenPairIssuer {
       client,
       now,
       ...(authenticatedAt === undefined ? {} : { authenticatedAt }),
+      ...(serviceClientId === undefined ? {} : { serviceClientId }),
     });
     return {
       accessToken,

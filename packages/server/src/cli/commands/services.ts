@@ -56,29 +56,35 @@ export function registerServices(program: Command, io: CliIo): Command {
       if (state !== 'on' && state !== 'off') throw new CliError(`<on|off> must be on or off (got ${JSON.stringify(state)})`);
       const service = await withOperations(io, (t) => t.admin.services.setTokenExchange(name, state === 'on', CLI_ACTOR));
       if (options.json) {
-        printRecord(io, serviceRow(service), true);
+        printRecord(io, { ...serviceRow(service), ...(state === 'off' ? { revoked_families: service.revokedFamilies } : {}) }, true);
         return;
       }
       io.stdout.write(
         state === 'on'
           ? `service ${service.name} may now exchange its signed-in users for token pairs (admins excepted)\n`
-          : `service ${service.name} may no longer exchange users for token pairs; tokens it obtained stay valid until they expire or are revoked\n`,
+          : `service ${service.name} may no longer exchange users for token pairs; ${signedOut(service.revokedFamilies)}\n`,
       );
     });
 
   services
     .command('revoke')
-    .description('revoke a service: its credentials and every token issued to it are refused from now on, on every running server')
+    .description('revoke a service: its credentials and every token issued to it are refused from now on, on every running server, and the users it signed in by token exchange are signed out')
     .argument('<name>')
     .option('--json', 'print JSON')
     .action(async (name: string, options: { json?: boolean }) => {
       const revoked = await withOperations(io, (t) => t.admin.services.revoke(name, CLI_ACTOR));
       if (options.json) {
-        printRecord(io, serviceRow(revoked), true);
+        printRecord(io, { ...serviceRow(revoked), revoked_families: revoked.revokedFamilies }, true);
         return;
       }
-      io.stdout.write(`revoked service ${revoked.name} (${revoked.clientId}): its credentials and tokens are refused from now on\n`);
+      const logins = revoked.revokedFamilies === 0 ? '' : `; ${signedOut(revoked.revokedFamilies)}`;
+      io.stdout.write(`revoked service ${revoked.name} (${revoked.clientId}): its credentials and tokens are refused from now on${logins}\n`);
     });
 
   return services;
+}
+
+/** How many logins a service's token exchange had started that a change signed out, said for an operator. */
+function signedOut(families: number): string {
+  return `${families} login${families === 1 ? '' : 's'} it started by token exchange ${families === 1 ? 'is' : 'are'} signed out`;
 }
