@@ -84,7 +84,7 @@ export interface Tessera {
   users: UserDirectory;
   /** What users do to their own account (the account page): devices, password. */
   ownAccount: OwnAccount;
-  /** Proofs of a password typed again (`POST /api/me/reauth`), required for the console's admin changes. */
+  /** Recent re-authentication for admin changes: a fresh login's `auth_time`, or a proof of a password typed again (`POST /api/me/reauth`). */
   reauthProofs: ReauthProofs;
   /** Operator actions (admin API and CLI): accounts, devices, keys, audit search, rollout. */
   admin: Admin;
@@ -194,7 +194,7 @@ async function assemble(
     isRevoked: (jti) => store.revocations.isRevoked(jti),
   });
   const refreshTokens = new RefreshTokens({ keyRing, clock, issuer: config.issuer, acceptedIssuers: config.acceptedIssuers, ttlSeconds: config.refreshTokenTtl, validAfter });
-  const reauthProofs = new ReauthProofs({ keyRing, clock, issuer: config.issuer });
+  const reauthProofs = new ReauthProofs({ keyRing, clock, issuer: config.issuer, maxAgeSeconds: config.reauthMaxAge, families: store.families });
   const revoker = new Revoker(store, clock, revocationFeed);
   const audit = new AuditLog({ store, clock, logger });
   const loginThrottle = new LoginThrottle({

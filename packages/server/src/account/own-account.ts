@@ -10,7 +10,7 @@ import type { PasswordHasher } from '../passwords/password-hasher.js';
 import type { Store } from '../store/store.js';
 import type { ClientInfo, FamilyRecord } from '../tokens/refresh-family.js';
 import type { UserRecord } from '../users/user.js';
-import type { ReauthProofs } from './reauth-proofs.js';
+import type { ReauthCredential, ReauthProofs } from './reauth-proofs.js';
 import { parseEmailAddress } from '../users/email-address.js';
 import { assertPassword } from '../users/user-directory.js';
 
@@ -73,14 +73,15 @@ export class OwnAccount {
   }
 
   /**
-   * Checks the user's password again (before a destructive action) and answers a proof of it, valid five
-   * minutes, that the console sends with its admin changes; wrong answers count as failed logins.
+   * Checks the user's password again (before a destructive action) and answers a proof of it for this
+   * login only, valid five minutes, that the console sends with its admin changes; wrong answers count
+   * as failed logins.
    */
-  async confirmPassword(userId: string, password: string, client: ClientInfo): Promise<{ token: string; expiresIn: number }> {
-    const user = await this.profile(userId);
+  async confirmPassword(credential: ReauthCredential, password: string, client: ClientInfo): Promise<{ token: string; expiresIn: number }> {
+    const user = await this.profile(credential.userId);
     await this.options.credentials.verify(user.username, password, client);
-    this.record('account.reauth', userId, client, null);
-    return this.options.reauthProofs.issue(user.id);
+    this.record('account.reauth', user.id, client, null);
+    return this.options.reauthProofs.issue(credential);
   }
 
   /**

@@ -25,15 +25,20 @@ export interface TokenPairIssuerOptions {
 export class TokenPairIssuer {
   constructor(private readonly options: TokenPairIssuerOptions) {}
 
-  /** `authenticatedAt`: when the credential behind this login was proven (see `NewFamily.authenticatedAt`). */
+  /**
+   * `authenticatedAt`: when the credential behind this login was proven (see `NewFamily.authenticatedAt`).
+   * `authTime`: when the user proved their password for it, the tokens' `auth_time`; absent when no
+   * password stands behind the login (a token exchange).
+   */
   async startFamily(
     user: { id: string; role: string },
     client: ClientInfo,
     authenticatedAt?: number,
+    authTime?: number,
   ): Promise<TokenPair & { family: FamilyRecord }> {
     const { store, accessTokens, refreshTokens, clock } = this.options;
     const now = clock.now();
-    const access = accessTokens.mint(now);
+    const access = accessTokens.mint(now, authTime);
     const refresh = refreshTokens.mint(now);
     const familyId = crypto.randomUUID();
     const [accessToken, refreshToken] = await Promise.all([
@@ -48,6 +53,7 @@ export class TokenPairIssuer {
       client,
       now,
       ...(authenticatedAt === undefined ? {} : { authenticatedAt }),
+      ...(authTime === undefined ? {} : { authTime }),
     });
     return {
       accessToken,

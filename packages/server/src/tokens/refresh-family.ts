@@ -11,6 +11,12 @@ export interface FamilyRecord {
   userAgent: string | null;
   revokedAt: number | null;
   revokeReason: string | null;
+  /**
+   * When the user proved their password for this login (ms; the access tokens' `auth_time`): a password
+   * login's check, or the start of the session exchanged. Null when none stands behind it (a token
+   * exchange) or the family is older than the record.
+   */
+  authTime: number | null;
 }
 
 export interface RefreshTokenRecord {
@@ -56,6 +62,8 @@ export interface NewFamily {
    * `CredentialsChangedError` is thrown: a login racing a reset cannot outlive it.
    */
   authenticatedAt?: number;
+  /** `FamilyRecord.authTime`; absent = no password proven. */
+  authTime?: number;
 }
 
 export interface RotationRequest {

@@ -33,9 +33,9 @@ export class SqlFamilies implements FamilyRepository {
     return this.db.transaction(async (tx) => {
       await refuseIfOutdated(tx, input.userId, input.authenticatedAt);
       const family = await tx.get<FamilyRecord>(
-        `INSERT INTO refresh_families (id, user_id, created_at, last_used_at, ip, user_agent)
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING ${FAMILY_COLUMNS}`,
-        [input.familyId, input.userId, input.now, input.now, input.client.ip, input.client.userAgent],
+        `INSERT INTO refresh_families (id, user_id, created_at, last_used_at, ip, user_agent, auth_time)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${FAMILY_COLUMNS}`,
+        [input.familyId, input.userId, input.now, input.now, input.client.ip, input.client.userAgent, input.authTime ?? null],
       );
       await insertToken(tx, input.familyId, input.userId, null, input.token);
       await insertAccess(tx, input.access.jti, input.userId, input.familyId, input.access.expiresAt);
