@@ -1,7 +1,8 @@
 import type { LoginThrottleAdmin } from './admin/login-throttle.js';
 import type { AuditLog } from './audit/audit-log.js';
 import type { Clock } from './clock.js';
-import type { BackgroundIntervals } from './config.js';
+import { SETTINGS, type BackgroundIntervals } from './config.js';
+import { readSettings } from './config/setting.js';
 import type { Fleet } from './fleet/fleet.js';
 import type { Logger } from './logger.js';
 import type { PasswordHasher } from './passwords/password-hasher.js';
@@ -11,6 +12,9 @@ import type { LegacyUsage } from './sessions/legacy-usage.js';
 import type { Store } from './store/store.js';
 import type { KeyRing } from './tokens/key-ring.js';
 import type { RevocationFeed } from './tokens/revocation-feed.js';
+
+/** The default intervals of the background work every instance does (settings REVOCATION_POLL_MS, KEY_RELOAD_MS, …). */
+export const BACKGROUND: BackgroundIntervals = readSettings(SETTINGS.background, {});
 
 /** What each instance keeps up to date in the background, and what it writes in batches. */
 export interface BackgroundParts {

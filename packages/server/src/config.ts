@@ -120,6 +120,14 @@ function assertConsistent(config: Config): void {
   if (config.refreshTokenTtl <= config.accessTokenTtl) {
     throw new ConfigError('REFRESH_TOKEN_EXPIRY', 'must be longer than TOKEN_EXPIRY');
   }
+  // Any service may get a token whose audience is the issuer (to read the revocation feed): it must open no API.
+  const audience = issuerOf(config.audience);
+  if (audience === config.issuer || audience === issuerOf(config.publicUrl)) {
+    throw new ConfigError(
+      'JWT_AUDIENCE',
+      `must differ from the issuer (JWT_ISSUER, PUBLIC_URL: ${config.issuer}): any service may obtain a token for the issuer, which must not open your API; name the API instead, such as tessera-api or https://api.example.com`,
+    );
+  }
 }
 
 /** JWT_SECRET, or the contents of JWT_SECRET_FILE (a file an operator keeps, mode 0600); never both. */

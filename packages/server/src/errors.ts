@@ -41,6 +41,14 @@ export class ServiceNameTakenError extends TesseraError {
   }
 }
 
+/** The service's token exchange was turned off, or the service revoked, while its exchange was being handled. */
+export class TokenExchangeWithdrawnError extends TesseraError {
+  constructor() {
+    super('unauthorized_client', 'This service may no longer exchange tokens: it was revoked or its token exchange turned off');
+    this.name = 'TokenExchangeWithdrawnError';
+  }
+}
+
 /** Why a session cookie was refused. `retired`: LEGACY_SESSIONS=off, no cookie is accepted any more. */
 export type InvalidSessionReason = 'unknown' | 'expired' | 'idle' | 'ended' | 'user_disabled' | 'retired';
 

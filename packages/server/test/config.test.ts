@@ -269,4 +269,37 @@ describe('configuration', () => {
     expect(() => assertServable(loadConfig({ ...production, PUBLIC_URL: 'https://auth.example.com' }))).not.toThrow();
     expect(() => assertServable(loadConfig({ PUBLIC_URL: 'http://localhost:5000' }))).not.toThrow();
   });
+
+  it('refuses a JWT_AUDIENCE equal to the issuer: any service may get a token for the issuer, which must not open the API', () => {
+    const refusal = /^JWT_AUDIENCE: must differ from the issuer/;
+    expect(() => loadConfig({ PUBLIC_URL: 'https://auth.example.com', JWT_AUDIENCE: 'https://auth.example.com' })).toThrow(refusal);
+    expect(() => loadConfig({ PUBLIC_URL: 'https://auth.example.com', JWT_AUDIENCE: 'https://auth.example.com/' })).toThrow(refusal);
+    expect(() => loadConfig({ JWT_ISSUER: 'https://id.example.com', JWT_AUDIENCE: 'https://id.example.com' })).toThrow(refusal);
+    expect(() => loadConfig({ PUBLIC_URL: 'https://auth.example.com', JWT_ISSUER: 'https://id.example.com', JWT_AUDIENCE: 'https://auth.example.com' })).toThrow(refusal);
+    expect(() => loadConfig({ JWT_AUDIENCE: 'http://localhost:5000' })).toThrow(refusal);
+    expect(() => loadConfig({ JWT_AUDIENCE: 'http://localhost:5000' })).toThrow(ConfigError);
+    expect(loadConfig({ PUBLIC_URL: 'https://auth.example.com', JWT_AUDIENCE: 'https://api.example.com' }).audience).toBe('https://api.example.com');
+  });
+
+  it('refuses an SMTP_URL that is not a URL, saying which part is wrong without echoing the value or its password', () => {
+    const attempts = {
+      'smtp://alice:S3cret#PW@127.0.0.1:5781': /SMTP_URL: .*(#|password)/i,
+      'smtp://alice:S3cret@127.0.0.1:notaport': /SMTP_URL: .*port/i,
+      'smtp://alice:S3cret@/': /SMTP_URL: .*host/i,
+      'http://alice:S3cret@mail.example.com': /SMTP_URL: must start with smtp:\/\/ .* or smtps:\/\//,
+    };
+    for (const [value, reason] of Object.entries(attempts)) {
+      let message = '';
+      try {
+        loadConfig({ SMTP_URL: value });
+      } catch (error) {
+        expect(error, value).toBeInstanceOf(ConfigError);
+        message = (error as Error).message;
+      }
+      expect(message, value).toMatch(reason);
+      expect(message, value).not.toMatch(/S3cret|alice/);
+    }
+    expect(loadConfig({ SMTP_URL: 'smtps://alice:S3cret%23PW@mail.example.com:465' }).mail.smtpUrl).toBe('smtps://alice:S3cret%23PW@mail.example.com:465');
+    expect(loadConfig({ SMTP_URL: 'smtp://127.0.0.1:2525' }).mail.smtpUrl).toBe('smtp://127.0.0.1:2525');
+  });
 });

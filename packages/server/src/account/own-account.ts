@@ -106,11 +106,12 @@ export class OwnAccount {
   async changePassword(userId: string, current: string, next: string, client: ClientInfo): Promise<TokenPair & { ended: SignOutResult }> {
     assertPassword(next);
     const user = await this.profile(userId);
-    await this.options.credentials.verify(user.username, current, client);
+    const { authenticatedAt } = await this.options.credentials.verify(user.username, current, client);
     const { store, passwords, clock, revoker, tokenPairs } = this.options;
     await store.users.update(user.id, { passwordHash: await passwords.hash(next) }, clock.now());
     const ended = await revoker.revokeUser(user.id, 'password_change');
-    const pair = await tokenPairs.startFamily(user, client);
+    // The password was just typed: this device's new login counts it (`auth_time`).
+    const pair = await tokenPairs.startFamily(user, client, { authTime: authenticatedAt });
     this.record('account.password_change', userId, client, { ...endedDetail(ended), familyId: pair.family.id });
     return { ...pair, ended };
   }

@@ -58,6 +58,16 @@ export class Revoker {
     await this.feed?.moved([{ scope: 'user', subject: clientId, at: endOfSecond }]);
   }
 
+  /**
+   * A service revoked or its token exchange turned off: every login its exchanges started (refresh-token
+   * families and their live access tokens) ends, here at once and on every instance, as a sign-out does.
+   */
+  async revokeServiceLogins(serviceClientId: string, reason: string): Promise<number> {
+    const { families, accessTokens } = await this.store.families.revokeAllOfService(serviceClientId, reason, this.clock.now());
+    await this.publish(accessTokens);
+    return families;
+  }
+
   /** A signing key revoked: everything it signed is refused, whenever it was issued. */
   async revokeKey(kid: string): Promise<boolean> {
     const now = this.clock.now();

@@ -2,26 +2,26 @@ import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
-import { createTessera, type Tessera } from '../tessera.js';
+import { createOperations, type Operations } from '../operations.js';
 import { CliError, type CliIo } from './io.js';
 
 /**
- * Runs `work` with Tessera assembled against DATABASE_URL — the same database and keys the server
- * uses — then closes it (which writes any audit events). No server is started; running servers learn
- * of what the command changed by polling the database. Nothing is migrated, seeded, created or
- * re-sealed on the way: a command writes only what it was asked to.
+ * Runs `work` with the operations (`createOperations`) built against DATABASE_URL — the same database
+ * and keys the server uses — then closes them (which writes any audit events). No server is started;
+ * running servers learn of what the command changed through Redis, or by polling the database. Nothing
+ * is migrated, seeded, created or re-sealed on the way: a command writes only what it was asked to.
  */
-export async function withTessera<T>(io: CliIo, work: (tessera: Tessera) => Promise<T>): Promise<T> {
+export async function withOperations<T>(io: CliIo, work: (operations: Operations) => Promise<T>): Promise<T> {
   const config = loadConfig(io.env);
   // Diagnostics go to stderr at warn level so stdout stays clean for tables and JSON.
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { write: (line: string) => io.stderr.write(line) });
   const store = openStore(config.database, config.databasePool);
   await assertMigrated(store);
-  const tessera = await createTessera(config, { logger, store, purpose: 'command' });
+  const operations = await createOperations(config, { logger, store });
   try {
-    return await work(tessera);
+    return await work(operations);
   } finally {
-    await tessera.close();
+    await operations.close();
   }
 }
 

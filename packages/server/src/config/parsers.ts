@@ -56,6 +56,44 @@ function isRealDate(value: string): boolean {
   return Number.isFinite(ms) && (value.length > 10 || new Date(ms).toISOString().startsWith(value));
 }
 
+/**
+ * SMTP_URL: `smtp://` or `smtps://`, checked with the WHATWG URL parser when the configuration loads (a URL
+ * the mail library cannot parse makes Node print a warning quoting it, password and all). Its messages say
+ * which part is wrong and never quote the value.
+ */
+export const smtpUrl = z
+  .string()
+  .trim()
+  .superRefine((value, context) => {
+    const problem = smtpUrlProblem(value);
+    if (problem !== undefined) context.addIssue({ code: 'custom', message: problem });
+  });
+
+function smtpUrlProblem(value: string): string | undefined {
+  const scheme = /^(smtps?):\/\//i.exec(value);
+  if (!scheme) return 'must start with smtp:// (upgraded with STARTTLS when offered) or smtps:// (TLS)';
+  if (!URL.canParse(value)) return smtpUrlSyntaxProblem(value.slice(scheme[0].length));
+  const url = new URL(value);
+  if (url.hostname === '') return 'names no host: smtp://host:port';
+  if (url.hash !== '') return 'holds a #: in the user name or password write it as %23';
+  return undefined;
+}
+
+/** Why the part after `smtp://` is no URL, said without quoting any of it. */
+function smtpUrlSyntaxProblem(rest: string): string {
+  const at = rest.lastIndexOf('@');
+  if (at >= 0 && /[#?/\\]/.test(rest.slice(0, at))) {
+    return 'is not a valid URL: the user name or password holds # ? / or \\, which must be percent-encoded (# as %23, ? as %3F, / as %2F)';
+  }
+  const hostPort = rest.slice(at + 1).split(/[/?#]/, 1)[0] ?? '';
+  const portText = /:([^:\]]*)$/.exec(hostPort)?.[1];
+  if (portText !== undefined && !(/^\d{1,5}$/.test(portText) && Number(portText) <= 65535)) {
+    return 'is not a valid URL: the port must be a number from 1 to 65535';
+  }
+  if (hostPort === '' || hostPort.startsWith(':')) return 'is not a valid URL: it names no host (smtp://host:port)';
+  return 'is not a valid URL: check the host name (user name and password characters other than letters and digits must be percent-encoded)';
+}
+
 export function isHttpUrl(value: string): boolean {
   return URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol);
 }

@@ -13,6 +13,7 @@ import {
   port,
   seconds,
   SIGNING_ALGORITHMS,
+  smtpUrl,
   trustProxy,
   wholeNumber,
 } from './parsers.js';
@@ -205,7 +206,7 @@ export const SETTINGS = {
     env: 'JWT_AUDIENCE',
     default: 'tessera-api',
     parse: nonEmpty,
-    doc: '`aud` of access tokens, checked on verification',
+    doc: '`aud` of access tokens, checked on verification. Must differ from the issuer (`JWT_ISSUER` and `PUBLIC_URL`): any service may get a token for Tessera itself, to read the revocation feed, and such a token must not open your API',
   }),
   logLevel: setting({
     env: 'LOG_LEVEL',
@@ -406,13 +407,9 @@ export const SETTINGS = {
     smtpUrl: setting({
       env: 'SMTP_URL',
       defaultDoc: '— (no email)',
-      parse: z
-        .string()
-        .trim()
-        .regex(/^smtps?:\/\/\S+$/, 'must be smtp://host:port (upgraded with STARTTLS when offered) or smtps://user:password@host:465 (TLS)')
-        .optional(),
+      parse: smtpUrl.optional(),
       secret: true,
-      doc: 'the mail server `tessera legacy-usage notify` sends through: `smtp://host:587` or `smtps://user:password@host:465`',
+      doc: 'the mail server `tessera legacy-usage notify` sends through: `smtp://host:587` or `smtps://user:password@host:465`; characters other than letters and digits in the user name or password are percent-encoded (`#` as `%23`). Checked at start; an error never quotes it',
     }),
     from: setting({
       env: 'MAIL_FROM',

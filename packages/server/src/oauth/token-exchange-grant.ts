@@ -54,7 +54,7 @@ export function tokenExchangeGrant(options: TokenExchangeOptions): GrantHandler<
     const authenticatedAt = clock.now();
     const user = await findSubject(store, subject);
     requireJwtEnabled(rollout, audit, user, from, 'token_exchange');
-    const pair = await tokenPairs.startFamily(user, from, authenticatedAt);
+    const pair = await tokenPairs.startFamily(user, from, { authenticatedAt, serviceClientId: client.clientId });
     audit.record({
       type: 'token.exchange',
       userId: user.id,

@@ -247,6 +247,15 @@ export function migrations(t: SchemaTypes): Migration[] {
     },
     {
       version: 11,
+      name: 'refresh families: the service whose token exchange started the login',
+      sql: `
+        -- Null: a login of the user's own. Nullable, so a server of the previous version keeps inserting.
+        ALTER TABLE refresh_families ADD COLUMN service_client_id TEXT;
+        CREATE INDEX refresh_families_by_service ON refresh_families (service_client_id) WHERE service_client_id IS NOT NULL;
+      `,
+    },
+    {
+      version: 12,
       name: "refresh families: when the user proved their password for the login (the access tokens' auth_time)",
       sql: `
         -- Null: no password behind the login (a token exchange), or a family from before this column; an admin

@@ -59,6 +59,11 @@ export interface FamilyRepository {
   revoke(familyId: string, reason: string, now: number): Promise<RevokedAccessToken[]>;
   /** Revokes every family of the user and every unexpired access token issued to them; returns those not revoked before. */
   revokeAllOfUser(userId: string, reason: string, now: number): Promise<RevokedAccessToken[]>;
+  /**
+   * Revokes every family the service's token exchange started and every unexpired access token issued in
+   * them; returns how many families it revoked and those access tokens.
+   */
+  revokeAllOfService(serviceClientId: string, reason: string, now: number): Promise<{ families: number; accessTokens: RevokedAccessToken[] }>;
 }
 
 export interface RevocationRepository {

@@ -11,6 +11,8 @@ export interface FamilyRecord {
   userAgent: string | null;
   revokedAt: number | null;
   revokeReason: string | null;
+  /** The client_id of the service whose token exchange (RFC 8693) started this login; null: the user's own login. */
+  serviceClientId: string | null;
   /**
    * When the user proved their password for this login (ms; the access tokens' `auth_time`): a password
    * login's check, or the start of the session exchanged. Null when none stands behind it (a token
@@ -62,6 +64,12 @@ export interface NewFamily {
    * `CredentialsChangedError` is thrown: a login racing a reset cannot outlive it.
    */
   authenticatedAt?: number;
+  /**
+   * The client_id of the service whose token exchange starts this family. Nothing is created, and
+   * `TokenExchangeWithdrawnError` is thrown, unless that service is active and allowed to exchange at commit:
+   * an exchange racing a revoke or `token-exchange off` cannot outlive it.
+   */
+  serviceClientId?: string;
   /** `FamilyRecord.authTime`; absent = no password proven. */
   authTime?: number;
 }

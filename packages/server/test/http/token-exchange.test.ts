@@ -162,6 +162,61 @@ describe('POST /oauth/token, RFC 8693 token exchange: the team\'s own app hands 
     expect(sameApi.status).toBe(200);
   });
 
+  const refresh = (refreshToken: string) =>
+    fetch(`${server.url}/auth/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: refreshToken }),
+    });
+
+  /** A token pair the service got for alice, then refreshed once (the family's newest access token). */
+  const exchangedPair = async (credentials: Credentials) => {
+    const first = (await (await handOver(credentials, 'alice')).json()) as { access_token: string; refresh_token: string };
+    const refreshed = await refresh(first.refresh_token);
+    expect(refreshed.status).toBe(200);
+    return { first, second: (await refreshed.json()) as { access_token: string; refresh_token: string } };
+  };
+
+  const expectSignedOut = async ({ first, second }: Awaited<ReturnType<typeof exchangedPair>>) => {
+    expect(await errorOf(await refresh(second.refresh_token))).toEqual([401, 'invalid_grant']);
+    expect(await errorOf(await apiUsers(first.access_token))).toEqual([401, 'invalid_token']);
+    expect(await errorOf(await apiUsers(second.access_token))).toEqual([401, 'invalid_token']);
+  };
+
+  it('signs out the users a service signed in when the service is revoked: their refresh tokens and access tokens stop working', async () => {
+    const leaving = await addService('leaving');
+    await admin('PUT', '/admin/services/leaving/token-exchange', { enabled: true });
+    const handedOver = await exchangedPair(leaving);
+    const ownLogin = await (await fetch(`${server.url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'alice', password: TEST_PASSWORD }),
+    })).json() as { access_token: string; refresh_token: string };
+    const otherService = await exchangedPair(webapp);
+
+    expect((await admin('POST', '/admin/services/leaving/revoke')).status).toBe(200);
+    await expectSignedOut(handedOver);
+    // Only that service's logins: alice's own, and another service's hand-off, go on.
+    expect((await apiUsers(ownLogin.access_token)).status).toBe(200);
+    expect((await refresh(ownLogin.refresh_token)).status).toBe(200);
+    expect((await apiUsers(otherService.second.access_token)).status).toBe(200);
+    expect((await refresh(otherService.second.refresh_token)).status).toBe(200);
+    const signedOut = await server.tessera.store.revocations.isRevoked(decodeJwt(handedOver.second.access_token).jti!);
+    expect(signedOut).toBe(true);
+  });
+
+  it('signs out the users a service signed in when its token exchange is turned off', async () => {
+    const pausing = await addService('pausing');
+    await admin('PUT', '/admin/services/pausing/token-exchange', { enabled: true });
+    const handedOver = await exchangedPair(pausing);
+    expect((await admin('PUT', '/admin/services/pausing/token-exchange', { enabled: false })).status).toBe(200);
+    await expectSignedOut(handedOver);
+    // Turned on again, the service signs users in anew; what it signed in before stays signed out.
+    await admin('PUT', '/admin/services/pausing/token-exchange', { enabled: true });
+    expect((await handOver(pausing, 'alice')).status).toBe(200);
+    expect(await errorOf(await refresh(handedOver.second.refresh_token))).toEqual([401, 'invalid_grant']);
+  });
+
   it('answers 404 to the admin API for a service that is not active', async () => {
     expect(await errorOf(await admin('PUT', '/admin/services/doomed/token-exchange', { enabled: true }))).toEqual([404, 'not_found']);
   });

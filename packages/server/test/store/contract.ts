@@ -81,7 +81,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
     /** A login: a family with its first refresh token and access token. */
     async function login(
       userId: string,
-      options: { now?: number; refreshTtl?: number; accessTtl?: number; client?: ClientInfo; authenticatedAt?: number; authTime?: number } = {},
+      options: { now?: number; refreshTtl?: number; accessTtl?: number; client?: ClientInfo; authenticatedAt?: number; serviceClientId?: string; authTime?: number } = {},
     ): Promise<StartedFamily> {
       const now = options.now ?? T0;
       const tokenId = unique('rt');
@@ -95,6 +95,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         client: options.client ?? LAPTOP,
         now,
         ...(options.authenticatedAt === undefined ? {} : { authenticatedAt: options.authenticatedAt }),
+        ...(options.serviceClientId === undefined ? {} : { serviceClientId: options.serviceClientId }),
         ...(options.authTime === undefined ? {} : { authTime: options.authTime }),
       });
       return { family, tokenId, tokenHash, jti };
@@ -395,6 +396,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           userAgent: PHONE.userAgent,
           revokedAt: null,
           revokeReason: null,
+          serviceClientId: null,
           authTime: null,
         });
         expect(await store.families.findToken(tokenHash)).toEqual({
@@ -634,6 +636,55 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           expect(await store.families.list(ada.id, T0 + 2 * MINUTE)).toEqual([]);
           expect(await store.families.list(grace.id, T0 + 2 * MINUTE)).toEqual([theirs.family]);
           expect(byJti((await store.revocations.since(0, T0 + 2 * MINUTE)).entries)).toEqual(byJti(revoked));
+        });
+
+        describe('started by a service\'s token exchange', () => {
+          const addService = async (clientId: string, tokenExchangeAt: number | null) => {
+            await store.serviceClients.insert({
+              name: clientId, clientId, secretHash: `hash-${clientId}`, audience: null, createdAt: T0 - DAY, revokedAt: null, tokenExchangeAt: null,
+            });
+            if (tokenExchangeAt !== null) await store.serviceClients.setTokenExchange(clientId, tokenExchangeAt);
+          };
+
+          it('records the service on the family, and starts one only while the service is active and allowed to exchange', async () => {
+            await addService('svc-allowed', T0 - DAY);
+            await addService('svc-never', null);
+            const { family } = await login(ada.id, { serviceClientId: 'svc-allowed' });
+            expect(family.serviceClientId).toBe('svc-allowed');
+            expect(await store.families.find(family.id)).toEqual(family);
+            await expect(login(ada.id, { serviceClientId: 'svc-never' })).rejects.toMatchObject({ code: 'unauthorized_client' });
+            await expect(login(ada.id, { serviceClientId: 'svc-unknown' })).rejects.toMatchObject({ code: 'unauthorized_client' });
+            await store.serviceClients.revoke('svc-allowed', T0 + MINUTE);
+            await expect(login(ada.id, { serviceClientId: 'svc-allowed' })).rejects.toBeInstanceOf(TesseraError);
+            expect(await store.families.list(ada.id, T0 + MINUTE)).toEqual([family]);
+          });
+
+          it('revokes every family a service started, and their live access tokens, and no other', async () => {
+            const grace = await createUser('grace');
+            await addService('svc-a', T0 - DAY);
+            await addService('svc-b', T0 - DAY);
+            const adaViaA = await login(ada.id, { serviceClientId: 'svc-a', accessTtl: 2 * MINUTE });
+            const next = presenting(adaViaA.tokenHash, T0 + MINUTE);
+            await store.families.rotate(next);
+            const graceViaA = await login(grace.id, { serviceClientId: 'svc-a' });
+            const adaViaB = await login(ada.id, { serviceClientId: 'svc-b' });
+            const adaOwn = await login(ada.id);
+
+            const revoked = await store.families.revokeAllOfService('svc-a', 'service_revoked', T0 + 3 * MINUTE);
+            expect(revoked.families).toBe(2);
+            // adaViaA's first access token expired at T0 + 2 min: nothing to revoke there.
+            expect(byJti(revoked.accessTokens)).toEqual(
+              byJti([
+                { jti: next.access.jti, userId: ada.id, expiresAt: next.access.expiresAt },
+                { jti: graceViaA.jti, userId: grace.id, expiresAt: T0 + ACCESS_TTL },
+              ]),
+            );
+            expect(await store.families.find(adaViaA.family.id)).toMatchObject({ revokedAt: T0 + 3 * MINUTE, revokeReason: 'service_revoked' });
+            expect(await store.families.list(ada.id, T0 + 3 * MINUTE)).toEqual(expect.arrayContaining([adaViaB.family, adaOwn.family]));
+            expect(await store.families.list(grace.id, T0 + 3 * MINUTE)).toEqual([]);
+            expect(byJti((await store.revocations.since(0, T0 + 3 * MINUTE)).entries)).toEqual(byJti(revoked.accessTokens));
+            expect(await store.families.revokeAllOfService('svc-a', 'service_revoked', T0 + 4 * MINUTE)).toEqual({ families: 0, accessTokens: [] });
+          });
         });
 
         it('records single access-token revocations once, however often they are repeated', async () => {

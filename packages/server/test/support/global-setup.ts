@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
  */
 export default function setup(): void {
   execFileSync('npx', ['tsc', '-b', 'tsconfig.build.json'], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['packages/server/scripts/copy-docs.mjs'], { stdio: 'inherit' });
   execFileSync(process.execPath, ['packages/client/bundle.mjs'], { stdio: 'inherit' });
   execFileSync('node', ['packages/web/scripts/build-if-stale.mjs'], { stdio: 'inherit' });
 }

@@ -23,9 +23,9 @@ export async function runCli(args: string[], env: Record<string, string>, input?
   return { code, stdout, stderr };
 }
 
-/** Starts `tessera serve` and resolves once it says it listens; rejects if it exits first. */
-export async function startServeProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [BIN, 'serve'], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env } });
+/** Starts `tessera serve` (this checkout's, or `bin`) and resolves once it says it listens; rejects if it exits first. */
+export async function startServeProcess(env: Record<string, string>, bin = BIN): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const child = spawn(process.execPath, [bin, 'serve'], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env } });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

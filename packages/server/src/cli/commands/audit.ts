@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { AuditEventRecord } from '../../audit/audit-event.js';
-import type { Tessera } from '../../tessera.js';
-import { withTessera } from '../context.js';
+import type { Operations } from '../../operations.js';
+import { withOperations } from '../context.js';
 import type { CliIo } from '../io.js';
 import { isoTime, printRows } from '../output.js';
 import { integerOption } from '../options.js';
@@ -29,7 +29,7 @@ export function registerAudit(program: Command, io: CliIo): Command {
     .option('--limit <n>', 'how many', integerOption('--limit', 1, 10_000), 50)
     .option('--json', 'print JSON')
     .action(async (options: AuditOptions) => {
-      const rows = await withTessera(io, async (t) => {
+      const rows = await withOperations(io, async (t) => {
         const events = await t.admin.audit.search({
           username: options.user,
           type: options.type,
@@ -45,7 +45,7 @@ export function registerAudit(program: Command, io: CliIo): Command {
 }
 
 /** Rows for people and scripts alike: user and actor by name where they are users, ids otherwise. */
-async function withUsernames(t: Tessera, events: AuditEventRecord[]) {
+async function withUsernames(t: Operations, events: AuditEventRecord[]) {
   const names = new Map<string, string>();
   const nameOf = async (id: string | null) => {
     if (id === null) return null;

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { CLI_ACTOR } from '../../admin/actor.js';
 import type { KeyDescription } from '../../admin/keys.js';
 import type { KeyUse } from '../../tokens/signing-key.js';
-import { withTessera } from '../context.js';
+import { withOperations } from '../context.js';
 import type { CliIo } from '../io.js';
 import { isoTime, printRecord, printRows } from '../output.js';
 
@@ -24,7 +24,7 @@ export function registerKeys(program: Command, io: CliIo): Command {
     .description('list the signing keys: the active one of each use, and retiring ones until what they signed has expired')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const found = await withTessera(io, (t) => t.admin.keys.list());
+      const found = await withOperations(io, (t) => t.admin.keys.list());
       printRows(io, found.map(keyRow), ['kid', 'use', 'alg', 'state', 'created_at', 'retires_at'], Boolean(options.json));
     });
 
@@ -37,7 +37,7 @@ export function registerKeys(program: Command, io: CliIo): Command {
     .addOption(new Option('--use <use>', 'which key').choices(['access', 'refresh']).default('access'))
     .option('--json', 'print JSON')
     .action(async (options: { use: KeyUse; json?: boolean }) => {
-      const { key, previous } = await withTessera(io, (t) => t.admin.keys.rotate(options.use, CLI_ACTOR));
+      const { key, previous } = await withOperations(io, (t) => t.admin.keys.rotate(options.use, CLI_ACTOR));
       if (options.json) {
         printRecord(io, { ...keyRow(key), previous_kid: previous?.kid ?? null, previous_retires_at: isoTime(previous?.expiresAt ?? null) }, true);
         return;
@@ -57,7 +57,7 @@ export function registerKeys(program: Command, io: CliIo): Command {
     // A kid is base64url: one in 64 begins with "-", which must reach us as the kid, not as an unknown option.
     .allowUnknownOption()
     .action(async (kid: string, options: { json?: boolean }) => {
-      const { revoked, replacement } = await withTessera(io, (t) => t.admin.keys.revoke(kid, CLI_ACTOR));
+      const { revoked, replacement } = await withOperations(io, (t) => t.admin.keys.revoke(kid, CLI_ACTOR));
       if (options.json) {
         printRecord(io, { kid: revoked.kid, use: revoked.use, replacement_kid: replacement?.kid ?? null }, true);
         return;

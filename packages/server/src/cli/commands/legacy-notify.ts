@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { CLI_ACTOR } from '../../admin/actor.js';
 import type { NoticeResult, NoticeRun } from '../../admin/legacy-notices.js';
 import { smtpMailer } from '../../mail/smtp-mailer.js';
-import { withTessera } from '../context.js';
+import { withOperations } from '../context.js';
 import { CliError, type CliIo } from '../io.js';
 import { integerOption } from '../options.js';
 import { printRows } from '../output.js';
@@ -27,7 +27,7 @@ export function registerLegacyNotify(legacyUsage: Command, io: CliIo): Command {
     .option('--dry-run', 'send and record nothing: list who would be told')
     .option('--json', 'print JSON')
     .action(async (options: { days: number; dryRun?: boolean; json?: boolean }) => {
-      const run = await withTessera(io, async (t) => {
+      const run = await withOperations(io, async (t) => {
         const { smtpUrl, from } = t.config.mail;
         if (options.dryRun) return t.admin.legacyNotices.notify({ days: options.days, actor: CLI_ACTOR });
         if (smtpUrl === undefined || from === undefined) {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { withTessera } from '../context.js';
+import { withOperations } from '../context.js';
 import type { CliIo } from '../io.js';
 import { integerOption } from '../options.js';
 import type { MovedUsers } from '../../admin/rollout.js';
@@ -15,7 +15,7 @@ export function registerLegacyUsage(program: Command, io: CliIo): Command {
     .option('--moved', 'print only how many users moved over from your app in those days, and how')
     .option('--json', 'print JSON')
     .action(async (options: { days: number; moved?: boolean; json?: boolean }) => {
-      const [usage, moved] = await withTessera(io, (t) => Promise.all([t.admin.rollout.legacyUsage(options.days), t.admin.rollout.movedUsers(options.days)]));
+      const [usage, moved] = await withOperations(io, (t) => Promise.all([t.admin.rollout.legacyUsage(options.days), t.admin.rollout.movedUsers(options.days)]));
       if (options.moved) {
         if (options.json) printRecord(io, movedRecord(moved), true);
         else io.stdout.write(`${movedLine(moved)}\n`);

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { CLI_ACTOR } from '../../admin/actor.js';
 import type { RolloutState } from '../../rollout/rollout-policy.js';
-import { BACKGROUND } from '../../tessera.js';
+import { BACKGROUND } from '../../background.js';
 import { normalizeUsername } from '../../users/username.js';
-import { withTessera } from '../context.js';
+import { withOperations } from '../context.js';
 import { CliError, type CliIo } from '../io.js';
 import { integerOption } from '../options.js';
 import { isoTime, printRecord } from '../output.js';
@@ -28,7 +28,7 @@ export function registerRollout(program: Command, io: CliIo): Command {
     .description('print the percentage, where it comes from, and the per-user overrides')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const state = await withTessera(io, (t) => t.admin.rollout.show());
+      const state = await withOperations(io, (t) => t.admin.rollout.show());
       printRecord(io, options.json ? { ...state, overrides: state.overrides.map(overrideRow) } : stateRecord(state), Boolean(options.json));
     });
 
@@ -38,7 +38,7 @@ export function registerRollout(program: Command, io: CliIo): Command {
     .argument('<percent>', 'whole number from 0 (rollback: no new JWT logins) to 100', integerOption('<percent>', 0, 100))
     .option('--revoke', 'also revoke the tokens already issued to every user now outside the rollout')
     .action(async (percent: number, options: { revoke?: boolean }) => {
-      const { previous, revoked } = await withTessera(io, (t) => t.admin.rollout.setPercent(percent, Boolean(options.revoke), CLI_ACTOR));
+      const { previous, revoked } = await withOperations(io, (t) => t.admin.rollout.setPercent(percent, Boolean(options.revoke), CLI_ACTOR));
       io.stdout.write(`JWT rollout: ${percent}% (was ${previous.percent}%, from the ${previous.source}); ${APPLIES}\n`);
       if (revoked) {
         io.stdout.write(`revoked the tokens of ${revoked.users} user(s) outside the rollout (${revoked.accessTokens} live access token(s))\n`);
@@ -49,7 +49,7 @@ export function registerRollout(program: Command, io: CliIo): Command {
     .command('reset')
     .description(`forget the stored percentage: JWT_ROLLOUT_PERCENT applies again; ${APPLIES}`)
     .action(async () => {
-      const now = await withTessera(io, (t) => t.admin.rollout.reset(CLI_ACTOR));
+      const now = await withOperations(io, (t) => t.admin.rollout.reset(CLI_ACTOR));
       io.stdout.write(`JWT rollout: ${now.percent}% (from JWT_ROLLOUT_PERCENT in this environment); ${APPLIES}\n`);
     });
 
@@ -61,7 +61,7 @@ export function registerRollout(program: Command, io: CliIo): Command {
     .action(async (username: string, setting: string) => {
       if (!(setting in OVERRIDES)) throw new CliError(`<setting> must be on, off or clear (got ${JSON.stringify(setting)})`);
       const enabled = OVERRIDES[setting as keyof typeof OVERRIDES];
-      await withTessera(io, (t) => t.admin.rollout.setOverride(username, enabled, CLI_ACTOR));
+      await withOperations(io, (t) => t.admin.rollout.setOverride(username, enabled, CLI_ACTOR));
       io.stdout.write(`${normalizeUsername(username)}: ${describeOverride(enabled)}; ${APPLIES}\n`);
     });
 

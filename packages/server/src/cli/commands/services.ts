@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CLI_ACTOR } from '../../admin/actor.js';
 import type { ServiceClientRecord } from '../../oauth/service-client.js';
-import { withTessera } from '../context.js';
+import { withOperations } from '../context.js';
 import { CliError, type CliIo } from '../io.js';
 import { isoTime, printRecord, printRows } from '../output.js';
 
@@ -28,7 +28,7 @@ export function registerServices(program: Command, io: CliIo): Command {
     .option('--audience <aud>', 'the API its tokens are for when a token request names no resource')
     .option('--json', 'print JSON')
     .action(async (name: string, options: { audience?: string; json?: boolean }) => {
-      const { service, clientSecret } = await withTessera(io, (t) => t.admin.services.add(name, options.audience ?? null, CLI_ACTOR));
+      const { service, clientSecret } = await withOperations(io, (t) => t.admin.services.add(name, options.audience ?? null, CLI_ACTOR));
       if (options.json) {
         printRecord(io, { ...serviceRow(service), client_secret: clientSecret }, true);
         return;
@@ -42,7 +42,7 @@ export function registerServices(program: Command, io: CliIo): Command {
     .description('list services, active and revoked')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const found = await withTessera(io, (t) => t.admin.services.list());
+      const found = await withOperations(io, (t) => t.admin.services.list());
       printRows(io, found.map(serviceRow), ['name', 'client_id', 'audience', 'token_exchange', 'state', 'created_at', 'revoked_at'], Boolean(options.json));
     });
 
@@ -54,31 +54,37 @@ export function registerServices(program: Command, io: CliIo): Command {
     .option('--json', 'print JSON')
     .action(async (name: string, state: string, options: { json?: boolean }) => {
       if (state !== 'on' && state !== 'off') throw new CliError(`<on|off> must be on or off (got ${JSON.stringify(state)})`);
-      const service = await withTessera(io, (t) => t.admin.services.setTokenExchange(name, state === 'on', CLI_ACTOR));
+      const service = await withOperations(io, (t) => t.admin.services.setTokenExchange(name, state === 'on', CLI_ACTOR));
       if (options.json) {
-        printRecord(io, serviceRow(service), true);
+        printRecord(io, { ...serviceRow(service), ...(state === 'off' ? { revoked_families: service.revokedFamilies } : {}) }, true);
         return;
       }
       io.stdout.write(
         state === 'on'
           ? `service ${service.name} may now exchange its signed-in users for token pairs (admins excepted)\n`
-          : `service ${service.name} may no longer exchange users for token pairs; tokens it obtained stay valid until they expire or are revoked\n`,
+          : `service ${service.name} may no longer exchange users for token pairs; ${signedOut(service.revokedFamilies)}\n`,
       );
     });
 
   services
     .command('revoke')
-    .description('revoke a service: its credentials and every token issued to it are refused from now on, on every running server')
+    .description('revoke a service: its credentials and every token issued to it are refused from now on, on every running server, and the users it signed in by token exchange are signed out')
     .argument('<name>')
     .option('--json', 'print JSON')
     .action(async (name: string, options: { json?: boolean }) => {
-      const revoked = await withTessera(io, (t) => t.admin.services.revoke(name, CLI_ACTOR));
+      const revoked = await withOperations(io, (t) => t.admin.services.revoke(name, CLI_ACTOR));
       if (options.json) {
-        printRecord(io, serviceRow(revoked), true);
+        printRecord(io, { ...serviceRow(revoked), revoked_families: revoked.revokedFamilies }, true);
         return;
       }
-      io.stdout.write(`revoked service ${revoked.name} (${revoked.clientId}): its credentials and tokens are refused from now on\n`);
+      const logins = revoked.revokedFamilies === 0 ? '' : `; ${signedOut(revoked.revokedFamilies)}`;
+      io.stdout.write(`revoked service ${revoked.name} (${revoked.clientId}): its credentials and tokens are refused from now on${logins}\n`);
     });
 
   return services;
+}
+
+/** How many logins a service's token exchange had started that a change signed out, said for an operator. */
+function signedOut(families: number): string {
+  return `${families} login${families === 1 ? '' : 's'} it started by token exchange ${families === 1 ? 'is' : 'are'} signed out`;
 }

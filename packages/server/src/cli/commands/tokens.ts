@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { CLI_ACTOR } from '../../admin/actor.js';
 import type { SignOutResult } from '../../admin/devices.js';
 import type { FamilyRecord } from '../../tokens/refresh-family.js';
-import { withTessera } from '../context.js';
+import { withOperations } from '../context.js';
 import { CliError, type CliIo } from '../io.js';
 import { isoTime, printRecord, printRows } from '../output.js';
 import { endedSummary } from '../ended-summary.js';
@@ -27,7 +27,7 @@ export function registerTokens(program: Command, io: CliIo): Command {
     .requiredOption('--user <username>', 'whose devices')
     .option('--json', 'print JSON')
     .action(async (options: { user: string; json?: boolean }) => {
-      const families = await withTessera(io, async (t) => t.admin.devices.list((await t.admin.accounts.getByUsername(options.user)).id));
+      const families = await withOperations(io, async (t) => t.admin.devices.list((await t.admin.accounts.getByUsername(options.user)).id));
       printRows(io, families.map(familyRow), ['family', 'created_at', 'last_used_at', 'ip', 'user_agent'], Boolean(options.json));
     });
 
@@ -46,7 +46,7 @@ export function registerTokens(program: Command, io: CliIo): Command {
       if (chosen !== 1) {
         throw new CliError('give one of --user USERNAME (every credential of the user), --all (everyone) or --family ID (one device)');
       }
-      const { result, what } = await withTessera(io, async (t) => {
+      const { result, what } = await withOperations(io, async (t) => {
         if (options.user !== undefined) {
           const user = await t.admin.accounts.getByUsername(options.user);
           return { result: await t.admin.devices.signOutEverywhere(user.id, CLI_ACTOR), what: `signed ${user.username} out everywhere` };

@@ -4,7 +4,7 @@ import { CLI_ACTOR } from '../../admin/actor.js';
 import { ImportFileError } from '../../errors.js';
 import { formatOfPath, readImportFile, type ImportFormat } from '../../users/import-file.js';
 import { importReportJson, type ImportReport } from '../../users/user-import.js';
-import { withTessera } from '../context.js';
+import { withOperations } from '../context.js';
 import { CliError, type CliIo } from '../io.js';
 import { printRecord, printRows } from '../output.js';
 
@@ -23,7 +23,7 @@ export async function importUsersFrom(io: CliIo, file: string, options: ImportOp
   }
   const format = await formatOf(io, file, options.format);
   const input = file === '-' ? io.stdin : createReadStream(file);
-  const report = await withTessera(io, (t) =>
+  const report = await withOperations(io, (t) =>
     t.admin.imports.run(readImportFile(input, format), { dryRun: Boolean(options.dryRun), actor: CLI_ACTOR, source: 'cli' }),
   ).catch((error: unknown) => {
     if (error instanceof ImportFileError) throw new CliError(`${file}: ${error.message}`);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { CLI_ACTOR } from '../../admin/actor.js';
 import { normalizeUsername } from '../../users/username.js';
 import type { PublicUser } from '../../users/user.js';
-import { withTessera } from '../context.js';
+import { withOperations } from '../context.js';
 import { CliError, readStdin, type CliIo } from '../io.js';
 import { isoTime, printRecord, printRows } from '../output.js';
 import { integerOption } from '../options.js';
@@ -42,7 +42,7 @@ export function registerUsers(program: Command, io: CliIo): Command {
     .action(async (username: string, options: { role: string; email?: string; password?: string; json?: boolean }) => {
       const password = await passwordFrom(io, options.password);
       const account = { username, password, role: options.role, email: options.email ?? null };
-      const user = await withTessera(io, (t) => t.admin.accounts.create(account, CLI_ACTOR));
+      const user = await withOperations(io, (t) => t.admin.accounts.create(account, CLI_ACTOR));
       printRecord(io, userRow(user), Boolean(options.json));
     });
 
@@ -53,7 +53,7 @@ export function registerUsers(program: Command, io: CliIo): Command {
     .option('--offset <n>', 'how many to skip', integerOption('--offset', 0), 0)
     .option('--json', 'print JSON')
     .action(async (options: { limit: number; offset: number; json?: boolean }) => {
-      const { users: page } = await withTessera(io, (t) => t.users.list({ limit: options.limit, offset: options.offset }));
+      const { users: page } = await withOperations(io, (t) => t.users.list({ limit: options.limit, offset: options.offset }));
       printRows(io, page.map(userRow), ['id', 'username', 'role', 'email', 'created_at', 'disabled_at'], Boolean(options.json));
     });
 
@@ -63,7 +63,7 @@ export function registerUsers(program: Command, io: CliIo): Command {
     .argument('<username>')
     .option('--json', 'print the user as JSON')
     .action(async (username: string, options: { json?: boolean }) => {
-      const user = await withTessera(io, async (t) => {
+      const user = await withOperations(io, async (t) => {
         const found = await t.admin.accounts.getByUsername(username);
         return t.admin.accounts.setDisabled(found.id, true, CLI_ACTOR);
       });
@@ -78,7 +78,7 @@ export function registerUsers(program: Command, io: CliIo): Command {
     .argument('<username>')
     .option('--json', 'print the user as JSON')
     .action(async (username: string, options: { json?: boolean }) => {
-      const user = await withTessera(io, async (t) => {
+      const user = await withOperations(io, async (t) => {
         const found = await t.admin.accounts.getByUsername(username);
         return t.admin.accounts.setDisabled(found.id, false, CLI_ACTOR);
       });
@@ -93,7 +93,7 @@ export function registerUsers(program: Command, io: CliIo): Command {
     .argument('<role>')
     .option('--json', 'print the user as JSON')
     .action(async (username: string, role: string, options: { json?: boolean }) => {
-      const user = await withTessera(io, async (t) => {
+      const user = await withOperations(io, async (t) => {
         const found = await t.admin.accounts.getByUsername(username);
         return t.admin.accounts.setRole(found.id, role, CLI_ACTOR);
       });
@@ -110,7 +110,7 @@ export function registerUsers(program: Command, io: CliIo): Command {
     .option('--json', 'print the user as JSON')
     .action(async (username: string, address: string | undefined, options: { clear?: boolean; json?: boolean }) => {
       if ((address === undefined) === !options.clear) throw new CliError('give either an address or --clear');
-      const user = await withTessera(io, async (t) => {
+      const user = await withOperations(io, async (t) => {
         const found = await t.admin.accounts.getByUsername(username);
         return t.admin.accounts.setEmail(found.id, address ?? null, CLI_ACTOR);
       });
@@ -126,7 +126,7 @@ export function registerUsers(program: Command, io: CliIo): Command {
     .option('--json', 'print JSON')
     .action(async (username: string, options: { password?: string; json?: boolean }) => {
       const password = await passwordFrom(io, options.password);
-      const { user, ended } = await withTessera(io, async (t) => {
+      const { user, ended } = await withOperations(io, async (t) => {
         const found = await t.admin.accounts.getByUsername(username);
         return { user: found, ended: await t.admin.accounts.resetPassword(found.id, password, CLI_ACTOR) };
       });
@@ -143,7 +143,7 @@ export function registerUsers(program: Command, io: CliIo): Command {
     .option('--json', 'print JSON')
     .action(async (username: string, options: { json?: boolean }) => {
       const account = normalizeUsername(username);
-      const { cleared, shared } = await withTessera(io, async (t) => {
+      const { cleared, shared } = await withOperations(io, async (t) => {
         if (t.fleet) {
           await t.fleet.whenCountersReady(REDIS_WAIT_MS).catch(() => {
             throw new CliError(`Redis at REDIS_URL does not answer: nothing was unlocked`);

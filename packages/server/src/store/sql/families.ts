@@ -10,8 +10,9 @@ import type { RevokedAccessToken } from '../../tokens/revoked-access-token.js';
 import { decideRotation, successorNeeded, type RotationRows } from '../../tokens/rotation-rule.js';
 import type { UserRecord } from '../../users/user.js';
 import type { FamilyRepository } from '../store.js';
-import { columns, FAMILY, REFRESH_TOKEN, unprefix, USER } from './columns.js';
-import { insertAccess, revokeFamilyIn, revokeLiveAccessTokens } from './revocations.js';
+import { TokenExchangeWithdrawnError } from '../../errors.js';
+import { ACCESS_TOKEN, columns, FAMILY, REFRESH_TOKEN, unprefix, USER } from './columns.js';
+import { insertAccess, recordRevocations, revokeFamilyIn, revokeLiveAccessTokens } from './revocations.js';
 import type { SqlDriver, SqlSession } from './sql-driver.js';
 import { refuseIfOutdated } from './valid-after.js';
 
@@ -32,10 +33,12 @@ export class SqlFamilies implements FamilyRepository {
   create(input: NewFamily): Promise<FamilyRecord> {
     return this.db.transaction(async (tx) => {
       await refuseIfOutdated(tx, input.userId, input.authenticatedAt);
+      const service = input.serviceClientId ?? null;
+      if (service !== null) await refuseIfExchangeWithdrawn(tx, service);
       const family = await tx.get<FamilyRecord>(
-        `INSERT INTO refresh_families (id, user_id, created_at, last_used_at, ip, user_agent, auth_time)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${FAMILY_COLUMNS}`,
-        [input.familyId, input.userId, input.now, input.now, input.client.ip, input.client.userAgent, input.authTime ?? null],
+        `INSERT INTO refresh_families (id, user_id, created_at, last_used_at, ip, user_agent, service_client_id, auth_time)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${FAMILY_COLUMNS}`,
+        [input.familyId, input.userId, input.now, input.now, input.client.ip, input.client.userAgent, service, input.authTime ?? null],
       );
       await insertToken(tx, input.familyId, input.userId, null, input.token);
       await insertAccess(tx, input.access.jti, input.userId, input.familyId, input.access.expiresAt);
@@ -92,6 +95,38 @@ export class SqlFamilies implements FamilyRepository {
       return revokeLiveAccessTokens(tx, userId, now);
     });
   }
+
+  revokeAllOfService(serviceClientId: string, reason: string, now: number): Promise<{ families: number; accessTokens: RevokedAccessToken[] }> {
+    return this.db.transaction(async (tx) => {
+      await tx.lockRows('SELECT id FROM refresh_families WHERE service_client_id = ? ORDER BY id FOR UPDATE', [serviceClientId]);
+      const families = await tx.run(
+        'UPDATE refresh_families SET revoked_at = ?, revoke_reason = ? WHERE service_client_id = ? AND revoked_at IS NULL',
+        [now, reason, serviceClientId],
+      );
+      const accessTokens = await tx.all<RevokedAccessToken>(
+        `SELECT ${columns(ACCESS_TOKEN)} FROM access_tokens
+         WHERE family_id IN (SELECT id FROM refresh_families WHERE service_client_id = ?) AND expires_at > ?
+         AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = access_tokens.jti)`,
+        [serviceClientId, now],
+      );
+      await recordRevocations(tx, accessTokens, now);
+      return { families, accessTokens };
+    });
+  }
+}
+
+/**
+ * Refuses a family for a service that may no longer exchange tokens. On PostgreSQL the share lock on the
+ * service row makes a concurrent revoke or `token-exchange off` (an update of that row) wait until this
+ * family is committed, so that its sweep of the service's families finds it; or makes us wait and see the change.
+ */
+async function refuseIfExchangeWithdrawn(tx: SqlSession, serviceClientId: string): Promise<void> {
+  await tx.lockRows('SELECT client_id FROM service_clients WHERE client_id = ? FOR SHARE', [serviceClientId]);
+  const allowed = await tx.get<{ found: number }>(
+    'SELECT 1 AS found FROM service_clients WHERE client_id = ? AND revoked_at IS NULL AND token_exchange_at IS NOT NULL',
+    [serviceClientId],
+  );
+  if (!allowed) throw new TokenExchangeWithdrawnError();
 }
 
 /**

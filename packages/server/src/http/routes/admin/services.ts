@@ -1,5 +1,6 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance } from 'fastify';
+import type { ServiceChange } from '../../../admin/services.js';
 import type { ServiceClientRecord } from '../../../oauth/service-client.js';
 import type { Tessera } from '../../../tessera.js';
 import { actorOf } from '../../require-role.js';
@@ -26,6 +27,15 @@ const addBody = {
   additionalProperties: false,
 } as const;
 
+/** The answer to a revoke or a token-exchange change: the service, and the logins it had started that were signed out. */
+const changeSchema = {
+  ...serviceSchema,
+  required: [...serviceSchema.required, 'revoked_families'],
+  properties: {
+    ...serviceSchema.properties,
+    revoked_families: { type: 'integer', description: 'logins (refresh-token families) the service had started by token exchange, signed out by this change' },
+  },
+} as const;
 const nameParams = { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 64 } } } as const;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -38,6 +48,8 @@ const service = (record: ServiceClientRecord) => ({
   created_at: new Date(record.createdAt).toISOString(),
   revoked_at: iso(record.revokedAt),
 });
+
+const change = (record: ServiceChange) => ({ ...service(record), revoked_families: record.revokedFamilies });
 
 /** What the service routes use: the operator actions. */
 export type AdminServiceRouteDeps = Pick<Tessera, 'admin'>;
@@ -85,28 +97,28 @@ export async function adminServiceRoutes(app: FastifyInstance, { tessera }: { te
     '/services/:name/token-exchange',
     {
       schema: {
-        summary: 'Allow or forbid a service to exchange its signed-in users for token pairs (RFC 8693; never admins)',
+        summary: 'Allow or forbid a service to exchange its signed-in users for token pairs (RFC 8693; never admins); forbidding signs out the users it signed in that way',
         tags,
         security,
         params: nameParams,
         body: { type: 'object', required: ['enabled'], properties: { enabled: { type: 'boolean' } }, additionalProperties: false },
-        response: { 200: serviceSchema, ...errorResponses(400, 401, 403, 404) },
+        response: { 200: changeSchema, ...errorResponses(400, 401, 403, 404) },
       },
     },
-    async (request) => service(await tessera.admin.services.setTokenExchange(request.params.name, request.body.enabled, actorOf(request))),
+    async (request) => change(await tessera.admin.services.setTokenExchange(request.params.name, request.body.enabled, actorOf(request))),
   );
 
   typed.post(
     '/services/:name/revoke',
     {
       schema: {
-        summary: 'Revoke a service: its credentials and every token issued to it are refused from now on',
+        summary: 'Revoke a service: its credentials and every token issued to it are refused from now on, and the users it signed in by token exchange are signed out',
         tags,
         security,
         params: nameParams,
-        response: { 200: serviceSchema, ...errorResponses(401, 403, 404) },
+        response: { 200: changeSchema, ...errorResponses(401, 403, 404) },
       },
     },
-    async (request) => service(await tessera.admin.services.revoke(request.params.name, actorOf(request))),
+    async (request) => change(await tessera.admin.services.revoke(request.params.name, actorOf(request))),
   );
 }
