@@ -8,7 +8,7 @@ import { dropSchema, freshSchemaName } from '../support/postgres-schema.js';
 import { postgresAvailable } from '../support/services.js';
 import { sessionCookieFor, withSession } from '../support/sessions.js';
 import { TEST_SECRET, createUser, login, loginTokens, refresh, startTestInstance, type TestInstance } from '../support/tessera.js';
-import { until } from '../support/wait.js';
+import { PATIENCE_MS, until } from '../support/wait.js';
 
 const pgAvailable = await postgresAvailable();
 const kidOf = (token: string) => decodeProtectedHeader(token).kid as string;
@@ -67,7 +67,7 @@ describe.each([
     const refused = await t.app.inject({ url: '/api/me', headers: { authorization: `Bearer ${before.access_token}` } });
     expect(refused.statusCode).toBe(401);
     expect(refused.json().error).toBe('invalid_token');
-    await until(async () => !(await jwksKids()).includes(leaked), 3000, 'the revoked key to leave the JWKS');
+    await until(async () => !(await jwksKids()).includes(leaked), PATIENCE_MS, 'the revoked key to leave the JWKS');
     const after = await loginTokens(t.app, 'lena');
     expect(kidOf(after.access_token)).not.toBe(leaked);
     expect(await apiStatus(t, after.access_token)).toBe(200);

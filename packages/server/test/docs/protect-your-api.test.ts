@@ -9,7 +9,7 @@ import { httpClient } from '../support/http-client.js';
 import { freePort } from '../support/ports.js';
 import { runCli, startServeProcess } from '../support/process.js';
 import { testEnv, TEST_PASSWORD } from '../support/tessera.js';
-import { until } from '../support/wait.js';
+import { PATIENCE_MS, until } from '../support/wait.js';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
 const GUIDE = readFileSync(resolve(ROOT, 'docs/protect-your-api.md'), 'utf8');
@@ -103,25 +103,25 @@ describe('docs/protect-your-api.md, run as written', () => {
     for (const name of install!.split(' ').slice(2)) expect(() => require.resolve(`${name}/package.json`)).not.toThrow();
   });
 
-  it('the Express example: serves a valid token, refuses a role it did not allow, and refuses a token within a second of its logout', async () => {
+  it('the Express example: serves a valid token, refuses a role it did not allow, and refuses a token once it is logged out (the revocation feed tells it)', async () => {
     writeFileSync(join(dir, 'express-api.mjs'), snippet('express-api.mjs'));
     const api = await startExample(join(dir, 'express-api.mjs'), exampleEnv);
     children.push(api.child);
     const token = await login('alice');
-    await until(async () => (await http.call('GET', `${api.url}/orders`, { token })).status === 200, 5000, 'the example accepts the token');
+    await until(async () => (await http.call('GET', `${api.url}/orders`, { token })).status === 200, PATIENCE_MS, 'the example accepts the token');
     expect((await http.call('GET', `${api.url}/orders`, { token })).json).toMatchObject({ orders: [] });
     const forbidden = await http.call('GET', `${api.url}/orders`, { token: 'x' });
     expect(forbidden.status).toBe(401);
 
-    // The feed is up once the example has its service token: a logout made now is refused within a second.
+    // The feed is up once the example has its service token: a logout made now reaches it through the feed.
     await until(async () => {
       const probe = await login('alice');
       await http.call('POST', `${tessera}/auth/logout`, { token: probe, body: {} });
       return (await http.call('GET', `${api.url}/orders`, { token: probe })).status === 401;
-    }, 10_000, 'the example follows the feed');
+    }, PATIENCE_MS, 'the example follows the feed');
     await http.call('POST', `${tessera}/auth/logout`, { token, body: {} });
-    const elapsed = await until(async () => (await http.call('GET', `${api.url}/orders`, { token })).status === 401, 1000, 'refused after logout');
-    expect(elapsed).toBeLessThan(1000);
+    // The feed is the only way the example can learn of it.
+    await until(async () => (await http.call('GET', `${api.url}/orders`, { token })).status === 401, PATIENCE_MS, 'refused after logout');
     expect((await http.call('GET', `${api.url}/orders`, { token })).json).toEqual({
       error: 'invalid_token',
       error_description: 'The access token has been revoked',

@@ -7,7 +7,7 @@ import { startServeProcess } from '../support/process.js';
 import { DedicatedRedis } from '../support/redis-server.js';
 import { postgresAvailable, redisAvailable, redisServerInstalled } from '../support/services.js';
 import { startTestServer, testEnv, TEST_PASSWORD, type TestServer } from '../support/tessera.js';
-import { sleep, until } from '../support/wait.js';
+import { PATIENCE_MS, sleep, until } from '../support/wait.js';
 
 const available = (await postgresAvailable()) && (await redisAvailable()) && redisServerInstalled();
 
@@ -100,8 +100,12 @@ describe.skipIf(!available)('instances that die: SIGKILL mid-load, SIGTERM with 
       }
     };
     const workers = [0, 1, 2, 3, 4, 5].map((seed) => worker(seed));
-    // Killed mid-load once enough has been acknowledged, however fast the machine is today.
-    await until(() => sessions.reduce((n, s) => n + s.rotated.length, 0) > 20, 20_000, 'twenty acknowledged rotations');
+    // Killed mid-load once enough has been acknowledged (a logout among it), however fast the machine is today.
+    await until(
+      () => sessions.reduce((n, s) => n + s.rotated.length, 0) > 20 && sessions.some((s) => s.loggedOut),
+      PATIENCE_MS,
+      'twenty acknowledged rotations and a logout',
+    );
     a.child.kill('SIGKILL');
     dead = true;
     await once(a.child, 'exit');
@@ -115,7 +119,13 @@ describe.skipIf(!available)('instances that die: SIGKILL mid-load, SIGTERM with 
 
     const restarted = await startServeProcess(env);
     cleanups.push(() => void restarted.child.kill('SIGKILL'));
-    await sleep(600); // one revocation poll on the survivor, whatever Redis did
+    // The survivor learns of the dead instance's logouts from Redis or from its next poll of the database.
+    const loggedOutTokens = acknowledged.filter((s) => s.loggedOut).flatMap((s) => s.pairs.map((pair) => pair.access_token));
+    const allRefused = async (base: string) => {
+      for (const token of loggedOutTokens) if ((await call(base, '/api/me', { token })).status !== 401) return false;
+      return true;
+    };
+    await until(async () => (await allRefused(restarted.url)) && (await allRefused(b.url)), PATIENCE_MS, 'every logged-out device refused');
 
     for (const base of [restarted.url, b.url]) {
       for (const session of acknowledged) {
@@ -140,7 +150,7 @@ describe.skipIf(!available)('instances that die: SIGKILL mid-load, SIGTERM with 
         expect(replayed.status, 'acknowledged-rotated refresh token').toBe(401);
       }
     }
-  }, 60_000);
+  });
 
   it('SIGTERM drains a request in flight and exits 0, with or without Redis reachable', async () => {
     fleet = testFleet();
@@ -152,14 +162,12 @@ describe.skipIf(!available)('instances that die: SIGKILL mid-load, SIGTERM with 
       cleanups.push(() => void server.child.kill('SIGKILL'));
       const inFlight = await halfSentLogin(server.url);
       await sleep(200);
-      const signalled = performance.now();
       server.child.kill('SIGTERM');
       await sleep(200);
       expect(await inFlight.finish()).toMatch(/^HTTP\/1.1 200 OK/);
       const [code] = (await once(server.child, 'exit')) as [number];
       expect(code).toBe(0);
-      expect(performance.now() - signalled).toBeLessThan(5000);
       expect(server.output()).toMatch(/draining in-flight requests/);
     }
-  }, 60_000);
+  });
 });

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fleetInstances, type FleetInstances } from '../support/fleet.js';
 import { postgresAvailable, REDIS_URL, redisAvailable } from '../support/services.js';
 import { createUser, loginTokens, type TestInstance } from '../support/tessera.js';
-import { until } from '../support/wait.js';
+import { PATIENCE_MS, until } from '../support/wait.js';
 
 const available = (await postgresAvailable()) && (await redisAvailable());
 
@@ -46,7 +46,7 @@ describe.skipIf(!available)('fleet events during a rolling deploy (PostgreSQL + 
     expect((await me(older, access_token)).statusCode).toBe(200);
 
     await revokeAsANewerInstance(newer, access_token, message);
-    await until(async () => (await me(older, access_token)).statusCode === 401, 2000, 'the older instance refuses the token');
+    await until(async () => (await me(older, access_token)).statusCode === 401, PATIENCE_MS, 'the older instance refuses the token');
     expect(older.tessera.fleet!.bus.stats.notUnderstood).toBe(1);
   });
 });

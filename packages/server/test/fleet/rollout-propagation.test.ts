@@ -6,7 +6,7 @@ import { createTessera } from '../../src/tessera.js';
 import { fleetInstances, type FleetInstances } from '../support/fleet.js';
 import { postgresAvailable, redisAvailable } from '../support/services.js';
 import { createUser, TEST_PASSWORD, testEnv, type TestInstance } from '../support/tessera.js';
-import { until } from '../support/wait.js';
+import { PATIENCE_MS, until } from '../support/wait.js';
 
 const available = (await postgresAvailable()) && (await redisAvailable());
 
@@ -31,12 +31,12 @@ describe.skipIf(!available)('the JWT rollout across the instances of a fleet (Po
     expect(await loginStatus(b, 'frank')).toBe(200);
 
     await a.tessera.rollout.setPercent(0);
-    await until(() => [b, c].every((t) => t.tessera.rollout.current().percent === 0), 1000, 'the others at 0%');
+    await until(() => [b, c].every((t) => t.tessera.rollout.current().percent === 0), PATIENCE_MS, 'the others at 0%');
     expect(await loginStatus(b, 'frank')).toBe(403);
     expect(await loginStatus(c, 'frank')).toBe(403);
 
     await a.tessera.rollout.setPercent(100);
-    await until(() => [b, c].every((t) => t.tessera.rollout.current().percent === 100), 1000, 'the others at 100%');
+    await until(() => [b, c].every((t) => t.tessera.rollout.current().percent === 100), PATIENCE_MS, 'the others at 100%');
     expect(await loginStatus(c, 'frank')).toBe(200);
   });
 
@@ -48,11 +48,11 @@ describe.skipIf(!available)('the JWT rollout across the instances of a fleet (Po
     const cli = await createTessera(loadConfig(env), { logger: createLogger('silent') });
     try {
       await cli.rollout.setOverride(user.id, false);
-      await until(() => b.tessera.rollout.current().overrides.some((o) => o.userId === user.id), 1000, 'the override on the server');
+      await until(() => b.tessera.rollout.current().overrides.some((o) => o.userId === user.id), PATIENCE_MS, 'the override on the server');
       expect(await loginStatus(b, 'grace')).toBe(403);
 
       await cli.rollout.setOverride(user.id, null);
-      await until(() => b.tessera.rollout.current().overrides.length === 0, 1000, 'the override gone from the server');
+      await until(() => b.tessera.rollout.current().overrides.length === 0, PATIENCE_MS, 'the override gone from the server');
       expect(await loginStatus(b, 'grace')).toBe(200);
     } finally {
       await cli.close();

@@ -6,7 +6,7 @@ import { testFleet, type TestFleet } from '../support/fleet.js';
 import { postgresAvailable, redisAvailable } from '../support/services.js';
 import { sessionCookieFor, withSession } from '../support/sessions.js';
 import { createUser, loginTokens, startTestInstance, type TestInstance } from '../support/tessera.js';
-import { until } from '../support/wait.js';
+import { PATIENCE_MS, until } from '../support/wait.js';
 
 const available = (await postgresAvailable()) && (await redisAvailable());
 
@@ -50,7 +50,7 @@ describe.skipIf(!available)('valid-after instants across the instances of a flee
     const reset = await root.call({ method: 'POST', url: `/admin/users/${user.id}/password`, payload: { password: 'a brand new passphrase' } });
     expect(reset.json()).toEqual({ revoked_families: 1, revoked_access_tokens: 1, ended_sessions: 1 });
 
-    await until(() => b.tessera.validAfter.of(user.id) === clock.now(), 2000, 'the valid-after event to reach instance b');
+    await until(() => b.tessera.validAfter.of(user.id) === clock.now(), PATIENCE_MS, 'the valid-after event to reach instance b');
     expect((await me(b, tokens.access_token)).statusCode).toBe(401);
     expect((await withSession(b.app, '/api/me', cookie)).statusCode).toBe(401);
   });
@@ -69,8 +69,8 @@ describe.skipIf(!available)('valid-after instants across the instances of a flee
     expect(revoked.statusCode).toBe(200);
     expect(revoked.json()).toMatchObject({ kid, use: 'access', replacement_kid: expect.any(String) });
 
-    await until(async () => (await me(b, tokens.access_token)).statusCode === 401, 2000, 'instance b to refuse the revoked key');
-    await until(async () => !(await jwks()).includes(kid), 2000, 'the revoked key to leave the JWKS of instance b');
+    await until(async () => (await me(b, tokens.access_token)).statusCode === 401, PATIENCE_MS, 'instance b to refuse the revoked key');
+    await until(async () => !(await jwks()).includes(kid), PATIENCE_MS, 'the revoked key to leave the JWKS of instance b');
     // The admin's own token was signed by the revoked key too.
     expect((await root.call({ url: '/admin/keys' })).statusCode).toBe(401);
     expect((await root.call({ method: 'POST', url: '/admin/keys/no-such-kid/revoke' })).statusCode).toBe(401);

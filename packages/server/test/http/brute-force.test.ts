@@ -3,7 +3,7 @@ import { adminClient } from '../support/admin.js';
 import { tessera as cli } from '../support/cli.js';
 import { testFleet } from '../support/fleet.js';
 import { redisAvailable } from '../support/services.js';
-import { until } from '../support/wait.js';
+import { PATIENCE_MS, until } from '../support/wait.js';
 import { TEST_PASSWORD, TEST_SECRET, createUser, startTestInstance, type TestInstance } from '../support/tessera.js';
 
 const redisUp = await redisAvailable();
@@ -230,7 +230,7 @@ describe.skipIf(!redisUp)('brute-force protection across the fleet (Redis)', () 
 
     const result = await cli(['users', 'unlock', 'victim'], { NODE_ENV: 'test', DATABASE_URL: `sqlite:${(t.config.database as { path: string }).path}`, JWT_SECRET: TEST_SECRET, LOG_LEVEL: 'silent' });
     expect(result).toMatchObject({ code: 0, stdout: 'unlocked victim: every server forgets its failed logins within 2 seconds\n' });
-    await until(async () => (await from(t, '198.51.100.1', 'victim', TEST_PASSWORD)).statusCode === 200, 3000, 'the unlock applied');
+    await until(async () => (await from(t, '198.51.100.1', 'victim', TEST_PASSWORD)).statusCode === 200, PATIENCE_MS, 'the unlock applied');
     const [event] = await t.tessera.audit.query({ type: 'admin.user.unlock', limit: 1 });
     expect(event).toMatchObject({ actor: 'cli', detail: { username: 'victim' } });
   });

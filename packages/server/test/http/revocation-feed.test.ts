@@ -7,7 +7,7 @@ import { testFleet, type TestFleet } from '../support/fleet.js';
 import { httpClient } from '../support/http-client.js';
 import { postgresAvailable, redisAvailable } from '../support/services.js';
 import { createUser, startTestServer, TEST_PASSWORD, type TestServer } from '../support/tessera.js';
-import { until } from '../support/wait.js';
+import { PATIENCE_MS, until } from '../support/wait.js';
 
 const http = httpClient();
 const jtiOf = (token: string) => decodeJwt(token).jti!;
@@ -101,7 +101,7 @@ describe('the revocation feed (GET /auth/revocations)', () => {
     await open.next();
     await s.tessera.admin.services.revoke('orders-api', CLI_ACTOR);
     // The stream it had open ends too: a revoked service hears no more.
-    await until(() => open.ended, 5000, "the revoked service's open stream ends");
+    await until(() => open.ended, PATIENCE_MS, "the revoked service's open stream ends");
     const revoked = await follow(s, forTessera);
     expect(revoked.status).toBe(401);
     expect(revoked.body).toEqual({ error: 'invalid_token', error_description: 'The access token has been revoked' });
@@ -162,13 +162,13 @@ describe('the revocation feed (GET /auth/revocations)', () => {
 
     await logout(s, loggedOut.access_token);
     await revokedIn(staying, jtiOf(loggedOut.access_token));
-    await until(() => leaving.ended, 5000, 'the stream of the logged-out token ends');
+    await until(() => leaving.ended, PATIENCE_MS, 'the stream of the logged-out token ends');
     expect(staying.ended).toBe(false);
 
     // A revoked signing key ends the streams opened with the tokens it signed.
     await s.tessera.keyRing.rotate('access');
     expect(await s.tessera.revoker.revokeKey(decodeProtectedHeader(kept.access_token).kid!)).toBe(true);
-    await until(() => staying.ended, 5000, 'the stream of a token whose key was revoked ends');
+    await until(() => staying.ended, PATIENCE_MS, 'the stream of a token whose key was revoked ends');
   });
 
   it('sends a heartbeat while nothing happens', async () => {
@@ -176,7 +176,7 @@ describe('the revocation feed (GET /auth/revocations)', () => {
     await createUser(s.tessera, 'ops', 'admin');
     const feed = await follow(s, (await tokens(s, 'ops')).access_token);
     await feed.next();
-    await until(() => feed.heartbeats >= 2, 5000, 'two heartbeats');
+    await until(() => feed.heartbeats >= 2, PATIENCE_MS, 'two heartbeats');
   });
 
   it('a reconnection with Last-Event-ID gets only what it missed; an id it cannot place gets a snapshot', async () => {

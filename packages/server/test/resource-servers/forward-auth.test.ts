@@ -11,7 +11,7 @@ import { runNginx, type RunningNginx } from '../support/nginx.js';
 import { freePort } from '../support/ports.js';
 import { nginxInstalled } from '../support/services.js';
 import { createUser, startTestServer, TEST_PASSWORD, type TestServer } from '../support/tessera.js';
-import { until } from '../support/wait.js';
+import { PATIENCE_MS, until } from '../support/wait.js';
 
 const EXAMPLE = resolve(import.meta.dirname, '../../../../docs/nginx-auth-request.conf');
 const available = nginxInstalled();
@@ -137,7 +137,7 @@ describe.skipIf(!available)('forward auth: nginx auth_request in front of a plai
       expect((await http.call('GET', `${nginx.url}/orders`, { token })).status).toBe(200);
 
       await http.call('POST', `${tessera.url}/auth/logout`, { token, body: {} });
-      await until(async () => (await http.call('GET', expressUrl, { token })).status === 401, 1000, 'the Express API refuses the token');
+      await until(async () => (await http.call('GET', expressUrl, { token })).status === 401, PATIENCE_MS, 'the Express API refuses the token');
       const behindNginx = await http.call('GET', `${nginx.url}/orders`, { token });
       expect(behindNginx.status).toBe(401);
       expect(behindNginx.json).toEqual({ error: 'invalid_token', error_description: 'The access token has been revoked' });

@@ -6,7 +6,7 @@
 export const PATIENCE_MS = 120_000;
 
 /** Waits until `condition` holds, checking every few milliseconds; resolves to the time it took. */
-export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 3000, what = 'condition'): Promise<number> {
+export async function until(condition: () => boolean | Promise<boolean>, timeoutMs = PATIENCE_MS, what = 'condition'): Promise<number> {
   const started = performance.now();
   while (!(await condition())) {
     if (performance.now() - started > timeoutMs) throw new Error(`${what} not met within ${timeoutMs} ms`);
