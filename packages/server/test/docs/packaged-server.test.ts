@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServeProcess } from '../support/process.js';
@@ -27,8 +27,14 @@ describe('a packaged server', () => {
     const [packed] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
     files = packed!.files.map((f) => f.path);
     await run('tar', ['-xzf', join(dir, packed!.filename), '-C', dir]);
-    // Its dependencies as an install would provide them (the workspace's, @tessera/* included).
-    symlinkSync(join(ROOT, 'node_modules'), join(unpacked, 'node_modules'), 'dir');
+    // Its declared dependencies, and only those, as an install would provide them (the workspace's copies,
+    // @tessera/* included): what it uses without declaring it is missing here.
+    const { dependencies } = JSON.parse(readFileSync(join(unpacked, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    for (const name of Object.keys(dependencies)) {
+      const link = join(unpacked, 'node_modules', name);
+      mkdirSync(dirname(link), { recursive: true });
+      symlinkSync(join(ROOT, 'node_modules', name), link, 'dir');
+    }
   });
 
   it('ships the migration guide in its build', () => {
@@ -36,7 +42,7 @@ describe('a packaged server', () => {
     expect(files.some((path) => path.startsWith('src/') || path.startsWith('test/'))).toBe(false);
   });
 
-  it('serves GET /docs/auth-migration-guide.md from its own copy, with no checkout around it', async () => {
+  it('serves GET /docs/auth-migration-guide.md from its own copy, with no checkout around it, and the browser SDK', async () => {
     // Where a server running in a checkout would find the repository's docs/: nothing there.
     expect(existsSync(new URL('../../../../../docs/auth-migration-guide.md', `file://${unpacked}/dist/http/routes/migration-guide.js`))).toBe(false);
     const { env } = testEnv({ LOG_LEVEL: 'info' });
@@ -46,6 +52,7 @@ describe('a packaged server', () => {
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe('text/markdown; charset=utf-8');
       expect(await response.text()).toBe(GUIDE);
+      expect((await fetch(`${server.url}/sdk/tessera-client.js`)).status).toBe(200);
     } finally {
       server.child.kill('SIGTERM');
       await once(server.child, 'exit');
