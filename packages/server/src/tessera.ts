@@ -1,3 +1,4 @@
+import { EmailVerification } from './account/email-verification.js';
 import { OwnAccount } from './account/own-account.js';
 import { ReauthProofs } from './account/reauth-proofs.js';
 import { BackgroundWork, followFleet, type BackgroundParts } from './background.js';
@@ -15,6 +16,7 @@ import { systemClock, type Clock } from './clock.js';
 import { assertServable, type BackgroundIntervals, type Config } from './config.js';
 import { Fleet } from './fleet/fleet.js';
 import { createLogger, type Logger } from './logger.js';
+import { smtpMailer } from './mail/smtp-mailer.js';
 import { AuthenticatedRequestCounts } from './metrics/authenticated-request-counts.js';
 import { PasswordHasher } from './passwords/password-hasher.js';
 import { LegacySessions } from './sessions/legacy-sessions.js';
@@ -179,6 +181,11 @@ async function assemble(
     revocation: new TokenRevocation({ store, accessTokens, refreshTokens, revoker, audit, apiAudience: config.audience }),
   };
 
+  // Confirmation links for the addresses users set themselves go through the same mail server as notices.
+  const { smtpUrl, from } = config.mail;
+  const mailer = smtpUrl !== undefined && from !== undefined ? smtpMailer({ url: smtpUrl, from }) : undefined;
+  const emailVerification = new EmailVerification({ store, clock, mailer, serviceUrl: config.publicUrl });
+
   const backgroundParts: BackgroundParts = {
     store,
     clock,
@@ -227,13 +234,14 @@ async function assemble(
       familyMaxAgeSeconds: config.refreshFamilyMaxAge,
     }),
     logout: new Logout({ store, accessTokens, refreshTokens, revoker, audit }),
-    ownAccount: new OwnAccount({ store, clock, credentials, passwords, revoker, tokenPairs, audit, reauthProofs }),
+    ownAccount: new OwnAccount({ store, clock, credentials, passwords, revoker, tokenPairs, audit, reauthProofs, emailVerification }),
     reauthProofs,
     fleet,
     oauth,
     start: () => background.start(),
     async close() {
       await background.stop();
+      mailer?.close();
       await deps.revocationBus?.close();
       await fleet?.close();
       await store.close();

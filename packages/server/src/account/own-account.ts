@@ -10,6 +10,7 @@ import type { PasswordHasher } from '../passwords/password-hasher.js';
 import type { Store } from '../store/store.js';
 import type { ClientInfo, FamilyRecord } from '../tokens/refresh-family.js';
 import type { UserRecord } from '../users/user.js';
+import type { ConfirmationMail, EmailVerification } from './email-verification.js';
 import type { ReauthProofs } from './reauth-proofs.js';
 import { parseEmailAddress } from '../users/email-address.js';
 import { assertPassword } from '../users/user-directory.js';
@@ -23,6 +24,7 @@ export interface OwnAccountOptions {
   tokenPairs: TokenPairIssuer;
   audit: AuditLog;
   reauthProofs: ReauthProofs;
+  emailVerification: EmailVerification;
 }
 
 /** A device as its owner sees it: `current` is the one asking. */
@@ -86,16 +88,41 @@ export class OwnAccount {
   /**
    * Sets or clears (`null`) the user's email address after checking their password: whoever holds a
    * stolen token or an unattended browser cannot redirect the account's notices (nor, later, a reset).
+   * A new address starts unverified and is sent a confirmation link (`confirmation`); an unchanged one
+   * stays as it was (`confirmation` undefined).
    */
-  async changeEmail(userId: string, password: string, email: string | null, client: ClientInfo): Promise<UserRecord> {
+  async changeEmail(
+    userId: string,
+    password: string,
+    email: string | null,
+    client: ClientInfo,
+  ): Promise<{ user: UserRecord; confirmation?: ConfirmationMail }> {
     const address = parseEmailAddress(email);
     const user = await this.profile(userId);
     await this.options.credentials.verify(user.username, password, client);
-    if (user.email === address) return user;
-    const updated = await this.options.store.users.update(user.id, { email: address }, this.options.clock.now());
+    if (user.email === address) return { user };
+    const { store, clock, emailVerification } = this.options;
+    const updated = await store.users.update(user.id, { email: address, emailVerifiedAt: null }, clock.now());
     if (!updated) throw new TesseraError('unauthorized', 'This account no longer exists');
     this.record('account.email_change', userId, client, { set: address !== null });
-    return updated;
+    if (address === null) {
+      await emailVerification.cancel(user.id);
+      return { user: updated };
+    }
+    return { user: updated, confirmation: await emailVerification.start(updated) };
+  }
+
+  /** Mails a new confirmation link for the user's unverified address (the one before stops working). */
+  async resendEmailConfirmation(userId: string): Promise<{ user: UserRecord; confirmation: ConfirmationMail }> {
+    const user = await this.profile(userId);
+    return { user, confirmation: await this.options.emailVerification.start(user) };
+  }
+
+  /** Opens the link mailed to the user's address: their address is verified from now on. */
+  async confirmEmail(userId: string, token: string, client: ClientInfo): Promise<UserRecord> {
+    const verified = await this.options.emailVerification.confirm(await this.profile(userId), token);
+    this.record('account.email_confirmed', userId, client, null);
+    return verified;
   }
 
   /**

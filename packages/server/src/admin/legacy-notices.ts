@@ -5,11 +5,16 @@ import type { Mailer } from '../mail/smtp-mailer.js';
 import type { LegacyUsageRecord } from '../sessions/legacy-usage-count.js';
 import type { LegacyUsage } from '../sessions/legacy-usage.js';
 import type { Store } from '../store/store.js';
+import { parseEmailAddress } from '../users/email-address.js';
 import type { UserRecord } from '../users/user.js';
 import type { Actor } from './actor.js';
 
-/** What became of one session user in a run: told now, before, or why not. */
-export type NoticeOutcome = 'sent' | 'would_send' | 'already_told' | 'no_email' | 'disabled' | 'not_sent';
+/**
+ * What became of one session user in a run: told now, before, or why not. `unverified`: the user set the
+ * address themselves and has not confirmed it; `invalid_email`: the stored address is not one the account
+ * API would accept (written by older code), so nothing is sent to it.
+ */
+export type NoticeOutcome = 'sent' | 'would_send' | 'already_told' | 'no_email' | 'unverified' | 'invalid_email' | 'disabled' | 'not_sent';
 
 export interface NoticeResult {
   userId: string;
@@ -47,8 +52,9 @@ const DAY_MS = 86_400_000;
 const MESSAGE_REFUSED = new Set(['EENVELOPE', 'EMESSAGE']);
 
 /**
- * `tessera legacy-usage notify`: one email to each user still on sessions, naming their clients, the
- * sunset date and the migration guide. A user gets the notice of a sunset date at most once: it is
+ * `tessera legacy-usage notify`: one email to each user still on sessions, naming their clients (by
+ * parsed name), the sunset date and the migration guide — only to a verified address that the account
+ * API's parser still accepts. A user gets the notice of a sunset date at most once: it is
  * claimed in the store before it is sent, and the claim is released if the mail server refuses it.
  */
 export class LegacyNotices {
@@ -70,6 +76,8 @@ export class LegacyNotices {
       if (told.has(userId)) result.outcome = 'already_told';
       else if (user.disabledAt !== null) result.outcome = 'disabled';
       else if (user.email === null) result.outcome = 'no_email';
+      else if (!acceptable(user.email)) result.outcome = 'invalid_email';
+      else if (user.emailVerifiedAt === null) result.outcome = 'unverified';
       else if (serverFailure !== undefined) Object.assign(result, { outcome: 'not_sent', error: serverFailure });
       else if (request.mailer) serverFailure = await this.send(user, user.email, result, request.mailer, request.actor);
     }
@@ -100,6 +108,15 @@ export class LegacyNotices {
       detail: { sunset: new Date(sunset).toISOString(), clients: result.clients.length },
     });
     return undefined;
+  }
+}
+
+/** Whether the account API would take `email` as it is: anything older code stored otherwise is never mailed. */
+function acceptable(email: string): boolean {
+  try {
+    return parseEmailAddress(email) === email;
+  } catch {
+    return false;
   }
 }
 

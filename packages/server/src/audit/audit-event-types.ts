@@ -39,6 +39,7 @@ export const AUDIT_EVENT_TYPES = [
   'account.password_change',
   'account.reauth',
   'account.email_change',
+  'account.email_confirmed',
   'legacy.notice_sent',
   'admin.service.add',
   'admin.service.revoke',

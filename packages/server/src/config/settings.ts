@@ -395,14 +395,14 @@ export const SETTINGS = {
       doc: '`on` lets the old app\'s `admin` role carry over; `off`, such a user is created with the `user` role (audited)',
     }),
   },
-  /** Email Tessera sends (`tessera legacy-usage notify`); nothing is sent without SMTP_URL. */
+  /** Email Tessera sends (`tessera legacy-usage notify`, confirmation links); nothing is sent without SMTP_URL. */
   mail: {
     smtpUrl: setting({
       env: 'SMTP_URL',
       defaultDoc: '— (no email)',
       parse: smtpUrl.optional(),
       secret: true,
-      doc: 'the mail server `tessera legacy-usage notify` sends through: `smtp://host:587` or `smtps://user:password@host:465`; characters other than letters and digits in the user name or password are percent-encoded (`#` as `%23`). Checked at start; an error never quotes it',
+      doc: 'the mail server for `tessera legacy-usage notify` and the confirmation links of the addresses users set on `/account` (without it those stay unverified): `smtp://host:587` or `smtps://user:password@host:465`; characters other than letters and digits in the user name or password are percent-encoded (`#` as `%23`). Checked at start; an error never quotes it',
     }),
     from: setting({
       env: 'MAIL_FROM',

@@ -33,7 +33,12 @@ export interface CredentialBudgets {
   refreshIp: Hook;
   /** /auth/refresh: REFRESH_RATE_LIMIT a minute per refresh-token family, named by a token whose signature verified. */
   refreshFamily: Hook;
+  /** Confirmation mails a user asks for: CONFIRMATION_MAILS_PER_HOUR per account (after authentication). */
+  confirmationMail: Hook;
 }
+
+/** How many confirmation links a user may have mailed to their address in an hour. */
+export const CONFIRMATION_MAILS_PER_HOUR = 5;
 
 export function credentialBudgets(tessera: CredentialBudgetDeps): CredentialBudgets {
   const { config, audit, clock } = tessera;
@@ -42,6 +47,7 @@ export function credentialBudgets(tessera: CredentialBudgetDeps): CredentialBudg
   const credential = budget('credential', config.authRateLimit);
   const refreshIp = budget('refresh-ip', config.refreshIpRateLimit);
   const refreshFamily = budget('refresh-family', config.refreshRateLimit);
+  const confirmationMail = new RequestBudget(counts, { name: 'confirmation-mail', max: CONFIRMATION_MAILS_PER_HOUR, windowMs: 60 * MINUTE_MS }, audit);
   const route = (request: FastifyRequest) => request.routeOptions.url ?? request.url;
   return {
     credential: async (request) => {
@@ -49,6 +55,9 @@ export function credentialBudgets(tessera: CredentialBudgetDeps): CredentialBudg
     },
     refreshIp: async (request) => {
       if (canSpend(request, hasRefreshCookie)) await refreshIp.take(request.ip, clientInfo(request), route(request));
+    },
+    confirmationMail: async (request) => {
+      await confirmationMail.take(request.principal!.userId, clientInfo(request), route(request));
     },
     refreshFamily: async (request) => {
       const token = (request.body as { refresh_token?: string } | undefined)?.refresh_token ?? refreshCookie(request);

@@ -1,9 +1,10 @@
+import { describeClient } from './client-description.js';
 import type { MailMessage } from './smtp-mailer.js';
 
 export interface LegacyNoticeContent {
   username: string;
   to: string;
-  /** The User-Agents the user's sessions came from ('' for a client that sent none). */
+  /** The User-Agents the user's sessions came from ('' for a client that sent none); only their parsed names reach the message. */
   clients: readonly string[];
   /** When sessions stop working, epoch milliseconds. */
   sunset: number;
@@ -19,7 +20,8 @@ const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 export function legacyNoticeMessage(notice: LegacyNoticeContent): MailMessage {
   const host = new URL(notice.serviceUrl).host;
   const sunset = dayOf(notice.sunset);
-  const clients = notice.clients.map((client) => `  - ${client === '' ? 'a client that sends no User-Agent' : client}`);
+  // Named in words by the parser, never quoted: a User-Agent is text anyone can make the mail carry.
+  const clients = [...new Set(notice.clients.map(describeClient))].map((client) => `  - ${client}`);
   return {
     to: notice.to,
     subject: `Sign-in with sessions at ${host} ends on ${sunset}`,

@@ -254,5 +254,25 @@ export function migrations(t: SchemaTypes): Migration[] {
         CREATE INDEX refresh_families_by_service ON refresh_families (service_client_id) WHERE service_client_id IS NOT NULL;
       `,
     },
+    {
+      version: 12,
+      name: 'users: since when their email address is known to be theirs; pending confirmations of an address',
+      sql: `
+        -- Null: unverified (never mailed). Addresses written before this version came from an operator, an
+        -- import or the lazy migration (vouched for), except those a user set themselves: those stay unverified.
+        ALTER TABLE users ADD COLUMN email_verified_at ${t.integer};
+        UPDATE users SET email_verified_at = updated_at
+          WHERE email IS NOT NULL
+            AND id NOT IN (SELECT user_id FROM audit_events WHERE type = 'account.email_change' AND user_id IS NOT NULL);
+        -- One pending confirmation per user, for one address; the token is kept only as its SHA-256.
+        CREATE TABLE email_confirmations (
+          user_id    TEXT PRIMARY KEY,
+          email      TEXT NOT NULL,
+          token_hash TEXT NOT NULL UNIQUE,
+          created_at ${t.integer} NOT NULL,
+          expires_at ${t.integer} NOT NULL
+        );
+      `,
+    },
   ];
 }

@@ -9,6 +9,7 @@ import type { AuditEventRecord, AuditQuery, NewAuditEvent } from '../audit/audit
 import type { RolloutOverride } from '../rollout/rollout-override.js';
 import type { LegacyUsageCount, LegacyUsageRecord } from '../sessions/legacy-usage-count.js';
 import type { LegacyNoticeRecord } from '../sessions/legacy-notice.js';
+import type { EmailConfirmationRecord } from '../account/email-confirmation.js';
 import type { NewSession, SessionLookup, SessionRecord } from '../sessions/session.js';
 import type { FamilyRecord, NewFamily, RefreshTokenRecord, RotationOutcome, RotationRequest } from '../tokens/refresh-family.js';
 import type { RevocationBatch, RevokedAccessToken } from '../tokens/revoked-access-token.js';
@@ -27,6 +28,8 @@ export interface UserRepository {
   count(): Promise<number>;
   /** The users with these (normalised) names; names nobody has are absent from the result. */
   findByUsernames(usernames: readonly string[]): Promise<UserRecord[]>;
+  /** Marks the user's address verified at `now`, only if it is still `email`; null otherwise. */
+  verifyEmail(id: string, email: string, now: number): Promise<UserRecord | null>;
   /** Writes one import batch atomically: creates, and updates whose password hash is still the expected one. */
   importBatch(batch: UserImportBatch, now: number): Promise<UserImportWritten>;
 }
@@ -151,6 +154,15 @@ export interface LegacyUsageRepository {
   list(since: number): Promise<LegacyUsageRecord[]>;
 }
 
+export interface EmailConfirmationRepository {
+  /** Stores the user's pending confirmation, replacing the one before (whose link then stops working). */
+  put(confirmation: EmailConfirmationRecord): Promise<void>;
+  /** Removes and answers this user's confirmation with this token hash: a link works once, even when opened twice at once. */
+  take(tokenHash: string, userId: string): Promise<EmailConfirmationRecord | null>;
+  find(userId: string): Promise<EmailConfirmationRecord | null>;
+  remove(userId: string): Promise<void>;
+}
+
 export interface LegacyNoticeRepository {
   /**
    * Records that `notice` is being sent; false if this user already has the notice of this sunset date
@@ -179,6 +191,8 @@ export interface Store {
   readonly legacyUsage: LegacyUsageRepository;
   /** Who was told by email that sessions end (`tessera legacy-usage notify`). */
   readonly legacyNotices: LegacyNoticeRepository;
+  /** Pending confirmations of the addresses users set for themselves. */
+  readonly emailConfirmations: EmailConfirmationRepository;
   readonly requestCounts: RequestCountRepository;
 
   /** Applies pending schema migrations; safe when several processes call it at once. */

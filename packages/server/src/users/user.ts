@@ -7,6 +7,12 @@ export interface UserRecord {
   passwordHash: string;
   /** Where Tessera can write to the user (set by an operator, the user, an import or the lazy migration); null when unknown. */
   email: string | null;
+  /**
+   * Since when `email` is known to be the user's: set when an operator, an import or the lazy migration
+   * gives it (they vouch for it) or when the user opens the confirmation link; null while a user-set
+   * address is unconfirmed. Tessera mails only verified addresses.
+   */
+  emailVerifiedAt: number | null;
   createdAt: number;
   updatedAt: number;
   disabledAt: number | null;
@@ -49,7 +55,9 @@ export interface UserPatch {
   role?: string;
   passwordHash?: string;
   disabledAt?: number | null;
+  /** A new address; unless `emailVerifiedAt` says otherwise it starts unverified. */
   email?: string | null;
+  emailVerifiedAt?: number | null;
 }
 
 export interface Page {

@@ -148,6 +148,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           role: 'admin',
           passwordHash: 'hash-of-ada',
           email: null,
+          emailVerifiedAt: null,
           createdAt: T0,
           updatedAt: T0,
           disabledAt: null,
@@ -207,6 +208,35 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         expect(await store.users.findByUsername('cyd')).toMatchObject({ email: 'cyd@example.com', createdAt: T0 });
       });
 
+      it('counts an address given at creation or by an import as verified, and a patched one as unverified unless said', async () => {
+        expect(await createUser('ada', { email: 'ada@example.com' })).toMatchObject({ emailVerifiedAt: T0 });
+        expect(await createUser('bob')).toMatchObject({ email: null, emailVerifiedAt: null });
+        expect(await store.users.update('id-bob', { email: 'bob@example.com' }, T0 + MINUTE)).toMatchObject({ emailVerifiedAt: null });
+        await store.users.importBatch(
+          {
+            create: [newUser('cyd', { email: 'cyd@example.com' })],
+            update: [
+              { id: 'id-ada', role: 'user', email: 'ada@example.com', passwordHash: 'hash-of-ada', expectedPasswordHash: 'hash-of-ada' },
+              { id: 'id-bob', role: 'user', email: 'bob@example.com', passwordHash: 'hash-of-bob', expectedPasswordHash: 'hash-of-bob' },
+            ],
+          },
+          T0 + HOUR,
+        );
+        // The file's address is vouched for; one already verified keeps its instant.
+        expect(await store.users.findByUsername('ada')).toMatchObject({ emailVerifiedAt: T0 });
+        expect(await store.users.findByUsername('bob')).toMatchObject({ emailVerifiedAt: T0 + HOUR });
+        expect(await store.users.findByUsername('cyd')).toMatchObject({ emailVerifiedAt: T0 });
+        expect(await store.users.update('id-ada', { email: 'ada@example.org', emailVerifiedAt: T0 + DAY }, T0 + DAY)).toMatchObject({ emailVerifiedAt: T0 + DAY });
+        expect(await store.users.update('id-ada', { email: null }, T0 + DAY)).toMatchObject({ email: null, emailVerifiedAt: null });
+      });
+
+      it('verifies an address only while it is still the user\'s', async () => {
+        await createUser('ada');
+        await store.users.update('id-ada', { email: 'ada@example.com' }, T0);
+        expect(await store.users.verifyEmail('id-ada', 'ada@example.org', T0 + MINUTE)).toBeNull();
+        expect(await store.users.verifyEmail('id-ada', 'ada@example.com', T0 + MINUTE)).toMatchObject({ emailVerifiedAt: T0 + MINUTE });
+      });
+
       it('finds nobody for an unknown id or username', async () => {
         await createUser('ada');
         expect(await store.users.findById('id-nobody')).toBeNull();
@@ -225,6 +255,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           username: 'b',
           role: 'user',
           email: null,
+          emailVerifiedAt: null,
           createdAt: T0 + 2 * MINUTE,
           updatedAt: T0 + 2 * MINUTE,
           disabledAt: null,
@@ -1129,6 +1160,33 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         await store.legacyNotices.release('id-ada', SUNSET);
         expect(await store.legacyNotices.list(SUNSET)).toEqual([]);
         expect(await store.legacyNotices.claim(notice('id-ada'))).toBe(true);
+      });
+    });
+
+    describe('email confirmations', () => {
+      const pending = (userId: string, tokenHash: string, email = `${userId}@example.com`) => ({ userId, email, tokenHash, createdAt: T0, expiresAt: T0 + DAY });
+
+      it('keeps one per user: a new one replaces the one before', async () => {
+        await store.emailConfirmations.put(pending('id-ada', 'h1'));
+        await store.emailConfirmations.put(pending('id-ada', 'h2', 'ada@example.org'));
+        expect(await store.emailConfirmations.find('id-ada')).toEqual(pending('id-ada', 'h2', 'ada@example.org'));
+        expect(await store.emailConfirmations.take('h1', 'id-ada')).toBeNull();
+      });
+
+      it('is taken once, only by its own user', async () => {
+        await store.emailConfirmations.put(pending('id-ada', 'h1'));
+        expect(await store.emailConfirmations.take('h1', 'id-bob')).toBeNull();
+        expect(await store.emailConfirmations.take('h1', 'id-ada')).toEqual(pending('id-ada', 'h1'));
+        expect(await store.emailConfirmations.take('h1', 'id-ada')).toBeNull();
+      });
+
+      it('is removed on request and pruned once expired', async () => {
+        await store.emailConfirmations.put(pending('id-ada', 'h1'));
+        await store.emailConfirmations.put(pending('id-bob', 'h2'));
+        await store.emailConfirmations.remove('id-ada');
+        expect(await store.emailConfirmations.find('id-ada')).toBeNull();
+        await store.pruneExpired(T0 + DAY);
+        expect(await store.emailConfirmations.find('id-bob')).toBeNull();
       });
     });
 

@@ -4,7 +4,7 @@ import { decideRotation, successorNeeded, type RotationRows } from '../../src/to
 import type { UserRecord } from '../../src/users/user.js';
 
 const NOW = 1_000_000;
-const user: UserRecord = { id: 'u1', username: 'ada', role: 'user', passwordHash: 'h', createdAt: 0, updatedAt: 0, disabledAt: null, email: null };
+const user: UserRecord = { id: 'u1', username: 'ada', role: 'user', passwordHash: 'h', createdAt: 0, updatedAt: 0, disabledAt: null, email: null, emailVerifiedAt: null };
 const family: FamilyRecord = {
   id: 'f1', userId: 'u1', createdAt: NOW - 60_000, lastUsedAt: NOW - 1000, ip: null, userAgent: null, revokedAt: null, revokeReason: null,
   serviceClientId: null,

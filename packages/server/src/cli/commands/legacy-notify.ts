@@ -12,6 +12,8 @@ const OUTCOME_TEXT: Record<NoticeResult['outcome'], string> = {
   would_send: 'would send',
   already_told: 'told before',
   no_email: 'no email address',
+  unverified: 'address not confirmed by the user',
+  invalid_email: 'stored address is not a valid email address',
   disabled: 'disabled: not told',
   not_sent: 'not sent',
 };
@@ -74,7 +76,7 @@ function print(io: CliIo, run: NoticeRun, json: boolean): void {
 
 function summary(run: NoticeRun, sunset: string): string {
   const count = (outcome: NoticeResult['outcome']) => run.results.filter((r) => r.outcome === outcome).length;
-  const unreachable = count('no_email') + count('not_sent');
+  const unreachable = count('no_email') + count('unverified') + count('invalid_email') + count('not_sent');
   const head = run.dryRun ? `dry run, nothing sent: ${count('would_send')} would be told` : `${count('sent')} told`;
-  return `${head} that sessions end on ${sunset}; ${count('already_told')} told before; ${unreachable} could not be reached (${count('no_email')} without an email address, ${count('not_sent')} refused by the mail server)`;
+  return `${head} that sessions end on ${sunset}; ${count('already_told')} told before; ${unreachable} could not be reached (${count('no_email')} without an email address, ${count('unverified')} with an unconfirmed address, ${count('invalid_email')} with an invalid address, ${count('not_sent')} refused by the mail server)`;
 }

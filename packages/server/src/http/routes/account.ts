@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Tessera } from '../../tessera.js';
 import { authenticate as authenticateCaller, type AuthenticationDeps } from '../authenticate.js';
 import { clientInfo } from '../client-info.js';
-import type { CredentialBudgets } from '../credential-budgets.js';
+import { CONFIRMATION_MAILS_PER_HOUR, type CredentialBudgets } from '../credential-budgets.js';
+import type { ConfirmationMail } from '../../account/email-verification.js';
 import { setRefreshCookie } from '../refresh-cookie.js';
 import { errorResponses, tokenPairSchema } from '../schemas.js';
 import type { UserRecord } from '../../users/user.js';
@@ -21,13 +22,30 @@ const deviceSchema = {
 
 const accountSchema = {
   type: 'object',
-  required: ['id', 'username', 'role', 'email', 'created_at'],
+  required: ['id', 'username', 'role', 'email', 'email_verified', 'created_at'],
   properties: {
     id: { type: 'string' },
     username: { type: 'string' },
     role: { type: 'string' },
     email: { type: 'string', nullable: true, description: 'where Tessera writes to you (notices of the session sunset); null when none' },
+    email_verified: {
+      type: 'boolean',
+      description: 'whether the address is confirmed (by the link mailed to it, or because an operator set it); Tessera mails only a confirmed address',
+    },
     created_at: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+const confirmationSchema = {
+  ...accountSchema,
+  properties: {
+    ...accountSchema.properties,
+    email_confirmation: {
+      type: 'string',
+      enum: ['sent', 'mail_not_configured', 'not_sent'],
+      description:
+        'for a new address: `sent` (a confirmation link went to it), `mail_not_configured` (this server sends no mail, so the address cannot be confirmed until an operator configures it), `not_sent` (the mail server did not take the message: ask again later)',
+    },
   },
 } as const;
 
@@ -36,7 +54,13 @@ const account = (user: UserRecord) => ({
   username: user.username,
   role: user.role,
   email: user.email,
+  email_verified: user.email !== null && user.emailVerifiedAt !== null,
   created_at: new Date(user.createdAt).toISOString(),
+});
+
+const withConfirmation = ({ user, confirmation }: { user: UserRecord; confirmation?: ConfirmationMail }) => ({
+  ...account(user),
+  ...(confirmation === undefined ? {} : { email_confirmation: confirmation }),
 });
 
 const deviceParams = {
@@ -59,6 +83,12 @@ const emailChangeBody = {
     password: { ...password, description: 'your current password: a stolen token alone cannot change where your mail goes' },
     email: { type: 'string', maxLength: 1024, nullable: true, description: 'the new address, or null to remove it' },
   },
+  additionalProperties: false,
+} as const;
+const confirmBody = {
+  type: 'object',
+  required: ['token'],
+  properties: { token: { type: 'string', minLength: 1, maxLength: 200, description: 'the token of the link mailed to your address (after `#confirm-email=`)' } },
   additionalProperties: false,
 } as const;
 const reauthBody = { type: 'object', required: ['password'], properties: { password }, additionalProperties: false } as const;
@@ -95,19 +125,51 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
     {
       bodyLimit: AUTH_BODY_LIMIT,
       onRequest: budgets.credential,
-      preHandler: authenticate,
+      // Each new address gets a confirmation mail: changes spend the same hourly budget as asking again.
+      preHandler: [authenticate, budgets.confirmationMail],
       schema: {
-        summary: 'Set or remove your email address; your current password is required (a wrong one counts as a failed login)',
+        summary:
+          'Set or remove your email address; your current password is required (a wrong one counts as a failed login). A new address is unverified until you open the link mailed to it',
         tags,
         security,
         body: emailChangeBody,
-        response: { 200: accountSchema, ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
+        response: { 200: confirmationSchema, ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
       },
     },
     async (request) => {
       const { password: current, email } = request.body;
-      return account(await own.changeEmail(request.principal!.userId, current, email, clientInfo(request)));
+      return withConfirmation(await own.changeEmail(request.principal!.userId, current, email, clientInfo(request)));
     },
+  );
+
+  app.post(
+    '/me/email/confirmation',
+    {
+      preHandler: [authenticate, budgets.confirmationMail],
+      schema: {
+        summary: `Mail a new confirmation link to your unverified address (the one before stops working); at most ${CONFIRMATION_MAILS_PER_HOUR} an hour`,
+        tags,
+        security,
+        response: { 200: confirmationSchema, ...errorResponses(401, 409, 429) },
+      },
+    },
+    async (request) => withConfirmation(await own.resendEmailConfirmation(request.principal!.userId)),
+  );
+
+  typed.post(
+    '/me/email/confirm',
+    {
+      bodyLimit: AUTH_BODY_LIMIT,
+      preHandler: authenticate,
+      schema: {
+        summary: 'Confirm your email address with the token of the link mailed to it; it works once, within 24 hours, for the account that asked',
+        tags,
+        security,
+        body: confirmBody,
+        response: { 200: accountSchema, ...errorResponses(400, 401, 413, 415) },
+      },
+    },
+    async (request) => account(await own.confirmEmail(request.principal!.userId, request.body.token, clientInfo(request))),
   );
 
   app.get(

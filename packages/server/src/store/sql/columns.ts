@@ -5,7 +5,7 @@
 type ColumnMap = Readonly<Record<string, string>>;
 
 export const USER: ColumnMap = {
-  id: 'id', username: 'username', role: 'role', passwordHash: 'password_hash', email: 'email', createdAt: 'created_at',
+  id: 'id', username: 'username', role: 'role', passwordHash: 'password_hash', email: 'email', emailVerifiedAt: 'email_verified_at', createdAt: 'created_at',
   updatedAt: 'updated_at', disabledAt: 'disabled_at',
 };
 export const PUBLIC_USER: ColumnMap = Object.fromEntries(Object.entries(USER).filter(([field]) => field !== 'passwordHash'));

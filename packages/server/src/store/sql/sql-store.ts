@@ -3,6 +3,7 @@ import { SqlAudit } from './audit.js';
 import { SqlFamilies } from './families.js';
 import { SqlSigningKeys } from './keys.js';
 import { SqlLegacyNotices } from './legacy-notices.js';
+import { SqlEmailConfirmations } from './email-confirmations.js';
 import { SqlLegacyUsage } from './legacy-usage.js';
 import { SqlRequestCounts } from './request-counts.js';
 import { SqlRevocations } from './revocations.js';
@@ -28,6 +29,7 @@ export class SqlStore implements Store {
   readonly rolloutOverrides: SqlRolloutOverrides;
   readonly legacyUsage: SqlLegacyUsage;
   readonly legacyNotices: SqlLegacyNotices;
+  readonly emailConfirmations: SqlEmailConfirmations;
   readonly requestCounts: SqlRequestCounts;
   readonly serviceClients: SqlServiceClients;
 
@@ -44,6 +46,7 @@ export class SqlStore implements Store {
     this.rolloutOverrides = new SqlRolloutOverrides(driver);
     this.legacyUsage = new SqlLegacyUsage(driver);
     this.legacyNotices = new SqlLegacyNotices(driver);
+    this.emailConfirmations = new SqlEmailConfirmations(driver);
     this.requestCounts = new SqlRequestCounts(driver);
     this.serviceClients = new SqlServiceClients(driver);
   }
@@ -71,6 +74,7 @@ export class SqlStore implements Store {
         await tx.run('DELETE FROM sessions WHERE expires_at <= ? OR ended_at IS NOT NULL', [now]);
         await tx.run('DELETE FROM revoked_access_tokens WHERE expires_at <= ?', [now]);
         await tx.run('DELETE FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at <= ?', [now]);
+        await tx.run('DELETE FROM email_confirmations WHERE expires_at <= ?', [now]);
       },
       { maintenance: true },
     );

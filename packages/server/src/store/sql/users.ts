@@ -8,7 +8,15 @@ const USER_COLUMNS = columns(USER);
 const PUBLIC_USER_COLUMNS = columns(PUBLIC_USER);
 /** Distinct pages of the user list kept at once (any limit and offset can be asked for). */
 const USER_PAGES_KEPT = 64;
-const PATCH_COLUMNS: Record<keyof UserPatch, string> = { role: 'role', passwordHash: 'password_hash', disabledAt: 'disabled_at', email: 'email' };
+const PATCH_COLUMNS: Record<keyof UserPatch, string> = {
+  role: 'role',
+  passwordHash: 'password_hash',
+  disabledAt: 'disabled_at',
+  email: 'email',
+  emailVerifiedAt: 'email_verified_at',
+};
+/** Whoever creates or imports a user is an operator (or the old app): the address they give counts as verified. */
+const vouched = (user: NewUser) => (user.email ? user.createdAt : null);
 
 /**
  * Users. Pages of the list are kept (frozen) until the users change: `users_version` is counted up by
@@ -24,9 +32,9 @@ export class SqlUsers implements UserRepository {
   async create(user: NewUser): Promise<UserRecord> {
     try {
       return (await this.db.get<UserRecord>(
-        `INSERT INTO users (id, username, role, password_hash, email, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${USER_COLUMNS}`,
-        [user.id, user.username, user.role, user.passwordHash, user.email ?? null, user.createdAt, user.createdAt],
+        `INSERT INTO users (id, username, role, password_hash, email, email_verified_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${USER_COLUMNS}`,
+        [user.id, user.username, user.role, user.passwordHash, user.email ?? null, vouched(user), user.createdAt, user.createdAt],
       ))!;
     } catch (error) {
       if (this.db.isUniqueViolation(error, 'users', 'username')) throw new UsernameTakenError(user.username);
@@ -59,12 +67,24 @@ export class SqlUsers implements UserRepository {
   }
 
   update(id: string, patch: UserPatch, now: number): Promise<UserRecord | null> {
+    // A new address is unverified unless the caller says it was vouched for.
+    if (patch.email !== undefined && patch.emailVerifiedAt === undefined) patch = { ...patch, emailVerifiedAt: null };
     const changed = (Object.keys(PATCH_COLUMNS) as Array<keyof UserPatch>).filter((field) => patch[field] !== undefined);
+    const values = changed.map((field) => patch[field] ?? null);
     const sets = [...changed.map((field) => `${PATCH_COLUMNS[field]} = ?`), 'updated_at = ?'];
     return this.db.get<UserRecord>(`UPDATE users SET ${sets.join(', ')} WHERE id = ? RETURNING ${USER_COLUMNS}`, [
-      ...changed.map((field) => patch[field]),
+      ...values,
       now,
       id,
+    ]);
+  }
+
+  verifyEmail(id: string, email: string, now: number): Promise<UserRecord | null> {
+    return this.db.get<UserRecord>(`UPDATE users SET email_verified_at = ?, updated_at = ? WHERE id = ? AND email = ? RETURNING ${USER_COLUMNS}`, [
+      now,
+      now,
+      id,
+      email,
     ]);
   }
 
@@ -83,15 +103,19 @@ export class SqlUsers implements UserRepository {
       let updated = 0;
       for (const u of batch.create) {
         created += await tx.run(
-          `INSERT INTO users (id, username, role, password_hash, email, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING`,
-          [u.id, u.username, u.role, u.passwordHash, u.email ?? null, u.createdAt, u.createdAt],
+          `INSERT INTO users (id, username, role, password_hash, email, email_verified_at, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING`,
+          [u.id, u.username, u.role, u.passwordHash, u.email ?? null, vouched(u), u.createdAt, u.createdAt],
         );
       }
       for (const u of batch.update) {
-        updated += await tx.run('UPDATE users SET role = ?, email = ?, password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?', [
-          u.role, u.email, u.passwordHash, now, u.id, u.expectedPasswordHash,
-        ]);
+        // The file's address is vouched for by the operator importing it; an unchanged one keeps its instant.
+        updated += await tx.run(
+          `UPDATE users SET role = ?, email = ?, password_hash = ?, updated_at = ?,
+             email_verified_at = CASE WHEN CAST(? AS TEXT) IS NULL THEN NULL WHEN email = ? AND email_verified_at IS NOT NULL THEN email_verified_at ELSE ? END
+           WHERE id = ? AND password_hash = ?`,
+          [u.role, u.email, u.passwordHash, now, u.email, u.email, now, u.id, u.expectedPasswordHash],
+        );
       }
       return { created, updated };
     });

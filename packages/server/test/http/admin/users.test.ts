@@ -30,6 +30,7 @@ describe('admin API: users', () => {
         username: 'carol',
         role: 'auditor',
         email: null,
+        email_verified: false,
         created_at: new Date(t.clock.now()).toISOString(),
         updated_at: new Date(t.clock.now()).toISOString(),
         disabled_at: null,

@@ -14,12 +14,16 @@ const nullableString = { type: 'string', nullable: true } as const;
 
 export const adminUserSchema = {
   type: 'object',
-  required: ['id', 'username', 'role', 'email', 'created_at', 'updated_at', 'disabled_at'],
+  required: ['id', 'username', 'role', 'email', 'email_verified', 'created_at', 'updated_at', 'disabled_at'],
   properties: {
     id: { type: 'string' },
     username: { type: 'string' },
     role: { type: 'string' },
     email: { ...nullableString, description: 'where Tessera can write to the user (set by an admin, the user, an import or the lazy migration); null when unknown' },
+    email_verified: {
+      type: 'boolean',
+      description: 'whether Tessera may mail the address: set by an operator (who vouches for it), an import or the lazy migration, or confirmed by the user through the link mailed to it',
+    },
     created_at: time,
     updated_at: time,
     disabled_at: { ...nullableTime, description: 'when the account was disabled; null while it is enabled' },
@@ -31,6 +35,7 @@ export const adminUser = (user: PublicUser) => ({
   username: user.username,
   role: user.role,
   email: user.email,
+  email_verified: user.email !== null && user.emailVerifiedAt !== null,
   created_at: iso(user.createdAt),
   updated_at: iso(user.updatedAt),
   disabled_at: isoOrNull(user.disabledAt),
