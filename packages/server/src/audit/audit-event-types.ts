@@ -45,6 +45,7 @@ export const AUDIT_EVENT_TYPES = [
   'admin.service.revoke',
   'admin.service.token_exchange',
   'token.exchange',
+  'token.exchange_refused',
   'admin.user.import',
   'user.password_rehashed',
   'legacy_auth.migrated',

@@ -2,11 +2,12 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { requireJwtEnabled } from '../auth/jwt-rollout-gate.js';
 import type { TokenPairIssuer } from '../auth/token-pair.js';
 import type { Clock } from '../clock.js';
-import { TesseraError } from '../errors.js';
+import { TesseraError, TokenExchangeWithdrawnError } from '../errors.js';
 import type { RolloutPolicy } from '../rollout/rollout-policy.js';
 import type { Store } from '../store/store.js';
 import type { UserRecord } from '../users/user.js';
 import { normalizeUsername } from '../users/username.js';
+import { SERVICE_ROLE } from './client-credentials-grant.js';
 import type { ServiceClientRecord } from './service-client.js';
 import type { GrantHandler, TokenRequest } from './token-grants.js';
 
@@ -34,27 +35,60 @@ export interface TokenExchangeOptions {
 }
 
 /**
+ * Roles a service can never hand over: an operator's (`admin`; a service must not be able to mint an
+ * operator's tokens) and a service's own (`service`; roles are free-form, and a user holding a service's
+ * role must not get, through a service, a token that passes for one).
+ */
+export const ROLES_NEVER_EXCHANGED: readonly string[] = ['admin', SERVICE_ROLE];
+
+/** Why an exchange was refused, as the `token.exchange_refused` audit event says. */
+type RefusalReason = 'not_allowed' | 'unknown_user' | 'disabled' | 'role' | 'withdrawn';
+
+/**
  * RFC 8693 token exchange as a session hand-off: the team's own app, which knows from its own session
  * who is signed in, trades that user for a token pair — a new login, as `POST /auth/session/exchange`
- * starts for Tessera's sessions. Only a service an operator allowed may do it; an admin is never handed
- * over (a service must not be able to mint an operator's tokens); a disabled user is refused; the
- * rollout applies exactly as at login.
+ * starts for Tessera's sessions. Only a service an operator allowed may do it; an admin or a user with
+ * the service role is never handed over; a disabled user is refused; the rollout applies exactly as at
+ * login. Every refusal of a named user or of the service itself is audited with the service's name.
  */
 export function tokenExchangeGrant(options: TokenExchangeOptions): GrantHandler<ServiceClientRecord> {
   return async ({ client, params, from }) => {
     const { store, tokenPairs, rollout, audit, clock } = options;
+    const refuse = (reason: RefusalReason, error: TesseraError, user?: UserRecord): TesseraError => {
+      const subjectTokenType = typeof params.subject_token_type === 'string' ? SUBJECT_TYPES[params.subject_token_type] : undefined;
+      audit.record({
+        type: 'token.exchange_refused',
+        userId: user?.id ?? null,
+        actor: client.clientId,
+        client: from,
+        detail: { service: client.name, reason, ...(reason === 'role' ? { role: user?.role } : {}), ...(subjectTokenType ? { subjectTokenType } : {}) },
+      });
+      return error;
+    };
     if (client.tokenExchangeAt === null) {
-      throw new TesseraError(
-        'unauthorized_client',
-        `The service ${client.name} may not exchange tokens; an operator allows it with: tessera services token-exchange ${client.name} on`,
+      throw refuse(
+        'not_allowed',
+        new TesseraError(
+          'unauthorized_client',
+          `The service ${client.name} may not exchange tokens; an operator allows it with: tessera services token-exchange ${client.name} on`,
+        ),
       );
     }
     const subject = requestedSubject(params, options.apiAudience);
     // Read before the user row: a sign-out everywhere or a disable from this instant on refuses the new login.
     const authenticatedAt = clock.now();
-    const user = await findSubject(store, subject);
+    const user = subject.type === 'user-id' ? await store.users.findById(subject.value) : await store.users.findByUsername(normalizeUsername(subject.value));
+    if (!user) throw refuse('unknown_user', invalidRequest(`No user with this ${subject.type === 'user-id' ? 'id' : 'username'}`));
+    if (user.disabledAt !== null) throw refuse('disabled', invalidRequest('The account is disabled'), user);
+    if (ROLES_NEVER_EXCHANGED.includes(user.role)) throw refuse('role', invalidRequest(roleRefusal(user.role)), user);
     requireJwtEnabled(rollout, audit, user, from, 'token_exchange');
-    const pair = await tokenPairs.startFamily(user, from, authenticatedAt, client.clientId);
+    let pair;
+    try {
+      pair = await tokenPairs.startFamily(user, from, { authenticatedAt, serviceClientId: client.clientId });
+    } catch (error) {
+      if (error instanceof TokenExchangeWithdrawnError) throw refuse('withdrawn', error, user);
+      throw error;
+    }
     audit.record({
       type: 'token.exchange',
       userId: user.id,
@@ -70,6 +104,12 @@ export function tokenExchangeGrant(options: TokenExchangeOptions): GrantHandler<
       refresh_token: pair.refreshToken,
     };
   };
+}
+
+function roleRefusal(role: string): string {
+  return role === 'admin'
+    ? 'An admin cannot be handed over by a service; admins log in with their password (POST /auth/login)'
+    : `A user with the role ${role} cannot be handed over by a service: it is a service's role; such a user logs in with their password`;
 }
 
 interface Subject {
@@ -93,17 +133,6 @@ function requestedSubject(params: TokenRequest<unknown>['params'], apiAudience: 
     }
   }
   return { type, value: token };
-}
-
-/** RFC 8693 §2.2.2: a subject that cannot be handed over is an `invalid_request`, with the reason. */
-async function findSubject(store: Store, subject: Subject): Promise<UserRecord> {
-  const user = subject.type === 'user-id' ? await store.users.findById(subject.value) : await store.users.findByUsername(normalizeUsername(subject.value));
-  if (!user) throw invalidRequest(`No user with this ${subject.type === 'user-id' ? 'id' : 'username'}`);
-  if (user.disabledAt !== null) throw invalidRequest('The account is disabled');
-  if (user.role === 'admin') {
-    throw invalidRequest('An admin cannot be handed over by a service; admins log in with their password (POST /auth/login)');
-  }
-  return user;
 }
 
 function invalidRequest(description: string): TesseraError {

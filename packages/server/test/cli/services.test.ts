@@ -64,7 +64,7 @@ describe('tessera services add|list|revoke', () => {
     expect((await exchange()).json().error).toBe('unauthorized_client');
 
     const on = await tessera(['services', 'token-exchange', 'webapp', 'on'], env);
-    expect(on.stdout).toBe('service webapp may now exchange its signed-in users for token pairs (admins excepted)\n');
+    expect(on.stdout).toBe('service webapp may now exchange its signed-in users for token pairs (admin and service users excepted)\n');
     const handedOver = (await exchange()).json() as { access_token: string; refresh_token: string };
     const apiUsers = () => t.app.inject({ method: 'GET', url: '/api/users', headers: { authorization: `Bearer ${handedOver.access_token}` } });
     expect((await apiUsers()).statusCode).toBe(200);

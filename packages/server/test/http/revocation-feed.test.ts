@@ -62,6 +62,14 @@ describe('the revocation feed (GET /auth/revocations)', () => {
     expect(plain.body).toMatchObject({ error: 'invalid_request' });
   });
 
+  it('refuses a user whose role happens to be "service": the feed is for services\' own tokens and admins, not a role name', async () => {
+    const s = await server();
+    await createUser(s.tessera, 'mallory', 'service');
+    const impostor = await follow(s, (await tokens(s, 'mallory')).access_token);
+    expect(impostor.status).toBe(403);
+    expect(impostor.body).toMatchObject({ error: 'insufficient_scope' });
+  });
+
   it("accepts a service's client-credentials token for Tessera itself (resource: the issuer) or for this API; refuses one for another API, and a revoked service's", async () => {
     const s = await server();
     const { config } = s.tessera;

@@ -66,6 +66,8 @@ describe('POST /oauth/token, RFC 8693 token exchange: the team\'s own app hands 
     expect(Object.keys(pair).sort()).toEqual(['access_token', 'expires_in', 'issued_token_type', 'refresh_token', 'token_type']);
     expect(pair).toMatchObject({ issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer', expires_in: 900 });
     expect(decodeJwt(pair.access_token as string)).toMatchObject({ sub: aliceId, role: 'user', aud: server.tessera.config.audience });
+    // The exchange proves no password: without auth_time, an admin change would ask for one (docs/api/admin.md).
+    expect(decodeJwt(pair.access_token as string)).not.toHaveProperty('auth_time');
 
     expect((await apiUsers(pair.access_token as string)).status).toBe(200);
     const refreshed = await fetch(`${server.url}/auth/refresh`, {
@@ -125,6 +127,36 @@ describe('POST /oauth/token, RFC 8693 token exchange: the team\'s own app hands 
     expect(response.status).toBe(400);
     expect(((await response.json()) as { error_description: string }).error_description).toMatch(/An admin cannot be handed over/);
     expect(await server.tessera.store.families.countActive(Date.now())).toBe(before);
+  });
+
+  it('never hands over a user whose role is a service\'s (service): a user must never hold what a service holds', async () => {
+    await server.tessera.users.create({ username: 'mimic', password: TEST_PASSWORD, role: 'service' });
+    const response = await handOver(webapp, 'mimic');
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error_description: string }).error_description).toMatch(/role service cannot be handed over/);
+  });
+
+  it('records every refused exchange with the service\'s name and the reason: no permission, admin or service subject, unknown or disabled user', async () => {
+    await server.tessera.users.create({ username: 'dave', password: TEST_PASSWORD, role: 'user' });
+    await admin('PATCH', `/admin/users/${(await server.tessera.store.users.findByUsername('dave'))!.id}`, { disabled: true });
+    await server.tessera.users.create({ username: 'robot', password: TEST_PASSWORD, role: 'service' });
+    await server.tessera.audit.flush();
+    const [latest] = await server.tessera.audit.query({ limit: 1 });
+    for (const [credentials, username] of [[reports, 'alice'], [webapp, 'root'], [webapp, 'robot'], [webapp, 'nobody'], [webapp, 'dave']] as const) {
+      expect((await handOver(credentials, username)).status, username).toBe(400);
+    }
+    await server.tessera.audit.flush();
+    const refused = (await server.tessera.audit.query({ type: 'token.exchange_refused', limit: 50 })).filter((e) => e.id > latest!.id).reverse();
+    const root = await server.tessera.store.users.findByUsername('root');
+    const robot = await server.tessera.store.users.findByUsername('robot');
+    const dave = await server.tessera.store.users.findByUsername('dave');
+    expect(refused.map((e) => [e.actor, e.userId, e.detail])).toEqual([
+      [reports.client_id, null, { service: 'reports', reason: 'not_allowed', subjectTokenType: 'username' }],
+      [webapp.client_id, root!.id, { service: 'webapp', reason: 'role', role: 'admin', subjectTokenType: 'username' }],
+      [webapp.client_id, robot!.id, { service: 'webapp', reason: 'role', role: 'service', subjectTokenType: 'username' }],
+      [webapp.client_id, null, { service: 'webapp', reason: 'unknown_user', subjectTokenType: 'username' }],
+      [webapp.client_id, dave!.id, { service: 'webapp', reason: 'disabled', subjectTokenType: 'username' }],
+    ]);
   });
 
   it('refuses a disabled user', async () => {

@@ -61,7 +61,7 @@ export function registerServices(program: Command, io: CliIo): Command {
       }
       io.stdout.write(
         state === 'on'
-          ? `service ${service.name} may now exchange its signed-in users for token pairs (admins excepted)\n`
+          ? `service ${service.name} may now exchange its signed-in users for token pairs (admin and service users excepted)\n`
           : `service ${service.name} may no longer exchange users for token pairs; ${signedOut(service.revokedFamilies)}\n`,
       );
     });

@@ -1,12 +1,13 @@
 import sse from '@fastify/sse';
 import { REVOCATION_FEED_EVENTS, formatFeedPosition, parseFeedPosition, type FeedPosition } from '@tessera/contract';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import { FIRST_PARTY_CLIENT_ID } from '@tessera/contract';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidTokenError, TesseraError } from '../../errors.js';
 import type { Tessera } from '../../tessera.js';
 import type { FeedUpdate } from '../../tokens/revocation-feed.js';
 import { RevocationEvents, toFeedData, type FeedEvent } from '../../tokens/revocation-events.js';
-import { bearerToken, type Principal } from '../authenticate.js';
-import { requireRole } from '../require-role.js';
+import { SERVICE_ROLE } from '../../oauth/client-credentials-grant.js';
+import { bearerToken, requireAccessToken, type Principal } from '../authenticate.js';
 
 /** What a subscriber may leave unread before it is disconnected (it reconnects and resumes). */
 const MAX_UNREAD_BYTES = 4 * 1024 * 1024;
@@ -14,8 +15,30 @@ const MAX_UNREAD_BYTES = 4 * 1024 * 1024;
 /** What the revocation feed uses (the composition root passes the whole `Tessera`; this says which of it). */
 export type RevocationFeedRouteDeps = Pick<Tessera, 'accessTokens' | 'clock' | 'config' | 'logger' | 'revocationFeed' | 'store'>;
 
-/** Who may follow the feed: services (client-credentials tokens) and operators. */
-export const FEED_ROLES = ['service', 'admin'] as const;
+/**
+ * Who may follow the feed: a service with its own token (client credentials: `client_id` is the
+ * service's, never the first-party client's) and an admin signed in. A user's token never, whatever its
+ * role is called: roles are free-form, and a user named `service` is still a user.
+ */
+export function mayFollowFeed(principal: Principal): boolean {
+  if (principal.via !== 'jwt') return false;
+  if (principal.clientId === FIRST_PARTY_CLIENT_ID) return principal.role === 'admin';
+  return principal.role === SERVICE_ROLE;
+}
+
+/** onRequest hook: a valid access token (401 otherwise) of a service or an admin (else 403 `insufficient_scope`). */
+function requireFeedReader(accessTokens: Tessera['accessTokens'], audiences: string[]) {
+  const authenticate = requireAccessToken(accessTokens, { services: true, audiences });
+  return function authorize(request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void {
+    authenticate(request, reply, (error) => {
+      if (error) return done(error);
+      if (!mayFollowFeed(request.principal!)) {
+        return done(new TesseraError('insufficient_scope', "The revocation feed requires a service's own access token (client credentials) or an admin's"));
+      }
+      done();
+    });
+  };
+}
 
 /**
  * The audiences a feed token may name: Tessera itself (its issuer, the `resource` a service asks for to
@@ -42,7 +65,7 @@ export async function revocationFeedRoutes(app: FastifyInstance, { tessera }: { 
     '/revocations',
     {
       sse: true,
-      onRequest: requireRole(tessera.accessTokens, FEED_ROLES, { services: true, audiences: feedAudiences(tessera.config) }),
+      onRequest: requireFeedReader(tessera.accessTokens, feedAudiences(tessera.config)),
       schema: {
         summary: 'Revocation feed (Server-Sent Events) for services that verify access tokens themselves',
         tags: ['auth'],

@@ -97,7 +97,7 @@ export async function adminServiceRoutes(app: FastifyInstance, { tessera }: { te
     '/services/:name/token-exchange',
     {
       schema: {
-        summary: 'Allow or forbid a service to exchange its signed-in users for token pairs (RFC 8693; never admins); forbidding signs out the users it signed in that way',
+        summary: 'Allow or forbid a service to exchange its signed-in users for token pairs (RFC 8693; never admin or service users); forbidding signs out the users it signed in that way',
         tags,
         security,
         params: nameParams,
