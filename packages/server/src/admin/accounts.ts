@@ -94,7 +94,10 @@ export class AccountAdmin {
     const user = await this.get(userId);
     if (user.email === address && (address === null || user.emailVerifiedAt !== null)) return user;
     const { store, clock } = this.options;
-    const updated = await this.update(user, { email: address, emailVerifiedAt: address === null ? null : clock.now() });
+    // Never the instant already stored: the database takes an unchanged instant beside a new address for a
+    // write that did not verify it (an older version), and clears it.
+    const verifiedAt = address === null ? null : Math.max(clock.now(), (user.emailVerifiedAt ?? 0) + 1);
+    const updated = await this.update(user, { email: address, emailVerifiedAt: verifiedAt });
     await store.emailConfirmations.remove(user.id);
     this.record('admin.user.email_change', user, actor, { set: address !== null });
     return updated;

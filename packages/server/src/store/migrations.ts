@@ -22,6 +22,11 @@ export interface SchemaTypes {
   byteOrder: string;
   /** Migration 5: count every write to `users` in `users_version`. */
   countUserWrites: string;
+  /**
+   * A trigger: an update that changes `users.email` without setting `email_verified_at` leaves the new
+   * address unverified — whatever version of Tessera (or script) wrote it.
+   */
+  unverifyChangedEmail: string;
 }
 
 export function migrations(t: SchemaTypes): Migration[] {
@@ -281,6 +286,15 @@ export function migrations(t: SchemaTypes): Migration[] {
         -- Null: no password behind the login (a token exchange), or a family from before this column; an admin
         -- change made with its tokens needs a re-authentication. Nullable, so a server of the previous version keeps inserting.
         ALTER TABLE refresh_families ADD COLUMN auth_time ${t.integer};
+      `,
+    },
+    {
+      version: 14,
+      name: 'users: a changed email address is unverified unless the same write verified it',
+      sql: `
+        -- During a rolling deploy an older server still lets a user change their address without knowing
+        -- email_verified_at; the database clears it then, so a verified instant never covers another address.
+        ${t.unverifyChangedEmail}
       `,
     },
   ];

@@ -142,3 +142,17 @@ describe('an address a user sets on a server that sends no mail', () => {
     expect(await t.tessera.store.emailConfirmations.find(set.json().id)).toBeNull();
   });
 });
+
+describe('an address an operator changes', () => {
+  let t: TestInstance;
+  beforeAll(async () => {
+    t = await startTestInstance({ AUTH_RATE_LIMIT: '0' });
+  });
+  afterAll(() => t.close());
+
+  it('stays verified when changed in the same millisecond as it was verified (the clock does not move here)', async () => {
+    const hal = await t.tessera.admin.accounts.create({ username: 'hal', password: TEST_PASSWORD, role: 'user', email: 'hal@example.com' }, CLI_ACTOR);
+    await t.tessera.admin.accounts.setEmail(hal.id, 'hal@example.org', CLI_ACTOR);
+    expect(await t.tessera.store.users.findById(hal.id)).toMatchObject({ email: 'hal@example.org', emailVerifiedAt: expect.any(Number) });
+  });
+});

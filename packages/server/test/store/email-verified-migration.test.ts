@@ -4,8 +4,12 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { dropSchema, freshSchemaName, withAdminClient } from '../support/postgres-schema.js';
+import { POSTGRES_URL, postgresAvailable } from '../support/services.js';
 
+const pgAvailable = await postgresAvailable();
 const dir = mkdtempSync(join(tmpdir(), 'tessera-email-verified-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -36,6 +40,53 @@ describe('the migration that adds verified email addresses', () => {
       expect(await store.users.findById('id-none')).toMatchObject({ email: null, emailVerifiedAt: null });
     } finally {
       await store.close();
+    }
+  });
+});
+
+/** What a server of the version before sends when a user changes their own address: it knows nothing of verification. */
+const OLDER_VERSION_CHANGE = "UPDATE users SET email = 'new@evil.example', updated_at = 5 WHERE id = 'id-ada'";
+
+describe('an address changed by a write that does not verify it (an older version during a rolling deploy)', () => {
+  it('is unverified afterwards in SQLite', async () => {
+    const path = join(dir, 'rolling.db');
+    const store = new SqliteStore(path);
+    await store.migrate();
+    await store.users.create({ id: 'id-ada', username: 'ada', role: 'user', passwordHash: 'h', email: 'ada@example.com', createdAt: 1 });
+    await store.close();
+    const db = new Database(path);
+    db.exec(OLDER_VERSION_CHANGE);
+    db.exec("UPDATE users SET role = 'admin' WHERE id = 'id-ada'");
+    const row = db.prepare("SELECT email, email_verified_at AS verified FROM users WHERE id = 'id-ada'").get();
+    db.close();
+    expect(row).toEqual({ email: 'new@evil.example', verified: null });
+  });
+
+  it('keeps an address verified when the same write verifies it, or when only something else changes', async () => {
+    const store = new SqliteStore(join(dir, 'vouched.db'));
+    try {
+      await store.migrate();
+      await store.users.create({ id: 'id-ada', username: 'ada', role: 'user', passwordHash: 'h', email: 'ada@example.com', createdAt: 1 });
+      expect(await store.users.update('id-ada', { email: 'ada@example.org', emailVerifiedAt: 2 }, 2)).toMatchObject({ emailVerifiedAt: 2 });
+      expect(await store.users.update('id-ada', { role: 'admin' }, 3)).toMatchObject({ emailVerifiedAt: 2 });
+      expect(await store.users.findById('id-ada')).toMatchObject({ email: 'ada@example.org', emailVerifiedAt: 2 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it.skipIf(!pgAvailable)('is unverified afterwards in PostgreSQL', async () => {
+    const schema = freshSchemaName();
+    const store = new PostgresStore(POSTGRES_URL, { schema });
+    try {
+      await store.migrate();
+      await store.users.create({ id: 'id-ada', username: 'ada', role: 'user', passwordHash: 'h', email: 'ada@example.com', createdAt: 1 });
+      expect(await store.users.update('id-ada', { email: 'ada@example.org', emailVerifiedAt: 2 }, 2)).toMatchObject({ emailVerifiedAt: 2 });
+      await withAdminClient((client) => client.query(`SET search_path TO ${schema}; ${OLDER_VERSION_CHANGE}`));
+      expect(await store.users.findById('id-ada')).toMatchObject({ email: 'new@evil.example', emailVerifiedAt: null });
+    } finally {
+      await store.close();
+      await dropSchema(schema);
     }
   });
 });
