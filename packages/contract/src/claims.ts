@@ -10,6 +10,12 @@ export interface AccessClaims {
    * user's login, a service's own client_id for a client-credentials token.
    */
   client_id: string;
+  /**
+   * When the user last proved their password for this login (RFC 9068 §2.2.1, OIDC `auth_time`), in
+   * seconds: a login sets it, refreshes keep it. Absent when no password stands behind the token (a
+   * service's token, a token exchange) and on tokens issued before the claim existed.
+   */
+  auth_time?: number;
   /** The key that signed it (from the header): a revoked key's tokens are refused. */
   kid: string;
 }

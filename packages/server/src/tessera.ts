@@ -65,7 +65,7 @@ export interface Tessera extends Omit<OperatorParts, 'serviceCredentials'> {
   logout: Logout;
   /** What users do to their own account (the account page): devices, password. */
   ownAccount: OwnAccount;
-  /** Proofs of a password typed again (`POST /api/me/reauth`), required for the console's admin changes. */
+  /** Recent re-authentication for admin changes: a fresh login's `auth_time`, or a proof of a password typed again (`POST /api/me/reauth`). */
   reauthProofs: ReauthProofs;
   /** With REDIS_URL: events between the instances and shared rate-limit counters. */
   fleet: Fleet | undefined;
@@ -154,7 +154,7 @@ async function assemble(
     isRevoked: (jti) => store.revocations.isRevoked(jti),
   });
   const refreshTokens = new RefreshTokens({ keyRing, clock, issuer: config.issuer, acceptedIssuers: config.acceptedIssuers, ttlSeconds: config.refreshTokenTtl, validAfter });
-  const reauthProofs = new ReauthProofs({ keyRing, clock, issuer: config.issuer });
+  const reauthProofs = new ReauthProofs({ keyRing, clock, issuer: config.issuer, maxAgeSeconds: config.reauthMaxAge, families: store.families });
   const lazyMigration = config.legacyAuth
     ? new LazyMigration({ client: new LegacyAuthClient(config.legacyAuth), store, passwords, audit, clock, logger, allowAdmin: config.legacyAuth.allowAdmin })
     : undefined;

@@ -71,15 +71,17 @@ export async function verifyAccessToken(
   } catch (error) {
     throw new InvalidTokenError(reasonFor(error), { cause: error });
   }
-  const { sub, role, jti, iat, exp, nbf, client_id = FIRST_PARTY_CLIENT_ID } = payload;
+  const { sub, role, jti, iat, exp, nbf, client_id = FIRST_PARTY_CLIENT_ID, auth_time } = payload;
   if (typeof sub !== 'string' || typeof role !== 'string' || typeof jti !== 'string' || typeof client_id !== 'string' || !isTime(iat) || !isTime(exp)) {
     throw new InvalidTokenError('claims');
   }
   const nowSeconds = Math.floor(now / 1000);
   if (nbf !== undefined && (!isTime(nbf) || nbf > nowSeconds)) throw new InvalidTokenError('claims');
+  const authTime = optionalAuthTime(auth_time, iat);
   // Without expiry checking (logout), an expired token that is otherwise sound is accepted.
   if (checkExpiry && exp <= nowSeconds) throw new InvalidTokenError('expired');
-  const claims = checkTimes({ sub, role, jti, iat, exp, client_id, kid }, now, rules.maxLifetimeSeconds);
+  const verified: AccessClaims = { sub, role, jti, iat, exp, client_id, kid, ...(authTime === undefined ? {} : { auth_time: authTime }) };
+  const claims = checkTimes(verified, now, rules.maxLifetimeSeconds);
   if (checkExpiry && rules.isRevoked && (await rules.isRevoked(claims))) throw new InvalidTokenError('revoked');
   return claims;
 }
@@ -113,6 +115,16 @@ function readHeader(token: string): ProtectedHeaderParameters {
 }
 
 const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
+/**
+ * `auth_time` is optional (services' tokens, tokens from before the claim); when present it is a time
+ * no later than the issue: a password cannot have been proven after the token was made.
+ */
+function optionalAuthTime(value: unknown, iat: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!isTime(value) || value > iat) throw new InvalidTokenError('claims');
+  return value;
+}
 
 type SignatureCheck = (token: string) => Record<string, unknown>;
 /**

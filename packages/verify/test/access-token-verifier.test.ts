@@ -35,6 +35,16 @@ describe('verifying an access token', () => {
     await expect(verifyAccessToken(await sign({ client_id: 7 }), rules)).rejects.toMatchObject({ reason: 'claims' });
   });
 
+  it("gives the token's auth_time, leaves it out for a token without one (a service's, or issued before the claim), and refuses a bad one", async () => {
+    const { rules, sign } = await setup();
+    const loggedIn = Math.floor(Date.now() / 1000) - 600;
+    expect(await verifyAccessToken(await sign({ auth_time: loggedIn }), rules)).toMatchObject({ auth_time: loggedIn });
+    expect(await verifyAccessToken(await sign({}), rules)).not.toHaveProperty('auth_time');
+    await expect(verifyAccessToken(await sign({ auth_time: String(loggedIn) }), rules)).rejects.toMatchObject({ reason: 'claims' });
+    // A password cannot have been proven after the token was issued.
+    await expect(verifyAccessToken(await sign({ auth_time: loggedIn + 3600 }), rules)).rejects.toMatchObject({ reason: 'claims' });
+  });
+
   it('asks the plugged-in revocation check last, and refuses a revoked token', async () => {
     const { rules, sign } = await setup();
     const asked: string[] = [];

@@ -11,7 +11,7 @@ import type { Store } from '../store/store.js';
 import type { ClientInfo, FamilyRecord } from '../tokens/refresh-family.js';
 import type { UserRecord } from '../users/user.js';
 import type { ConfirmationMail, EmailVerification } from './email-verification.js';
-import type { ReauthProofs } from './reauth-proofs.js';
+import type { ReauthCredential, ReauthProofs } from './reauth-proofs.js';
 import { parseEmailAddress } from '../users/email-address.js';
 import { assertPassword } from '../users/user-directory.js';
 
@@ -75,14 +75,15 @@ export class OwnAccount {
   }
 
   /**
-   * Checks the user's password again (before a destructive action) and answers a proof of it, valid five
-   * minutes, that the console sends with its admin changes; wrong answers count as failed logins.
+   * Checks the user's password again (before a destructive action) and answers a proof of it for this
+   * login only, valid five minutes, that the console sends with its admin changes; wrong answers count
+   * as failed logins.
    */
-  async confirmPassword(userId: string, password: string, client: ClientInfo): Promise<{ token: string; expiresIn: number }> {
-    const user = await this.profile(userId);
+  async confirmPassword(credential: ReauthCredential, password: string, client: ClientInfo): Promise<{ token: string; expiresIn: number }> {
+    const user = await this.profile(credential.userId);
     await this.options.credentials.verify(user.username, password, client);
-    this.record('account.reauth', userId, client, null);
-    return this.options.reauthProofs.issue(user.id);
+    this.record('account.reauth', user.id, client, null);
+    return this.options.reauthProofs.issue(credential);
   }
 
   /**
@@ -132,11 +133,12 @@ export class OwnAccount {
   async changePassword(userId: string, current: string, next: string, client: ClientInfo): Promise<TokenPair & { ended: SignOutResult }> {
     assertPassword(next);
     const user = await this.profile(userId);
-    await this.options.credentials.verify(user.username, current, client);
+    const { authenticatedAt } = await this.options.credentials.verify(user.username, current, client);
     const { store, passwords, clock, revoker, tokenPairs } = this.options;
     await store.users.update(user.id, { passwordHash: await passwords.hash(next) }, clock.now());
     const ended = await revoker.revokeUser(user.id, 'password_change');
-    const pair = await tokenPairs.startFamily(user, client);
+    // The password was just typed: this device's new login counts it (`auth_time`).
+    const pair = await tokenPairs.startFamily(user, client, { authTime: authenticatedAt });
     this.record('account.password_change', userId, client, { ...endedDetail(ended), familyId: pair.family.id });
     return { ...pair, ended };
   }

@@ -19,7 +19,8 @@ export class Login {
     const user = await this.credentials.verify(username, password, client);
     // Only after the password is right: the answer must not tell strangers who is in the rollout.
     requireJwtEnabled(this.rollout, this.audit, user, client, 'password');
-    const pair = await this.tokenPairs.startFamily(user, client, user.authenticatedAt);
+    // The password was just checked: the login's tokens carry that instant as `auth_time`.
+    const pair = await this.tokenPairs.startFamily(user, client, { authenticatedAt: user.authenticatedAt, authTime: user.authenticatedAt });
     this.audit.record({ type: 'login.success', userId: user.id, client, detail: { familyId: pair.family.id } });
     return { ...pair, user };
   }

@@ -67,7 +67,8 @@ export class RefreshRotation {
       case 'rotated':
       case 'successor': {
         const [accessToken, newRefreshToken] = await Promise.all([
-          accessTokens.sign(outcome.user, access),
+          // A refresh proves no password: the login's `auth_time` carries over.
+          accessTokens.sign(outcome.user, { ...access, authTime: outcome.family.authTime }),
           // A racing client within the reuse interval gets the successor re-created, byte for byte.
           outcome.status === 'rotated' ? nextToken : refreshTokens.sign(outcome.successor),
         ]);

@@ -27,8 +27,9 @@ export class SessionExchange {
     requireJwtEnabled(rollout, audit, user, client, 'exchange');
     // Ending first, atomically, makes a session good for one exchange even when two race.
     if (!(await sessions.end(session.id))) throw new InvalidSessionError('ended');
-    // The session's start stands for the password check: a reset since then refuses the exchange.
-    const pair = await tokenPairs.startFamily(user, client, session.createdAt);
+    // The session's start stands for the password check: a reset since then refuses the exchange, and
+    // the tokens' `auth_time` is the session's login, not the exchange (no password was typed for it).
+    const pair = await tokenPairs.startFamily(user, client, { authenticatedAt: session.createdAt, authTime: session.createdAt });
     audit.record({ type: 'session.exchange', userId: user.id, client, detail: { sessionId: session.id, familyId: pair.family.id } });
     return { ...pair, userId: user.id };
   }

@@ -21,23 +21,32 @@ export interface TokenPairIssuerOptions {
   clock: Clock;
 }
 
+/** Where a login comes from (`TokenPairIssuer.startFamily`). */
+export interface LoginOrigin {
+  authenticatedAt?: number;
+  authTime?: number;
+  serviceClientId?: string;
+}
+
 /** Starts a refresh-token family — one per login, i.e. per device — and issues its first pair. */
 export class TokenPairIssuer {
   constructor(private readonly options: TokenPairIssuerOptions) {}
 
   /**
-   * `authenticatedAt`: when the credential behind this login was proven (see `NewFamily.authenticatedAt`);
-   * `serviceClientId`: the service whose token exchange starts it (see `NewFamily.serviceClientId`).
+   * `origin` says where the login comes from: `authenticatedAt`, when the credential behind it was proven
+   * (see `NewFamily.authenticatedAt`); `authTime`, when the user typed their password for it (the tokens'
+   * `auth_time`; absent when no password stands behind it, as for a token exchange); `serviceClientId`,
+   * the service whose token exchange starts it (see `NewFamily.serviceClientId`).
    */
   async startFamily(
     user: { id: string; role: string },
     client: ClientInfo,
-    authenticatedAt?: number,
-    serviceClientId?: string,
+    origin: LoginOrigin = {},
   ): Promise<TokenPair & { family: FamilyRecord }> {
     const { store, accessTokens, refreshTokens, clock } = this.options;
+    const { authenticatedAt, authTime, serviceClientId } = origin;
     const now = clock.now();
-    const access = accessTokens.mint(now);
+    const access = accessTokens.mint(now, authTime);
     const refresh = refreshTokens.mint(now);
     const familyId = crypto.randomUUID();
     const [accessToken, refreshToken] = await Promise.all([
@@ -52,6 +61,7 @@ export class TokenPairIssuer {
       client,
       now,
       ...(authenticatedAt === undefined ? {} : { authenticatedAt }),
+      ...(authTime === undefined ? {} : { authTime }),
       ...(serviceClientId === undefined ? {} : { serviceClientId }),
     });
     return {

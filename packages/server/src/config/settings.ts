@@ -146,6 +146,13 @@ export const SETTINGS = {
     parse: seconds(0, 31_536_000),
     doc: "absolute lifetime of a login's refresh-token family, seconds (30 days, as Auth0's default absolute lifetime; Keycloak's SSO Session Max is 10 hours): no refresh extends it, then the client logs in again; `0` = no limit",
   }),
+  /** OIDC `max_age` for admin changes: how long a login counts as a fresh password (Auth0, Okta: 5 minutes for step-up). */
+  reauthMaxAge: setting({
+    env: 'REAUTH_MAX_AGE',
+    default: '300',
+    parse: seconds(0, 86_400),
+    doc: "seconds after the password was typed (a login, not a refresh) during which an admin change (`/admin/*` with a method other than GET) needs no re-authentication; later, or with a token refreshed from an older login, it needs a proof from `POST /api/me/reauth` made with the same login, else `403 reauth_required`; `0` = always a proof",
+  }),
   authRateLimit: setting({
     env: 'AUTH_RATE_LIMIT',
     default: '10',

@@ -18,6 +18,11 @@ export type Principal = {
   role: string;
   /** When the credential stops working (for a session: unless it is used again). */
   expiresAt: number;
+  /**
+   * When the user last proved their password for this credential (ms): the token's `auth_time`, the
+   * session's login. Undefined when no password stands behind it or the token predates the claim.
+   */
+  authTime: number | undefined;
 } & (
   | { via: 'jwt'; jti: string; clientId: string }
   /** A legacy session cookie, accepted while LEGACY_SESSIONS=on. `sessionId` is the stored hash. */
@@ -52,7 +57,8 @@ const SERVICE_TOKEN_REFUSED = "This endpoint acts for a user: a service's own to
 /** The caller of a token; a service's own token only where a route accepts one (`services: true`). */
 const jwtPrincipal = (claims: AccessClaims, services: boolean): Principal => {
   if (!services && claims.client_id !== FIRST_PARTY_CLIENT_ID) throw new TesseraError('insufficient_scope', SERVICE_TOKEN_REFUSED);
-  return { userId: claims.sub, role: claims.role, via: 'jwt', jti: claims.jti, clientId: claims.client_id, expiresAt: claims.exp * 1000 };
+  const authTime = claims.auth_time === undefined ? undefined : claims.auth_time * 1000;
+  return { userId: claims.sub, role: claims.role, via: 'jwt', jti: claims.jti, clientId: claims.client_id, expiresAt: claims.exp * 1000, authTime };
 };
 
 export interface TokenRequirements {
@@ -111,7 +117,7 @@ export function authenticate(tessera: AuthenticationDeps) {
     if (!tessera.config.legacySessions) throw new InvalidSessionError('retired');
     assertSameOriginForSession(request, origins);
     const { session, user, expiresAt } = await tessera.sessions.resolve(cookie);
-    request.principal = { userId: user.id, role: user.role, via: 'session', sessionId: session.id, expiresAt };
+    request.principal = { userId: user.id, role: user.role, via: 'session', sessionId: session.id, expiresAt, authTime: session.createdAt };
     announceDeprecation(reply, deprecation);
     tessera.legacyUsage.count(user.id, clientInfo(request).userAgent);
     counts.count('session');

@@ -84,7 +84,7 @@ export function tokenExchangeGrant(options: TokenExchangeOptions): GrantHandler<
     requireJwtEnabled(rollout, audit, user, from, 'token_exchange');
     let pair;
     try {
-      pair = await tokenPairs.startFamily(user, from, authenticatedAt, client.clientId);
+      pair = await tokenPairs.startFamily(user, from, { authenticatedAt, serviceClientId: client.clientId });
     } catch (error) {
       if (error instanceof TokenExchangeWithdrawnError) throw refuse('withdrawn', error, user);
       throw error;

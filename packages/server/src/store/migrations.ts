@@ -274,5 +274,14 @@ export function migrations(t: SchemaTypes): Migration[] {
         );
       `,
     },
+    {
+      version: 13,
+      name: "refresh families: when the user proved their password for the login (the access tokens' auth_time)",
+      sql: `
+        -- Null: no password behind the login (a token exchange), or a family from before this column; an admin
+        -- change made with its tokens needs a re-authentication. Nullable, so a server of the previous version keeps inserting.
+        ALTER TABLE refresh_families ADD COLUMN auth_time ${t.integer};
+      `,
+    },
   ];
 }

@@ -15,6 +15,8 @@ export interface MintedAccessToken {
   jti: string;
   issuedAt: number;
   expiresAt: number;
+  /** `auth_time` (ms): when the user last proved their password for this login; null or absent when no password stands behind it. */
+  authTime?: number | null;
 }
 
 /** Whom a token is for, beside its subject: a service's token names its own client and target. */
@@ -67,9 +69,9 @@ export class AccessTokens {
     return this.options.ttlSeconds;
   }
 
-  mint(now = this.options.clock.now()): MintedAccessToken {
+  mint(now = this.options.clock.now(), authTime?: number | null): MintedAccessToken {
     const issuedAt = toSeconds(now) * 1000;
-    return { jti: randomBytes(16).toString('base64url'), issuedAt, expiresAt: issuedAt + this.options.ttlSeconds * 1000 };
+    return { jti: randomBytes(16).toString('base64url'), issuedAt, expiresAt: issuedAt + this.options.ttlSeconds * 1000, authTime };
   }
 
   /**
@@ -82,6 +84,7 @@ export class AccessTokens {
     recipient: TokenRecipient = { clientId: FIRST_PARTY_CLIENT_ID, audience: this.options.audience },
   ): Promise<string> {
     const { kid, alg, key } = this.options.keyRing.signingKey('access');
+    const authTime = minted.authTime == null ? {} : { auth_time: toSeconds(minted.authTime) };
     const payload = {
       role: user.role,
       client_id: recipient.clientId,
@@ -91,6 +94,7 @@ export class AccessTokens {
       jti: minted.jti,
       iat: toSeconds(minted.issuedAt),
       exp: toSeconds(minted.expiresAt),
+      ...authTime,
     };
     // jose signs through WebCrypto, in the libuv thread pool: the event loop goes on serving while the
     // RSA signature is made on the other core (docs/performance.md has the measurement).
@@ -104,6 +108,7 @@ export class AccessTokens {
       iat: toSeconds(minted.issuedAt),
       exp: toSeconds(minted.expiresAt),
       client_id: recipient.clientId,
+      ...authTime,
       kid,
     };
     this.cache.set(token, claims, this.options.clock.now());

@@ -13,6 +13,12 @@ export interface FamilyRecord {
   revokeReason: string | null;
   /** The client_id of the service whose token exchange (RFC 8693) started this login; null: the user's own login. */
   serviceClientId: string | null;
+  /**
+   * When the user proved their password for this login (ms; the access tokens' `auth_time`): a password
+   * login's check, or the start of the session exchanged. Null when none stands behind it (a token
+   * exchange) or the family is older than the record.
+   */
+  authTime: number | null;
 }
 
 export interface RefreshTokenRecord {
@@ -64,6 +70,8 @@ export interface NewFamily {
    * an exchange racing a revoke or `token-exchange off` cannot outlive it.
    */
   serviceClientId?: string;
+  /** `FamilyRecord.authTime`; absent = no password proven. */
+  authTime?: number;
 }
 
 export interface RotationRequest {

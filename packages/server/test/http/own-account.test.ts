@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { apiStatus } from '../support/admin.js';
 import { TEST_PASSWORD, createUser, loginTokens, refresh, startTestInstance, type TestInstance } from '../support/tessera.js';
@@ -76,6 +77,8 @@ describe('/api/me: a user manages their own account', () => {
     expect(response.statusCode).toBe(200);
     expect(response.cookies.find((c) => c.name === '__Secure-refresh_token')).toBeDefined();
     const fresh = response.json();
+    // The current password was just typed: the new login's tokens say so (auth_time, for admin changes).
+    expect(decodeJwt(fresh.access_token).auth_time).toBe(Math.floor(t.clock.now() / 1000));
     expect(await apiStatus(t, phone.access_token)).toBe(401);
     expect(await apiStatus(t, fresh.access_token)).toBe(200);
     expect((await refresh(t.app, fresh.refresh_token)).statusCode).toBe(200);

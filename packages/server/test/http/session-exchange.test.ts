@@ -12,6 +12,14 @@ describe('POST /auth/session/exchange', () => {
   });
   afterAll(() => t.close());
 
+  it("gives the tokens the session's login as auth_time (no password is typed for the exchange)", async () => {
+    const loggedIn = Math.floor(t.clock.now() / 1000);
+    const cookie = await sessionCookieFor(t.app, 'eve');
+    t.clock.advanceSeconds(120);
+    const tokens = (await exchange(t.app, cookie)).json<TokenPairBody>();
+    expect(decodeJwt(tokens.access_token)).toMatchObject({ auth_time: loggedIn, iat: loggedIn + 120 });
+  });
+
   it('trades a live session for a token pair, answered exactly like a login, and ends the session', async () => {
     const cookie = await sessionCookieFor(t.app, 'eve');
     const response = await exchange(t.app, cookie, { 'user-agent': 'migrating-app/2.0' });

@@ -66,6 +66,8 @@ describe('POST /oauth/token, RFC 8693 token exchange: the team\'s own app hands 
     expect(Object.keys(pair).sort()).toEqual(['access_token', 'expires_in', 'issued_token_type', 'refresh_token', 'token_type']);
     expect(pair).toMatchObject({ issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer', expires_in: 900 });
     expect(decodeJwt(pair.access_token as string)).toMatchObject({ sub: aliceId, role: 'user', aud: server.tessera.config.audience });
+    // The exchange proves no password: without auth_time, an admin change would ask for one (docs/api/admin.md).
+    expect(decodeJwt(pair.access_token as string)).not.toHaveProperty('auth_time');
 
     expect((await apiUsers(pair.access_token as string)).status).toBe(200);
     const refreshed = await fetch(`${server.url}/auth/refresh`, {

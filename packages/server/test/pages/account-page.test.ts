@@ -2,6 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, newContext, screenshot, startPageServer } from '../support/browser.js';
 import { chromiumInstalled } from '../support/services.js';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 import { TEST_PASSWORD, createUser } from '../support/tessera.js';
 
 const CLI_ACTOR = { id: 'test', client: { ip: null, userAgent: null } };
@@ -9,11 +10,13 @@ const CLI_ACTOR = { id: 'test', client: { ip: null, userAgent: null } };
 describe.runIf(chromiumInstalled())('the account page (/account) in Chromium', { timeout: 90_000 }, () => {
   let browser: Browser;
   let server: Awaited<ReturnType<typeof startPageServer>>;
+  let sink: SmtpSink;
 
   beforeAll(async () => {
+    sink = await startSmtpSink();
     // JWTs for nobody by default: `sam` meets the banner; `test` is let in by an override.
     // Eleven sign-ins within a minute from one address: the per-address login budget is not what this tests.
-    server = await startPageServer({ JWT_ROLLOUT_PERCENT: '0', AUTH_RATE_LIMIT: '0' });
+    server = await startPageServer({ JWT_ROLLOUT_PERCENT: '0', AUTH_RATE_LIMIT: '0', SMTP_URL: sink.url, MAIL_FROM: 'Example Auth <auth@example.com>' });
     await createUser(server.tessera, 'test');
     await createUser(server.tessera, 'sam');
     await server.tessera.admin.rollout.setOverride('test', true, CLI_ACTOR);
@@ -22,6 +25,7 @@ describe.runIf(chromiumInstalled())('the account page (/account) in Chromium', {
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+    await sink?.stop();
   });
 
   const signIn = async (page: Page, username: string, password = TEST_PASSWORD) => {
@@ -54,7 +58,7 @@ describe.runIf(chromiumInstalled())('the account page (/account) in Chromium', {
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
   });
 
-  it('sets the email address once the password is confirmed, and refuses a wrong password', async () => {
+  it('sets the email address once the password is confirmed, shows it unverified, and confirms it from the mailed link', async () => {
     const eve = await createUser(server.tessera, 'eve');
     await server.tessera.admin.rollout.setOverride('eve', true, CLI_ACTOR);
     const page = await (await newContext(browser)).newPage();
@@ -69,9 +73,26 @@ describe.runIf(chromiumInstalled())('the account page (/account) in Chromium', {
 
     await form.getByLabel('Your password').fill(TEST_PASSWORD);
     await form.getByRole('button', { name: 'Save email' }).click();
-    await form.getByText('Email address set to eve@example.com.').waitFor();
+    await form.getByText('Email address set to eve@example.com. We sent a confirmation link to it').waitFor();
     expect((await server.tessera.store.users.findById(eve.id))?.email).toBe('eve@example.com');
+    await form.getByText('is unverified — check your inbox').waitFor();
     await screenshot(page, 'account-email');
+
+    // "Send the link again" mails a new one; the first stops working.
+    await expect.poll(() => sink.messages.filter((m) => m.to === 'eve@example.com').length).toBe(1);
+    await form.getByRole('button', { name: 'Send the link again' }).click();
+    await expect.poll(() => sink.messages.filter((m) => m.to === 'eve@example.com').length).toBe(2);
+    const link = /http\S+#confirm-email=[\w-]+/.exec(sink.messages.filter((m) => m.to === 'eve@example.com').at(-1)!.text ?? '')![0];
+    expect(link.startsWith(`${server.origin}/account#confirm-email=`)).toBe(true);
+
+    // Opened from the mail in a new tab (signed in through the refresh cookie), the link confirms the
+    // address and its token leaves the address bar.
+    const opened = await page.context().newPage();
+    await opened.goto(link);
+    await opened.getByText('Email address eve@example.com confirmed.').waitFor();
+    expect(opened.url()).toBe(`${server.origin}/account`);
+    expect(await opened.getByText('is unverified').count()).toBe(0);
+    expect((await server.tessera.store.users.findById(eve.id))?.emailVerifiedAt).not.toBeNull();
   });
 
   it('keeps the user signed in across a reload (the refresh cookie), and changes the password', async () => {

@@ -2,18 +2,21 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, newContext, screenshot, startPageServer } from '../support/browser.js';
 import { chromiumInstalled } from '../support/services.js';
+import { testClockAtRealTime } from '../support/clock.js';
 import { TEST_PASSWORD, createUser } from '../support/tessera.js';
 
 describe.runIf(chromiumInstalled())('the operator console (/console) in Chromium', { timeout: 90_000 }, () => {
   let browser: Browser;
   let server: Awaited<ReturnType<typeof startPageServer>>;
+  // The browser's clock is real: the server's starts at the real time, and only ever moves ahead.
+  const clock = testClockAtRealTime();
 
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(`${server.origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   const loginStatus = async (username: string) => (await post('/auth/login', { username, password: TEST_PASSWORD })).status;
 
   beforeAll(async () => {
-    server = await startPageServer({ AUTH_RATE_LIMIT: '0' });
+    server = await startPageServer({ AUTH_RATE_LIMIT: '0' }, clock);
     await createUser(server.tessera, 'root', 'admin');
     await createUser(server.tessera, 'uma');
     await createUser(server.tessera, 'sam');
@@ -104,16 +107,18 @@ describe.runIf(chromiumInstalled())('the operator console (/console) in Chromium
     expect(await loginStatus('uma')).toBe(200);
   });
 
-  it('asks for the password before a change it does not call destructive, because the server refuses browser changes without it', async () => {
-    // Over HTTP, as the console's browser sends it: an admin change with Origin and no proof is refused.
+  it('asks for the password before a change it does not call destructive once the sign-in is older than REAUTH_MAX_AGE, because the server refuses it', async () => {
+    // Over HTTP, as curl sends it (no Origin): an admin change with a token of a login 5 minutes old and no proof is refused.
     const { access_token: token } = (await (await post('/auth/login', { username: 'root', password: TEST_PASSWORD })).json()) as { access_token: string };
-    const refused = await post('/admin/users', { username: 'nora', password: TEST_PASSWORD }, { authorization: `Bearer ${token}`, origin: server.origin });
+    clock.advanceSeconds(301);
+    const refused = await post('/admin/users', { username: 'nora', password: TEST_PASSWORD }, { authorization: `Bearer ${token}` });
     expect(refused.status).toBe(403);
     expect(((await refused.json()) as { error: string }).error).toBe('reauth_required');
 
     const page = await (await newContext(browser)).newPage();
     await signIn(page, 'root');
     await page.getByRole('button', { name: 'Users' }).click();
+    clock.advanceSeconds(301);
     const create = page.getByRole('form', { name: 'Create a user' });
     await create.getByLabel('Username').fill('nora');
     await create.getByLabel('Password').fill(TEST_PASSWORD);

@@ -81,7 +81,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
     /** A login: a family with its first refresh token and access token. */
     async function login(
       userId: string,
-      options: { now?: number; refreshTtl?: number; accessTtl?: number; client?: ClientInfo; authenticatedAt?: number; serviceClientId?: string } = {},
+      options: { now?: number; refreshTtl?: number; accessTtl?: number; client?: ClientInfo; authenticatedAt?: number; serviceClientId?: string; authTime?: number } = {},
     ): Promise<StartedFamily> {
       const now = options.now ?? T0;
       const tokenId = unique('rt');
@@ -96,6 +96,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         now,
         ...(options.authenticatedAt === undefined ? {} : { authenticatedAt: options.authenticatedAt }),
         ...(options.serviceClientId === undefined ? {} : { serviceClientId: options.serviceClientId }),
+        ...(options.authTime === undefined ? {} : { authTime: options.authTime }),
       });
       return { family, tokenId, tokenHash, jti };
     }
@@ -406,6 +407,15 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         ada = await createUser('ada');
       });
 
+      it("remembers when the login's password was proven and gives it back with every rotation; null when none was", async () => {
+        const { family, tokenHash } = await login(ada.id, { authTime: T0 - 1000 });
+        expect(family.authTime).toBe(T0 - 1000);
+        const rotated = expectOutcome(await store.families.rotate(presenting(tokenHash, T0 + HOUR / 2)), 'rotated');
+        expect(rotated.family.authTime).toBe(T0 - 1000);
+        const exchanged = await login(ada.id);
+        expect(expectOutcome(await store.families.rotate(presenting(exchanged.tokenHash, T0 + MINUTE)), 'rotated').family.authTime).toBeNull();
+      });
+
       it('creates a family with its first refresh token and its access token', async () => {
         const { family, tokenId, tokenHash, jti } = await login(ada.id, { client: PHONE });
         expect(family).toEqual({
@@ -418,6 +428,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           revokedAt: null,
           revokeReason: null,
           serviceClientId: null,
+          authTime: null,
         });
         expect(await store.families.findToken(tokenHash)).toEqual({
           id: tokenId,

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM } from './services.js';
 import { freePort } from './ports.js';
+import type { TestClock } from './clock.js';
 import { startTestServer, type TestServer } from './tessera.js';
 
 /** The flags every browser test runs Chromium with: headless, in a container, quiet on the network. */
@@ -26,11 +27,11 @@ export function launchChromium(): Promise<Browser> {
  * A real server on a port known in advance, so PUBLIC_URL (the origin its cookie-authenticated requests
  * must come from) is the address the browser uses.
  */
-export async function startPageServer(overrides: Record<string, string> = {}): Promise<TestServer & { origin: string }> {
+export async function startPageServer(overrides: Record<string, string> = {}, clock?: TestClock): Promise<TestServer & { origin: string }> {
   const port = await freePort();
   const origin = `http://localhost:${port}`;
-  const server = await startTestServer({ PORT: String(port), PUBLIC_URL: origin, ...overrides });
-  return { ...server, origin };
+  const server = await startTestServer({ PORT: String(port), PUBLIC_URL: origin, ...overrides }, clock ? { clock } : {});
+  return { ...server, origin, ...(clock ? { clock } : {}) };
 }
 
 /** A fresh browser profile (no cookies) with a phone-or-laptop sized window. */

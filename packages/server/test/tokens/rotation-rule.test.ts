@@ -7,7 +7,7 @@ const NOW = 1_000_000;
 const user: UserRecord = { id: 'u1', username: 'ada', role: 'user', passwordHash: 'h', createdAt: 0, updatedAt: 0, disabledAt: null, email: null, emailVerifiedAt: null };
 const family: FamilyRecord = {
   id: 'f1', userId: 'u1', createdAt: NOW - 60_000, lastUsedAt: NOW - 1000, ip: null, userAgent: null, revokedAt: null, revokeReason: null,
-  serviceClientId: null,
+  serviceClientId: null, authTime: null,
 };
 const token: RefreshTokenRecord = {
   id: 't1', familyId: 'f1', userId: 'u1', tokenHash: 'hash', parentId: null, issuedAt: NOW - 1000, expiresAt: NOW + 60_000,

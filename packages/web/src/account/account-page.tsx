@@ -3,7 +3,7 @@ import { MigrationNotice } from '../shared/migration-notice.js';
 import { SignInForm } from '../shared/sign-in-form.js';
 import { ApiError, explain, type TesseraApi } from '../shared/tessera-api.js';
 import { Devices } from './devices.js';
-import { EmailChange } from './email-change.js';
+import { EmailChange, type EmailState, type Message } from './email-change.js';
 import { PasswordChange } from './password-change.js';
 
 interface Me {
@@ -15,16 +15,45 @@ interface Me {
 type State =
   | { kind: 'loading' }
   | { kind: 'signed-out'; notice?: string }
-  | { kind: 'jwt'; username: string; email: string | null }
+  | { kind: 'jwt'; username: string; address: EmailState; notice?: Message }
   | { kind: 'session'; me: Me; sunset: string | null; guide: string | null };
 
-/** /account: sign in, your devices, your password; the migration banner for a legacy session. */
+interface Account {
+  username: string;
+  email: string | null;
+  email_verified: boolean;
+}
+
+/**
+ * The token of a confirmation link (`/account#confirm-email=…`), taken out of the address bar at once so
+ * it stays in neither the history nor a bookmark; the page sends it once the user is signed in.
+ */
+function takeConfirmationToken(): string | undefined {
+  const token = /^#confirm-email=([\w-]+)$/.exec(window.location.hash)?.[1];
+  if (token !== undefined) history.replaceState(null, '', window.location.pathname + window.location.search);
+  return token;
+}
+
+/** /account: sign in, your devices, your password, your email address; the migration banner for a legacy session. */
 export function AccountPage({ api }: { api: TesseraApi }) {
   const [state, setState] = useState<State>({ kind: 'loading' });
+  const [confirmation, setConfirmation] = useState(takeConfirmationToken);
 
+  /** Opens the pending confirmation link, if any, as the signed-in user: what it did, in words. */
+  const confirmPending = async (): Promise<Message | undefined> => {
+    if (confirmation === undefined) return undefined;
+    setConfirmation(undefined);
+    try {
+      const { data } = await api.call<Account>('POST', '/api/me/email/confirm', { token: confirmation });
+      return { ok: true, text: `Email address ${data.email ?? ''} confirmed.` };
+    } catch (failure) {
+      return { ok: false, text: explain(failure) };
+    }
+  };
   const showSignedIn = async () => {
-    const { data } = await api.call<{ username: string; email: string | null }>('GET', '/api/me/account');
-    setState({ kind: 'jwt', username: data.username, email: data.email });
+    const notice = await confirmPending();
+    const { data } = await api.call<Account>('GET', '/api/me/account');
+    setState({ kind: 'jwt', username: data.username, address: { email: data.email, verified: data.email_verified }, ...(notice ? { notice } : {}) });
   };
   const showSession = async (): Promise<boolean> => {
     try {
@@ -70,6 +99,11 @@ export function AccountPage({ api }: { api: TesseraApi }) {
       return (
         <>
           {state.notice && <p class="card notice" role="status">{state.notice}</p>}
+          {confirmation !== undefined && (
+            <p class="card notice" role="status">
+              Sign in to confirm your email address.
+            </p>
+          )}
           <SignInForm title="Sign in to your account" onSignIn={signIn} />
         </>
       );
@@ -86,7 +120,7 @@ export function AccountPage({ api }: { api: TesseraApi }) {
           </header>
           <Devices api={api} onSignedOut={signedOut} />
           <PasswordChange api={api} />
-          <EmailChange api={api} email={state.email} onChanged={(email) => setState({ ...state, email })} />
+          <EmailChange api={api} address={state.address} {...(state.notice ? { notice: state.notice } : {})} onChanged={(address) => setState({ ...state, address })} />
         </>
       );
   }

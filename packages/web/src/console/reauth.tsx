@@ -12,8 +12,9 @@ export interface ReauthState {
 
 /**
  * Asks for the admin's password again before a destructive action. POST /api/me/reauth answers a proof
- * (five minutes) that the API client sends with every admin change; the server refuses a change from a
- * browser without one (`reauth_required`), and then this dialog is shown too.
+ * (five minutes, this sign-in only) that the API client sends with every admin change; the server refuses
+ * a change without one once the sign-in is older than REAUTH_MAX_AGE (`reauth_required`), and then this
+ * dialog is shown too.
  */
 export function useReauth(api: TesseraApi): ReauthState {
   const [pending, setPending] = useState<ReauthState['pending']>();

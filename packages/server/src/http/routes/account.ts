@@ -253,7 +253,7 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
             required: ['status', 'reauth_token', 'expires_in'],
             properties: {
               status: { type: 'string', enum: ['confirmed'] },
-              reauth_token: { type: 'string', description: 'send it in the Tessera-Reauth header with admin changes made from a browser (the console)' },
+              reauth_token: { type: 'string', description: 'send it in the Tessera-Reauth header with admin changes made with this same login (access token or session)' },
               expires_in: { type: 'integer', description: 'seconds the proof holds (300)' },
             },
           },
@@ -262,7 +262,7 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
       },
     },
     async (request) => {
-      const proof = await own.confirmPassword(request.principal!.userId, request.body.password, clientInfo(request));
+      const proof = await own.confirmPassword(request.principal!, request.body.password, clientInfo(request));
       return { status: 'confirmed' as const, reauth_token: proof.token, expires_in: proof.expiresIn };
     },
   );

@@ -16,6 +16,7 @@ export const SIGNING_KEY: ColumnMap = {
 export const FAMILY: ColumnMap = {
   id: 'id', userId: 'user_id', createdAt: 'created_at', lastUsedAt: 'last_used_at', ip: 'ip', userAgent: 'user_agent',
   revokedAt: 'revoked_at', revokeReason: 'revoke_reason', serviceClientId: 'service_client_id',
+  authTime: 'auth_time',
 };
 export const REFRESH_TOKEN: ColumnMap = {
   id: 'id', familyId: 'family_id', userId: 'user_id', tokenHash: 'token_hash', parentId: 'parent_id',

@@ -36,9 +36,9 @@ export class SqlFamilies implements FamilyRepository {
       const service = input.serviceClientId ?? null;
       if (service !== null) await refuseIfExchangeWithdrawn(tx, service);
       const family = await tx.get<FamilyRecord>(
-        `INSERT INTO refresh_families (id, user_id, created_at, last_used_at, ip, user_agent, service_client_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${FAMILY_COLUMNS}`,
-        [input.familyId, input.userId, input.now, input.now, input.client.ip, input.client.userAgent, service],
+        `INSERT INTO refresh_families (id, user_id, created_at, last_used_at, ip, user_agent, service_client_id, auth_time)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${FAMILY_COLUMNS}`,
+        [input.familyId, input.userId, input.now, input.now, input.client.ip, input.client.userAgent, service, input.authTime ?? null],
       );
       await insertToken(tx, input.familyId, input.userId, null, input.token);
       await insertAccess(tx, input.access.jti, input.userId, input.familyId, input.access.expiresAt);

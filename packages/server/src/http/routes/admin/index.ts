@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Tessera } from '../../../tessera.js';
-import { requireReauthFromBrowsers } from '../../require-reauth.js';
+import { requireRecentReauth } from '../../require-reauth.js';
 import { requireRole } from '../../require-role.js';
 import { adminAuditRoutes } from './audit.js';
 import { adminDeviceRoutes } from './devices.js';
@@ -15,12 +15,12 @@ import { adminUserRoutes } from './users.js';
 export type AdminRouteDeps = Pick<Tessera, 'accessTokens' | 'admin' | 'requestCounts' | 'reauthProofs'>;
 
 /**
- * /admin/*: for access tokens with the admin role only, and a change sent by a browser (the console) only
- * with a fresh re-authentication; both checked before the body is even read.
+ * /admin/*: for access tokens with the admin role only, and a change only with a recent password (a fresh
+ * login or a re-authentication proof of the same login); both checked before the body is even read.
  */
 export async function adminRoutes(app: FastifyInstance, { tessera }: { tessera: AdminRouteDeps }): Promise<void> {
   app.addHook('onRequest', requireRole(tessera.accessTokens, 'admin'));
-  app.addHook('onRequest', requireReauthFromBrowsers(tessera.reauthProofs));
+  app.addHook('onRequest', requireRecentReauth(tessera.reauthProofs));
   await app.register(adminUserRoutes, { tessera });
   await app.register(adminDeviceRoutes, { tessera });
   await app.register(adminKeyRoutes, { tessera });
