@@ -6,6 +6,7 @@ import type { PasswordHasher } from '../passwords/password-hasher.js';
 import type { Store } from '../store/store.js';
 import type { ClientInfo } from '../tokens/refresh-family.js';
 import type { UserRecord } from '../users/user.js';
+import { checkEmailAddress } from '../users/email-address.js';
 import { MAX_PASSWORD_LENGTH, ROLE_PATTERN, USERNAME_PATTERN } from '../users/username.js';
 import type { LegacyAuthClient } from './legacy-auth-client.js';
 
@@ -19,8 +20,6 @@ export interface LazyMigrationOptions {
   /** LEGACY_AUTH_ALLOW_ADMIN: off, a user the old app calls `admin` is created with the `user` role. */
   allowAdmin: boolean;
 }
-
-const EMAIL = /^[^\s@]+@[^\s@]{1,253}$/;
 
 /**
  * Lazy migration (LEGACY_AUTH_URL): a login for a username Tessera does not know is checked by the
@@ -47,12 +46,24 @@ export class LazyMigration {
       return null;
     }
     const { role, refused } = this.roleOf(answer.role);
-    const email = typeof answer.email === 'string' && EMAIL.test(answer.email.trim()) ? answer.email.trim() : null;
-    const user = await this.create(username, password, role, email);
+    const email = this.emailOf(answer.email, username);
+    const user = await this.create(username, password, role, email.address);
     if (!user) return null;
-    const detail = { username, role: user.role, ms, ...(refused ? { roleRefused: refused } : {}) };
+    const detail = { username, role: user.role, ms, ...(refused ? { roleRefused: refused } : {}), ...(email.refused ? { emailRefused: email.refused } : {}) };
     audit.record({ type: 'legacy_auth.migrated', userId: user.id, client, detail });
     return user;
+  }
+
+  /**
+   * The address the old app gave, if it is one by the account API's rule; anything else is left out (the
+   * login goes on, the user can set their address later) and said in the log and audit, never quoted.
+   */
+  private emailOf(given: unknown, username: string): { address: string | null; refused?: string } {
+    if (given === undefined || given === null || given === '') return { address: null };
+    const address = typeof given === 'string' ? checkEmailAddress(given) : undefined;
+    if (address !== undefined) return { address };
+    this.options.logger.warn({ username }, 'lazy migration: the old app gave an email that is not an email address; the user is created without one');
+    return { address: null, refused: 'not an email address' };
   }
 
   /** The role the old app named if it is one Tessera accepts (admin only when allowed), else `user`. */

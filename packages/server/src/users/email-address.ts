@@ -12,9 +12,18 @@ const emailAddress = z.email().max(MAX_EMAIL_LENGTH);
  */
 export function parseEmailAddress(value: string | null): string | null {
   if (value === null || value.trim() === '') return null;
-  const parsed = emailAddress.safeParse(value.trim());
-  if (!parsed.success) {
+  const address = checkEmailAddress(value);
+  if (address === undefined) {
     throw new TesseraError('invalid_request', `email must be an email address of at most ${MAX_EMAIL_LENGTH} characters (or null to clear it)`);
   }
-  return parsed.data;
+  return address;
+}
+
+/**
+ * The same rule for addresses other systems hand over (an import, the old app's answer): the trimmed
+ * address, or undefined when it is not one address (`victim,attacker@evil.example` is not).
+ */
+export function checkEmailAddress(value: string): string | undefined {
+  const parsed = emailAddress.safeParse(value.trim());
+  return parsed.success ? parsed.data : undefined;
 }

@@ -8,6 +8,7 @@ import type { PasswordHasher } from '../passwords/password-hasher.js';
 import type { Store } from '../store/store.js';
 import type { ImportedUserUpdate, NewUser, UserRecord } from './user.js';
 import { ROLE_PATTERN, USERNAME_PATTERN, normalizeUsername } from './username.js';
+import { checkEmailAddress } from './email-address.js';
 
 /** One user as read from an import file or the admin API's bulk form, before it is checked. */
 export interface ImportRecord {
@@ -65,8 +66,6 @@ export interface UserImportOptions {
   batchSize?: number;
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+$/;
-const MAX_EMAIL_LENGTH = 254;
 
 /**
  * Brings users over from another system with the password hashes it has (`tessera users import`, and
@@ -119,8 +118,9 @@ export class UserImport {
     if (typeof roleText !== 'string' || !ROLE_PATTERN.test(roleText)) {
       return reject(username, 'role must be 1–32 lowercase letters, digits, _ or -, starting with a letter');
     }
-    const emailText = email === null || email === '' ? null : typeof email === 'string' ? email.trim() : undefined;
-    if (emailText === undefined || (emailText !== null && (emailText.length > MAX_EMAIL_LENGTH || !EMAIL.test(emailText)))) {
+    // The account API's rule (zod's address check, at most 254 characters): one address, nothing around it.
+    const emailText = email === null || email === '' ? null : typeof email === 'string' ? checkEmailAddress(email) : undefined;
+    if (emailText === undefined) {
       return reject(username, 'email is not an email address');
     }
     if (typeof rawHash !== 'string') return reject(username, 'password_hash is missing');

@@ -27,6 +27,7 @@ async function startOldApp(): Promise<{ url: string; asked: string[]; close(): P
   const users = new Map<string, OldUser>([
     ['alice', { role: 'user', email: 'alice@example.com', passwordHash: await hash('alice old password', 4) }],
     ['boss', { role: 'admin', email: 'boss@example.com', passwordHash: await hash('boss old password', 4) }],
+    ['eve', { role: 'user', email: 'victim,attacker@evil.example', passwordHash: await hash('eve old password', 4) }],
   ]);
   const asked: string[] = [];
   const { tesseraPasswordCheck } = (await import(EXAMPLE)) as { tesseraPasswordCheck: PasswordCheckExample };
@@ -108,6 +109,17 @@ describe('lazy migration from the team\'s old app (LEGACY_AUTH_URL)', () => {
     expect(await t.tessera.store.users.count()).toBe(0);
     const refused = await t.tessera.audit.query({ type: 'legacy_auth.refused', limit: 5 });
     expect(refused.map((e) => e.detail?.username).sort()).toEqual(['alice', 'nobody']);
+  });
+
+  it('creates the user without an email the old app gives that is not one address (a list joined by a comma), auditing that it was left out', async () => {
+    t = await startTestInstance(legacyEnv(oldApp.url));
+    expect((await login(t.app, 'eve', 'eve old password')).statusCode).toBe(200);
+    const eve = (await t.tessera.store.users.findByUsername('eve'))!;
+    expect(eve.email).toBeNull();
+    await t.tessera.audit.flush();
+    const [event] = await t.tessera.audit.query({ type: 'legacy_auth.migrated', limit: 1 });
+    expect(event).toMatchObject({ userId: eve.id, detail: { username: 'eve', emailRefused: 'not an email address' } });
+    expect(JSON.stringify(event)).not.toContain('evil.example');
   });
 
   it('never makes an admin of the old app\'s admin unless LEGACY_AUTH_ALLOW_ADMIN=on', async () => {

@@ -65,6 +65,27 @@ describe('importing users with their existing password hashes', () => {
     expect((await login(t.app, 'Bea', IMPORTED_PASSWORD)).statusCode).toBe(200);
   });
 
+  it('rejects an email field that is not one address, such as a list joined by a comma, as the account API does', async () => {
+    const path = file(
+      'emails.jsonl',
+      jsonLines(
+        { username: 'vic', email: 'victim,attacker@evil.example', password_hash: HASHES.bcrypt2b },
+        { username: 'angle', email: 'attacker@evil.example>', password_hash: HASHES.bcrypt2b },
+        { username: 'fine', email: ' fine@example.com ', password_hash: HASHES.bcrypt2b },
+      ),
+    );
+    const result = await tessera(['users', 'import', path, '--json'], env);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout) as { created: number; rejected: unknown[] };
+    expect(report.created).toBe(1);
+    expect(report.rejected).toEqual([
+      { line: 1, username: 'vic', reason: 'email is not an email address' },
+      { line: 2, username: 'angle', reason: 'email is not an email address' },
+    ]);
+    expect(await t.tessera.store.users.findByUsername('vic')).toBeNull();
+    expect(await t.tessera.store.users.findByUsername('fine')).toMatchObject({ email: 'fine@example.com' });
+  });
+
   it('lists every rejected line with its reason in a dry run, and writes nothing', async () => {
     const path = file(
       'mixed.jsonl',
