@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { freePort } from '../support/ports.js';
 import { CLI_ACTOR } from '../../src/admin/actor.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 import { TEST_PASSWORD, createUser, loginTokens, startTestInstance, type TestInstance } from '../support/tessera.js';
@@ -154,5 +155,21 @@ describe('an address an operator changes', () => {
     const hal = await t.tessera.admin.accounts.create({ username: 'hal', password: TEST_PASSWORD, role: 'user', email: 'hal@example.com' }, CLI_ACTOR);
     await t.tessera.admin.accounts.setEmail(hal.id, 'hal@example.org', CLI_ACTOR);
     expect(await t.tessera.store.users.findById(hal.id)).toMatchObject({ email: 'hal@example.org', emailVerifiedAt: expect.any(Number) });
+  });
+});
+
+describe('an address a user sets while the mail server is down', () => {
+  let t: TestInstance;
+  beforeAll(async () => {
+    t = await startTestInstance({ AUTH_RATE_LIMIT: '0', SMTP_URL: `smtp://127.0.0.1:${await freePort()}`, MAIL_FROM: 'auth@example.com' });
+  });
+  afterAll(() => t.close());
+
+  it('is stored unverified, says the link was not sent, and keeps no pending link', async () => {
+    const ida = await createUser(t.tessera, 'ida');
+    const { access_token } = await loginTokens(t.app, 'ida');
+    const set = await t.app.inject({ method: 'PUT', url: '/api/me/email', headers: { authorization: `Bearer ${access_token}` }, payload: { password: TEST_PASSWORD, email: 'ida@example.com' } });
+    expect(set.json()).toMatchObject({ email: 'ida@example.com', email_verified: false, email_confirmation: 'not_sent' });
+    expect(await t.tessera.store.emailConfirmations.find(ida.id)).toBeNull();
   });
 });
