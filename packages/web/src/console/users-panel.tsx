@@ -8,6 +8,8 @@ interface User {
   username: string;
   role: string;
   email: string | null;
+  /** Whether Tessera mails the address: set by an operator, or confirmed by the user. */
+  email_verified: boolean;
   created_at: string;
   disabled_at: string | null;
 }
@@ -171,7 +173,8 @@ function UserRow({ api, user, confirm, say, reload }: { api: TesseraApi; user: U
         <strong>{user.username}</strong> <span class="tag">{user.role}</span>
         {user.disabled_at && <span class="tag">disabled</span>}
         <div class="muted">
-          {user.email ?? 'no email'} · created {dateTime(user.created_at)}
+          {user.email ?? 'no email'}
+          {user.email !== null && !user.email_verified && ' (unconfirmed by the user: not mailed)'} · created {dateTime(user.created_at)}
         </div>
         {devices && (
           <ul>
