@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GuideShell, guideSections } from '../support/guide-shell.js';
 import { freePort } from '../support/ports.js';
+import { PATIENCE_MS, until } from '../support/wait.js';
 
 const DOCS = resolve(import.meta.dirname, '../../../../docs');
 const GUIDE = readFileSync(join(DOCS, 'bring-your-users.md'), 'utf8');
@@ -81,7 +82,9 @@ describe('docs/bring-your-users.md, run as written', () => {
 
   it('counts the users who moved over, as the guide shows', async () => {
     const [moved] = blocksOf('See who has moved');
-    const result = await run(moved!);
+    // The server writes its audit trail in batches (every second): the hand-off just made may not be there yet.
+    let result = await run(moved!);
+    await until(async () => (result = await run(moved!)).ok && /1 handed off/.test(result.stdout), PATIENCE_MS, 'the hand-off in the audit trail');
     expect(result.ok, result.stderr).toBe(true);
     // The guide's reader logged in only bea; this test also logged in the other imported users.
     expect(result.stdout).toMatch(/^moved over in the last 30 days: (\d+) users \(1 handed off by your app, 0 lazily migrated, \1 re-hashed at login\)\n$/);
