@@ -22,6 +22,7 @@ const samples: Error[] = [
   new errors.UsernameTakenError('ada'),
   new errors.InvalidClientError(),
   new errors.ServiceNameTakenError('billing'),
+  new errors.TokenExchangeWithdrawnError(),
   new errors.LegacyAuthUnavailableError(),
   new errors.UnusableHashError('bcrypt cost must be a whole number from 4 to 16'),
   new errors.ImportFileError('the CSV header must name the columns username, role, email, password_hash (missing: username)'),

@@ -58,9 +58,12 @@ describe('what the tokens carry', () => {
     const header = decodeProtectedHeader(access_token);
     expect(header).toEqual({ alg: 'RS256', typ: 'at+jwt', kid: expect.any(String) });
     const claims = decodeJwt(access_token);
-    expect(Object.keys(claims).sort()).toEqual(['aud', 'client_id', 'exp', 'iat', 'iss', 'jti', 'role', 'sub']);
+    expect(Object.keys(claims).sort()).toEqual(['aud', 'auth_time', 'client_id', 'exp', 'iat', 'iss', 'jti', 'role', 'sub']);
     expect(claims).toMatchObject({ sub: user.id, role: 'admin', iss: 'https://auth.example', aud: 'orders-api', client_id: 'tessera' });
     expect(claims.exp! - claims.iat!).toBe(900);
+    // RFC 9068's auth_time: when the password was checked — for a fresh login, just before the token was issued.
+    expect(claims.auth_time).toBeLessThanOrEqual(claims.iat!);
+    expect(claims.auth_time).toBeGreaterThan(claims.iat! - 60);
   });
 
   it('the refresh token is typed rt+jwt, lasts 7 days and names no role', async () => {
