@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { browserName, dateTime } from '../shared/format.js';
 import { explain, type DeviceRow, type TesseraApi } from '../shared/tessera-api.js';
+import { ErrorAlert } from '../shared/error-alert.js';
 
 /** A sign-in as /api/me/devices lists it: the console's device row, plus whether it is this one. */
 interface Device extends DeviceRow {
@@ -42,11 +43,7 @@ export function Devices({ api, onSignedOut }: { api: TesseraApi; onSignedOut: (n
   return (
     <section class="card" aria-labelledby="devices-title">
       <h2 id="devices-title">Your devices</h2>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       {devices === undefined ? (
         <p aria-busy="true">Loading…</p>
       ) : (

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { dateTime } from '../shared/format.js';
 import { explain, type TesseraApi } from '../shared/tessera-api.js';
+import { ErrorAlert } from '../shared/error-alert.js';
 
 interface AuditEvent {
   id: number;
@@ -60,11 +61,7 @@ export function AuditPanel({ api }: { api: TesseraApi }) {
         </label>
         <button type="submit">Filter</button>
       </form>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       <div class="table-wrap">
         <table>
           <thead>

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { explain, type TesseraApi } from '../shared/tessera-api.js';
+import { ErrorAlert } from '../shared/error-alert.js';
 
 export type Confirm = (action: string) => Promise<boolean>;
 
@@ -67,11 +68,7 @@ export function ReauthDialog({ state }: { state: ReauthState }) {
           Your password
           <input name="password" type="password" autocomplete="current-password" required />
         </label>
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorAlert message={error} />
         <div class="actions">
           <button type="submit">Confirm</button>
           <button type="button" class="secondary" onClick={() => state.cancel()}>

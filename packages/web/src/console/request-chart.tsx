@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { explain, type TesseraApi } from '../shared/tessera-api.js';
+import { ErrorAlert } from '../shared/error-alert.js';
 
 interface Hour {
   hour: string;
@@ -66,11 +67,7 @@ export function RequestChart({ api }: { api: TesseraApi }) {
   return (
     <section class="card" aria-labelledby="chart-title">
       <h2 id="chart-title">Authenticated requests per hour, last 7 days</h2>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       <div class="chart">
         <canvas ref={canvas} role="img" aria-label={`Requests per hour: ${jwt} with JWTs and ${session} with sessions over 7 days`} data-testid="request-chart" />
       </div>

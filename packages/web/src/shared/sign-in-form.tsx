@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { explain } from './tessera-api.js';
+import { ErrorAlert } from './error-alert.js';
 
 /** The sign-in form of both pages: labelled fields, one button, the error said in words. */
 export function SignInForm({ title, onSignIn }: { title: string; onSignIn: (username: string, password: string) => Promise<void> }) {
@@ -32,11 +33,7 @@ export function SignInForm({ title, onSignIn }: { title: string; onSignIn: (user
         Password
         <input name="password" type="password" autocomplete="current-password" required />
       </label>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       <button type="submit" disabled={busy}>
         Sign in
       </button>
