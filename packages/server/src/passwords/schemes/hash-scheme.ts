@@ -1,3 +1,4 @@
+import { deserialize } from '@phc/format';
 import { UnusableHashError } from '../../errors.js';
 
 /**
@@ -23,4 +24,16 @@ export function within(value: unknown, min: number, max: number, what: string): 
     throw new UnusableHashError(`${what} must be a whole number from ${min} to ${max}`);
   }
   return value;
+}
+
+/** A PHC string (`$id$params$salt$hash`) read by @phc/format, with its salt and hash; `UnusableHashError` saying what is wrong otherwise. */
+export function readPhc(text: string, scheme: HashSchemeName): ReturnType<typeof deserialize> & { salt: Buffer; hash: Buffer } {
+  let phc: ReturnType<typeof deserialize>;
+  try {
+    phc = deserialize(text);
+  } catch {
+    throw new UnusableHashError(`${scheme} hash is not a valid PHC string`);
+  }
+  if (!phc.salt || !phc.hash) throw new UnusableHashError(`${scheme} hash lacks its salt or hash`);
+  return phc as ReturnType<typeof deserialize> & { salt: Buffer; hash: Buffer };
 }

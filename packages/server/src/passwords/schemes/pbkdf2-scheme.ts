@@ -1,8 +1,8 @@
-import { deserialize, serialize } from '@phc/format';
+import { serialize } from '@phc/format';
 import { pbkdf2, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { UnusableHashError } from '../../errors.js';
-import { within, type HashScheme } from './hash-scheme.js';
+import { readPhc, within, type HashScheme } from './hash-scheme.js';
 
 const derive = promisify(pbkdf2);
 const DIGESTS = { sha1: 'sha1', sha256: 'sha256', sha512: 'sha512' } as const;
@@ -49,14 +49,8 @@ function fromText(text: string): Pbkdf2Hash | undefined {
 }
 
 function fromPhc(text: string): Pbkdf2Hash {
-  let phc: ReturnType<typeof deserialize>;
-  try {
-    phc = deserialize(text);
-  } catch {
-    throw new UnusableHashError('pbkdf2 hash is not a valid PHC string');
-  }
+  const phc = readPhc(text, 'pbkdf2');
   const iterations = phc.params?.i ?? phc.params?.rounds;
-  if (!phc.salt || !phc.hash) throw new UnusableHashError('pbkdf2 hash lacks its salt or hash');
   return { digest: phc.id.slice('pbkdf2-'.length) as Digest, iterations: Number(iterations), salt: phc.salt, hash: phc.hash };
 }
 

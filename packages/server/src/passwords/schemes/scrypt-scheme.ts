@@ -1,7 +1,7 @@
-import { deserialize, serialize } from '@phc/format';
+import { serialize } from '@phc/format';
 import { scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { UnusableHashError } from '../../errors.js';
-import { within, type HashScheme } from './hash-scheme.js';
+import { readPhc, within, type HashScheme } from './hash-scheme.js';
 
 interface ScryptHash {
   /** log2 of N, the cost. */
@@ -45,14 +45,8 @@ function fromText(text: string): ScryptHash | undefined {
 }
 
 function fromPhc(text: string): ScryptHash {
-  let phc: ReturnType<typeof deserialize>;
-  try {
-    phc = deserialize(text);
-  } catch {
-    throw new UnusableHashError('scrypt hash is not a valid PHC string');
-  }
+  const phc = readPhc(text, 'scrypt');
   const params = phc.params ?? {};
-  if (!phc.salt || !phc.hash) throw new UnusableHashError('scrypt hash lacks its salt or hash');
   const ln = params.ln !== undefined ? Number(params.ln) : log2(Number(params.n), 'scrypt n');
   return { ln, r: Number(params.r), p: Number(params.p), salt: phc.salt, hash: phc.hash };
 }
