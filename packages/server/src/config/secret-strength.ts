@@ -1,21 +1,58 @@
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
+import { createRequire } from 'node:module';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 
 const PLACEHOLDER_SECRETS = ['your-secret', 'changeme', 'change-me', 'secret-key', 'supersecret', 'password', 'example'];
 
 /** 10^24 guesses ≈ 2^80: what zxcvbn must estimate, at least, for a production secret. */
 const MIN_SECRET_GUESSES_LOG10 = 24;
 const GENERATE_HINT = 'generate one with: openssl rand -base64 32';
+/** A worker that has not answered by then has failed to start (its estimate takes well under a second). */
+const ESTIMATE_TIMEOUT_MS = 60_000;
 
-let estimator: ZxcvbnFactory | undefined;
+/**
+ * zxcvbn's estimate, run in a short-lived worker thread: its dictionaries (~10 MB of heap, for a check
+ * made a few times at start) live and die with the worker instead of staying in the server's heap.
+ * Plain CommonJS by absolute path, so the same code runs from the build and from the sources.
+ */
+const ESTIMATE_IN_WORKER = `
+const { workerData } = require('node:worker_threads');
+const { port, done, secret, core, common } = workerData;
+try {
+  const { ZxcvbnFactory } = require(core);
+  const { dictionary, adjacencyGraphs } = require(common);
+  port.postMessage({ log10: new ZxcvbnFactory({ dictionary, graphs: adjacencyGraphs }).check(secret).guessesLog10 });
+} catch (error) {
+  port.postMessage({ error: String(error && error.stack || error) });
+}
+Atomics.store(done, 0, 1);
+Atomics.notify(done, 0);
+`;
+
+let last: { secret: string; log10: number } | undefined;
 
 /** zxcvbn's guess count for `secret`, as log10: keyboard walks, sequences, repeats and words count for little. */
 function guessesLog10(secret: string): number {
-  estimator ??= new ZxcvbnFactory({
-    dictionary: zxcvbnCommon.dictionary,
-    graphs: zxcvbnCommon.adjacencyGraphs,
+  // The same secret is checked by the configuration and again when the keys are unsealed.
+  if (last?.secret === secret) return last.log10;
+  const require = createRequire(import.meta.url);
+  const done = new Int32Array(new SharedArrayBuffer(4));
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(ESTIMATE_IN_WORKER, {
+    eval: true,
+    workerData: { port: port2, done, secret, core: require.resolve('@zxcvbn-ts/core'), common: require.resolve('@zxcvbn-ts/language-common') },
+    transferList: [port2],
   });
-  return estimator.check(secret).guessesLog10;
+  try {
+    // Synchronous, as configuration is: wait for the worker's answer without running the event loop.
+    Atomics.wait(done, 0, 0, ESTIMATE_TIMEOUT_MS);
+    const answer = receiveMessageOnPort(port1)?.message as { log10?: number; error?: string } | undefined;
+    if (answer?.log10 === undefined) throw new Error(`the password-strength estimate failed: ${answer?.error ?? 'no answer'}`);
+    last = { secret, log10: answer.log10 };
+    return answer.log10;
+  } finally {
+    port1.close();
+    void worker.terminate();
+  }
 }
 
 /**
