@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 
 /** How quickly a dead Redis is noticed, and how often it is tried again. */
@@ -39,7 +40,9 @@ export class RedisConnection {
     private readonly whileDown: string,
     private readonly logger: Logger,
   ) {
-    this.redis = new Redis(url, {
+    // ioredis is loaded with the first connection: a server without REDIS_URL never holds it.
+    const { Redis: RedisClient } = createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
+    this.redis = new RedisClient(url, {
       connectionName: `tessera-${role}`,
       connectTimeout: REDIS_TIMEOUTS.connectMs,
       commandTimeout: REDIS_TIMEOUTS.commandMs,

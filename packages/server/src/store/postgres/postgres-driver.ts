@@ -1,4 +1,5 @@
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import { StoreUnavailableError } from '../../errors.js';
 import type { SqlDriver, SqlSession, TransactionOptions } from '../sql/sql-driver.js';
 import { isConnectionFailure } from './connection-failure.js';
@@ -7,11 +8,18 @@ import { POSTGRES_MIGRATIONS } from './migrations.js';
 /** Lower-case identifiers only, so the name means the same unquoted in search_path and quoted in DDL. */
 export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/**
+ * node-postgres, loaded when a PostgreSQL store is opened: a server on SQLite never holds it (about
+ * 1.4 MB of heap with its dependencies).
+ */
+let pgModule: typeof pg | undefined;
+const loadPg = (): typeof pg => (pgModule ??= createRequire(import.meta.url)('pg') as typeof pg);
+
 const INT8_OID = 20;
 /** Timestamps (ms) and sequence numbers are BIGINT; all stay far below 2^53, so they are read as numbers. */
 const TYPES: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID && format !== 'binary' ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    oid === INT8_OID && format !== 'binary' ? Number : loadPg().types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 const BYTE_ORDER = ' COLLATE "C"';
 
@@ -91,8 +99,9 @@ export class PostgresDriver implements SqlDriver {
       types: TYPES,
       ...(this.schema ? { options: `-c search_path=${this.schema}` } : {}),
     };
-    this.pool = new pg.Pool({ ...settings, max: options.poolSize ?? 10, query_timeout: options.queryTimeoutMs ?? 5000 });
-    this.maintenance = new pg.Pool({ ...settings, max: 2 });
+    const { Pool } = loadPg();
+    this.pool = new Pool({ ...settings, max: options.poolSize ?? 10, query_timeout: options.queryTimeoutMs ?? 5000 });
+    this.maintenance = new Pool({ ...settings, max: 2 });
     // An idle connection the server drops is discarded by the pool; the next query opens a new one or
     // fails with StoreUnavailableError. Without a listener the 'error' event would end the process.
     this.pool.on('error', () => undefined);
@@ -129,7 +138,7 @@ export class PostgresDriver implements SqlDriver {
   }
 
   isUniqueViolation(error: unknown, table: string, column: string): boolean {
-    return error instanceof pg.DatabaseError && error.code === '23505' && error.constraint === `${table}_${column}_key`;
+    return error instanceof loadPg().DatabaseError && error.code === '23505' && error.constraint === `${table}_${column}_key`;
   }
 
   async migrate(): Promise<void> {
@@ -197,7 +206,7 @@ export class PostgresDriver implements SqlDriver {
     if (this.schema === undefined) return;
     // Checked first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege even when the schema exists.
     const exists = await db.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [this.schema]);
-    if (exists.rowCount === 0) await db.query(`CREATE SCHEMA ${pg.escapeIdentifier(this.schema)}`);
+    if (exists.rowCount === 0) await db.query(`CREATE SCHEMA ${loadPg().escapeIdentifier(this.schema)}`);
   }
 }
 
