@@ -121,10 +121,11 @@ export class AccessTokens {
     const cached = this.cache.get(token);
     if (cached) return this.checkLiveness(cached, now) ?? this.checkRevokedInStore(cached);
     // Signature and claims by the verifier, with the rules made once; then the revocation check that
-    // verifyAccessToken would ask last, the same one a cached token gets. The token is remembered
-    // before it, so a revoked token presented again is refused from memory.
+    // verifyAccessToken would ask last, the same one a cached token gets. The token is remembered (on
+    // its second verification: VerifiedTokenCache.admit) before that check, so a revoked token
+    // presented again is refused from memory.
     const claims = await verifyAccessToken(token, this.rules);
-    this.cache.set(token, claims, now);
+    this.cache.admit(token, claims, now);
     return this.checkLiveness(claims, now) ?? this.checkRevokedInStore(claims);
   }
 
