@@ -61,7 +61,10 @@ export async function verifyAccessToken(
   if (token.length > MAX_TOKEN_LENGTH || !isCanonicalEncoding(token)) throw new InvalidTokenError('malformed');
   const header = readHeader(token);
   const kid = header.kid as string;
-  const key = await rules.getKey(kid);
+  // A lookup that answers at once is not awaited: a token of a known key is then checked without
+  // waiting for the next turn of the microtask queue.
+  const found = rules.getKey(kid);
+  const key = isThenable(found) ? await found : found;
   if (!key) throw new InvalidTokenError('unknown_key');
   if (header.alg !== key.alg) throw new InvalidTokenError('algorithm');
   const now = (rules.now ?? Date.now)();
@@ -83,7 +86,10 @@ export async function verifyAccessToken(
   const verified: AccessClaims = { sub, role, jti, iat, exp, client_id, kid };
   if (authTime !== undefined) verified.auth_time = authTime;
   const claims = checkTimes(verified, now, rules.maxLifetimeSeconds);
-  if (checkExpiry && rules.isRevoked && (await rules.isRevoked(claims))) throw new InvalidTokenError('revoked');
+  if (checkExpiry && rules.isRevoked) {
+    const revoked = rules.isRevoked(claims);
+    if (isThenable(revoked) ? await revoked : revoked) throw new InvalidTokenError('revoked');
+  }
   return claims;
 }
 
@@ -133,6 +139,8 @@ function checkHeader(token: string): ProtectedHeaderParameters {
   }
   return header;
 }
+
+const isThenable = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> => typeof (value as { then?: unknown } | undefined)?.then === 'function';
 
 const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 
