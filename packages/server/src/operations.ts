@@ -8,7 +8,7 @@ import { Fleet } from './fleet/fleet.js';
 import { WindowCounts } from './fleet/window-counts.js';
 import type { Logger } from './logger.js';
 import { ServiceCredentials } from './oauth/service-credentials.js';
-import { PasswordHasher } from './passwords/password-hasher.js';
+import { configuredPasswordHasher, PasswordHasher } from './passwords/password-hasher.js';
 import { RolloutPolicy } from './rollout/rollout-policy.js';
 import { knownJwtSecret, resolveJwtSecret } from './secrets.js';
 import { LegacyUsage } from './sessions/legacy-usage.js';
@@ -171,7 +171,7 @@ export async function createOperations(config: Config, { store, logger, clock = 
       store,
       clock,
       logger,
-      passwords: new PasswordHasher(undefined, undefined, config.loginQueueMaxWaitMs),
+      passwords: configuredPasswordHasher(config),
       fleet,
       intervals: config.background,
       serving: false,

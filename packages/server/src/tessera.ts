@@ -18,7 +18,7 @@ import { Fleet } from './fleet/fleet.js';
 import { createLogger, type Logger } from './logger.js';
 import { smtpMailer } from './mail/smtp-mailer.js';
 import { AuthenticatedRequestCounts } from './metrics/authenticated-request-counts.js';
-import { PasswordHasher } from './passwords/password-hasher.js';
+import { configuredPasswordHasher, PasswordHasher } from './passwords/password-hasher.js';
 import { LegacySessions } from './sessions/legacy-sessions.js';
 import { openStore } from './store/open-store.js';
 import { assembleOperatorParts, type OperatorParts } from './operations.js';
@@ -105,7 +105,7 @@ export async function createTessera(config: Config, deps: TesseraDependencies = 
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(config.logLevel);
   const store = deps.store ?? openStore(config.database, config.databasePool);
-  const passwords = deps.passwords ?? new PasswordHasher(undefined, undefined, config.loginQueueMaxWaitMs);
+  const passwords = deps.passwords ?? configuredPasswordHasher(config);
   const intervals = { ...config.background, ...deps.intervals };
   const fleet = config.redis ? Fleet.open(config.redis, logger) : undefined;
   try {

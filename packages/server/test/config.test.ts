@@ -164,6 +164,12 @@ describe('configuration', () => {
     expect(() => loadConfig({ HTTP_REQUEST_TIMEOUT: '0' })).toThrow(/^HTTP_REQUEST_TIMEOUT: must be at least 1/);
   });
 
+  it('hashes passwords at low priority unless PASSWORD_HASH_PRIORITY says normal, and refuses any other value', () => {
+    expect(loadConfig({}).passwordHashPriority).toBe('low');
+    expect(loadConfig({ PASSWORD_HASH_PRIORITY: 'normal' }).passwordHashPriority).toBe('normal');
+    expect(() => loadConfig({ PASSWORD_HASH_PRIORITY: 'high' })).toThrow(/^PASSWORD_HASH_PRIORITY: must be low or normal/);
+  });
+
   it('reads the secret from JWT_SECRET_FILE without its trailing newline, and refuses it with JWT_SECRET, unreadable or empty', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-config-'));
     try {

@@ -341,6 +341,12 @@ export const SETTINGS = {
     parse: milliseconds(1, 60_000),
     doc: 'longest wait, ms, for a password-hashing slot; past it the login answers `503 temporarily_unavailable` with `Retry-After`, counted in `tessera_logins_shed_total`',
   }),
+  passwordHashPriority: setting({
+    env: 'PASSWORD_HASH_PRIORITY',
+    default: 'low',
+    parse: z.enum(['low', 'normal'], { error: 'must be low or normal' }),
+    doc: '`low`: password hashes (argon2id) run first in threads of low scheduling priority, one per core, so logins use every core the API leaves free and a login flood does not slow the API; a hash held up longer than 8× usual (a busy machine) also starts at normal priority. `normal`: at most cores − 1 hashes at once, at normal priority',
+  }),
   productionDatabaseOverride: setting({
     env: 'PRODUCTION_DATABASE_OVERRIDE',
     default: 'off',

@@ -1,61 +1,207 @@
 import { OverloadedError } from '../errors.js';
+import { HashingThreadUnavailable, type Argon2Job, type HashingThreads } from './low-priority-hashers.js';
 
-interface Waiter {
-  start: () => void;
-  timer: NodeJS.Timeout;
+/** A password hash or check: run here (the libuv thread pool, normal priority), or as a job for a hashing thread. */
+export interface HashingTask<T> {
+  run: () => Promise<T>;
+  /** The same work for a low-priority hashing thread; absent when only `run` can do it (imported schemes). */
+  job?: Argon2Job | undefined;
 }
 
+interface Queued {
+  task: HashingTask<unknown>;
+  enqueuedAt: number;
+  /** When it started on a hashing thread; undefined if it has not. */
+  onThreadSince: number | undefined;
+  /** Whether `run` has been started for it. */
+  runStarted: boolean;
+  /** Whether a hashing thread could not take it: only `run` can now. */
+  threadFailed: boolean;
+  settled: boolean;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  waitTimer: NodeJS.Timeout | undefined;
+}
+
+/** Before any job has finished on a hashing thread, one running longer than this is taken as stalled. */
+const FIRST_STALL_MS = 100;
+/** A job is stalled after this many times the quickest recent run on a hashing thread (at least `MIN_STALL_MS`). */
+const STALL_FACTOR = 8;
+const MIN_STALL_MS = 20;
+/** How many recent runs the quickest is taken from. */
+const RECENT_RUNS = 16;
+
 /**
- * At most `slots` password hashes at once; the others wait their turn, first come first served, for
- * at most `maxWaitMs`. argon2id is CPU- and memory-bound (19 MiB each): running more hashes than there
- * are cores gains no throughput, costs their memory all at once, and fills the libuv thread pool that
- * token signing also needs. Past the wait a task is refused with `OverloadedError` (503): under a login
- * flood the queue stays short and clients are told when to come back, instead of waiting tens of seconds.
+ * Where password hashes run, and how many at once. argon2id is CPU- and memory-bound (19 MiB each).
+ *
+ * With low-priority hashing threads (Linux), every core hashes when the machine has room, and the
+ * kernel runs the event loop first whenever it has a request to serve: a burst of logins uses the
+ * spare CPU without slowing the API. A thread of low priority also yields to every other busy process
+ * on the machine; so a job that waits or runs far longer than a hash takes here (8× the quickest recent
+ * one) is also started at normal priority in one of `slots` places, and the first answer wins.
+ *
+ * Without them, at most `slots` hashes run at once in the thread pool (token signing needs it too)
+ * and the others wait their turn, first come first served.
+ *
+ * A task that has not started within `maxWaitMs` is refused with `OverloadedError` (503): under a
+ * login flood the queue stays short and clients are told when to come back.
  */
 export class HashingSlots {
+  private readonly queue: Queued[] = [];
+  private readonly onThreads = new Set<Queued>();
   private running = 0;
-  private readonly waiting: Waiter[] = [];
   private refused = 0;
+  private readonly recentRuns: number[] = [];
+  private stallTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly slots: number,
     private readonly maxWaitMs = Number.POSITIVE_INFINITY,
+    private readonly threads?: HashingThreads | undefined,
+    private readonly now: () => number = performance.now.bind(performance),
   ) {
     if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`hashing slots must be a whole number ≥ 1 (got ${slots})`);
     if (!(maxWaitMs > 0)) throw new RangeError(`the longest wait for a hashing slot must be > 0 ms (got ${maxWaitMs})`);
   }
 
-  /** Tasks refused so far because no slot freed up within the longest wait. */
+  /** Tasks refused so far because they did not start within the longest wait. */
   get shed(): number {
     return this.refused;
   }
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.running >= this.slots) await this.waitForSlot();
-    else this.running += 1;
-    try {
-      return await task();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) {
-        clearTimeout(next.timer);
-        next.start();
-      } else this.running -= 1;
-    }
+  run<T>(task: HashingTask<T> | (() => Promise<T>)): Promise<T> {
+    const { run, job } = typeof task === 'function' ? { run: task, job: undefined } : task;
+    return new Promise<T>((resolve, reject) => {
+      const queued: Queued = {
+        task: { run, job },
+        enqueuedAt: this.now(),
+        onThreadSince: undefined,
+        runStarted: false,
+        threadFailed: false,
+        settled: false,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        waitTimer: undefined,
+      };
+      if (this.maxWaitMs !== Number.POSITIVE_INFINITY) {
+        queued.waitTimer = setTimeout(() => this.refuse(queued), Math.min(this.maxWaitMs, 2 ** 31 - 1));
+      }
+      this.queue.push(queued);
+      this.pump();
+    });
   }
 
-  private waitForSlot(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        start: resolve,
-        timer: setTimeout(() => {
-          this.waiting.splice(this.waiting.indexOf(waiter), 1);
-          this.refused += 1;
-          reject(new OverloadedError(Math.max(1, Math.ceil(this.maxWaitMs / 1000))));
-        }, Math.min(this.maxWaitMs, 2 ** 31 - 1)),
-      };
-      if (this.maxWaitMs === Number.POSITIVE_INFINITY) clearTimeout(waiter.timer);
-      this.waiting.push(waiter);
-    });
+  private refuse(queued: Queued): void {
+    const at = this.queue.indexOf(queued);
+    if (at < 0) return;
+    this.queue.splice(at, 1);
+    this.refused += 1;
+    this.settle(queued, false, new OverloadedError(Math.max(1, Math.ceil(this.maxWaitMs / 1000))));
+  }
+
+  /** Starts what can start: idle hashing threads first, then normal-priority places for what they cannot take. */
+  private pump(): void {
+    const threads = this.threads?.usable ? this.threads : undefined;
+    if (threads) {
+      for (let i = 0; i < this.queue.length; ) {
+        const queued = this.queue[i]!;
+        const started = queued.task.job && !queued.threadFailed ? threads.tryRun(queued.task.job) : undefined;
+        if (!started) {
+          if (queued.task.job && !queued.threadFailed) break; // every thread is busy
+          i += 1;
+          continue;
+        }
+        this.queue.splice(i, 1);
+        this.startedOnThread(queued, started);
+      }
+    }
+    while (this.running < this.slots) {
+      const next = this.nextToRun(threads !== undefined);
+      if (!next) break;
+      this.startRun(next);
+    }
+    this.armStallCheck();
+  }
+
+  private startedOnThread(queued: Queued, started: Promise<unknown>): void {
+    this.clearWait(queued);
+    queued.onThreadSince = this.now();
+    this.onThreads.add(queued);
+    started.then(
+      (value) => {
+        this.onThreads.delete(queued);
+        this.remember(this.now() - queued.onThreadSince!);
+        this.settle(queued, true, value);
+        this.pump();
+      },
+      (error: unknown) => {
+        this.onThreads.delete(queued);
+        if (!(error instanceof HashingThreadUnavailable)) this.settle(queued, false, error);
+        else if (!queued.runStarted && !queued.settled) {
+          // The thread could not do it (stopped, or cannot lower its priority): run it here, first in line.
+          queued.threadFailed = true;
+          this.queue.unshift(queued);
+        }
+        this.pump();
+      },
+    );
+  }
+
+  /** The next task for a normal-priority place: one only it can do, or one stalled behind low-priority threads. */
+  private nextToRun(withThreads: boolean): Queued | undefined {
+    const now = this.now();
+    const stalled = (q: Queued) => now - (q.onThreadSince ?? q.enqueuedAt) >= this.stallMs();
+    const at = this.queue.findIndex((q) => !withThreads || !q.task.job || q.threadFailed || stalled(q));
+    if (at >= 0) return this.queue.splice(at, 1)[0];
+    for (const q of this.onThreads) if (!q.runStarted && stalled(q)) return q;
+    return undefined;
+  }
+
+  private startRun(queued: Queued): void {
+    this.clearWait(queued);
+    queued.runStarted = true;
+    this.running += 1;
+    queued.task.run().then(
+      (value) => this.finishRun(queued, true, value),
+      (error: unknown) => this.finishRun(queued, false, error),
+    );
+  }
+
+  private finishRun(queued: Queued, ok: boolean, outcome: unknown): void {
+    this.running -= 1;
+    this.settle(queued, ok, outcome);
+    this.pump();
+  }
+
+  private settle(queued: Queued, ok: boolean, outcome: unknown): void {
+    if (queued.settled) return;
+    queued.settled = true;
+    this.clearWait(queued);
+    if (ok) queued.resolve(outcome);
+    else queued.reject(outcome);
+  }
+
+  private clearWait(queued: Queued): void {
+    clearTimeout(queued.waitTimer);
+    queued.waitTimer = undefined;
+  }
+
+  private remember(ms: number): void {
+    this.recentRuns.push(ms);
+    if (this.recentRuns.length > RECENT_RUNS) this.recentRuns.shift();
+  }
+
+  private stallMs(): number {
+    if (this.recentRuns.length === 0) return FIRST_STALL_MS;
+    return Math.max(MIN_STALL_MS, STALL_FACTOR * Math.min(...this.recentRuns));
+  }
+
+  /** While work waits on hashing threads and a normal place is free, look again when it could count as stalled. */
+  private armStallCheck(): void {
+    clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+    if (this.running >= this.slots || (this.queue.length === 0 && this.onThreads.size === 0)) return;
+    this.stallTimer = setTimeout(() => this.pump(), Math.max(1, this.stallMs() / 2));
+    this.stallTimer.unref();
   }
 }

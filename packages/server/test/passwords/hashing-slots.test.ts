@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HashingSlots } from '../../src/passwords/hashing-slots.js';
+import { HashingThreadUnavailable, type Argon2Job, type HashingThreads } from '../../src/passwords/low-priority-hashers.js';
 
 describe('HashingSlots', () => {
   it('runs at most its number of tasks at once and every task to completion, in arrival order', async () => {
@@ -44,5 +45,84 @@ describe('HashingSlots with a bounded wait', () => {
     release();
     await busy;
     await expect(slots.run(() => Promise.resolve('ok'))).resolves.toBe('ok');
+  });
+});
+
+/** Hashing threads that finish a job when the test says so. */
+class HeldThreads implements HashingThreads {
+  usable = true;
+  readonly held: { job: Argon2Job; finish: (value: unknown) => void; fail: (error: unknown) => void }[] = [];
+  constructor(private readonly size: number) {}
+  get busy(): number {
+    return this.held.length;
+  }
+  tryRun(job: Argon2Job): Promise<unknown> | undefined {
+    if (this.held.length >= this.size) return undefined;
+    return new Promise((finish, fail) => {
+      const entry = { job, finish: (value: unknown) => (this.held.splice(this.held.indexOf(entry), 1), finish(value)), fail };
+      this.held.push(entry);
+    });
+  }
+}
+const argon2Task = (password: string, runHere: () => Promise<unknown>) => ({ run: runHere, job: { op: 'verify' as const, hash: '$argon2id$…', password } });
+const tick = () => new Promise((resolve) => setTimeout(resolve, 80));
+
+describe('HashingSlots with low-priority hashing threads', () => {
+  it('give argon2 work to idle threads first, and keep it waiting for them rather than running it at normal priority', async () => {
+    const threads = new HeldThreads(1);
+    const ranHere: string[] = [];
+    const slots = new HashingSlots(1, Number.POSITIVE_INFINITY, threads, () => 0);
+    const first = slots.run(argon2Task('a', async () => ranHere.push('a')));
+    const second = slots.run(argon2Task('b', async () => ranHere.push('b')));
+    await tick();
+    expect(threads.held.map((h) => h.job)).toMatchObject([{ password: 'a' }]);
+    expect(ranHere).toEqual([]);
+    threads.held[0]!.finish(true);
+    await expect(first).resolves.toBe(true);
+    await tick();
+    expect(threads.held.map((h) => h.job)).toMatchObject([{ password: 'b' }]);
+    threads.held[0]!.finish(false);
+    await expect(second).resolves.toBe(false);
+    expect(ranHere).toEqual([]);
+  });
+
+  it('also start a job stalled on a thread at normal priority, and answer with whichever finishes first', async () => {
+    const threads = new HeldThreads(1);
+    let now = 0;
+    const slots = new HashingSlots(1, Number.POSITIVE_INFINITY, threads, () => now);
+    const answer = slots.run(argon2Task('a', async () => 'normal priority'));
+    await tick();
+    expect(threads.busy).toBe(1);
+    now = 1_000; // far past the first stall bound (100 ms) while the thread has not answered
+    await expect(answer).resolves.toBe('normal priority');
+    threads.held[0]!.finish('thread, too late');
+    await tick();
+    await expect(slots.run(async () => 'next')).resolves.toBe('next');
+  });
+
+  it('run work only normal priority can do (imported hashes) without waiting behind busy threads', async () => {
+    const threads = new HeldThreads(1);
+    const slots = new HashingSlots(1, Number.POSITIVE_INFINITY, threads, () => 0);
+    void slots.run(argon2Task('a', async () => 'unused'));
+    await expect(slots.run(async () => 'bcrypt checked')).resolves.toBe('bcrypt checked');
+  });
+
+  it('run a job at normal priority when its thread could not lower its priority', async () => {
+    const threads = new HeldThreads(1);
+    const slots = new HashingSlots(1, Number.POSITIVE_INFINITY, threads, () => 0);
+    const answer = slots.run(argon2Task('a', async () => 'normal priority'));
+    await tick();
+    threads.usable = false;
+    threads.held[0]!.fail(new HashingThreadUnavailable('priority'));
+    await expect(answer).resolves.toBe('normal priority');
+  });
+
+  it('hand a thread’s own error (argon2 refused the input) to the caller', async () => {
+    const threads = new HeldThreads(1);
+    const slots = new HashingSlots(1, Number.POSITIVE_INFINITY, threads, () => 0);
+    const answer = slots.run(argon2Task('a', async () => 'unused'));
+    await tick();
+    threads.held[0]!.fail(new Error('password too long'));
+    await expect(answer).rejects.toThrow('password too long');
   });
 });

@@ -39,12 +39,18 @@ export function columns(map: ColumnMap, table = '', prefix = ''): string {
     .join(', ');
 }
 
-/** The fields of `row` named `prefix.field`, without the prefix; null when the joined row was absent. */
-export function unprefix<T>(row: Record<string, unknown>, prefix: string, key: string): T | null {
-  if (row[`${prefix}${key}`] === null || row[`${prefix}${key}`] === undefined) return null;
-  const record: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(row)) {
-    if (name.startsWith(prefix)) record[name.slice(prefix.length)] = value;
-  }
-  return record as T;
+/**
+ * Reads the fields `prefix.field` of a joined row (selected with `columns(map, table, prefix)`) as one
+ * record, or null when the joined row was absent (its `key` field is null). The prefixed names are worked
+ * out once, here, not by scanning every column of every row.
+ */
+export function unprefixer<T>(map: ColumnMap, prefix: string, key: string): (row: Record<string, unknown>) => T | null {
+  const fields = Object.keys(map).map((field) => [field, `${prefix}${field}`] as const);
+  const keyName = `${prefix}${key}`;
+  return (row) => {
+    if (row[keyName] === null || row[keyName] === undefined) return null;
+    const record: Record<string, unknown> = {};
+    for (const [field, name] of fields) record[field] = row[name];
+    return record as T;
+  };
 }

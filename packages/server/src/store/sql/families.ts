@@ -11,7 +11,7 @@ import { decideRotation, successorNeeded, type RotationRows } from '../../tokens
 import type { UserRecord } from '../../users/user.js';
 import type { FamilyRepository } from '../store.js';
 import { TokenExchangeWithdrawnError } from '../../errors.js';
-import { ACCESS_TOKEN, columns, FAMILY, REFRESH_TOKEN, unprefix, USER } from './columns.js';
+import { ACCESS_TOKEN, columns, FAMILY, REFRESH_TOKEN, unprefixer, USER } from './columns.js';
 import { insertAccess, recordRevocations, revokeFamilyIn, revokeLiveAccessTokens } from './revocations.js';
 import type { SqlDriver, SqlSession } from './sql-driver.js';
 import { refuseIfOutdated } from './valid-after.js';
@@ -25,6 +25,9 @@ const LIVE = `revoked_at IS NULL
 const ROTATION_ROWS = `SELECT ${columns(REFRESH_TOKEN, 't', 't.')}, ${columns(FAMILY, 'f', 'f.')}, ${columns(USER, 'u', 'u.')}
   FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id LEFT JOIN users u ON u.id = t.user_id
   WHERE t.token_hash = ?`;
+const tokenOf = unprefixer<RefreshTokenRecord>(REFRESH_TOKEN, 't.', 'id');
+const familyOf = unprefixer<FamilyRecord>(FAMILY, 'f.', 'id');
+const userOf = unprefixer<UserRecord>(USER, 'u.', 'id');
 
 /** Refresh-token families, their tokens and the access tokens issued in them. */
 export class SqlFamilies implements FamilyRepository {
@@ -136,11 +139,11 @@ async function refuseIfExchangeWithdrawn(tx: SqlSession, serviceClientId: string
  */
 async function loadRotationRows(tx: SqlSession, request: RotationRequest): Promise<RotationRows> {
   const row = await tx.get<Record<string, unknown>>(`${ROTATION_ROWS}${tx.forUpdate('t, f')}`, [request.tokenHash]);
-  const token = row && unprefix<RefreshTokenRecord>(row, 't.', 'id');
+  const token = row && tokenOf(row);
   const rows: RotationRows = {
     token,
-    family: row && unprefix<FamilyRecord>(row, 'f.', 'id'),
-    user: row && unprefix<UserRecord>(row, 'u.', 'id'),
+    family: row && familyOf(row),
+    user: row && userOf(row),
     successor: null,
   };
   if (token && successorNeeded(token, request)) {

@@ -1,7 +1,7 @@
 import type { NewSession, SessionLookup, SessionRecord } from '../../sessions/session.js';
 import type { PublicUser } from '../../users/user.js';
 import type { SessionRepository } from '../store.js';
-import { columns, PUBLIC_USER, SESSION, unprefix } from './columns.js';
+import { columns, PUBLIC_USER, SESSION, unprefixer } from './columns.js';
 import type { SqlDriver } from './sql-driver.js';
 import { refuseIfOutdated } from './valid-after.js';
 
@@ -9,6 +9,8 @@ const SESSION_COLUMNS = columns(SESSION);
 /** The session and its user in one statement: both are read on every session-authenticated request. */
 const SESSION_WITH_USER = `SELECT ${columns(SESSION, 's', 's.')}, ${columns(PUBLIC_USER, 'u', 'u.')}
   FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`;
+const sessionOf = unprefixer<SessionRecord>(SESSION, 's.', 'id');
+const userOf = unprefixer<PublicUser>(PUBLIC_USER, 'u.', 'id');
 
 /** Legacy cookie sessions. */
 export class SqlSessions implements SessionRepository {
@@ -28,7 +30,7 @@ export class SqlSessions implements SessionRepository {
   async find(id: string): Promise<SessionLookup | null> {
     const row = await this.db.get<Record<string, unknown>>(SESSION_WITH_USER, [id]);
     if (!row) return null;
-    return { session: unprefix<SessionRecord>(row, 's.', 'id')!, user: unprefix<PublicUser>(row, 'u.', 'id')! };
+    return { session: sessionOf(row)!, user: userOf(row)! };
   }
 
   async touch(id: string, now: number): Promise<void> {
