@@ -27,7 +27,7 @@ import { revocationFeedRoutes } from './routes/revocations.js';
 import { sdkRoutes } from './routes/sdk.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/users.js';
-import { registerSecurityHeaders } from './security-headers.js';
+import { recordedSecurityHeaders } from './security-headers.js';
 import { peerIsTrusted, proxyTrust } from './trusted-proxy.js';
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
@@ -47,7 +47,9 @@ export async function buildApp(tessera: Tessera, options: AppOptions = {}): Prom
   const trust = proxyTrust(tessera.config.trustProxy);
   const app = Fastify({
     loggerInstance: tessera.logger as FastifyBaseLogger,
-    trustProxy: trust,
+    // Without a trusted proxy Fastify's plain request is the same (ip is the TCP peer) and cheaper: given a
+    // function, it runs proxy-addr over X-Forwarded-For on every read of request.ip.
+    trustProxy: tessera.config.trustProxy === false ? false : trust,
     bodyLimit: tessera.config.http.bodyLimit,
     ...slowClientDeadlines(tessera.config.http),
     logController: new RequestLog(tessera.logger),
@@ -56,8 +58,8 @@ export async function buildApp(tessera: Tessera, options: AppOptions = {}): Prom
     // A request id is a proxy's word (it ties our log line to its own); from anyone else it could forge log ids.
     genReqId: (request) => {
       const incoming = request.headers['x-request-id'];
-      const fromProxy = peerIsTrusted(trust, request.socket.remoteAddress);
-      return fromProxy && typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      if (typeof incoming !== 'string') return randomUUID();
+      return peerIsTrusted(trust, request.socket.remoteAddress) && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     routerOptions: { maxParamLength: 200 },
     // Errors raised before routing (an undecodable URL) get the same JSON body as every other error.
@@ -69,12 +71,7 @@ export async function buildApp(tessera: Tessera, options: AppOptions = {}): Prom
   useStrictBodyValidation(app);
   app.setErrorHandler(errorHandler);
   capConnectionsPerClient(app.server, tessera.config.http.maxConnectionsPerIp, trust);
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    done();
-  });
-  registerSecurityHeaders(app, tessera.config);
-  answerUnknownRoutesUnread(app);
+  answerEveryRequest(app, recordedSecurityHeaders(tessera.config));
   closeConnectionsWhenDone(app);
 
   await registerOpenApi(app, VERSION);
@@ -138,13 +135,15 @@ function useStrictBodyValidation(app: FastifyInstance): void {
 }
 
 /**
- * 404 and 405 are answered as soon as the headers are in, without reading the body, and the
- * connection is closed after them: a client cannot hold a connection open by trickling a body to a
- * route that does not exist.
+ * What every answer carries, set in one hook as each request arrives: its request id and the security
+ * headers. And 404 and 405 are answered there, as soon as the headers are in, without reading the body,
+ * and the connection is closed after them: a client cannot hold a connection open by trickling a body
+ * to a route that does not exist.
  */
-function answerUnknownRoutesUnread(app: FastifyInstance): void {
+function answerEveryRequest(app: FastifyInstance, securityHeaders: Readonly<Record<string, string>>): void {
   const refuse = unknownRoute(app);
   app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id).headers(securityHeaders);
     if (!request.is404) return done();
     reply.header('connection', 'close');
     try {

@@ -1,4 +1,3 @@
-import type { FastifyInstance } from 'fastify';
 import helmet, { type HelmetOptions } from 'helmet';
 import type { Config } from '../config.js';
 
@@ -25,18 +24,14 @@ export function securityHeaders(config: Config): HelmetOptions {
 }
 
 /**
- * Applies helmet's headers on every request, errors and 404s included. They depend on the
- * configuration only, never on the request, so helmet is run once at start-up and what it sets is
- * replayed: running its eleven middlewares per request was about 2.5% of the CPU of a cached GET
- * (issue 18), and @fastify/helmet 13, which rebuilds them per request, cost a third of the throughput
- * (issue 12).
+ * The headers of every response, errors and 404s included (app.ts sets them as each request arrives).
+ * They depend on the configuration only, never on the request, so helmet is run once at start-up and
+ * what it sets is replayed: running its eleven middlewares per request was about 2.5% of the CPU of a
+ * cached GET (issue 18), and @fastify/helmet 13, which rebuilds them per request, cost a third of the
+ * throughput (issue 12).
  */
-export function registerSecurityHeaders(app: FastifyInstance, config: Config): void {
-  const headers = helmetHeaders(securityHeaders(config));
-  app.addHook('onRequest', (_request, reply, done) => {
-    reply.headers(headers);
-    done();
-  });
+export function recordedSecurityHeaders(config: Config): Readonly<Record<string, string>> {
+  return helmetHeaders(securityHeaders(config));
 }
 
 /** The headers helmet sets on a response, recorded from one run of its middleware. */

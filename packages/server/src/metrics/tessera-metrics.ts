@@ -1,6 +1,7 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { AuthenticatedRequestCounts } from './authenticated-request-counts.js';
+import { RequestMetrics } from './request-metrics.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { PasswordHasher } from '../passwords/password-hasher.js';
@@ -36,10 +37,7 @@ const REVOCATION_REASONS: Record<string, string> = {
  */
 export class TesseraMetrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<'method' | 'route' | 'status'>;
-  private readonly latency: Histogram<'method' | 'route' | 'status'>;
-  /** Each (method, status, route pattern) seen so far, with its labelled series. */
-  private readonly requestSeries = new Map<string, { count: { inc(): void }; latency: { observe(seconds: number): void } }>();
+  private readonly requests: RequestMetrics;
   private readonly rateLimited: Counter<'route'>;
   private readonly logins: Counter<'outcome'>;
   private readonly refreshes: Counter<'outcome'>;
@@ -52,19 +50,7 @@ export class TesseraMetrics {
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.requests = new Counter({
-      name: 'tessera_http_requests_total',
-      help: 'HTTP requests answered, by method, route pattern and status',
-      labelNames: ['method', 'route', 'status'],
-      registers,
-    });
-    this.latency = new Histogram({
-      name: 'tessera_http_request_duration_seconds',
-      help: 'Time to answer an HTTP request, by method, route pattern and status',
-      labelNames: ['method', 'route', 'status'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers,
-    });
+    this.requests = new RequestMetrics(this.registry, [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
     this.rateLimited = new Counter({
       name: 'tessera_rate_limited_total',
       help: 'Requests refused with 429 by the rate limit, by route',
@@ -112,17 +98,7 @@ export class TesseraMetrics {
 
   /** Records one answered request; `route` is the route pattern (`/admin/users/:id`), never the raw URL. */
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    const key = `${method} ${status} ${route}`;
-    let series = this.requestSeries.get(key);
-    if (series === undefined) {
-      // prom-client finds a labelled series by hashing its labels; the few combinations that occur
-      // (method × route pattern × status) are looked up once each instead of on every request.
-      const labels = { method, route, status: String(status) };
-      series = { count: this.requests.labels(labels), latency: this.latency.labels(labels) };
-      this.requestSeries.set(key, series);
-    }
-    series.count.inc();
-    series.latency.observe(seconds);
+    this.requests.observe(method, route, status, seconds);
     if (status === 429) this.rateLimited.inc({ route });
   }
 

@@ -28,6 +28,13 @@ export interface TransactionOptions {
 
 export interface SqlDriver extends SqlSession {
   readonly kind: 'sqlite' | 'postgres';
+  /**
+   * A count of the writes this process has made to the database, through this driver or any other
+   * driver of this process on the same database; undefined where it is not counted (PostgreSQL). A
+   * reader may keep what it read while the count stays the same (and, for other processes' writes,
+   * no longer than the current turn of the event loop).
+   */
+  readonly writes?: number | undefined;
   /** Runs `work` in one write transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(work: (tx: SqlSession) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Whether `error` is a violation of the unique constraint on `table.column`. */

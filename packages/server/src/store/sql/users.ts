@@ -23,9 +23,15 @@ const vouched = (user: NewUser) => (user.email ? user.createdAt : null);
  * a trigger on every write to `users`, by any process (a server beside this one, a CLI command, an older
  * version during a rolling deploy), so one cheap read tells whether a kept page is still true. Listing
  * is the hot path of `GET /api/users`; users change rarely.
+ *
+ * Where the driver counts this process's writes (SQLite), that read is shared by every page listed in
+ * the same turn of the event loop while this process writes nothing: the requests of one turn were
+ * received before it began, and a write here — through any connection — is seen by the next page listed.
  */
 export class SqlUsers implements UserRepository {
   private readonly pages = new Map<string, { version: number; page: UserPage }>();
+  /** `users_version` as read in this turn of the event loop, and the driver's write count when it was read. */
+  private version: { read: Promise<number>; writes: number } | undefined;
 
   constructor(private readonly db: SqlDriver) {}
 
@@ -52,7 +58,7 @@ export class SqlUsers implements UserRepository {
 
   async list(page: Page): Promise<UserPage> {
     // Read before the page: a write in between leaves the page kept under an older version, never a newer one.
-    const { version } = (await this.db.get<{ version: number }>('SELECT version FROM users_version'))!;
+    const version = await this.currentVersion();
     const key = `${page.limit}:${page.offset}`;
     const kept = this.pages.get(key);
     if (kept?.version === version) return kept.page;
@@ -119,6 +125,19 @@ export class SqlUsers implements UserRepository {
       }
       return { created, updated };
     });
+  }
+
+  /** `users_version`, read once per turn of the event loop while this process writes nothing (see above). */
+  private currentVersion(): Promise<number> {
+    const writes = this.db.writes;
+    if (writes !== undefined && this.version?.writes === writes) return this.version.read;
+    const read = this.db.get<{ version: number }>('SELECT version FROM users_version').then((row) => row!.version);
+    if (writes === undefined) return read;
+    const version = (this.version = { read, writes });
+    setImmediate(() => {
+      if (this.version === version) this.version = undefined;
+    });
+    return read;
   }
 
   async count(): Promise<number> {

@@ -1,5 +1,5 @@
 import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { SqlDriver, SqlSession } from '../sql/sql-driver.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
@@ -14,9 +14,12 @@ const STATEMENTS_KEPT = 500;
  * instead of slipping into it.
  */
 export class SqliteDriver implements SqlDriver {
+  /** Per database file, the writes made to it by this process, through any connection (see `writes`). */
+  private static readonly writesByFile = new Map<string, { count: number }>();
   readonly kind = 'sqlite' as const;
   readonly byteOrder = '';
   private readonly db: Database.Database;
+  private readonly written: { count: number };
   private readonly statements = new Map<string, Database.Statement>();
   /** The end of the open transaction, if any. */
   private open: Promise<void> | null = null;
@@ -25,6 +28,7 @@ export class SqliteDriver implements SqlDriver {
   constructor(path: string) {
     if (path !== ':memory:') createPrivately(path);
     this.db = new Database(path);
+    this.written = path === ':memory:' ? { count: 0 } : SqliteDriver.writesTo(resolve(path));
     this.db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode survives a killed process; only an OS crash can lose the last commits.
     this.db.pragma('synchronous = NORMAL');
@@ -36,9 +40,9 @@ export class SqliteDriver implements SqlDriver {
     // (index roots, the tables' last pages) are copied once. The log file stays at most ~40 MB.
     this.db.pragma('wal_autocheckpoint = 10000');
     this.inTransaction = {
-      all: async (sql, params = []) => this.prepare(sql).all(...params) as never,
+      all: async (sql, params = []) => this.allNow(sql, params) as never,
       get: async (sql, params = []) => this.getNow(sql, params),
-      run: async (sql, params = []) => this.prepare(sql).run(...params).changes,
+      run: async (sql, params = []) => this.runNow(sql, params),
       lockRows: async () => undefined,
       lockTable: async () => undefined,
       forUpdate: () => '',
@@ -46,9 +50,14 @@ export class SqliteDriver implements SqlDriver {
     };
   }
 
+  /** Writes by this process to this database file, through this connection or another (see SqlDriver). */
+  get writes(): number {
+    return this.written.count;
+  }
+
   async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
     await this.outsideTransactions();
-    return this.prepare(sql).all(...params) as T[];
+    return this.allNow<T>(sql, params);
   }
 
   async get<T>(sql: string, params: readonly unknown[] = []): Promise<T | null> {
@@ -58,7 +67,7 @@ export class SqliteDriver implements SqlDriver {
 
   async run(sql: string, params: readonly unknown[] = []): Promise<number> {
     await this.outsideTransactions();
-    return this.prepare(sql).run(...params).changes;
+    return this.runNow(sql, params);
   }
 
   async lockRows(): Promise<void> {}
@@ -79,6 +88,7 @@ export class SqliteDriver implements SqlDriver {
       try {
         const result = await work(this.inTransaction);
         this.db.exec('COMMIT');
+        this.written.count += 1;
         return result;
       } catch (error) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -106,6 +116,7 @@ export class SqliteDriver implements SqlDriver {
       for (const migration of SQLITE_MIGRATIONS) {
         if (applied.has(migration.version)) continue;
         this.db.exec(migration.sql);
+        this.written.count += 1;
         this.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
           migration.version,
           migration.name,
@@ -136,7 +147,30 @@ export class SqliteDriver implements SqlDriver {
   }
 
   private getNow<T>(sql: string, params: readonly unknown[]): T | null {
-    return (this.prepare(sql).get(...params) as T | undefined) ?? null;
+    const statement = this.prepare(sql);
+    const row = statement.get(...params) as T | undefined;
+    if (!statement.readonly) this.written.count += 1;
+    return row ?? null;
+  }
+
+  private allNow<T>(sql: string, params: readonly unknown[]): T[] {
+    const statement = this.prepare(sql);
+    const rows = statement.all(...params) as T[];
+    if (!statement.readonly) this.written.count += 1;
+    return rows;
+  }
+
+  private runNow(sql: string, params: readonly unknown[]): number {
+    const changes = this.prepare(sql).run(...params).changes;
+    this.written.count += 1;
+    return changes;
+  }
+
+  /** The write count shared by every connection of this process to the file at `path`. */
+  private static writesTo(path: string): { count: number } {
+    let writes = SqliteDriver.writesByFile.get(path);
+    if (writes === undefined) SqliteDriver.writesByFile.set(path, (writes = { count: 0 }));
+    return writes;
   }
 
   /** Statements are compiled once and reused; SQL text is the cache key. */
