@@ -61,7 +61,10 @@ export async function verifyAccessToken(
   if (token.length > MAX_TOKEN_LENGTH || !isCanonicalEncoding(token)) throw new InvalidTokenError('malformed');
   const header = readHeader(token);
   const kid = header.kid as string;
-  const key = await rules.getKey(kid);
+  // A lookup that answers at once is not awaited: a token of a known key is then checked without
+  // waiting for the next turn of the microtask queue.
+  const found = rules.getKey(kid);
+  const key = isThenable(found) ? await found : found;
   if (!key) throw new InvalidTokenError('unknown_key');
   if (header.alg !== key.alg) throw new InvalidTokenError('algorithm');
   const now = (rules.now ?? Date.now)();
@@ -80,9 +83,13 @@ export async function verifyAccessToken(
   const authTime = optionalAuthTime(auth_time, iat);
   // Without expiry checking (logout), an expired token that is otherwise sound is accepted.
   if (checkExpiry && exp <= nowSeconds) throw new InvalidTokenError('expired');
-  const verified: AccessClaims = { sub, role, jti, iat, exp, client_id, kid, ...(authTime === undefined ? {} : { auth_time: authTime }) };
+  const verified: AccessClaims = { sub, role, jti, iat, exp, client_id, kid };
+  if (authTime !== undefined) verified.auth_time = authTime;
   const claims = checkTimes(verified, now, rules.maxLifetimeSeconds);
-  if (checkExpiry && rules.isRevoked && (await rules.isRevoked(claims))) throw new InvalidTokenError('revoked');
+  if (checkExpiry && rules.isRevoked) {
+    const revoked = rules.isRevoked(claims);
+    if (isThenable(revoked) ? await revoked : revoked) throw new InvalidTokenError('revoked');
+  }
   return claims;
 }
 
@@ -97,7 +104,26 @@ function checkTimes(claims: AccessClaims, now: number, maxLifetimeSeconds: numbe
   return claims;
 }
 
+/**
+ * The token's header, read by jose and checked, remembered by its exact encoded text: every token one
+ * key signs carries the same header, so a token seen for the first time usually needs no second parse
+ * beside fast-jwt's. Only headers that pass every check are kept, at most `MAX_HEADERS` (the oldest go
+ * first): a caller sending headers of its own making can only evict, never change, what a header says.
+ */
 function readHeader(token: string): ProtectedHeaderParameters {
+  const encoded = token.slice(0, token.indexOf('.'));
+  const known = checkedHeaders.get(encoded);
+  if (known) return known;
+  const header = checkHeader(token);
+  if (checkedHeaders.size >= MAX_HEADERS) checkedHeaders.delete(checkedHeaders.keys().next().value as string);
+  checkedHeaders.set(encoded, header);
+  return header;
+}
+
+const MAX_HEADERS = 64;
+const checkedHeaders = new Map<string, ProtectedHeaderParameters>();
+
+function checkHeader(token: string): ProtectedHeaderParameters {
   let header: ProtectedHeaderParameters;
   try {
     header = decodeProtectedHeader(token);
@@ -114,6 +140,8 @@ function readHeader(token: string): ProtectedHeaderParameters {
   return header;
 }
 
+const isThenable = <T>(value: T | PromiseLike<T>): value is PromiseLike<T> => typeof (value as { then?: unknown } | undefined)?.then === 'function';
+
 const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
 
 /**
@@ -127,13 +155,20 @@ function optionalAuthTime(value: unknown, iat: number): number | undefined {
 }
 
 type SignatureCheck = (token: string) => Record<string, unknown>;
+interface MadeCheck {
+  alg: string;
+  issuer: string | readonly string[];
+  audience: string | readonly string[];
+  check: SignatureCheck;
+}
 /**
  * One signature check per key and accepted issuers and audiences, made on first use (making one parses
- * the key, which costs more than the check). Keyed by what the rules say, not by the rules object: a
- * caller that passes a fresh copy of its rules each time (the server adds its revocation check per
- * token) still finds the check it made before.
+ * the key, which costs more than the check). Found by what the rules say, not by the rules object: a
+ * caller that passes a fresh copy of its rules each time still finds the check it made before. The
+ * issuers and audiences are copied when the check is made and compared by value on every use, so rules
+ * changed in place never meet a check made for what they said before.
  */
-const signatureChecks = new WeakMap<object, Map<string, SignatureCheck>>();
+const signatureChecks = new WeakMap<object, MadeCheck[]>();
 
 /**
  * Signature, algorithm, `typ`, issuer, audience and required claims, checked by fast-jwt with
@@ -142,25 +177,33 @@ const signatureChecks = new WeakMap<object, Map<string, SignatureCheck>>();
  * the rules' clock.
  */
 function signatureVerifier(rules: AccessTokenRules, key: VerificationKey): SignatureCheck {
-  let byRules = signatureChecks.get(key.key);
-  if (!byRules) signatureChecks.set(key.key, (byRules = new Map()));
-  const name = JSON.stringify([key.alg, rules.issuer, rules.audience]);
-  let check = byRules.get(name);
-  if (!check) {
-    check = createVerifier({
-      key: keyMaterial(key.key),
-      algorithms: [key.alg as never],
-      allowedIss: rules.issuer,
-      allowedAud: rules.audience,
-      checkTyp: ACCESS_TOKEN_TYPE,
-      requiredClaims: [...REQUIRED_ACCESS_CLAIMS],
-      ignoreExpiration: true,
-      ignoreNotBefore: true,
-      cache: false,
-    }) as SignatureCheck;
-    byRules.set(name, check);
+  let made = signatureChecks.get(key.key);
+  if (!made) signatureChecks.set(key.key, (made = []));
+  for (const entry of made) {
+    if (entry.alg === key.alg && sameValues(entry.issuer, rules.issuer) && sameValues(entry.audience, rules.audience)) return entry.check;
   }
+  const issuer = copy(rules.issuer);
+  const audience = copy(rules.audience);
+  const check = createVerifier({
+    key: keyMaterial(key.key),
+    algorithms: [key.alg as never],
+    allowedIss: issuer as string | string[],
+    allowedAud: audience as string | string[],
+    checkTyp: ACCESS_TOKEN_TYPE,
+    requiredClaims: [...REQUIRED_ACCESS_CLAIMS],
+    ignoreExpiration: true,
+    ignoreNotBefore: true,
+    cache: false,
+  }) as SignatureCheck;
+  made.push({ alg: key.alg, issuer, audience, check });
   return check;
+}
+
+const copy = (value: string | readonly string[]): string | readonly string[] => (typeof value === 'string' ? value : Object.freeze([...value]));
+
+function sameValues(kept: string | readonly string[], given: string | readonly string[]): boolean {
+  if (typeof kept === 'string' || typeof given === 'string') return kept === given;
+  return kept.length === given.length && kept.every((value, i) => value === given[i]);
 }
 
 /** A key as fast-jwt takes it: a secret's bytes, or a public key in PEM. */

@@ -16,7 +16,8 @@ interface Entry<T> {
  * go too.
  */
 export class VerifiedTokenCache<T extends { exp: number }> {
-  private readonly entries = new Map<string, Entry<T>>();
+  /** A verified token, or (`admit`) the expiry of a token verified once, under the end of its signature. */
+  private readonly entries = new Map<string, Entry<T> | number>();
 
   constructor(private readonly capacity = 100_000) {}
 
@@ -26,14 +27,37 @@ export class VerifiedTokenCache<T extends { exp: number }> {
 
   get(token: string): T | undefined {
     const entry = this.entries.get(token.slice(-KEY_LENGTH));
-    return entry?.token === token ? entry.claims : undefined;
+    return typeof entry === 'object' && entry.token === token ? entry.claims : undefined;
   }
 
+  /** Remembers a verified token and its claims. */
   set(token: string, claims: T, now: number): void {
+    this.dropExpired(now);
+    this.entries.set(token.slice(-KEY_LENGTH), { token, claims });
+  }
+
+  /**
+   * Remembers a token verified just now the second time it is verified: the first time, only a few
+   * bytes saying it was seen. A token presented once (a client that makes one call with it) then costs
+   * no memory beyond those bytes, where keeping it costs about a kilobyte until it expires; a token
+   * used again costs one more signature check, once.
+   */
+  admit(token: string, claims: T, now: number): void {
+    const key = token.slice(-KEY_LENGTH);
+    if (this.entries.has(key)) {
+      this.entries.set(key, { token, claims });
+      return;
+    }
+    this.dropExpired(now);
+    // A copy: the slice would keep the whole token alive.
+    this.entries.set(Buffer.from(key, 'latin1').toString('latin1'), claims.exp);
+  }
+
+  private dropExpired(now: number): void {
     for (const [oldest, kept] of this.entries) {
-      if (kept.claims.exp * 1000 > now && this.entries.size < this.capacity) break;
+      const exp = typeof kept === 'number' ? kept : kept.claims.exp;
+      if (exp * 1000 > now && this.entries.size < this.capacity) break;
       this.entries.delete(oldest);
     }
-    this.entries.set(token.slice(-KEY_LENGTH), { token, claims });
   }
 }

@@ -60,4 +60,17 @@ describe('isCanonicalEncoding', () => {
     expect(isCanonicalEncoding('eyJhIjoxfQ.eyJiIjoyfQ.AQJ')).toBe(false);
     expect(isCanonicalEncoding('eyJhIjoxfQ.eyJiIjoyfQ')).toBe(false);
   });
+
+  it("agrees with Node's decoder: a part is canonical exactly when decoding and encoding it again gives it back", () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const roundTrips = (part: string) => Buffer.from(part, 'base64url').toString('base64url') === part;
+    // Every last character after every length of group (the spare bits live there), and the empty part.
+    for (const prefix of ['', 'Q', 'QU', 'QUI', 'QUJD', 'QUJDR']) {
+      for (const last of alphabet) {
+        const part = prefix + last;
+        expect(isCanonicalEncoding(`eyJhIjoxfQ.eyJiIjoyfQ.${part}`), part).toBe(roundTrips(part));
+      }
+    }
+    expect(isCanonicalEncoding('eyJhIjoxfQ.eyJiIjoyfQ.')).toBe(true);
+  });
 });

@@ -58,4 +58,22 @@ describe('verifying an access token', () => {
     await expect(verifyAccessToken(token.slice(0, -4) + 'AAAA', revoked)).rejects.toMatchObject({ reason: 'signature' });
     expect(asked).toEqual([]);
   });
+
+  it('checks every header it has not seen, even beside a token with the same key that it accepted', async () => {
+    const { rules, sign } = await setup();
+    expect(await verifyAccessToken(await sign({}), rules)).toMatchObject({ jti: 'j1' });
+    const { privateKey } = await generateKeyPair('ES256');
+    const rsa = await generateKeyPair('RS256');
+    const withHeader = (header: Record<string, unknown>) =>
+      new SignJWT({ role: 'user', sub: 'u1', iss: ISSUER, aud: 'orders-api', jti: 'j2', iat: Math.floor(Date.now() / 1000), exp: Math.floor(Date.now() / 1000) + 900 })
+        .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'at+jwt', ...header })
+        .sign(header.alg === 'RS256' ? rsa.privateKey : privateKey);
+    const reason = (token: Promise<string>) => token.then((t) => verifyAccessToken(t, rules)).catch((error: { reason: string }) => error.reason);
+    expect(await reason(withHeader({ jku: 'https://attacker.example/jwks' }))).toBe('header');
+    expect(await reason(withHeader({ typ: 'JWT' }))).toBe('type');
+    expect(await reason(withHeader({ kid: 'k2' }))).toBe('unknown_key');
+    expect(await reason(withHeader({ alg: 'RS256' }))).toBe('algorithm');
+    // The same header as the accepted token's, another signer: the signature still decides.
+    expect(await reason(withHeader({}))).toBe('signature');
+  });
 });

@@ -48,3 +48,32 @@ describe('VerifiedTokenCache keys', () => {
     expect(cache.get(`header.payload-user.${signature}`)).toEqual({ exp: 100, role: 'user' });
   });
 });
+
+describe('VerifiedTokenCache admission (tokens verified on first sight)', () => {
+  const signature = 's'.repeat(64);
+
+  it('keeps the claims of a token admitted twice, and only a mark that it was seen after the first time', () => {
+    const cache = new VerifiedTokenCache<{ exp: number; sub: string }>();
+    cache.admit(`h.p.${signature}`, { exp: 100, sub: 'ada' }, 0);
+    expect(cache.get(`h.p.${signature}`)).toBeUndefined();
+    cache.admit(`h.p.${signature}`, { exp: 100, sub: 'ada' }, 0);
+    expect(cache.get(`h.p.${signature}`)).toEqual({ exp: 100, sub: 'ada' });
+  });
+
+  it('gives nothing for a token one character away from an admitted one', () => {
+    const cache = new VerifiedTokenCache<{ exp: number; role: string }>();
+    for (let i = 0; i < 2; i += 1) cache.admit(`header.payload-user.${signature}`, { exp: 100, role: 'user' }, 0);
+    expect(cache.get(`header.payload-usex.${signature}`)).toBeUndefined();
+    expect(cache.get(`headex.payload-user.${signature}`)).toBeUndefined();
+    expect(cache.get(`header.payload-user.${signature}`)).toEqual({ exp: 100, role: 'user' });
+  });
+
+  it('lets go of the marks of tokens seen once when they expire, as of verified tokens', () => {
+    const cache = new VerifiedTokenCache<{ exp: number }>();
+    for (let i = 0; i < 100; i += 1) cache.admit(`h.p.${signature}${String(i).padStart(3, "0")}`, { exp: 60 }, 0);
+    expect(cache.size).toBe(100);
+    cache.admit(`late.${signature}x`, { exp: 200 }, 61 * SECOND);
+    expect(cache.size).toBe(1);
+  });
+});
+

@@ -1,5 +1,5 @@
 import { OverloadedError } from '../errors.js';
-import { HashingThreadUnavailable, type Argon2Job, type HashingThreads } from './low-priority-hashers.js';
+import { argon2Cost, HashingThreadUnavailable, OWASP_COST, type Argon2Job, type HashingThreads } from './low-priority-hashers.js';
 
 /** A password hash or check: run here (the libuv thread pool, normal priority), or as a job for a hashing thread. */
 export interface HashingTask<T> {
@@ -10,6 +10,8 @@ export interface HashingTask<T> {
 
 interface Queued {
   task: HashingTask<unknown>;
+  /** argon2's memory × passes for the job (how long it takes, relative to others); 0 without a job. */
+  cost: number;
   enqueuedAt: number;
   /** When it started on a hashing thread; undefined if it has not. */
   onThreadSince: number | undefined;
@@ -23,13 +25,13 @@ interface Queued {
   waitTimer: NodeJS.Timeout | undefined;
 }
 
-/** Before any job has finished on a hashing thread, one running longer than this is taken as stalled. */
+/** Before any job has finished on a hashing thread, one of OWASP's cost running longer than this is taken as stalled. */
 const FIRST_STALL_MS = 100;
-/** A job is stalled after this many times the quickest recent run on a hashing thread (at least `MIN_STALL_MS`). */
+/** A job is stalled after this many times what its cost took in the quickest recent run (at least `MIN_STALL_MS`). */
 const STALL_FACTOR = 8;
 const MIN_STALL_MS = 20;
 /** How many recent runs the quickest is taken from. */
-const RECENT_RUNS = 16;
+const RECENT_RUNS = 64;
 
 /**
  * Where password hashes run, and how many at once. argon2id is CPU- and memory-bound (19 MiB each).
@@ -51,6 +53,7 @@ export class HashingSlots {
   private readonly onThreads = new Set<Queued>();
   private running = 0;
   private refused = 0;
+  /** Milliseconds per unit of cost of recent runs on hashing threads. */
   private readonly recentRuns: number[] = [];
   private stallTimer: NodeJS.Timeout | undefined;
 
@@ -74,6 +77,7 @@ export class HashingSlots {
     return new Promise<T>((resolve, reject) => {
       const queued: Queued = {
         task: { run, job },
+        cost: job ? argon2Cost(job) : 0,
         enqueuedAt: this.now(),
         onThreadSince: undefined,
         runStarted: false,
@@ -91,10 +95,12 @@ export class HashingSlots {
     });
   }
 
+  /** Past the longest wait, a task not yet started at normal priority is refused, even one held up on a hashing thread. */
   private refuse(queued: Queued): void {
+    if (queued.settled || queued.runStarted) return;
     const at = this.queue.indexOf(queued);
-    if (at < 0) return;
-    this.queue.splice(at, 1);
+    if (at >= 0) this.queue.splice(at, 1);
+    this.onThreads.delete(queued);
     this.refused += 1;
     this.settle(queued, false, new OverloadedError(Math.max(1, Math.ceil(this.maxWaitMs / 1000))));
   }
@@ -124,13 +130,12 @@ export class HashingSlots {
   }
 
   private startedOnThread(queued: Queued, started: Promise<unknown>): void {
-    this.clearWait(queued);
     queued.onThreadSince = this.now();
     this.onThreads.add(queued);
     started.then(
       (value) => {
         this.onThreads.delete(queued);
-        this.remember(this.now() - queued.onThreadSince!);
+        this.remember((this.now() - queued.onThreadSince!) / queued.cost);
         this.settle(queued, true, value);
         this.pump();
       },
@@ -147,14 +152,23 @@ export class HashingSlots {
     );
   }
 
-  /** The next task for a normal-priority place: one only it can do, or one stalled behind low-priority threads. */
+  /**
+   * The next task for a normal-priority place, the longest waiting first: one only it can do, or one
+   * stalled behind low-priority threads (waiting for one, or running on one).
+   */
   private nextToRun(withThreads: boolean): Queued | undefined {
     const now = this.now();
-    const stalled = (q: Queued) => now - (q.onThreadSince ?? q.enqueuedAt) >= this.stallMs();
-    const at = this.queue.findIndex((q) => !withThreads || !q.task.job || q.threadFailed || stalled(q));
-    if (at >= 0) return this.queue.splice(at, 1)[0];
-    for (const q of this.onThreads) if (!q.runStarted && stalled(q)) return q;
-    return undefined;
+    const stalled = (q: Queued) => now - (q.onThreadSince ?? q.enqueuedAt) >= this.stallMs(q);
+    let next: Queued | undefined;
+    for (const q of this.queue) {
+      if ((!withThreads || !q.task.job || q.threadFailed || stalled(q)) && (!next || q.enqueuedAt < next.enqueuedAt)) next = q;
+    }
+    for (const q of this.onThreads) {
+      if (!q.runStarted && stalled(q) && (!next || q.enqueuedAt < next.enqueuedAt)) next = q;
+    }
+    const at = next ? this.queue.indexOf(next) : -1;
+    if (at >= 0) this.queue.splice(at, 1);
+    return next;
   }
 
   private startRun(queued: Queued): void {
@@ -186,14 +200,15 @@ export class HashingSlots {
     queued.waitTimer = undefined;
   }
 
-  private remember(ms: number): void {
-    this.recentRuns.push(ms);
+  private remember(msPerCost: number): void {
+    this.recentRuns.push(msPerCost);
     if (this.recentRuns.length > RECENT_RUNS) this.recentRuns.shift();
   }
 
-  private stallMs(): number {
-    if (this.recentRuns.length === 0) return FIRST_STALL_MS;
-    return Math.max(MIN_STALL_MS, STALL_FACTOR * Math.min(...this.recentRuns));
+  /** How long a job may wait for, or run on, a hashing thread before it counts as stalled: 8× what its cost took lately. */
+  private stallMs(queued: Queued): number {
+    if (this.recentRuns.length === 0) return FIRST_STALL_MS * Math.max(1, queued.cost / OWASP_COST);
+    return Math.max(MIN_STALL_MS, STALL_FACTOR * Math.min(...this.recentRuns) * queued.cost);
   }
 
   /** While work waits on hashing threads and a normal place is free, look again when it could count as stalled. */
@@ -201,7 +216,10 @@ export class HashingSlots {
     clearTimeout(this.stallTimer);
     this.stallTimer = undefined;
     if (this.running >= this.slots || (this.queue.length === 0 && this.onThreads.size === 0)) return;
-    this.stallTimer = setTimeout(() => this.pump(), Math.max(1, this.stallMs() / 2));
+    let soonest = Number.POSITIVE_INFINITY;
+    for (const q of this.queue) soonest = Math.min(soonest, this.stallMs(q));
+    for (const q of this.onThreads) soonest = Math.min(soonest, this.stallMs(q));
+    this.stallTimer = setTimeout(() => this.pump(), Math.max(1, soonest / 2));
     this.stallTimer.unref();
   }
 }

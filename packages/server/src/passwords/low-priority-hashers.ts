@@ -6,6 +6,16 @@ import type { Options } from '@node-rs/argon2';
 /** argon2 work a hashing thread can do: hash a new password, or check one against a stored argon2 hash. */
 export type Argon2Job = { op: 'hash'; password: string; options: Options } | { op: 'verify'; hash: string; password: string };
 
+/** argon2's memory (KiB) × passes at OWASP's parameters: the unit `argon2Cost` is compared with. */
+export const OWASP_COST = 19_456 * 2;
+
+/** A job's memory × passes, which its time is proportional to; a stored hash's own parameters for a check. */
+export function argon2Cost(job: Argon2Job): number {
+  if (job.op === 'hash') return (job.options.memoryCost ?? 19_456) * (job.options.timeCost ?? 2);
+  const params = /[$,]m=(\d+),t=(\d+)/.exec(job.hash);
+  return params ? Math.max(1, Number(params[1]) * Number(params[2])) : 1;
+}
+
 /** Thrown for a job a thread could not finish: it could not lower its priority, or it stopped. */
 export class HashingThreadUnavailable extends Error {
   constructor(readonly reason: 'priority' | 'stopped') {
@@ -65,17 +75,19 @@ class HashingThread {
   private pending: Pending | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private nextId = 0;
-  stopped = false;
+  private stopped = false;
+  private answered = false;
 
   constructor(
     argon2Path: string,
     nice: number,
     private readonly idleMs: number,
-    private readonly onStop: (thread: HashingThread) => void,
+    private readonly onStop: (thread: HashingThread, answered: boolean) => void,
   ) {
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { argon2: argon2Path, nice } });
     this.worker.unref();
     this.worker.on('message', (message: { value?: unknown; error?: string; unavailable?: true }) => {
+      this.answered = true;
       const pending = this.pending;
       this.pending = undefined;
       this.armIdleTimer();
@@ -109,7 +121,7 @@ class HashingThread {
     this.pending?.reject(new HashingThreadUnavailable('stopped'));
     this.pending = undefined;
     void this.worker.terminate();
-    this.onStop(this);
+    this.onStop(this, this.answered);
   }
 
   private armIdleTimer(): void {
@@ -143,6 +155,8 @@ export class LowPriorityHashers implements HashingThreads {
   private readonly argon2Path = createRequire(import.meta.url).resolve('@node-rs/argon2');
   private unavailable = false;
   private closed = false;
+  /** Threads in a row that stopped before answering anything (could not start): at 3 the pool gives up. */
+  private failedStarts = 0;
 
   constructor({ threads = availableParallelism(), nice = 10, idleMs = 10_000 }: LowPriorityHashersOptions = {}) {
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`hashing threads must be a whole number ≥ 1 (got ${threads})`);
@@ -163,13 +177,25 @@ export class LowPriorityHashers implements HashingThreads {
     let thread = [...this.threads].find((t) => !t.busy);
     if (!thread) {
       if (this.threads.size >= this.size) return undefined;
-      thread = new HashingThread(this.argon2Path, this.nice, this.idleMs, (stopped) => this.threads.delete(stopped));
+      try {
+        thread = new HashingThread(this.argon2Path, this.nice, this.idleMs, (stopped, answered) => this.stopped(stopped, answered));
+      } catch {
+        // No thread can be made here (a limit on threads, a permission model): hash at normal priority.
+        this.unavailable = true;
+        return undefined;
+      }
       this.threads.add(thread);
     }
     return thread.run(job).catch((error: unknown) => {
       if (error instanceof HashingThreadUnavailable && error.reason === 'priority') this.unavailable = true;
       throw error;
     });
+  }
+
+  private stopped(thread: HashingThread, answered: boolean): void {
+    this.threads.delete(thread);
+    if (answered || this.closed) this.failedStarts = 0;
+    else if ((this.failedStarts += 1) >= 3) this.unavailable = true;
   }
 
   /** Stops every thread; jobs still running are rejected with `HashingThreadUnavailable`. */

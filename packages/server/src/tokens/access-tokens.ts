@@ -120,14 +120,13 @@ export class AccessTokens {
     const now = this.options.clock.now();
     const cached = this.cache.get(token);
     if (cached) return this.checkLiveness(cached, now) ?? this.checkRevokedInStore(cached);
-    return verifyAccessToken(token, {
-      ...this.rules,
-      // Remembered before the revocation check, so a revoked token presented again is refused from memory.
-      isRevoked: (claims) => {
-        this.cache.set(token, claims, now);
-        return this.isRevoked(claims, now);
-      },
-    });
+    // Signature and claims by the verifier, with the rules made once; then the revocation check that
+    // verifyAccessToken would ask last, the same one a cached token gets. The token is remembered (on
+    // its second verification: VerifiedTokenCache.admit) before that check, so a revoked token
+    // presented again is refused from memory.
+    const claims = await verifyAccessToken(token, this.rules);
+    this.cache.admit(token, claims, now);
+    return this.checkLiveness(claims, now) ?? this.checkRevokedInStore(claims);
   }
 
   /** The revocation check plugged into the verifier: memory first, the store only when memory cannot tell. */

@@ -91,6 +91,25 @@ describe('token strings are accepted only as they were issued', () => {
     expect(response.json().error_description).toMatch(/malformed/);
   });
 
+  it('refuses a token one character away from one it has accepted, wherever that character is', async () => {
+    // One issued here (remembered when signed) and one signed elsewhere with our key (remembered when first verified).
+    const issued = (await loginTokens(t.app, 'trudy')).access_token;
+    const claims = JSON.parse(Buffer.from(issued.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    const { kid, alg, key } = t.tessera.keyRing.signingKey('access');
+    const elsewhere = await new SignJWT({ ...claims, jti: 'signed-elsewhere' }).setProtectedHeader({ alg, kid, typ: 'at+jwt' }).sign(key);
+    for (const token of [issued, elsewhere]) {
+      expect((await getUsers(t.app, token)).statusCode).toBe(200);
+      // The signature's end (what the server finds remembered tokens by) stays; one character before it changes.
+      for (const at of [5, token.indexOf('.') + 8, token.lastIndexOf('.') + 8]) {
+        const variant = token.slice(0, at) + (token[at] === 'A' ? 'B' : 'A') + token.slice(at + 1);
+        const response = await getUsers(t.app, variant);
+        expect(response.statusCode, `character ${at}`).toBe(401);
+        expect(response.json().error).toBe('invalid_token');
+      }
+      expect((await getUsers(t.app, token)).statusCode).toBe(200);
+    }
+  });
+
   it('refuses an access token with a space inside its signature', async () => {
     const { access_token } = await loginTokens(t.app, 'trudy');
     const variant = withSignature(access_token, (signature) => `${signature.slice(0, 20)} ${signature.slice(20)}`);

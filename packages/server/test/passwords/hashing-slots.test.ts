@@ -126,3 +126,38 @@ describe('HashingSlots with low-priority hashing threads', () => {
     await expect(answer).rejects.toThrow('password too long');
   });
 });
+
+describe('HashingSlots with low-priority hashing threads and a bounded wait', () => {
+  it('refuse with 503 a job held up on a thread past the bound when no normal place frees up', async () => {
+    const threads = new HeldThreads(1);
+    const slots = new HashingSlots(1, 300, threads, () => 0);
+    let releaseImported!: () => void;
+    const imported = slots.run(() => new Promise<string>((resolve) => (releaseImported = () => resolve('bcrypt checked'))));
+    const held = slots.run(argon2Task('a', async () => 'unused'));
+    await tick();
+    expect(threads.busy).toBe(1);
+    await expect(held).rejects.toMatchObject({ code: 'temporarily_unavailable' });
+    expect(slots.shed).toBe(1);
+    releaseImported();
+    await expect(imported).resolves.toBe('bcrypt checked');
+  });
+
+  it('give a free normal place to the longest-waiting stalled job first', async () => {
+    const threads = new HeldThreads(1);
+    let now = 0;
+    const order: string[] = [];
+    const slots = new HashingSlots(1, Number.POSITIVE_INFINITY, threads, () => now);
+    let releaseImported!: () => void;
+    const imported = slots.run(() => new Promise<void>((resolve) => (releaseImported = resolve)));
+    const onThread = slots.run(argon2Task('first', async () => order.push('first')));
+    await tick();
+    now = 10;
+    const queued = slots.run(argon2Task('second', async () => order.push('second')));
+    now = 1_000;
+    releaseImported();
+    await imported;
+    await onThread;
+    await queued;
+    expect(order).toEqual(['first', 'second']);
+  });
+});

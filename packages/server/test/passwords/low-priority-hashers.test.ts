@@ -3,6 +3,7 @@ import { platform } from 'node:os';
 import { verify } from '@node-rs/argon2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LowPriorityHashers } from '../../src/passwords/low-priority-hashers.js';
+import { OWASP_ARGON2ID, PasswordHasher } from '../../src/passwords/password-hasher.js';
 
 /** The nice value of each of this process's threads, by thread id (Linux: /proc/self/task/TID/stat, field 19). */
 function threadNiceValues(): Map<number, number> {
@@ -72,5 +73,18 @@ describe('low-priority hashing threads, settings', () => {
   it('refuse a nice value that would not lower priority, or no threads', () => {
     expect(() => new LowPriorityHashers({ nice: 0 })).toThrow(RangeError);
     expect(() => new LowPriorityHashers({ threads: 0 })).toThrow(RangeError);
+  });
+});
+
+describe.runIf(platform() === 'linux')('a password check whose hashing thread stops midway', () => {
+  it('is answered at normal priority, rightly for the right and the wrong password', async () => {
+    const pool = new LowPriorityHashers({ threads: 2 });
+    const hasher = new PasswordHasher(OWASP_ARGON2ID, 1, Number.POSITIVE_INFINITY, pool);
+    const stored = await hasher.hash('right');
+    const right = hasher.verify(stored, 'right');
+    const wrong = hasher.verify(stored, 'wrong');
+    pool.close();
+    expect(await right).toBe(true);
+    expect(await wrong).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Column lists, aliased to the record fields (quoted, so PostgreSQL keeps their case). `columns(map, 't')`
- * qualifies them with a table alias; `prefix` names them `prefix.field` for a join that `unprefix` splits.
+ * qualifies them with a table alias; `prefix` names them `prefix.field` for a join that `unprefixer` splits.
  */
 type ColumnMap = Readonly<Record<string, string>>;
 

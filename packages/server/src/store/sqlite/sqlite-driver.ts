@@ -37,8 +37,13 @@ export class SqliteDriver implements SqlDriver {
     // The commit that passes this many pages in the log copies them into the file and syncs both, on
     // the event loop. A refresh writes ~16 pages, so SQLite's default of 1,000 stopped the loop for two
     // fsyncs every ~60 refreshes; at 10,000 it is a tenth as often, and pages written again in between
-    // (index roots, the tables' last pages) are copied once. The log file stays at most ~40 MB.
+    // (index roots, the tables' last pages) are copied once. The log is ~40 MB before a checkpoint, more
+    // while another process reading the file holds a checkpoint back; after one, it is cut back to
+    // 64 MB at most (journal_size_limit), so it never keeps a burst's size for good. In WAL mode with
+    // synchronous NORMAL, commits since the last checkpoint are on disk once the OS writes them back
+    // (seconds): a crash of the machine, not of the process, can lose them.
     this.db.pragma('wal_autocheckpoint = 10000');
+    this.db.pragma('journal_size_limit = 67108864');
     this.inTransaction = {
       all: async (sql, params = []) => this.allNow(sql, params) as never,
       get: async (sql, params = []) => this.getNow(sql, params),
