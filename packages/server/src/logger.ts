@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
@@ -65,20 +66,29 @@ class LineBatch implements DestinationStream {
   }
 
   /**
-   * At exit, with no event loop left: what SonicBoom holds and then what is gathered here, written
-   * synchronously. Line by line, so that none reaches SonicBoom's minLength and starts a write on a
-   * thread that would never report back.
+   * At exit, with no event loop left: what SonicBoom holds, then what is gathered here, written
+   * synchronously to the file descriptor — never through SonicBoom's `write`, which could start a write
+   * on a thread that would never report back (a long line reaching its minLength).
    */
   flushSync(): void {
     try {
       this.destination.flushSync();
-      for (const line of this.lines) {
-        this.destination.write(line);
-        this.destination.flushSync();
-      }
+      for (const line of this.lines) writeAllSync(1, line);
       this.lines = [];
     } catch {
       // Standard output closed or never opened: nothing can be written.
+    }
+  }
+}
+
+/** Writes all of `text` to `fd`, retrying partial writes and a non-blocking pipe's EAGAIN. */
+function writeAllSync(fd: number, text: string): void {
+  let rest = Buffer.from(text);
+  while (rest.length > 0) {
+    try {
+      rest = rest.subarray(writeSync(fd, rest));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
     }
   }
 }

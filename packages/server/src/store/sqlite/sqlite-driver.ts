@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { SqlDriver, SqlSession } from '../sql/sql-driver.js';
@@ -28,7 +28,7 @@ export class SqliteDriver implements SqlDriver {
   constructor(path: string) {
     if (path !== ':memory:') createPrivately(path);
     this.db = new Database(path);
-    this.written = path === ':memory:' ? { count: 0 } : SqliteDriver.writesTo(resolve(path));
+    this.written = path === ':memory:' ? { count: 0 } : SqliteDriver.writesTo(realpathSync(resolve(path)));
     this.db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode survives a killed process; only an OS crash can lose the last commits.
     this.db.pragma('synchronous = NORMAL');
