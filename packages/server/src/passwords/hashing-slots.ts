@@ -95,9 +95,23 @@ export class HashingSlots {
     });
   }
 
-  /** Past the longest wait, a task not yet started at normal priority is refused, even one held up on a hashing thread. */
+  /**
+   * Past the longest wait, a task not yet started is refused; so is one held up on a hashing thread
+   * (stalled, past its stall bound) that no normal place took in time. One running its usual time on a
+   * thread is left to finish.
+   */
   private refuse(queued: Queued): void {
     if (queued.settled || queued.runStarted) return;
+    // A place may have freed up, or the job become stalled, since the last look: start what can start first.
+    this.pump();
+    if (queued.settled || queued.runStarted) return;
+    if (queued.onThreadSince !== undefined) {
+      const stalledIn = queued.onThreadSince + this.stallMs(queued) - this.now();
+      if (stalledIn > 0) {
+        queued.waitTimer = setTimeout(() => this.refuse(queued), stalledIn + 1);
+        return;
+      }
+    }
     const at = this.queue.indexOf(queued);
     if (at >= 0) this.queue.splice(at, 1);
     this.onThreads.delete(queued);

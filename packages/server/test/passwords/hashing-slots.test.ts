@@ -128,14 +128,19 @@ describe('HashingSlots with low-priority hashing threads', () => {
 });
 
 describe('HashingSlots with low-priority hashing threads and a bounded wait', () => {
-  it('refuse with 503 a job held up on a thread past the bound when no normal place frees up', async () => {
+  it('let a job on a thread run its usual time past the bound, and refuse with 503 one held up there when no normal place frees up', async () => {
     const threads = new HeldThreads(1);
-    const slots = new HashingSlots(1, 300, threads, () => 0);
+    let now = 0;
+    const slots = new HashingSlots(1, 50, threads, () => now);
     let releaseImported!: () => void;
     const imported = slots.run(() => new Promise<string>((resolve) => (releaseImported = () => resolve('bcrypt checked'))));
     const held = slots.run(argon2Task('a', async () => 'unused'));
+    let answered = false;
+    held.then(() => (answered = true), () => (answered = true));
     await tick();
     expect(threads.busy).toBe(1);
+    expect(answered).toBe(false); // running on its thread (not stalled): not refused at 50 ms
+    now = 1_000; // far past its stall bound (100 ms)
     await expect(held).rejects.toMatchObject({ code: 'temporarily_unavailable' });
     expect(slots.shed).toBe(1);
     releaseImported();
