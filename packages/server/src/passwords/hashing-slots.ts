@@ -37,10 +37,12 @@ const RECENT_RUNS = 64;
  * Where password hashes run, and how many at once. argon2id is CPU- and memory-bound (19 MiB each).
  *
  * With low-priority hashing threads (Linux), every core hashes when the machine has room, and the
- * kernel runs the event loop first whenever it has a request to serve: a burst of logins uses the
- * spare CPU without slowing the API. A thread of low priority also yields to every other busy process
- * on the machine; so a job that waits or runs far longer than a hash takes here (8× the quickest recent
- * one) is also started at normal priority in one of `slots` places, and the first answer wins.
+ * kernel favours the event loop whenever it has a request to serve: a burst of logins uses the spare
+ * CPU and slows the API less. A thread of low priority also yields to every other busy process on the
+ * machine; so a job that runs on one far longer than its cost took lately (8×), or waits for one while
+ * none has finished anything for that long, is also started at normal priority in one of `slots`
+ * places, and the first answer wins. A queue behind threads that keep finishing jobs (a login flood)
+ * just waits for them.
  *
  * Without them, at most `slots` hashes run at once in the thread pool (token signing needs it too)
  * and the others wait their turn, first come first served.
@@ -53,6 +55,8 @@ export class HashingSlots {
   private readonly onThreads = new Set<Queued>();
   private running = 0;
   private refused = 0;
+  /** When a hashing thread last finished a job. */
+  private lastThreadFinish = Number.NEGATIVE_INFINITY;
   /** Milliseconds per unit of cost of recent runs on hashing threads. */
   private readonly recentRuns: number[] = [];
   private stallTimer: NodeJS.Timeout | undefined;
@@ -149,6 +153,7 @@ export class HashingSlots {
     started.then(
       (value) => {
         this.onThreads.delete(queued);
+        this.lastThreadFinish = this.now();
         this.remember((this.now() - queued.onThreadSince!) / queued.cost);
         this.settle(queued, true, value);
         this.pump();
@@ -172,7 +177,14 @@ export class HashingSlots {
    */
   private nextToRun(withThreads: boolean): Queued | undefined {
     const now = this.now();
-    const stalled = (q: Queued) => now - (q.onThreadSince ?? q.enqueuedAt) >= this.stallMs(q);
+    // On a thread: stalled once it has run there past its bound. Waiting for one: only when the threads
+    // themselves are stalled — none has finished a job for that long. A queue behind threads that are
+    // working (a login flood) is no reason to compete with the event loop at normal priority.
+    const stalled = (q: Queued) => {
+      const bound = this.stallMs(q);
+      if (q.onThreadSince !== undefined) return now - q.onThreadSince >= bound;
+      return now - q.enqueuedAt >= bound && now - this.lastThreadFinish >= bound;
+    };
     let next: Queued | undefined;
     for (const q of this.queue) {
       if ((!withThreads || !q.task.job || q.threadFailed || stalled(q)) && (!next || q.enqueuedAt < next.enqueuedAt)) next = q;

@@ -100,6 +100,21 @@ describe('HashingSlots with low-priority hashing threads', () => {
     await expect(slots.run(async () => 'next')).resolves.toBe('next');
   });
 
+  it('keep argon2 work queued behind threads that keep finishing jobs, however long the queue (a login flood)', async () => {
+    const threads = new HeldThreads(1);
+    let now = 0;
+    const ranHere: string[] = [];
+    const slots = new HashingSlots(1, Number.POSITIVE_INFINITY, threads, () => now);
+    const answers = Array.from({ length: 12 }, (_, i) => slots.run(argon2Task(`p${i}`, async () => ranHere.push(`p${i}`))));
+    for (let i = 0; i < 12; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      now += 10; // each takes 10 ms on the thread: the last waits 110 ms, past 8× its 10 ms, while the thread keeps finishing
+      threads.held[0]!.finish(`thread ${i}`);
+    }
+    expect(await Promise.all(answers)).toEqual(Array.from({ length: 12 }, (_, i) => `thread ${i}`));
+    expect(ranHere).toEqual([]);
+  });
+
   it('run work only normal priority can do (imported hashes) without waiting behind busy threads', async () => {
     const threads = new HeldThreads(1);
     const slots = new HashingSlots(1, Number.POSITIVE_INFINITY, threads, () => 0);
