@@ -100,11 +100,15 @@ describe.skipIf(!available)('instances that die: SIGKILL mid-load, SIGTERM with 
       }
     };
     const workers = [0, 1, 2, 3, 4, 5].map((seed) => worker(seed));
-    // Killed mid-load once enough has been acknowledged (a logout among it), however fast the machine is today.
+    // Killed mid-load once enough has been acknowledged (every worker's first login, a logout among it),
+    // however fast the machine is today and whichever of logins and refreshes it runs faster.
     await until(
-      () => sessions.reduce((n, s) => n + s.rotated.length, 0) > 20 && sessions.some((s) => s.loggedOut),
+      () =>
+        sessions.reduce((n, s) => n + s.rotated.length, 0) > 20 &&
+        sessions.some((s) => s.loggedOut) &&
+        sessions.filter((s) => s.pairs.length > 0).length > 5,
       PATIENCE_MS,
-      'twenty acknowledged rotations and a logout',
+      'twenty acknowledged rotations, a logout and six logins',
     );
     a.child.kill('SIGKILL');
     dead = true;
