@@ -9,11 +9,13 @@ const LOG_BATCH_CHARS = 16_000;
 const LOG_FLUSH_INTERVAL_MS = 250;
 
 /**
- * Standard output without blocking, in batches: a line joins the next write of up to 16 kB, written
- * when it fills or within 250 ms. One write per request line — whether blocking or handed to the
- * thread pool — was the largest single cost of a cached GET (8–9% of the server's CPU); lines arrive
- * in the same order and format, a fraction of a second later at most. What is pending is written
- * before the process exits (a process killed outright loses at most that fraction of a second).
+ * Standard output in batches: a line joins the next write of up to 16 kB, written when it fills or
+ * within 250 ms. One write per request line was the largest single cost of a cached GET (8–9% of the
+ * server's CPU); one per batch is a sixtieth of that. Each batch is written synchronously, as pino's
+ * own destination does by default: a write handed to the thread pool could still be in flight when the
+ * process dies, and its lines were lost (a test crashes a process mid-stream). Lines arrive in the same
+ * order and format, a fraction of a second later at most; what is pending is written before the
+ * process exits (a process killed outright loses at most that fraction of a second).
  */
 export function stdoutBatches(): DestinationStream {
   return (stdout ??= batchedStdout());
@@ -23,19 +25,17 @@ export function stdoutBatches(): DestinationStream {
 let stdout: DestinationStream | undefined;
 
 function batchedStdout(): DestinationStream {
-  // SonicBoom's largest minLength (it must stay below its 16 KiB maxWrite): it starts no write on its own
-  // below that, so a batch handed to it at exit is written by flushSync, not left to a thread that never returns.
-  const batch = new LineBatch(pino.destination({ dest: 1, sync: false, minLength: 16 * 1024 - 1 }));
+  const batch = new LineBatch(pino.destination({ dest: 1, sync: true }));
   setInterval(() => batch.flush(), LOG_FLUSH_INTERVAL_MS).unref();
   process.on('exit', () => batch.flushSync());
   return batch;
 }
 
 /**
- * Lines gathered in an array and handed to SonicBoom (pino's destination: ordered, non-blocking writes,
- * partial writes and EAGAIN handled) as one string per batch. SonicBoom batching by itself (`minLength`)
- * measures the byte length of its whole growing buffer on every line, and hands each 4 KiB to the thread
- * pool: 2.1–2.7 µs of CPU per request line against 0.6–1.0 µs this way (`bench/` micro-run, issue 18).
+ * Lines gathered in an array and handed to SonicBoom (pino's destination: partial writes and EAGAIN
+ * handled) as one string per batch. SonicBoom batching by itself (`minLength`) measures the byte length
+ * of its whole growing buffer on every line: 2.1–2.7 µs of CPU per request line against 0.6–1.0 µs
+ * this way (`bench/` micro-run, issue 18).
  */
 class LineBatch implements DestinationStream {
   private lines: string[] = [];
@@ -49,30 +49,25 @@ class LineBatch implements DestinationStream {
     if (this.chars >= LOG_BATCH_CHARS) this.flush();
   }
 
-  /** Hands what is gathered to SonicBoom and has it write what it holds, unless a write is under way. */
+  /** Writes what is gathered, as one string. */
   flush(callback?: (error?: Error) => void): void {
-    if (this.lines.length > 0) {
-      const batch = this.lines.join('');
-      this.lines = [];
-      this.chars = 0;
-      this.destination.write(batch);
-    }
     try {
-      this.destination.flush(callback);
+      if (this.lines.length > 0) {
+        const batch = this.lines.join('');
+        this.lines = [];
+        this.chars = 0;
+        this.destination.write(batch);
+      }
+      callback?.();
     } catch (error) {
-      // Not open yet: the next tick takes it.
+      // Standard output closed: nothing can be written.
       callback?.(error as Error);
     }
   }
 
-  /**
-   * At exit, with no event loop left: what SonicBoom holds, then what is gathered here, written
-   * synchronously to the file descriptor — never through SonicBoom's `write`, which could start a write
-   * on a thread that would never report back (a long line reaching its minLength).
-   */
+  /** At exit, with no event loop left: what is gathered, written straight to the file descriptor. */
   flushSync(): void {
     try {
-      this.destination.flushSync();
       for (const line of this.lines) writeAllSync(1, line);
       this.lines = [];
     } catch {
