@@ -59,6 +59,8 @@ export class HashingSlots {
   private lastThreadFinish = Number.NEGATIVE_INFINITY;
   /** Milliseconds per unit of cost of recent runs on hashing threads. */
   private readonly recentRuns: number[] = [];
+  /** The quickest of `recentRuns`, worked out when a run is added, not on every stall check. */
+  private quickestRun = Number.POSITIVE_INFINITY;
   private stallTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -229,12 +231,13 @@ export class HashingSlots {
   private remember(msPerCost: number): void {
     this.recentRuns.push(msPerCost);
     if (this.recentRuns.length > RECENT_RUNS) this.recentRuns.shift();
+    this.quickestRun = Math.min(...this.recentRuns);
   }
 
   /** How long a job may wait for, or run on, a hashing thread before it counts as stalled: 8× what its cost took lately. */
   private stallMs(queued: Queued): number {
     if (this.recentRuns.length === 0) return FIRST_STALL_MS * Math.max(1, queued.cost / OWASP_COST);
-    return Math.max(MIN_STALL_MS, STALL_FACTOR * Math.min(...this.recentRuns) * queued.cost);
+    return Math.max(MIN_STALL_MS, STALL_FACTOR * this.quickestRun * queued.cost);
   }
 
   /** While work waits on hashing threads and a normal place is free, look again when it could count as stalled. */

@@ -174,7 +174,13 @@ export class LowPriorityHashers implements HashingThreads {
   /** Runs the job on an idle thread (starting one if fewer than `threads` run); undefined when all are busy. */
   tryRun(job: Argon2Job): Promise<unknown> | undefined {
     if (!this.usable) return undefined;
-    let thread = [...this.threads].find((t) => !t.busy);
+    let thread: HashingThread | undefined;
+    for (const t of this.threads) {
+      if (!t.busy) {
+        thread = t;
+        break;
+      }
+    }
     if (!thread) {
       if (this.threads.size >= this.size) return undefined;
       try {
