@@ -6,7 +6,7 @@ import type { Store } from '../store/store.js';
 import type { ClientInfo } from '../tokens/refresh-family.js';
 import type { UserRecord } from '../users/user.js';
 import type { AccessTokens } from '../tokens/access-tokens.js';
-import { hashToken, type RefreshTokens } from '../tokens/refresh-tokens.js';
+import { hashToken, type RefreshClaims, type RefreshTokens } from '../tokens/refresh-tokens.js';
 import type { RevocationFeed } from '../tokens/revocation-feed.js';
 import type { TokenPair } from './token-pair.js';
 
@@ -33,9 +33,14 @@ export interface RefreshRotationOptions {
 export class RefreshRotation {
   constructor(private readonly options: RefreshRotationOptions) {}
 
-  async rotate(refreshToken: string, client: ClientInfo): Promise<TokenPair & { user: UserRecord; familyId: string }> {
+  /** `claims`: the token's check, if the caller has started it already (`refreshTokens.verify` of this very token). */
+  async rotate(
+    refreshToken: string,
+    client: ClientInfo,
+    claims?: Promise<RefreshClaims>,
+  ): Promise<TokenPair & { user: UserRecord; familyId: string }> {
     try {
-      return await this.attempt(refreshToken, client);
+      return await this.attempt(refreshToken, client, claims ?? this.options.refreshTokens.verify(refreshToken));
     } catch (error) {
       if (error instanceof InvalidGrantError && error.reason !== 'reused') {
         this.options.audit.record({ type: 'token.refresh_failed', client, detail: { reason: error.reason } });
@@ -44,9 +49,13 @@ export class RefreshRotation {
     }
   }
 
-  private async attempt(refreshToken: string, client: ClientInfo): Promise<TokenPair & { user: UserRecord; familyId: string }> {
+  private async attempt(
+    refreshToken: string,
+    client: ClientInfo,
+    claims: Promise<RefreshClaims>,
+  ): Promise<TokenPair & { user: UserRecord; familyId: string }> {
     const { store, accessTokens, refreshTokens, clock, audit } = this.options;
-    const presented = await refreshTokens.verify(refreshToken);
+    const presented = await claims;
     const now = clock.now();
     const access = accessTokens.mint(now);
     // The successor is signed before the transaction so that the store can record its hash atomically.

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { WindowCounts } from '../fleet/window-counts.js';
 import type { Tessera } from '../tessera.js';
 import { clientInfo } from './client-info.js';
+import { refreshClaimsOf } from './refresh-claims.js';
 import { hasRefreshCookie, refreshCookie } from './refresh-cookie.js';
 import { RequestBudget } from './request-budget.js';
 import { SESSION_COOKIE } from './session-cookie.js';
@@ -66,7 +67,7 @@ export function credentialBudgets(tessera: CredentialBudgetDeps): CredentialBudg
       // rotation refuses (and audits) it as before.
       // Keyed on the token's family (its login), so an old token of a family that is over — rotated away
       // or logged out — spends only that family's budget, never the user's other devices'.
-      const family = await tessera.refreshTokens.verify(token).then(
+      const family = await refreshClaimsOf(request, token, tessera.refreshTokens).then(
         (claims) => claims.fid ?? `user:${claims.sub}`,
         () => undefined,
       );

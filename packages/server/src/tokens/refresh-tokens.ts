@@ -24,6 +24,13 @@ export interface RefreshTokenOptions {
   validAfter?: ValidAfter | undefined;
 }
 
+/** What a verified refresh token says (`fid` is absent from tokens issued before it was added). */
+export interface RefreshClaims {
+  jti: string;
+  sub: string;
+  fid: string | undefined;
+}
+
 /** A refresh token as the store knows it: enough to sign it again, identically. */
 export interface RefreshTokenIdentity {
   id: string;
@@ -95,7 +102,7 @@ export class RefreshTokens {
    * and HS256 is deterministic, so one token is one string and a logout always finds what verified.
    */
   /** `fid` is absent from tokens issued before it was added (they expire within REFRESH_TOKEN_EXPIRY). */
-  async verify(token: string): Promise<{ jti: string; sub: string; fid: string | undefined }> {
+  async verify(token: string): Promise<RefreshClaims> {
     if (token.length > MAX_TOKEN_LENGTH || !isCanonicalEncoding(token)) throw new InvalidGrantError('malformed');
     let kid: unknown;
     try {

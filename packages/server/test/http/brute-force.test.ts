@@ -1,4 +1,4 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { adminClient } from '../support/admin.js';
 import { tessera as cli } from '../support/cli.js';
 import { testFleet } from '../support/fleet.js';
@@ -139,6 +139,23 @@ describe('brute-force protection per account', () => {
     for (let i = 0; i < 21; i += 1) garbage.push((await refresh('192.0.2.1', `not.a.token${i}`)).statusCode);
     expect(garbage.slice(0, 20).every((s) => s === 401)).toBe(true);
     expect(garbage[20]).toBe(429);
+  });
+
+  it("with the per-device budget on, a refresh checks its token's signature once, and a forged token is still refused and audited", async () => {
+    const t = await start({ REFRESH_RATE_LIMIT: '3', REFRESH_IP_RATE_LIMIT: '0' });
+    await createUser(t.tessera, 'cyd');
+    const token = (await from(t, '203.0.113.1', 'cyd', TEST_PASSWORD)).json<{ refresh_token: string }>().refresh_token;
+    const checks = vi.spyOn(t.tessera.refreshTokens, 'verify');
+    const refresh = (refreshToken: string) => t.app.inject({ method: 'POST', url: '/auth/refresh', payload: { refresh_token: refreshToken } });
+    expect((await refresh(token)).statusCode).toBe(200);
+    expect(checks).toHaveBeenCalledTimes(1);
+    const forged = `${token.slice(0, token.lastIndexOf('.'))}.${'A'.repeat(43)}`;
+    const refused = await refresh(forged);
+    expect(refused.statusCode).toBe(401);
+    expect(refused.json()).toMatchObject({ error: 'invalid_grant' });
+    expect(checks).toHaveBeenCalledTimes(2);
+    const [event] = await t.tessera.audit.query({ type: 'token.refresh_failed', limit: 1 });
+    expect(event).toMatchObject({ detail: { reason: 'malformed' } });
   });
 
   it("an old refresh token of a device that logged out spends only that device's budget, never the user's other devices'", async () => {

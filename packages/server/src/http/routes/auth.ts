@@ -6,6 +6,7 @@ import type { Tessera } from '../../tessera.js';
 import { bearerToken } from '../authenticate.js';
 import { clientInfo } from '../client-info.js';
 import { announceDeprecation, deprecationHeaders } from '../deprecation-headers.js';
+import { refreshClaimsOf } from '../refresh-claims.js';
 import { clearRefreshCookie, refreshCookie, setRefreshCookie } from '../refresh-cookie.js';
 import type { CredentialBudgets } from '../credential-budgets.js';
 import type { RouteLimit } from '../rate-limit.js';
@@ -14,7 +15,7 @@ import { errorResponses, tokenPairSchema } from '../schemas.js';
 import { clearSessionCookie, sessionCookie } from '../session-cookie.js';
 
 /** What the token routes use (the composition root passes the whole `Tessera`; this says which of it). */
-export type AuthRouteDeps = Pick<Tessera, 'config' | 'login' | 'logout' | 'refreshRotation' | 'sessionExchange'>;
+export type AuthRouteDeps = Pick<Tessera, 'config' | 'login' | 'logout' | 'refreshRotation' | 'refreshTokens' | 'sessionExchange'>;
 
 /** Auth endpoints accept small JSON bodies only. */
 export const AUTH_BODY_LIMIT = 4096;
@@ -91,7 +92,8 @@ export async function authRoutes(
       if (!token) {
         throw new TesseraError('invalid_request', 'body.refresh_token is required (or the __Secure-refresh_token cookie)');
       }
-      const pair = await tessera.refreshRotation.rotate(token, clientInfo(request));
+      // Checked once per request: the per-family budget before the route may have checked it already.
+      const pair = await tessera.refreshRotation.rotate(token, clientInfo(request), refreshClaimsOf(request, token, tessera.refreshTokens));
       return sendTokenPair(reply, pair);
     },
   );
