@@ -297,5 +297,15 @@ export function migrations(t: SchemaTypes): Migration[] {
         ${t.unverifyChangedEmail}
       `,
     },
+    {
+      version: 15,
+      name: "access-token records: a user's are found through their refresh-token families",
+      sql: `
+        -- Every refresh wrote this index's page besides the four other B-trees of its access-token record;
+        -- a user-wide revocation finds the user's families (refresh_families_by_user), then their access
+        -- tokens (access_tokens_by_family): every access-token record has always named its family.
+        DROP INDEX access_tokens_by_user;
+      `,
+    },
   ];
 }

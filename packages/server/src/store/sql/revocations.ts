@@ -53,7 +53,8 @@ export async function recordRevocations(tx: SqlSession, entries: readonly Revoke
 /** Revokes the user's access tokens that are still live and not revoked yet; returns them. */
 export async function revokeLiveAccessTokens(tx: SqlSession, userId: string, now: number): Promise<RevokedAccessToken[]> {
   const access = await tx.all<RevokedAccessToken>(
-    `SELECT ${ACCESS_COLUMNS} FROM access_tokens WHERE user_id = ? AND expires_at > ?
+    `SELECT ${ACCESS_COLUMNS} FROM access_tokens
+     WHERE family_id IN (SELECT id FROM refresh_families WHERE user_id = ?) AND expires_at > ?
      AND NOT EXISTS (SELECT 1 FROM revoked_access_tokens r WHERE r.jti = access_tokens.jti)`,
     [userId, now],
   );
