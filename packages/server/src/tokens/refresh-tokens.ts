@@ -1,4 +1,4 @@
-import { KeyObject, createHash, createSecretKey, randomBytes } from 'node:crypto';
+import { KeyObject, createHash, createSecretKey } from 'node:crypto';
 import { TokenError, createVerifier } from 'fast-jwt';
 import { decodeProtectedHeader, type CryptoKey } from 'jose';
 import jws from 'jws';
@@ -7,6 +7,7 @@ import { InvalidGrantError } from '../errors.js';
 import type { NewRefreshToken } from '../tokens/refresh-family.js';
 import { isCanonicalEncoding } from '@tessera/verify';
 import type { KeyRing } from './key-ring.js';
+import { newTokenId } from './token-id.js';
 import type { ValidAfter } from './valid-after.js';
 
 /** Media type in the header of our refresh tokens; an access token never carries it. */
@@ -57,7 +58,7 @@ export class RefreshTokens {
   /** A new token's identity and lifetime, fixed before it is stored and signed. */
   mint(now = this.options.clock.now()): Omit<NewRefreshToken, 'tokenHash'> {
     const issuedAt = toSeconds(now) * 1000;
-    return { id: randomBytes(16).toString('base64url'), issuedAt, expiresAt: issuedAt + this.options.ttlSeconds * 1000 };
+    return { id: newTokenId(), issuedAt, expiresAt: issuedAt + this.options.ttlSeconds * 1000 };
   }
 
   /**
