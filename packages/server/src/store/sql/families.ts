@@ -50,10 +50,13 @@ export class SqlFamilies implements FamilyRepository {
   }
 
   rotate(request: RotationRequest): Promise<RotationOutcome> {
-    return this.db.transaction(async (tx) => {
-      const rows = await loadRotationRows(tx, request);
-      return applyDecision(tx, rows, request);
-    });
+    return this.db.transaction(
+      async (tx) => {
+        const rows = await loadRotationRows(tx, request);
+        return applyDecision(tx, rows, request);
+      },
+      { grouped: true },
+    );
   }
 
   findToken(tokenHash: string): Promise<RefreshTokenRecord | null> {

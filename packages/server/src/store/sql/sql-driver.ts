@@ -24,6 +24,12 @@ export interface SqlSession {
 export interface TransactionOptions {
   /** Long maintenance work (pruning): exempt from the per-query timeout where there is one. */
   maintenance?: boolean;
+  /**
+   * Short, frequent work (a refresh's rotation) that may share one commit with the others of its kind
+   * started in the same turn of the event loop (SQLite; PostgreSQL commits each on its own). Each work
+   * still succeeds or fails whole, sees the ones before it, and resolves only once committed.
+   */
+  grouped?: boolean;
 }
 
 export interface SqlDriver extends SqlSession {

@@ -1,7 +1,7 @@
 import { chmodSync, closeSync, mkdirSync, openSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import type { SqlDriver, SqlSession } from '../sql/sql-driver.js';
+import type { SqlDriver, SqlSession, TransactionOptions } from '../sql/sql-driver.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
 /** Compiled statements kept; multi-row inserts of every length would otherwise pile up. */
@@ -14,12 +14,15 @@ const STATEMENTS_KEPT = 500;
  * instead of slipping into it.
  */
 export class SqliteDriver implements SqlDriver {
-  /** Per database file, the writes made to it by this process, through any connection (see `writes`). */
-  private static readonly writesByFile = new Map<string, { count: number }>();
+  /**
+   * Per database file, what every connection of this process to it shares: the writes made to it (see
+   * `writes`), and the group of transactions waiting for their commit, if any (`groupedTransaction`).
+   */
+  private static readonly files = new Map<string, SharedFile>();
   readonly kind = 'sqlite' as const;
   readonly byteOrder = '';
   private readonly db: Database.Database;
-  private readonly written: { count: number };
+  private readonly file: SharedFile;
   private readonly statements = new Map<string, Database.Statement>();
   /** The end of the open transaction, if any. */
   private open: Promise<void> | null = null;
@@ -28,7 +31,7 @@ export class SqliteDriver implements SqlDriver {
   constructor(path: string) {
     if (path !== ':memory:') createPrivately(path);
     this.db = new Database(path);
-    this.written = path === ':memory:' ? { count: 0 } : SqliteDriver.writesTo(realpathSync(resolve(path)));
+    this.file = path === ':memory:' ? { count: 0, group: null } : SqliteDriver.shared(realpathSync(resolve(path)));
     this.db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode survives a killed process; only an OS crash can lose the last commits.
     this.db.pragma('synchronous = NORMAL');
@@ -57,7 +60,7 @@ export class SqliteDriver implements SqlDriver {
 
   /** Writes by this process to this database file, through this connection or another (see SqlDriver). */
   get writes(): number {
-    return this.written.count;
+    return this.file.count;
   }
 
   async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
@@ -83,9 +86,12 @@ export class SqliteDriver implements SqlDriver {
     return '';
   }
 
-  async transaction<T>(work: (tx: SqlSession) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: SqlSession) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    if (options.grouped) return this.groupedTransaction(work);
     // Checked and taken in one step: between an awaited check and the taking, another caller could take it.
-    while (this.open) await this.open;
+    // Another connection of this process to the file with a group open would make BEGIN IMMEDIATE wait
+    // on the event loop for the very commit that waits for the loop: it is waited for here instead.
+    while (this.open || this.file.group) await (this.open ?? this.file.group!.committed.catch(() => undefined));
     let end!: () => void;
     this.open = new Promise((resolve) => (end = resolve));
     try {
@@ -93,7 +99,7 @@ export class SqliteDriver implements SqlDriver {
       try {
         const result = await work(this.inTransaction);
         this.db.exec('COMMIT');
-        this.written.count += 1;
+        this.file.count += 1;
         return result;
       } catch (error) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -102,6 +108,64 @@ export class SqliteDriver implements SqlDriver {
     } finally {
       this.open = null;
       end();
+    }
+  }
+
+  /**
+   * A grouped transaction: one `BEGIN IMMEDIATE` and one `COMMIT` for all those started in the same turn
+   * of the event loop, each inside its own savepoint (rolled back alone if it throws). The commit comes
+   * at the end of the turn (`setImmediate`); each resolves once it is done, and all fail if it fails.
+   * A refresh writes ~13 pages to the log, of which the tables' last pages and the expiry indexes'
+   * (~4) are the same for every refresh in the group, and every commit costs its own log writes.
+   */
+  private async groupedTransaction<T>(work: (tx: SqlSession) => Promise<T>): Promise<T> {
+    const joinable = () => this.file.group === null || (this.file.group.driver === this && !this.file.group.closing);
+    while (this.open || !joinable()) await (this.open ?? this.file.group!.committed.catch(() => undefined));
+    let end!: () => void;
+    this.open = new Promise((resolve) => (end = resolve));
+    let group: CommitGroup;
+    let result: T;
+    try {
+      if (this.file.group === null) {
+        this.db.exec('BEGIN IMMEDIATE');
+        this.file.group = newCommitGroup(this);
+        const started = this.file.group;
+        setImmediate(() => void this.commitGroup(started));
+      }
+      group = this.file.group;
+      this.db.exec('SAVEPOINT grouped');
+      try {
+        result = await work(this.inTransaction);
+        this.db.exec('RELEASE grouped');
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK TO grouped; RELEASE grouped');
+        // SQLite rolled the whole transaction back (a full disk, say): the group's commit will fail, and
+        // no one may join it meanwhile.
+        else group.closing = true;
+        throw error;
+      }
+      group.writes += 1;
+    } finally {
+      this.open = null;
+      end();
+    }
+    await group.committed;
+    return result;
+  }
+
+  /** Commits a group once no work of it is under way; those that join meanwhile are in it too. */
+  private async commitGroup(group: CommitGroup): Promise<void> {
+    while (this.open) await this.open;
+    group.closing = true;
+    try {
+      this.db.exec('COMMIT');
+      this.file.count += group.writes;
+      group.succeed();
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      group.fail(error);
+    } finally {
+      this.file.group = null;
     }
   }
 
@@ -121,7 +185,7 @@ export class SqliteDriver implements SqlDriver {
       for (const migration of SQLITE_MIGRATIONS) {
         if (applied.has(migration.version)) continue;
         this.db.exec(migration.sql);
-        this.written.count += 1;
+        this.file.count += 1;
         this.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
           migration.version,
           migration.name,
@@ -139,6 +203,7 @@ export class SqliteDriver implements SqlDriver {
   }
 
   async close(): Promise<void> {
+    await this.outsideTransactions();
     if (this.db.open) this.db.close();
   }
 
@@ -148,34 +213,34 @@ export class SqliteDriver implements SqlDriver {
 
   /** Waits while another caller's transaction is open on this connection. */
   private async outsideTransactions(): Promise<void> {
-    while (this.open) await this.open;
+    while (this.open || this.file.group?.driver === this) await (this.open ?? this.file.group!.committed.catch(() => undefined));
   }
 
   private getNow<T>(sql: string, params: readonly unknown[]): T | null {
     const statement = this.prepare(sql);
     const row = statement.get(...params) as T | undefined;
-    if (!statement.readonly) this.written.count += 1;
+    if (!statement.readonly) this.file.count += 1;
     return row ?? null;
   }
 
   private allNow<T>(sql: string, params: readonly unknown[]): T[] {
     const statement = this.prepare(sql);
     const rows = statement.all(...params) as T[];
-    if (!statement.readonly) this.written.count += 1;
+    if (!statement.readonly) this.file.count += 1;
     return rows;
   }
 
   private runNow(sql: string, params: readonly unknown[]): number {
     const changes = this.prepare(sql).run(...params).changes;
-    this.written.count += 1;
+    this.file.count += 1;
     return changes;
   }
 
-  /** The write count shared by every connection of this process to the file at `path`. */
-  private static writesTo(path: string): { count: number } {
-    let writes = SqliteDriver.writesByFile.get(path);
-    if (writes === undefined) SqliteDriver.writesByFile.set(path, (writes = { count: 0 }));
-    return writes;
+  /** What every connection of this process to the file at `path` shares. */
+  private static shared(path: string): SharedFile {
+    let file = SqliteDriver.files.get(path);
+    if (file === undefined) SqliteDriver.files.set(path, (file = { count: 0, group: null }));
+    return file;
   }
 
   /** Statements are compiled once and reused; SQL text is the cache key. */
@@ -188,6 +253,39 @@ export class SqliteDriver implements SqlDriver {
     }
     return statement;
   }
+}
+
+interface SharedFile {
+  /** Writes by this process to the file. */
+  count: number;
+  /** Grouped transactions of one connection waiting for their commit. */
+  group: CommitGroup | null;
+}
+
+/** Grouped transactions sharing one commit (see `SqliteDriver.groupedTransaction`). */
+interface CommitGroup {
+  /** The connection whose transaction it is. */
+  driver: SqliteDriver;
+  /** Settles when the group's commit is done. */
+  committed: Promise<void>;
+  succeed: () => void;
+  fail: (error: unknown) => void;
+  /** Its commit has begun: a transaction that comes now waits for the next group. */
+  closing: boolean;
+  /** Transactions in it that succeeded (the writes counted at commit). */
+  writes: number;
+}
+
+function newCommitGroup(driver: SqliteDriver): CommitGroup {
+  let succeed!: () => void;
+  let fail!: (error: unknown) => void;
+  const committed = new Promise<void>((resolve, reject) => {
+    succeed = resolve;
+    fail = reject;
+  });
+  // A group that fails is reported to each of its transactions; waiters that only wait are not its owners.
+  committed.catch(() => undefined);
+  return { driver, committed, succeed, fail, closing: false, writes: 0 };
 }
 
 /**

@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SqliteDriver } from '../../src/store/sqlite/sqlite-driver.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tessera-grouped-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('grouped transactions on SQLite (the rotations of one turn of the event loop)', () => {
+  it('each succeeds or fails whole, sees those before it, and is visible to another process once it resolves', async () => {
+    const path = join(dir, 'grouped.db');
+    const driver = new SqliteDriver(path);
+    await driver.run('CREATE TABLE t (x INTEGER NOT NULL)');
+    const other = new Database(path);
+    const seenElsewhere = () => other.prepare('SELECT x FROM t ORDER BY x').pluck().all();
+    try {
+      const first = driver.transaction(async (tx) => {
+        await tx.run('INSERT INTO t VALUES (1)');
+        return 'first';
+      }, { grouped: true });
+      const refused = driver.transaction(async (tx) => {
+        await tx.run('INSERT INTO t VALUES (2)');
+        throw new Error('refused');
+      }, { grouped: true });
+      const third = driver.transaction(async (tx) => {
+        const before = await tx.all<{ x: number }>('SELECT x FROM t ORDER BY x');
+        await tx.run('INSERT INTO t VALUES (3)');
+        return before.map((row) => row.x);
+      }, { grouped: true });
+      const plain = driver.transaction(async (tx) => tx.run('INSERT INTO t VALUES (4)'));
+      const read = driver.all<{ x: number }>('SELECT x FROM t ORDER BY x');
+      // Written, not yet committed: no other process sees any of it.
+      expect(seenElsewhere()).toEqual([]);
+
+      await expect(refused).rejects.toThrow('refused');
+      expect(await first).toBe('first');
+      expect(seenElsewhere()).toEqual([1, 3]);
+      expect(await third).toEqual([1]);
+      expect((await read).map((row) => row.x)).toEqual([1, 3, 4]); // in the order they were asked for
+      expect(await plain).toBe(1);
+      expect(seenElsewhere()).toEqual([1, 3, 4]);
+
+      // The next turn's group starts afresh.
+      await driver.transaction(async (tx) => tx.run('INSERT INTO t VALUES (5)'), { grouped: true });
+      expect(seenElsewhere()).toEqual([1, 3, 4, 5]);
+    } finally {
+      other.close();
+      await driver.close();
+    }
+  });
+
+  it("lets another connection of the same process write once the group is committed, instead of waiting on the event loop for it", async () => {
+    const path = join(dir, 'two-connections.db');
+    const first = new SqliteDriver(path);
+    const second = new SqliteDriver(path);
+    try {
+      await first.run('CREATE TABLE t (x INTEGER NOT NULL)');
+      const grouped = first.transaction(async (tx) => tx.run('INSERT INTO t VALUES (1)'), { grouped: true });
+      const other = second.transaction(async (tx) => {
+        await tx.run('INSERT INTO t VALUES (2)');
+        return tx.all<{ x: number }>('SELECT x FROM t ORDER BY x');
+      });
+      expect(await grouped).toBe(1);
+      expect((await other).map((row) => row.x)).toEqual([1, 2]);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+});
