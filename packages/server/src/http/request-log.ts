@@ -2,10 +2,15 @@ import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyR
 import type { Bindings, ChildLoggerOptions, Level } from 'pino';
 import type { Logger } from '../logger.js';
 
+/** Told of every answered request, errors and 404s included (the metrics count them by route pattern and status). */
+export type RequestObserver = (request: FastifyRequest, reply: FastifyReply) => void;
+
 /**
  * One log line per request, when it completes: request id, method, path (no query string), status,
  * duration. Written through the server's logger with the request id as a field, so a request that logs
- * nothing else never needs a logger of its own.
+ * nothing else never needs a logger of its own. Whatever else is told of each answered request (the
+ * metrics) is called from here too: Fastify calls this for every request, and an `onResponse` hook
+ * would run through its hook runner as well, a closure and a callback per request.
  */
 export class RequestLog extends LogController {
   /**
@@ -16,14 +21,22 @@ export class RequestLog extends LogController {
    */
   private readonly lines: Logger;
 
+  private observers: RequestObserver[] = [];
+
   constructor(private readonly logger: Logger) {
     super();
     this.lines = logger.child({}, { redact: { paths: [] } });
   }
 
+  /** Calls `observer` once for every request answered from now on, before its log line is written. */
+  observe(observer: RequestObserver): void {
+    this.observers = [...this.observers, observer];
+  }
+
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    for (const observer of this.observers) observer(request, reply);
     if (!this.logger.isLevelEnabled(error ? 'error' : 'info')) return;
     const line = { [this.requestIdLogLabel]: request.id, req: request, res: reply, ms: Math.round(reply.elapsedTime) };
     if (error) this.logger.error({ ...line, err: error }, 'request errored');
