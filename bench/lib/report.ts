@@ -118,6 +118,8 @@ export function renderSummary(r: BenchResults): string {
       '',
       `One instance, rate limit off: **login ${fmt(p.login.rps)}/s** (${p.options.loginConcurrency} concurrent, p99 ${ms(p.login.p99)}, ${p.login.errors} errors); ` +
         `**refresh ${fmt(p.refresh.rps)}/s** (${p.options.refreshConcurrency} concurrent, p99 ${ms(p.refresh.p99)}, ${p.refresh.errors} errors).`,
+      '',
+      `CPU of logins: ${p.login.cpu ? describeCpu(p.login.cpu) : 'n/a'}; of refreshes: ${p.refresh.cpu ? describeCpu(p.refresh.cpu) : 'n/a'}.`,
     );
   }
   parts.push('', '## Goals', '', ...goals(r), '');
