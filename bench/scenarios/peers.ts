@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { hash } from '@node-rs/argon2';
 import Database from 'better-sqlite3';
 import { HttpClient, type Reply } from '../lib/http.js';
+import { processCpuSeconds, processRssBytes } from '../lib/process-usage.js';
 import { BENCH_PASSWORD, benchUsername } from '../lib/seed-users.js';
 import { freePort, startBenchServer } from '../lib/server.js';
 import { summarize } from '../lib/stats.js';
@@ -209,15 +210,6 @@ async function startTessera(root = ROOT, target: Target = 'tessera'): Promise<Ru
   return { target, url: server.url, pid: server.pid, http: new HttpClient(server.url, 64), stop: () => server.stop() };
 }
 
-/** CPU seconds (user + system, every thread) a process has used so far, from /proc. */
-function processCpu(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-function processRss(pid: number): number {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-}
-
 type Send = (worker: number, http: HttpClient) => Promise<Reply> | undefined;
 
 /**
@@ -228,9 +220,9 @@ type Send = (worker: number, http: HttpClient) => Promise<Reply> | undefined;
 async function drive(server: Running, options: { connections: number; seconds: number; pacePerSecond?: number }, next: Send): Promise<Measurement> {
   const latencies: number[] = [];
   let errors = 0;
-  let rss = processRss(server.pid);
-  const rssTimer = setInterval(() => (rss = Math.max(rss, processRss(server.pid))), 250);
-  const cpu0 = processCpu(server.pid);
+  let rss = processRssBytes(server.pid);
+  const rssTimer = setInterval(() => (rss = Math.max(rss, processRssBytes(server.pid))), 250);
+  const cpu0 = processCpuSeconds(server.pid);
   const gen0 = process.cpuUsage();
   const started = performance.now();
   const end = started + options.seconds * 1000;
@@ -260,7 +252,7 @@ async function drive(server: Running, options: { connections: number; seconds: n
   );
   const seconds = (performance.now() - started) / 1000;
   clearInterval(rssTimer);
-  const serverCpu = processCpu(server.pid) - cpu0;
+  const serverCpu = processCpuSeconds(server.pid) - cpu0;
   const gen = process.cpuUsage(gen0);
   const { p50, p99 } = summarize(latencies);
   const ok = latencies.length;
@@ -272,7 +264,7 @@ async function drive(server: Running, options: { connections: number; seconds: n
     p99,
     serverCpuUs: ok ? (serverCpu * 1e6) / ok : 0,
     generatorCpuUs: ok ? (gen.user + gen.system) / ok : 0,
-    rssBytes: Math.max(rss, processRss(server.pid)),
+    rssBytes: Math.max(rss, processRssBytes(server.pid)),
   };
 }
 
