@@ -13,6 +13,8 @@ const NAMES: Record<Target, string> = {
   tessera: 'Tessera',
   'fastify-jwt': 'Fastify + @fastify/jwt',
   'express-jsonwebtoken': 'Express + jsonwebtoken',
+  'better-auth': 'Better Auth (sessions)',
+  'better-auth-jwt': 'Better Auth JWT plugin + jose',
   fastify: 'bare Fastify (no auth)',
   'tessera-before': 'Tessera (--before)',
 };
@@ -120,7 +122,7 @@ export function renderPeers(result: PeersResult, cost = costRow(result)): string
     `## Tessera and its peers`,
     '',
     `${o.rounds} interleaved round(s) of ${o.seconds} s per workload and target; medians over the rounds. 1,000 users, pages of 50, ` +
-      `argon2id m=19 MiB t=2 p=1 everywhere, RS256 access tokens everywhere, the same page cache everywhere. ` +
+      `argon2id m=19 MiB t=2 p=1 everywhere, RS256 access tokens everywhere but Better Auth (sessions), whose bearer token is its session token (checked with getSession on every request), the same page cache everywhere. ` +
       `CPU µs/req: the server process (all threads) per successful request, then the load generator's, both from the OS.`,
     '',
     '| workload | target | req/s | p50 | p99 | server CPU µs/req | generator CPU µs/req | peak RSS | errors |',
