@@ -40,7 +40,8 @@ export async function closedLoop(
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
+  const cpu = meter?.(samples.length);
   const result: LoopResult = { ...summarize(samples), rps: samples.length / elapsed, errors };
-  if (meter) result.cpu = meter(samples.length);
+  if (cpu) result.cpu = cpu;
   return result;
 }

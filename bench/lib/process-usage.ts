@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 
 /** CPU seconds (user + system, every thread) a process has used so far, from /proc. */
 export function processCpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // After the command name, which is in parentheses and may hold spaces or parentheses itself.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 

@@ -76,8 +76,10 @@ export async function serveBetterAuth({ peer, db, port, pageJson, pageQuery, arg
     accessFor = async (session) => (await auth.api.getToken({ headers: bearerHeaders(session) })).token;
     expiresIn = JWT_SECONDS;
   } else {
-    verifyAccess = async (token) => {
-      if (!(await auth.api.getSession({ headers: bearerHeaders(token) }))) throw new Error('no session');
+    // All the request's headers, as Better Auth's Fastify guide passes them (its bearer() plugin reads
+    // the Authorization header among them).
+    verifyAccess = async (_token, request) => {
+      if (!(await auth.api.getSession({ headers: fromNodeHeaders(request.headers) }))) throw new Error('no session');
     };
     accessFor = async (session) => session;
   }
@@ -136,7 +138,7 @@ export async function serveBetterAuth({ peer, db, port, pageJson, pageQuery, arg
       const header = request.headers.authorization;
       try {
         if (!header?.startsWith('Bearer ')) throw new Error('no bearer token');
-        await verifyAccess(header.slice(7));
+        await verifyAccess(header.slice(7), request);
       } catch {
         return reply.code(401).send(unauthorized);
       }

@@ -7,7 +7,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { hash } from '@node-rs/argon2';
@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import { HttpClient, type Reply } from '../lib/http.js';
 import { processCpuSeconds, processRssBytes } from '../lib/process-usage.js';
 import { BENCH_PASSWORD, benchUsername } from '../lib/seed-users.js';
-import { freePort, startBenchServer } from '../lib/server.js';
+import { freePort, startBenchServer, stopProcess, waitReady } from '../lib/server.js';
 import { summarize } from '../lib/stats.js';
 import { OWASP_ARGON2ID } from '../../packages/server/src/passwords/password-hasher.js';
 
@@ -174,39 +174,32 @@ async function startPeer(target: Exclude<Target, 'tessera'>, run: string, keys: 
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitReady(url, child);
+  const stop = async () => {
+    await stopProcess(child);
+    rmSync(data, { recursive: true, force: true });
+  };
+  try {
+    await waitReady(url, child);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
   return {
     target,
     url,
     pid: child.pid!,
     http: new HttpClient(url, 64),
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      rmSync(data, { recursive: true, force: true });
-    },
+    stop,
   };
 }
 
-async function waitReady(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${url} exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not become ready in 30 s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 async function startTessera(root = ROOT, target: Target = 'tessera'): Promise<Running> {
-  // Production-like: request logs on (LOG_LEVEL=info, written to /dev/null), metrics on.
+  // In production mode, as the peers run: request logs on (LOG_LEVEL=info, written to /dev/null), metrics
+  // on, a random secret and an https:// public URL (production refuses a guessable secret and plain http).
   // A checkout from before the script became plain JavaScript still has its TypeScript version.
   const script = ['bench/peers/tessera-server.mjs', 'bench/lib/peer-tessera-server.ts'].map((path) => resolve(root, path)).find((path) => existsSync(path))!;
-  const server = await startBenchServer({ LOG_LEVEL: 'info' }, { users: USERS, script });
+  const production = { NODE_ENV: 'production', JWT_SECRET: randomBytes(32).toString('base64url'), PUBLIC_URL: 'https://auth.bench.example' };
+  const server = await startBenchServer({ ...production, LOG_LEVEL: 'info' }, { users: USERS, script });
   return { target, url: server.url, pid: server.pid, http: new HttpClient(server.url, 64), stop: () => server.stop() };
 }
 

@@ -66,13 +66,14 @@ export async function runUsers(options: UsersOptions): Promise<UsersResult> {
   let endAt = Infinity;
   const wholeRun = cpuMeter(server.pid);
   let steadyCpu: CpuUse | undefined;
+  let steadyTimer: NodeJS.Timeout | undefined;
   const loginAnswered = () => {
     answered += 1;
     if (answered === options.users) {
       steadyFrom = performance.now();
       const [steadyMeter, requests0] = [cpuMeter(server.pid), recorder.total];
       // The steady state ends when its time is up, before the users log out.
-      setTimeout(() => (steadyCpu = steadyMeter(recorder.total - requests0)), options.steadySeconds * 1000);
+      steadyTimer = setTimeout(() => (steadyCpu = steadyMeter(recorder.total - requests0)), options.steadySeconds * 1000);
       endAt = steadyFrom + options.steadySeconds * 1000;
     }
   };
@@ -109,6 +110,7 @@ export async function runUsers(options: UsersOptions): Promise<UsersResult> {
     }
     await Promise.all(running);
   } finally {
+    clearTimeout(steadyTimer);
     cpu = { whole: wholeRun(recorder.total), ...(steadyCpu ? { steady: steadyCpu } : {}) };
     clearInterval(sampler);
     stopProgress();
