@@ -57,7 +57,8 @@ export default defineConfig({
     // took a third of the suite's CPU time); nothing in src/ or test/ keeps state at module level.
     isolate: false,
     projects: [
-      { extends: true, test: { name: 'quick', include: ['packages/*/test/**/*.test.ts'], exclude: SLOW } },
+      // bench/test: the benchmark harness's own logic (its reports), never a measurement.
+      { extends: true, test: { name: 'quick', include: ['packages/*/test/**/*.test.ts', 'bench/test/**/*.test.ts'], exclude: SLOW } },
       {
         extends: true,
         // The slow tests run the built `tessera` binary, so the build is brought up to date first. They start

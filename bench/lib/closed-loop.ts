@@ -1,21 +1,27 @@
 import type { HttpClient, Reply } from './http.js';
+import { cpuMeter, type CpuUse } from './process-usage.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface LoopResult extends Summary {
   rps: number;
   errors: number;
+  /** Server and load-generator CPU, when the server's process id was given. */
+  cpu?: CpuUse;
 }
 
 /**
  * `concurrency` workers each send one request after another for `seconds` (no think time): the
- * throughput the server sustains at that concurrency, and the latency it costs.
+ * throughput the server sustains at that concurrency, and the latency it costs; with `serverPid`, the
+ * CPU the server and the load generator each spent.
  */
 export async function closedLoop(
   http: HttpClient,
   concurrency: number,
   seconds: number,
   request: (worker: number, http: HttpClient) => Promise<Reply>,
+  serverPid?: number,
 ): Promise<LoopResult> {
+  const meter = serverPid === undefined ? undefined : cpuMeter(serverPid);
   const samples: number[] = [];
   let errors = 0;
   const started = performance.now();
@@ -34,5 +40,8 @@ export async function closedLoop(
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
-  return { ...summarize(samples), rps: samples.length / elapsed, errors };
+  const cpu = meter?.(samples.length);
+  const result: LoopResult = { ...summarize(samples), rps: samples.length / elapsed, errors };
+  if (cpu) result.cpu = cpu;
+  return result;
 }

@@ -4,6 +4,7 @@ import type { PartsResult } from '../scenarios/parts.js';
 import type { PeersResult } from '../scenarios/peers.js';
 import type { UsersResult } from '../scenarios/users.js';
 import type { VersusResult } from '../scenarios/versus.js';
+import { describeCpu, type CpuUse } from './process-usage.js';
 
 export interface BenchResults {
   machine: { cpus: number; model: string; memoryGiB: number; node: string };
@@ -29,6 +30,12 @@ const change = (before: number, after: number) => {
   return `${pct > 0 ? '+' : ''}${fmt(pct, 0)}% ${pct < 0 ? '⬇️' : '⬆️'}`;
 };
 const check = (ok: boolean) => (ok ? '✅ met' : '❌ missed');
+/** The round whose server CPU per request is the median one. */
+const medianCpu = (rounds: CpuUse[]) => [...rounds].sort((a, b) => a.serverUsPerRequest - b.serverUsPerRequest)[Math.floor(rounds.length / 2)];
+
+/** Server and generator CPU per request, µs: `server 61 + generator 67 µs`. */
+const cpuPair = (cpu: CpuUse | undefined) => (cpu ? `server ${int(cpu.serverUsPerRequest)} + generator ${int(cpu.generatorUsPerRequest)} µs` : 'n/a');
+const capacityStep = (st: CapacityResult['steps'][number]) => `${st.concurrency}→${int(st.rps)} req/s p99 ${ms(st.p99)} CPU/request ${cpuPair(st.cpu)}`;
 
 function usersTable(run: UsersResult): string {
   const rows = Object.entries(run.endpoints).map(
@@ -45,6 +52,9 @@ function usersTable(run: UsersResult): string {
     '',
     `Errors: ${run.errors} of ${int(run.requests)} requests (${fmt(run.errorRate * 100, 2)}%). ` +
       `Server RSS: peak ${mb(run.rss.peak)}, average while all users were held ${mb(run.rss.steadyAvg)}.`,
+    '',
+    `CPU over the whole run: ${describeCpu(run.cpu.whole)}` +
+      (run.cpu.steady ? `; while all users were held: ${describeCpu(run.cpu.steady)}.` : '.'),
     ...(run.errorExamples.length ? ['', 'First errors:', ...run.errorExamples.map((e) => `- ${e}`)] : []),
   ].join('\n');
 }
@@ -75,8 +85,7 @@ export function renderSummary(r: BenchResults): string {
       `| Error rate | ${fmt(r.session.errorRate * 100, 2)}% | ${fmt(r.jwt.errorRate * 100, 2)}% | |`,
       '',
       `Max concurrent users is derived from measured capacity: ${API} driven at rising concurrency without think time ` +
-        `(steps: JWT ${cj.steps.map((st) => `${st.concurrency}→${int(st.rps)} req/s p99 ${ms(st.p99)}`).join(', ')}; ` +
-        `sessions ${cs.steps.map((st) => `${st.concurrency}→${int(st.rps)} req/s p99 ${ms(st.p99)}`).join(', ')}), ` +
+        `(steps: JWT ${cj.steps.map(capacityStep).join(', ')}; sessions ${cs.steps.map(capacityStep).join(', ')}), ` +
         `the best throughput with p99 within the threshold × (think time + response time) (Little's law).`,
     );
   }
@@ -89,10 +98,10 @@ export function renderSummary(r: BenchResults): string {
       '',
       `One handler, ${o.options.concurrency} concurrent connections, ${o.options.rounds} alternating rounds of ${o.options.roundSeconds} s:`,
       '',
-      '| route | req/s (median) | p99 (median) |',
-      '|---|---|---|',
-      `| without authentication | ${int(median(o.publicRps))} | ${ms(o.publicP99)} |`,
-      `| with JWT authentication | ${int(median(o.protectedRps))} | ${ms(o.protectedP99)} |`,
+      '| route | req/s (median) | p99 (median) | CPU per request (median): server + load generator |',
+      '|---|---|---|---|',
+      `| without authentication | ${int(median(o.publicRps))} | ${ms(o.publicP99)} | ${cpuPair(medianCpu(o.publicCpu))} |`,
+      `| with JWT authentication | ${int(median(o.protectedRps))} | ${ms(o.protectedP99)} | ${cpuPair(medianCpu(o.protectedCpu))} |`,
       '',
       `Protected/public throughput ratio (median of paired rounds): **${fmt(o.ratio * 100, 1)}%**.`,
     );
@@ -109,6 +118,8 @@ export function renderSummary(r: BenchResults): string {
       '',
       `One instance, rate limit off: **login ${fmt(p.login.rps)}/s** (${p.options.loginConcurrency} concurrent, p99 ${ms(p.login.p99)}, ${p.login.errors} errors); ` +
         `**refresh ${fmt(p.refresh.rps)}/s** (${p.options.refreshConcurrency} concurrent, p99 ${ms(p.refresh.p99)}, ${p.refresh.errors} errors).`,
+      '',
+      `CPU of logins: ${p.login.cpu ? describeCpu(p.login.cpu) : 'n/a'}; of refreshes: ${p.refresh.cpu ? describeCpu(p.refresh.cpu) : 'n/a'}.`,
     );
   }
   parts.push('', '## Goals', '', ...goals(r), '');

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { processRssBytes } from './process-usage.js';
 import { seedUsers } from './seed-users.js';
 
 const BIN = resolve(import.meta.dirname, '../../packages/server/bin/tessera.js');
@@ -16,6 +17,14 @@ export interface BenchServer {
   /** Resident set size of the server process, in bytes (from /proc). */
   rss(): number;
   stop(): Promise<void>;
+}
+
+/** Ends a child process (SIGTERM) and waits for it; at once when it has already exited. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
 }
 
 export async function freePort(): Promise<number> {
@@ -67,29 +76,36 @@ export async function startBenchServer(
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error('server did not become ready in 30 s');
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    await waitReady(url, child);
+  } catch (error) {
+    await stopProcess(child);
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
   }
   return {
     url,
     pid: child.pid!,
     child,
-    rss: () => {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-      return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-    },
+    rss: () => processRssBytes(child.pid!),
     async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await stopProcess(child);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Waits until the server at `url` answers `GET /readyz` (30 s at most); throws if it exits first. */
+export async function waitReady(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${url} exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not become ready in 30 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

@@ -6,7 +6,9 @@
  * @node-rs/argon2 are used, so storage and hashing are the same code for everyone.
  *
  *   PEER=express-jsonwebtoken | fastify-jwt | fastify (bare: no authentication, the ceiling)
- *   PORT, DATABASE (SQLite file seeded by the harness), PRIVATE_KEY / PUBLIC_KEY (PEM, RS256), TESSERA_ROOT
+ *        | better-auth | better-auth-jwt (Better Auth 1.x: better-auth-peer.mjs, copied beside this file)
+ *   PORT, DATABASE (SQLite file seeded by the harness), PRIVATE_KEY / PUBLIC_KEY (PEM, RS256), TESSERA_ROOT,
+ *   ARGON2_OPTIONS (JSON: Tessera's argon2id cost, for the peers that hash new passwords themselves)
  *
  * Routes: GET /api/users (Bearer access token), GET /public/users (same handler, no authentication),
  * POST /auth/login, POST /auth/refresh (opaque refresh tokens stored as SHA-256 hashes, rotated in one
@@ -163,6 +165,10 @@ if (peer === 'express-jsonwebtoken') {
   post('/bench/tokens', mint);
   app.get('/readyz', async () => ({ status: 'ready' }));
   await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
+} else if (peer === 'better-auth' || peer === 'better-auth-jwt') {
+  const { serveBetterAuth } = await import('./better-auth-peer.mjs');
+  const argon2Options = JSON.parse(process.env.ARGON2_OPTIONS);
+  await serveBetterAuth({ peer, db, port: Number(process.env.PORT), pageJson, pageQuery, argon2, argon2Options, unauthorized });
 } else {
   throw new Error(`unknown PEER ${peer}`);
 }

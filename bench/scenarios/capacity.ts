@@ -1,6 +1,7 @@
 import { closedLoop } from '../lib/closed-loop.js';
 import { HttpClient } from '../lib/http.js';
 import { BENCH_PASSWORD, benchUsername } from '../lib/seed-users.js';
+import type { CpuUse } from '../lib/process-usage.js';
 import { startBenchServer } from '../lib/server.js';
 import type { AuthMode } from '../lib/virtual-user.js';
 
@@ -16,7 +17,7 @@ export interface CapacityOptions {
 
 export interface CapacityResult {
   options: CapacityOptions;
-  steps: Array<{ concurrency: number; rps: number; avg: number; p99: number; errors: number }>;
+  steps: Array<{ concurrency: number; rps: number; avg: number; p99: number; errors: number; cpu?: CpuUse }>;
   /** The best throughput measured with p99 within the threshold. */
   rpsAtThreshold: number;
   /**
@@ -53,8 +54,9 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
     for (const concurrency of options.concurrencies) {
       const result = await closedLoop(http, concurrency, options.stepSeconds, (worker, client) =>
         client.send('GET', '/api/users', { headers: credentials[worker]! }),
+        server.pid,
       );
-      steps.push({ concurrency, rps: result.rps, avg: result.avg, p99: result.p99, errors: result.errors });
+      steps.push({ concurrency, rps: result.rps, avg: result.avg, p99: result.p99, errors: result.errors, cpu: result.cpu });
       if (result.p99 > options.thresholdMs) break;
     }
     const within = steps.filter((s) => s.p99 <= options.thresholdMs && s.errors === 0);

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { closedLoop } from '../lib/closed-loop.js';
 import { HttpClient } from '../lib/http.js';
+import type { CpuUse } from '../lib/process-usage.js';
 import { startBenchServer } from '../lib/server.js';
 
 export interface OverheadOptions {
@@ -17,6 +18,9 @@ export interface OverheadResult {
   ratio: number;
   publicP99: number;
   protectedP99: number;
+  /** Server and load-generator CPU of each round. */
+  publicCpu: CpuUse[];
+  protectedCpu: CpuUse[];
 }
 
 /**
@@ -34,18 +38,25 @@ export async function runOverhead(options: OverheadOptions): Promise<OverheadRes
     const publicRps: number[] = [];
     const protectedRps: number[] = [];
     const p99 = { public: [] as number[], protected: [] as number[] };
+    const cpu = { public: [] as CpuUse[], protected: [] as CpuUse[] };
     await closedLoop(http, options.concurrency, 1, (_, c) => c.send('GET', '/bench/public')); // warm-up
     await closedLoop(http, options.concurrency, 1, (worker, c) => c.send('GET', '/bench/protected', bearer(worker)));
     for (let round = 0; round < options.rounds; round += 1) {
-      const open = await closedLoop(http, options.concurrency, options.roundSeconds, (_, c) => c.send('GET', '/bench/public'));
-      const guarded = await closedLoop(http, options.concurrency, options.roundSeconds, (worker, c) =>
-        c.send('GET', '/bench/protected', bearer(worker)),
+      const open = await closedLoop(http, options.concurrency, options.roundSeconds, (_, c) => c.send('GET', '/bench/public'), server.pid);
+      const guarded = await closedLoop(
+        http,
+        options.concurrency,
+        options.roundSeconds,
+        (worker, c) => c.send('GET', '/bench/protected', bearer(worker)),
+        server.pid,
       );
       if (open.errors || guarded.errors) throw new Error(`overhead round had errors: ${open.errors} public, ${guarded.errors} protected`);
       publicRps.push(open.rps);
       protectedRps.push(guarded.rps);
       p99.public.push(open.p99);
       p99.protected.push(guarded.p99);
+      cpu.public.push(open.cpu!);
+      cpu.protected.push(guarded.cpu!);
     }
     const ratios = protectedRps.map((r, i) => r / publicRps[i]!).sort((a, b) => a - b);
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -56,6 +67,8 @@ export async function runOverhead(options: OverheadOptions): Promise<OverheadRes
       ratio: median(ratios),
       publicP99: median(p99.public),
       protectedP99: median(p99.protected),
+      publicCpu: cpu.public,
+      protectedCpu: cpu.protected,
     };
   } finally {
     await http.close();

@@ -1,5 +1,6 @@
 import { closedLoop } from '../lib/closed-loop.js';
 import { HttpClient } from '../lib/http.js';
+import type { CpuUse } from '../lib/process-usage.js';
 import { BENCH_PASSWORD, benchUsername } from '../lib/seed-users.js';
 import { startBenchServer } from '../lib/server.js';
 import { cryptoCases } from '../parts-crypto.js';
@@ -16,8 +17,8 @@ export interface PartsOptions {
 export interface PartsResult {
   options: PartsOptions;
   crypto: Array<{ group: string; operation: string; perSecond: number }>;
-  login: { rps: number; p99: number; errors: number };
-  refresh: { rps: number; p99: number; errors: number };
+  login: { rps: number; p99: number; errors: number; cpu?: CpuUse | undefined };
+  refresh: { rps: number; p99: number; errors: number; cpu?: CpuUse | undefined };
 }
 
 /** Per-core cryptography figures, then login/s and refresh/s of one instance. */
@@ -45,8 +46,12 @@ export async function runParts(options: PartsOptions): Promise<PartsResult> {
     await closedLoop(http, options.loginConcurrency, Math.min(1, options.loadSeconds), (worker, c) =>
       c.send('POST', '/auth/login', { body: credentials(worker) }),
     );
-    const login = await closedLoop(http, options.loginConcurrency, options.loadSeconds, (worker, c) =>
-      c.send('POST', '/auth/login', { body: credentials(worker) }),
+    const login = await closedLoop(
+      http,
+      options.loginConcurrency,
+      options.loadSeconds,
+      (worker, c) => c.send('POST', '/auth/login', { body: credentials(worker) }),
+      server.pid,
     );
     const chains = await Promise.all(
       Array.from({ length: options.refreshConcurrency }, async (_, i) => {
@@ -58,12 +63,12 @@ export async function runParts(options: PartsOptions): Promise<PartsResult> {
       const reply = await c.send('POST', '/auth/refresh', { body: { refresh_token: chains[worker] } });
       if (reply.status === 200) chains[worker] = (reply.body as { refresh_token: string }).refresh_token;
       return reply;
-    });
+    }, server.pid);
     return {
       options,
       crypto,
-      login: { rps: login.rps, p99: login.p99, errors: login.errors },
-      refresh: { rps: refresh.rps, p99: refresh.p99, errors: refresh.errors },
+      login: { rps: login.rps, p99: login.p99, errors: login.errors, cpu: login.cpu },
+      refresh: { rps: refresh.rps, p99: refresh.p99, errors: refresh.errors, cpu: refresh.cpu },
     };
   } finally {
     await http.close();

@@ -1,27 +1,30 @@
 /**
  * `npm run bench -- peers`: Tessera raced against what its users would pick instead — Express 5 +
- * jsonwebtoken, Fastify 5 + @fastify/jwt (fast-jwt), and bare Fastify (no authentication: the ceiling) —
- * on the same data (1,000 users, pages of 50), the same argon2id cost, the same page cache, in
+ * jsonwebtoken, Fastify 5 + @fastify/jwt (fast-jwt), Better Auth 1.x (its sessions, and its JWT plugin
+ * verified with jose), and bare Fastify (no authentication: the ceiling) — on the same data (1,000 users, pages of 50), the same argon2id cost, the same page cache, in
  * interleaved rounds of one run. The peers are installed from npm into a scratch folder at run time
  * (never Tessera dependencies). Server and load-generator CPU are measured for every measurement.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { hash } from '@node-rs/argon2';
 import Database from 'better-sqlite3';
 import { HttpClient, type Reply } from '../lib/http.js';
+import { processCpuSeconds, processRssBytes } from '../lib/process-usage.js';
 import { BENCH_PASSWORD, benchUsername } from '../lib/seed-users.js';
-import { freePort, startBenchServer } from '../lib/server.js';
+import { freePort, startBenchServer, stopProcess, waitReady } from '../lib/server.js';
 import { summarize } from '../lib/stats.js';
 import { OWASP_ARGON2ID } from '../../packages/server/src/passwords/password-hasher.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** What is installed into the scratch folder: the peers' own packages, pinned to their majors. */
-const PEER_PACKAGES = ['express@5', 'jsonwebtoken@9', 'fastify@5', '@fastify/jwt@10'];
-export const TARGETS = ['tessera', 'fastify-jwt', 'express-jsonwebtoken', 'fastify', 'tessera-before'] as const;
+const PEER_PACKAGES = ['express@5', 'jsonwebtoken@9', 'fastify@5', '@fastify/jwt@10', 'better-auth@1', 'jose@6'];
+/** The peers' server scripts, copied from bench/peers into each run's own folder beside the packages. */
+const PEER_SCRIPTS = ['peer-server.mjs', 'better-auth-peer.mjs'];
+export const TARGETS = ['tessera', 'fastify-jwt', 'express-jsonwebtoken', 'better-auth', 'better-auth-jwt', 'fastify', 'tessera-before'] as const;
 export type Target = (typeof TARGETS)[number];
 export const WORKLOADS = ['warm', 'cold', 'ceiling', 'login', 'refresh', 'flood'] as const;
 export type Workload = (typeof WORKLOADS)[number];
@@ -30,6 +33,8 @@ const SERVES: Record<Target, readonly Workload[]> = {
   tessera: WORKLOADS,
   'fastify-jwt': WORKLOADS,
   'express-jsonwebtoken': WORKLOADS,
+  'better-auth': WORKLOADS,
+  'better-auth-jwt': WORKLOADS,
   fastify: ['ceiling'],
   'tessera-before': WORKLOADS,
 };
@@ -79,24 +84,34 @@ export interface PeersResult {
   peerVersions: Record<string, string>;
 }
 
-/** Installs the peers into a scratch folder (once per machine; reused while the package list is the same). */
-function installPeers(): string {
-  const dir = join(tmpdir(), 'tessera-bench-peers');
-  const marker = join(dir, 'installed.json');
-  const wanted = JSON.stringify(PEER_PACKAGES);
-  if (!existsSync(marker) || readFileSync(marker, 'utf8') !== wanted) {
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
-    console.error(`installing ${PEER_PACKAGES.join(', ')} into ${dir} …`);
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', '--loglevel=error', ...PEER_PACKAGES], {
-      cwd: dir,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    writeFileSync(marker, wanted);
+/**
+ * Installs the peers into a scratch folder of the system temporary directory, named for the package list
+ * and reused while the list is the same (once per machine). Each install is made in a folder of its own and
+ * renamed into place, so runs at the same time never share a half-made install (the first rename wins, the
+ * others drop theirs). Each run then gets its own folder inside it for the server scripts (`run`), removed
+ * when the run ends; the scripts there find the packages in the folder above.
+ */
+function installPeers(): { dir: string; run: string } {
+  const dir = join(tmpdir(), `tessera-bench-peers-${createHash('sha256').update(JSON.stringify(PEER_PACKAGES)).digest('hex').slice(0, 12)}`);
+  if (!existsSync(dir)) {
+    const staging = mkdtempSync(`${dir}.installing-`);
+    try {
+      writeFileSync(join(staging, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
+      console.error(`installing ${PEER_PACKAGES.join(', ')} into ${dir} …`);
+      execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', '--loglevel=error', ...PEER_PACKAGES], {
+        cwd: staging,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      renameSync(staging, dir);
+    } catch (error) {
+      rmSync(staging, { recursive: true, force: true });
+      // Another run renamed its install into place first: use that one.
+      if (!existsSync(dir)) throw error;
+    }
   }
-  copyFileSync(join(ROOT, 'bench/peers/peer-server.mjs'), join(dir, 'peer-server.mjs'));
-  return dir;
+  const run = mkdtempSync(join(dir, 'run-'));
+  for (const script of PEER_SCRIPTS) copyFileSync(join(ROOT, 'bench/peers', script), join(run, script));
+  return { dir, run };
 }
 
 function peerVersions(dir: string): Record<string, string> {
@@ -107,6 +122,8 @@ function peerVersions(dir: string): Record<string, string> {
     fastify: version('fastify'),
     '@fastify/jwt': version('@fastify/jwt'),
     'fast-jwt': version('fast-jwt'),
+    'better-auth': version('better-auth'),
+    'jose (Better Auth)': version('jose'),
     'tessera fastify': version('fastify', ROOT),
     jose: version('jose', ROOT),
     node: process.version,
@@ -136,60 +153,54 @@ interface Running {
   stop(): Promise<void>;
 }
 
-async function startPeer(target: Exclude<Target, 'tessera'>, dir: string, keys: { privateKey: string; publicKey: string }): Promise<Running> {
+async function startPeer(target: Exclude<Target, 'tessera'>, run: string, keys: { privateKey: string; publicKey: string }): Promise<Running> {
   const data = mkdtempSync(join(tmpdir(), `tessera-bench-${target}-`));
   const database = join(data, 'peer.db');
   await seedPeerDatabase(database);
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [join(dir, 'peer-server.mjs')], {
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PEER: target, PORT: String(port), DATABASE: database, PRIVATE_KEY: keys.privateKey, PUBLIC_KEY: keys.publicKey, TESSERA_ROOT: ROOT },
+  const child: ChildProcess = spawn(process.execPath, [join(run, 'peer-server.mjs')], {
+    cwd: run,
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'production',
+      PEER: target,
+      PORT: String(port),
+      DATABASE: database,
+      PRIVATE_KEY: keys.privateKey,
+      PUBLIC_KEY: keys.publicKey,
+      TESSERA_ROOT: ROOT,
+      ARGON2_OPTIONS: JSON.stringify({ algorithm: 2, ...OWASP_ARGON2ID }),
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitReady(url, child);
+  const stop = async () => {
+    await stopProcess(child);
+    rmSync(data, { recursive: true, force: true });
+  };
+  try {
+    await waitReady(url, child);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
   return {
     target,
     url,
     pid: child.pid!,
     http: new HttpClient(url, 64),
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      rmSync(data, { recursive: true, force: true });
-    },
+    stop,
   };
 }
 
-async function waitReady(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${url} exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not become ready in 30 s`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 async function startTessera(root = ROOT, target: Target = 'tessera'): Promise<Running> {
-  // Production-like: request logs on (LOG_LEVEL=info, written to /dev/null), metrics on.
+  // In production mode, as the peers run: request logs on (LOG_LEVEL=info, written to /dev/null), metrics
+  // on, a random secret and an https:// public URL (production refuses a guessable secret and plain http).
   // A checkout from before the script became plain JavaScript still has its TypeScript version.
   const script = ['bench/peers/tessera-server.mjs', 'bench/lib/peer-tessera-server.ts'].map((path) => resolve(root, path)).find((path) => existsSync(path))!;
-  const server = await startBenchServer({ LOG_LEVEL: 'info' }, { users: USERS, script });
+  const production = { NODE_ENV: 'production', JWT_SECRET: randomBytes(32).toString('base64url'), PUBLIC_URL: 'https://auth.bench.example' };
+  const server = await startBenchServer({ ...production, LOG_LEVEL: 'info' }, { users: USERS, script });
   return { target, url: server.url, pid: server.pid, http: new HttpClient(server.url, 64), stop: () => server.stop() };
-}
-
-/** CPU seconds (user + system, every thread) a process has used so far, from /proc. */
-function processCpu(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-function processRss(pid: number): number {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 }
 
 type Send = (worker: number, http: HttpClient) => Promise<Reply> | undefined;
@@ -202,9 +213,9 @@ type Send = (worker: number, http: HttpClient) => Promise<Reply> | undefined;
 async function drive(server: Running, options: { connections: number; seconds: number; pacePerSecond?: number }, next: Send): Promise<Measurement> {
   const latencies: number[] = [];
   let errors = 0;
-  let rss = processRss(server.pid);
-  const rssTimer = setInterval(() => (rss = Math.max(rss, processRss(server.pid))), 250);
-  const cpu0 = processCpu(server.pid);
+  let rss = processRssBytes(server.pid);
+  const rssTimer = setInterval(() => (rss = Math.max(rss, processRssBytes(server.pid))), 250);
+  const cpu0 = processCpuSeconds(server.pid);
   const gen0 = process.cpuUsage();
   const started = performance.now();
   const end = started + options.seconds * 1000;
@@ -234,7 +245,7 @@ async function drive(server: Running, options: { connections: number; seconds: n
   );
   const seconds = (performance.now() - started) / 1000;
   clearInterval(rssTimer);
-  const serverCpu = processCpu(server.pid) - cpu0;
+  const serverCpu = processCpuSeconds(server.pid) - cpu0;
   const gen = process.cpuUsage(gen0);
   const { p50, p99 } = summarize(latencies);
   const ok = latencies.length;
@@ -246,7 +257,7 @@ async function drive(server: Running, options: { connections: number; seconds: n
     p99,
     serverCpuUs: ok ? (serverCpu * 1e6) / ok : 0,
     generatorCpuUs: ok ? (gen.user + gen.system) / ok : 0,
-    rssBytes: Math.max(rss, processRss(server.pid)),
+    rssBytes: Math.max(rss, processRssBytes(server.pid)),
   };
 }
 
@@ -264,7 +275,7 @@ async function mintTokens(server: Running, count: number): Promise<string[]> {
 }
 
 export async function runPeers(options: PeersOptions): Promise<PeersResult> {
-  const dir = installPeers();
+  const { dir, run } = installPeers();
   const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
   const servers: Running[] = [];
   const result: PeersResult = { options, rounds: {}, flood: {}, peerVersions: peerVersions(dir) };
@@ -273,7 +284,7 @@ export async function runPeers(options: PeersOptions): Promise<PeersResult> {
     for (const target of targets) {
       if (target === 'tessera') servers.push(await startTessera());
       else if (target === 'tessera-before') servers.push(await startTessera(resolve(options.before!), target));
-      else servers.push(await startPeer(target, dir, keys));
+      else servers.push(await startPeer(target, run, keys));
     }
     const serving = (w: Workload) => servers.filter((s) => SERVES[s.target].includes(w));
     const warmTokens = new Map<Target, string[]>();
@@ -351,5 +362,6 @@ export async function runPeers(options: PeersOptions): Promise<PeersResult> {
       await server.http.close();
       await server.stop();
     }
+    rmSync(run, { recursive: true, force: true });
   }
 }

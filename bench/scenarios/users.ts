@@ -1,4 +1,5 @@
 import { HttpClient } from '../lib/http.js';
+import { cpuMeter, type CpuUse } from '../lib/process-usage.js';
 import { startProgress } from '../lib/progress.js';
 import { Recorder, type EndpointResult } from '../lib/recorder.js';
 import { startBenchServer } from '../lib/server.js';
@@ -31,6 +32,8 @@ export interface UsersResult {
   errorExamples: string[];
   /** Server resident memory sampled once a second, bytes. */
   rss: { samples: number[]; peak: number; steadyAvg: number };
+  /** Server and load-generator CPU over the whole run and while all users were held. */
+  cpu: { whole: CpuUse; steady?: CpuUse };
   /** Virtual users that completed login, logout and everything between without an error. */
   seconds: number;
 }
@@ -61,10 +64,16 @@ export async function runUsers(options: UsersOptions): Promise<UsersResult> {
   // spawn), and lasts steadySeconds.
   let steadyFrom = Infinity;
   let endAt = Infinity;
+  const wholeRun = cpuMeter(server.pid);
+  let steadyCpu: CpuUse | undefined;
+  let steadyTimer: NodeJS.Timeout | undefined;
   const loginAnswered = () => {
     answered += 1;
     if (answered === options.users) {
       steadyFrom = performance.now();
+      const [steadyMeter, requests0] = [cpuMeter(server.pid), recorder.total];
+      // The steady state ends when its time is up, before the users log out.
+      steadyTimer = setTimeout(() => (steadyCpu = steadyMeter(recorder.total - requests0)), options.steadySeconds * 1000);
       endAt = steadyFrom + options.steadySeconds * 1000;
     }
   };
@@ -73,6 +82,7 @@ export async function runUsers(options: UsersOptions): Promise<UsersResult> {
     rssSamples.push(rss);
     if (performance.now() >= steadyFrom) steadyRss.push(rss);
   }, 1000);
+  let cpu: UsersResult['cpu'] | undefined;
   const stopProgress = startProgress(
     () =>
       `[users ${options.mode}] ${spawned.toLocaleString('en-US')}/${options.users.toLocaleString('en-US')} users · ` +
@@ -100,6 +110,8 @@ export async function runUsers(options: UsersOptions): Promise<UsersResult> {
     }
     await Promise.all(running);
   } finally {
+    clearTimeout(steadyTimer);
+    cpu = { whole: wholeRun(recorder.total), ...(steadyCpu ? { steady: steadyCpu } : {}) };
     clearInterval(sampler);
     stopProgress();
     await Promise.all([http.api.close(), http.login.close()]);
@@ -119,6 +131,7 @@ export async function runUsers(options: UsersOptions): Promise<UsersResult> {
       peak: Math.max(0, ...rssSamples),
       steadyAvg: steadyRss.length ? steadyRss.reduce((a, b) => a + b, 0) / steadyRss.length : 0,
     },
+    cpu: cpu!,
     seconds: (performance.now() - started) / 1000,
   };
 }

@@ -5,7 +5,7 @@
  * req/s it records each server's CPU time per request (user + system, every thread, from /proc), which
  * moves less than req/s on a busy machine.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { closedLoop, type LoopResult } from '../lib/closed-loop.js';
 import { HttpClient } from '../lib/http.js';
@@ -29,7 +29,10 @@ export interface VersusOptions {
 
 export interface VersusRouteResult {
   rps: Record<'first' | 'second', number[]>;
+  /** Server CPU per request, µs (0 when the contender's process id is unknown). */
   cpuMicros: Record<'first' | 'second', number[]>;
+  /** The load generator's CPU per request, µs. */
+  generatorMicros: Record<'first' | 'second', number[]>;
   /** second ÷ first, per round. */
   ratios: number[];
 }
@@ -42,13 +45,6 @@ export interface VersusResult {
 }
 
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? NaN;
-
-/** CPU seconds (user + system, every thread) a process has used so far; 0 without a pid. */
-function processCpu(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /** Logs in as the seeded test user (development mode): one access token, and one refresh chain per worker. */
 async function driver(contender: Contender, concurrency: number) {
@@ -63,16 +59,15 @@ async function driver(contender: Contender, concurrency: number) {
   for (let i = 0; i < concurrency; i += 1) chains.push((await login()).refresh_token);
   const round = (route: VersusRoute, seconds: number): Promise<LoopResult> =>
     route === 'GET /api/users'
-      ? closedLoop(http, concurrency, seconds, (_, c) => c.send('GET', '/api/users', { headers }))
+      ? closedLoop(http, concurrency, seconds, (_, c) => c.send('GET', '/api/users', { headers }), contender.pid)
       : closedLoop(http, concurrency, seconds, async (worker, c) => {
           const reply = await c.send('POST', '/auth/refresh', { body: { refresh_token: chains[worker] } });
           if (reply.status === 200) chains[worker] = (reply.body as { refresh_token: string }).refresh_token;
           return reply;
-        });
+        }, contender.pid);
   const measured = async (route: VersusRoute, seconds: number) => {
-    const before = processCpu(contender.pid);
     const result = await round(route, seconds);
-    return { ...result, cpuMicros: ((processCpu(contender.pid) - before) * 1e6) / Math.max(1, result.rps * seconds) };
+    return { ...result, cpuMicros: result.cpu?.serverUsPerRequest ?? 0, generatorMicros: result.cpu?.generatorUsPerRequest ?? 0 };
   };
   return { http, round, measured };
 }
@@ -86,7 +81,7 @@ export async function compareServers(first: Contender, second: Contender, option
     for (const route of VERSUS_ROUTES) {
       await a.round(route, 1); // warm-up
       await b.round(route, 1);
-      const result: VersusRouteResult = { rps: { first: [], second: [] }, cpuMicros: { first: [], second: [] }, ratios: [] };
+      const result: VersusRouteResult = { rps: { first: [], second: [] }, cpuMicros: { first: [], second: [] }, generatorMicros: { first: [], second: [] }, ratios: [] };
       for (let i = 0; i < options.rounds; i += 1) {
         const x = await a.measured(route, options.seconds);
         const y = await b.measured(route, options.seconds);
@@ -95,6 +90,8 @@ export async function compareServers(first: Contender, second: Contender, option
         result.rps.second.push(y.rps);
         result.cpuMicros.first.push(x.cpuMicros);
         result.cpuMicros.second.push(y.cpuMicros);
+        result.generatorMicros.first.push(x.generatorMicros);
+        result.generatorMicros.second.push(y.generatorMicros);
         result.ratios.push(y.rps / x.rps);
       }
       routes[route] = result;
@@ -128,13 +125,13 @@ export function renderVersus(result: VersusResult): string {
     '',
     `${result.options.concurrency} connections, ${result.options.rounds} alternating rounds of ${result.options.seconds} s.`,
     '',
-    '| route | other, req/s | this, req/s | this ÷ other (median of rounds) | rounds | server CPU µs/request, other → this |',
-    '|---|---|---|---|---|---|',
+    '| route | other, req/s | this, req/s | this ÷ other (median of rounds) | rounds | server CPU µs/request, other → this | load generator CPU µs/request, other → this |',
+    '|---|---|---|---|---|---|---|',
   ];
   for (const route of VERSUS_ROUTES) {
     const r = result.routes[route];
     lines.push(
-      `| ${route} | ${median(r.rps.first).toFixed(0)} | ${median(r.rps.second).toFixed(0)} | ${median(r.ratios).toFixed(2)}× | ${r.ratios.map((x) => x.toFixed(2)).join(', ')} | ${median(r.cpuMicros.first).toFixed(0)} → ${median(r.cpuMicros.second).toFixed(0)} |`,
+      `| ${route} | ${median(r.rps.first).toFixed(0)} | ${median(r.rps.second).toFixed(0)} | ${median(r.ratios).toFixed(2)}× | ${r.ratios.map((x) => x.toFixed(2)).join(', ')} | ${median(r.cpuMicros.first).toFixed(0)} → ${median(r.cpuMicros.second).toFixed(0)} | ${median(r.generatorMicros.first).toFixed(0)} → ${median(r.generatorMicros.second).toFixed(0)} |`,
     );
   }
   return lines.join('\n');

@@ -45,6 +45,7 @@ export interface AppOptions {
 /** Builds the HTTP application around an assembled Tessera. Nothing here reads the environment. */
 export async function buildApp(tessera: Tessera, options: AppOptions = {}): Promise<FastifyInstance> {
   const trust = proxyTrust(tessera.config.trustProxy);
+  const requests = new RequestLog(tessera.logger);
   const app = Fastify({
     loggerInstance: tessera.logger as FastifyBaseLogger,
     // Without a trusted proxy Fastify's plain request is the same (ip is the TCP peer) and cheaper: given a
@@ -52,7 +53,7 @@ export async function buildApp(tessera: Tessera, options: AppOptions = {}): Prom
     trustProxy: tessera.config.trustProxy === false ? false : trust,
     bodyLimit: tessera.config.http.bodyLimit,
     ...slowClientDeadlines(tessera.config.http),
-    logController: new RequestLog(tessera.logger),
+    logController: requests,
     childLoggerFactory: (logger, bindings, options) => lazyRequestLogger(tessera.logger, bindings, options),
     requestIdHeader: false,
     // A request id is a proxy's word (it ties our log line to its own); from anyone else it could forge log ids.
@@ -75,7 +76,7 @@ export async function buildApp(tessera: Tessera, options: AppOptions = {}): Prom
   closeConnectionsWhenDone(app);
 
   await registerOpenApi(app, VERSION);
-  registerMetrics(app, tessera);
+  registerMetrics(app, tessera, requests);
   await app.register(cookie);
   await registerCors(app, tessera.config);
   await registerRateLimit(app, tessera.audit, tessera.fleet?.rateLimit);
@@ -142,8 +143,11 @@ function useStrictBodyValidation(app: FastifyInstance): void {
  */
 function answerEveryRequest(app: FastifyInstance, securityHeaders: Readonly<Record<string, string>>): void {
   const refuse = unknownRoute(app);
+  // As pairs, made once: `reply.headers(object)` lists the object's keys on every call.
+  const headers = Object.entries(securityHeaders);
   app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id).headers(securityHeaders);
+    reply.header('x-request-id', request.id);
+    for (const [name, value] of headers) reply.header(name, value);
     if (!request.is404) return done();
     reply.header('connection', 'close');
     try {

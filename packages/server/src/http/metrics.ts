@@ -4,21 +4,22 @@ import { TesseraError } from '../errors.js';
 import { TesseraMetrics, type MetricsSources } from '../metrics/tessera-metrics.js';
 import type { Tessera } from '../tessera.js';
 import { bearerToken } from './authenticate.js';
+import type { RequestLog } from './request-log.js';
 import { errorResponses } from './schemas.js';
 
 /** What the metrics endpoint uses (the composition root passes the whole `Tessera`; this says which of it). */
 export type MetricsDeps = Pick<Tessera, 'config'> & MetricsSources;
 
 /**
- * GET /metrics in the Prometheus text format, and the hook timing every request by route pattern.
- * Behind METRICS_TOKEN when set; without it public in development and refused in production. Never rate limited. Call before any route is registered.
+ * GET /metrics in the Prometheus text format, and every answered request timed by route pattern (told
+ * by `requests`, the app's request log, as each request completes). Behind METRICS_TOKEN when set;
+ * without it public in development and refused in production. Never rate limited.
  */
-export function registerMetrics(app: FastifyInstance, tessera: MetricsDeps): void {
+export function registerMetrics(app: FastifyInstance, tessera: MetricsDeps, requests: Pick<RequestLog, 'observe'>): void {
   const metrics = new TesseraMetrics(tessera);
-  app.addHook('onResponse', (request, reply, done) => {
-    metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
-    done();
-  });
+  requests.observe((request, reply) =>
+    metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000),
+  );
   app.addHook('onClose', async () => metrics.close());
 
   const token = tessera.config.metricsToken;

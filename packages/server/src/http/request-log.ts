@@ -1,34 +1,55 @@
 import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Bindings, ChildLoggerOptions, Level } from 'pino';
-import type { Logger } from '../logger.js';
+import { requestLines, type Logger, type RequestLineWriter } from '../logger.js';
+
+/** Told of every answered request, errors and 404s included (the metrics count them by route pattern and status). */
+export type RequestObserver = (request: FastifyRequest, reply: FastifyReply) => void;
 
 /**
  * One log line per request, when it completes: request id, method, path (no query string), status,
  * duration. Written through the server's logger with the request id as a field, so a request that logs
- * nothing else never needs a logger of its own.
+ * nothing else never needs a logger of its own. Whatever else is told of each answered request (the
+ * metrics) is called from here too: Fastify calls this for every request, and an `onResponse` hook
+ * would run through its hook runner as well, a closure and a callback per request.
  */
 export class RequestLog extends LogController {
   /**
-   * The request line's own logger: the same output, without the redaction pass. A request line holds
-   * only what the `req` and `res` serializers pick (id, method, path without its query, address,
+   * How request lines are written: in one template where the logger is Tessera's own (`requestLines`),
+   * otherwise through a logger of their own, the same output without the redaction pass. A request line
+   * holds only what the `req` and `res` serializers pick (id, method, path without its query, address,
    * status), never a header or a body, so there is nothing to redact — and redaction was most of the
    * line's cost (12 µs of 14, once per request). Lines with an error go through the redacting logger.
    */
-  private readonly lines: Logger;
+  private readonly line: RequestLineWriter;
+
+  private observers: RequestObserver[] = [];
 
   constructor(private readonly logger: Logger) {
     super();
-    this.lines = logger.child({}, { redact: { paths: [] } });
+    const label = this.requestIdLogLabel;
+    this.line = requestLines(logger, label) ?? pinoRequestLines(logger.child({}, { redact: { paths: [] } }), label);
+  }
+
+  /** Calls `observer` once for every request answered from now on, before its log line is written. */
+  observe(observer: RequestObserver): void {
+    this.observers = [...this.observers, observer];
   }
 
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    for (const observer of this.observers) observer(request, reply);
     if (!this.logger.isLevelEnabled(error ? 'error' : 'info')) return;
-    const line = { [this.requestIdLogLabel]: request.id, req: request, res: reply, ms: Math.round(reply.elapsedTime) };
-    if (error) this.logger.error({ ...line, err: error }, 'request errored');
-    else this.lines.info(line, 'request');
+    if (error) {
+      const line = { [this.requestIdLogLabel]: request.id, req: request, res: reply, ms: Math.round(reply.elapsedTime) };
+      this.logger.error({ ...line, err: error }, 'request errored');
+    } else this.line(request.id, request, reply, Math.round(reply.elapsedTime));
   }
+}
+
+/** Request lines through pino, for a logger `requestLines` does not know. */
+function pinoRequestLines(lines: Logger, label: string): RequestLineWriter {
+  return (id, request, reply, ms) => lines.info({ [label]: id, req: request, res: reply, ms }, 'request');
 }
 
 /**

@@ -26,7 +26,10 @@ interface RenderedValue {
  * (issue 18). The exposition is the same: names, help, labels, buckets, and the order of the series.
  */
 export class RequestMetrics {
-  private readonly series = new Map<string, RequestSeries>();
+  /** Every series, in the order they were first seen (the order they are rendered in). */
+  private readonly series: RequestSeries[] = [];
+  /** The same series by route, method and status: found without building a key string per request. */
+  private readonly byRoute = new Map<string, Map<string, Map<number, RequestSeries>>>();
 
   constructor(
     registry: Registry,
@@ -34,7 +37,7 @@ export class RequestMetrics {
   ) {
     registry.registerMetric(
       this.metric('tessera_http_requests_total', 'HTTP requests answered, by method, route pattern and status', 'counter', () =>
-        [...this.series.values()].map((s) => ({ labels: s.labels, value: s.count })),
+        this.series.map((s) => ({ labels: s.labels, value: s.count })),
       ),
     );
     registry.registerMetric(
@@ -42,24 +45,30 @@ export class RequestMetrics {
         'tessera_http_request_duration_seconds',
         'Time to answer an HTTP request, by method, route pattern and status',
         'histogram',
-        () => [...this.series.values()].flatMap((s) => this.histogramValues(s)),
+        () => this.series.flatMap((s) => this.histogramValues(s)),
       ),
     );
   }
 
   /** Counts one answered request. */
   observe(method: string, route: string, status: number, seconds: number): void {
-    const key = `${method} ${status} ${route}`;
-    let series = this.series.get(key);
-    if (series === undefined) {
-      series = { labels: { method, route, status: String(status) }, count: 0, sum: 0, buckets: new Array<number>(this.bounds.length + 1).fill(0) };
-      this.series.set(key, series);
-    }
+    const series = this.byRoute.get(route)?.get(method)?.get(status) ?? this.newSeries(method, route, status);
     series.count += 1;
     series.sum += seconds;
     let bucket = 0;
     while (bucket < this.bounds.length && seconds > this.bounds[bucket]!) bucket += 1;
     series.buckets[bucket]! += 1;
+  }
+
+  private newSeries(method: string, route: string, status: number): RequestSeries {
+    const series = { labels: { method, route, status: String(status) }, count: 0, sum: 0, buckets: new Array<number>(this.bounds.length + 1).fill(0) };
+    this.series.push(series);
+    let methods = this.byRoute.get(route);
+    if (methods === undefined) this.byRoute.set(route, (methods = new Map()));
+    let statuses = methods.get(method);
+    if (statuses === undefined) methods.set(method, (statuses = new Map()));
+    statuses.set(status, series);
+    return series;
   }
 
   private histogramValues(series: RequestSeries): RenderedValue[] {
@@ -79,14 +88,17 @@ export class RequestMetrics {
 
   /** A metric as the registry takes it: what it renders comes from `values` when scraped. */
   private metric(name: string, help: string, type: 'counter' | 'histogram', values: () => RenderedValue[]) {
-    const series = this.series;
+    const { series, byRoute } = this;
     const metric = {
       name,
       help,
       type,
       aggregator: 'sum' as const,
       get: async () => ({ name, help, type, aggregator: 'sum' as const, values: values() }),
-      reset: () => series.clear(),
+      reset: () => {
+        series.length = 0;
+        byRoute.clear();
+      },
     };
     return metric as unknown as Parameters<Registry['registerMetric']>[0];
   }

@@ -20,6 +20,9 @@ export interface UserRecord {
 
 export type PublicUser = Omit<UserRecord, 'passwordHash'>;
 
+/** Whether the user has an address Tessera may write to: one that is set and known to be theirs. */
+export const hasVerifiedEmail = (user: Pick<UserRecord, 'email' | 'emailVerifiedAt'>): boolean => user.email !== null && user.emailVerifiedAt !== null;
+
 export interface NewUser {
   id: string;
   username: string;

@@ -44,6 +44,21 @@ describe('tessera users disable|enable|set-role|reset-password', () => {
     expect((await login(t.app, 'vera')).statusCode).toBe(200);
   });
 
+  it('list says whose email address is verified: one an operator gave is, one the user set and never confirmed is not', async () => {
+    expect((await tessera(['users', 'add', 'quinn', '--email', 'quinn@example.com', '--password', 'a long enough passphrase 42'], env)).code).toBe(0);
+    const yusuf = await createUser(t.tessera, 'yusuf');
+    await t.tessera.store.users.update(yusuf.id, { email: 'yusuf@example.com' }, Date.now());
+    await createUser(t.tessera, 'zoe');
+    const listed = JSON.parse((await tessera(['users', 'list', '--limit', '10000', '--json'], env)).stdout) as Array<{ username: string; email: string | null; email_verified: boolean }>;
+    const row = (username: string) => listed.find((user) => user.username === username);
+    expect(row('quinn')).toMatchObject({ email: 'quinn@example.com', email_verified: true });
+    expect(row('yusuf')).toMatchObject({ email: 'yusuf@example.com', email_verified: false });
+    expect(row('zoe')).toMatchObject({ email: null, email_verified: false });
+    const table = (await tessera(['users', 'list', '--limit', '10000'], env)).stdout.split('\n');
+    expect(table[0]).toMatch(/^ID\s+USERNAME\s+ROLE\s+EMAIL\s+EMAIL_VERIFIED\s+CREATED_AT\s+DISABLED_AT$/);
+    expect(table.find((line) => line.includes(' yusuf '))).toMatch(/yusuf@example\.com\s+false\s/);
+  });
+
   it('set-role applies at once: the access token is refused, and a refresh carries the new role', async () => {
     await createUser(t.tessera, 'walt');
     const tokens = await loginTokens(t.app, 'walt');

@@ -61,7 +61,8 @@ describe.skipIf(!available)('three instances behind nginx, round robin, shared P
     expect((await runCli(['migrate'], env)).code).toBe(0);
     const created = await runCli(['users', 'add', 'ivan'], env, TEST_PASSWORD);
     expect(created.code, created.stderr).toBe(0);
-    instances.push(...(await Promise.all([1, 2, 3].map(() => startServeProcess(env)))));
+    // Each instance is kept as soon as it runs, so one that fails to start leaves none behind unstopped.
+    await Promise.all([1, 2, 3].map(async () => instances.push(await startServeProcess(env))));
     for (const instance of instances) direct.set(new URL(instance.url).host, instance.url);
     nginx = await startNginx(instances.map((instance) => Number(new URL(instance.url).port)));
   });

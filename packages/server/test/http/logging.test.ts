@@ -36,6 +36,14 @@ describe('request logs and unexpected failures', () => {
     expect(typeof line.ms).toBe('number');
   });
 
+  it('logs the path of a request without a query string as it was asked for, with its status', async () => {
+    await app.inject({ url: '/no/such/page', headers: { 'x-request-id': 'req-404' } });
+    const line = JSON.parse(lines.findLast((l) => l.includes('req-404'))!);
+    expect(line).toMatchObject({ level: 30, service: 'tessera', reqId: 'req-404', msg: 'request' });
+    expect(line.req).toEqual({ id: 'req-404', method: 'GET', path: '/no/such/page', ip: '127.0.0.1' });
+    expect(line.res).toEqual({ statusCode: 404 });
+  });
+
   it('replaces an unusable request id with its own', async () => {
     const response = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'bad id\nwith newline' } });
     expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);

@@ -83,6 +83,27 @@ describe('GET /metrics', () => {
     for (let i = 0; i < 10; i += 1) expect((await t.app.inject({ url: '/metrics' })).statusCode).toBe(200);
   });
 
+  it('lists the request series in the order they were first answered, each with its histogram', async () => {
+    const fresh = await startTestInstance();
+    try {
+      await fresh.app.inject({ url: '/healthz' });
+      await fresh.app.inject({ url: '/no/such/page' });
+      await fresh.app.inject({ method: 'DELETE', url: '/healthz' });
+      await fresh.app.inject({ url: '/healthz' });
+      const text = (await fresh.app.inject({ url: '/metrics' })).body;
+      const counted = text.split('\n').filter((l) => l.startsWith('tessera_http_requests_total{'));
+      expect(counted).toEqual([
+        'tessera_http_requests_total{method="GET",route="/healthz",status="200"} 2',
+        'tessera_http_requests_total{method="GET",route="unmatched",status="404"} 1',
+        'tessera_http_requests_total{method="DELETE",route="unmatched",status="405"} 1',
+      ]);
+      expect(sample(text, 'tessera_http_request_duration_seconds_bucket{le="+Inf",method="GET",route="/healthz",status="200"}')).toBe(2);
+      expect(sample(text, 'tessera_http_request_duration_seconds_count{method="DELETE",route="unmatched",status="405"}')).toBe(1);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('keeps each instance’s counts apart, even in one process', async () => {
     const other = await startTestInstance({ REFRESH_REUSE_INTERVAL: '0' /* replays a token on purpose */ });
     try {

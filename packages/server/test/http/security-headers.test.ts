@@ -22,6 +22,36 @@ describe('security headers', () => {
     }
   });
 
+  it('sends every security header and a request id on answers, refusals, unknown routes, wrong methods and bad input alike', async () => {
+    const expected = {
+      'content-security-policy': "default-src 'none';base-uri 'none';form-action 'none';frame-ancestors 'none'",
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-origin',
+      'origin-agent-cluster': '?1',
+      'referrer-policy': 'no-referrer',
+      'x-content-type-options': 'nosniff',
+      'x-dns-prefetch-control': 'off',
+      'x-download-options': 'noopen',
+      'x-frame-options': 'DENY',
+      'x-permitted-cross-domain-policies': 'none',
+      'x-xss-protection': '0',
+    };
+    const responses = [
+      await t.app.inject({ url: '/healthz' }),
+      await t.app.inject({ url: '/api/users' }),
+      await t.app.inject({ url: '/no/such/route' }),
+      await t.app.inject({ method: 'DELETE', url: '/healthz' }),
+      await t.app.inject({ method: 'POST', url: '/auth/login', payload: { username: 7 } }),
+    ];
+    expect(responses.map((r) => r.statusCode)).toEqual([200, 401, 404, 405, 400]);
+    const ids = new Set<string>();
+    for (const response of responses) {
+      expect(response.headers, String(response.statusCode)).toMatchObject(expected);
+      ids.add(response.headers['x-request-id'] as string);
+    }
+    expect(ids.size).toBe(responses.length);
+  });
+
   it('sends no HSTS outside production, where plain http://localhost must keep working', async () => {
     expect((await t.app.inject({ url: '/healthz' })).headers['strict-transport-security']).toBeUndefined();
   });

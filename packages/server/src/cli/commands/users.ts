@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CLI_ACTOR } from '../../admin/actor.js';
 import { normalizeUsername } from '../../users/username.js';
-import type { PublicUser } from '../../users/user.js';
+import { hasVerifiedEmail, type PublicUser } from '../../users/user.js';
 import { withOperations } from '../context.js';
 import { CliError, readStdin, type CliIo } from '../io.js';
 import { isoTime, printRecord, printRows } from '../output.js';
@@ -17,6 +17,7 @@ export const userRow = (user: PublicUser) => ({
   username: user.username,
   role: user.role,
   email: user.email,
+  email_verified: hasVerifiedEmail(user),
   created_at: isoTime(user.createdAt),
   disabled_at: isoTime(user.disabledAt),
 });
@@ -54,7 +55,7 @@ export function registerUsers(program: Command, io: CliIo): Command {
     .option('--json', 'print JSON')
     .action(async (options: { limit: number; offset: number; json?: boolean }) => {
       const { users: page } = await withOperations(io, (t) => t.users.list({ limit: options.limit, offset: options.offset }));
-      printRows(io, page.map(userRow), ['id', 'username', 'role', 'email', 'created_at', 'disabled_at'], Boolean(options.json));
+      printRows(io, page.map(userRow), ['id', 'username', 'role', 'email', 'email_verified', 'created_at', 'disabled_at'], Boolean(options.json));
     });
 
   users

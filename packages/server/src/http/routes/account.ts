@@ -7,7 +7,7 @@ import { CONFIRMATION_MAILS_PER_HOUR, type CredentialBudgets } from '../credenti
 import type { ConfirmationMail } from '../../account/email-verification.js';
 import { setRefreshCookie } from '../refresh-cookie.js';
 import { errorResponses, tokenPairSchema } from '../schemas.js';
-import type { UserRecord } from '../../users/user.js';
+import { hasVerifiedEmail, type UserRecord } from '../../users/user.js';
 import { AUTH_BODY_LIMIT } from './auth.js';
 import { family, familySchema, signOutBody, signOutSchema } from './admin/representations.js';
 
@@ -54,7 +54,7 @@ const account = (user: UserRecord) => ({
   username: user.username,
   role: user.role,
   email: user.email,
-  email_verified: user.email !== null && user.emailVerifiedAt !== null,
+  email_verified: hasVerifiedEmail(user),
   created_at: new Date(user.createdAt).toISOString(),
 });
 

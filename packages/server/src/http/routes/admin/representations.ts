@@ -1,7 +1,7 @@
 import type { KeyDescription } from '../../../admin/keys.js';
 import type { AuditEventRecord } from '../../../audit/audit-event.js';
 import type { FamilyRecord } from '../../../tokens/refresh-family.js';
-import type { PublicUser } from '../../../users/user.js';
+import { hasVerifiedEmail, type PublicUser } from '../../../users/user.js';
 
 /** The JSON shapes of the admin API — schemas (validation, serialisation, OpenAPI) beside their mappers. */
 
@@ -35,7 +35,7 @@ export const adminUser = (user: PublicUser) => ({
   username: user.username,
   role: user.role,
   email: user.email,
-  email_verified: user.email !== null && user.emailVerifiedAt !== null,
+  email_verified: hasVerifiedEmail(user),
   created_at: iso(user.createdAt),
   updated_at: iso(user.updatedAt),
   disabled_at: isoOrNull(user.disabledAt),

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+
+/** CPU seconds (user + system, every thread) a process has used so far, from /proc. */
+export function processCpuSeconds(pid: number): number {
+  // After the command name, which is in parentheses and may hold spaces or parentheses itself.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** A process's resident set size now, bytes, from /proc. */
+export function processRssBytes(pid: number): number {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+}
+
+/**
+ * Where the CPU of a stretch of a run went: the server process (all its threads) and this process, the
+ * load generator, which shares the machine. Cores = CPU seconds ÷ wall seconds: a server near 1 core is
+ * bound by its event loop, a generator near 1 core is bound by itself and says nothing of the server.
+ */
+export interface CpuUse {
+  seconds: number;
+  serverCores: number;
+  generatorCores: number;
+  /** Per request answered in the stretch, µs (0 when none was). */
+  serverUsPerRequest: number;
+  generatorUsPerRequest: number;
+}
+
+/** Starts measuring; the function returned ends the stretch, given how many requests were answered in it. */
+export function cpuMeter(serverPid: number): (requests: number) => CpuUse {
+  const server0 = processCpuSeconds(serverPid);
+  const generator0 = process.cpuUsage();
+  const started = performance.now();
+  return (requests) => {
+    const server = processCpuSeconds(serverPid) - server0;
+    const generatorUsage = process.cpuUsage(generator0);
+    const generator = (generatorUsage.user + generatorUsage.system) / 1e6;
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      seconds,
+      serverCores: server / seconds,
+      generatorCores: generator / seconds,
+      serverUsPerRequest: requests ? (server * 1e6) / requests : 0,
+      generatorUsPerRequest: requests ? (generator * 1e6) / requests : 0,
+    };
+  };
+}
+
+/** "server 0.93 cores (412 µs/request), load generator 0.41 cores (183 µs/request)". */
+export function describeCpu(use: CpuUse): string {
+  const part = (cores: number, us: number) => `${cores.toFixed(2)} cores (${Math.round(us).toLocaleString('en-US')} µs/request)`;
+  return `server ${part(use.serverCores, use.serverUsPerRequest)}, load generator ${part(use.generatorCores, use.generatorUsPerRequest)}`;
+}
