@@ -345,7 +345,7 @@ export const SETTINGS = {
     env: 'PASSWORD_HASH_PRIORITY',
     default: 'low',
     parse: z.enum(['low', 'normal'], { error: 'must be low or normal' }),
-    doc: '`low`: password hashes (argon2id) run first in threads of low scheduling priority (nice 10), one per core, so logins use the cores the API leaves idle and the kernel favours the API when both want a core; a hash held up 8× longer than its cost took lately (a busy machine) also starts at normal priority. `normal`: at most cores − 1 hashes at once, at normal priority'
+    doc: '`low`: password hashes (argon2id) run first in threads of low scheduling priority (nice 10), one per core, so logins use the cores the API leaves idle and the kernel favours the API when both want a core; when those threads stall — a hash held up 8× longer than its cost took lately while none of them has finished one for as long (a busy machine) — it also starts at normal priority. `normal`: at most cores − 1 hashes at once, at normal priority'
   }),
   productionDatabaseOverride: setting({
     env: 'PRODUCTION_DATABASE_OVERRIDE',

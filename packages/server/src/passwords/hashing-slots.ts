@@ -13,7 +13,9 @@ interface Queued {
   /** argon2's memory × passes for the job (how long it takes, relative to others); 0 without a job. */
   cost: number;
   enqueuedAt: number;
-  /** When it started on a hashing thread; undefined if it has not. */
+  /** Whether a hashing thread has it (running it, or starting up to run it). */
+  onThread: boolean;
+  /** When it began running on its hashing thread (after the thread's start-up); undefined until then. */
   onThreadSince: number | undefined;
   /** Whether `run` has been started for it. */
   runStarted: boolean;
@@ -32,6 +34,8 @@ const STALL_FACTOR = 8;
 const MIN_STALL_MS = 20;
 /** How many recent runs the quickest is taken from. */
 const RECENT_RUNS = 64;
+/** How long a new hashing thread may take to start up (a fresh thread: tens of ms) before work behind it counts as stalled. */
+const THREAD_START_MS = 1_000;
 
 /**
  * Where password hashes run, and how many at once. argon2id is CPU- and memory-bound (19 MiB each).
@@ -39,10 +43,10 @@ const RECENT_RUNS = 64;
  * With low-priority hashing threads (Linux), every core hashes when the machine has room, and the
  * kernel favours the event loop whenever it has a request to serve: a burst of logins uses the spare
  * CPU and slows the API less. A thread of low priority also yields to every other busy process on the
- * machine; so a job that runs on one far longer than its cost took lately (8×), or waits for one while
- * none has finished anything for that long, is also started at normal priority in one of `slots`
- * places, and the first answer wins. A queue behind threads that keep finishing jobs (a login flood)
- * just waits for them.
+ * machine; so a job that runs on one, or waits for one, far longer than its cost took lately (8×)
+ * while none of them has finished anything for that long, is also started at normal priority in one
+ * of `slots` places, and the first answer wins. Work behind threads that keep finishing jobs (a login
+ * flood) just waits for them.
  *
  * Without them, at most `slots` hashes run at once in the thread pool (token signing needs it too)
  * and the others wait their turn, first come first served.
@@ -55,8 +59,10 @@ export class HashingSlots {
   private readonly onThreads = new Set<Queued>();
   private running = 0;
   private refused = 0;
-  /** When a hashing thread last finished a job. */
-  private lastThreadFinish = Number.NEGATIVE_INFINITY;
+  /** When a hashing thread last finished a job, began starting up, or finished starting up. */
+  private lastThreadProgress = Number.NEGATIVE_INFINITY;
+  /** Jobs handed to hashing threads that are still starting up. */
+  private startingUp = 0;
   /** Milliseconds per unit of cost of recent runs on hashing threads. */
   private readonly recentRuns: number[] = [];
   /** The quickest of `recentRuns`, worked out when a run is added, not on every stall check. */
@@ -85,6 +91,7 @@ export class HashingSlots {
         task: { run, job },
         cost: job ? argon2Cost(job) : 0,
         enqueuedAt: this.now(),
+        onThread: false,
         onThreadSince: undefined,
         runStarted: false,
         threadFailed: false,
@@ -111,8 +118,8 @@ export class HashingSlots {
     // A place may have freed up, or the job become stalled, since the last look: start what can start first.
     this.pump();
     if (queued.settled || queued.runStarted) return;
-    if (queued.onThreadSince !== undefined) {
-      const stalledIn = queued.onThreadSince + this.stallMs(queued) - this.now();
+    if (queued.onThread) {
+      const stalledIn = this.stalledIn(queued, this.now());
       if (stalledIn > 0) {
         queued.waitTimer = setTimeout(() => this.refuse(queued), stalledIn + 1);
         return;
@@ -131,7 +138,8 @@ export class HashingSlots {
     if (threads) {
       for (let i = 0; i < this.queue.length; ) {
         const queued = this.queue[i]!;
-        const started = queued.task.job && !queued.threadFailed ? threads.tryRun(queued.task.job) : undefined;
+        const job = queued.task.job && !queued.threadFailed ? queued.task.job : undefined;
+        const started = job ? threads.tryRun(job, () => this.beganOnThread(queued)) : undefined;
         if (!started) {
           if (queued.task.job && !queued.threadFailed) break; // every thread is busy
           i += 1;
@@ -150,27 +158,49 @@ export class HashingSlots {
   }
 
   private startedOnThread(queued: Queued, started: Promise<unknown>): void {
-    queued.onThreadSince = this.now();
+    queued.onThread = true;
     this.onThreads.add(queued);
+    if (queued.onThreadSince === undefined) {
+      // Its thread is starting up: that is progress too, and the job's run has not begun.
+      this.startingUp += 1;
+      this.lastThreadProgress = this.now();
+    }
+    const leave = () => {
+      this.onThreads.delete(queued);
+      queued.onThread = false;
+      if (queued.onThreadSince === undefined) this.startingUp -= 1;
+    };
     started.then(
       (value) => {
-        this.onThreads.delete(queued);
-        this.lastThreadFinish = this.now();
-        this.remember((this.now() - queued.onThreadSince!) / queued.cost);
+        const began = queued.onThreadSince;
+        leave();
+        this.lastThreadProgress = this.now();
+        if (began !== undefined) this.remember((this.now() - began) / queued.cost);
         this.settle(queued, true, value);
         this.pump();
       },
       (error: unknown) => {
-        this.onThreads.delete(queued);
+        leave();
         if (!(error instanceof HashingThreadUnavailable)) this.settle(queued, false, error);
         else if (!queued.runStarted && !queued.settled) {
           // The thread could not do it (stopped, or cannot lower its priority): run it here, first in line.
           queued.threadFailed = true;
+          queued.onThreadSince = undefined;
           this.queue.unshift(queued);
         }
         this.pump();
       },
     );
+  }
+
+  /** Its thread began running it: at once on a running thread, after start-up on a new one. */
+  private beganOnThread(queued: Queued): void {
+    if (queued.onThreadSince !== undefined || queued.settled || queued.threadFailed) return;
+    queued.onThreadSince = this.now();
+    if (queued.onThread) {
+      this.startingUp -= 1;
+      this.lastThreadProgress = queued.onThreadSince;
+    }
   }
 
   /**
@@ -179,14 +209,7 @@ export class HashingSlots {
    */
   private nextToRun(withThreads: boolean): Queued | undefined {
     const now = this.now();
-    // On a thread: stalled once it has run there past its bound. Waiting for one: only when the threads
-    // themselves are stalled — none has finished a job for that long. A queue behind threads that are
-    // working (a login flood) is no reason to compete with the event loop at normal priority.
-    const stalled = (q: Queued) => {
-      const bound = this.stallMs(q);
-      if (q.onThreadSince !== undefined) return now - q.onThreadSince >= bound;
-      return now - q.enqueuedAt >= bound && now - this.lastThreadFinish >= bound;
-    };
+    const stalled = (q: Queued) => this.stalled(q, now);
     let next: Queued | undefined;
     for (const q of this.queue) {
       if ((!withThreads || !q.task.job || q.threadFailed || stalled(q)) && (!next || q.enqueuedAt < next.enqueuedAt)) next = q;
@@ -226,6 +249,27 @@ export class HashingSlots {
   private clearWait(queued: Queued): void {
     clearTimeout(queued.waitTimer);
     queued.waitTimer = undefined;
+  }
+
+  private stalled(queued: Queued, now: number): boolean {
+    return this.stalledIn(queued, now) <= 0;
+  }
+
+  /**
+   * How long until a job counts as held up behind the hashing threads (≤ 0: it does): running on one,
+   * or waiting for one, past its stall bound while none of them has made progress for as long either —
+   * finished a job, or started up (a new thread gets `THREAD_START_MS` for that) — so the threads
+   * themselves are stalled (a busy machine). One slow job among threads that keep finishing others (a
+   * login flood beside the API, the kernel favouring the event loop), or work behind a thread still
+   * starting, is no reason to compete with the event loop at normal priority.
+   */
+  private stalledIn(queued: Queued, now: number): number {
+    const bound = this.stallMs(queued);
+    const threadsBound = this.startingUp > 0 ? Math.max(bound, THREAD_START_MS) : bound;
+    return Math.max(
+      (queued.onThreadSince ?? queued.enqueuedAt) + bound - now,
+      this.lastThreadProgress + threadsBound - now,
+    );
   }
 
   private remember(msPerCost: number): void {

@@ -34,7 +34,6 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { readlinkSync } = require('node:fs');
 const { setPriority } = require('node:os');
-const argon2 = require(workerData.argon2);
 let lowered = false;
 try {
   const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
@@ -43,6 +42,9 @@ try {
     lowered = true;
   }
 } catch {}
+// Loaded once the thread's priority is low: its start-up competes with the event loop no longer than it must.
+const argon2 = require(workerData.argon2);
+parentPort.postMessage({ ready: true });
 parentPort.on('message', (job) => {
   if (!lowered) return parentPort.postMessage({ id: job.id, unavailable: true });
   let value;
@@ -60,13 +62,18 @@ parentPort.on('message', (job) => {
 export interface HashingThreads {
   /** False when they cannot take work at all (then everything runs at normal priority). */
   readonly usable: boolean;
-  /** Starts the job on an idle thread; undefined when every thread is busy. */
-  tryRun(job: Argon2Job): Promise<unknown> | undefined;
+  /**
+   * Starts the job on an idle thread; undefined when every thread is busy. `began` is called when the
+   * thread begins it: at once on a running thread, after its start-up on a new one.
+   */
+  tryRun(job: Argon2Job, began: () => void): Promise<unknown> | undefined;
 }
 
 interface Pending {
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
+  /** Called once the thread is ready to run the job (started up). */
+  began: (() => void) | undefined;
 }
 
 /** One hashing thread: at most one job at a time; it exits after `idleMs` without work. */
@@ -77,6 +84,8 @@ class HashingThread {
   private nextId = 0;
   private stopped = false;
   private answered = false;
+  /** Whether the thread has started up (lowered its priority, loaded argon2). */
+  private ready = false;
 
   constructor(
     argon2Path: string,
@@ -86,7 +95,14 @@ class HashingThread {
   ) {
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { argon2: argon2Path, nice } });
     this.worker.unref();
-    this.worker.on('message', (message: { value?: unknown; error?: string; unavailable?: true }) => {
+    this.worker.on('message', (message: { ready?: true; value?: unknown; error?: string; unavailable?: true }) => {
+      if (message.ready) {
+        this.ready = true;
+        const began = this.pending?.began;
+        if (this.pending) this.pending.began = undefined;
+        began?.();
+        return;
+      }
       this.answered = true;
       const pending = this.pending;
       this.pending = undefined;
@@ -105,12 +121,15 @@ class HashingThread {
     return this.pending !== undefined;
   }
 
-  run(job: Argon2Job): Promise<unknown> {
+  /** Hands the thread a job; `began` is called when the thread begins it (at once once it has started up). */
+  run(job: Argon2Job, began: () => void): Promise<unknown> {
     clearTimeout(this.idleTimer);
-    return new Promise((resolve, reject) => {
-      this.pending = { resolve, reject };
+    const answer = new Promise<unknown>((resolve, reject) => {
+      this.pending = { resolve, reject, began: this.ready ? undefined : began };
       this.worker.postMessage({ ...job, id: (this.nextId += 1) });
     });
+    if (this.ready) began();
+    return answer;
   }
 
   /** Ends the thread; a job still running is rejected with `HashingThreadUnavailable`. */
@@ -171,8 +190,11 @@ export class LowPriorityHashers implements HashingThreads {
     return !this.unavailable && !this.closed;
   }
 
-  /** Runs the job on an idle thread (starting one if fewer than `threads` run); undefined when all are busy. */
-  tryRun(job: Argon2Job): Promise<unknown> | undefined {
+  /**
+   * Runs the job on an idle thread (starting one if fewer than `threads` run); undefined when all are
+   * busy. `began` is called when the thread begins the job: at once, or once a new thread has started up.
+   */
+  tryRun(job: Argon2Job, began: () => void = () => {}): Promise<unknown> | undefined {
     if (!this.usable) return undefined;
     let thread: HashingThread | undefined;
     for (const t of this.threads) {
@@ -192,7 +214,7 @@ export class LowPriorityHashers implements HashingThreads {
       }
       this.threads.add(thread);
     }
-    return thread.run(job).catch((error: unknown) => {
+    return thread.run(job, began).catch((error: unknown) => {
       if (error instanceof HashingThreadUnavailable && error.reason === 'priority') this.unavailable = true;
       throw error;
     });

@@ -56,12 +56,21 @@ class HeldThreads implements HashingThreads {
   get busy(): number {
     return this.held.length;
   }
-  tryRun(job: Argon2Job): Promise<unknown> | undefined {
+  /** Set: threads are starting up, and begin their jobs only when `begin` is called. */
+  startingUp = false;
+  private readonly waiting: (() => void)[] = [];
+  tryRun(job: Argon2Job, began: () => void): Promise<unknown> | undefined {
     if (this.held.length >= this.size) return undefined;
-    return new Promise((finish, fail) => {
+    const answer = new Promise((finish, fail) => {
       const entry = { job, finish: (value: unknown) => (this.held.splice(this.held.indexOf(entry), 1), finish(value)), fail };
       this.held.push(entry);
     });
+    if (this.startingUp) this.waiting.push(began);
+    else began();
+    return answer;
+  }
+  begin(): void {
+    for (const began of this.waiting.splice(0)) began();
   }
 }
 const argon2Task = (password: string, runHere: () => Promise<unknown>) => ({ run: runHere, job: { op: 'verify' as const, hash: '$argon2id$…', password } });
@@ -113,6 +122,51 @@ describe('HashingSlots with low-priority hashing threads', () => {
     }
     expect(await Promise.all(answers)).toEqual(Array.from({ length: 12 }, (_, i) => `thread ${i}`));
     expect(ranHere).toEqual([]);
+  });
+
+  it('leave a slow job on one thread alone while the other threads keep finishing jobs, and start it at normal priority once they all stall', async () => {
+    const threads = new HeldThreads(2);
+    let now = 0;
+    const ranHere: string[] = [];
+    const slots = new HashingSlots(1, Number.POSITIVE_INFINITY, threads, () => now);
+    const slow = slots.run(argon2Task('slow', async () => ranHere.push('slow')));
+    const others = Array.from({ length: 12 }, (_, i) => slots.run(argon2Task(`p${i}`, async () => ranHere.push(`p${i}`))));
+    await tick();
+    for (let i = 0; i < 12; i += 1) {
+      now += 50; // the other thread answers every 50 ms; the slow job runs 600 ms, past 8× that
+      threads.held.find((h) => h.job.password === `p${i}`)!.finish(`thread ${i}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(await Promise.all(others)).toEqual(Array.from({ length: 12 }, (_, i) => `thread ${i}`));
+    expect(ranHere).toEqual([]);
+    now += 1_000; // now no thread has answered anything for far longer than 8× 50 ms
+    void slots.run(async () => 'bcrypt checked'); // any new work makes the slots look again
+    await expect(slow).resolves.toBe(1);
+    expect(ranHere).toEqual(['slow']);
+  });
+
+  it('wait for a thread starting up rather than start its job at normal priority, unless the start-up takes far too long', async () => {
+    const threads = new HeldThreads(1);
+    threads.startingUp = true;
+    let now = 0;
+    const ranHere: string[] = [];
+    const slots = new HashingSlots(1, Number.POSITIVE_INFINITY, threads, () => now);
+    const first = slots.run(argon2Task('first', async () => ranHere.push('first')));
+    await tick();
+    now = 500; // past the first stall bound (100 ms): a fresh thread takes longer than a job to start
+    await expect(slots.run(async () => 'bcrypt checked')).resolves.toBe('bcrypt checked');
+    expect(ranHere).toEqual([]);
+    threads.begin();
+    now = 550;
+    threads.held[0]!.finish('thread');
+    await expect(first).resolves.toBe('thread');
+
+    const stuck = slots.run(argon2Task('stuck', async () => ranHere.push('stuck')));
+    await tick();
+    now = 5_000; // a thread that has not started up in seconds is stalled
+    void slots.run(async () => 'bcrypt checked');
+    await expect(stuck).resolves.toBe(1);
+    expect(ranHere).toEqual(['stuck']);
   });
 
   it('run work only normal priority can do (imported hashes) without waiting behind busy threads', async () => {

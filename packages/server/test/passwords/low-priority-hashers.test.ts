@@ -53,6 +53,24 @@ describe.runIf(platform() === 'linux')('low-priority hashing threads (Linux)', (
     await expect(pool.tryRun({ op: 'hash', password: 'b', options: CHEAP })).resolves.toMatch(/^\$argon2id\$/);
   });
 
+  it('say a job has begun once a new thread has started up with its priority lowered, and at once on a thread already running', async () => {
+    pool = new LowPriorityHashers({ threads: 1, nice: 14 });
+    let firstBegan = false;
+    let niceWhenBegun: number[] = [];
+    const first = pool.tryRun({ op: 'hash', password: 'a', options: CHEAP }, () => {
+      firstBegan = true;
+      niceWhenBegun = [...threadNiceValues().values()].filter((n) => n === 14);
+    });
+    expect(firstBegan).toBe(false); // the thread is starting up
+    await first;
+    expect(firstBegan).toBe(true);
+    expect(niceWhenBegun).toEqual([14]);
+    let secondBegan = false;
+    const second = pool.tryRun({ op: 'hash', password: 'b', options: CHEAP }, () => (secondBegan = true));
+    expect(secondBegan).toBe(true);
+    await second;
+  });
+
   it('exit when idle, giving their memory back, and start again for the next job', async () => {
     pool = new LowPriorityHashers({ threads: 1, nice: 17, idleMs: 50 });
     await pool.tryRun({ op: 'hash', password: 'a', options: CHEAP });
