@@ -144,15 +144,16 @@ export type RequestLineWriter = (id: string, request: Parameters<typeof serializ
  * request line being the one line every request writes. Only for a logger made by `createLogger`, whose
  * options are known here (no timestamp, mixin, formatter or message key of its own); for any other,
  * undefined: its lines go through pino. Request lines hold no header or body, so there is nothing to redact.
+ * The caller checks that info lines are wanted.
  */
 export function requestLines(logger: Logger, label: string): RequestLineWriter | undefined {
   const destination = destinations.get(logger);
-  if (destination === undefined) return undefined;
+  // A stream that routes lines by pino's metadata (pino.multistream) needs pino to write them.
+  if (destination === undefined || (destination as unknown as Record<symbol, unknown>)[Symbol.for('pino.metadata')]) return undefined;
   const level = logger.levels.values.info!;
   const start = `{"level":${level},"time":`;
   const fields = `,${JSON.stringify(BASE).slice(1, -1)},${JSON.stringify(label)}:`;
   return (id, request, reply, ms) => {
-    if (!logger.isLevelEnabled('info')) return;
     const req = JSON.stringify(serializers.req(request));
     const res = JSON.stringify(serializers.res(reply));
     destination.write(`${start}${Date.now()}${fields}${JSON.stringify(id)},"req":${req},"res":${res},"ms":${Number.isFinite(ms) ? ms : null},"msg":"request"}\n`);

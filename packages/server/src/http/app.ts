@@ -46,6 +46,7 @@ export interface AppOptions {
 export async function buildApp(tessera: Tessera, options: AppOptions = {}): Promise<FastifyInstance> {
   const trust = proxyTrust(tessera.config.trustProxy);
   const requests = new RequestLog(tessera.logger);
+  const stamp = responseHeaders(recordedSecurityHeaders(tessera.config));
   const app = Fastify({
     loggerInstance: tessera.logger as FastifyBaseLogger,
     // Without a trusted proxy Fastify's plain request is the same (ip is the TCP peer) and cheaper: given a
@@ -64,15 +65,18 @@ export async function buildApp(tessera: Tessera, options: AppOptions = {}): Prom
     },
     routerOptions: { maxParamLength: 200 },
     // Errors raised before routing (an undecodable URL) get the same JSON body as every other error.
-    frameworkErrors: (error, request, reply) =>
-      errorHandler(error.code === 'FST_ERR_BAD_URL' ? new TesseraError('invalid_request', 'The URL is malformed') : error, request, reply),
+    // Fastify answers these itself, before any hook: the response headers are set here.
+    frameworkErrors: (error, request, reply) => {
+      stamp(request, reply);
+      return errorHandler(error.code === 'FST_ERR_BAD_URL' ? new TesseraError('invalid_request', 'The URL is malformed') : error, request, reply);
+    },
   });
   // Declared up front so every request object has the same shape whether or not a route authenticates.
   app.decorateRequest('principal', undefined);
   useStrictBodyValidation(app);
   app.setErrorHandler(errorHandler);
   capConnectionsPerClient(app.server, tessera.config.http.maxConnectionsPerIp, trust);
-  answerEveryRequest(app, recordedSecurityHeaders(tessera.config));
+  answerEveryRequest(app, stamp);
   closeConnectionsWhenDone(app);
 
   await registerOpenApi(app, VERSION);
@@ -135,19 +139,26 @@ function useStrictBodyValidation(app: FastifyInstance): void {
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : lenient).compile(schema));
 }
 
+/** Sets what every response carries: the request id and the security headers. */
+function responseHeaders(securityHeaders: Readonly<Record<string, string>>): (request: FastifyRequest, reply: FastifyReply) => void {
+  // As pairs, made once: `reply.headers(object)` lists the object's keys on every call.
+  const headers = Object.entries(securityHeaders);
+  return (request, reply) => {
+    reply.header('x-request-id', request.id);
+    for (const [name, value] of headers) reply.header(name, value);
+  };
+}
+
 /**
  * What every answer carries, set in one hook as each request arrives: its request id and the security
  * headers. And 404 and 405 are answered there, as soon as the headers are in, without reading the body,
  * and the connection is closed after them: a client cannot hold a connection open by trickling a body
  * to a route that does not exist.
  */
-function answerEveryRequest(app: FastifyInstance, securityHeaders: Readonly<Record<string, string>>): void {
+function answerEveryRequest(app: FastifyInstance, stamp: (request: FastifyRequest, reply: FastifyReply) => void): void {
   const refuse = unknownRoute(app);
-  // As pairs, made once: `reply.headers(object)` lists the object's keys on every call.
-  const headers = Object.entries(securityHeaders);
   app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    for (const [name, value] of headers) reply.header(name, value);
+    stamp(request, reply);
     if (!request.is404) return done();
     reply.header('connection', 'close');
     try {

@@ -38,7 +38,15 @@ export class RequestLog extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    for (const observer of this.observers) observer(request, reply);
+    for (const observer of this.observers) {
+      // Called from the response's 'finish' event, where a throw would end the process: an observer's
+      // fault is logged, and the request still gets its line.
+      try {
+        observer(request, reply);
+      } catch (fault) {
+        this.logger.error({ err: fault }, 'request observer failed');
+      }
+    }
     if (!this.logger.isLevelEnabled(error ? 'error' : 'info')) return;
     if (error) {
       const line = { [this.requestIdLogLabel]: request.id, req: request, res: reply, ms: Math.round(reply.elapsedTime) };

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { RequestLog, lazyRequestLogger } from '../../src/http/request-log.js';
 import { createLogger } from '../../src/logger.js';
@@ -75,5 +76,35 @@ describe('request lines', () => {
     logger.level = 'info';
     requests.requestCompleted(null, request, reply);
     expect(lines).toHaveLength(1);
+  });
+
+  it('reach the right stream of a pino multistream, which routes lines by their level', () => {
+    const info: string[] = [];
+    const errors: string[] = [];
+    const logger = createLogger(
+      'info',
+      pino.multistream([
+        { level: 'info', stream: { write: (line: string) => void info.push(line) } },
+        { level: 'error', stream: { write: (line: string) => void errors.push(line) } },
+      ]),
+    );
+    const requests = new RequestLog(logger);
+    const { request, reply } = answered('/healthz', '127.0.0.1');
+    requests.requestCompleted(null, request, reply);
+    logger.error('something broke');
+    requests.requestCompleted(null, request, reply);
+    expect(info.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['request', 'something broke', 'request']);
+    expect(errors.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['something broke']);
+  });
+
+  it('are still written when an observer of answered requests throws, and the fault is logged', () => {
+    const { lines, logger } = rawLines();
+    const requests = new RequestLog(logger);
+    requests.observe(() => {
+      throw new Error('observer bug');
+    });
+    const { request, reply } = answered('/healthz', '127.0.0.1');
+    expect(() => requests.requestCompleted(null, request, reply)).not.toThrow();
+    expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['request observer failed', 'request']);
   });
 });

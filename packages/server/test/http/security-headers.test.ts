@@ -42,8 +42,11 @@ describe('security headers', () => {
       await t.app.inject({ url: '/no/such/route' }),
       await t.app.inject({ method: 'DELETE', url: '/healthz' }),
       await t.app.inject({ method: 'POST', url: '/auth/login', payload: { username: 7 } }),
+      // An undecodable URL, answered by Fastify itself before any hook runs.
+      await t.app.inject({ url: '/api/%zz' }),
     ];
-    expect(responses.map((r) => r.statusCode)).toEqual([200, 401, 404, 405, 400]);
+    expect(responses.map((r) => r.statusCode)).toEqual([200, 401, 404, 405, 400, 400]);
+    expect(responses[5]!.json()).toEqual({ error: 'invalid_request', error_description: 'The URL is malformed' });
     const ids = new Set<string>();
     for (const response of responses) {
       expect(response.headers, String(response.statusCode)).toMatchObject(expected);
