@@ -52,7 +52,10 @@ const THREAD_START_MS = 1_000;
  * and the others wait their turn, first come first served.
  *
  * A task that has not started within `maxWaitMs` is refused with `OverloadedError` (503): under a
- * login flood the queue stays short and clients are told when to come back.
+ * login flood the queue stays short and clients are told when to come back. At its bound, a job still
+ * waiting for a thread takes a free normal place instead when no thread has finished anything since
+ * it arrived (threads starting up, or busy with work already answered: a busy machine); behind threads
+ * that keep finishing jobs it is refused. A job on a thread still starting up is left to that thread.
  */
 export class HashingSlots {
   private readonly queue: Queued[] = [];
@@ -61,6 +64,8 @@ export class HashingSlots {
   private refused = 0;
   /** When a hashing thread last finished a job, began starting up, or finished starting up. */
   private lastThreadProgress = Number.NEGATIVE_INFINITY;
+  /** When a hashing thread last answered a job (finished it). */
+  private lastThreadAnswer = Number.NEGATIVE_INFINITY;
   /** Jobs handed to hashing threads that are still starting up. */
   private startingUp = 0;
   /** Milliseconds per unit of cost of recent runs on hashing threads. */
@@ -110,20 +115,32 @@ export class HashingSlots {
 
   /**
    * Past the longest wait, a task not yet started is refused; so is one held up on a hashing thread
-   * (stalled, past its stall bound) that no normal place took in time. One running its usual time on a
-   * thread is left to finish.
+   * (stalled, past its stall bound, after its thread began it) that no normal place took in time. One
+   * running its usual time on a thread, or on a thread still starting up, is left to its thread. One
+   * waiting for a thread while none has finished anything since it arrived takes a free normal place.
    */
   private refuse(queued: Queued): void {
     if (queued.settled || queued.runStarted) return;
     // A place may have freed up, or the job become stalled, since the last look: start what can start first.
     this.pump();
     if (queued.settled || queued.runStarted) return;
+    const now = this.now();
     if (queued.onThread) {
-      const stalledIn = this.stalledIn(queued, this.now());
-      if (stalledIn > 0) {
-        queued.waitTimer = setTimeout(() => this.refuse(queued), stalledIn + 1);
+      const stalledIn = this.stalledIn(queued, now);
+      // A thread still starting up has the job: on a busy machine that can take seconds. Look again
+      // later (a normal place may take it meanwhile if it stalls), but do not refuse it.
+      if (stalledIn > 0 || queued.onThreadSince === undefined) {
+        queued.waitTimer = setTimeout(() => this.refuse(queued), Math.max(stalledIn, MIN_STALL_MS) + 1);
         return;
       }
+    } else if (this.running < this.slots && this.lastThreadAnswer < queued.enqueuedAt) {
+      // Waiting for threads that have not finished anything since it arrived (starting up, or busy with
+      // work already answered): not a flood they keep up with, so a free normal place takes it.
+      const at = this.queue.indexOf(queued);
+      if (at >= 0) this.queue.splice(at, 1);
+      this.startRun(queued);
+      this.armStallCheck();
+      return;
     }
     const at = this.queue.indexOf(queued);
     if (at >= 0) this.queue.splice(at, 1);
@@ -174,15 +191,17 @@ export class HashingSlots {
       (value) => {
         const began = queued.onThreadSince;
         leave();
-        this.lastThreadProgress = this.now();
+        this.lastThreadProgress = this.lastThreadAnswer = this.now();
         if (began !== undefined) this.remember((this.now() - began) / queued.cost);
         this.settle(queued, true, value);
         this.pump();
       },
       (error: unknown) => {
         leave();
-        if (!(error instanceof HashingThreadUnavailable)) this.settle(queued, false, error);
-        else if (!queued.runStarted && !queued.settled) {
+        if (!(error instanceof HashingThreadUnavailable)) {
+          this.lastThreadProgress = this.lastThreadAnswer = this.now();
+          this.settle(queued, false, error);
+        } else if (!queued.runStarted && !queued.settled) {
           // The thread could not do it (stopped, or cannot lower its priority): run it here, first in line.
           queued.threadFailed = true;
           queued.onThreadSince = undefined;

@@ -235,3 +235,64 @@ describe('HashingSlots with low-priority hashing threads and a bounded wait', ()
     expect(order).toEqual(['first', 'second']);
   });
 });
+
+describe('HashingSlots with hashing threads slow to start and a bounded wait (a busy machine)', () => {
+  it('give a free normal place to a job at its bound when no thread has finished anything since it arrived, rather than refuse it', async () => {
+    // The threads are still busy with earlier work (already answered at normal priority): on a busy
+    // machine a new thread can take seconds to start.
+    const threads = new HeldThreads(1);
+    threads.startingUp = true;
+    let now = 0;
+    const slots = new HashingSlots(1, 5, threads, () => now);
+    const warmUp = slots.run(argon2Task('dummy', async () => 'normal priority'));
+    await tick();
+    now = 5_000; // far past the thread's start-up allowance: the warm-up also runs at normal priority and wins
+    void slots.run(async () => 'bcrypt checked'); // any new work makes the slots look again
+    await expect(warmUp).resolves.toBe('normal priority');
+    await tick();
+    expect(threads.busy).toBe(1); // its thread is still starting, with a job nobody waits for
+
+    const login = slots.run(argon2Task('login', async () => 'normal priority'));
+    await expect(login).resolves.toBe('normal priority');
+    expect(slots.shed).toBe(0);
+  });
+
+  it('still refuse a flood behind threads that keep finishing jobs, without running it at normal priority', async () => {
+    const threads = new HeldThreads(1);
+    let now = 0;
+    const ranHere: string[] = [];
+    const slots = new HashingSlots(1, 40, threads, () => now);
+    const answers = Array.from({ length: 6 }, (_, i) => slots.run(argon2Task(`p${i}`, async () => ranHere.push(`p${i}`))));
+    const settled = answers.map((a) => a.then((value) => value, (error: unknown) => error));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    now = 10;
+    threads.held[0]!.finish('thread 0'); // the thread finishes one and takes the next, before the others' bound
+    const results = await Promise.all([settled[0], ...settled.slice(2)]);
+    expect(results[0]).toBe('thread 0');
+    expect(results.slice(1)).toMatchObject(Array.from({ length: 4 }, () => ({ code: 'temporarily_unavailable' })));
+    expect(ranHere).toEqual([]);
+    threads.held[0]!.finish('thread 1');
+    await expect(answers[1]).resolves.toBe('thread 1');
+  });
+
+  it('leave a job on a thread that is slow to start up to its thread, rather than refuse it when no normal place is free', async () => {
+    const threads = new HeldThreads(1);
+    threads.startingUp = true;
+    let now = 0;
+    const slots = new HashingSlots(1, 5, threads, () => now);
+    let releaseImported!: () => void;
+    const imported = slots.run(() => new Promise<string>((resolve) => (releaseImported = () => resolve('bcrypt checked'))));
+    const login = slots.run(argon2Task('login', async () => 'unused'));
+    let answered = false;
+    login.then(() => (answered = true), () => (answered = true));
+    now = 5_000; // by its bound, the thread has been starting up for seconds (a busy machine)
+    await tick();
+    expect(answered).toBe(false);
+    threads.begin();
+    threads.held[0]!.finish('thread');
+    await expect(login).resolves.toBe('thread');
+    expect(slots.shed).toBe(0);
+    releaseImported();
+    await imported;
+  });
+});
