@@ -264,6 +264,19 @@ async function drive(server: Running, options: { connections: number; seconds: n
 const credentials = (i: number) => ({ body: { username: benchUsername(i % USERS), password: BENCH_PASSWORD } });
 const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
 
+/**
+ * A login that starts a refresh chain, retried as a client would when told to (503 with Retry-After: a
+ * server shedding logins on a busy machine), so no chain starts without a token.
+ */
+async function logIn(server: Running, i: number): Promise<{ refresh_token: string }> {
+  for (let attempt = 1; ; attempt += 1) {
+    const reply = await server.http.send('POST', '/auth/login', credentials(i));
+    if (reply.status === 200) return reply.body as { refresh_token: string };
+    if (reply.status !== 503 || attempt === 10) throw new Error(`${server.target}: login for a refresh chain answered ${reply.status}`);
+    await new Promise((r) => setTimeout(r, 1000 * Number(reply.headers['retry-after'] ?? 1)));
+  }
+}
+
 async function mintTokens(server: Running, count: number): Promise<string[]> {
   const tokens: string[] = [];
   while (tokens.length < count) {
@@ -324,9 +337,7 @@ export async function runPeers(options: PeersOptions): Promise<PeersResult> {
             record(workload, t, await drive(server, { connections: 8, seconds: options.seconds }, (_, http) => http.send('POST', '/auth/login', credentials(n++))));
           }
           if (workload === 'refresh') {
-            const chains = await Promise.all(
-              Array.from({ length: 16 }, async (_, i) => ((await server.http.send('POST', '/auth/login', credentials(i))).body as { refresh_token: string }).refresh_token),
-            );
+            const chains = await Promise.all(Array.from({ length: 16 }, async (_, i) => (await logIn(server, i)).refresh_token));
             record(
               workload,
               t,

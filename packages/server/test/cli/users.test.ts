@@ -26,7 +26,7 @@ describe('tessera users', () => {
 
   it('lists users as a table, or as JSON', async () => {
     const table = await tessera(['users', 'list'], env);
-    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+USERNAME\s+ROLE\s+EMAIL\s+CREATED_AT\s+DISABLED_AT$/);
+    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+USERNAME\s+ROLE\s+EMAIL\s+EMAIL_VERIFIED\s+CREATED_AT\s+DISABLED_AT$/);
     expect(table.stdout).toMatch(/alice\s+admin/);
     const json = JSON.parse((await tessera(['users', 'list', '--json'], env)).stdout) as Array<{ username: string }>;
     expect(json.map((u) => u.username)).toEqual(['alice', 'bob']);

@@ -69,4 +69,68 @@ describe('grouped transactions on SQLite (the rotations of one turn of the event
       await second.close();
     }
   });
+
+  it('lets a plain write through another connection of the same process wait for the group, instead of stalling on its lock', async () => {
+    const path = join(dir, 'plain-write.db');
+    const first = new SqliteDriver(path);
+    const second = new SqliteDriver(path);
+    try {
+      await first.run('CREATE TABLE t (x INTEGER NOT NULL)');
+      const grouped = first.transaction(async (tx) => tx.run('INSERT INTO t VALUES (1)'), { grouped: true });
+      const plain = second.run('INSERT INTO t VALUES (2)');
+      expect(await grouped).toBe(1);
+      expect(await plain).toBe(1);
+      expect((await second.all<{ x: number }>('SELECT x FROM t ORDER BY x')).map((row) => row.x)).toEqual([1, 2]);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
+  /** The connection's own `exec`, made to throw on the statements `failing` picks (a disk fault, say). */
+  function failExec(driver: SqliteDriver, failing: (sql: string) => boolean): () => void {
+    const db = (driver as unknown as { db: Database.Database }).db;
+    const exec = db.exec.bind(db);
+    db.exec = (sql: string) => {
+      if (failing(sql)) throw new Error(`I/O error on ${sql}`);
+      return exec(sql);
+    };
+    return () => void (db.exec = exec);
+  }
+
+  it('fails every transaction of the group, and commits none of it, when one could not be undone alone; a later one waits for the next group', async () => {
+    const driver = new SqliteDriver(join(dir, 'undo-fails.db'));
+    try {
+      await driver.run('CREATE TABLE t (x INTEGER NOT NULL)');
+      const restore = failExec(driver, (sql) => sql.startsWith('ROLLBACK TO'));
+      const results = await Promise.allSettled([
+        driver.transaction(async (tx) => tx.run('INSERT INTO t VALUES (1)'), { grouped: true }),
+        driver.transaction(async (tx) => {
+          await tx.run('INSERT INTO t VALUES (666)');
+          throw new Error('refused');
+        }, { grouped: true }),
+        driver.transaction(async (tx) => tx.run('INSERT INTO t VALUES (3)'), { grouped: true }),
+      ]);
+      restore();
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
+      expect(await driver.all('SELECT x FROM t')).toEqual([{ x: 3 }]);
+      // The next group starts afresh.
+      expect(await driver.transaction(async (tx) => tx.run('INSERT INTO t VALUES (4)'), { grouped: true })).toBe(1);
+    } finally {
+      await driver.close();
+    }
+  });
+
+  it('tells every transaction of the group that it failed when its commit and the rollback after it both fail', async () => {
+    const driver = new SqliteDriver(join(dir, 'commit-and-rollback-fail.db'));
+    try {
+      await driver.run('CREATE TABLE t (x INTEGER NOT NULL)');
+      const restore = failExec(driver, (sql) => sql === 'COMMIT' || sql === 'ROLLBACK');
+      const grouped = driver.transaction(async (tx) => tx.run('INSERT INTO t VALUES (1)'), { grouped: true });
+      await expect(grouped).rejects.toThrow('I/O error on COMMIT');
+      restore();
+    } finally {
+      await driver.close().catch(() => undefined);
+    }
+  });
 });

@@ -1,15 +1,11 @@
-import { rmSync } from 'node:fs';
 import { ACCESS_TOKEN_TYPE, FIRST_PARTY_CLIENT_ID } from '@tessera/contract';
 import { SignJWT } from 'jose';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toSeconds } from '../../src/clock.js';
-import { createLogger } from '../../src/logger.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { AccessTokens, type MintedAccessToken } from '../../src/tokens/access-tokens.js';
-import { KeyRing } from '../../src/tokens/key-ring.js';
+import type { KeyRing } from '../../src/tokens/key-ring.js';
 import { RevocationList } from '../../src/tokens/revocation-list.js';
-import { TestClock } from '../support/clock.js';
-import { testEnv } from '../support/tessera.js';
+import { testKeyRings } from '../support/key-ring.js';
 
 /** How access tokens were signed before: jose's SignJWT, claims in the same order. */
 async function signedBySignJwt(
@@ -36,29 +32,10 @@ async function signedBySignJwt(
 }
 
 describe('access-token signatures', () => {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0)) await cleanup();
-  });
+  const openKeyRing = testKeyRings('access-signature-secret-7d2b9e4a1c6f0e3b8a5d');
 
   it("writes exactly the token jose's SignJWT wrote for the same claims, and verifies it", async () => {
-    const { env, dir } = testEnv();
-    const store = new SqliteStore(env.DATABASE_URL!.slice('sqlite:'.length));
-    cleanups.push(async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    await store.migrate();
-    const clock = new TestClock();
-    const keyRing = await KeyRing.open({
-      store,
-      clock,
-      logger: createLogger('silent'),
-      algorithm: 'RS256',
-      secrets: { current: 'access-signature-secret-7d2b9e4a1c6f0e3b8a5d' },
-      lifetimes: { accessMs: 900_000, refreshMs: 604_800_000 },
-      manage: true,
-    });
+    const { keyRing, clock } = await openKeyRing();
     const issuer = 'https://auth.example.com/tenant/ä';
     const audience = 'tessera-api';
     const tokens = new AccessTokens({

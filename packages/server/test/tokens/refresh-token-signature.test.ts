@@ -1,13 +1,9 @@
-import { rmSync } from 'node:fs';
 import { SignJWT } from 'jose';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toSeconds } from '../../src/clock.js';
-import { createLogger } from '../../src/logger.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { KeyRing } from '../../src/tokens/key-ring.js';
+import type { KeyRing } from '../../src/tokens/key-ring.js';
 import { REFRESH_TOKEN_TYPE, RefreshTokens, type RefreshTokenIdentity } from '../../src/tokens/refresh-tokens.js';
-import { TestClock } from '../support/clock.js';
-import { testEnv } from '../support/tessera.js';
+import { testKeyRings } from '../support/key-ring.js';
 
 /**
  * How refresh tokens were signed before `jws` (jose's SignJWT). An instance of that version and one of
@@ -27,31 +23,7 @@ async function signedByJose(keyRing: KeyRing, issuer: string, identity: RefreshT
 }
 
 describe('refresh-token signatures', () => {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0)) await cleanup();
-  });
-
-  async function keyRing(): Promise<{ keyRing: KeyRing; clock: TestClock }> {
-    const { env, dir } = testEnv();
-    const store = new SqliteStore(env.DATABASE_URL!.slice('sqlite:'.length));
-    cleanups.push(async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    await store.migrate();
-    const clock = new TestClock();
-    const ring = await KeyRing.open({
-      store,
-      clock,
-      logger: createLogger('silent'),
-      algorithm: 'RS256',
-      secrets: { current: 'refresh-signature-secret-4e8a1c7f3b9d2e6a0c5f8b1d' },
-      lifetimes: { accessMs: 900_000, refreshMs: 604_800_000 },
-      manage: true,
-    });
-    return { keyRing: ring, clock };
-  }
+  const keyRing = testKeyRings('refresh-signature-secret-4e8a1c7f3b9d2e6a0c5f8b1d');
 
   const identities: RefreshTokenIdentity[] = [
     { id: 'Qm9vdHN0cmFwVG9rZW4xMjM', userId: 'a3f1c2d4-0b5e-4c6a-9d8e-7f1a2b3c4d5e', familyId: '9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f', issuedAt: 1_796_000_000_000, expiresAt: 1_798_592_000_000 },

@@ -145,10 +145,16 @@ export class SqliteDriver implements SqlDriver {
         result = await work(this.inTransaction);
         this.db.exec('RELEASE grouped');
       } catch (error) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK TO grouped; RELEASE grouped');
-        // SQLite rolled the whole transaction back (a full disk, say): the group's commit will fail, and
-        // no one may join it meanwhile.
-        else group.closing = true;
+        try {
+          if (this.db.inTransaction) this.db.exec('ROLLBACK TO grouped; RELEASE grouped');
+          // SQLite rolled the whole transaction back (a full disk, say): the group's commit will fail,
+          // and no one may join it meanwhile.
+          else group.closing = true;
+        } catch {
+          // Its writes could not be undone alone: the whole group is rolled back, and every one in it fails.
+          group.closing = true;
+          group.undone = true;
+        }
         throw error;
       }
       group.writes += 1;
@@ -165,11 +171,17 @@ export class SqliteDriver implements SqlDriver {
     while (this.open) await this.open;
     group.closing = true;
     try {
+      if (group.undone) throw new Error('a transaction of the group could not be rolled back alone: the group is rolled back');
       this.db.exec('COMMIT');
       this.file.count += group.writes;
       group.succeed();
     } catch (error) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      try {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      } catch {
+        // The commit's error is the one to report; the connection's own state tells the next caller.
+      }
+      // Settled whatever happens: every transaction of the group is waiting on it.
       group.fail(error);
     } finally {
       this.file.group = null;
@@ -219,9 +231,13 @@ export class SqliteDriver implements SqlDriver {
     return new Set(this.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
   }
 
-  /** Waits while another caller's transaction is open on this connection. */
+  /**
+   * Waits while another caller's transaction is open on this connection, or a commit group on any
+   * connection of this process to the file: a write would otherwise wait for its lock on the event
+   * loop, which the group's commit needs.
+   */
   private async outsideTransactions(): Promise<void> {
-    while (this.open || this.file.group?.driver === this) await (this.open ?? this.file.group!.committed.catch(() => undefined));
+    while (this.open || this.file.group) await (this.open ?? this.file.group!.committed.catch(() => undefined));
   }
 
   private getNow<T>(sql: string, params: readonly unknown[]): T | null {
@@ -282,6 +298,8 @@ interface CommitGroup {
   closing: boolean;
   /** Transactions in it that succeeded (the writes counted at commit). */
   writes: number;
+  /** A transaction's savepoint could not be rolled back: the commit is refused and the group rolled back. */
+  undone: boolean;
 }
 
 function newCommitGroup(driver: SqliteDriver): CommitGroup {
@@ -293,7 +311,7 @@ function newCommitGroup(driver: SqliteDriver): CommitGroup {
   });
   // A group that fails is reported to each of its transactions; waiters that only wait are not its owners.
   committed.catch(() => undefined);
-  return { driver, committed, succeed, fail, closing: false, writes: 0 };
+  return { driver, committed, succeed, fail, closing: false, writes: 0, undone: false };
 }
 
 /**
