@@ -1,7 +1,6 @@
 import { chmodSync, closeSync, mkdirSync, openSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { BackgroundCheckpoints, type BackgroundCheckpointOptions } from './background-checkpoints.js';
 import type { SqlDriver, SqlSession, TransactionOptions } from '../sql/sql-driver.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
@@ -28,10 +27,8 @@ export class SqliteDriver implements SqlDriver {
   /** The end of the open transaction, if any. */
   private open: Promise<void> | null = null;
   private readonly inTransaction: SqlSession;
-  /** The thread that checkpoints the log, for a server's connection (`backgroundCheckpoints`). */
-  readonly checkpoints: BackgroundCheckpoints | null = null;
 
-  constructor(path: string, options: { backgroundCheckpoints?: BackgroundCheckpointOptions } = {}) {
+  constructor(path: string) {
     if (path !== ':memory:') createPrivately(path);
     this.db = new Database(path);
     this.file = path === ':memory:' ? { count: 0, group: null } : SqliteDriver.shared(realpathSync(resolve(path)));
@@ -50,10 +47,6 @@ export class SqliteDriver implements SqlDriver {
     // (seconds): a crash of the machine, not of the process, can lose them.
     this.db.pragma('wal_autocheckpoint = 10000');
     this.db.pragma('journal_size_limit = 67108864');
-    // A server's commits leave checkpoints to a thread of their own; a CLI command's few keep the above.
-    if (options.backgroundCheckpoints && path !== ':memory:') {
-      this.checkpoints = new BackgroundCheckpoints(this.db, path, options.backgroundCheckpoints);
-    }
     this.inTransaction = {
       all: async (sql, params = []) => this.allNow(sql, params) as never,
       get: async (sql, params = []) => this.getNow(sql, params),
@@ -223,7 +216,6 @@ export class SqliteDriver implements SqlDriver {
 
   async close(): Promise<void> {
     await this.outsideTransactions();
-    await this.checkpoints?.stop();
     if (this.db.open) this.db.close();
   }
 
