@@ -1,43 +1,11 @@
-import { rmSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { KeyRing, type KeyRingOptions } from '../../src/tokens/key-ring.js';
-import { TestClock } from '../support/clock.js';
-import { testEnv } from '../support/tessera.js';
+import { describe, expect, it } from 'vitest';
+import { keyRingFixtures } from '../support/key-ring.js';
 
 const SECRET = 'first-secret-7b1c9e2f4a6d8b0c3e5f7a9b1d3f5a7c';
 const NEXT_SECRET = 'second-secret-2d4f6a8c0e1b3d5f7a9c1e3b5d7f9a1c';
 
 describe('the key ring', () => {
-  const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0)) await cleanup();
-  });
-
-  function setup() {
-    const { env, dir } = testEnv();
-    const store = new SqliteStore(env.DATABASE_URL!.slice('sqlite:'.length));
-    const clock = new TestClock();
-    cleanups.push(async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    const open = async (overrides: Partial<KeyRingOptions> = {}) => {
-      await store.migrate();
-      return KeyRing.open({
-        store,
-        clock,
-        logger: createLogger('silent'),
-        algorithm: 'RS256',
-        secrets: { current: SECRET },
-        lifetimes: { accessMs: 900_000, refreshMs: 604_800_000 },
-        manage: true,
-        ...overrides,
-      });
-    };
-    return { store, clock, open };
-  }
+  const setup = keyRingFixtures(SECRET);
 
   it('generates the keys on first start and finds the same ones on the next', async () => {
     const { open } = setup();
