@@ -186,7 +186,8 @@ describe.runIf(chromiumInstalled())('the account page (/account) in Chromium', {
     const page = await (await newContext(browser, { width: 360, height: 740 })).newPage();
     await page.goto(`${server.origin}/account`);
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
-    // The form takes the focus itself: no click needed.
+    // The form takes the focus itself, once drawn: no click needed.
+    await page.getByLabel('Username').and(page.locator(':focus')).waitFor();
     await page.keyboard.type('test');
     await page.keyboard.press('Tab');
     await page.keyboard.type(TEST_PASSWORD);
