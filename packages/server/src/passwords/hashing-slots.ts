@@ -136,14 +136,12 @@ export class HashingSlots {
     } else if (this.running < this.slots && this.lastThreadAnswer < queued.enqueuedAt) {
       // Waiting for threads that have not finished anything since it arrived (starting up, or busy with
       // work already answered): not a flood they keep up with, so a free normal place takes it.
-      const at = this.queue.indexOf(queued);
-      if (at >= 0) this.queue.splice(at, 1);
+      this.unqueue(queued);
       this.startRun(queued);
       this.armStallCheck();
       return;
     }
-    const at = this.queue.indexOf(queued);
-    if (at >= 0) this.queue.splice(at, 1);
+    this.unqueue(queued);
     this.onThreads.delete(queued);
     this.refused += 1;
     this.settle(queued, false, new OverloadedError(Math.max(1, Math.ceil(this.maxWaitMs / 1000))));
@@ -236,9 +234,14 @@ export class HashingSlots {
     for (const q of this.onThreads) {
       if (!q.runStarted && stalled(q) && (!next || q.enqueuedAt < next.enqueuedAt)) next = q;
     }
-    const at = next ? this.queue.indexOf(next) : -1;
-    if (at >= 0) this.queue.splice(at, 1);
+    if (next) this.unqueue(next);
     return next;
+  }
+
+  /** Takes a job out of the queue, if it is there. */
+  private unqueue(queued: Queued): void {
+    const at = this.queue.indexOf(queued);
+    if (at >= 0) this.queue.splice(at, 1);
   }
 
   private startRun(queued: Queued): void {
