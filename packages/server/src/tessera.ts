@@ -104,7 +104,8 @@ export interface TesseraDependencies {
 export async function createTessera(config: Config, deps: TesseraDependencies = {}): Promise<Tessera> {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(config.logLevel);
-  const store = deps.store ?? openStore(config.database, config.databasePool);
+  const store =
+    deps.store ?? openStore(config.database, config.databasePool, { checkpointThread: { onWarning: (message) => logger.warn(message) } });
   const passwords = deps.passwords ?? configuredPasswordHasher(config);
   const intervals = { ...config.background, ...deps.intervals };
   const fleet = config.redis ? Fleet.open(config.redis, logger) : undefined;

@@ -1,11 +1,20 @@
 import { ConfigError, type DatabaseLocation, type DatabasePool } from '../config.js';
 import { PostgresStore, SCHEMA_NAME } from './postgres/postgres-store.js';
+import type { CheckpointThreadOptions } from './sqlite/checkpoint-thread.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
 
-/** Opens the store named by DATABASE_URL; PostgreSQL's pool takes the DATABASE_POOL_* settings (else pg's defaults). */
-export function openStore(location: DatabaseLocation, pool?: DatabasePool): Store {
-  if (location.kind === 'sqlite') return new SqliteStore(location.path);
+/**
+ * Opens the store named by DATABASE_URL; PostgreSQL's pool takes the DATABASE_POOL_* settings (else pg's
+ * defaults). A server passes `sqlite.checkpointThread` (its SQLite log is copied into the file off the
+ * event loop); CLI commands, which write little and exit, do not.
+ */
+export function openStore(
+  location: DatabaseLocation,
+  pool?: DatabasePool,
+  sqlite: { checkpointThread?: CheckpointThreadOptions } = {},
+): Store {
+  if (location.kind === 'sqlite') return new SqliteStore(location.path, sqlite);
   const { url, schema } = splitSchema(location.url);
   return new PostgresStore(url, {
     schema,

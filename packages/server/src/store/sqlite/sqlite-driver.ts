@@ -2,6 +2,7 @@ import { chmodSync, closeSync, mkdirSync, openSync, realpathSync, statSync } fro
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { SqlDriver, SqlSession, TransactionOptions } from '../sql/sql-driver.js';
+import { CheckpointThread, type CheckpointThreadOptions } from './checkpoint-thread.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
 /** Compiled statements kept; multi-row inserts of every length would otherwise pile up. */
@@ -27,18 +28,21 @@ export class SqliteDriver implements SqlDriver {
   /** The end of the open transaction, if any. */
   private open: Promise<void> | null = null;
   private readonly inTransaction: SqlSession;
+  /** The thread that checkpoints the log, for a server's connection (`checkpointThread`). */
+  readonly checkpoints: CheckpointThread | null = null;
 
-  constructor(path: string) {
+  /** `checkpointThread`: a server's connection, whose log is checkpointed off the event loop; CLI commands keep SQLite's own. */
+  constructor(path: string, options: { checkpointThread?: CheckpointThreadOptions } = {}) {
     if (path !== ':memory:') createPrivately(path);
     this.db = new Database(path);
-    this.file = path === ':memory:' ? { count: 0, group: null } : SqliteDriver.shared(realpathSync(resolve(path)));
+    this.file = path === ':memory:' ? { count: 0, group: null, paused: null } : SqliteDriver.shared(realpathSync(resolve(path)));
     this.db.pragma('journal_mode = WAL');
     // NORMAL in WAL mode survives a killed process; only an OS crash can lose the last commits.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
-    // The commit that passes this many pages in the log copies them into the file and syncs both, on
-    // the event loop. A refresh writes ~16 pages, so SQLite's default of 1,000 stopped the loop for two
+    // Without a checkpoint thread (CLI commands), the commit that passes this many pages in the log
+    // copies them into the file and syncs both, on the event loop. A refresh writes ~16 pages, so SQLite's default of 1,000 stopped the loop for two
     // fsyncs every ~60 refreshes; at 10,000 it is a tenth as often, and pages written again in between
     // (index roots, the tables' last pages) are copied once. The log is ~40 MB before a checkpoint, more
     // while another process reading the file holds a checkpoint back; after one, it is cut back to
@@ -47,6 +51,9 @@ export class SqliteDriver implements SqlDriver {
     // (seconds): a crash of the machine, not of the process, can lose them.
     this.db.pragma('wal_autocheckpoint = 10000');
     this.db.pragma('journal_size_limit = 67108864');
+    if (options.checkpointThread && path !== ':memory:') {
+      this.checkpoints = new CheckpointThread(this.db, path, () => this.quiesce(), options.checkpointThread);
+    }
     this.inTransaction = {
       all: async (sql, params = []) => this.allNow(sql, params) as never,
       get: async (sql, params = []) => this.getNow(sql, params),
@@ -64,18 +71,26 @@ export class SqliteDriver implements SqlDriver {
   }
 
   async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    await this.outsideTransactions();
-    return this.allNow<T>(sql, params);
+    const write = !this.prepare(sql).readonly;
+    await this.outsideTransactions(write);
+    const rows = this.allNow<T>(sql, params);
+    if (write) this.committed();
+    return rows;
   }
 
   async get<T>(sql: string, params: readonly unknown[] = []): Promise<T | null> {
-    await this.outsideTransactions();
-    return this.getNow<T>(sql, params);
+    const write = !this.prepare(sql).readonly;
+    await this.outsideTransactions(write);
+    const row = this.getNow<T>(sql, params);
+    if (write) this.committed();
+    return row;
   }
 
   async run(sql: string, params: readonly unknown[] = []): Promise<number> {
-    await this.outsideTransactions();
-    return this.runNow(sql, params);
+    await this.outsideTransactions(true);
+    const changes = this.runNow(sql, params);
+    this.committed();
+    return changes;
   }
 
   async lockRows(): Promise<void> {}
@@ -91,7 +106,8 @@ export class SqliteDriver implements SqlDriver {
     // Checked and taken in one step: between an awaited check and the taking, another caller could take it.
     // Another connection of this process to the file with a group open would make BEGIN IMMEDIATE wait
     // on the event loop for the very commit that waits for the loop: it is waited for here instead.
-    while (this.open || this.file.group) await (this.open ?? this.file.group!.committed.catch(() => undefined));
+    // While the checkpoint thread has writes paused (`quiesce`), none begins.
+    while (this.open || this.file.group || this.file.paused) await this.turnToWrite();
     let end!: () => void;
     this.open = new Promise((resolve) => (end = resolve));
     try {
@@ -100,6 +116,7 @@ export class SqliteDriver implements SqlDriver {
         const result = await work(this.inTransaction);
         this.db.exec('COMMIT');
         this.file.count += 1;
+        this.committed();
         return result;
       } catch (error) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -120,7 +137,7 @@ export class SqliteDriver implements SqlDriver {
    */
   private async groupedTransaction<T>(work: (tx: SqlSession) => Promise<T>): Promise<T> {
     const joinable = () => this.file.group === null || (this.file.group.driver === this && !this.file.group.closing);
-    while (this.open || !joinable()) await (this.open ?? this.file.group!.committed.catch(() => undefined));
+    while (this.open || !joinable() || this.file.paused) await this.turnToWrite();
     let end!: () => void;
     this.open = new Promise((resolve) => (end = resolve));
     let group: CommitGroup;
@@ -168,6 +185,7 @@ export class SqliteDriver implements SqlDriver {
       this.db.exec('COMMIT');
       this.file.count += group.writes;
       group.succeed();
+      this.committed();
     } catch (error) {
       try {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -215,7 +233,8 @@ export class SqliteDriver implements SqlDriver {
   }
 
   async close(): Promise<void> {
-    await this.outsideTransactions();
+    await this.outsideTransactions(false);
+    await this.checkpoints?.stop();
     if (this.db.open) this.db.close();
   }
 
@@ -226,10 +245,36 @@ export class SqliteDriver implements SqlDriver {
   /**
    * Waits while another caller's transaction is open on this connection, or a commit group on any
    * connection of this process to the file: a write would otherwise wait for its lock on the event
-   * loop, which the group's commit needs.
+   * loop, which the group's commit needs. A `write` also waits while writes are paused (`quiesce`).
    */
-  private async outsideTransactions(): Promise<void> {
+  private async outsideTransactions(write: boolean): Promise<void> {
+    while (this.open || this.file.group || (write && this.file.paused)) await this.turnToWrite();
+  }
+
+  /** What a caller that may not begin now waits for: the open transaction, the group's commit, or the end of a pause. */
+  private turnToWrite(): Promise<unknown> {
+    return this.open ?? this.file.group?.committed.catch(() => undefined) ?? this.file.paused!;
+  }
+
+  /** After a commit: the checkpoint thread, if any, may copy the log into the file. */
+  private committed(): void {
+    if (this.checkpoints && !this.db.inTransaction) this.checkpoints.wrote();
+  }
+
+  /**
+   * For the checkpoint thread: no write of this process to the file begins from now on; resolves once
+   * the transaction open on this connection and the commit group, if any, have ended, with the function
+   * that lets writes go on.
+   */
+  private async quiesce(): Promise<() => void> {
+    let resume!: () => void;
+    const paused = new Promise<void>((resolve) => (resume = resolve));
+    this.file.paused = paused;
     while (this.open || this.file.group) await (this.open ?? this.file.group!.committed.catch(() => undefined));
+    return () => {
+      if (this.file.paused === paused) this.file.paused = null;
+      resume();
+    };
   }
 
   private getNow<T>(sql: string, params: readonly unknown[]): T | null {
@@ -255,7 +300,7 @@ export class SqliteDriver implements SqlDriver {
   /** What every connection of this process to the file at `path` shares. */
   private static shared(path: string): SharedFile {
     let file = SqliteDriver.files.get(path);
-    if (file === undefined) SqliteDriver.files.set(path, (file = { count: 0, group: null }));
+    if (file === undefined) SqliteDriver.files.set(path, (file = { count: 0, group: null, paused: null }));
     return file;
   }
 
@@ -276,6 +321,8 @@ interface SharedFile {
   count: number;
   /** Grouped transactions of one connection waiting for their commit. */
   group: CommitGroup | null;
+  /** Set while a checkpoint thread has writes paused so that the log can start over (settles when they may go on). */
+  paused: Promise<void> | null;
 }
 
 /** Grouped transactions sharing one commit (see `SqliteDriver.groupedTransaction`). */
