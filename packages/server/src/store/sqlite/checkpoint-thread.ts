@@ -18,8 +18,6 @@ export interface CheckpointThreadOptions {
   restartPages?: number;
   /** A thread with nothing to do for this long ends; the next write starts another. */
   idleMs?: number;
-  /** How long writes wait at most for the checkpoint that lets the log start over. */
-  pauseLimitMs?: number;
   /** Where the thread loads better-sqlite3 from (the one this process uses, unless told otherwise). */
   sqliteModule?: string;
 }
@@ -75,9 +73,13 @@ parentPort.on('message', (message) => {
  * While writes go on, the thread checkpoints at most once per `intervalMs`, off the event loop. SQLite
  * starts the log over only when a write begins after a checkpoint that copied all of it, which steady
  * writes never allow; so once the log is `restartPages` long, the event loop lets the transactions under
- * way commit and starts no new one (reads go on) until one more checkpoint has copied what they wrote:
- * the next write then starts the log over. The thread starts with the first write and ends after
- * `idleMs` without one, so an idle server has no thread and no timer.
+ * way commit and starts no new one (reads go on) until one more checkpoint has copied what was committed
+ * since the last one began: the next write then starts the log over (and syncs its header, a few ms).
+ * Writes wait for that checkpoint however long the disk takes, so a slow disk slows the writers rather
+ * than letting the log grow. A reader of another process that still needs old pages keeps the log from
+ * starting over: after one pause that could not copy past it, none is tried until a checkpoint gets past
+ * it. The thread starts with the first write and ends after `idleMs` without one, so an idle server has
+ * no thread and no timer.
  *
  * If the thread cannot start, stops, fails `FAILURES_ALLOWED` times in a row or goes silent, the serving
  * connection checkpoints itself again every `AUTOMATIC_CHECKPOINT_PAGES`, with one warning.
@@ -90,7 +92,6 @@ export class CheckpointThread {
   private readonly intervalMs: number;
   private readonly restartPages: number;
   private readonly idleMs: number;
-  private readonly pauseLimitMs: number;
   private readonly sqliteModule: string;
   /** The checkpoint (and pause) under way, if any. */
   private running: Promise<void> | null = null;
@@ -98,6 +99,12 @@ export class CheckpointThread {
   private due: NodeJS.Timeout | undefined;
   private idle: NodeJS.Timeout | undefined;
   private failures = 0;
+  /**
+   * The log frame up to which a checkpoint made while writes were paused could copy, when it could not
+   * copy all: a reader of another process still needs the pages after it. No pause is tried again until a
+   * checkpoint gets past it (the reader has moved on).
+   */
+  private heldAt: number | null = null;
   /** A write came while a checkpoint was under way: another is due after it. */
   private wroteSince = false;
   private stopped = false;
@@ -113,7 +120,6 @@ export class CheckpointThread {
     this.intervalMs = options.intervalMs ?? 250;
     this.restartPages = options.restartPages ?? AUTOMATIC_CHECKPOINT_PAGES;
     this.idleMs = options.idleMs ?? 30_000;
-    this.pauseLimitMs = options.pauseLimitMs ?? 2000;
     this.sqliteModule = options.sqliteModule ?? createRequire(import.meta.url).resolve('better-sqlite3');
     this.db.pragma('wal_autocheckpoint = 0');
   }
@@ -171,25 +177,26 @@ export class CheckpointThread {
   private async cycle(): Promise<void> {
     try {
       const result = await this.checkpoint(false);
-      // A checkpoint that could not copy all of the log was held back by a reader (another process)
-      // that still needs old pages: pausing writes would not let the log start over.
-      if (result.log < this.restartPages || result.checkpointed < result.log) return;
+      if (this.heldAt !== null && result.checkpointed > this.heldAt) this.heldAt = null;
+      // While a reader holds old pages in the log, pausing writes would not let it start over.
+      if (result.log < this.restartPages || this.heldAt !== null) return;
       const resume = await this.quiesce();
       try {
-        // Copies what the transactions under way wrote; once it is done, the next write starts the log over.
-        await this.checkpoint(true, this.pauseLimitMs);
+        // Copies what was committed since the checkpoint above began; once it is done, the next write
+        // starts the log over. Writes wait for it however long the disk takes: they are what fills the log.
+        const last = await this.checkpoint(true);
+        if (last.checkpointed < last.log) this.heldAt = last.checkpointed;
       } finally {
         resume();
       }
     } catch (error) {
-      if (error instanceof PauseOverrun) return;
       this.failures += 1;
       if (error instanceof ThreadSilent || this.failures >= FAILURES_ALLOWED) this.fallBack(String((error as Error).message));
     }
   }
 
-  /** One PASSIVE checkpoint by the thread (started if need be); `limitMs`: how long to wait for it at most. */
-  private checkpoint(paused: boolean, limitMs = SILENT_MS): Promise<CheckpointResult> {
+  /** One PASSIVE checkpoint by the thread (started if need be). */
+  private checkpoint(paused: boolean): Promise<CheckpointResult> {
     let worker = this.worker;
     if (!worker) {
       try {
@@ -203,8 +210,8 @@ export class CheckpointThread {
     return new Promise<CheckpointResult>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.replies.delete(id);
-        reject(paused ? new PauseOverrun() : new ThreadSilent());
-      }, limitMs);
+        reject(new ThreadSilent());
+      }, SILENT_MS);
       this.replies.set(id, {
         resolve: (result) => {
           clearTimeout(timer);
@@ -268,9 +275,13 @@ export class CheckpointThread {
     clearTimeout(this.due);
     clearTimeout(this.idle);
     if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOMATIC_CHECKPOINT_PAGES}`);
-    this.options.onWarning(
-      `SQLite checkpoint thread ${reason}: the server copies the write-ahead log into the database itself from now on, every ${AUTOMATIC_CHECKPOINT_PAGES} pages`,
-    );
+    try {
+      this.options.onWarning(
+        `SQLite checkpoint thread ${reason}: the server copies the write-ahead log into the database itself from now on, every ${AUTOMATIC_CHECKPOINT_PAGES} pages`,
+      );
+    } catch {
+      // A warning that cannot be told changes nothing of the above.
+    }
     const worker = this.worker;
     this.worker = null;
     if (worker) {
@@ -279,9 +290,6 @@ export class CheckpointThread {
     }
   }
 }
-
-/** The checkpoint that writes paused for took longer than `pauseLimitMs`: writes go on, the log starts over later. */
-class PauseOverrun extends Error {}
 
 /** The thread did not answer within `SILENT_MS`. */
 class ThreadSilent extends Error {

@@ -234,7 +234,11 @@ export class SqliteDriver implements SqlDriver {
 
   async close(): Promise<void> {
     await this.outsideTransactions(false);
-    await this.checkpoints?.stop();
+    if (this.checkpoints) {
+      await this.checkpoints.stop();
+      // Writes a pause held back may have begun meanwhile.
+      await this.outsideTransactions(false);
+    }
     if (this.db.open) this.db.close();
   }
 
