@@ -76,10 +76,10 @@ parentPort.on('message', (message) => {
  * way commit and starts no new one (reads go on) until one more checkpoint has copied what was committed
  * since the last one began: the next write then starts the log over (and syncs its header, a few ms).
  * Writes wait for that checkpoint however long the disk takes, so a slow disk slows the writers rather
- * than letting the log grow. A reader of another process that still needs old pages keeps the log from
- * starting over: after one pause that could not copy past it, none is tried until a checkpoint gets past
- * it. The thread starts with the first write and ends after `idleMs` without one, so an idle server has
- * no thread and no timer.
+ * than letting the log grow. A reader of another process that still needs old pages, or another process
+ * writing too, can keep the log from starting over: after a pause that did not let it, the next waits
+ * until the log has grown by `restartPages` more (or has started over meanwhile). The thread starts with
+ * the first write and ends after `idleMs` without one, so an idle server has no thread and no timer.
  *
  * If the thread cannot start, stops, fails `FAILURES_ALLOWED` times in a row or goes silent, the serving
  * connection checkpoints itself again every `AUTOMATIC_CHECKPOINT_PAGES`, with one warning.
@@ -100,11 +100,13 @@ export class CheckpointThread {
   private idle: NodeJS.Timeout | undefined;
   private failures = 0;
   /**
-   * The log frame up to which a checkpoint made while writes were paused could copy, when it could not
-   * copy all: a reader of another process still needs the pages after it. No pause is tried again until a
-   * checkpoint gets past it (the reader has moved on).
+   * The log's length at the last pause, until the log is seen to start over. While it has not (a reader
+   * of another process holds old pages, or another process writes too), the next pause waits until the
+   * log has grown by `restartPages` more: it would most likely not help either.
    */
-  private heldAt: number | null = null;
+  private pausedAt: number | null = null;
+  /** The last thread started: `stop()` waits for it to end, even one ending after an idle time or a fall-back. */
+  private lastWorker: Worker | null = null;
   /** A write came while a checkpoint was under way: another is due after it. */
   private wroteSince = false;
   private stopped = false;
@@ -158,6 +160,13 @@ export class CheckpointThread {
     clearTimeout(this.idle);
     await this.running;
     await this.endThread();
+    // A thread already ending (idle, or after a fall-back) still has its connection open until it exits.
+    const last = this.lastWorker;
+    if (!last) return;
+    last.ref();
+    const ended = setTimeout(() => void last.terminate(), 5000);
+    await this.exited;
+    clearTimeout(ended);
   }
 
   private start(): void {
@@ -177,15 +186,16 @@ export class CheckpointThread {
   private async cycle(): Promise<void> {
     try {
       const result = await this.checkpoint(false);
-      if (this.heldAt !== null && result.checkpointed > this.heldAt) this.heldAt = null;
-      // While a reader holds old pages in the log, pausing writes would not let it start over.
-      if (result.log < this.restartPages || this.heldAt !== null) return;
+      // -1: another connection was checkpointing; nothing is known of the log.
+      if (result.log < 0) return;
+      if (this.pausedAt !== null && result.log < this.pausedAt) this.pausedAt = null;
+      if (result.log < (this.pausedAt ?? 0) + this.restartPages) return;
       const resume = await this.quiesce();
       try {
         // Copies what was committed since the checkpoint above began; once it is done, the next write
-        // starts the log over. Writes wait for it however long the disk takes: they are what fills the log.
-        const last = await this.checkpoint(true);
-        if (last.checkpointed < last.log) this.heldAt = last.checkpointed;
+        // starts the log over. Writes wait for it as long as the disk takes (up to SILENT_MS): they are
+        // what fills the log.
+        this.pausedAt = (await this.checkpoint(true)).log;
       } finally {
         resume();
       }
@@ -233,6 +243,7 @@ export class CheckpointThread {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path: this.path, sqliteModule: this.sqliteModule } });
     worker.unref();
     this.worker = worker;
+    this.lastWorker = worker;
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     worker.on('message', (message: { id: number; result?: CheckpointResult; error?: string }) => {
       const reply = this.replies.get(message.id);
