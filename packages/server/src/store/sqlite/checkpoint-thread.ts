@@ -121,7 +121,7 @@ export class CheckpointThread {
   ) {
     this.intervalMs = options.intervalMs ?? 250;
     this.restartPages = options.restartPages ?? AUTOMATIC_CHECKPOINT_PAGES;
-    this.idleMs = options.idleMs ?? 30_000;
+    this.idleMs = options.idleMs ?? 5000;
     this.sqliteModule = options.sqliteModule ?? createRequire(import.meta.url).resolve('better-sqlite3');
     this.db.pragma('wal_autocheckpoint = 0');
   }
