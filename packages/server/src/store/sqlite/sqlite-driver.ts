@@ -274,7 +274,7 @@ export class SqliteDriver implements SqlDriver {
     let resume!: () => void;
     const paused = new Promise<void>((resolve) => (resume = resolve));
     this.file.paused = paused;
-    while (this.open || this.file.group) await (this.open ?? this.file.group!.committed.catch(() => undefined));
+    await this.outsideTransactions(false);
     return () => {
       if (this.file.paused === paused) this.file.paused = null;
       resume();
