@@ -55,8 +55,8 @@ export class SqliteDriver implements SqlDriver {
       this.checkpoints = new CheckpointThread(this.db, path, () => this.quiesce(), options.checkpointThread);
     }
     this.inTransaction = {
-      all: async (sql, params = []) => this.allNow(sql, params) as never,
-      get: async (sql, params = []) => this.getNow(sql, params),
+      all: async (sql, params = []) => this.allNow(this.prepare(sql), params) as never,
+      get: async (sql, params = []) => this.getNow(this.prepare(sql), params),
       run: async (sql, params = []) => this.runNow(sql, params),
       lockRows: async () => undefined,
       lockTable: async () => undefined,
@@ -71,17 +71,19 @@ export class SqliteDriver implements SqlDriver {
   }
 
   async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    const write = !this.prepare(sql).readonly;
+    const statement = this.prepare(sql);
+    const write = !statement.readonly;
     await this.outsideTransactions(write);
-    const rows = this.allNow<T>(sql, params);
+    const rows = this.allNow<T>(statement, params);
     if (write) this.committed();
     return rows;
   }
 
   async get<T>(sql: string, params: readonly unknown[] = []): Promise<T | null> {
-    const write = !this.prepare(sql).readonly;
+    const statement = this.prepare(sql);
+    const write = !statement.readonly;
     await this.outsideTransactions(write);
-    const row = this.getNow<T>(sql, params);
+    const row = this.getNow<T>(statement, params);
     if (write) this.committed();
     return row;
   }
@@ -281,15 +283,13 @@ export class SqliteDriver implements SqlDriver {
     };
   }
 
-  private getNow<T>(sql: string, params: readonly unknown[]): T | null {
-    const statement = this.prepare(sql);
+  private getNow<T>(statement: Database.Statement, params: readonly unknown[]): T | null {
     const row = statement.get(...params) as T | undefined;
     if (!statement.readonly) this.file.count += 1;
     return row ?? null;
   }
 
-  private allNow<T>(sql: string, params: readonly unknown[]): T[] {
-    const statement = this.prepare(sql);
+  private allNow<T>(statement: Database.Statement, params: readonly unknown[]): T[] {
     const rows = statement.all(...params) as T[];
     if (!statement.readonly) this.file.count += 1;
     return rows;
