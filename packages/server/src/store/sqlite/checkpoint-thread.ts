@@ -161,12 +161,7 @@ export class CheckpointThread {
     await this.running;
     await this.endThread();
     // A thread already ending (idle, or after a fall-back) still has its connection open until it exits.
-    const last = this.lastWorker;
-    if (!last) return;
-    last.ref();
-    const ended = setTimeout(() => void last.terminate(), 5000);
-    await this.exited;
-    clearTimeout(ended);
+    await this.lastThreadEnded();
   }
 
   private start(): void {
@@ -270,11 +265,20 @@ export class CheckpointThread {
     const worker = this.worker;
     if (!worker || this.running) return;
     this.worker = null;
-    // Held until it has closed its connection: the process does not end before it (nor before the serving connection's close).
-    worker.ref();
     worker.postMessage('stop');
-    // A thread that does not answer is ended: it holds no transaction, only a connection.
-    const ended = setTimeout(() => void worker.terminate(), 5000);
+    await this.lastThreadEnded();
+  }
+
+  /**
+   * Waits for the last thread started to exit, holding the process open meanwhile: it does not end before
+   * the thread has closed its connection (nor before the serving connection's close). A thread that does
+   * not answer is ended: it holds no transaction, only a connection.
+   */
+  private async lastThreadEnded(): Promise<void> {
+    const last = this.lastWorker;
+    if (!last) return;
+    last.ref();
+    const ended = setTimeout(() => void last.terminate(), 5000);
     await this.exited;
     clearTimeout(ended);
   }
