@@ -70,22 +70,12 @@ export class SqliteDriver implements SqlDriver {
     return this.file.count;
   }
 
-  async all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
-    const statement = this.prepare(sql);
-    const write = !statement.readonly;
-    await this.outsideTransactions(write);
-    const rows = this.allNow<T>(statement, params);
-    if (write) this.committed();
-    return rows;
+  all<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+    return this.outside(sql, (statement) => this.allNow<T>(statement, params));
   }
 
-  async get<T>(sql: string, params: readonly unknown[] = []): Promise<T | null> {
-    const statement = this.prepare(sql);
-    const write = !statement.readonly;
-    await this.outsideTransactions(write);
-    const row = this.getNow<T>(statement, params);
-    if (write) this.committed();
-    return row;
+  get<T>(sql: string, params: readonly unknown[] = []): Promise<T | null> {
+    return this.outside(sql, (statement) => this.getNow<T>(statement, params));
   }
 
   async run(sql: string, params: readonly unknown[] = []): Promise<number> {
@@ -255,6 +245,16 @@ export class SqliteDriver implements SqlDriver {
    */
   private async outsideTransactions(write: boolean): Promise<void> {
     while (this.open || this.file.group || (write && this.file.paused)) await this.turnToWrite();
+  }
+
+  /** Runs `sql` outside any transaction, once it may: a statement that writes also waits out a pause, and counts as a commit. */
+  private async outside<R>(sql: string, run: (statement: Database.Statement) => R): Promise<R> {
+    const statement = this.prepare(sql);
+    const write = !statement.readonly;
+    await this.outsideTransactions(write);
+    const result = run(statement);
+    if (write) this.committed();
+    return result;
   }
 
   /** What a caller that may not begin now waits for: the open transaction, the group's commit, or the end of a pause. */
