@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 
 /** CPU seconds (user + system, every thread) a process has used so far, from /proc. */
 export function processCpuSeconds(pid: number): number {
@@ -51,4 +52,32 @@ export function cpuMeter(serverPid: number): (requests: number) => CpuUse {
 export function describeCpu(use: CpuUse): string {
   const part = (cores: number, us: number) => `${cores.toFixed(2)} cores (${Math.round(us).toLocaleString('en-US')} µs/request)`;
   return `server ${part(use.serverCores, use.serverUsPerRequest)}, load generator ${part(use.generatorCores, use.generatorUsPerRequest)}`;
+}
+
+/**
+ * How busy and how late the load generator's own event loop was over a stretch: a reply that arrives
+ * while it is busy waits before it is timed, so part of every latency may be the generator's, not the
+ * server's. Lateness is that of a 1 ms timer, in ms; utilization is Node's event-loop utilization.
+ */
+export interface GeneratorDelay {
+  /** Share of the stretch the event loop spent running code rather than waiting for input (0–1). */
+  utilization: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+const DELAY_RESOLUTION_MS = 1;
+
+/** Starts measuring the generator's event-loop delay; the function returned ends the stretch. */
+export function generatorDelayMeter(): () => GeneratorDelay {
+  const histogram = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
+  histogram.enable();
+  const elu0 = performance.eventLoopUtilization();
+  // The histogram holds the timer's whole interval; its lateness is what exceeds the resolution.
+  const late = (ns: number) => Math.max(0, ns / 1e6 - DELAY_RESOLUTION_MS);
+  return () => {
+    histogram.disable();
+    const { utilization } = performance.eventLoopUtilization(elu0);
+    return { utilization, p99Ms: late(histogram.percentile(99)), maxMs: late(histogram.max) };
+  };
 }

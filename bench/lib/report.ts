@@ -55,6 +55,13 @@ function usersTable(run: UsersResult): string {
     '',
     `CPU over the whole run: ${describeCpu(run.cpu.whole)}` +
       (run.cpu.steady ? `; while all users were held: ${describeCpu(run.cpu.steady)}.` : '.'),
+    ...(run.generatorDelay
+      ? [
+          '',
+          `The load generator's own event loop, while all users were held: busy ${fmt(run.generatorDelay.utilization * 100, 0)}% of the time, ` +
+            `late by ${ms(run.generatorDelay.p99Ms)} at p99 and ${ms(run.generatorDelay.maxMs)} at most (a 1 ms timer). A reply that arrived while it was busy waited there before it was timed: that part of a latency above is the generator's, not the server's.`,
+        ]
+      : []),
     ...(run.errorExamples.length ? ['', 'First errors:', ...run.errorExamples.map((e) => `- ${e}`)] : []),
   ].join('\n');
 }

@@ -1,5 +1,5 @@
 import { HttpClient } from '../lib/http.js';
-import { cpuMeter, type CpuUse } from '../lib/process-usage.js';
+import { cpuMeter, generatorDelayMeter, type CpuUse, type GeneratorDelay } from '../lib/process-usage.js';
 import { startProgress } from '../lib/progress.js';
 import { Recorder, type EndpointResult } from '../lib/recorder.js';
 import { startBenchServer } from '../lib/server.js';
@@ -34,6 +34,8 @@ export interface UsersResult {
   rss: { samples: number[]; peak: number; steadyAvg: number };
   /** Server and load-generator CPU over the whole run and while all users were held. */
   cpu: { whole: CpuUse; steady?: CpuUse };
+  /** The load generator's own event-loop delay while all users were held (part of every latency it timed then). */
+  generatorDelay?: GeneratorDelay;
   /** Virtual users that completed login, logout and everything between without an error. */
   seconds: number;
 }
@@ -66,14 +68,18 @@ export async function runUsers(options: UsersOptions): Promise<UsersResult> {
   let endAt = Infinity;
   const wholeRun = cpuMeter(server.pid);
   let steadyCpu: CpuUse | undefined;
+  let generatorDelay: GeneratorDelay | undefined;
   let steadyTimer: NodeJS.Timeout | undefined;
   const loginAnswered = () => {
     answered += 1;
     if (answered === options.users) {
       steadyFrom = performance.now();
-      const [steadyMeter, requests0] = [cpuMeter(server.pid), recorder.total];
+      const [steadyMeter, delayMeter, requests0] = [cpuMeter(server.pid), generatorDelayMeter(), recorder.total];
       // The steady state ends when its time is up, before the users log out.
-      steadyTimer = setTimeout(() => (steadyCpu = steadyMeter(recorder.total - requests0)), options.steadySeconds * 1000);
+      steadyTimer = setTimeout(() => {
+        steadyCpu = steadyMeter(recorder.total - requests0);
+        generatorDelay = delayMeter();
+      }, options.steadySeconds * 1000);
       endAt = steadyFrom + options.steadySeconds * 1000;
     }
   };
@@ -132,6 +138,7 @@ export async function runUsers(options: UsersOptions): Promise<UsersResult> {
       steadyAvg: steadyRss.length ? steadyRss.reduce((a, b) => a + b, 0) / steadyRss.length : 0,
     },
     cpu: cpu!,
+    ...(generatorDelay ? { generatorDelay } : {}),
     seconds: (performance.now() - started) / 1000,
   };
 }
