@@ -1,10 +1,11 @@
 import { Agent, type Dispatcher } from 'undici';
 
+/** A reply as the scenarios read it; `body` is a getter (parsed on first read), not a plain property. */
 export interface Reply {
-  status: number;
-  ms: number;
-  body: unknown;
-  headers: Record<string, string | string[] | undefined>;
+  readonly status: number;
+  readonly ms: number;
+  readonly body: unknown;
+  readonly headers: Record<string, string | string[] | undefined>;
 }
 
 /**
@@ -45,26 +46,29 @@ export class HttpClient {
  * tenth of its CPU and much of its garbage, time its event loop then took from every other request.
  */
 class TextReply implements Reply {
-  private parsed = false;
-  private value: unknown;
+  #text: string | undefined;
+  #value: unknown;
 
   constructor(
     readonly status: number,
     readonly ms: number,
-    private readonly text: string,
+    text: string,
     readonly headers: Record<string, string | string[] | undefined>,
-  ) {}
+  ) {
+    this.#text = text;
+  }
 
   get body(): unknown {
-    if (!this.parsed) {
-      this.parsed = true;
+    const text = this.#text;
+    if (text !== undefined) {
+      this.#text = undefined;
       try {
-        this.value = this.text ? JSON.parse(this.text) : null;
+        this.#value = text ? JSON.parse(text) : null;
       } catch {
-        this.value = this.text; // not JSON: keep the text
+        this.#value = text; // not JSON: keep the text
       }
     }
-    return this.value;
+    return this.#value;
   }
 }
 

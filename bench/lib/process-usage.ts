@@ -55,12 +55,12 @@ export function describeCpu(use: CpuUse): string {
 }
 
 /**
- * How busy and how late the load generator's own event loop was over a stretch: a reply that arrives
- * while it is busy waits before it is timed, so part of every latency may be the generator's, not the
- * server's. Lateness is that of a 1 ms timer, in ms; utilization is Node's event-loop utilization.
+ * The load generator's own event loop over a stretch: the share of it spent running code (Node's
+ * event-loop utilization) and how late a 1 ms timer fired (p99 and longest, ms; about 1 ms at p99
+ * even on an idle machine). One sample per timer tick, so one long turn counts once however many
+ * replies waited in it: a sign of the generator's own delay, not an amount to subtract from a latency.
  */
 export interface GeneratorDelay {
-  /** Share of the stretch the event loop spent running code rather than waiting for input (0–1). */
   utilization: number;
   p99Ms: number;
   maxMs: number;
@@ -68,16 +68,23 @@ export interface GeneratorDelay {
 
 const DELAY_RESOLUTION_MS = 1;
 
-/** Starts measuring the generator's event-loop delay; the function returned ends the stretch. */
+/**
+ * Starts measuring the generator's event loop; the function returned ends the stretch and gives its
+ * figures (the first call; later calls, as from a `finally`, give the same figures and stop nothing more).
+ */
 export function generatorDelayMeter(): () => GeneratorDelay {
   const histogram = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
   histogram.enable();
   const elu0 = performance.eventLoopUtilization();
   // The histogram holds the timer's whole interval; its lateness is what exceeds the resolution.
   const late = (ns: number) => Math.max(0, ns / 1e6 - DELAY_RESOLUTION_MS);
+  let result: GeneratorDelay | undefined;
   return () => {
-    histogram.disable();
-    const { utilization } = performance.eventLoopUtilization(elu0);
-    return { utilization, p99Ms: late(histogram.percentile(99)), maxMs: late(histogram.max) };
+    if (!result) {
+      histogram.disable();
+      const { utilization } = performance.eventLoopUtilization(elu0);
+      result = { utilization, p99Ms: late(histogram.percentile(99)), maxMs: late(histogram.max) };
+    }
+    return result;
   };
 }

@@ -58,8 +58,9 @@ function usersTable(run: UsersResult): string {
     ...(run.generatorDelay
       ? [
           '',
-          `The load generator's own event loop, while all users were held: busy ${fmt(run.generatorDelay.utilization * 100, 0)}% of the time, ` +
-            `late by ${ms(run.generatorDelay.p99Ms)} at p99 and ${ms(run.generatorDelay.maxMs)} at most (a 1 ms timer). A reply that arrived while it was busy waited there before it was timed: that part of a latency above is the generator's, not the server's.`,
+          `The load generator's own event loop, while all users were held: busy ${fmt(run.generatorDelay.utilization * 100, 0)}% of the time; ` +
+            `a 1 ms timer fired ${ms(run.generatorDelay.p99Ms)} late at p99 (about 1 ms even when idle) and ${ms(run.generatorDelay.maxMs)} at worst. ` +
+            'Replies that arrived during such a stretch were timed late by up to that much.',
         ]
       : []),
     ...(run.errorExamples.length ? ['', 'First errors:', ...run.errorExamples.map((e) => `- ${e}`)] : []),

@@ -34,7 +34,7 @@ export interface UsersResult {
   rss: { samples: number[]; peak: number; steadyAvg: number };
   /** Server and load-generator CPU over the whole run and while all users were held. */
   cpu: { whole: CpuUse; steady?: CpuUse };
-  /** The load generator's own event-loop delay while all users were held (part of every latency it timed then). */
+  /** The load generator's own event loop while all users were held. */
   generatorDelay?: GeneratorDelay;
   /** Virtual users that completed login, logout and everything between without an error. */
   seconds: number;
@@ -69,16 +69,18 @@ export async function runUsers(options: UsersOptions): Promise<UsersResult> {
   const wholeRun = cpuMeter(server.pid);
   let steadyCpu: CpuUse | undefined;
   let generatorDelay: GeneratorDelay | undefined;
+  let endDelayMeter: (() => GeneratorDelay) | undefined;
   let steadyTimer: NodeJS.Timeout | undefined;
   const loginAnswered = () => {
     answered += 1;
     if (answered === options.users) {
       steadyFrom = performance.now();
-      const [steadyMeter, delayMeter, requests0] = [cpuMeter(server.pid), generatorDelayMeter(), recorder.total];
+      const [steadyMeter, requests0] = [cpuMeter(server.pid), recorder.total];
+      endDelayMeter = generatorDelayMeter();
       // The steady state ends when its time is up, before the users log out.
       steadyTimer = setTimeout(() => {
         steadyCpu = steadyMeter(recorder.total - requests0);
-        generatorDelay = delayMeter();
+        generatorDelay = endDelayMeter!();
       }, options.steadySeconds * 1000);
       endAt = steadyFrom + options.steadySeconds * 1000;
     }
@@ -117,6 +119,7 @@ export async function runUsers(options: UsersOptions): Promise<UsersResult> {
     await Promise.all(running);
   } finally {
     clearTimeout(steadyTimer);
+    endDelayMeter?.(); // a run that ended early leaves no 1 ms timer waking the generator
     cpu = { whole: wholeRun(recorder.total), ...(steadyCpu ? { steady: steadyCpu } : {}) };
     clearInterval(sampler);
     stopProgress();

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { HttpClient } from '../lib/http.js';
 
 let server: Server;
@@ -21,7 +21,26 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
+afterEach(() => vi.restoreAllMocks());
+
 describe("the load generator's HTTP client", () => {
+  it('parses a reply only when its body is read, and only once', async () => {
+    const parse = vi.spyOn(JSON, 'parse');
+    // undici parses options of its own; count only the parses of this reply's text.
+    const parsesOfReply = () => parse.mock.calls.filter(([text]) => typeof text === 'string' && text.includes('access_token')).length;
+    const reply = await client.send('GET', '/json');
+    expect(reply.status).toBe(200);
+    expect(parsesOfReply()).toBe(0);
+    void reply.body;
+    void reply.body;
+    expect(parsesOfReply()).toBe(1);
+  });
+
+  it('does not carry the raw reply text as a visible property', async () => {
+    const reply = await client.send('GET', '/json');
+    expect(JSON.stringify(reply)).not.toContain('access_token');
+  });
+
   it('reads a JSON reply as the value it holds, the same each time', async () => {
     const reply = await client.send('GET', '/json');
     expect(reply.status).toBe(200);
