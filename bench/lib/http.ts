@@ -71,4 +71,3 @@ class TextReply implements Reply {
     return this.#value;
   }
 }
-
