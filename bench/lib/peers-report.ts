@@ -82,6 +82,7 @@ function summary(ms: Measurement[]): Measurement {
     p50: pick('p50'),
     p99: pick('p99'),
     serverCpuUs: pick('serverCpuUs'),
+    eventLoopCpuUs: pick('eventLoopCpuUs'),
     generatorCpuUs: pick('generatorCpuUs'),
     rssBytes: Math.max(...ms.map((m) => m.rssBytes)),
   };
@@ -128,15 +129,15 @@ export function renderPeers(result: PeersResult, cost = costRow(result)): string
     '',
     `${o.rounds} interleaved round(s) of ${o.seconds} s per workload and target; medians over the rounds. 1,000 users, pages of 50, ` +
       `argon2id m=19 MiB t=2 p=1 everywhere, RS256 access tokens everywhere but Better Auth (sessions), whose bearer token is its session token (checked with getSession on every request), the same page cache everywhere. ` +
-      `CPU µs/req: the server process (all threads) per successful request, then the load generator's, both from the OS.`,
+      `CPU µs/req, from the OS, per successful request: the server process (all threads); of it, the server's main thread, which runs its event loop (work there cannot use a second core; the rest ran in the thread pool, worker threads or V8's helper threads); the load generator.`,
     '',
-    '| workload | target | req/s | p50 | p99 | server CPU µs/req | generator CPU µs/req | peak RSS | errors |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| workload | target | req/s | p50 | p99 | server CPU µs/req | of it, event loop | generator CPU µs/req | peak RSS | errors |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const [workload, byTarget] of Object.entries(result.rounds) as Array<[Workload, Partial<Record<Target, Measurement[]>>]>) {
     for (const [target, ms_] of Object.entries(byTarget) as Array<[Target, Measurement[]]>) {
       const s = summary(ms_);
-      lines.push(`| ${TITLES[workload]} | ${NAMES[target]} | ${int(s.rps)} | ${ms(s.p50)} | ${ms(s.p99)} | ${int(s.serverCpuUs)} | ${int(s.generatorCpuUs)} | ${int(s.rssBytes / 2 ** 20)} MB | ${s.errors} |`);
+      lines.push(`| ${TITLES[workload]} | ${NAMES[target]} | ${int(s.rps)} | ${ms(s.p50)} | ${ms(s.p99)} | ${int(s.serverCpuUs)} | ${int(s.eventLoopCpuUs)} | ${int(s.generatorCpuUs)} | ${int(s.rssBytes / 2 ** 20)} MB | ${s.errors} |`);
     }
   }
   for (const [target, floods] of Object.entries(result.flood) as Array<[Target, NonNullable<PeersResult['flood'][Target]>]>) {
@@ -144,7 +145,7 @@ export function renderPeers(result: PeersResult, cost = costRow(result)): string
     const flooded = summary(floods.map((f) => f.flooded));
     const logins = summary(floods.map((f) => f.logins));
     lines.push(
-      `| API at ${o.floodApiRate}/s, then with 8 conn. of logins | ${NAMES[target]} | logins ${int(logins.rps)}/s | ${ms(quiet.p50)} → ${ms(flooded.p50)} | ${ms(quiet.p99)} → ${ms(flooded.p99)} (×${median(floods.map((f) => f.growth)).toFixed(2)}) | ${int(logins.serverCpuUs)} per login | ${int(logins.generatorCpuUs)} per login | ${int(Math.max(quiet.rssBytes, flooded.rssBytes, logins.rssBytes) / 2 ** 20)} MB | ${quiet.errors + flooded.errors + logins.errors} |`,
+      `| API at ${o.floodApiRate}/s, then with 8 conn. of logins | ${NAMES[target]} | logins ${int(logins.rps)}/s | ${ms(quiet.p50)} → ${ms(flooded.p50)} | ${ms(quiet.p99)} → ${ms(flooded.p99)} (×${median(floods.map((f) => f.growth)).toFixed(2)}) | ${int(logins.serverCpuUs)} per login | ${int(logins.eventLoopCpuUs)} per login | ${int(logins.generatorCpuUs)} per login | ${int(Math.max(quiet.rssBytes, flooded.rssBytes, logins.rssBytes) / 2 ** 20)} MB | ${quiet.errors + flooded.errors + logins.errors} |`,
     );
   }
   lines.push('', '| goal | Tessera ÷ | ratio (req/s) | goal | verdict | by CPU per request |', '|---|---|---|---|---|---|');

@@ -2,7 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { ratios, renderPeers } from '../lib/peers-report.js';
 import type { Measurement, PeersResult, Target, Workload } from '../scenarios/peers.js';
 
-const measured = (rps: number, serverCpuUs: number): Measurement => ({ rps, ok: rps, errors: 0, p50: 1, p99: 2, serverCpuUs, generatorCpuUs: 50, rssBytes: 100 * 2 ** 20 });
+const measured = (rps: number, serverCpuUs: number): Measurement => ({
+  rps,
+  ok: rps,
+  errors: 0,
+  p50: 1,
+  p99: 2,
+  serverCpuUs,
+  eventLoopCpuUs: Math.round(serverCpuUs / 3),
+  generatorCpuUs: 50,
+  rssBytes: 100 * 2 ** 20,
+});
 
 /** One round of the workloads given, each target at the req/s and server CPU given. */
 function run(rounds: Partial<Record<Workload, Partial<Record<Target, [number, number]>>>>): PeersResult {
@@ -40,6 +50,13 @@ describe('the peers report and Better Auth', () => {
     expect(report).toContain('| Better Auth JWT plugin + jose | 6,000 |');
     expect(report).toMatch(/Better Auth \(sessions\): \d+ vCPU/);
     expect(report).toContain('better-auth 1.7.0');
+  });
+
+  it("gives each target's event-loop CPU beside its whole process's, per request", () => {
+    const report = renderPeers(run({ refresh: { tessera: [1_500, 840], 'fastify-jwt': [2_000, 480] } }));
+    expect(report).toContain('| server CPU µs/req | of it, event loop | generator CPU µs/req |');
+    expect(report).toContain('| Tessera | 1,500 | 1.00 ms | 2.00 ms | 840 | 280 | 50 |');
+    expect(report).toContain('| Fastify + @fastify/jwt | 2,000 | 1.00 ms | 2.00 ms | 480 | 160 | 50 |');
   });
 
   it('takes the mean of the two middle rounds when there is an even number of them, and names the best peer of each round', () => {
