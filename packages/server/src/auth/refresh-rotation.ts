@@ -63,21 +63,36 @@ export class RefreshRotation {
     // Tokens from before the `fid` claim name no family: the store does (until they have all expired).
     const familyId = presented.fid ?? (await store.families.findToken(hashToken(refreshToken)))?.familyId ?? '';
     const nextToken = await refreshTokens.sign({ ...next, userId: presented.sub, familyId });
-    const outcome = await store.families.rotate({
-      tokenHash: hashToken(refreshToken),
-      now,
-      reuseIntervalMs: this.options.reuseIntervalSeconds * 1000,
-      familyMaxAgeMs: (this.options.familyMaxAgeSeconds ?? 0) * 1000,
-      next: { ...next, tokenHash: hashToken(nextToken) },
-      access: { jti: access.jti, expiresAt: access.expiresAt },
-      client,
-    });
+    // The new access token is signed as soon as the rotation is decided, while its transaction commits
+    // (a grouped SQLite commit waits for the end of the event loop's turn, PostgreSQL's for a round trip):
+    // the signature's time in the thread pool overlaps that wait instead of following it. The token is
+    // handed out only once the commit has succeeded; if it fails, the token is dropped unused.
+    // A refresh proves no password: the login's `auth_time` carries over.
+    const signAccess = (granted: { user: UserRecord; family: { authTime: number | null } }) =>
+      accessTokens.sign(granted.user, { ...access, authTime: granted.family.authTime });
+    let signing: Promise<string> | undefined;
+    const outcome = await store.families.rotate(
+      {
+        tokenHash: hashToken(refreshToken),
+        now,
+        reuseIntervalMs: this.options.reuseIntervalSeconds * 1000,
+        familyMaxAgeMs: (this.options.familyMaxAgeSeconds ?? 0) * 1000,
+        next: { ...next, tokenHash: hashToken(nextToken) },
+        access: { jti: access.jti, expiresAt: access.expiresAt },
+        client,
+      },
+      (decided) => {
+        if (decided.status !== 'rotated' && decided.status !== 'successor') return;
+        signing = signAccess(decided);
+        // Awaited below once committed; a failed commit leaves it unread, not unhandled.
+        signing.catch(() => {});
+      },
+    );
     switch (outcome.status) {
       case 'rotated':
       case 'successor': {
         const [accessToken, newRefreshToken] = await Promise.all([
-          // A refresh proves no password: the login's `auth_time` carries over.
-          accessTokens.sign(outcome.user, { ...access, authTime: outcome.family.authTime }),
+          signing ?? signAccess(outcome),
           // A racing client within the reuse interval gets the successor re-created, byte for byte.
           outcome.status === 'rotated' ? nextToken : refreshTokens.sign(outcome.successor),
         ]);

@@ -48,8 +48,12 @@ export interface SigningKeyRepository {
 export interface FamilyRepository {
   /** Refused with `CredentialsChangedError` if the user's valid-after is not before `input.authenticatedAt`. */
   create(input: NewFamily): Promise<FamilyRecord>;
-  /** Loads and locks the rows, applies `decideRotation` (`tokens/rotation-rule.ts`), in one transaction. */
-  rotate(request: RotationRequest): Promise<RotationOutcome>;
+  /**
+   * Loads and locks the rows, applies `decideRotation` (`tokens/rotation-rule.ts`), in one transaction.
+   * `decided`, if given, is called with the outcome inside the transaction, before it commits: the
+   * caller may start work on it meanwhile, to be used only once the returned promise has resolved.
+   */
+  rotate(request: RotationRequest, decided?: (outcome: RotationOutcome) => void): Promise<RotationOutcome>;
   findToken(tokenHash: string): Promise<RefreshTokenRecord | null>;
   findByAccessToken(jti: string): Promise<FamilyRecord | null>;
   /** The family with this id, revoked or not; null if there is none. */

@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser, getUsers, loginTokens, refresh, startTestInstance, type TestInstance, type TokenPairBody } from '../support/tessera.js';
 
@@ -83,6 +84,30 @@ describe('refresh-token rotation', () => {
     const next = (await refresh(t.app, tokens.refresh_token)).json<TokenPairBody>();
     const claims = JSON.parse(Buffer.from(next.access_token.split('.')[1]!, 'base64url').toString());
     expect(claims.role).toBe('admin');
+  });
+
+  it('a refresh whose rotation cannot be committed hands out no token, and the refresh token presented still works', async () => {
+    const tokens = await loginTokens(t.app, 'bob');
+    // The disk refuses the rotation's commit once (its access token is signed meanwhile).
+    const db = (t.tessera.store as unknown as { driver: { db: Database.Database } }).driver.db;
+    const exec = db.exec.bind(db);
+    let refused = 0;
+    db.exec = (sql: string) => {
+      if (sql !== 'COMMIT' || refused > 0) return exec(sql);
+      refused += 1;
+      throw new Error('disk I/O error');
+    };
+    let failed;
+    try {
+      failed = await refresh(t.app, tokens.refresh_token);
+    } finally {
+      db.exec = exec;
+    }
+    expect(refused).toBe(1);
+    expect(failed.statusCode).toBeGreaterThanOrEqual(500);
+    expect(Object.keys(failed.json()).sort()).toEqual(['error', 'error_description']);
+    expect(failed.cookies.find((c) => c.name === '__Secure-refresh_token')).toBeUndefined();
+    expect((await refresh(t.app, tokens.refresh_token)).statusCode).toBe(200);
   });
 });
 

@@ -479,6 +479,22 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           expect((await store.families.findByAccessToken(request.access.jti))!.id).toBe(family.id);
         });
 
+        it('tells the caller the outcome once decided, before the rotation settles, whatever it is', async () => {
+          const rotateTelling = async (request: RotationRequest) => {
+            const told: Array<{ outcome: RotationOutcome; settled: boolean }> = [];
+            let settled = false;
+            const rotation = store.families.rotate(request, (outcome) => told.push({ outcome, settled }));
+            const outcome = await rotation.finally(() => (settled = true));
+            return { outcome, told };
+          };
+          const { tokenHash } = await login(ada.id);
+          const rotated = await rotateTelling(presenting(tokenHash, T0 + MINUTE));
+          expect(rotated.outcome.status).toBe('rotated');
+          expect(rotated.told).toEqual([{ outcome: rotated.outcome, settled: false }]);
+          const unknown = await rotateTelling(presenting('hash-unknown', T0 + MINUTE));
+          expect(unknown.told).toEqual([{ outcome: { status: 'unknown' }, settled: false }]);
+        });
+
         it('rotates the successor in turn', async () => {
           const { tokenHash } = await login(ada.id);
           const first = presenting(tokenHash, T0 + MINUTE);

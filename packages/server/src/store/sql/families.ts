@@ -49,11 +49,13 @@ export class SqlFamilies implements FamilyRepository {
     });
   }
 
-  rotate(request: RotationRequest): Promise<RotationOutcome> {
+  rotate(request: RotationRequest, decided?: (outcome: RotationOutcome) => void): Promise<RotationOutcome> {
     return this.db.transaction(
       async (tx) => {
         const rows = await loadRotationRows(tx, request);
-        return applyDecision(tx, rows, request);
+        const outcome = await applyDecision(tx, rows, request);
+        decided?.(outcome);
+        return outcome;
       },
       { grouped: true },
     );
