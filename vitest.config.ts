@@ -57,7 +57,7 @@ export default defineConfig({
     // took a third of the suite's CPU time); nothing in src/ or test/ keeps state at module level.
     isolate: false,
     projects: [
-      // bench/test: the benchmark harness's own logic (its reports), never a measurement.
+      // bench/test: the benchmark harness's own logic (its reports, how it reads CPU), never a measurement of Tessera.
       { extends: true, test: { name: 'quick', include: ['packages/*/test/**/*.test.ts', 'bench/test/**/*.test.ts'], exclude: SLOW } },
       {
         extends: true,

@@ -15,8 +15,10 @@ export function mainThreadCpuSeconds(pid: number): number {
   return cpuSecondsIn(`/proc/${pid}/task/${pid}/stat`);
 }
 
+/** utime + stime (fields 14 and 15 of a /proc stat file, in clock ticks of 1/100 s), in seconds. */
 function cpuSecondsIn(statPath: string): number {
-  // After the command name, which is in parentheses and may hold spaces or parentheses itself.
+  // After the command name (field 2), which is in parentheses and may hold spaces or parentheses itself:
+  // fields 14 and 15 are then at indexes 11 and 12.
   const stat = readFileSync(statPath, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;

@@ -33,8 +33,9 @@ const check = (ok: boolean) => (ok ? '✅ met' : '❌ missed');
 /** The round whose server CPU per request is the median one. */
 const medianCpu = (rounds: CpuUse[]) => [...rounds].sort((a, b) => a.serverUsPerRequest - b.serverUsPerRequest)[Math.floor(rounds.length / 2)];
 
-/** Server and generator CPU per request, µs: `server 61 + generator 67 µs`. */
-const cpuPair = (cpu: CpuUse | undefined) => (cpu ? `server ${int(cpu.serverUsPerRequest)} + generator ${int(cpu.generatorUsPerRequest)} µs` : 'n/a');
+/** Server (of it, its event loop) and generator CPU per request, µs: `server 61 (event loop 40) + generator 67 µs`. */
+const cpuPair = (cpu: CpuUse | undefined) =>
+  cpu ? `server ${int(cpu.serverUsPerRequest)} (event loop ${int(cpu.eventLoopUsPerRequest)}) + generator ${int(cpu.generatorUsPerRequest)} µs` : 'n/a';
 const capacityStep = (st: CapacityResult['steps'][number]) => `${st.concurrency}→${int(st.rps)} req/s p99 ${ms(st.p99)} CPU/request ${cpuPair(st.cpu)}`;
 
 function usersTable(run: UsersResult): string {
@@ -106,7 +107,7 @@ export function renderSummary(r: BenchResults): string {
       '',
       `One handler, ${o.options.concurrency} concurrent connections, ${o.options.rounds} alternating rounds of ${o.options.roundSeconds} s:`,
       '',
-      '| route | req/s (median) | p99 (median) | CPU per request (median): server + load generator |',
+      '| route | req/s (median) | p99 (median) | CPU per request (median): server (its event loop) + load generator |',
       '|---|---|---|---|',
       `| without authentication | ${int(median(o.publicRps))} | ${ms(o.publicP99)} | ${cpuPair(medianCpu(o.publicCpu))} |`,
       `| with JWT authentication | ${int(median(o.protectedRps))} | ${ms(o.protectedP99)} | ${cpuPair(medianCpu(o.protectedCpu))} |`,

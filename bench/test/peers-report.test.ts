@@ -59,6 +59,12 @@ describe('the peers report and Better Auth', () => {
     expect(report).toContain('| Fastify + @fastify/jwt | 2,000 | 1.00 ms | 2.00 ms | 480 | 160 | 50 |');
   });
 
+  it('gives the event-loop CPU of a login beside its whole CPU in the flood row', () => {
+    const result = run({});
+    result.flood.tessera = [{ quiet: measured(300, 90), flooded: measured(300, 95), logins: measured(100, 15_000), growth: 1.5 }];
+    expect(renderPeers(result)).toContain('| 15,000 per login | 5,000 per login | 50 per login |');
+  });
+
   it('takes the mean of the two middle rounds when there is an even number of them, and names the best peer of each round', () => {
     const result = run({ warm: { tessera: [9_000, 60], 'fastify-jwt': [6_000, 100], 'express-jsonwebtoken': [1_000, 400] } });
     const second: Partial<Record<Target, Measurement[]>> = result.rounds.warm!;

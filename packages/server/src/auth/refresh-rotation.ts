@@ -64,9 +64,8 @@ export class RefreshRotation {
     const familyId = presented.fid ?? (await store.families.findToken(hashToken(refreshToken)))?.familyId ?? '';
     const nextToken = await refreshTokens.sign({ ...next, userId: presented.sub, familyId });
     // The new access token is signed as soon as the rotation is decided, while its transaction commits
-    // (a grouped SQLite commit waits for the end of the event loop's turn, PostgreSQL's for a round trip):
-    // the signature's time in the thread pool overlaps that wait instead of following it. The token is
-    // handed out only once the commit has succeeded; if it fails, the token is dropped unused.
+    // (a grouped SQLite commit waits for the end of the event loop's turn): the signature's time in the
+    // thread pool overlaps that wait instead of following it. It is handed out only once committed.
     // A refresh proves no password: the login's `auth_time` carries over.
     const signAccess = (granted: { user: UserRecord; family: { authTime: number | null } }) =>
       accessTokens.sign(granted.user, { ...access, authTime: granted.family.authTime });
@@ -84,7 +83,7 @@ export class RefreshRotation {
       (decided) => {
         if (decided.status !== 'rotated' && decided.status !== 'successor') return;
         signing = signAccess(decided);
-        // Awaited below once committed; a failed commit leaves it unread, not unhandled.
+        // A failed commit leaves it unread, not unhandled.
         signing.catch(() => {});
       },
     );

@@ -50,8 +50,10 @@ export interface FamilyRepository {
   create(input: NewFamily): Promise<FamilyRecord>;
   /**
    * Loads and locks the rows, applies `decideRotation` (`tokens/rotation-rule.ts`), in one transaction.
-   * `decided`, if given, is called with the outcome inside the transaction, before it commits: the
-   * caller may start work on it meanwhile, to be used only once the returned promise has resolved.
+   * `decided`, if given, is called once with the outcome inside the transaction, before it commits: the
+   * caller may start work on it meanwhile, to be used only once the returned promise has resolved. It
+   * runs while the transaction holds its locks, so it must return at once; if it throws, the rotation
+   * is rolled back and the promise rejects.
    */
   rotate(request: RotationRequest, decided?: (outcome: RotationOutcome) => void): Promise<RotationOutcome>;
   findToken(tokenHash: string): Promise<RefreshTokenRecord | null>;

@@ -86,14 +86,22 @@ describe('refresh-token rotation', () => {
     expect(claims.role).toBe('admin');
   });
 
-  it('a refresh whose rotation cannot be committed hands out no token, and the refresh token presented still works', async () => {
+  it('signs the new access token before the rotation commits, and hands out nothing when the commit fails', async () => {
     const tokens = await loginTokens(t.app, 'bob');
-    // The disk refuses the rotation's commit once (its access token is signed meanwhile).
     const db = (t.tessera.store as unknown as { driver: { db: Database.Database } }).driver.db;
+    // Whether a transaction was open when each access token was signed.
+    const signedInTransaction: boolean[] = [];
+    const accessTokens = t.tessera.accessTokens;
+    const sign = accessTokens.sign.bind(accessTokens);
+    accessTokens.sign = (...args) => {
+      signedInTransaction.push(db.inTransaction);
+      return sign(...args);
+    };
+    // The disk refuses every commit while the refresh is under way (a background write retries later).
     const exec = db.exec.bind(db);
     let refused = 0;
     db.exec = (sql: string) => {
-      if (sql !== 'COMMIT' || refused > 0) return exec(sql);
+      if (sql !== 'COMMIT') return exec(sql);
       refused += 1;
       throw new Error('disk I/O error');
     };
@@ -102,8 +110,10 @@ describe('refresh-token rotation', () => {
       failed = await refresh(t.app, tokens.refresh_token);
     } finally {
       db.exec = exec;
+      accessTokens.sign = sign;
     }
-    expect(refused).toBe(1);
+    expect(refused).toBeGreaterThanOrEqual(1);
+    expect(signedInTransaction).toEqual([true]);
     expect(failed.statusCode).toBeGreaterThanOrEqual(500);
     expect(Object.keys(failed.json()).sort()).toEqual(['error', 'error_description']);
     expect(failed.cookies.find((c) => c.name === '__Secure-refresh_token')).toBeUndefined();
