@@ -20,9 +20,15 @@ export class Recorder {
 
   ok(endpoint: string, ms: number): void {
     this.total += 1;
-    let list = this.samples.get(endpoint);
-    if (!list) this.samples.set(endpoint, (list = []));
-    list.push(ms);
+    this.sample(endpoint, ms);
+  }
+
+  /**
+   * Files the latency of a request already counted (`ok`) under a second name as well — a window of
+   * its endpoint, such as the steady state — without counting the request again.
+   */
+  alsoAs(name: string, ms: number): void {
+    this.sample(name, ms);
   }
 
   error(endpoint: string, detail: string): void {
@@ -40,15 +46,23 @@ export class Recorder {
     return [...this.errors.values()].reduce((a, b) => a + b, 0);
   }
 
-  results(): Record<string, EndpointResult> {
+  /** Per endpoint; its req/s over the whole recording, or over `spanSeconds[name]` for a window. */
+  results(spanSeconds: Record<string, number> = {}): Record<string, EndpointResult> {
     const seconds = (performance.now() - this.started) / 1000;
     const names = new Set([...this.samples.keys(), ...this.errors.keys(), ...this.retries.keys()]);
     return Object.fromEntries(
       [...names].map((name) => {
         const list = this.samples.get(name) ?? [];
         const errors = this.errors.get(name) ?? 0;
-        return [name, { ...summarize(list), errors, retried: this.retries.get(name) ?? 0, rps: (list.length + errors) / seconds, curve: curve(list) }];
+        const rps = (list.length + errors) / (spanSeconds[name] ?? seconds);
+        return [name, { ...summarize(list), errors, retried: this.retries.get(name) ?? 0, rps, curve: curve(list) }];
       }),
     );
+  }
+
+  private sample(name: string, ms: number): void {
+    let list = this.samples.get(name);
+    if (!list) this.samples.set(name, (list = []));
+    list.push(ms);
   }
 }

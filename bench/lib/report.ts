@@ -5,6 +5,7 @@ import type { PeersResult } from '../scenarios/peers.js';
 import type { UsersResult } from '../scenarios/users.js';
 import type { VersusResult } from '../scenarios/versus.js';
 import { describeCpu, type CpuUse } from './process-usage.js';
+import { API, STEADY_API } from './virtual-user.js';
 
 export interface BenchResults {
   machine: { cpus: number; model: string; memoryGiB: number; node: string };
@@ -19,7 +20,6 @@ export interface BenchResults {
   versus?: VersusResult;
 }
 
-const API = 'GET /api/users';
 const fmt = (x: number, digits = 1) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const int = (x: number) => Math.round(x).toLocaleString('en-US');
 const ms = (x: number) => `${fmt(x, x < 10 ? 2 : 1)} ms`;
@@ -138,7 +138,7 @@ export function renderSummary(r: BenchResults): string {
 function goals(r: BenchResults): string[] {
   const lines: string[] = [];
   if (r.jwt) {
-    const api = r.jwt.endpoints[`${API} (steady state)`] ?? r.jwt.endpoints[API]!;
+    const api = r.jwt.endpoints[STEADY_API] ?? r.jwt.endpoints[API]!;
     const n = int(r.jwt.options.users);
     lines.push(
       `- ${n} concurrent users: ${r.jwt.errors} errors ${check(r.jwt.errors === 0)}; API avg ${ms(api.avg)} (≤ 10 ms ${check(api.avg <= 10)}), ` +

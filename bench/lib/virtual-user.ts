@@ -22,6 +22,10 @@ export interface VirtualUserPlan {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** A distinct client address per virtual user, sent as X-Forwarded-For (the server trusts the proxy). */
+/** The API route every virtual user calls, and the name its calls get while all users are held. */
+export const API = 'GET /api/users';
+export const STEADY_API = `${API} (steady state)`;
+
 export const clientAddress = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
 
 /**
@@ -47,7 +51,7 @@ export async function runVirtualUser(
       if (reply.status >= 200 && reply.status < 300) {
         const steady = performance.now() >= plan.steadyFrom();
         recorder.ok(endpoint, reply.ms);
-        if (steady && endpoint === 'GET /api/users') recorder.ok('GET /api/users (steady state)', reply.ms);
+        if (steady && endpoint === API) recorder.alsoAs(STEADY_API, reply.ms);
         return reply;
       }
       recorder.error(endpoint, `HTTP ${reply.status} ${JSON.stringify(reply.body).slice(0, 120)}`);
@@ -81,7 +85,7 @@ export async function runVirtualUser(
       if (!reply) return;
       session = tokenSession(reply);
     }
-    await call('GET /api/users', 'GET', '/api/users', { headers: session.headers });
+    await call(API, 'GET', '/api/users', { headers: session.headers });
   }
 
   await sleep(Math.random() * plan.logoutSpreadMs);

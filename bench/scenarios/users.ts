@@ -3,7 +3,7 @@ import { cpuMeter, generatorDelayMeter, type CpuUse, type GeneratorDelay } from 
 import { startProgress } from '../lib/progress.js';
 import { Recorder, type EndpointResult } from '../lib/recorder.js';
 import { startBenchServer } from '../lib/server.js';
-import { runVirtualUser, type AuthMode } from '../lib/virtual-user.js';
+import { runVirtualUser, STEADY_API, type AuthMode } from '../lib/virtual-user.js';
 
 export interface UsersOptions {
   mode: AuthMode;
@@ -130,7 +130,8 @@ export async function runUsers(options: UsersOptions): Promise<UsersResult> {
   const errors = recorder.errorCount;
   return {
     options,
-    endpoints: recorder.results(),
+    // The steady state's calls per second are over its own window, not the whole run.
+    endpoints: recorder.results(cpu!.steady ? { [STEADY_API]: cpu!.steady.seconds } : {}),
     requests,
     errors,
     errorRate: requests ? errors / requests : 0,
