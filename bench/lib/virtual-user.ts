@@ -21,11 +21,11 @@ export interface VirtualUserPlan {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
-/** A distinct client address per virtual user, sent as X-Forwarded-For (the server trusts the proxy). */
 /** The API route every virtual user calls, and the name its calls get while all users are held. */
 export const API = 'GET /api/users';
 export const STEADY_API = `${API} (steady state)`;
 
+/** A distinct client address per virtual user, sent as X-Forwarded-For (the server trusts the proxy). */
 export const clientAddress = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
 
 /**

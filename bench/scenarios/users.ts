@@ -91,6 +91,7 @@ export async function runUsers(options: UsersOptions): Promise<UsersResult> {
     if (performance.now() >= steadyFrom) steadyRss.push(rss);
   }, 1000);
   let cpu: UsersResult['cpu'] | undefined;
+  let endedAt = Infinity;
   const stopProgress = startProgress(
     () =>
       `[users ${options.mode}] ${spawned.toLocaleString('en-US')}/${options.users.toLocaleString('en-US')} users · ` +
@@ -120,6 +121,7 @@ export async function runUsers(options: UsersOptions): Promise<UsersResult> {
   } finally {
     clearTimeout(steadyTimer);
     endDelayMeter?.(); // a run that ended early leaves no 1 ms timer waking the generator
+    endedAt = performance.now();
     cpu = { whole: wholeRun(recorder.total), ...(steadyCpu ? { steady: steadyCpu } : {}) };
     clearInterval(sampler);
     stopProgress();
@@ -131,7 +133,7 @@ export async function runUsers(options: UsersOptions): Promise<UsersResult> {
   return {
     options,
     // The steady state's calls per second are over its own window, not the whole run.
-    endpoints: recorder.results(cpu!.steady ? { [STEADY_API]: cpu!.steady.seconds } : {}),
+    endpoints: recorder.results(steadyFrom < Infinity ? { [STEADY_API]: (Math.min(endedAt, endAt) - steadyFrom) / 1000 } : {}),
     requests,
     errors,
     errorRate: requests ? errors / requests : 0,

@@ -110,7 +110,7 @@ describe('refresh-token rotation', () => {
       failed = await refresh(t.app, tokens.refresh_token);
     } finally {
       db.exec = exec;
-      accessTokens.sign = sign;
+      Reflect.deleteProperty(accessTokens, 'sign'); // the class's own method again
     }
     expect(refused).toBeGreaterThanOrEqual(1);
     expect(signedInTransaction).toEqual([true]);
