@@ -2,13 +2,15 @@ import { isMainThread, Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { describeCpu, mainThreadCpuSeconds, processCpuSeconds } from '../lib/process-usage.js';
 
-/** A worker thread that spins until its own thread has used `seconds` of CPU, as the OS counts it. */
+/**
+ * A worker thread that spins until the process has used `seconds` more CPU: the main thread meanwhile
+ * only waits for its message, so that CPU is the worker's.
+ */
 const WORKER = `
-const { readFileSync } = require('node:fs');
 const { parentPort, workerData } = require('node:worker_threads');
-const own = () => { const s = readFileSync('/proc/thread-self/stat', 'utf8'); const f = s.slice(s.lastIndexOf(')') + 2).split(' '); return Number(f[11]) + Number(f[12]); };
-const start = own();
-while (own() - start < workerData.ticks) for (let i = 0; i < 1e5; i += 1);
+const used = (since) => { const { user, system } = process.cpuUsage(since); return (user + system) / 1e6; };
+const start = process.cpuUsage();
+while (used(start) < workerData.seconds) for (let i = 0; i < 1e5; i += 1);
 parentPort.postMessage('done');
 `;
 
@@ -22,7 +24,7 @@ describe('CPU per thread', () => {
   it("counts a worker thread's CPU in the process's but not in the main thread's (the event loop's)", async () => {
     const process0 = processCpuSeconds(process.pid);
     const main0 = mainThreadCpuSeconds(process.pid);
-    const worker = new Worker(WORKER, { eval: true, workerData: { ticks: 30 } });
+    const worker = new Worker(WORKER, { eval: true, workerData: { seconds: 0.3 } });
     await new Promise((resolve, reject) => worker.once('message', resolve).once('error', reject));
     await worker.terminate();
     // The process's count may trail its threads' by a tick or two.
