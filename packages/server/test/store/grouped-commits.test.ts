@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -8,7 +8,44 @@ import { SqliteDriver } from '../../src/store/sqlite/sqlite-driver.js';
 const dir = mkdtempSync(join(tmpdir(), 'tessera-grouped-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Files this process holds open that SQLite created as temporary files (its `etilqs_` names, deleted at once). */
+function openTemporaryFiles(): string[] {
+  return readdirSync('/proc/self/fd')
+    .map((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return ''; // closed while listed
+      }
+    })
+    .filter((target) => target.includes('etilqs_'));
+}
+
 describe('grouped transactions on SQLite (the rotations of one turn of the event loop)', () => {
+  it.runIf(process.platform === 'linux')('keeps the undo pages of a grouped transaction in memory: no temporary file is made for them', async () => {
+    const path = join(dir, 'undo-in-memory.db');
+    const driver = new SqliteDriver(path);
+    try {
+      await driver.run('CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+      for (let id = 1; id <= 200; id += 1) await driver.run('INSERT INTO t VALUES (?, ?)', [id, 'x'.repeat(1000)]);
+      let whileWriting: string[] = ['not looked at'];
+      // Each savepoint changes ~50 pages: past SQLite's 64 KiB, its undo pages would go to a temporary file.
+      const changes = await Promise.all(
+        [0, 1].map((parity) =>
+          driver.transaction(async (tx) => {
+            const changed = await tx.run('UPDATE t SET body = ? WHERE id % 2 = ?', ['y'.repeat(1000), parity]);
+            if (parity === 1) whileWriting = openTemporaryFiles();
+            return changed;
+          }, { grouped: true }),
+        ),
+      );
+      expect(changes).toEqual([100, 100]);
+      expect(whileWriting).toEqual([]);
+    } finally {
+      await driver.close();
+    }
+  });
+
   it('each succeeds or fails whole, sees those before it, and is visible to another process once it resolves', async () => {
     const path = join(dir, 'grouped.db');
     const driver = new SqliteDriver(path);

@@ -41,6 +41,10 @@ export class SqliteDriver implements SqlDriver {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    // A grouped commit gives each of its transactions a savepoint, whose undo pages SQLite keeps in a
+    // sub-journal; past 64 KiB (about 16 rotations' worth) it spills to a temporary file that is created
+    // and deleted with every commit. In memory it costs neither (temporary tables are kept there too).
+    this.db.pragma('temp_store = MEMORY');
     // Without a checkpoint thread (CLI commands), the commit that passes this many pages in the log
     // copies them into the file and syncs both, on the event loop. A refresh writes ~16 pages, so SQLite's default of 1,000 stopped the loop for two
     // fsyncs every ~60 refreshes; at 10,000 it is a tenth as often, and pages written again in between
