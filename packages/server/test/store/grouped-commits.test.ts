@@ -41,6 +41,18 @@ describe('grouped transactions on SQLite (the rotations of one turn of the event
       );
       expect(changes).toEqual([100, 100]);
       expect(whileWriting).toEqual([]);
+
+      // The same work on a connection that keeps them in a file shows one: the check above can see it.
+      const onDisk = new Database(path);
+      try {
+        onDisk.pragma('temp_store = FILE');
+        onDisk.exec('BEGIN IMMEDIATE; SAVEPOINT s');
+        onDisk.prepare('UPDATE t SET body = ? WHERE id % 2 = 0').run('z'.repeat(1000));
+        expect(openTemporaryFiles()).toHaveLength(1);
+        onDisk.exec('ROLLBACK');
+      } finally {
+        onDisk.close();
+      }
     } finally {
       await driver.close();
     }

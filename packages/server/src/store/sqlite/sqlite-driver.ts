@@ -42,8 +42,10 @@ export class SqliteDriver implements SqlDriver {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     // A grouped commit gives each of its transactions a savepoint, whose undo pages SQLite keeps in a
-    // sub-journal; past 64 KiB (about 16 rotations' worth) it spills to a temporary file that is created
-    // and deleted with every commit. In memory it costs neither (temporary tables are kept there too).
+    // sub-journal; past 64 KiB in one savepoint (16 pages: about what one rotation changes) it spills to a
+    // temporary file, created and deleted with every commit. In memory it costs neither. The setting also
+    // keeps statement journals and sorts in memory: a large migration's statement holds up to the size
+    // of the table it changes.
     this.db.pragma('temp_store = MEMORY');
     // Without a checkpoint thread (CLI commands), the commit that passes this many pages in the log
     // copies them into the file and syncs both, on the event loop. A refresh writes ~16 pages, so SQLite's default of 1,000 stopped the loop for two
