@@ -148,6 +148,18 @@ export function renderPeers(result: PeersResult, cost = costRow(result)): string
       `| API at ${o.floodApiRate}/s, then with 8 conn. of logins | ${NAMES[target]} | logins ${int(logins.rps)}/s | ${ms(quiet.p50)} → ${ms(flooded.p50)} | ${ms(quiet.p99)} → ${ms(flooded.p99)} (×${median(floods.map((f) => f.growth)).toFixed(2)}) | ${int(logins.serverCpuUs)} per login | ${int(logins.eventLoopCpuUs)} per login | ${int(logins.generatorCpuUs)} per login | ${int(Math.max(quiet.rssBytes, flooded.rssBytes, logins.rssBytes) / 2 ** 20)} MB | ${quiet.errors + flooded.errors + logins.errors} |`,
     );
   }
+  const late = Object.entries(result.flood) as Array<[Target, NonNullable<PeersResult['flood'][Target]>]>;
+  if (late.length) {
+    const lateness = (floods: NonNullable<PeersResult['flood'][Target]>, phase: 'quiet' | 'flooded') =>
+      `${median(floods.map((f) => f.generatorDelay[phase].p99Ms)).toFixed(2)} ms`;
+    lines.push(
+      '',
+      `The load generator's own event loop in the flood rows (medians over the rounds; a reply that arrives while it is late is timed late by up to that much): ` +
+        `a 1 ms timer fired late at p99 by, without → with the logins, ` +
+        late.map(([target, floods]) => `${NAMES[target]} ${lateness(floods, 'quiet')} → ${lateness(floods, 'flooded')}`).join('; ') +
+        '.',
+    );
+  }
   lines.push('', '| goal | Tessera ÷ | ratio (req/s) | goal | verdict | by CPU per request |', '|---|---|---|---|---|---|');
   for (const r of ratios(result)) {
     const cpu = Number.isNaN(r.cpuRatio) ? '' : `${r.cpuRatio.toFixed(2)}×`;

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { hash } from '@node-rs/argon2';
 import Database from 'better-sqlite3';
 import { HttpClient, type Reply } from '../lib/http.js';
-import { cpuMeter, processRssBytes } from '../lib/process-usage.js';
+import { cpuMeter, generatorDelayMeter, processRssBytes, type GeneratorDelay } from '../lib/process-usage.js';
 import { BENCH_PASSWORD, benchUsername } from '../lib/seed-users.js';
 import { freePort, startBenchServer, stopProcess, waitReady } from '../lib/server.js';
 import { summarize } from '../lib/stats.js';
@@ -76,6 +76,8 @@ export interface FloodMeasurement {
   logins: Measurement;
   /** API p99 under the flood ÷ API p99 without it. */
   growth: number;
+  /** The load generator's own event loop without and with the flood: replies that arrive while it is late are timed late. */
+  generatorDelay: { quiet: GeneratorDelay; flooded: GeneratorDelay };
 }
 
 export interface PeersResult {
@@ -354,16 +356,26 @@ export async function runPeers(options: PeersOptions): Promise<PeersResult> {
             const api = () => warmTokens.get(t)!;
             const paced = () =>
               drive(server, { connections: 16, seconds: options.seconds, pacePerSecond: options.floodApiRate }, (worker, http) => http.send('GET', PAGE, bearer(api()[worker]!)));
+            const quietDelay = generatorDelayMeter();
             const quiet = await paced();
+            const quietLate = quietDelay();
             const loginHttp = new HttpClient(server.url, 8);
             let n = round * 104_729;
             const loginServer = { ...server, http: loginHttp };
+            const floodDelay = generatorDelayMeter();
             const [flooded, logins] = await Promise.all([
               paced(),
               drive(loginServer, { connections: 8, seconds: options.seconds }, (_, http) => http.send('POST', '/auth/login', credentials(n++))),
             ]);
+            const floodedLate = floodDelay();
             await loginHttp.close();
-            ((result.flood[t] ??= []) as FloodMeasurement[]).push({ quiet, flooded, logins, growth: flooded.p99 / quiet.p99 });
+            ((result.flood[t] ??= []) as FloodMeasurement[]).push({
+              quiet,
+              flooded,
+              logins,
+              growth: flooded.p99 / quiet.p99,
+              generatorDelay: { quiet: quietLate, flooded: floodedLate },
+            });
           }
           console.error(`round ${round + 1}/${options.rounds} ${workload} ${t} done`);
         }

@@ -14,6 +14,13 @@ const measured = (rps: number, serverCpuUs: number): Measurement => ({
   rssBytes: 100 * 2 ** 20,
 });
 
+const delays = (quietP99Ms: number, floodedP99Ms: number) => ({
+  quiet: { utilization: 0.1, p99Ms: quietP99Ms, maxMs: 2 * quietP99Ms },
+  flooded: { utilization: 0.3, p99Ms: floodedP99Ms, maxMs: 2 * floodedP99Ms },
+});
+
+const flood = () => ({ quiet: measured(300, 90), flooded: measured(300, 95), logins: measured(100, 15_000), growth: 1.5 });
+
 /** One round of the workloads given, each target at the req/s and server CPU given. */
 function run(rounds: Partial<Record<Workload, Partial<Record<Target, [number, number]>>>>): PeersResult {
   const result: PeersResult = {
@@ -61,8 +68,15 @@ describe('the peers report and Better Auth', () => {
 
   it('gives the event-loop CPU of a login beside its whole CPU in the flood row', () => {
     const result = run({});
-    result.flood.tessera = [{ quiet: measured(300, 90), flooded: measured(300, 95), logins: measured(100, 15_000), growth: 1.5 }];
+    result.flood.tessera = [{ quiet: measured(300, 90), flooded: measured(300, 95), logins: measured(100, 15_000), growth: 1.5, generatorDelay: delays(0.2, 0.4) }];
     expect(renderPeers(result)).toContain('| 15,000 per login | 5,000 per login | 50 per login |');
+  });
+
+  it("says how late the load generator's own event loop was without and with the flood, for each target", () => {
+    const result = run({});
+    result.flood.tessera = [0.5, 0.1, 0.3].map((quiet, i) => ({ ...flood(), generatorDelay: delays(quiet, [2.5, 1.5, 4].at(i)!) }));
+    result.flood['fastify-jwt'] = [{ ...flood(), generatorDelay: delays(0.25, 0.75) }];
+    expect(renderPeers(result)).toContain('without → with the logins, Tessera 0.30 ms → 2.50 ms; Fastify + @fastify/jwt 0.25 ms → 0.75 ms.');
   });
 
   it('takes the mean of the two middle rounds when there is an even number of them, and names the best peer of each round', () => {
