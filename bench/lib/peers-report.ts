@@ -122,6 +122,8 @@ export function costRow(result: PeersResult): string | undefined {
   ].join('\n');
 }
 
+const pct = (share: number) => `${Math.round(share * 100)}%`;
+
 export function renderPeers(result: PeersResult, cost = costRow(result)): string {
   const o = result.options;
   const lines = [
@@ -150,14 +152,18 @@ export function renderPeers(result: PeersResult, cost = costRow(result)): string
   }
   const late = Object.entries(result.flood) as Array<[Target, NonNullable<PeersResult['flood'][Target]>]>;
   if (late.length) {
-    const lateness = (floods: NonNullable<PeersResult['flood'][Target]>, phase: 'quiet' | 'flooded') =>
-      `${median(floods.map((f) => f.generatorDelay[phase].p99Ms)).toFixed(2)} ms`;
+    const phase = (floods: NonNullable<PeersResult['flood'][Target]>, which: 'quiet' | 'flooded') => ({
+      p99Ms: median(floods.map((f) => f.generatorDelay[which].p99Ms)),
+      busy: median(floods.map((f) => f.generatorDelay[which].utilization)),
+    });
+    const described = late.map(([target, floods]) => {
+      const [quiet, flooded] = [phase(floods, 'quiet'), phase(floods, 'flooded')];
+      return `${NAMES[target]} ${quiet.p99Ms.toFixed(2)} → ${flooded.p99Ms.toFixed(2)} ms (busy ${pct(quiet.busy)} → ${pct(flooded.busy)})`;
+    });
     lines.push(
       '',
-      `The load generator's own event loop in the flood rows (medians over the rounds; a reply that arrives while it is late is timed late by up to that much): ` +
-        `a 1 ms timer fired late at p99 by, without → with the logins, ` +
-        late.map(([target, floods]) => `${NAMES[target]} ${lateness(floods, 'quiet')} → ${lateness(floods, 'flooded')}`).join('; ') +
-        '.',
+      `The load generator's own event loop in the flood rows, without → with the logins: a 1 ms timer's lateness at p99, and the share of the time the loop was busy (medians over the rounds) — ` +
+        `${described.join('; ')}. Replies that arrive while it is late are timed late: this is a sign of that, not an amount to subtract.`,
     );
   }
   lines.push('', '| goal | Tessera ÷ | ratio (req/s) | goal | verdict | by CPU per request |', '|---|---|---|---|---|---|');

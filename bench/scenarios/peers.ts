@@ -357,18 +357,29 @@ export async function runPeers(options: PeersOptions): Promise<PeersResult> {
             const paced = () =>
               drive(server, { connections: 16, seconds: options.seconds, pacePerSecond: options.floodApiRate }, (worker, http) => http.send('GET', PAGE, bearer(api()[worker]!)));
             const quietDelay = generatorDelayMeter();
-            const quiet = await paced();
+            let quiet: Measurement;
+            try {
+              quiet = await paced();
+            } finally {
+              quietDelay();
+            }
             const quietLate = quietDelay();
             const loginHttp = new HttpClient(server.url, 8);
             let n = round * 104_729;
             const loginServer = { ...server, http: loginHttp };
             const floodDelay = generatorDelayMeter();
-            const [flooded, logins] = await Promise.all([
-              paced(),
-              drive(loginServer, { connections: 8, seconds: options.seconds }, (_, http) => http.send('POST', '/auth/login', credentials(n++))),
-            ]);
+            let flooded: Measurement;
+            let logins: Measurement;
+            try {
+              [flooded, logins] = await Promise.all([
+                paced(),
+                drive(loginServer, { connections: 8, seconds: options.seconds }, (_, http) => http.send('POST', '/auth/login', credentials(n++))),
+              ]);
+            } finally {
+              floodDelay();
+              await loginHttp.close();
+            }
             const floodedLate = floodDelay();
-            await loginHttp.close();
             ((result.flood[t] ??= []) as FloodMeasurement[]).push({
               quiet,
               flooded,

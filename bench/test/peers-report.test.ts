@@ -76,7 +76,7 @@ describe('the peers report and Better Auth', () => {
     const result = run({});
     result.flood.tessera = [0.5, 0.1, 0.3].map((quiet, i) => ({ ...flood(), generatorDelay: delays(quiet, [2.5, 1.5, 4].at(i)!) }));
     result.flood['fastify-jwt'] = [{ ...flood(), generatorDelay: delays(0.25, 0.75) }];
-    expect(renderPeers(result)).toContain('without → with the logins, Tessera 0.30 ms → 2.50 ms; Fastify + @fastify/jwt 0.25 ms → 0.75 ms.');
+    expect(renderPeers(result)).toContain('— Tessera 0.30 → 2.50 ms (busy 10% → 30%); Fastify + @fastify/jwt 0.25 → 0.75 ms (busy 10% → 30%).');
   });
 
   it('takes the mean of the two middle rounds when there is an even number of them, and names the best peer of each round', () => {
