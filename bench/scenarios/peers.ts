@@ -207,6 +207,16 @@ async function startTessera(root = ROOT, target: Target = 'tessera'): Promise<Ru
   return { target, url: server.url, pid: server.pid, http: new HttpClient(server.url, 64), stop: () => server.stop() };
 }
 
+/** Runs `work` and says how late the load generator's own event loop was meanwhile (the meter stops either way). */
+async function withGeneratorDelay<T>(work: () => Promise<T>): Promise<[T, GeneratorDelay]> {
+  const delay = generatorDelayMeter();
+  try {
+    return [await work(), delay()];
+  } finally {
+    delay();
+  }
+}
+
 type Send = (worker: number, http: HttpClient) => Promise<Reply> | undefined;
 
 /**
@@ -356,30 +366,23 @@ export async function runPeers(options: PeersOptions): Promise<PeersResult> {
             const api = () => warmTokens.get(t)!;
             const paced = () =>
               drive(server, { connections: 16, seconds: options.seconds, pacePerSecond: options.floodApiRate }, (worker, http) => http.send('GET', PAGE, bearer(api()[worker]!)));
-            const quietDelay = generatorDelayMeter();
-            let quiet: Measurement;
-            try {
-              quiet = await paced();
-            } finally {
-              quietDelay();
-            }
-            const quietLate = quietDelay();
+            const [quiet, quietLate] = await withGeneratorDelay(paced);
             const loginHttp = new HttpClient(server.url, 8);
             let n = round * 104_729;
             const loginServer = { ...server, http: loginHttp };
-            const floodDelay = generatorDelayMeter();
             let flooded: Measurement;
             let logins: Measurement;
+            let floodedLate: GeneratorDelay;
             try {
-              [flooded, logins] = await Promise.all([
-                paced(),
-                drive(loginServer, { connections: 8, seconds: options.seconds }, (_, http) => http.send('POST', '/auth/login', credentials(n++))),
-              ]);
+              [[flooded, logins], floodedLate] = await withGeneratorDelay(() =>
+                Promise.all([
+                  paced(),
+                  drive(loginServer, { connections: 8, seconds: options.seconds }, (_, http) => http.send('POST', '/auth/login', credentials(n++))),
+                ]),
+              );
             } finally {
-              floodDelay();
               await loginHttp.close();
             }
-            const floodedLate = floodDelay();
             ((result.flood[t] ??= []) as FloodMeasurement[]).push({
               quiet,
               flooded,

@@ -68,7 +68,7 @@ describe('the peers report and Better Auth', () => {
 
   it('gives the event-loop CPU of a login beside its whole CPU in the flood row', () => {
     const result = run({});
-    result.flood.tessera = [{ quiet: measured(300, 90), flooded: measured(300, 95), logins: measured(100, 15_000), growth: 1.5, generatorDelay: delays(0.2, 0.4) }];
+    result.flood.tessera = [{ ...flood(), generatorDelay: delays(0.2, 0.4) }];
     expect(renderPeers(result)).toContain('| 15,000 per login | 5,000 per login | 50 per login |');
   });
 
