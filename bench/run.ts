@@ -35,23 +35,57 @@ import { renderVersus, runVersus } from './scenarios/versus.js';
 const SCENARIOS = ['users', 'table', 'overhead', 'parts', 'peers', 'versus', 'sdk', 'pages'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    users: { type: 'string' },
-    'spawn-rate': { type: 'string' },
-    steady: { type: 'string' },
-    think: { type: 'string' },
-    'token-expiry': { type: 'string' },
-    quick: { type: 'boolean', default: false },
-    ci: { type: 'boolean', default: false },
-    out: { type: 'string' },
-    only: { type: 'string' },
-    before: { type: 'string' },
-    rounds: { type: 'string' },
-    seconds: { type: 'string' },
-  },
-});
+const USAGE = `Usage: npm run bench -- [scenario ...] [options]
+
+Scenarios (default: all but versus): ${SCENARIOS.join(', ')}
+
+Options:
+  --quick                  every scenario, small (about 2 minutes)
+  --ci                     every scenario, tiny: proves the harness works (seconds)
+  --out <folder>           where results go (default bench/results/<time>)
+  --users <n>              users: how many virtual users (default 10000)
+  --spawn-rate <n>         users: users started a second
+  --steady <seconds>       users: the steady state's length
+  --think <seconds>        users: each user's pause between requests
+  --token-expiry <seconds> users: the access tokens' lifetime
+  --only <list>            peers: targets and workloads, comma-separated
+  --rounds <n>             peers, versus: interleaved rounds
+  --seconds <n>            peers, versus: each round's length
+  --before <folder>        versus (and peers): another checkout to race against
+  -h, --help               this text`;
+
+function parseArguments() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        users: { type: 'string' },
+        'spawn-rate': { type: 'string' },
+        steady: { type: 'string' },
+        think: { type: 'string' },
+        'token-expiry': { type: 'string' },
+        quick: { type: 'boolean', default: false },
+        ci: { type: 'boolean', default: false },
+        out: { type: 'string' },
+        only: { type: 'string' },
+        before: { type: 'string' },
+        rounds: { type: 'string' },
+        seconds: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    // An unknown or malformed option: say which, and how to ask for the rest, without a stack trace.
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const { values, positionals } = parseArguments();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 const unknown = positionals.filter((p) => !(SCENARIOS as readonly string[]).includes(p));
 if (unknown.length) {
