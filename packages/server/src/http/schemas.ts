@@ -14,6 +14,15 @@ export const errorSchema = {
   },
 } as const;
 
+/**
+ * The largest whole number a request may carry in a query: exact in JavaScript and within both
+ * databases' 64-bit integers (a larger one was handed to the database and failed there with a 500).
+ */
+export const MAX_QUERY_INTEGER = Number.MAX_SAFE_INTEGER;
+
+/** `offset` of a paged list. */
+export const offsetParam = { type: 'integer', minimum: 0, maximum: MAX_QUERY_INTEGER, default: 0 } as const;
+
 export const tokenPairSchema = {
   type: 'object',
   required: ['access_token', 'refresh_token', 'token_type', 'expires_in'],

@@ -69,6 +69,18 @@ describe('bad input gets a clear 4xx and a JSON error, never a 5xx', () => {
     }
   });
 
+  it('answers 400, not a database error, for an offset past 64-bit integers on /api/users', async () => {
+    const { access_token } = await loginTokens(t.app, 'grace');
+    for (const offset of ['1e19', '9223372036854775807', '1e20', '9007199254740992']) {
+      const response = await t.app.inject({ url: `/api/users?offset=${offset}`, headers: { authorization: `Bearer ${access_token}` } });
+      expect(response.statusCode, offset).toBe(400);
+      expect(response.json(), offset).toEqual({ error: 'invalid_request', error_description: 'querystring.offset must be <= 9007199254740991' });
+    }
+    const largest = await t.app.inject({ url: '/api/users?offset=9007199254740991', headers: { authorization: `Bearer ${access_token}` } });
+    expect(largest.statusCode).toBe(200);
+    expect(largest.json()).toEqual([]);
+  });
+
   it('pages /api/users with limit and offset and reports the total', async () => {
     const { access_token } = await loginTokens(t.app, 'grace');
     t.clock.advance(1000);

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { UserPage } from '../../users/user.js';
 import type { Tessera } from '../../tessera.js';
 import { authenticate as authenticateCaller, type AuthenticationDeps } from '../authenticate.js';
-import { errorResponses, publicUserSchema } from '../schemas.js';
+import { errorResponses, offsetParam, publicUserSchema } from '../schemas.js';
 
 /** What the user routes use (the composition root passes the whole `Tessera`; this says which of it). */
 export type UserRouteDeps = Pick<Tessera, 'users'> & AuthenticationDeps;
@@ -12,7 +12,7 @@ const listQuery = {
   type: 'object',
   properties: {
     limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-    offset: { type: 'integer', minimum: 0, default: 0 },
+    offset: offsetParam,
   },
   additionalProperties: false,
 } as const;

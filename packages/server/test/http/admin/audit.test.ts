@@ -83,6 +83,7 @@ describe('admin API: the audit trail', () => {
     ['?until=2026-13-45T99:00:00Z', 'until must be an ISO 8601 time such as 2026-01-31T12:00:00Z (got "2026-13-45T99:00:00Z")'],
     ['?limit=5000', 'querystring.limit must be <= 1000'],
     ['?before=x', 'querystring.before must be integer'],
+    ['?before=1e19', 'querystring.before must be <= 9007199254740991'],
     ['?user=a&username=b', 'Filter by user id or by username, not both'],
     ['?actor=x', 'querystring.actor is not a known parameter'],
     ['?type=token.stolen', `type "token.stolen" is not an audit event type; the types are ${AUDIT_EVENT_TYPES.join(', ')}`],

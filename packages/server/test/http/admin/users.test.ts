@@ -78,6 +78,15 @@ describe('admin API: users', () => {
       expect(page.headers['x-total-count']).toBe(String(total));
     });
 
+    it('refuses an offset beyond what a database can page with 400, and pages to the end at the largest it takes', async () => {
+      const beyond = await root.call({ url: '/admin/users?offset=1e20' });
+      expect(beyond.statusCode).toBe(400);
+      expect(beyond.json()).toEqual({ error: 'invalid_request', error_description: 'querystring.offset must be <= 9007199254740991' });
+      const last = await root.call({ url: '/admin/users?offset=9007199254740991' });
+      expect(last.statusCode).toBe(200);
+      expect(last.json()).toEqual([]);
+    });
+
     it('finds one user by name, case-insensitively, or none', async () => {
       const found = await root.call({ url: '/admin/users?username=CaRoL' });
       expect(found.json()).toEqual([expect.objectContaining({ username: 'carol' })]);

@@ -1,7 +1,7 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
 import type { FastifyInstance } from 'fastify';
 import type { Tessera } from '../../../tessera.js';
-import { errorResponses } from '../../schemas.js';
+import { errorResponses, MAX_QUERY_INTEGER } from '../../schemas.js';
 import { auditEvent, auditEventSchema } from './representations.js';
 
 /** What the audit route uses (the composition root passes the whole `Tessera`; this says which of it). */
@@ -15,7 +15,7 @@ const auditQuery = {
     type: { type: 'string', minLength: 1, maxLength: 100, description: 'only events of this type, e.g. token.reuse_detected (another value is refused with 400)' },
     since: { type: 'string', maxLength: 64, description: 'ISO 8601 time: events at or after it' },
     until: { type: 'string', maxLength: 64, description: 'ISO 8601 time: events before it' },
-    before: { type: 'integer', minimum: 1, description: 'only events with a smaller id (the next page)' },
+    before: { type: 'integer', minimum: 1, maximum: MAX_QUERY_INTEGER, description: 'only events with a smaller id (the next page)' },
     limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
   },
   additionalProperties: false,

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { TesseraError } from '../../../errors.js';
 import type { Tessera } from '../../../tessera.js';
 import { actorOf } from '../../require-role.js';
-import { errorResponses } from '../../schemas.js';
+import { errorResponses, offsetParam } from '../../schemas.js';
 import { importReportJson } from '../../../users/user-import.js';
 import { adminUser, adminUserSchema, signOutBody, signOutSchema, userParams } from './representations.js';
 
@@ -14,7 +14,7 @@ const listQuery = {
   type: 'object',
   properties: {
     limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-    offset: { type: 'integer', minimum: 0, default: 0 },
+    offset: offsetParam,
     username: { type: 'string', minLength: 1, maxLength: 256, description: 'only the user with this name (case-insensitive)' },
   },
   additionalProperties: false,
