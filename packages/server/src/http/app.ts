@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import { TesseraError } from '../errors.js';
 import type { Tessera } from '../tessera.js';
 import { VERSION } from '../version.js';
+import { answerClientErrors, answerUnmetExpectations } from './client-errors.js';
 import { capConnectionsPerClient, slowClientDeadlines } from './connection-limits.js';
 import { registerCors } from './cors.js';
 import { credentialBudgets } from './credential-budgets.js';
@@ -46,7 +47,8 @@ export interface AppOptions {
 export async function buildApp(tessera: Tessera, options: AppOptions = {}): Promise<FastifyInstance> {
   const trust = proxyTrust(tessera.config.trustProxy);
   const requests = new RequestLog(tessera.logger);
-  const stamp = responseHeaders(recordedSecurityHeaders(tessera.config));
+  const securityHeaders = recordedSecurityHeaders(tessera.config);
+  const stamp = responseHeaders(securityHeaders);
   const app = Fastify({
     loggerInstance: tessera.logger as FastifyBaseLogger,
     // Without a trusted proxy Fastify's plain request is the same (ip is the TCP peer) and cheaper: given a
@@ -64,6 +66,8 @@ export async function buildApp(tessera: Tessera, options: AppOptions = {}): Prom
       return peerIsTrusted(trust, request.socket.remoteAddress) && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     routerOptions: { maxParamLength: 200 },
+    // What Node's parser refuses (not HTTP, headers over the limit, too slow) gets the JSON error too.
+    clientErrorHandler: answerClientErrors(securityHeaders),
     // Errors raised before routing (an undecodable URL) get the same JSON body as every other error.
     // Fastify answers these itself, before any hook: the response headers are set here.
     frameworkErrors: (error, request, reply) => {
@@ -76,6 +80,7 @@ export async function buildApp(tessera: Tessera, options: AppOptions = {}): Prom
   useStrictBodyValidation(app);
   app.setErrorHandler(errorHandler);
   capConnectionsPerClient(app.server, tessera.config.http.maxConnectionsPerIp, trust);
+  answerUnmetExpectations(app.server, securityHeaders);
   answerEveryRequest(app, stamp);
   closeConnectionsWhenDone(app);
 

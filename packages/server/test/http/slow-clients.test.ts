@@ -20,7 +20,9 @@ describe('slow clients', () => {
     const cut = trickle(slow, 'x'.repeat(1_000), 200);
     const meanwhile = await fetch(`${server.url}/healthz`);
     expect(meanwhile.status).toBe(200);
-    expect(await cut).toMatch(/^HTTP\/1\.1 408 /);
+    const reply = await cut;
+    expect(reply).toMatch(/^HTTP\/1\.1 408 /);
+    expect(reply).toMatch(/\{"error":"request_timeout","error_description":"The request did not arrive in time"\}$/);
   });
 
   it('cuts a client that never finishes its headers with 408', async () => {

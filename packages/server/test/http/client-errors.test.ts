@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawRequest } from '../support/raw-socket.js';
+import { startTestServer, type TestServer } from '../support/tessera.js';
+
+/** The status line, the headers (lower-cased names) and the JSON body of a raw reply. */
+function parse(reply: string): { status: number; headers: Record<string, string>; body: unknown } {
+  const [head = '', body = ''] = reply.split('\r\n\r\n');
+  const [statusLine = '', ...lines] = head.split('\r\n');
+  const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+  return { status: Number(statusLine.split(' ')[1]), headers, body: JSON.parse(body) };
+}
+
+describe('requests Node cannot parse get the JSON error and the security headers', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({});
+  });
+  afterAll(() => server.stop());
+
+  it.each([
+    ['a malformed request line', 'GARBAGE\r\n\r\n'],
+    ['a NUL in a header value', 'GET /healthz HTTP/1.1\r\nHost: tessera\r\nX-Bad: a\u0000b\r\n\r\n'],
+    ['both Content-Length and Transfer-Encoding', 'POST /auth/login HTTP/1.1\r\nHost: tessera\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
+    ['a folded header line', 'GET /healthz HTTP/1.1\r\nHost: tessera\r\nX-Folded: a\r\n b\r\n\r\n'],
+  ])('answers %s with 400 invalid_request and closes', async (_what, request) => {
+    const reply = parse(await rawRequest(server.url, request));
+    expect(reply.status).toBe(400);
+    expect(reply.body).toEqual({ error: 'invalid_request', error_description: 'The request is not valid HTTP' });
+    expect(reply.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(reply.headers['x-content-type-options']).toBe('nosniff');
+    expect(reply.headers.connection).toBe('close');
+  });
+
+  it('answers headers over 16 KiB with 431 header_fields_too_large', async () => {
+    const reply = parse(await rawRequest(server.url, `GET /healthz HTTP/1.1\r\nHost: tessera\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`));
+    expect(reply.status).toBe(431);
+    expect(reply.body).toEqual({ error: 'header_fields_too_large', error_description: "The request's headers are too large" });
+    expect(reply.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('answers an Expect other than 100-continue with 417 expectation_failed', async () => {
+    const reply = parse(await rawRequest(server.url, 'GET /healthz HTTP/1.1\r\nHost: tessera\r\nExpect: 200-ok\r\n\r\n'));
+    expect(reply.status).toBe(417);
+    expect(reply.body).toEqual({ error: 'expectation_failed', error_description: 'Only Expect: 100-continue is supported' });
+    expect(reply.headers['x-content-type-options']).toBe('nosniff');
+    expect(reply.headers.connection).toBe('close');
+  });
+
+  it('still serves a well-formed request on the same server', async () => {
+    expect(await rawRequest(server.url, 'GET /healthz HTTP/1.1\r\nHost: tessera\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
+  });
+});
