@@ -70,6 +70,21 @@ describe('cookie-authenticated requests from other sites', () => {
     expect(logout.json()).toEqual({ status: 'logged_out' });
   });
 
+  it('checks a cookie request behind forward auth by the method its proxy names: X-Original-Method (nginx) or X-Forwarded-Method (Traefik)', async () => {
+    const session = await sessionCookieFor(t.app, 'victim');
+    for (const header of ['x-original-method', 'x-forwarded-method']) {
+      const write = await withSession(t.app, '/auth/verify', session, { origin: EVIL, [header]: 'POST' });
+      expect(write.statusCode, header).toBe(403);
+      expect(write.json().error, header).toBe('cross_site_request');
+      const read = await withSession(t.app, '/auth/verify', session, { origin: EVIL, [header]: 'GET' });
+      expect(read.statusCode, header).toBe(200);
+      expect(read.headers['x-auth-request-via'], header).toBe('session');
+    }
+    // nginx's header wins where both arrive: our configuration sets it from the request nginx received.
+    const both = await withSession(t.app, '/auth/verify', session, { origin: EVIL, 'x-original-method': 'POST', 'x-forwarded-method': 'GET' });
+    expect(both.statusCode).toBe(403);
+  });
+
   it("lets no other site spend an address's login or refresh budget with forged simple requests", async () => {
     const limited = await startTestInstance({ AUTH_RATE_LIMIT: '2', REFRESH_IP_RATE_LIMIT: '2', PUBLIC_URL: `${OWN}/` });
     try {

@@ -17,7 +17,9 @@ export const FORWARD_AUTH_HEADERS = {
   errorDescription: 'x-auth-request-error-description',
 } as const;
 
+/** The original request's method, as nginx (`X-Original-Method`, set by our configuration) and Traefik (`X-Forwarded-Method`) pass it. */
 const ORIGINAL_METHOD = 'x-original-method';
+const FORWARDED_METHOD = 'x-forwarded-method';
 
 /**
  * GET /auth/verify, for nginx `auth_request`, Traefik ForwardAuth and Envoy `ext_authz`: a valid access
@@ -31,7 +33,7 @@ export async function forwardAuthRoutes(app: FastifyInstance, { tessera }: { tes
   // `auth_request` turns every request into a GET: the method that decides the origin check is the original one.
   const checkOriginalOrigin = (request: FastifyRequest, _reply: FastifyReply, done: Done): void => {
     if (!carriesCredentialCookie(request)) return done();
-    const original = request.headers[ORIGINAL_METHOD];
+    const original = request.headers[ORIGINAL_METHOD] ?? request.headers[FORWARDED_METHOD];
     try {
       assertSameOriginForSession(request, origins, typeof original === 'string' ? original.toUpperCase() : request.method);
       done();
@@ -48,13 +50,16 @@ export async function forwardAuthRoutes(app: FastifyInstance, { tessera }: { tes
         summary: 'Forward authentication for proxies (nginx auth_request, Traefik ForwardAuth, Envoy ext_authz)',
         description:
           'Checks the Bearer access token (or, while LEGACY_SESSIONS=on, the session cookie). 200: the caller is in ' +
-          'X-Auth-Request-User, X-Auth-Request-Role and X-Auth-Request-Via (jwt or session). X-Original-Method names the ' +
-          'method of the request being authorised, for the cross-site check of cookie requests.',
+          'X-Auth-Request-User, X-Auth-Request-Role and X-Auth-Request-Via (jwt or session). X-Original-Method (nginx) or ' +
+          'X-Forwarded-Method (Traefik) names the method of the request being authorised, for the cross-site check of cookie requests.',
         tags: ['auth'],
         security: [{ bearerAuth: [] }],
         headers: {
           type: 'object',
-          properties: { [ORIGINAL_METHOD]: { type: 'string', maxLength: 16, description: 'the method of the original request' } },
+          properties: {
+            [ORIGINAL_METHOD]: { type: 'string', maxLength: 16, description: 'the method of the original request (nginx)' },
+            [FORWARDED_METHOD]: { type: 'string', maxLength: 16, description: 'the method of the original request (Traefik ForwardAuth), read when X-Original-Method is absent' },
+          },
         },
         response: { 200: { type: 'null', description: 'authenticated; identity in the X-Auth-Request-* headers' }, ...errorResponses(401, 403) },
       },
