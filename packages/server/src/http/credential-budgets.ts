@@ -18,11 +18,18 @@ const MINUTE_MS = 60_000;
  * request is neither — a page can only send a "simple" body without a preflight, and SameSite keeps
  * our cookies off it — so another site cannot spend the budgets of the people behind an address.
  */
-function canSpend(request: FastifyRequest, cookie: (request: FastifyRequest) => boolean): boolean {
+export function canSpend(request: FastifyRequest, cookie: (request: FastifyRequest) => boolean): boolean {
   const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
   return type === 'application/json' || cookie(request);
 }
 const hasSessionCookie = (request: FastifyRequest) => request.cookies[SESSION_COOKIE] !== undefined;
+
+/**
+ * The same rule for the logout routes (AUTH_RATE_LIMIT per IP): they also take a Bearer access token
+ * and either of our cookies. A request with none of them is refused without costing anyone a logout.
+ */
+export const canSpendOnLogout = (request: FastifyRequest): boolean =>
+  request.headers.authorization !== undefined || canSpend(request, (r) => hasRefreshCookie(r) || hasSessionCookie(r));
 
 type Hook = (request: FastifyRequest) => Promise<void>;
 

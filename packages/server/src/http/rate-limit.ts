@@ -4,6 +4,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Config } from '../config.js';
 import type { SharedRateLimit } from '../fleet/shared-rate-limit.js';
 import { clientInfo } from './client-info.js';
+import { canSpendOnLogout } from './credential-budgets.js';
 import { RateLimitedError } from '../errors.js';
 
 const WINDOW_MS = 60_000;
@@ -37,10 +38,14 @@ function auditFirstRejection(audit: AuditLog): (request: FastifyRequest, key: st
   };
 }
 
-/** Route options limiting a route to AUTH_RATE_LIMIT requests per minute per client IP (0 = unlimited). */
-export type RouteLimit = { config?: { rateLimit: { max: number; timeWindow: number } } };
+/**
+ * Route options limiting a route to AUTH_RATE_LIMIT requests per minute per client IP (0 = unlimited).
+ * Only requests that could log someone out count (`canSpendOnLogout`): a forged cross-site request
+ * cannot spend the logouts of everyone behind an address.
+ */
+export type RouteLimit = { config?: { rateLimit: { max: number; timeWindow: number; allowList: (request: FastifyRequest) => boolean } } };
 
 export function rateLimitedRoute(config: Config): RouteLimit {
   if (config.authRateLimit === 0) return {};
-  return { config: { rateLimit: { max: config.authRateLimit, timeWindow: WINDOW_MS } } };
+  return { config: { rateLimit: { max: config.authRateLimit, timeWindow: WINDOW_MS, allowList: (request) => !canSpendOnLogout(request) } } };
 }

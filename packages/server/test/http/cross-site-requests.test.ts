@@ -104,6 +104,36 @@ describe('cookie-authenticated requests from other sites', () => {
     }
   });
 
+  it("lets no other site spend an address's logouts with forged simple requests", async () => {
+    const limited = await startTestInstance({ AUTH_RATE_LIMIT: '2', PUBLIC_URL: `${OWN}/` });
+    try {
+      await createUser(limited.tessera, 'neighbour');
+      const forged = { origin: EVIL, 'sec-fetch-site': 'cross-site', 'content-type': 'text/plain' };
+      for (let i = 0; i < 5; i += 1) {
+        for (const url of ['/auth/logout', '/api/logout']) {
+          const response = await limited.app.inject({ method: 'POST', url, headers: forged, payload: 'x' });
+          expect(response.statusCode, url).toBe(415);
+        }
+      }
+      const tokens = await loginTokens(limited.app, 'neighbour');
+      const logout = await limited.app.inject({
+        method: 'POST',
+        url: '/auth/logout',
+        headers: { authorization: `Bearer ${tokens.access_token}` },
+        payload: { refresh_token: tokens.refresh_token },
+      });
+      expect(logout.statusCode).toBe(200);
+      const after = await limited.app.inject({ url: '/api/me', headers: { authorization: `Bearer ${tokens.access_token}` } });
+      expect(after.statusCode).toBe(401);
+      // Requests that can log out still count: the budget is spent by the third within the minute.
+      const again = () => limited.app.inject({ method: 'POST', url: '/auth/logout', payload: { refresh_token: tokens.refresh_token } });
+      expect((await again()).statusCode).not.toBe(429);
+      expect((await again()).statusCode).toBe(429);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('answers 415 to a text/plain body on the cookie routes, even without an Origin', async () => {
     const session = await sessionCookieFor(t.app, 'victim');
     const { refresh_token } = await loginTokens(t.app, 'victim');
