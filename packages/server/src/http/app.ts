@@ -28,6 +28,7 @@ import { revocationFeedRoutes } from './routes/revocations.js';
 import { sdkRoutes } from './routes/sdk.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/users.js';
+import { refuseUnstorableText } from './well-formed-input.js';
 import { recordedSecurityHeaders } from './security-headers.js';
 import { peerIsTrusted, proxyTrust } from './trusted-proxy.js';
 
@@ -78,6 +79,7 @@ export async function buildApp(tessera: Tessera, options: AppOptions = {}): Prom
   // Declared up front so every request object has the same shape whether or not a route authenticates.
   app.decorateRequest('principal', undefined);
   useStrictBodyValidation(app);
+  refuseUnstorableText(app);
   app.setErrorHandler(errorHandler);
   capConnectionsPerClient(app.server, tessera.config.http.maxConnectionsPerIp, trust);
   answerUnmetExpectations(app.server, securityHeaders);

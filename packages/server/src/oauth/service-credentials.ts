@@ -69,13 +69,17 @@ export class ServiceCredentials {
 
   /** The active service these credentials belong to; `InvalidClientError` for anything else. */
   async authenticate(clientId: string, clientSecret: string): Promise<ServiceClientRecord> {
-    const service = clientId.length <= 64 ? await this.repository.findByClientId(clientId) : null;
+    // Only what could be a client id we issued is looked up (`svc_` and base64url): any other text is unknown.
+    const service = CLIENT_ID.test(clientId) ? await this.repository.findByClientId(clientId) : null;
     // The hash is compared even for an unknown client, so timing does not tell client ids apart.
     const matches = timingSafeEqual(Buffer.from(hashSecret(clientSecret)), Buffer.from(service?.secretHash ?? UNKNOWN_CLIENT_HASH));
     if (!service || !matches || service.revokedAt !== null) throw new InvalidClientError();
     return service;
   }
 }
+
+/** The shape of the client ids `create` issues (and of any we could have issued), at most 64 characters. */
+const CLIENT_ID = /^svc_[\w-]{1,60}$/;
 
 const UNKNOWN_CLIENT_HASH = hashSecret(randomBytes(32).toString('base64url'));
 

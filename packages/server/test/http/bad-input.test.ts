@@ -92,6 +92,25 @@ describe('bad input gets a clear 4xx and a JSON error, never a 5xx', () => {
     expect(response.headers['x-total-count']).toBe('2');
   });
 
+  it.each([
+    ['a NUL in the username', '{"username":"grace\\u0000","password":"x"}', 'body.username'],
+    ['an unpaired surrogate in the password', '{"username":"grace","password":"x\\ud800"}', 'body.password'],
+    ['a NUL in a key', '{"username":"grace","password":"x","a\\u0000":1}', 'body'],
+  ])('refuses %s with 400 naming where, before any lookup', async (_what, payload, where) => {
+    const response = await post('/auth/login', payload);
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ error: 'invalid_request', error_description: `${where} holds a character that is not allowed (NUL or an unpaired UTF-16 surrogate)` });
+  });
+
+  it('refuses a NUL in a path parameter with 400, and still accepts well-formed text beyond ASCII', async () => {
+    const { access_token } = await loginTokens(t.app, 'grace');
+    const nul = await t.app.inject({ method: 'DELETE', url: '/api/me/devices/%00', headers: { authorization: `Bearer ${access_token}` } });
+    expect(nul.statusCode).toBe(400);
+    expect(nul.json().error_description).toBe('params.id holds a character that is not allowed (NUL or an unpaired UTF-16 surrogate)');
+    const emoji = await post('/auth/login', JSON.stringify({ username: 'gr\u00e2ce 😀', password: 'x' }));
+    expect(emoji.statusCode).toBe(401);
+  });
+
   it('never answers 5xx to a battery of hostile requests', async () => {
     const hostile = [
       { method: 'POST', url: '/auth/login', payload: '\u0000\u0001', headers: { 'content-type': 'application/json' } },

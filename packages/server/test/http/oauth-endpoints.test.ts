@@ -79,7 +79,8 @@ describe('OAuth endpoints for services', () => {
     });
 
     it('answers 401 invalid_client with a Basic challenge to missing, wrong or unknown credentials', async () => {
-      for (const credentials of [undefined, { ...billing, client_secret: 'wrong' }, { client_id: 'svc_unknown', client_secret: billing.client_secret }]) {
+      const unknown = ['svc_unknown', '%00', 'svc_\u0000', 'x'.repeat(65)].map((client_id) => ({ client_id, client_secret: billing.client_secret }));
+      for (const credentials of [undefined, { ...billing, client_secret: 'wrong' }, ...unknown]) {
         const response = await token(credentials, { resource: 'https://orders.example.com' });
         expect(response.statusCode).toBe(401);
         expect(response.json()).toMatchObject({ error: 'invalid_client' });
