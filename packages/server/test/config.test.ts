@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assertServable, ConfigError, loadConfig } from '../src/config.js';
+import { obviousSecretWeakness } from '../src/config/secret-strength.js';
 
 describe('configuration', () => {
   it('has the documented defaults', () => {
@@ -137,6 +138,64 @@ describe('configuration', () => {
       expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: strong }).jwtSecret).toBe(strong);
     }
   });
+
+  it('refuses in production, saying why, the secrets of tutorials, sample text and specifications', () => {
+    const production = { NODE_ENV: 'production', PUBLIC_URL: 'https://auth.example.com' };
+    const refused: [string, RegExp][] = [
+      ['your-256-bit-secret-your-256-bit', /^JWT_SECRET: looks like a placeholder \(contains "your256bitsecret"\)/],
+      ['the quick brown fox jumps over the lazy dog', /^JWT_SECRET: contains spaces: a generated secret has none/],
+      ['Lorem ipsum dolor sit amet, consectetur', /^JWT_SECRET: contains spaces/],
+      ['my super secret jwt signing key 123', /^JWT_SECRET: contains spaces/],
+      ['ThisIsMyVerySecureJwtSecretKey2026!', /^JWT_SECRET: looks like a placeholder \(contains "secretkey"\)/],
+      ['correct horse battery staple 2026', /^JWT_SECRET: contains spaces/],
+      ['e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', /^JWT_SECRET: contains a well-known example value/],
+      ['47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=', /^JWT_SECRET: contains a well-known example value/],
+      ['f81d4fae-7dec-11d0-a765-00a0c91e6bf6', /^JWT_SECRET: contains a well-known example value/],
+      ['0'.repeat(64), /^JWT_SECRET: contains a well-known example value/],
+      // Without the spaces, the words are still refused.
+      ['TheQuickBrownFoxJumpsOverTheLazyDog', /^JWT_SECRET: looks like a placeholder \(contains "quickbrownfox"\)/],
+      ['Lorem_ipsum_dolor_sit_amet_consectetur', /^JWT_SECRET: looks like a placeholder \(contains "loremipsum"\)/],
+      ['my-super-secret-jwt-signing-key-123', /^JWT_SECRET: looks like a placeholder \(contains "supersecret"\)/],
+      ['CorrectHorseBatteryStaple-2026-!', /^JWT_SECRET: looks like a placeholder \(contains "correcthorse"\)/],
+      ['a-string-secret-at-least-256-bits-long', /^JWT_SECRET: looks like a placeholder \(contains "atleast256bits"\)/],
+      ['tab\tseparated\tsecret\tis\tnot\tgenerated\t123', /^JWT_SECRET: contains spaces/],
+    ];
+    for (const [weak, reason] of refused) {
+      expect(() => loadConfig({ ...production, JWT_SECRET: weak }), weak).toThrow(reason);
+      expect(() => loadConfig({ ...production, JWT_SECRET: weak }), weak).toThrow(/ — generate one with: openssl rand -base64 32$/);
+      expect(() => loadConfig({ ...production, JWT_SECRET: weak }), weak).not.toThrow(weak);
+      expect(loadConfig({ JWT_SECRET: weak }).jwtSecret, 'development takes it').toBe(weak);
+    }
+    const strong = randomBytes(32).toString('base64');
+    expect(() => loadConfig({ ...production, JWT_SECRET: strong, JWT_SECRET_PREVIOUS: 'correct horse battery staple 2026' })).toThrow(
+      /^JWT_SECRET_PREVIOUS: contains spaces/,
+    );
+    expect(() => loadConfig({ ...production, JWT_SECRET: strong, METRICS_TOKEN: 'f81d4fae-7dec-11d0-a765-00a0c91e6bf6' })).toThrow(
+      /^METRICS_TOKEN: contains a well-known example value/,
+    );
+  });
+
+  it('accepts every one of 200 random secrets of each kind the docs say how to generate', () => {
+    const kinds: Record<string, () => string> = {
+      'openssl rand -base64 32': () => randomBytes(32).toString('base64'),
+      'openssl rand -hex 32': () => randomBytes(32).toString('hex'),
+      'openssl rand -base64 48': () => randomBytes(48).toString('base64'),
+      // openssl wraps base64 at 64 characters: the line break inside stays in a JWT_SECRET_FILE.
+      'openssl rand -base64 64': () => randomBytes(64).toString('base64').replace(/^(.{64})/, '$1\n'),
+      'randomBytes(32).toString("base64url")': () => randomBytes(32).toString('base64url'),
+    };
+    for (const [kind, generate] of Object.entries(kinds)) {
+      // Length, spaces, example values and placeholder words, for many secrets; the estimate, for two of each kind.
+      for (let i = 0; i < 200; i++) {
+        const secret = generate();
+        expect(obviousSecretWeakness(secret), `${kind}: ${secret}`).toBeUndefined();
+      }
+      for (let i = 0; i < 2; i++) {
+        const secret = generate();
+        expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret }).jwtSecret, `${kind}: ${secret}`).toBe(secret);
+      }
+    }
+  }, 30_000);
 
   it('holds JWT_SECRET_PREVIOUS and METRICS_TOKEN to the same rule in production', () => {
     const strong = randomBytes(32).toString('base64');

@@ -102,7 +102,7 @@ export const SETTINGS = {
     parse: z.string().optional(),
     secret: true,
     production: secretWeakness,
-    doc: 'seals the private signing keys at rest; production requires a random secret: ≥ 32 characters that zxcvbn estimates at ≥ 2^80 guesses (no words, sequences, keyboard walks or repeats) — `openssl rand -base64 32`',
+    doc: 'seals the private signing keys at rest; production requires a random secret: ≥ 32 characters without spaces, placeholder words (`secret-key`, `your-256-bit-secret`, `supersecret`, `lorem ipsum`, …, in any case and punctuation) or well-known example values (the SHA-256 of nothing, RFC 4122’s example UUID, zero bytes), that zxcvbn estimates at ≥ 2^80 guesses (words, sequences, keyboard walks and repeats count for little) — `openssl rand -base64 32`',
   }),
   jwtSecretFile: setting({
     env: 'JWT_SECRET_FILE',
