@@ -39,6 +39,8 @@ export class AuditLog {
   private readonly listeners = new Set<(event: NewAuditEvent) => void>();
   /** Events dropped because the buffer was full while the database was unreachable. */
   dropped = 0;
+  /** Events the database refused for what they hold, written to the log instead (`writeBuffered`). */
+  setAside = 0;
 
   constructor(private readonly options: AuditLogOptions) {}
 
@@ -91,17 +93,39 @@ export class AuditLog {
     return this.options.store.audit.query(query);
   }
 
+  /**
+   * Writes the buffer in batches. A batch the database refuses for what it holds (PostgreSQL's data
+   * exceptions: text it cannot store, say), rather than for being unreachable, is written again one event
+   * at a time, and an event refused on its own is set aside: logged whole at level error and counted in
+   * `setAside`, so that it never holds back the events behind it. Anything else is retried later.
+   */
   private async writeBuffered(): Promise<void> {
-    const batchSize = this.options.batchSize ?? 500;
+    let batchSize = this.options.batchSize ?? 500;
     while (this.buffer.length > 0) {
       const batch = this.buffer.slice(0, batchSize);
       try {
         await this.options.store.audit.append(batch);
       } catch (error) {
-        this.options.logger.warn({ err: error, pending: this.buffer.length }, 'audit events not written yet; will retry');
-        return;
+        if (!refusedForContent(error)) {
+          this.options.logger.warn({ err: error, pending: this.buffer.length }, 'audit events not written yet; will retry');
+          return;
+        }
+        if (batch.length > 1) {
+          batchSize = 1;
+          continue;
+        }
+        this.buffer.shift();
+        this.setAside += 1;
+        this.options.logger.error({ err: error, event: batch[0] }, 'audit event refused by the database for what it holds; set aside');
+        continue;
       }
       this.buffer.splice(0, batch.length);
     }
   }
+}
+
+/** A PostgreSQL data exception (SQLSTATE class 22): the statement's values, not the connection, were refused. */
+function refusedForContent(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
 }
