@@ -1,4 +1,5 @@
 import type { AuditLog } from '../audit/audit-log.js';
+import { clientKey } from '../client-key.js';
 import type { WindowCounts } from '../fleet/window-counts.js';
 import { RateLimitedError } from '../errors.js';
 import type { ClientInfo } from '../tokens/refresh-family.js';
@@ -95,9 +96,10 @@ export class LoginThrottle {
     return Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (failures - slowdownAfter));
   }
 
+  /** The account and the client (`clientKey`: an IPv6 client is its /64); the audit keeps the full address. */
   private async pairKey(account: string, client: ClientInfo): Promise<string> {
     const epoch = (await this.options.counts.peek(epochKey(account))).current;
-    return `login-ip:${epoch}:${client.ip ?? 'unknown'}|${account}`;
+    return `login-ip:${epoch}:${client.ip === null ? 'unknown' : clientKey(client.ip)}|${account}`;
   }
 }
 

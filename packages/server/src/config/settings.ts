@@ -157,7 +157,7 @@ export const SETTINGS = {
     env: 'AUTH_RATE_LIMIT',
     default: '10',
     parse: count('requests per minute (0 turns the limit off)'),
-    doc: 'requests per minute per client IP: one budget shared by every endpoint that checks a password or trades a credential (`/auth/login`, `/api/login`, `/auth/session/exchange`), and on its own for `/auth/logout` and `/api/logout` (across all instances with `REDIS_URL`); `0` = off',
+    doc: 'requests per minute per client IP (an IPv6 client per /64): one budget shared by every endpoint that checks a password or trades a credential (`/auth/login`, `/api/login`, `/auth/session/exchange`), and on its own for `/auth/logout` and `/api/logout` (across all instances with `REDIS_URL`); `0` = off',
   }),
   loginSlowdownAfter: setting({
     env: 'LOGIN_SLOWDOWN_AFTER',
@@ -169,7 +169,7 @@ export const SETTINGS = {
     env: 'LOGIN_LOCKOUT_THRESHOLD',
     default: '10',
     parse: count('failed logins (0 turns the per-IP refusal off)'),
-    doc: 'failed logins of an account from one client IP within the window after which that IP alone gets `429` for that account until the window ends; `0` = off',
+    doc: 'failed logins of an account from one client IP (an IPv6 client per /64) within the window after which that IP alone gets `429` for that account until the window ends; `0` = off',
   }),
   loginFailureWindow: setting({
     env: 'LOGIN_FAILURE_WINDOW',
@@ -187,7 +187,7 @@ export const SETTINGS = {
     env: 'REFRESH_IP_RATE_LIMIT',
     default: '600',
     parse: count('refreshes per minute (0 turns the limit off)'),
-    doc: 'refreshes per minute per client IP: a ceiling generous enough for many phones behind one carrier NAT; `0` = off',
+    doc: 'refreshes per minute per client IP (an IPv6 client per /64): a ceiling generous enough for many phones behind one carrier NAT; `0` = off',
   }),
   trustProxy: setting({
     env: 'TRUST_PROXY',
@@ -325,7 +325,7 @@ export const SETTINGS = {
       // A browser opens at most 6 per host; 64 leaves room for a small office behind one NAT.
       default: '64',
       parse: count('connections (0 turns the cap off)'),
-      doc: 'open connections one client address may hold; more are closed as they arrive; `0` = no cap. Connections from a `TRUST_PROXY` address are not counted (cap them at the proxy, e.g. nginx `limit_conn`)',
+      doc: 'open connections one client address (an IPv6 client: its /64) may hold; more are closed as they arrive; `0` = no cap. Connections from a `TRUST_PROXY` address are not counted (cap them at the proxy, e.g. nginx `limit_conn`)',
     }),
     bodyLimit: setting({
       env: 'HTTP_BODY_LIMIT',

@@ -1,5 +1,6 @@
 import type { Server, ServerOptions } from 'node:http';
 import type { Socket } from 'node:net';
+import { clientKey } from '../client-key.js';
 import type { HttpLimits } from '../config.js';
 import { peerIsTrusted, type ProxyTrust } from './trusted-proxy.js';
 
@@ -26,7 +27,8 @@ export function slowClientDeadlines(limits: HttpLimits): {
 }
 
 /**
- * At most `max` open connections per client address; one more is closed as soon as it is accepted.
+ * At most `max` open connections per client (`clientKey`: an IPv6 client is its /64); one more is
+ * closed as soon as it is accepted.
  * Connections from a trusted proxy are not counted: every client behind it shares its address, and
  * the proxy is where their connections are capped (nginx `limit_conn`).
  */
@@ -36,16 +38,17 @@ export function capConnectionsPerClient(server: Server, max: number, trust: Prox
   server.on('connection', (socket: Socket) => {
     const address = socket.remoteAddress;
     if (address === undefined || peerIsTrusted(trust, address)) return;
-    const count = open.get(address) ?? 0;
+    const client = clientKey(address);
+    const count = open.get(client) ?? 0;
     if (count >= max) {
       socket.destroy();
       return;
     }
-    open.set(address, count + 1);
+    open.set(client, count + 1);
     socket.once('close', () => {
-      const left = (open.get(address) ?? 1) - 1;
-      if (left === 0) open.delete(address);
-      else open.set(address, left);
+      const left = (open.get(client) ?? 1) - 1;
+      if (left === 0) open.delete(client);
+      else open.set(client, left);
     });
   });
 }

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { clientKey } from '../client-key.js';
 import { WindowCounts } from '../fleet/window-counts.js';
 import type { Tessera } from '../tessera.js';
 import { clientInfo } from './client-info.js';
@@ -35,9 +36,9 @@ type Hook = (request: FastifyRequest) => Promise<void>;
 
 /** The hooks that take from the shared budgets, for the routes that spend them. */
 export interface CredentialBudgets {
-  /** One per-IP budget (AUTH_RATE_LIMIT a minute) for /auth/login, /api/login and /auth/session/exchange. */
+  /** One per-client budget (AUTH_RATE_LIMIT a minute, keyed by `clientKey`) for /auth/login, /api/login and /auth/session/exchange. */
   credential: Hook;
-  /** /auth/refresh: a generous per-IP ceiling (REFRESH_IP_RATE_LIMIT), counted before anything else. */
+  /** /auth/refresh: a generous per-client ceiling (REFRESH_IP_RATE_LIMIT, keyed by `clientKey`), counted before anything else. */
   refreshIp: Hook;
   /** /auth/refresh: REFRESH_RATE_LIMIT a minute per refresh-token family, named by a token whose signature verified. */
   refreshFamily: Hook;
@@ -59,10 +60,10 @@ export function credentialBudgets(tessera: CredentialBudgetDeps): CredentialBudg
   const route = (request: FastifyRequest) => request.routeOptions.url ?? request.url;
   return {
     credential: async (request) => {
-      if (canSpend(request, hasSessionCookie)) await credential.take(request.ip, clientInfo(request), route(request));
+      if (canSpend(request, hasSessionCookie)) await credential.take(clientKey(request.ip), clientInfo(request), route(request));
     },
     refreshIp: async (request) => {
-      if (canSpend(request, hasRefreshCookie)) await refreshIp.take(request.ip, clientInfo(request), route(request));
+      if (canSpend(request, hasRefreshCookie)) await refreshIp.take(clientKey(request.ip), clientInfo(request), route(request));
     },
     confirmationMail: async (request) => {
       await confirmationMail.take(request.principal!.userId, clientInfo(request), route(request));

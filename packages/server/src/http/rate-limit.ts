@@ -1,6 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuditLog } from '../audit/audit-log.js';
+import { clientKey } from '../client-key.js';
 import type { Config } from '../config.js';
 import type { SharedRateLimit } from '../fleet/shared-rate-limit.js';
 import { clientInfo } from './client-info.js';
@@ -19,6 +20,8 @@ export async function registerRateLimit(app: FastifyInstance, audit: AuditLog, s
   await app.register(rateLimit, {
     global: false,
     cache: TRACKED_CLIENTS,
+    // The key every per-client limit uses (an IPv6 client is its /64), not the library's own default.
+    keyGenerator: (request) => clientKey(request.ip),
     ...(shared ? { store: shared.store() } : {}),
     errorResponseBuilder: (_request, context) => new RateLimitedError(Math.max(1, Math.ceil(context.ttl / 1000))),
     onExceeded: auditFirstRejection(audit),
@@ -39,7 +42,7 @@ function auditFirstRejection(audit: AuditLog): (request: FastifyRequest, key: st
 }
 
 /**
- * Route options limiting a route to AUTH_RATE_LIMIT requests per minute per client IP (0 = unlimited).
+ * Route options limiting a route to AUTH_RATE_LIMIT requests per minute per client (`clientKey`; 0 = unlimited).
  * Only requests that could log someone out count (`canSpendOnLogout`): a forged cross-site request
  * cannot spend the logouts of everyone behind an address.
  */

@@ -70,6 +70,17 @@ describe('brute-force protection per account', () => {
     expect((await from(t, '198.51.100.1', 'victim', TEST_PASSWORD)).statusCode).toBe(200);
   });
 
+  it('refuses a whole IPv6 /64 after 10 failures on one account from its addresses, and names the full address in the audit', async () => {
+    const t = await start({ AUTH_RATE_LIMIT: '0' });
+    await createUser(t.tessera, 'victim');
+
+    for (let i = 1; i <= 10; i += 1) expect((await from(t, `2001:db8:7:7::${i}`, 'victim', `guess-${i}`)).statusCode).toBe(401);
+    expect((await from(t, '2001:db8:7:7:ffff::1', 'victim', TEST_PASSWORD)).statusCode).toBe(429);
+    expect((await from(t, '2001:db8:7:8::1', 'victim', TEST_PASSWORD)).statusCode).toBe(200);
+    const [locked] = await t.tessera.audit.query({ type: 'login.locked', limit: 1 });
+    expect(locked).toMatchObject({ ip: '2001:db8:7:7::10', detail: { username: 'victim', ip: '2001:db8:7:7::10', failures: 10 } });
+  });
+
   it('throttles a username that does not exist exactly like a real one', async () => {
     const { held, loginDelay } = delays();
     const t = await start({ AUTH_RATE_LIMIT: '0' }, loginDelay);

@@ -82,3 +82,49 @@ describe('AUTH_RATE_LIMIT=0', () => {
     }
   });
 });
+
+/** Security review of 2026-12-04: one IPv6 subscriber holds a /64, so every per-client limit counts a /64 as one client. */
+describe('per-client limits count an IPv6 /64 as one client', () => {
+  let t: TestInstance;
+  // AUTH_RATE_LIMIT is left at its default (10); per-account throttling is off, as above.
+  beforeAll(async () => {
+    t = await startTestInstance({ LOGIN_LOCKOUT_THRESHOLD: '0', LOGIN_SLOWDOWN_AFTER: '0', REFRESH_IP_RATE_LIMIT: '3' });
+  });
+  afterAll(() => t.close());
+
+  it('logins from ten addresses of one /64 spend its budget: the 11th, from another address of it, gets 429; another /64 does not', async () => {
+    const statuses: number[] = [];
+    for (let i = 1; i <= 10; i += 1) statuses.push((await attempt(t, `2001:db8:1:2::${i.toString(16)}`)).statusCode);
+    expect(statuses).toEqual(Array(10).fill(401));
+    const eleventh = await attempt(t, '2001:db8:1:2:ffff:ffff:ffff:ffff');
+    expect(eleventh.statusCode).toBe(429);
+    expect(eleventh.json()).toMatchObject({ error: 'rate_limited' });
+    expect((await attempt(t, '2001:db8:1:3::1')).statusCode).toBe(401);
+    // The audit names the address that was refused, not the /64 it was counted under.
+    const [refused] = await t.tessera.audit.query({ type: 'rate_limited', limit: 1 });
+    expect(refused).toMatchObject({ ip: '2001:db8:1:2:ffff:ffff:ffff:ffff', detail: { route: '/auth/login', budget: 'credential' } });
+  });
+
+  it('an IPv4 client is counted alike whether its address comes IPv4-mapped or not', async () => {
+    for (let i = 0; i < 5; i += 1) await attempt(t, '::ffff:10.3.0.1');
+    for (let i = 0; i < 5; i += 1) await attempt(t, '10.3.0.1');
+    expect((await attempt(t, '::ffff:10.3.0.1')).statusCode).toBe(429);
+    expect((await attempt(t, '10.3.0.2')).statusCode).toBe(401);
+  });
+
+  it('the refresh ceiling (REFRESH_IP_RATE_LIMIT) counts a /64 as one client', async () => {
+    const refresh = (remoteAddress: string) =>
+      t.app.inject({ method: 'POST', url: '/auth/refresh', remoteAddress, payload: { refresh_token: 'x' } });
+    for (let i = 1; i <= 3; i += 1) expect((await refresh(`2001:db8:2:2::${i}`)).statusCode).toBe(401);
+    expect((await refresh('2001:db8:2:2:abcd::1')).statusCode).toBe(429);
+    expect((await refresh('2001:db8:2:3::1')).statusCode).toBe(401);
+  });
+
+  // @fastify/rate-limit's own default key already masked IPv6 to /64; ours (clientKey) keeps it under the same rule.
+  it('the limit on logout (AUTH_RATE_LIMIT per route) counts a /64 as one client', async () => {
+    const logout = (remoteAddress: string) => t.app.inject({ method: 'POST', url: '/auth/logout', remoteAddress, payload: {} });
+    for (let i = 1; i <= 10; i += 1) expect((await logout(`2001:db8:3:2::${i}`)).statusCode).not.toBe(429);
+    expect((await logout('2001:db8:3:2::ffff')).statusCode).toBe(429);
+    expect((await logout('2001:db8:3:3::1')).statusCode).not.toBe(429);
+  });
+});
