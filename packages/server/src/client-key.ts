@@ -14,6 +14,8 @@ import { isIPv4, isIPv6 } from 'node:net';
  */
 export function clientKey(address: string): string {
   if (isIPv4(address) || !isIPv6(address)) return address;
+  // How a dual-stack socket (HOST=::, the default) reports every IPv4 peer: no parsing needed.
+  if (address.startsWith('::ffff:') && isIPv4(address.slice(7))) return address.slice(7);
   // A zone (`fe80::1%eth0`) names our own interface, not the client; the URL parser refuses it.
   const groups = ipv6Groups(address.split('%', 1)[0]!);
   if (groups === undefined) return address;
