@@ -23,6 +23,11 @@ describe('rate limiting of password checks and credential trades (AUTH_RATE_LIMI
     expect(limited.json()).toEqual({ error: 'rate_limited', error_description: expect.stringMatching(/^Too many requests; retry in \d+ seconds?$/) });
   });
 
+  it('counts a burst of parallel guesses as it arrives: no more checks than the same guesses one after another', async () => {
+    const burst = await Promise.all(Array.from({ length: 9 }, () => attempt(t, '10.0.0.8')));
+    expect(burst.map((response) => response.statusCode).sort()).toEqual([401, 401, 401, 401, 401, 429, 429, 429, 429]);
+  });
+
   it('leaves other clients unaffected', async () => {
     for (let i = 0; i < 6; i += 1) await attempt(t, '10.0.0.2');
     expect((await attempt(t, '10.0.0.3')).statusCode).toBe(401);
