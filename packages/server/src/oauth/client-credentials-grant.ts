@@ -1,11 +1,11 @@
 import { TesseraError } from '../errors.js';
+import { SERVICE_ROLE } from '../users/roles.js';
 import type { AccessTokens } from '../tokens/access-tokens.js';
 import type { ServiceClientRecord } from './service-client.js';
 import { AUDIENCE } from './service-credentials.js';
 import type { GrantHandler } from './token-grants.js';
 
-/** The role of every client-credentials token: never a user's role, never `admin`. */
-export const SERVICE_ROLE = 'service';
+export { SERVICE_ROLE } from '../users/roles.js';
 
 /**
  * RFC 6749 §4.4: an authenticated service gets an access token of its own — `sub` and `client_id` its

@@ -7,7 +7,7 @@ import type { RolloutPolicy } from '../rollout/rollout-policy.js';
 import type { Store } from '../store/store.js';
 import type { UserRecord } from '../users/user.js';
 import { normalizeUsername } from '../users/username.js';
-import { SERVICE_ROLE } from './client-credentials-grant.js';
+import { ROLES_NEVER_EXCHANGED } from '../users/roles.js';
 import type { ServiceClientRecord } from './service-client.js';
 import type { GrantHandler, TokenRequest } from './token-grants.js';
 
@@ -34,12 +34,7 @@ export interface TokenExchangeOptions {
   apiAudience: string;
 }
 
-/**
- * Roles a service can never hand over: an operator's (`admin`; a service must not be able to mint an
- * operator's tokens) and a service's own (`service`; roles are free-form, and a user holding a service's
- * role must not get, through a service, a token that passes for one).
- */
-export const ROLES_NEVER_EXCHANGED: readonly string[] = ['admin', SERVICE_ROLE];
+export { ROLES_NEVER_EXCHANGED };
 
 /** Why an exchange was refused, as the `token.exchange_refused` audit event says. */
 type RefusalReason = 'not_allowed' | 'unknown_user' | 'disabled' | 'role' | 'withdrawn';

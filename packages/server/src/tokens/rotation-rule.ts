@@ -1,3 +1,4 @@
+import { ROLES_NEVER_EXCHANGED } from '../users/roles.js';
 import type { UserRecord } from '../users/user.js';
 import type { FamilyRecord, RefreshTokenRecord, RotationRequest } from './refresh-family.js';
 
@@ -26,7 +27,7 @@ export type RotationDecision =
 
 /**
  * The refresh rule, stated once: unknown → revoked → expired (token or family age) → account disabled →
- * already rotated (replay within the reuse interval, otherwise reuse: revoke the family) → rotate.
+ * a service's login of a user now `admin` or `service` (refused) → already rotated (replay within the reuse interval, otherwise reuse: revoke the family) → rotate.
  */
 export function decideRotation(rows: RotationRows, request: RotationRequest): RotationDecision {
   const { token, family, user } = rows;
@@ -34,6 +35,8 @@ export function decideRotation(rows: RotationRows, request: RotationRequest): Ro
   if (family.revokedAt !== null) return { action: 'refuse', status: 'revoked' };
   if (token.expiresAt <= request.now || familyTooOld(family, request)) return { action: 'refuse', status: 'expired' };
   if (!user || user.disabledAt !== null) return { action: 'revoke_family', reason: 'user_disabled' };
+  // A login a service started by token exchange ends when its user takes a role no service may hand over.
+  if (family.serviceClientId !== null && ROLES_NEVER_EXCHANGED.includes(user.role)) return { action: 'refuse', status: 'revoked' };
   if (token.rotatedAt === null) return { action: 'rotate' };
   if (successorNeeded(token, request) && mayReplay(rows.successor)) return { action: 'replay', successor: rows.successor };
   return { action: 'revoke_family', reason: 'reuse_detected' };

@@ -235,6 +235,26 @@ describe('POST /oauth/token, RFC 8693 token exchange: the team\'s own app hands 
     expect(signedOut).toBe(true);
   });
 
+  it("ends a service's login of a user who later becomes an admin or a service: the next refresh is refused", async () => {
+    for (const [username, role] of [['promoted-admin', 'admin'], ['promoted-service', 'service']] as const) {
+      const user = await server.tessera.users.create({ username, password: TEST_PASSWORD, role: 'user' });
+      const handedOver = (await (await handOver(webapp, username)).json()) as { refresh_token: string };
+      const before = await refresh(handedOver.refresh_token);
+      expect(before.status, role).toBe(200);
+      const { refresh_token } = (await before.json()) as { refresh_token: string };
+      expect((await admin('PATCH', `/admin/users/${user.id}`, { role })).status, role).toBe(200);
+      const after = await refresh(refresh_token);
+      expect(await errorOf(after), role).toEqual([401, 'invalid_grant']);
+      // The user's own password login is theirs, with the new role.
+      const own = await fetch(`${server.url}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password: TEST_PASSWORD }),
+      });
+      expect(decodeJwt(((await own.json()) as { access_token: string }).access_token).role, role).toBe(role);
+    }
+  });
+
   it('signs out the users a service signed in when its token exchange is turned off', async () => {
     const pausing = await addService('pausing');
     await admin('PUT', '/admin/services/pausing/token-exchange', { enabled: true });
