@@ -43,6 +43,16 @@ describe('the pages Tessera serves', () => {
     t = await startTestInstance({ NODE_ENV: 'production', PUBLIC_URL: 'https://auth.example.com', JWT_SECRET: 'Zq8v3L0pXr7mN2bT5cW9yH4kJ6gF1dS8aE3uR0oI7lQ' });
     expect((await t.app.inject({ url: '/console' })).statusCode).toBe(404);
     expect((await t.app.inject({ url: '/account' })).statusCode).toBe(200);
+    // Nor its built page or script by their own paths; the account page's files are served as before.
+    expect((await t.app.inject({ url: '/ui/console.html' })).statusCode).toBe(404);
+    const account = (await t.app.inject({ url: '/account' })).body;
+    const scripts = [...account.matchAll(/src="\/ui\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]!);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const script of scripts) expect((await t.app.inject({ url: `/ui/${script}` })).statusCode, script).toBe(200);
+    const { readdirSync } = await import('node:fs');
+    const consoleScripts = readdirSync(join(import.meta.dirname, '../../../web/dist/assets')).filter((name) => /^console-.*\.js$/.test(name));
+    expect(consoleScripts.length).toBeGreaterThan(0);
+    for (const script of consoleScripts) expect((await t.app.inject({ url: `/ui/assets/${script}` })).statusCode, script).toBe(404);
   });
 
   it('serves the console on a separate listener with CONSOLE_LISTEN=HOST:PORT, and not on the public one', async () => {

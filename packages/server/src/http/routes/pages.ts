@@ -38,6 +38,9 @@ function recordedPolicy(): string {
   return value;
 }
 
+/** The console's page and its own script (`assets/console-<hash>.js`), as the build names them. */
+const CONSOLE_FILES = ['console.html', 'assets/console-*.js'];
+
 /** The banner is loaded by other sites' pages as a module script: a CORS fetch, without credentials. */
 const SHARED_SCRIPT = 'migration-banner.js';
 
@@ -82,6 +85,8 @@ export async function pageRoutes(app: FastifyInstance, { console: withConsole, r
       }
     },
     allowedPath: (path) => !path.includes('.vite/'),
+    // Where this listener serves no console, neither its page nor its script has a route (the admin API it calls is public).
+    ...(withConsole ? {} : { globIgnore: CONSOLE_FILES }),
     schemaHide: true,
   });
   const page = (file: string) => async (_request: unknown, reply: FastifyReply) => reply.header('cache-control', 'no-cache').sendFile(file);
