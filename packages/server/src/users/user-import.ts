@@ -50,7 +50,8 @@ export interface ImportReport {
 interface CheckedUser {
   position: number;
   username: string;
-  role: string;
+  /** Undefined when the line names none: `user` for a new user, an existing user's own role kept. */
+  role: string | undefined;
   email: string | null;
   scheme: HashSchemeName;
   passwordHash: string;
@@ -90,11 +91,11 @@ export class UserImport {
       if (!checked) continue;
       batch.push(checked);
       if (batch.length >= batchSize) {
-        await this.write(batch, report);
+        await this.write(batch, report, settings.actor);
         batch = [];
       }
     }
-    if (batch.length > 0) await this.write(batch, report);
+    if (batch.length > 0) await this.write(batch, report, settings.actor);
     if (!settings.dryRun) this.audit(report, settings.actor, settings.source);
     return report;
   }
@@ -106,7 +107,7 @@ export class UserImport {
       return undefined;
     };
     if ('reason' in record) return reject(null, record.reason);
-    const { username: rawName, role = 'user', email = null, password_hash: rawHash } = record.fields;
+    const { username: rawName, role, email = null, password_hash: rawHash } = record.fields;
     if (typeof rawName !== 'string' || rawName.trim() === '') return reject(null, 'username is missing');
     const username = normalizeUsername(rawName);
     if (!USERNAME_PATTERN.test(username)) {
@@ -114,8 +115,8 @@ export class UserImport {
     }
     const earlier = seen.get(username);
     if (earlier !== undefined) return reject(username, `duplicate username (first at ${earlier})`);
-    const roleText = role === '' ? 'user' : role;
-    if (typeof roleText !== 'string' || !ROLE_PATTERN.test(roleText)) {
+    const roleText = role === '' || role === undefined || role === null ? undefined : role;
+    if (roleText !== undefined && (typeof roleText !== 'string' || !ROLE_PATTERN.test(roleText))) {
       return reject(username, 'role must be 1–32 lowercase letters, digits, _ or -, starting with a letter');
     }
     // The account API's rule (zod's address check, at most 254 characters): one address, nothing around it.
@@ -134,7 +135,7 @@ export class UserImport {
     }
   }
 
-  private async write(batch: CheckedUser[], report: ImportReport): Promise<void> {
+  private async write(batch: CheckedUser[], report: ImportReport, actor: Actor): Promise<void> {
     const { store, clock } = this.options;
     const existing = new Map((await store.users.findByUsernames(batch.map((u) => u.username))).map((u) => [u.username, u]));
     const create: NewUser[] = [];
@@ -142,16 +143,21 @@ export class UserImport {
     const roleChanged: string[] = [];
     const now = clock.now();
     for (const user of batch) {
-      report.schemes[user.scheme] = (report.schemes[user.scheme] ?? 0) + 1;
       const current = existing.get(user.username);
-      if (!current) {
-        create.push({ id: crypto.randomUUID(), username: user.username, role: user.role, email: user.email, passwordHash: user.passwordHash, createdAt: now });
+      // The admin API's rule: an admin cannot change their own role (nor, on a one-admin install, leave none).
+      if (current && current.id === actor.id && user.role !== undefined && user.role !== current.role) {
+        report.rejected.push({ position: user.position, username: user.username, reason: 'You cannot change your own role' });
         continue;
       }
-      const change = this.changeOf(current, user, report);
+      report.schemes[user.scheme] = (report.schemes[user.scheme] ?? 0) + 1;
+      if (!current) {
+        create.push({ id: crypto.randomUUID(), username: user.username, role: user.role ?? 'user', email: user.email, passwordHash: user.passwordHash, createdAt: now });
+        continue;
+      }
+      const change = this.changeOf(current, { ...user, role: user.role ?? current.role }, report);
       if (!change) continue;
       update.push(change);
-      if (current.role !== user.role) roleChanged.push(current.id);
+      if (current.role !== change.role) roleChanged.push(current.id);
     }
     if (report.dryRun) {
       report.created += create.length;
@@ -167,7 +173,7 @@ export class UserImport {
   }
 
   /** What importing `user` over `current` changes; undefined (counted as unchanged) when nothing. */
-  private changeOf(current: UserRecord, user: CheckedUser, report: ImportReport): ImportedUserUpdate | undefined {
+  private changeOf(current: UserRecord, user: CheckedUser & { role: string }, report: ImportReport): ImportedUserUpdate | undefined {
     // A password of Tessera's own (a re-hash at login, a reset) is newer than anything exported before it.
     const keepPassword = !this.options.passwords.needsRehash(current.passwordHash) && current.passwordHash !== user.passwordHash;
     const passwordHash = keepPassword ? current.passwordHash : user.passwordHash;

@@ -212,6 +212,33 @@ describe('importing users with their existing password hashes', () => {
       expect(refused.statusCode).toBe(403);
     });
 
+    it("keeps the role of an existing user whose line names none, and never changes the importing admin's own", async () => {
+      const admin = await adminClient(t);
+      const first = await admin.call({ method: 'POST', url: '/admin/users/import', payload: { users: [{ username: 'ops', role: 'support', password_hash: HASHES.bcrypt2b }] } });
+      expect(first.json()).toMatchObject({ created: 1, rejected: [] });
+      // An export without a role column, sent again: nobody is demoted to `user`.
+      const again = await admin.call({
+        method: 'POST',
+        url: '/admin/users/import',
+        payload: {
+          users: [
+            { username: 'ops', password_hash: HASHES.bcrypt2b },
+            { username: 'root', role: 'user', password_hash: HASHES.bcrypt2b },
+            { username: 'newcomer', password_hash: HASHES.bcrypt2b },
+          ],
+        },
+      });
+      expect(again.statusCode).toBe(200);
+      expect(again.json()).toMatchObject({ created: 1, rejected: [{ index: 2, username: 'root', reason: 'You cannot change your own role' }] });
+      expect((await t.tessera.store.users.findByUsername('ops'))!.role).toBe('support');
+      expect((await t.tessera.store.users.findByUsername('root'))!.role).toBe('admin');
+      expect((await t.tessera.store.users.findByUsername('newcomer'))!.role).toBe('user');
+      // Without a role, the admin's own line changes nothing of their role either.
+      const own = await admin.call({ method: 'POST', url: '/admin/users/import', payload: { users: [{ username: 'root', password_hash: HASHES.bcrypt2b }] } });
+      expect(own.json()).toMatchObject({ rejected: [] });
+      expect((await t.tessera.store.users.findByUsername('root'))!.role).toBe('admin');
+    });
+
     it('takes a dry run and a batch of thousands in one request', async () => {
       const admin = await adminClient(t);
       const users = Array.from({ length: 5000 }, (_, i) => ({ username: `user${i}`, email: `user${i}@example.com`, password_hash: HASHES.bcrypt2b }));
