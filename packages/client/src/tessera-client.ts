@@ -32,7 +32,8 @@ export type ExchangeResult = { status: 'exchanged' } | { status: 'stay_on_sessio
 
 interface TokenPairBody {
   access_token: string;
-  refresh_token: string;
+  /** Absent from a refresh made with the cookie (cookie mode): the successor is in the cookie only. */
+  refresh_token?: string;
   expires_in: number;
 }
 
@@ -210,7 +211,8 @@ export class TesseraClient {
   private async adopt(pair: TokenPairBody, via: AuthEvents['signedIn']['via']): Promise<void> {
     const lifetimeMs = pair.expires_in * 1000;
     const held: HeldToken = { token: pair.access_token, expiresAt: this.now() + lifetimeMs, lifetimeMs };
-    if (this.mode === 'token') await this.storage.set(pair.refresh_token);
+    // Token mode always sends its refresh token in the body, and always gets the successor back in it.
+    if (this.mode === 'token' && pair.refresh_token !== undefined) await this.storage.set(pair.refresh_token);
     this.take(held, via);
     this.tabs.markFreshUntil(held.expiresAt);
     this.tabs.tell({ type: 'token', held });

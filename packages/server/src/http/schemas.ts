@@ -34,6 +34,19 @@ export const tokenPairSchema = {
   },
 } as const;
 
+/** POST /auth/refresh's answer: a refresh made with the cookie gets its successor in the cookie only. */
+export const refreshedPairSchema = {
+  ...tokenPairSchema,
+  required: ['access_token', 'token_type', 'expires_in'],
+  properties: {
+    ...tokenPairSchema.properties,
+    refresh_token: {
+      type: 'string',
+      description: 'Single-use token for the next refresh (also set as a cookie); absent when this refresh was made with the cookie, whose successor is in the cookie only',
+    },
+  },
+} as const;
+
 export const publicUserSchema = {
   type: 'object',
   required: ['id', 'username', 'role', 'created_at'],

@@ -50,12 +50,18 @@ describe('refresh-token rotation', () => {
     expect((await refresh(t.app, phone.refresh_token)).statusCode).toBe(200);
   });
 
-  it('the refresh token can come from the cookie alone, with no body', async () => {
+  it('the refresh token can come from the cookie alone, with no body, and its successor goes in the cookie only', async () => {
     const login = await t.app.inject({ method: 'POST', url: '/auth/login', payload: { username: 'bob', password: 'correct horse battery' } });
     const cookie = login.cookies.find((c) => c.name === '__Secure-refresh_token')!;
     const response = await t.app.inject({ method: 'POST', url: '/auth/refresh', cookies: { '__Secure-refresh_token': cookie.value } });
     expect(response.statusCode).toBe(200);
     expect(response.json<TokenPairBody>().access_token).toBeTruthy();
+    // A script on a page (an injected one too) that refreshes with the cookie never holds a refresh token.
+    expect(Object.keys(response.json()).sort()).toEqual(['access_token', 'expires_in', 'token_type']);
+    const successor = response.cookies.find((c) => c.name === '__Secure-refresh_token')!;
+    expect(successor.httpOnly).toBe(true);
+    const next = await t.app.inject({ method: 'POST', url: '/auth/refresh', cookies: { '__Secure-refresh_token': successor.value } });
+    expect(next.statusCode).toBe(200);
   });
 
   it('no refresh token at all is a 400 naming the field', async () => {

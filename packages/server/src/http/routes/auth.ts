@@ -11,7 +11,7 @@ import { clearRefreshCookie, refreshCookie, setRefreshCookie } from '../refresh-
 import type { CredentialBudgets } from '../credential-budgets.js';
 import type { RouteLimit } from '../rate-limit.js';
 import { requireSameOriginForCookies } from '../same-origin.js';
-import { errorResponses, tokenPairSchema } from '../schemas.js';
+import { errorResponses, refreshedPairSchema, tokenPairSchema } from '../schemas.js';
 import { clearSessionCookie, sessionCookie } from '../session-cookie.js';
 
 /** What the token routes use (the composition root passes the whole `Tessera`; this says which of it). */
@@ -84,17 +84,24 @@ export async function authRoutes(
         summary: 'Trade a refresh token (body or cookie) for a new token pair',
         tags: ['auth'],
         body: refreshTokenBody,
-        response: { 200: tokenPairSchema, ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
+        response: { 200: refreshedPairSchema, ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
       },
     },
     async (request, reply) => {
-      const token = request.body.refresh_token ?? refreshCookie(request);
+      const fromBody = request.body.refresh_token;
+      const token = fromBody ?? refreshCookie(request);
       if (!token) {
         throw new TesseraError('invalid_request', 'body.refresh_token is required (or the __Secure-refresh_token cookie)');
       }
       // Checked once per request: the per-family budget before the route may have checked it already.
       const pair = await tessera.refreshRotation.rotate(token, clientInfo(request), refreshClaimsOf(request, token, tessera.refreshTokens));
-      return sendTokenPair(reply, pair);
+      // A refresh made with the HttpOnly cookie (a browser) gets its successor in the cookie only: a page's
+      // scripts never see a refresh token, so a script injected into one cannot carry one away.
+      const body = sendTokenPair(reply, pair);
+      if (fromBody !== undefined) return body;
+      const { refresh_token: inCookieOnly, ...withoutRefreshToken } = body;
+      void inCookieOnly;
+      return withoutRefreshToken;
     },
   );
 
