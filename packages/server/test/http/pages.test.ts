@@ -34,8 +34,10 @@ describe('the pages Tessera serves', () => {
     const banner = await t.app.inject({ url: '/ui/migration-banner.js' });
     expect(banner.statusCode).toBe(200);
     expect(banner.headers['access-control-allow-origin']).toBe('*');
+    expect(banner.headers['cross-origin-resource-policy']).toBe('cross-origin');
     const account = await t.app.inject({ url: '/account' });
     expect(account.headers['access-control-allow-origin']).toBeUndefined();
+    expect(account.headers['cross-origin-resource-policy']).toBe('same-origin');
     expect((await t.app.inject({ url: '/ui/.vite/manifest.json' })).statusCode).toBe(404);
   });
 

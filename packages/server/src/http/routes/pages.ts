@@ -53,8 +53,10 @@ export async function pageRoutes(app: FastifyInstance, { console: withConsole, r
   const built = existsSync(join(root, 'account.html'));
   // Every answer of these routes, a 304 included: a browser keeps the policy of the 304 for the page it revalidated.
   const policy = recordedPolicy();
-  app.addHook('onRequest', (_request, reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('content-security-policy', policy);
+    // Set on the reply, as the security headers are (on the raw response they would be overwritten by them).
+    if (request.url.split('?', 1)[0] === `/ui/${SHARED_SCRIPT}`) reply.header('cross-origin-resource-policy', 'cross-origin');
     done();
   });
   if (!built) {
@@ -78,7 +80,6 @@ export async function pageRoutes(app: FastifyInstance, { console: withConsole, r
     setHeaders: (response, path) => {
       if (path.endsWith(SHARED_SCRIPT)) {
         response.setHeader('access-control-allow-origin', '*');
-        response.setHeader('cross-origin-resource-policy', 'cross-origin');
         response.setHeader('cache-control', 'public, max-age=300');
       } else if (path.includes('/assets/')) {
         response.setHeader('cache-control', 'public, max-age=31536000, immutable');
