@@ -5,8 +5,6 @@ import type { ServiceClientRecord } from './service-client.js';
 import { AUDIENCE } from './service-credentials.js';
 import type { GrantHandler } from './token-grants.js';
 
-export { SERVICE_ROLE } from '../users/roles.js';
-
 /**
  * RFC 6749 §4.4: an authenticated service gets an access token of its own — `sub` and `client_id` its
  * client_id, role `service`, `aud` the API it will call (RFC 8707 `resource`, else the audience

@@ -34,8 +34,6 @@ export interface TokenExchangeOptions {
   apiAudience: string;
 }
 
-export { ROLES_NEVER_EXCHANGED };
-
 /** Why an exchange was refused, as the `token.exchange_refused` audit event says. */
 type RefusalReason = 'not_allowed' | 'unknown_user' | 'disabled' | 'role' | 'withdrawn';
 

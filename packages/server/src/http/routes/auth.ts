@@ -98,10 +98,7 @@ export async function authRoutes(
       // A refresh made with the HttpOnly cookie (a browser) gets its successor in the cookie only: a page's
       // scripts never see a refresh token, so a script injected into one cannot carry one away.
       const body = sendTokenPair(reply, pair);
-      if (fromBody !== undefined) return body;
-      const { refresh_token: inCookieOnly, ...withoutRefreshToken } = body;
-      void inCookieOnly;
-      return withoutRefreshToken;
+      return fromBody === undefined ? { ...body, refresh_token: undefined } : body;
     },
   );
 

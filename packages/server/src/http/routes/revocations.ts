@@ -6,7 +6,7 @@ import { InvalidTokenError, TesseraError } from '../../errors.js';
 import type { Tessera } from '../../tessera.js';
 import type { FeedUpdate } from '../../tokens/revocation-feed.js';
 import { RevocationEvents, toFeedData, type FeedEvent } from '../../tokens/revocation-events.js';
-import { SERVICE_ROLE } from '../../oauth/client-credentials-grant.js';
+import { SERVICE_ROLE } from '../../users/roles.js';
 import { bearerToken, requireAccessToken, type Principal } from '../authenticate.js';
 
 /** What a subscriber may leave unread before it is disconnected (it reconnects and resumes). */
