@@ -32,7 +32,7 @@ export type ExchangeResult = { status: 'exchanged' } | { status: 'stay_on_sessio
 
 interface TokenPairBody {
   access_token: string;
-  /** Absent from a refresh made with the cookie (cookie mode): the successor is in the cookie only. */
+  /** Absent in cookie mode, which asks for it in the HttpOnly cookie only. */
   refresh_token?: string;
   expires_in: number;
 }
@@ -91,7 +91,7 @@ export class TesseraClient {
    * (keep using the session login); wrong credentials, lockouts and rate limits throw TesseraClientError.
    */
   async login(username: string, password: string): Promise<LoginResult> {
-    const response = await this.post('/auth/login', { body: { username, password } });
+    const response = await this.post('/auth/login', { body: { username, password, ...this.delivery } });
     if (response.ok) {
       await this.adopt((await response.json()) as TokenPairBody, 'login');
       return { status: 'signed_in' };
@@ -107,7 +107,7 @@ export class TesseraClient {
    * `no_session` when there is no valid session to move.
    */
   async exchangeSession(): Promise<ExchangeResult> {
-    const response = await this.post('/auth/session/exchange', { credentials: 'include' });
+    const response = await this.post('/auth/session/exchange', { body: this.delivery, credentials: 'include' });
     if (response.ok) {
       await this.adopt((await response.json()) as TokenPairBody, 'exchange');
       return { status: 'exchanged' };
@@ -168,6 +168,14 @@ export class TesseraClient {
   /** Stops listening to other tabs. */
   close(): void {
     this.tabs.close();
+  }
+
+  /**
+   * Cookie mode asks for the refresh token in Tessera's HttpOnly cookie only, never in a body this
+   * page's scripts could read; token mode keeps it in its storage, so it needs it in the body.
+   */
+  private get delivery(): { refresh_token_delivery: 'cookie' } | undefined {
+    return this.mode === 'cookie' ? { refresh_token_delivery: 'cookie' } : undefined;
   }
 
   private isStale(held: HeldToken): boolean {

@@ -235,7 +235,7 @@ async function assemble(
       familyMaxAgeSeconds: config.refreshFamilyMaxAge,
     }),
     logout: new Logout({ store, accessTokens, refreshTokens, revoker, audit }),
-    ownAccount: new OwnAccount({ store, clock, credentials, passwords, revoker, tokenPairs, audit, reauthProofs, emailVerification }),
+    ownAccount: new OwnAccount({ store, clock, credentials, passwords, revoker, tokenPairs, rollout, audit, reauthProofs, emailVerification }),
     reauthProofs,
     fleet,
     oauth,

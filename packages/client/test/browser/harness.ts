@@ -65,8 +65,10 @@ export interface BrowserDeployment {
   /** token.refresh audit events of the user so far: all, and those that presented a token a second time. */
   refreshAudit(): Promise<{ refreshes: number; repeated: number }>;
   reuseDetected(): Promise<number>;
-  /** The refresh token of the first login's answer (as a thief who copied it would have it). */
+  /** The refresh token of the first login's answer, from its body or its cookie (as a thief who copied it would have it). */
   firstRefreshToken(): Promise<string>;
+  /** How many token answers so far carried a refresh token in the body, where the page's scripts can read it. */
+  refreshTokensInBodies(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -97,10 +99,15 @@ export async function startBrowserDeployment(options: DeploymentOptions): Promis
   });
   const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   const context = await browser.newContext();
-  const issued: Promise<string>[] = [];
+  const issued: Promise<{ inBody: boolean; token: string }>[] = [];
   context.on('response', (response) => {
     if (/\/auth\/(login|refresh)$/.test(response.url()) && response.status() === 200) {
-      issued.push(response.json().then((body: { refresh_token: string }) => body.refresh_token));
+      issued.push(
+        Promise.all([response.json(), response.headerValue('set-cookie')]).then(([body, cookies]: [{ refresh_token?: string }, string | null]) => ({
+          inBody: body.refresh_token !== undefined,
+          token: body.refresh_token ?? /__Secure-refresh_token=([^;]+)/.exec(cookies ?? '')![1]!,
+        })),
+      );
     }
   });
   const userId = (await server.tessera.admin.accounts.getByUsername(USERNAME)).id;
@@ -132,7 +139,8 @@ export async function startBrowserDeployment(options: DeploymentOptions): Promis
     async reuseDetected() {
       return (await server.tessera.audit.query({ type: 'token.reuse_detected', userId, limit: 1000 })).length;
     },
-    firstRefreshToken: () => issued[0]!,
+    firstRefreshToken: async () => (await issued[0]!).token,
+    refreshTokensInBodies: async () => (await Promise.all(issued)).filter((answer) => answer.inBody).length,
     async close() {
       await browser.close();
       await new Promise((resolve) => pages.close(resolve));

@@ -2,11 +2,13 @@ import type { SignOutResult } from '../admin/devices.js';
 import type { AuditEventType } from '../audit/audit-event-types.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { CredentialCheck } from '../auth/credential-check.js';
+import { requireJwtEnabled } from '../auth/jwt-rollout-gate.js';
 import type { Revoker } from '../auth/revoker.js';
 import type { TokenPair, TokenPairIssuer } from '../auth/token-pair.js';
 import type { Clock } from '../clock.js';
 import { TesseraError } from '../errors.js';
 import type { PasswordHasher } from '../passwords/password-hasher.js';
+import type { RolloutPolicy } from '../rollout/rollout-policy.js';
 import type { Store } from '../store/store.js';
 import type { ClientInfo, FamilyRecord } from '../tokens/refresh-family.js';
 import type { UserRecord } from '../users/user.js';
@@ -22,6 +24,7 @@ export interface OwnAccountOptions {
   passwords: PasswordHasher;
   revoker: Revoker;
   tokenPairs: TokenPairIssuer;
+  rollout: RolloutPolicy;
   audit: AuditLog;
   reauthProofs: ReauthProofs;
   emailVerification: EmailVerification;
@@ -129,12 +132,15 @@ export class OwnAccount {
   /**
    * Changes the password after checking the current one. Every credential of the user ends — whoever
    * knew the old password loses access — and this device gets a new token pair, so only it stays signed in.
+   * A user the JWT rollout does not include yet (signed in with a session) is refused before anything
+   * changes: the answer is a token pair, and this is no way around the rollout.
    */
   async changePassword(userId: string, current: string, next: string, client: ClientInfo): Promise<TokenPair & { ended: SignOutResult }> {
     assertPassword(next);
     const user = await this.profile(userId);
     const { authenticatedAt } = await this.options.credentials.verify(user.username, current, client);
-    const { store, passwords, clock, revoker, tokenPairs } = this.options;
+    const { store, passwords, clock, revoker, tokenPairs, rollout, audit } = this.options;
+    requireJwtEnabled(rollout, audit, user, client, 'password_change');
     await store.users.update(user.id, { passwordHash: await passwords.hash(next) }, clock.now());
     const ended = await revoker.revokeUser(user.id, 'password_change');
     // The password was just typed: this device's new login counts it (`auth_time`).

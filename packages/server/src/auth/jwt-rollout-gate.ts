@@ -7,8 +7,8 @@ import type { ClientInfo } from '../tokens/refresh-family.js';
 export const JWT_NOT_ENABLED =
   'JWT login is not enabled for this account yet; keep using POST /api/login (session cookie) until it is';
 
-/** How the refused user asked for tokens: a password, a Tessera session, or a service's token exchange. */
-export type JwtRequestVia = 'password' | 'exchange' | 'token_exchange';
+/** How the refused user asked for tokens: a password, a Tessera session, a service's token exchange, or a password change. */
+export type JwtRequestVia = 'password' | 'exchange' | 'token_exchange' | 'password_change';
 
 /**
  * The one rollout check in front of every way to a token pair: a user the rollout does not allow JWTs

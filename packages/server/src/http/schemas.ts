@@ -23,27 +23,34 @@ export const MAX_QUERY_INTEGER = Number.MAX_SAFE_INTEGER;
 /** `offset` of a paged list. */
 export const offsetParam = { type: 'integer', minimum: 0, maximum: MAX_QUERY_INTEGER, default: 0 } as const;
 
-export const tokenPairSchema = {
-  type: 'object',
-  required: ['access_token', 'refresh_token', 'token_type', 'expires_in'],
-  properties: {
-    access_token: { type: 'string', description: 'JWT (RS256 by default) for Authorization: Bearer' },
-    refresh_token: { type: 'string', description: 'Single-use token for POST /auth/refresh (also set as a cookie)' },
-    token_type: { type: 'string', enum: ['Bearer'] },
-    expires_in: { type: 'integer', description: 'Access-token lifetime in seconds' },
-  },
+/**
+ * Where a route that starts a login puts its refresh token: `body_and_cookie` (the default) answers it in
+ * the body and sets the HttpOnly cookie; `cookie` sets the cookie only, so a browser page's scripts (an
+ * injected one included) never hold a refresh token.
+ */
+export const refreshTokenDeliverySchema = {
+  type: 'string',
+  enum: ['body_and_cookie', 'cookie'],
+  default: 'body_and_cookie',
+  description:
+    'where the new refresh token goes: `body_and_cookie` (default: the body and the HttpOnly cookie) or `cookie` (the cookie only, for browser pages that refresh with it)',
 } as const;
 
-/** POST /auth/refresh's answer: a refresh made with the cookie gets its successor in the cookie only. */
-export const refreshedPairSchema = {
-  ...tokenPairSchema,
+export type RefreshTokenDelivery = (typeof refreshTokenDeliverySchema.enum)[number];
+
+/** A token pair; its refresh token is absent when it went to the cookie only. */
+export const tokenPairSchema = {
+  type: 'object',
   required: ['access_token', 'token_type', 'expires_in'],
   properties: {
-    ...tokenPairSchema.properties,
+    access_token: { type: 'string', description: 'JWT (RS256 by default) for Authorization: Bearer' },
     refresh_token: {
       type: 'string',
-      description: 'Single-use token for the next refresh (also set as a cookie); absent when this refresh was made with the cookie, whose successor is in the cookie only',
+      description:
+        'Single-use token for POST /auth/refresh (also set as the HttpOnly cookie); absent when the request asked for `refresh_token_delivery: "cookie"` or refreshed with the cookie, whose successor is in the cookie only',
     },
+    token_type: { type: 'string', enum: ['Bearer'] },
+    expires_in: { type: 'integer', description: 'Access-token lifetime in seconds' },
   },
 } as const;
 

@@ -74,7 +74,7 @@ describe("README's quick start, run as written", () => {
     expect(result.ok, result.stderr).toBe(true);
 
     // Login printed the pair, the users call listed the demo users, the bad token got the JSON 401.
-    expect(result.stdout).toMatch(/\{"access_token":"eyJ[^"]+","refresh_token":"eyJ[^"]+","token_type":"Bearer","expires_in":900\}/);
+    expect(result.stdout).toMatch(/\{"access_token":"eyJ[^"]+","token_type":"Bearer","expires_in":900,"refresh_token":"eyJ[^"]+"\}/);
     expect(result.stdout).toMatch(/"username":"test"/);
     expect(result.stdout).toMatch(/HTTP\/1\.1 401[\s\S]*\{"error":"invalid_token","error_description":"The access token is malformed"\}/);
     expect(result.stdout).toMatch(/\{"status":"logged_out"\}$/);

@@ -54,6 +54,24 @@ describe('JWT_ROLLOUT_PERCENT=0', () => {
     expect(response.statusCode).toBe(200);
   });
 
+  it("refuses a session user's password change with 403 jwt_not_enabled, before anything changes: it answers a token pair", async () => {
+    const cookie = await sessionCookieFor(t.app, 'hana');
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/me/password',
+      cookies: { session_id: cookie },
+      payload: { current_password: TEST_PASSWORD, new_password: 'a much better passphrase' },
+    });
+    expect(response.statusCode).toBe(403);
+    expect(response.json().error).toBe('jwt_not_enabled');
+    expect(response.cookies).toEqual([]);
+    // The password, the session and the user's place outside the rollout are as they were.
+    expect((await t.app.inject({ url: '/api/users', cookies: { session_id: cookie } })).statusCode).toBe(200);
+    expect(await sessionCookieFor(t.app, 'hana')).toBeTruthy();
+    const [event] = await t.tessera.audit.query({ type: 'login.jwt_not_enabled', limit: 1 });
+    expect(event).toMatchObject({ detail: { via: 'password_change' } });
+  });
+
   it('lets a user with an "on" override log in with JWTs', async () => {
     const user = await createUser(t.tessera, 'ivo');
     await t.tessera.rollout.setOverride(user.id, true);

@@ -12,6 +12,8 @@ export function PasswordChange({ api }: { api: TesseraApi }) {
       await api.call('POST', '/api/me/password', {
         current_password: String(fields.get('current')),
         new_password: String(fields.get('next')),
+        // The page keeps its refresh token in Tessera's HttpOnly cookie; never in a body a script could read.
+        refresh_token_delivery: 'cookie',
       });
       await api.renewed();
       form.reset();

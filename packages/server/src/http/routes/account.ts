@@ -5,8 +5,8 @@ import { authenticate as authenticateCaller, type AuthenticationDeps } from '../
 import { clientInfo } from '../client-info.js';
 import { CONFIRMATION_MAILS_PER_HOUR, type CredentialBudgets } from '../credential-budgets.js';
 import type { ConfirmationMail } from '../../account/email-verification.js';
-import { setRefreshCookie } from '../refresh-cookie.js';
-import { errorResponses, tokenPairSchema } from '../schemas.js';
+import { errorResponses, refreshTokenDeliverySchema, tokenPairSchema } from '../schemas.js';
+import { sendTokenPair } from '../token-pair-reply.js';
 import { hasVerifiedEmail, type UserRecord } from '../../users/user.js';
 import { AUTH_BODY_LIMIT } from './auth.js';
 import { family, familySchema, signOutBody, signOutSchema } from './admin/representations.js';
@@ -73,7 +73,7 @@ const password = { type: 'string', minLength: 1, maxLength: 1024 } as const;
 const passwordChangeBody = {
   type: 'object',
   required: ['current_password', 'new_password'],
-  properties: { current_password: password, new_password: password },
+  properties: { current_password: password, new_password: password, refresh_token_delivery: refreshTokenDeliverySchema },
   additionalProperties: false,
 } as const;
 const emailChangeBody = {
@@ -231,8 +231,7 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
     },
     async (request, reply) => {
       const pair = await own.changePassword(request.principal!.userId, request.body.current_password, request.body.new_password, clientInfo(request));
-      setRefreshCookie(reply, pair.refreshToken, pair.refreshExpiresIn);
-      return { access_token: pair.accessToken, refresh_token: pair.refreshToken, token_type: 'Bearer' as const, expires_in: pair.expiresIn };
+      return sendTokenPair(reply, pair, request.body.refresh_token_delivery);
     },
   );
 

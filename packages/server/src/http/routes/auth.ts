@@ -1,18 +1,18 @@
 import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-to-ts';
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { TokenPair } from '../../auth/token-pair.js';
+import type { FastifyInstance } from 'fastify';
 import { InvalidSessionError, TesseraError } from '../../errors.js';
 import type { Tessera } from '../../tessera.js';
 import { bearerToken } from '../authenticate.js';
 import { clientInfo } from '../client-info.js';
 import { announceDeprecation, deprecationHeaders } from '../deprecation-headers.js';
 import { refreshClaimsOf } from '../refresh-claims.js';
-import { clearRefreshCookie, refreshCookie, setRefreshCookie } from '../refresh-cookie.js';
+import { clearRefreshCookie, refreshCookie } from '../refresh-cookie.js';
 import type { CredentialBudgets } from '../credential-budgets.js';
 import type { RouteLimit } from '../rate-limit.js';
 import { requireSameOriginForCookies } from '../same-origin.js';
-import { errorResponses, refreshedPairSchema, tokenPairSchema } from '../schemas.js';
+import { errorResponses, refreshTokenDeliverySchema, tokenPairSchema } from '../schemas.js';
 import { clearSessionCookie, sessionCookie } from '../session-cookie.js';
+import { sendTokenPair } from '../token-pair-reply.js';
 
 /** What the token routes use (the composition root passes the whole `Tessera`; this says which of it). */
 export type AuthRouteDeps = Pick<Tessera, 'config' | 'login' | 'logout' | 'refreshRotation' | 'refreshTokens' | 'sessionExchange'>;
@@ -27,6 +27,17 @@ export const loginBody = {
     username: { type: 'string', minLength: 1, maxLength: 256 },
     password: { type: 'string', minLength: 1, maxLength: 1024 },
   },
+} as const;
+
+/** POST /auth/login's body: the credentials, and where the refresh token should go. */
+const jwtLoginBody = {
+  ...loginBody,
+  properties: { ...loginBody.properties, refresh_token_delivery: refreshTokenDeliverySchema },
+} as const;
+
+const sessionExchangeBody = {
+  type: 'object',
+  properties: { refresh_token_delivery: refreshTokenDeliverySchema },
 } as const;
 
 const refreshTokenBody = {
@@ -65,12 +76,13 @@ export async function authRoutes(
       schema: {
         summary: 'Log in with username and password',
         tags: ['auth'],
-        body: loginBody,
+        body: jwtLoginBody,
         response: { 200: tokenPairSchema, ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
       },
     },
     async (request, reply) => {
-      return sendTokenPair(reply, await tessera.login.run(request.body.username, request.body.password, clientInfo(request)));
+      const pair = await tessera.login.run(request.body.username, request.body.password, clientInfo(request));
+      return sendTokenPair(reply, pair, request.body.refresh_token_delivery);
     },
   );
 
@@ -84,7 +96,7 @@ export async function authRoutes(
         summary: 'Trade a refresh token (body or cookie) for a new token pair',
         tags: ['auth'],
         body: refreshTokenBody,
-        response: { 200: refreshedPairSchema, ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
+        response: { 200: tokenPairSchema, ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
       },
     },
     async (request, reply) => {
@@ -97,8 +109,7 @@ export async function authRoutes(
       const pair = await tessera.refreshRotation.rotate(token, clientInfo(request), refreshClaimsOf(request, token, tessera.refreshTokens));
       // A refresh made with the HttpOnly cookie (a browser) gets its successor in the cookie only: a page's
       // scripts never see a refresh token, so a script injected into one cannot carry one away.
-      const body = sendTokenPair(reply, pair);
-      return fromBody === undefined ? { ...body, refresh_token: undefined } : body;
+      return sendTokenPair(reply, pair, fromBody === undefined ? 'cookie' : 'body_and_cookie');
     },
   );
 
@@ -129,7 +140,7 @@ export async function authRoutes(
   );
 
   const deprecation = deprecationHeaders(tessera.config);
-  app.post(
+  typed.post(
     '/session/exchange',
     {
       bodyLimit: AUTH_BODY_LIMIT,
@@ -141,6 +152,7 @@ export async function authRoutes(
           'refused with 403 jwt_not_enabled (session kept) for a user outside the rollout.',
         tags: ['auth'],
         security: [{ sessionCookie: [] }],
+        body: sessionExchangeBody,
         response: { 200: tokenPairSchema, ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
       },
     },
@@ -153,7 +165,7 @@ export async function authRoutes(
       announceDeprecation(reply, deprecation);
       const pair = await tessera.sessionExchange.run(cookie, clientInfo(request));
       clearSessionCookie(reply);
-      return sendTokenPair(reply, pair);
+      return sendTokenPair(reply, pair, request.body.refresh_token_delivery);
     },
   );
 }
@@ -171,14 +183,4 @@ function acceptEmptyJsonBodies(app: FastifyInstance): void {
     if (text.length === 0) return done(null, {});
     json(request, text, done);
   });
-}
-
-function sendTokenPair(reply: FastifyReply, pair: TokenPair) {
-  setRefreshCookie(reply, pair.refreshToken, pair.refreshExpiresIn);
-  return {
-    access_token: pair.accessToken,
-    refresh_token: pair.refreshToken,
-    token_type: 'Bearer' as const,
-    expires_in: pair.expiresIn,
-  };
 }
