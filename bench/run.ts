@@ -35,45 +35,36 @@ import { renderVersus, runVersus } from './scenarios/versus.js';
 const SCENARIOS = ['users', 'table', 'overhead', 'parts', 'peers', 'versus', 'sdk', 'pages'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
+/** Every option, once: its type for parseArgs and its line in the usage text. */
+const OPTIONS = {
+  quick: { type: 'boolean', default: false, usage: '', doc: 'every scenario, small (about 2 minutes)' },
+  ci: { type: 'boolean', default: false, usage: '', doc: 'every scenario, tiny: proves the harness works (seconds)' },
+  out: { type: 'string', usage: '<folder>', doc: 'where results go (default bench/results/<time>)' },
+  users: { type: 'string', usage: '<n>', doc: 'users: how many virtual users (default 10000)' },
+  'spawn-rate': { type: 'string', usage: '<n>', doc: 'users: users started a second' },
+  steady: { type: 'string', usage: '<seconds>', doc: "users: the steady state's length" },
+  think: { type: 'string', usage: '<seconds>', doc: "users: each user's pause between requests" },
+  'token-expiry': { type: 'string', usage: '<seconds>', doc: "users: the access tokens' lifetime" },
+  only: { type: 'string', usage: '<list>', doc: 'peers: targets and workloads, comma-separated' },
+  rounds: { type: 'string', usage: '<n>', doc: 'peers, versus: interleaved rounds' },
+  seconds: { type: 'string', usage: '<n>', doc: "peers, versus: each round's length" },
+  before: { type: 'string', usage: '<folder>', doc: 'versus (and peers): another checkout to race against' },
+  help: { type: 'boolean', short: 'h', default: false, usage: '', doc: 'this text' },
+} as const;
+
+const optionLine = ([name, option]: [string, { usage: string; doc: string; short?: string }]) =>
+  `  ${`${option.short ? `-${option.short}, ` : ''}--${name}${option.usage ? ` ${option.usage}` : ''}`.padEnd(25)}${option.doc}`;
+
 const USAGE = `Usage: npm run bench -- [scenario ...] [options]
 
 Scenarios (default: all but versus): ${SCENARIOS.join(', ')}
 
 Options:
-  --quick                  every scenario, small (about 2 minutes)
-  --ci                     every scenario, tiny: proves the harness works (seconds)
-  --out <folder>           where results go (default bench/results/<time>)
-  --users <n>              users: how many virtual users (default 10000)
-  --spawn-rate <n>         users: users started a second
-  --steady <seconds>       users: the steady state's length
-  --think <seconds>        users: each user's pause between requests
-  --token-expiry <seconds> users: the access tokens' lifetime
-  --only <list>            peers: targets and workloads, comma-separated
-  --rounds <n>             peers, versus: interleaved rounds
-  --seconds <n>            peers, versus: each round's length
-  --before <folder>        versus (and peers): another checkout to race against
-  -h, --help               this text`;
+${Object.entries(OPTIONS).map(optionLine).join('\n')}`;
 
 function parseArguments() {
   try {
-    return parseArgs({
-      allowPositionals: true,
-      options: {
-        users: { type: 'string' },
-        'spawn-rate': { type: 'string' },
-        steady: { type: 'string' },
-        think: { type: 'string' },
-        'token-expiry': { type: 'string' },
-        quick: { type: 'boolean', default: false },
-        ci: { type: 'boolean', default: false },
-        out: { type: 'string' },
-        only: { type: 'string' },
-        before: { type: 'string' },
-        rounds: { type: 'string' },
-        seconds: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    return parseArgs({ allowPositionals: true, options: OPTIONS });
   } catch (error) {
     // An unknown or malformed option: say which, and how to ask for the rest, without a stack trace.
     console.error(`${(error as Error).message}\n\n${USAGE}`);

@@ -162,7 +162,9 @@ async function startPeer(target: Exclude<Target, 'tessera'>, run: string, keys: 
   const database = join(data, 'peer.db');
   await seedPeerDatabase(database);
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [join(run, 'peer-server.mjs')], {
+  // BENCH_SERVER_NODE_OPTIONS (a profiler, say) applies to the peers as to Tessera, so their profiles compare.
+  const nodeOptions = process.env.BENCH_SERVER_NODE_OPTIONS?.split(' ').filter(Boolean) ?? [];
+  const child: ChildProcess = spawn(process.execPath, [...nodeOptions, join(run, 'peer-server.mjs')], {
     cwd: run,
     env: {
       PATH: process.env.PATH ?? '',

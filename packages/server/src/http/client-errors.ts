@@ -11,16 +11,21 @@ const CLIENT_ERRORS: Record<string, { code: ErrorCode; description: string }> = 
 };
 const NOT_HTTP = { code: 'invalid_request', description: 'The request is not valid HTTP' } as const;
 
-/** A complete answer of the error, with the security headers, that closes the connection. */
-function rawAnswer(code: ErrorCode, description: string, headers: Readonly<Record<string, string>>): string {
+/** The error's answer: its status, the security headers and ours, the JSON error body; the connection closes after it. */
+function errorAnswer(code: ErrorCode, description: string, headers: Readonly<Record<string, string>>) {
   const body = JSON.stringify({ error: code, error_description: description } satisfies ErrorBody);
-  const status = STATUS_OF[code];
-  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
-  return (
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
-    lines.join('') +
-    `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`
-  );
+  return {
+    status: STATUS_OF[code],
+    headers: { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), connection: 'close' },
+    body,
+  };
+}
+
+/** The same answer as raw HTTP, for a socket Node's parser gave up on. */
+function rawAnswer(code: ErrorCode, description: string, headers: Readonly<Record<string, string>>): string {
+  const answer = errorAnswer(code, description, headers);
+  const lines = Object.entries(answer.headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  return `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\n${lines.join('')}\r\n${answer.body}`;
 }
 
 /**
@@ -43,10 +48,10 @@ export function answerClientErrors(headers: Readonly<Record<string, string>>): (
  * unless told otherwise; this answers with the JSON error and the security headers, and closes.
  */
 export function answerUnmetExpectations(server: Server, headers: Readonly<Record<string, string>>): void {
-  const body = JSON.stringify({ error: 'expectation_failed', error_description: 'Only Expect: 100-continue is supported' } satisfies ErrorBody);
+  const answer = errorAnswer('expectation_failed', 'Only Expect: 100-continue is supported', headers);
   server.on('checkExpectation', (_request: unknown, response: ServerResponse) => {
     response.shouldKeepAlive = false;
-    response.writeHead(STATUS_OF.expectation_failed, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
-    response.end(body);
+    response.writeHead(answer.status, answer.headers);
+    response.end(answer.body);
   });
 }
