@@ -52,7 +52,8 @@ interface CheckedUser {
   username: string;
   /** Undefined when the line names none: `user` for a new user, an existing user's own role kept. */
   role: string | undefined;
-  email: string | null;
+  /** Undefined when the line names none (absent or empty): none for a new user, an existing user's kept; null removes it. */
+  email: string | null | undefined;
   scheme: HashSchemeName;
   passwordHash: string;
 }
@@ -107,7 +108,7 @@ export class UserImport {
       return undefined;
     };
     if ('reason' in record) return reject(null, record.reason);
-    const { username: rawName, role, email = null, password_hash: rawHash } = record.fields;
+    const { username: rawName, role, email, password_hash: rawHash } = record.fields;
     if (typeof rawName !== 'string' || rawName.trim() === '') return reject(null, 'username is missing');
     const username = normalizeUsername(rawName);
     if (!USERNAME_PATTERN.test(username)) {
@@ -120,9 +121,11 @@ export class UserImport {
       return reject(username, 'role must be 1–32 lowercase letters, digits, _ or -, starting with a letter');
     }
     // The account API's rule (zod's address check, at most 254 characters): one address, nothing around it.
-    const emailText = email === null || email === '' ? null : typeof email === 'string' ? checkEmailAddress(email) : undefined;
-    if (emailText === undefined) {
-      return reject(username, 'email is not an email address');
+    // Absent or empty: nothing to change (none for a new user); null removes an address.
+    let emailText: string | null | undefined = email === null ? null : undefined;
+    if (email !== undefined && email !== null && email !== '') {
+      emailText = typeof email === 'string' ? checkEmailAddress(email) : undefined;
+      if (emailText === undefined) return reject(username, 'email is not an email address');
     }
     if (typeof rawHash !== 'string') return reject(username, 'password_hash is missing');
     try {
@@ -151,10 +154,10 @@ export class UserImport {
       }
       report.schemes[user.scheme] = (report.schemes[user.scheme] ?? 0) + 1;
       if (!current) {
-        create.push({ id: crypto.randomUUID(), username: user.username, role: user.role ?? 'user', email: user.email, passwordHash: user.passwordHash, createdAt: now });
+        create.push({ id: crypto.randomUUID(), username: user.username, role: user.role ?? 'user', email: user.email ?? null, passwordHash: user.passwordHash, createdAt: now });
         continue;
       }
-      const change = this.changeOf(current, { ...user, role: user.role ?? current.role }, report);
+      const change = this.changeOf(current, { ...user, role: user.role ?? current.role, email: user.email === undefined ? current.email : user.email }, report);
       if (!change) continue;
       update.push(change);
       if (current.role !== change.role) roleChanged.push(current.id);
@@ -173,7 +176,7 @@ export class UserImport {
   }
 
   /** What importing `user` over `current` changes; undefined (counted as unchanged) when nothing. */
-  private changeOf(current: UserRecord, user: CheckedUser & { role: string }, report: ImportReport): ImportedUserUpdate | undefined {
+  private changeOf(current: UserRecord, user: CheckedUser & { role: string; email: string | null }, report: ImportReport): ImportedUserUpdate | undefined {
     // A password of Tessera's own (a re-hash at login, a reset) is newer than anything exported before it.
     const keepPassword = !this.options.passwords.needsRehash(current.passwordHash) && current.passwordHash !== user.passwordHash;
     const passwordHash = keepPassword ? current.passwordHash : user.passwordHash;

@@ -239,6 +239,28 @@ describe('importing users with their existing password hashes', () => {
       expect((await t.tessera.store.users.findByUsername('root'))!.role).toBe('admin');
     });
 
+    it('keeps the email address of an existing user whose line names none, and removes it only for an explicit null', async () => {
+      const admin = await adminClient(t);
+      const imported = (users: object[]) => admin.call({ method: 'POST', url: '/admin/users/import', payload: { users } });
+      await imported([
+        { username: 'mia', email: 'mia@example.com', password_hash: HASHES.bcrypt2b },
+        { username: 'noa', email: 'noa@example.com', password_hash: HASHES.bcrypt2b },
+      ]);
+      const verifiedAt = (await t.tessera.store.users.findByUsername('mia'))!.emailVerifiedAt;
+      expect(verifiedAt).not.toBeNull();
+      // An export without an email column (or with an empty cell), sent again: nobody loses an address.
+      const again = await imported([
+        { username: 'mia', password_hash: HASHES.bcrypt2b },
+        { username: 'noa', email: '', password_hash: HASHES.bcrypt2b },
+      ]);
+      expect(again.json()).toMatchObject({ unchanged: 2, rejected: [] });
+      expect(await t.tessera.store.users.findByUsername('mia')).toMatchObject({ email: 'mia@example.com', emailVerifiedAt: verifiedAt });
+      expect(await t.tessera.store.users.findByUsername('noa')).toMatchObject({ email: 'noa@example.com' });
+      const removed = await imported([{ username: 'mia', email: null, password_hash: HASHES.bcrypt2b }]);
+      expect(removed.json()).toMatchObject({ updated: 1 });
+      expect(await t.tessera.store.users.findByUsername('mia')).toMatchObject({ email: null, emailVerifiedAt: null });
+    });
+
     it('takes a dry run and a batch of thousands in one request', async () => {
       const admin = await adminClient(t);
       const users = Array.from({ length: 5000 }, (_, i) => ({ username: `user${i}`, email: `user${i}@example.com`, password_hash: HASHES.bcrypt2b }));

@@ -69,7 +69,7 @@ const importBody = {
         properties: {
           username: { type: 'string' },
           role: { type: 'string' },
-          email: { type: 'string', nullable: true },
+          email: { type: 'string', nullable: true, description: 'absent or empty: an existing user keeps their address; null removes it' },
           password_hash: { type: 'string' },
         },
       },
