@@ -43,6 +43,11 @@ describe('imported password hashes', () => {
     ['Werkzeug PBKDF2 without its iteration count', 'pbkdf2:sha256$salt$abcdef', /iteration count/],
     ['scrypt with N not a power of two', HASHES.djangoScrypt.replace('16384', '10000'), /power of two/],
     ['argon2 asking for 4 GiB', HASHES.argon2i.replace('m=4096', 'm=4194304'), /argon2 memory/],
+    // Each within the memory limits, but seconds of one core per check: a few wrong guesses would hold every hashing slot.
+    ['bcrypt with cost 15', HASHES.bcrypt2b.replace('$10$', '$15$'), /bcrypt cost must be a whole number from 4 to 14/],
+    ['PBKDF2 with ten million iterations', HASHES.djangoPbkdf2.replace('600000', '10000000'), /iterations must be a whole number from 1 to 2000000/],
+    ['scrypt with 16 lanes of 256 MiB', HASHES.passlibScrypt.replace('ln=14,r=8,p=1', 'ln=18,r=8,p=16'), /more than 512 MiB of work/],
+    ['argon2 with 256 MiB and 16 passes', HASHES.argon2i.replace('m=4096,t=3', 'm=262144,t=16'), /more than 1 GiB of work/],
   ])('refuses %s, saying why', (_name, text, reason) => {
     expect(() => readImportedHash(text)).toThrow(UnusableHashError);
     expect(() => readImportedHash(text)).toThrow(reason);

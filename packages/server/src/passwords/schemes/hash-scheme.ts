@@ -18,6 +18,13 @@ export interface HashScheme {
 export type HashSchemeName = 'argon2' | 'bcrypt' | 'scrypt' | 'pbkdf2';
 
 
+/*
+ * Every scheme bounds the work of one check of an imported hash at about 1–3 s of one core on a 2-core
+ * machine of 2026 (bcrypt cost 14, PBKDF2 at 2 million iterations, scrypt through 512 MiB, argon2 through
+ * 1 GiB): every check, a wrong guess included, holds one of the few hashing slots that long, so a handful
+ * of logins could otherwise hold them all. A hash above its bound is refused at import, saying why.
+ */
+
 /** Throws `UnusableHashError` unless `value` is a whole number within [min, max]. */
 export function within(value: unknown, min: number, max: number, what: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {

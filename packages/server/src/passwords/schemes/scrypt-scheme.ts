@@ -21,6 +21,7 @@ const PHC = /^\$scrypt\$/;
 
 /** Largest scrypt working memory accepted (128·N·r bytes): a login must not be able to exhaust the server. */
 const MAX_MEMORY = 256 * 1024 * 1024;
+const MAX_WORK = 512 * 1024 * 1024;
 
 function log2(n: number, what: string): number {
   const ln = Math.log2(n);
@@ -57,6 +58,8 @@ function toPhc(value: ScryptHash): string {
   within(value.p, 1, 16, 'scrypt parallelism (p)');
   within(value.hash.length, 16, 128, 'scrypt hash length (bytes)');
   if (128 * 2 ** value.ln * value.r > MAX_MEMORY) throw new UnusableHashError('scrypt parameters need more than 256 MiB per check');
+  // Its parallel lanes run one after another here: p times the memory is the work of one check.
+  if (128 * 2 ** value.ln * value.r * value.p > MAX_WORK) throw new UnusableHashError('scrypt parameters need more than 512 MiB of work (N × r × p × 128 bytes) per check');
   if (value.salt.length === 0) throw new UnusableHashError('scrypt salt is empty');
   return serialize({ id: 'scrypt', params: { ln: value.ln, r: value.r, p: value.p }, salt: value.salt, hash: value.hash });
 }
