@@ -27,8 +27,9 @@ export const INVALID_CREDENTIALS = 'Invalid username or password';
 
 /**
  * Checks a username and password. Unknown users, wrong passwords and disabled accounts all cost one
- * argon2id verification and fail with the same error, so neither timing nor body tells them apart.
- * A hash made with outdated parameters is upgraded on the way.
+ * argon2id verification and fail with the same error, so neither timing nor body tells them apart
+ * (but for a user whose imported hash of another scheme is not replaced yet: that scheme's time, see
+ * docs/security/jwt-best-practices.md). A hash made with outdated parameters is upgraded on the way.
  */
 export class CredentialCheck {
   constructor(private readonly options: CredentialCheckOptions) {}
