@@ -7,12 +7,16 @@ import {
   type AccessClaims,
   type InvalidTokenReason,
 } from '@tessera/contract';
-import { KeyObject, createSecretKey } from 'node:crypto';
+import { KeyObject } from 'node:crypto';
 import { TokenError, createVerifier } from 'fast-jwt';
 import { decodeProtectedHeader, type CryptoKey, type ProtectedHeaderParameters } from 'jose';
 import { isCanonicalEncoding } from './canonical-encoding.js';
 
-/** A key that verifies tokens, with the one algorithm it was made for. */
+/**
+ * A key that verifies tokens, with the one algorithm it was made for. Only a public key of a
+ * public-key signature algorithm ever verifies an access token (`unusableKeyReason`): a shared secret
+ * (`Uint8Array`, HS256…), a private key or an RSA key under 2048 bits is refused as an unknown key.
+ */
 export interface VerificationKey {
   alg: string;
   key: CryptoKey | KeyObject | Uint8Array;
@@ -46,7 +50,8 @@ const MAX_KID_LENGTH = 128;
 
 /**
  * Verifies an access token's signature and claims — every rule in one place: canonical encoding, no
- * self-named keys, `typ` at+jwt, a known `kid`, the algorithm of that key (never the one the token
+ * self-named keys, `typ` at+jwt, a known `kid` whose key is a public key of a public-key signature
+ * (never a shared secret, nor RSA under 2048 bits), the algorithm of that key (never the one the token
  * names), issuer, audience, required claims, expiry, no issue time in the future and no lifetime
  * longer than the issuer gives, and finally the revocation check the caller plugs in. Throws
  * `InvalidTokenError` with the reason.
@@ -67,10 +72,11 @@ export async function verifyAccessToken(
   const key = isThenable(found) ? await found : found;
   if (!key) throw new InvalidTokenError('unknown_key');
   if (header.alg !== key.alg) throw new InvalidTokenError('algorithm');
+  const check = signatureVerifier(rules, key, kid);
   const now = (rules.now ?? Date.now)();
   let payload: Record<string, unknown>;
   try {
-    payload = signatureVerifier(rules, key)(token);
+    payload = check(token);
   } catch (error) {
     throw new InvalidTokenError(reasonFor(error), { cause: error });
   }
@@ -176,12 +182,15 @@ const signatureChecks = new WeakMap<object, MadeCheck[]>();
  * hands every check to the thread pool (docs/performance.md). Times are checked by the caller, against
  * the rules' clock.
  */
-function signatureVerifier(rules: AccessTokenRules, key: VerificationKey): SignatureCheck {
+function signatureVerifier(rules: AccessTokenRules, key: VerificationKey, kid: string): SignatureCheck {
   let made = signatureChecks.get(key.key);
   if (!made) signatureChecks.set(key.key, (made = []));
   for (const entry of made) {
     if (entry.alg === key.alg && sameValues(entry.issuer, rules.issuer) && sameValues(entry.audience, rules.audience)) return entry.check;
   }
+  // Checked before any check is made with a key and algorithm: a key refused never verifies anything.
+  const refused = unusableKeyReason(key);
+  if (refused) throw new InvalidTokenError('unknown_key', { cause: new Error(`the key ${JSON.stringify(kid)} is never used: ${refused}`) });
   const issuer = copy(rules.issuer);
   const audience = copy(rules.audience);
   const check = createVerifier({
@@ -206,10 +215,59 @@ function sameValues(kept: string | readonly string[], given: string | readonly s
   return kept.length === given.length && kept.every((value, i) => value === given[i]);
 }
 
-/** A key as fast-jwt takes it: a secret's bytes, or a public key in PEM. */
-function keyMaterial(key: VerificationKey['key']): string | Buffer {
-  const object = key instanceof Uint8Array ? createSecretKey(key) : key instanceof KeyObject ? key : KeyObject.from(key);
-  return object.type === 'secret' ? object.export() : (object.export({ type: 'spki', format: 'pem' }) as string);
+/** A public key as fast-jwt takes it: PEM (only public keys get here, `unusableKeyReason`). */
+function keyMaterial(key: VerificationKey['key']): string {
+  return asKeyObject(key as CryptoKey | KeyObject).export({ type: 'spki', format: 'pem' }) as string;
+}
+
+const asKeyObject = (key: CryptoKey | KeyObject): KeyObject => (key instanceof KeyObject ? key : KeyObject.from(key));
+
+/** RSA keys shorter than this are refused (RFC 7518 §3.3, NIST SP 800-131A). */
+export const MIN_RSA_MODULUS_BITS = 2048;
+
+/**
+ * The algorithms an access token may be signed with, and the key each needs: public-key signatures
+ * only. HS256 and its kin are never accepted: their key is a shared secret, and whoever holds it —
+ * anyone who fetched it from a key set — could sign any token.
+ */
+const SIGNATURE_KEYS: Readonly<Record<string, { types: readonly string[]; curve?: string }>> = {
+  RS256: { types: ['rsa'] },
+  RS384: { types: ['rsa'] },
+  RS512: { types: ['rsa'] },
+  PS256: { types: ['rsa', 'rsa-pss'] },
+  PS384: { types: ['rsa', 'rsa-pss'] },
+  PS512: { types: ['rsa', 'rsa-pss'] },
+  ES256: { types: ['ec'], curve: 'prime256v1' },
+  ES384: { types: ['ec'], curve: 'secp384r1' },
+  ES512: { types: ['ec'], curve: 'secp521r1' },
+  EdDSA: { types: ['ed25519'] },
+};
+
+/**
+ * Why a key must never verify a token, or undefined when it may: its algorithm is not a public-key
+ * signature this package verifies (HS256…), it is a secret or a private key rather than a public one,
+ * it is not of the type its algorithm needs (an RSA key for ES256, another curve), or it is an RSA key
+ * under 2048 bits. The one rule for every key, whether found in a JWKS or plugged in by the caller.
+ */
+export function unusableKeyReason({ alg, key }: VerificationKey): string | undefined {
+  const wanted = Object.hasOwn(SIGNATURE_KEYS, alg) ? SIGNATURE_KEYS[alg] : undefined;
+  if (!wanted) return `its algorithm ${JSON.stringify(alg)} is not a public-key signature (RS256, PS256, ES256, EdDSA and kin)`;
+  if (key instanceof Uint8Array) return 'it is a shared secret, not a public key';
+  let object: KeyObject;
+  try {
+    object = asKeyObject(key);
+  } catch (error) {
+    return `it cannot be read as a key (${error instanceof Error ? error.message : String(error)})`;
+  }
+  if (object.type !== 'public') return `it is a ${object.type} key, not a public key`;
+  const type = object.asymmetricKeyType ?? '';
+  if (!wanted.types.includes(type)) return `${alg} needs a ${wanted.types.join(' or ')} key, not ${type || 'this one'}`;
+  const details = object.asymmetricKeyDetails ?? {};
+  if (wanted.curve && details.namedCurve !== wanted.curve) return `${alg} needs the curve ${wanted.curve}, not ${details.namedCurve ?? 'another'}`;
+  if (type.startsWith('rsa') && (details.modulusLength ?? 0) < MIN_RSA_MODULUS_BITS) {
+    return `its RSA modulus has ${details.modulusLength ?? 'unknown'} bits, under the ${MIN_RSA_MODULUS_BITS} required`;
+  }
+  return undefined;
 }
 
 function reasonFor(error: unknown): InvalidTokenReason {

@@ -24,7 +24,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   temporarily_unavailable: 503,
 };
 
-/** Seconds a client waits before retrying while revocations cannot be checked (`onFeedDown: 'refuse'`). */
+/** Seconds a client waits before retrying while Tessera's keys cannot be fetched, or revocations checked (`onFeedDown: 'refuse'`). */
 const RETRY_AFTER_SECONDS = 1;
 
 /** The RFC 6750 answer to an error thrown while authenticating; anything unexpected is a bare 500. */

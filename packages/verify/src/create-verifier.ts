@@ -1,5 +1,5 @@
 import { InvalidTokenError, TesseraError, type AccessClaims } from '@tessera/contract';
-import { verifyAccessToken, type KeyLookup } from './access-token-verifier.js';
+import { verifyAccessToken, type KeyLookup, type VerificationKey } from './access-token-verifier.js';
 import { discoverEndpoints, feedBesideJwks, type IssuerEndpoints } from './discovery.js';
 import { FeedSubscription, type FeedStatus } from './feed-subscription.js';
 import { remoteKeys } from './remote-keys.js';
@@ -34,8 +34,27 @@ export interface VerifierOptions {
   maxTokenLifetime?: number;
   /** Silence on the feed (ms) after which it is deemed down and reconnected; default 35 s, above two heartbeats. */
   feedSilenceMs?: number;
-  /** An unknown `kid` fetches the JWKS again at most this often (ms, default 30 s). */
+  /**
+   * A connection to the feed that has not delivered its first event (the snapshot) within this (ms,
+   * default 5 s) — no answer, or only heartbeats — has failed: it is dropped and tried again. The first
+   * verifications wait for the feed at most this long; then `onFeedDown` applies until it is live.
+   */
+  feedConnectTimeoutMs?: number;
+  /**
+   * A token with a `kid` not seen before makes the verifier fetch the JWKS again; a kid still unknown
+   * after that fetch is refused without fetching again for this long (ms, default 30 s).
+   */
   jwksCooldownMs?: number;
+  /**
+   * The JWKS is fetched at most once per this interval (ms, default 1 s), whatever tokens arrive: a
+   * token signed with a newly rotated key waits at most this long (and the fetch) to be verified.
+   */
+  jwksMinIntervalMs?: number;
+  /**
+   * How long fetched keys are trusted before the JWKS is fetched again (ms, default 10 min). Without
+   * the feed, a key removed from the JWKS (revoked) keeps verifying tokens until then.
+   */
+  jwksMaxAgeMs?: number;
   /**
    * Discovery that fails (Tessera not up yet, unreachable) is tried again, the delay doubling from
    * 100 ms up to this (ms, default 10 s); verifications are refused with 503 until it succeeds.
@@ -64,15 +83,26 @@ const FEED_UNAVAILABLE = 'Revocations cannot be checked right now; retry shortly
 
 /**
  * A verifier for a Node service: finds Tessera's keys (and revocation feed) from the issuer, caches
- * keys, re-fetches on an unknown `kid` (rate-limited), and checks a token exactly as Tessera does —
- * algorithm from the key, `at+jwt`, issuer, audience, expiry, lifetime bound — then against the
- * revocations pushed by the feed, within a moment of a logout.
+ * keys (for `jwksMaxAgeMs`), re-fetches on an unknown `kid` (rate-limited: `remoteKeys`), and checks a
+ * token exactly as Tessera does — algorithm from the key, `at+jwt`, issuer, audience, expiry, lifetime
+ * bound — then against the revocations pushed by the feed, within a moment of a logout.
  */
 export function createVerifier(options: VerifierOptions): Verifier {
   const now = options.now ?? Date.now;
   const policy = options.onFeedDown ?? 'verify-locally';
   const state = new RevocationState({ maxTokenLifetime: options.maxTokenLifetime ?? 900 });
   const cache = new VerifiedTokenCache<Caller>();
+  /** The key that verified each cached token's claims. */
+  const verifiedWith = new WeakMap<Caller, VerificationKey['key']>();
+  /**
+   * A token verified before is taken from the cache only while the key that verified it is still the
+   * one its `kid` names: once a key leaves the JWKS (and the keys held are fetched again), even tokens
+   * it verified earlier are checked again, and refused.
+   */
+  const stillHeld = async (getKey: KeyLookup, claims: Caller): Promise<boolean> => {
+    const key = await getKey(claims.kid);
+    return key !== undefined && verifiedWith.get(claims) === key.key;
+  };
   let feed: FeedSubscription | undefined;
   let closed = false;
 
@@ -84,6 +114,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       credentials: async () => (typeof credentials === 'string' ? credentials : await credentials()),
       state,
       silenceMs: options.feedSilenceMs ?? 35_000,
+      connectTimeoutMs: options.feedConnectTimeoutMs ?? 5_000,
       now,
       onStatus: options.onFeedStatus,
     });
@@ -93,7 +124,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
     () => locate(options),
     (endpoints) => {
       startFeed(endpoints);
-      return remoteKeys({ jwksUri: endpoints.jwksUri, cooldownMs: options.jwksCooldownMs });
+      return remoteKeys({
+        jwksUri: endpoints.jwksUri,
+        cooldownMs: options.jwksCooldownMs,
+        minIntervalMs: options.jwksMinIntervalMs,
+        maxAgeMs: options.jwksMaxAgeMs,
+      });
     },
     options.discoveryRetryMaxMs ?? 10_000,
   );
@@ -110,9 +146,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (feed && feed.status === 'connecting') await feed.settled;
     if (feed && feed.status !== 'live' && policy === 'refuse') throw new TesseraError('temporarily_unavailable', FEED_UNAVAILABLE);
     let claims = cache.get(token);
-    if (!claims || claims.exp * 1000 <= now()) {
-      claims = await verifyAccessToken(token, { ...rules, getKey });
-      cache.set(token, claims, now());
+    if (!claims || claims.exp * 1000 <= now() || !(await stillHeld(getKey, claims))) {
+      let used: VerificationKey | undefined;
+      const verified = await verifyAccessToken(token, { ...rules, getKey: async (kid) => (used = await getKey(kid)) });
+      if (used) verifiedWith.set(verified, used.key);
+      cache.set(token, verified, now());
+      claims = verified;
     }
     if (state.refuses(claims)) throw new InvalidTokenError('revoked');
     return claims;

@@ -11,6 +11,12 @@ export interface FeedSubscriptionOptions {
   state: RevocationState;
   /** Silence longer than this (ms) means the connection is dead: reconnect. Above the issuer's heartbeat. */
   silenceMs: number;
+  /**
+   * A connection that has not delivered its first event within this (ms) — no response headers, or
+   * only comments — has failed: reconnect. The issuer sends a snapshot (or, resuming, the revocations
+   * missed) as soon as a subscriber connects.
+   */
+  connectTimeoutMs: number;
   now: () => number;
   /** Told of every change of status, and why. */
   onStatus?: (status: FeedStatus, reason?: string) => void;
@@ -23,6 +29,11 @@ const RETRY_MAX_MS = 5_000;
  * Follows the issuer's revocation feed (Server-Sent Events, parsed by eventsource-parser) into a
  * `RevocationState`: a snapshot replaces it, updates add to it. Reconnects after any failure or silence,
  * with `Last-Event-ID`, so it resumes without a gap; backs off up to 5 s between attempts.
+ *
+ * A connection counts only once it delivers an event: until then (headers, comments) it has
+ * `connectTimeoutMs` to do so, after which it is given up as failed — so the first attempt always
+ * settles within that time, whatever the other end does. Once an event arrived, anything at all
+ * (heartbeat comments too) keeps it alive, and `silenceMs` without anything drops it.
  */
 export class FeedSubscription {
   status: FeedStatus = 'connecting';
@@ -34,8 +45,10 @@ export class FeedSubscription {
   private retryMs = RETRY_MIN_MS;
   private token: string | undefined;
   private stopped = false;
+  /** Whether the current connection has delivered an event. */
+  private current = false;
   private firstSettled: () => void = () => undefined;
-  /** Resolves once the first attempt succeeded (snapshot applied) or failed. */
+  /** Resolves once the first attempt succeeded (snapshot applied) or failed, within `connectTimeoutMs`. */
   readonly settled = new Promise<void>((resolve) => (this.firstSettled = resolve));
 
   constructor(private readonly options: FeedSubscriptionOptions) {}
@@ -56,6 +69,8 @@ export class FeedSubscription {
     if (this.stopped) return;
     const abort = new AbortController();
     this.abort = abort;
+    this.current = false;
+    this.expectFirstEvent(abort);
     try {
       this.token ??= await this.options.credentials();
       const response = await fetch(this.options.url, {
@@ -71,12 +86,13 @@ export class FeedSubscription {
         await response.body?.cancel();
         throw new Error(`the revocation feed answered ${response.status}`);
       }
-      this.heard();
       await this.read(response.body);
       throw new Error('the revocation feed closed the connection');
     } catch (error) {
       if (this.stopped) return;
-      this.setStatus('down', error instanceof Error ? error.message : String(error));
+      // Aborted by a timer: its reason says why, better than the fetch's own error.
+      const reason = abort.signal.aborted && abort.signal.reason instanceof Error ? abort.signal.reason : error;
+      this.setStatus('down', reason instanceof Error ? reason.message : String(reason));
       this.firstSettled();
       clearTimeout(this.watchdog);
       abort.abort();
@@ -87,10 +103,7 @@ export class FeedSubscription {
   }
 
   private async read(body: ReadableStream<Uint8Array>): Promise<void> {
-    const parser = createParser({
-      onEvent: (message) => this.apply(message),
-      onComment: () => this.heard(),
-    });
+    const parser = createParser({ onEvent: (message) => this.apply(message) });
     const decoder = new TextDecoder();
     for await (const chunk of body) {
       this.heard();
@@ -106,12 +119,33 @@ export class FeedSubscription {
     else return; // an event a newer issuer sends and this version does not know: the contract lets it be ignored
     if (message.id) this.lastEventId = message.id;
     this.retryMs = RETRY_MIN_MS;
+    this.current = true;
+    this.heard();
     this.setStatus('live');
     this.firstSettled();
   }
 
-  /** Anything arrived: the connection is alive; silence from now on is measured afresh. */
+  /**
+   * A new connection has `connectTimeoutMs` to deliver its first event. If it does not, it is aborted,
+   * and the feed is down from that moment (verifications waiting for the first attempt go on), even
+   * if what it waits on (the credentials, say) does not heed the abort.
+   */
+  private expectFirstEvent(abort: AbortController): void {
+    clearTimeout(this.watchdog);
+    const ms = this.options.connectTimeoutMs;
+    this.watchdog = setTimeout(() => {
+      const reason = new Error(`the revocation feed sent no event within ${ms} ms of connecting`);
+      abort.abort(reason);
+      if (this.stopped) return;
+      this.setStatus('down', reason.message);
+      this.firstSettled();
+    }, ms);
+    this.watchdog.unref();
+  }
+
+  /** Anything arrived on a connection that has delivered an event: it is alive; silence from now on is measured afresh. */
   private heard(): void {
+    if (!this.current) return;
     clearTimeout(this.watchdog);
     this.watchdog = setTimeout(() => this.abort?.abort(new Error('the revocation feed fell silent')), this.options.silenceMs);
     this.watchdog.unref();

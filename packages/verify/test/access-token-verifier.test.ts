@@ -1,6 +1,8 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createSigner } from 'fast-jwt';
 import { SignJWT, generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { verifyAccessToken, type AccessTokenRules } from '../src/index.js';
+import { verifyAccessToken, type AccessTokenRules, type VerificationKey } from '../src/index.js';
 
 const ISSUER = 'https://auth.example.com';
 
@@ -75,5 +77,31 @@ describe('verifying an access token', () => {
     expect(await reason(withHeader({ alg: 'RS256' }))).toBe('algorithm');
     // The same header as the accepted token's, another signer: the signature still decides.
     expect(await reason(withHeader({}))).toBe('signature');
+  });
+
+  it('refuses, as an unknown key, a key plugged in that is a shared secret, a private key, of the wrong kind, or RSA under 2048 bits', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { role: 'admin', sub: 'u1', iss: ISSUER, aud: 'orders-api', jti: 'j1', iat: now, exp: now + 900 };
+    const reason = (token: string, key: VerificationKey) =>
+      verifyAccessToken(token, { getKey: () => key, issuer: ISSUER, audience: 'orders-api', maxLifetimeSeconds: 900 }).then(
+        () => 'accepted',
+        (error: { reason: string }) => error.reason,
+      );
+    const secret = randomBytes(32);
+    const hmac = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: 'k1', typ: 'at+jwt' }).sign(secret);
+    expect(await reason(hmac, { alg: 'HS256', key: secret })).toBe('unknown_key');
+
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const sign = createSigner({ key: weak.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, algorithm: 'RS256', kid: 'k1', header: { typ: 'at+jwt' } } as never) as (payload: object) => string;
+    expect(await reason(sign(claims), { alg: 'RS256', key: weak.publicKey })).toBe('unknown_key');
+
+    const strong = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const signStrong = createSigner({ key: strong.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, algorithm: 'RS256', kid: 'k1', header: { typ: 'at+jwt' } } as never) as (payload: object) => string;
+    expect(await reason(signStrong(claims), { alg: 'RS256', key: strong.privateKey })).toBe('unknown_key');
+    // An RSA key named for ES256, and an EC key of another curve, are not ES256 keys.
+    const es = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'at+jwt' }).sign((await generateKeyPair('ES256')).privateKey);
+    expect(await reason(es, { alg: 'ES256', key: strong.publicKey })).toBe('unknown_key');
+    expect(await reason(es, { alg: 'ES256', key: (await generateKeyPair('ES384')).publicKey })).toBe('unknown_key');
+    expect(await reason(signStrong(claims), { alg: 'RS256', key: strong.publicKey })).toBe('accepted');
   });
 });
