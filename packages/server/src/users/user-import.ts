@@ -40,6 +40,11 @@ export interface ImportReport {
    * and were re-hashed, or reset it): the import changes their role and email but keeps their password.
    */
   keptPassword: number;
+  /**
+   * Existing users whose imported password hash the file replaced (their password changed where it came
+   * from): signed out everywhere, as after a password change, since the old password no longer holds.
+   */
+  signedOut: number;
   /** Users that changed between reading and writing (a login re-hashed them, another import): run the import again. */
   changedMeanwhile: number;
   /** Accepted users per hash scheme. */
@@ -82,7 +87,7 @@ export class UserImport {
     settings: { dryRun: boolean; actor: Actor; source: string },
   ): Promise<ImportReport> {
     const report: ImportReport = {
-      dryRun: settings.dryRun, created: 0, updated: 0, unchanged: 0, keptPassword: 0, changedMeanwhile: 0, schemes: {}, rejected: [],
+      dryRun: settings.dryRun, created: 0, updated: 0, unchanged: 0, keptPassword: 0, signedOut: 0, changedMeanwhile: 0, schemes: {}, rejected: [],
     };
     const seen = new Map<string, number>();
     let batch: CheckedUser[] = [];
@@ -144,6 +149,7 @@ export class UserImport {
     const create: NewUser[] = [];
     const update: ImportedUserUpdate[] = [];
     const roleChanged: string[] = [];
+    const passwordChanged = new Set<string>();
     const now = clock.now();
     for (const user of batch) {
       const current = existing.get(user.username);
@@ -161,10 +167,12 @@ export class UserImport {
       if (!change) continue;
       update.push(change);
       if (current.role !== change.role) roleChanged.push(current.id);
+      if (change.passwordHash !== current.passwordHash) passwordChanged.add(current.id);
     }
     if (report.dryRun) {
       report.created += create.length;
       report.updated += update.length;
+      report.signedOut += passwordChanged.size;
       return;
     }
     const written = await store.users.importBatch({ create, update }, now);
@@ -173,6 +181,11 @@ export class UserImport {
     report.changedMeanwhile += create.length - written.created + (update.length - written.updated);
     // As `tessera users set-role`: a role change applies at once; the next refresh carries the new role.
     for (const userId of roleChanged) await this.options.revoker.revokeUserAccessTokens(userId);
+    // As a password change: whatever the old password reached (a hand-off's login, a session) ends.
+    for (const userId of written.updatedIds.filter((id) => passwordChanged.has(id))) {
+      await this.options.revoker.revokeUser(userId, 'password_import');
+      report.signedOut += 1;
+    }
   }
 
   /** What importing `user` over `current` changes; undefined (counted as unchanged) when nothing. */
@@ -199,6 +212,7 @@ export class UserImport {
         updated: report.updated,
         unchanged: report.unchanged,
         keptPassword: report.keptPassword,
+        signedOut: report.signedOut,
         rejected: report.rejected.length,
         schemes: report.schemes,
       },
@@ -214,6 +228,7 @@ export function importReportJson(report: ImportReport, position: 'line' | 'index
     updated: report.updated,
     unchanged: report.unchanged,
     kept_password: report.keptPassword,
+    signed_out: report.signedOut,
     changed_meanwhile: report.changedMeanwhile,
     schemes: report.schemes,
     rejected: report.rejected.map((r) => ({ [position]: r.position, username: r.username, reason: r.reason })),

@@ -52,6 +52,8 @@ export interface UserImportBatch {
 export interface UserImportWritten {
   created: number;
   updated: number;
+  /** The users of `update` whose row was written. */
+  updatedIds: string[];
 }
 
 export interface UserPatch {

@@ -199,7 +199,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
           },
           T0 + MINUTE,
         );
-        expect(written).toEqual({ created: 1, updated: 1 });
+        expect(written).toEqual({ created: 1, updated: 1, updatedIds: ['id-ada'] });
         expect(await store.users.count()).toBe(3);
         expect(await store.users.findByUsername('ada')).toMatchObject({
           id: 'id-ada', role: 'admin', email: 'ada@example.com', passwordHash: 'new-ada', updatedAt: T0 + MINUTE,

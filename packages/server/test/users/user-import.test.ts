@@ -1,10 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { adminClient, cliEnvFor } from '../support/admin.js';
+import { adminClient, apiStatus, cliEnvFor } from '../support/admin.js';
 import { tessera } from '../support/cli.js';
-import { login, loginTokens, startTestInstance, type TestInstance } from '../support/tessera.js';
+import { login, loginTokens, refresh, startTestInstance, type TestInstance } from '../support/tessera.js';
 import { HASHES, IMPORTED_PASSWORD } from '../passwords/imported-hash-fixtures.js';
+import { testClockAtRealTime } from '../support/clock.js';
 
 const jsonLines = (...users: object[]) => users.map((u) => JSON.stringify(u)).join('\n') + '\n';
 
@@ -18,7 +19,8 @@ describe('importing users with their existing password hashes', () => {
   };
 
   beforeEach(async () => {
-    t = await startTestInstance({ AUTH_RATE_LIMIT: '0' }); // many logins from one address
+    // Many logins from one address; the CLI, on the real clock, signs users out at its own time.
+    t = await startTestInstance({ AUTH_RATE_LIMIT: '0' }, { clock: testClockAtRealTime() });
     env = cliEnvFor(t);
   });
   afterEach(() => t.close());
@@ -148,11 +150,13 @@ describe('importing users with their existing password hashes', () => {
       { username: 'sam', password_hash: HASHES.bcrypt2yPhp },
     );
     const third = await tessera(['users', 'import', file('changed.jsonl', changed), '--json'], env);
-    expect(JSON.parse(third.stdout)).toMatchObject({ created: 0, updated: 2, unchanged: 0, kept_password: 1 });
+    expect(JSON.parse(third.stdout)).toMatchObject({ created: 0, updated: 2, unchanged: 0, kept_password: 1, signed_out: 1 });
     expect(await t.tessera.store.users.count()).toBe(2);
     expect(await t.tessera.store.users.findByUsername('bea')).toMatchObject({ role: 'support', email: 'bea@example.com', passwordHash: rehashed });
     expect((await login(t.app, 'bea', IMPORTED_PASSWORD)).statusCode).toBe(200);
-    // sam never logged in to Tessera: the newer export's hash replaces the old one
+    // sam never logged in to Tessera: the newer export's hash replaces the old one, and what the old one
+    // reached ended when the command ran (on the real clock: this instance's is moved past it).
+    t.clock.advance(Date.now() - t.clock.now() + 1000);
     expect((await login(t.app, 'sam', 'rasmuslerdorf')).statusCode).toBe(200);
     expect((await login(t.app, 'sam', IMPORTED_PASSWORD)).statusCode).toBe(401);
   });
@@ -259,6 +263,38 @@ describe('importing users with their existing password hashes', () => {
       const removed = await imported([{ username: 'mia', email: null, password_hash: HASHES.bcrypt2b }]);
       expect(removed.json()).toMatchObject({ updated: 1 });
       expect(await t.tessera.store.users.findByUsername('mia')).toMatchObject({ email: null, emailVerifiedAt: null });
+    });
+
+    it('signs a user out everywhere when the file replaces their imported password hash, as a password change does', async () => {
+      const admin = await adminClient(t);
+      const imported = (users: object[]) => admin.call({ method: 'POST', url: '/admin/users/import', payload: { users } });
+      await imported([{ username: 'tia', password_hash: HASHES.bcrypt2b }, { username: 'uri', password_hash: HASHES.bcrypt2b }]);
+      // The team's app hands its signed-in users over (no password typed: their hashes stay imported).
+      const service = (await admin.call({ method: 'POST', url: '/admin/services', payload: { name: 'team-app' } })).json<{ client_id: string; client_secret: string }>();
+      expect((await admin.call({ method: 'PUT', url: '/admin/services/team-app/token-exchange', payload: { enabled: true } })).statusCode).toBe(200);
+      const handOver = async (username: string) => {
+        const response = await t.app.inject({
+          method: 'POST',
+          url: '/oauth/token',
+          headers: { authorization: `Basic ${Buffer.from(`${service.client_id}:${service.client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+          payload: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: username, subject_token_type: 'urn:tessera:params:oauth:token-type:username' }).toString(),
+        });
+        expect(response.statusCode).toBe(200);
+        return response.json<{ access_token: string; refresh_token: string }>();
+      };
+      const tia = await handOver('tia');
+      const uri = await handOver('uri');
+      // tia changed her password in the old app: the new export carries another hash. uri's is the same.
+      const again = await imported([{ username: 'tia', password_hash: HASHES.bcrypt2yPhp }, { username: 'uri', password_hash: HASHES.bcrypt2b }]);
+      expect(again.json()).toMatchObject({ updated: 1, unchanged: 1, signed_out: 1 });
+      expect(await apiStatus(t, tia.access_token)).toBe(401);
+      expect((await refresh(t.app, tia.refresh_token)).statusCode).toBe(401);
+      expect(await apiStatus(t, uri.access_token)).toBe(200);
+      expect((await refresh(t.app, uri.refresh_token)).statusCode).toBe(200);
+      // The new password works (a login after the sign-out); the old one no longer does.
+      t.clock.advanceSeconds(1);
+      expect((await login(t.app, 'tia', 'rasmuslerdorf')).statusCode).toBe(200);
+      expect((await login(t.app, 'tia', IMPORTED_PASSWORD)).statusCode).toBe(401);
     });
 
     it('takes a dry run and a batch of thousands in one request', async () => {

@@ -49,6 +49,9 @@ function printReport(io: CliIo, file: string, report: ImportReport): void {
   if (report.keptPassword > 0) {
     io.stdout.write(`${report.keptPassword} user(s) already have a Tessera password (logged in or reset since): kept, only role and email updated\n`);
   }
+  if (report.signedOut > 0) {
+    io.stdout.write(`${report.signedOut} user(s) got a new password hash: ${report.dryRun ? 'would be signed out' : 'signed out'} everywhere, as after a password change\n`);
+  }
   if (report.changedMeanwhile > 0) io.stdout.write(`${report.changedMeanwhile} user(s) changed while importing and were left alone: run the import again\n`);
   if (report.rejected.length > 0) {
     const rows = report.rejected.map((r) => ({ line: r.position, username: r.username, reason: r.reason }));

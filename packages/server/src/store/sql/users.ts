@@ -106,7 +106,7 @@ export class SqlUsers implements UserRepository {
   importBatch(batch: UserImportBatch, now: number): Promise<UserImportWritten> {
     return this.db.transaction(async (tx) => {
       let created = 0;
-      let updated = 0;
+      const updatedIds: string[] = [];
       for (const u of batch.create) {
         created += await tx.run(
           `INSERT INTO users (id, username, role, password_hash, email, email_verified_at, created_at, updated_at)
@@ -116,14 +116,15 @@ export class SqlUsers implements UserRepository {
       }
       for (const u of batch.update) {
         // The file's address is vouched for by the operator importing it; an unchanged one keeps its instant.
-        updated += await tx.run(
+        const written = await tx.run(
           `UPDATE users SET role = ?, email = ?, password_hash = ?, updated_at = ?,
              email_verified_at = CASE WHEN CAST(? AS TEXT) IS NULL THEN NULL WHEN email = ? AND email_verified_at IS NOT NULL THEN email_verified_at ELSE ? END
            WHERE id = ? AND password_hash = ?`,
           [u.role, u.email, u.passwordHash, now, u.email, u.email, now, u.id, u.expectedPasswordHash],
         );
+        if (written > 0) updatedIds.push(u.id);
       }
-      return { created, updated };
+      return { created, updated: updatedIds.length, updatedIds };
     });
   }
 

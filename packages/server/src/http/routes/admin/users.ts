@@ -87,6 +87,7 @@ const importReportSchema = {
     updated: { type: 'integer' },
     unchanged: { type: 'integer' },
     kept_password: { type: 'integer', description: 'existing users with a Tessera password of their own: role and email updated, password kept' },
+    signed_out: { type: 'integer', description: 'existing users whose imported password hash was replaced: signed out everywhere, as after a password change' },
     changed_meanwhile: { type: 'integer', description: 'users that changed while this import ran and were left alone' },
     schemes: { type: 'object', additionalProperties: { type: 'integer' } },
     rejected: {
