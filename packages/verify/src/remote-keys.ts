@@ -72,6 +72,8 @@ class RemoteKeySet {
   private lastAttemptAt = -Infinity;
   /** Why the last fetch failed; undefined once one succeeds. */
   private lastFailure: TesseraError | undefined;
+  /** When that failed fetch began. */
+  private lastFailureAt = -Infinity;
   private inFlight: Promise<void> | undefined;
   /** The next fetch, not begun yet: every verification waiting for one that starts after it arrived. */
   private queued: Promise<void> | undefined;
@@ -118,8 +120,10 @@ class RemoteKeySet {
   /** The keys held are too old to trust: fetch them again, keeping them if the issuer cannot answer. */
   private async renew(): Promise<void> {
     const fetched = this.fetchSoon();
-    // After a failure, verifications use the keys held instead of waiting for each attempt in turn.
-    if (this.lastFailure) return void fetched.catch(() => undefined);
+    // Once a renewal (a fetch begun after the keys went stale) has failed, verifications use the keys
+    // held instead of waiting for each attempt in turn; an older failure (a kid looked up while the keys
+    // were fresh) does not count: the first renewal is always waited for.
+    if (this.lastFailure && this.lastFailureAt >= this.fetchedAt! + this.maxAgeMs) return void fetched.catch(() => undefined);
     await fetched.catch(() => undefined);
   }
 
@@ -170,6 +174,7 @@ class RemoteKeySet {
       this.rebuild(this.remote.jwks());
     } catch (error) {
       // Unreachable, timed out, not 200, not a key set: the keys cannot be known right now.
+      this.lastFailureAt = startedAt;
       this.lastFailure = new TesseraError('temporarily_unavailable', `Tessera's keys cannot be fetched from ${this.origin} right now; retry shortly`, { cause: error });
       throw this.lastFailure;
     }

@@ -163,7 +163,7 @@ export class UserImport {
         create.push({ id: crypto.randomUUID(), username: user.username, role: user.role ?? 'user', email: user.email ?? null, passwordHash: user.passwordHash, createdAt: now });
         continue;
       }
-      const change = this.changeOf(current, { ...user, role: user.role ?? current.role, email: user.email === undefined ? current.email : user.email }, report);
+      const change = this.changeOf(current, { ...user, role: user.role ?? current.role }, report);
       if (!change) continue;
       update.push(change);
       if (current.role !== change.role) roleChanged.push(current.id);
@@ -189,12 +189,13 @@ export class UserImport {
   }
 
   /** What importing `user` over `current` changes; undefined (counted as unchanged) when nothing. */
-  private changeOf(current: UserRecord, user: CheckedUser & { role: string; email: string | null }, report: ImportReport): ImportedUserUpdate | undefined {
+  private changeOf(current: UserRecord, user: CheckedUser & { role: string }, report: ImportReport): ImportedUserUpdate | undefined {
     // A password of Tessera's own (a re-hash at login, a reset) is newer than anything exported before it.
     const keepPassword = !this.options.passwords.needsRehash(current.passwordHash) && current.passwordHash !== user.passwordHash;
     const passwordHash = keepPassword ? current.passwordHash : user.passwordHash;
     if (keepPassword) report.keptPassword += 1;
-    if (current.role === user.role && current.email === user.email && current.passwordHash === passwordHash) {
+    const sameEmail = user.email === undefined || current.email === user.email;
+    if (current.role === user.role && sameEmail && current.passwordHash === passwordHash) {
       report.unchanged += 1;
       return undefined;
     }

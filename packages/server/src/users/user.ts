@@ -36,7 +36,8 @@ export interface NewUser {
 export interface ImportedUserUpdate {
   id: string;
   role: string;
-  email: string | null;
+  /** Undefined: the line named none, and the user's address and its confirmation are left as they are. */
+  email: string | null | undefined;
   passwordHash: string;
   expectedPasswordHash: string;
 }

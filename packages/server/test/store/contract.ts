@@ -209,6 +209,17 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         expect(await store.users.findByUsername('cyd')).toMatchObject({ email: 'cyd@example.com', createdAt: T0 });
       });
 
+      it('leaves the address and its confirmation alone for an import update that names no address', async () => {
+        await createUser('ada', { passwordHash: 'old-ada' });
+        await store.users.update('id-ada', { email: 'ada@example.com' }, T0 + MINUTE);
+        const written = await store.users.importBatch(
+          { create: [], update: [{ id: 'id-ada', role: 'admin', email: undefined, passwordHash: 'new-ada', expectedPasswordHash: 'old-ada' }] },
+          T0 + 2 * MINUTE,
+        );
+        expect(written).toEqual({ created: 0, updated: 1, updatedIds: ['id-ada'] });
+        expect(await store.users.findByUsername('ada')).toMatchObject({ role: 'admin', passwordHash: 'new-ada', email: 'ada@example.com', emailVerifiedAt: null });
+      });
+
       it('counts an address given at creation or by an import as verified, and a patched one as unverified unless said', async () => {
         expect(await createUser('ada', { email: 'ada@example.com' })).toMatchObject({ emailVerifiedAt: T0 });
         expect(await createUser('bob')).toMatchObject({ email: null, emailVerifiedAt: null });

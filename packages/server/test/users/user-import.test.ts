@@ -260,6 +260,12 @@ describe('importing users with their existing password hashes', () => {
       expect(again.json()).toMatchObject({ unchanged: 2, rejected: [] });
       expect(await t.tessera.store.users.findByUsername('mia')).toMatchObject({ email: 'mia@example.com', emailVerifiedAt: verifiedAt });
       expect(await t.tessera.store.users.findByUsername('noa')).toMatchObject({ email: 'noa@example.com' });
+      // An address the user set and never confirmed stays unconfirmed when a line naming none changes the role.
+      const noa = (await t.tessera.store.users.findByUsername('noa'))!;
+      await t.tessera.store.users.update(noa.id, { email: 'noa@elsewhere.example' }, t.clock.now());
+      const promoted = await imported([{ username: 'noa', role: 'support', password_hash: HASHES.bcrypt2b }]);
+      expect(promoted.json()).toMatchObject({ updated: 1 });
+      expect(await t.tessera.store.users.findByUsername('noa')).toMatchObject({ role: 'support', email: 'noa@elsewhere.example', emailVerifiedAt: null });
       const removed = await imported([{ username: 'mia', email: null, password_hash: HASHES.bcrypt2b }]);
       expect(removed.json()).toMatchObject({ updated: 1 });
       expect(await t.tessera.store.users.findByUsername('mia')).toMatchObject({ email: null, emailVerifiedAt: null });

@@ -116,11 +116,16 @@ export class SqlUsers implements UserRepository {
       }
       for (const u of batch.update) {
         // The file's address is vouched for by the operator importing it; an unchanged one keeps its instant.
+        // A line naming none (`keep` = 1) leaves the address and its confirmation as they are, whatever they are.
+        const keep = u.email === undefined ? 1 : 0;
+        const email = u.email ?? null;
         const written = await tx.run(
-          `UPDATE users SET role = ?, email = ?, password_hash = ?, updated_at = ?,
-             email_verified_at = CASE WHEN CAST(? AS TEXT) IS NULL THEN NULL WHEN email = ? AND email_verified_at IS NOT NULL THEN email_verified_at ELSE ? END
+          `UPDATE users SET role = ?, password_hash = ?, updated_at = ?,
+             email = CASE WHEN ? = 1 THEN email ELSE ? END,
+             email_verified_at = CASE WHEN ? = 1 THEN email_verified_at WHEN CAST(? AS TEXT) IS NULL THEN NULL
+               WHEN email = ? AND email_verified_at IS NOT NULL THEN email_verified_at ELSE ? END
            WHERE id = ? AND password_hash = ?`,
-          [u.role, u.email, u.passwordHash, now, u.email, u.email, now, u.id, u.expectedPasswordHash],
+          [u.role, u.passwordHash, now, keep, email, keep, email, email, now, u.id, u.expectedPasswordHash],
         );
         if (written > 0) updatedIds.push(u.id);
       }
