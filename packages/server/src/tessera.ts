@@ -159,7 +159,17 @@ async function assemble(
   const lazyMigration = config.legacyAuth
     ? new LazyMigration({ client: new LegacyAuthClient(config.legacyAuth), store, passwords, audit, clock, logger, allowAdmin: config.legacyAuth.allowAdmin })
     : undefined;
-  const credentials = new CredentialCheck({ store, passwords, clock, logger, audit, throttle: loginThrottle, lazyMigration });
+  const credentials = new CredentialCheck({
+    store,
+    passwords,
+    clock,
+    logger,
+    audit,
+    throttle: loginThrottle,
+    lazyMigration,
+    failureFloorMs: config.loginFailureMinMs,
+    sleep: deps.loginDelay,
+  });
   const tokenPairs = new TokenPairIssuer({ store, accessTokens, refreshTokens, clock });
 
   if (config.env === 'development' && !productionDatabase) await seedDevelopmentUsers(store, passwords, clock, logger);

@@ -21,15 +21,20 @@ export interface CredentialCheckOptions {
   throttle?: LoginThrottle | undefined;
   /** LEGACY_AUTH_URL: unknown usernames are checked by the team's old app. */
   lazyMigration?: LazyMigration | undefined;
+  /** LOGIN_FAILURE_MIN_MS: a failed check is answered no sooner than this after it began. */
+  failureFloorMs?: number;
+  /** Holds a failed check until the floor; tests pass one that records the wait instead of waiting. */
+  sleep?: ((ms: number) => Promise<void>) | undefined;
 }
 
 export const INVALID_CREDENTIALS = 'Invalid username or password';
 
 /**
  * Checks a username and password. Unknown users, wrong passwords and disabled accounts all cost one
- * argon2id verification and fail with the same error, so neither timing nor body tells them apart
- * (but for a user whose imported hash of another scheme is not replaced yet: that scheme's time, see
- * docs/security/jwt-best-practices.md). A hash made with outdated parameters is upgraded on the way.
+ * argon2id verification and fail with the same error, so neither timing nor body tells them apart. A
+ * user whose imported hash of another scheme is not replaced yet takes that scheme's time to check: every
+ * failure is answered no sooner than `failureFloorMs` after its check began, which hides the difference
+ * for imported hashes quicker than that. A hash made with outdated parameters is upgraded on the way.
  */
 export class CredentialCheck {
   constructor(private readonly options: CredentialCheckOptions) {}
@@ -48,6 +53,7 @@ export class CredentialCheck {
     const account = normalizeUsername(username);
     // Before the lookup, so a name that exists and one that does not are throttled alike.
     await throttle?.before(account, client);
+    const began = performance.now();
     const authenticatedAt = this.options.clock.now();
     const known = await store.users.findByUsername(account);
     const migrated = known ? null : await this.options.lazyMigration?.migrate(account, password, client);
@@ -60,11 +66,18 @@ export class CredentialCheck {
       this.options.logger.info({ ip: client.ip, reason }, 'login failed');
       const detail = via === 'session' ? { username, reason, via } : { username, reason };
       this.options.audit.record({ type: 'login.failure', userId: user?.id ?? null, client, detail });
+      await this.holdFailure(began);
       throw new TesseraError('invalid_credentials', INVALID_CREDENTIALS);
     }
     await throttle?.succeeded(account, client);
     if (!migrated && passwords.needsRehash(user.passwordHash)) await this.upgradeHash(user, password, client);
     return { ...user, authenticatedAt };
+  }
+
+  /** Waits out what is left of the failure floor since `began` (monotonic ms). */
+  private async holdFailure(began: number): Promise<void> {
+    const left = (this.options.failureFloorMs ?? 0) - (performance.now() - began);
+    if (left > 0) await (this.options.sleep ?? sleep)(left);
   }
 
   private async upgradeHash(user: UserRecord, password: string, client: ClientInfo): Promise<void> {
@@ -89,3 +102,5 @@ export class CredentialCheck {
 function argon2Variant(passwordHash: string): string {
   return /^\$(argon2(?:id|i|d))\$/.exec(passwordHash)?.[1] ?? 'argon2';
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

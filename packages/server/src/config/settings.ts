@@ -171,6 +171,12 @@ export const SETTINGS = {
     parse: count('failed logins (0 turns the per-IP refusal off)'),
     doc: 'failed logins of an account from one client IP (an IPv6 client per /64) within the window after which that IP alone gets `429` for that account until the window ends; `0` = off',
   }),
+  loginFailureMinMs: setting({
+    env: 'LOGIN_FAILURE_MIN_MS',
+    default: '500',
+    parse: count('milliseconds (0 answers a failed login as soon as it is checked)'),
+    doc: 'a failed password check (wrong password, unknown or disabled user) is answered no sooner than this many milliseconds after it began: a user whose imported hash (bcrypt, PBKDF2, scrypt) takes longer to check than argon2id cannot be told from an unknown name by the time the answer takes. Raise it above your slowest imported hash; `0` = off',
+  }),
   loginFailureWindow: setting({
     env: 'LOGIN_FAILURE_WINDOW',
     default: '900',
