@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import { OverloadedError, TesseraError } from '../errors.js';
@@ -102,5 +103,3 @@ export class CredentialCheck {
 function argon2Variant(passwordHash: string): string {
   return /^\$(argon2(?:id|i|d))\$/.exec(passwordHash)?.[1] ?? 'argon2';
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AuditLog } from '../audit/audit-log.js';
 import { clientKey } from '../client-key.js';
 import type { WindowCounts } from '../fleet/window-counts.js';
@@ -105,4 +106,3 @@ export class LoginThrottle {
 
 const accountKey = (account: string) => `login-account:${account}`;
 const epochKey = (account: string) => `login-epoch:${account}`;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
