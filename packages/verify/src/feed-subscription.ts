@@ -72,7 +72,8 @@ export class FeedSubscription {
     this.current = false;
     this.expectFirstEvent(abort);
     try {
-      this.token ??= await this.options.credentials();
+      // Credentials that never come must not hold this attempt for ever: the abort ends the wait, and a retry asks again.
+      this.token ??= await untilAborted(this.options.credentials(), abort.signal);
       const response = await fetch(this.options.url, {
         headers: {
           accept: 'text/event-stream',
@@ -156,4 +157,14 @@ export class FeedSubscription {
     this.status = status;
     this.options.onStatus?.(status, reason);
   }
+}
+
+/** `promise`, or a rejection with the signal's reason as soon as it is aborted. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const aborted = () => reject(signal.reason);
+    if (signal.aborted) return aborted();
+    signal.addEventListener('abort', aborted, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', aborted));
+  });
 }

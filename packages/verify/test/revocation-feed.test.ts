@@ -80,6 +80,30 @@ describe('the revocation feed’s first connection never leaves verifications wa
     await expect(local.ready()).resolves.toBeUndefined();
   });
 
+  it('credentials that never come: after feedConnectTimeoutMs the feed is down, asks for them again, and goes live once they come', { timeout: 5_000 }, async () => {
+    const live = await feed((req, res) => {
+      onlyHeartbeats(req, res);
+      res.write(`id: 1.1\nevent: snapshot\ndata: ${JSON.stringify({ tokens: [], users: [], keys: [] })}\n\n`);
+    });
+    let asked = 0;
+    const v = createVerifier({
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      jwksUri: jwks.jwksUri,
+      feedUrl: live.url,
+      // The first request for a service token hangs (its issuer stopped answering); the second is answered.
+      feedCredentials: () => ((asked += 1) === 1 ? new Promise<string>(() => undefined) : Promise.resolve('service-token')),
+      onFeedDown: 'refuse',
+      feedConnectTimeoutMs: 300,
+    });
+    closers.push(() => v.close());
+    expect(await outcome(v.verify(await key.sign()))).toBe('temporarily_unavailable');
+    for (let waited = 0; v.feedStatus !== 'live' && waited < 4_000; waited += 20) await sleep(20);
+    expect(v.feedStatus).toBe('live');
+    expect(asked).toBe(2);
+    expect(await outcome(v.verify(await key.sign()))).toBe('accepted');
+  });
+
   it('a feed whose snapshot arrives is live, applies it, and its heartbeats then keep it live past feedConnectTimeoutMs on one connection', { timeout: 5_000 }, async () => {
     const revoked = await key.sign({ jti: 'revoked-jti' });
     const live = await feed((req, res) => {
