@@ -8,6 +8,7 @@ export const AUDIT_EVENT_TYPES = [
   'login.failure',
   'login.throttled',
   'login.locked',
+  'login.queue_full',
   'login.jwt_not_enabled',
   'token.refresh',
   'token.refresh_failed',

@@ -50,10 +50,24 @@ export class CredentialCheck {
     client: ClientInfo,
     via: 'jwt' | 'session' = 'jwt',
   ): Promise<UserRecord & { authenticatedAt: number }> {
-    const { store, passwords, throttle } = this.options;
     const account = normalizeUsername(username);
     // Before the lookup, so a name that exists and one that does not are throttled alike.
-    await throttle?.before(account, client);
+    const release = await this.options.throttle?.before(account, client);
+    try {
+      return await this.check(account, password, client, via, username);
+    } finally {
+      release?.();
+    }
+  }
+
+  private async check(
+    account: string,
+    password: string,
+    client: ClientInfo,
+    via: 'jwt' | 'session',
+    username: string,
+  ): Promise<UserRecord & { authenticatedAt: number }> {
+    const { store, passwords, throttle } = this.options;
     const began = performance.now();
     const authenticatedAt = this.options.clock.now();
     const known = await store.users.findByUsername(account);

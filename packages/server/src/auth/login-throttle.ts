@@ -3,6 +3,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { clientKey } from '../client-key.js';
 import type { WindowCounts } from '../fleet/window-counts.js';
 import { RateLimitedError } from '../errors.js';
+import type { Store } from '../store/store.js';
 import type { ClientInfo } from '../tokens/refresh-family.js';
 
 export interface LoginThrottlePolicy {
@@ -17,6 +18,32 @@ export interface LoginThrottlePolicy {
 /** The first slowed check waits this long; each further failure doubles it, up to `MAX_DELAY_MS`. */
 export const FIRST_DELAY_MS = 1_000;
 export const MAX_DELAY_MS = 10_000;
+/**
+ * Checks of one slowed account, from addresses it has no live login from, that an instance takes at once:
+ * one held or being checked, one waiting its turn. Further checks are refused (429) until a place frees.
+ */
+export const SLOWED_CHECK_PLACES = 2;
+
+/** Ends a check that `LoginThrottle.before` let through: the next check of a slowed account may start. */
+export type ThrottleRelease = () => void;
+const NOTHING_HELD: ThrottleRelease = () => {};
+
+/** Whether the client's address is one this account holds a live login from (its owner's device, most likely). */
+export type KnownAddress = (account: string, client: ClientInfo) => Promise<boolean>;
+
+/**
+ * `KnownAddress` from the store: the account exists and one of its live refresh-token families was
+ * started from the client's address (`clientKey`: an IPv6 client is its /64). Asked only of slowed accounts.
+ */
+export function liveLoginAddresses(store: Store, now: () => number): KnownAddress {
+  return async (account, client) => {
+    if (client.ip === null) return false;
+    const user = await store.users.findByUsername(account);
+    if (!user) return false;
+    const key = clientKey(client.ip);
+    return (await store.families.list(user.id, now())).some((family) => family.ip !== null && clientKey(family.ip) === key);
+  };
+}
 
 export interface LoginThrottleStatus {
   username: string;
@@ -31,10 +58,20 @@ export interface LoginThrottleStatus {
 /**
  * Brute-force protection per account (OWASP's advice: slow an account down, never lock its owner out).
  * Failed logins of a username — one that exists or not, counted alike, so throttling reveals nothing —
- * slow every later check of it progressively; a hard refusal (429) falls only on the pair of that
- * account and one client IP. Counts live in memory or in Redis (across the fleet), never the database.
+ * slow every later check of it progressively; a hard refusal (429) falls on the pair of that account and
+ * one client IP. Counts live in memory or in Redis (across the fleet), never the database.
+ *
+ * A slowed account is also checked one guess at a time on each instance: guesses sent at once from many
+ * addresses would otherwise each wait out the delay side by side, and a thousand addresses would still
+ * make a thousand guesses every ten seconds. Only `SLOWED_CHECK_PLACES` checks of it are taken at once;
+ * the rest get 429 with `Retry-After`. A check from an address the account holds a live login from (its
+ * owner's device, most likely) is held for the delay as before but never queued or refused, so the
+ * guessing cannot lock the owner out.
  */
 export class LoginThrottle {
+  /** Slowed accounts with checks taken on this instance: how many, and the end of the last one. */
+  private readonly queues = new Map<string, { taken: number; last: Promise<void> }>();
+
   constructor(
     private readonly options: {
       counts: WindowCounts;
@@ -43,18 +80,62 @@ export class LoginThrottle {
       now: () => number;
       /** Holds a slowed check; tests pass one that records the wait instead of waiting. */
       sleep?: (ms: number) => Promise<void>;
+      /** Addresses exempt from the queue of a slowed account; without it, none are. */
+      knownAddress?: KnownAddress | undefined;
     },
   ) {}
 
-  /** Before a password check: refuses a locked account+IP, holds a slowed account. */
-  async before(account: string, client: ClientInfo): Promise<void> {
+  /**
+   * Before a password check: refuses a locked account+IP, holds a slowed account (in turn, when the
+   * address has no live login of it). The caller calls what this returns once the check has ended.
+   */
+  async before(account: string, client: ClientInfo): Promise<ThrottleRelease> {
     const { policy } = this.options;
     if (policy.lockoutThreshold > 0) {
       const pair = await this.options.counts.peek(await this.pairKey(account, client));
       if (pair.current >= policy.lockoutThreshold) throw new RateLimitedError(Math.max(1, Math.ceil(pair.ttl / 1000)));
     }
     const delayMs = this.delayFor((await this.options.counts.peek(accountKey(account))).current);
-    if (delayMs > 0) await (this.options.sleep ?? sleep)(delayMs);
+    if (delayMs === 0) return NOTHING_HELD;
+    const hold = this.options.sleep ?? sleep;
+    if (await this.options.knownAddress?.(account, client)) {
+      await hold(delayMs);
+      return NOTHING_HELD;
+    }
+    return this.takeTurn(account, client, delayMs, hold);
+  }
+
+  /** Waits for the checks of the account taken before this one, then its delay; refuses when no place is free. */
+  private async takeTurn(account: string, client: ClientInfo, delayMs: number, hold: (ms: number) => Promise<void>): Promise<ThrottleRelease> {
+    let queue = this.queues.get(account);
+    if (queue && queue.taken >= SLOWED_CHECK_PLACES) {
+      this.options.audit.record({ type: 'login.queue_full', userId: null, client, detail: { username: account, delay_ms: delayMs } });
+      // The checks ahead each take at least the delay: the earliest a place can free up.
+      throw new RateLimitedError(Math.max(1, Math.ceil(delayMs / 1000)));
+    }
+    if (!queue) this.queues.set(account, (queue = { taken: 0, last: Promise.resolve() }));
+    const taken = queue;
+    let end!: () => void;
+    const ended = new Promise<void>((resolve) => (end = resolve));
+    const ahead = taken.last;
+    taken.last = ended;
+    taken.taken += 1;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      end();
+      taken.taken -= 1;
+      if (taken.taken === 0 && this.queues.get(account) === taken) this.queues.delete(account);
+    };
+    try {
+      await ahead;
+      await hold(delayMs);
+    } catch (error) {
+      release();
+      throw error;
+    }
+    return release;
   }
 
   /** After a wrong password (or unknown user, or disabled account): counts it, audits thresholds crossed. */

@@ -72,7 +72,7 @@ export class TesseraMetrics {
     this.logouts = new Counter({ name: 'tessera_logouts_total', help: 'Devices logged out', registers });
     this.loginThrottle = new Counter({
       name: 'tessera_login_throttle_total',
-      help: 'Accounts whose logins began to be slowed (slowed), and account+IP pairs refused with 429 (locked)',
+      help: 'Accounts whose logins began to be slowed (slowed), account+IP pairs refused with 429 (locked), and checks of a slowed account refused with 429 while others of it were in turn (queue_full)',
       labelNames: ['action'],
       registers,
     });
@@ -141,6 +141,9 @@ export class TesseraMetrics {
         break;
       case 'login.locked':
         this.loginThrottle.inc({ action: 'locked' });
+        break;
+      case 'login.queue_full':
+        this.loginThrottle.inc({ action: 'queue_full' });
         break;
     }
     const reason = REVOCATION_REASONS[event.type];
