@@ -24,10 +24,13 @@ export interface VerifierOptions {
   feedUrl?: string;
   /**
    * How this service proves it may read the revocation feed: a bearer token with the `service` (or
-   * `admin`) role, or a function returning one (called again after a 401). Without it there is no
-   * feed: tokens stay valid until they expire, up to TOKEN_EXPIRY after a logout.
+   * `admin`) role, or a function returning one (called again after a 401). The function is given the
+   * connection attempt's `AbortSignal`: pass it on to the request it makes, so that a token endpoint that
+   * does not answer is given up with the attempt (after `feedConnectTimeoutMs`) instead of piling up
+   * behind the retries. Without it there is no feed: tokens stay valid until they expire, up to
+   * TOKEN_EXPIRY after a logout.
    */
-  feedCredentials?: string | (() => string | Promise<string>);
+  feedCredentials?: string | ((signal: AbortSignal) => string | Promise<string>);
   /** While the feed is down: `verify-locally` (default) or `refuse`. */
   onFeedDown?: FeedDownPolicy;
   /** The issuer's TOKEN_EXPIRY (seconds, default 900): tokens claiming a longer lifetime are refused, as Tessera does. */
@@ -111,7 +114,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (credentials === undefined || closed) return;
     feed = new FeedSubscription({
       url: endpoints.feedUrl,
-      credentials: async () => (typeof credentials === 'string' ? credentials : await credentials()),
+      credentials: async (signal) => (typeof credentials === 'string' ? credentials : await credentials(signal)),
       state,
       silenceMs: options.feedSilenceMs ?? 35_000,
       connectTimeoutMs: options.feedConnectTimeoutMs ?? 5_000,

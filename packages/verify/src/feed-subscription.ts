@@ -6,8 +6,8 @@ export type FeedStatus = 'connecting' | 'live' | 'down' | 'closed';
 
 export interface FeedSubscriptionOptions {
   url: string;
-  /** A bearer token allowed to read the feed (a service's or an operator's), fetched again after a 401. */
-  credentials: () => Promise<string>;
+  /** A bearer token allowed to read the feed (a service's or an operator's), fetched again after a 401; `signal` ends with the attempt. */
+  credentials: (signal: AbortSignal) => Promise<string>;
   state: RevocationState;
   /** Silence longer than this (ms) means the connection is dead: reconnect. Above the issuer's heartbeat. */
   silenceMs: number;
@@ -73,7 +73,7 @@ export class FeedSubscription {
     this.expectFirstEvent(abort);
     try {
       // Credentials that never come must not hold this attempt for ever: the abort ends the wait, and a retry asks again.
-      this.token ??= await untilAborted(this.options.credentials(), abort.signal);
+      this.token ??= await untilAborted(this.options.credentials(abort.signal), abort.signal);
       const response = await fetch(this.options.url, {
         headers: {
           accept: 'text/event-stream',

@@ -80,19 +80,23 @@ describe('the revocation feed’s first connection never leaves verifications wa
     await expect(local.ready()).resolves.toBeUndefined();
   });
 
-  it('credentials that never come: after feedConnectTimeoutMs the feed is down, asks for them again, and goes live once they come', { timeout: 5_000 }, async () => {
+  it('credentials that never come: after feedConnectTimeoutMs the feed is down, the request for them is told to give up, they are asked for again, and the feed goes live once they come', { timeout: 5_000 }, async () => {
     const live = await feed((req, res) => {
       onlyHeartbeats(req, res);
       res.write(`id: 1.1\nevent: snapshot\ndata: ${JSON.stringify({ tokens: [], users: [], keys: [] })}\n\n`);
     });
     let asked = 0;
+    const signals: AbortSignal[] = [];
     const v = createVerifier({
       issuer: ISSUER,
       audience: AUDIENCE,
       jwksUri: jwks.jwksUri,
       feedUrl: live.url,
       // The first request for a service token hangs (its issuer stopped answering); the second is answered.
-      feedCredentials: () => ((asked += 1) === 1 ? new Promise<string>(() => undefined) : Promise.resolve('service-token')),
+      feedCredentials: (signal) => {
+        signals.push(signal);
+        return (asked += 1) === 1 ? new Promise<string>(() => undefined) : Promise.resolve('service-token');
+      },
       onFeedDown: 'refuse',
       feedConnectTimeoutMs: 300,
     });
@@ -101,6 +105,8 @@ describe('the revocation feed’s first connection never leaves verifications wa
     for (let waited = 0; v.feedStatus !== 'live' && waited < 4_000; waited += 20) await sleep(20);
     expect(v.feedStatus).toBe('live');
     expect(asked).toBe(2);
+    // The hung request was told to give up with its attempt, so it could end its own request.
+    expect(signals.map((signal) => signal.aborted)).toEqual([true, false]);
     expect(await outcome(v.verify(await key.sign()))).toBe('accepted');
   });
 

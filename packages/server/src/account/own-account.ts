@@ -84,7 +84,7 @@ export class OwnAccount {
    */
   async confirmPassword(credential: ReauthCredential, password: string, client: ClientInfo): Promise<{ token: string; expiresIn: number }> {
     const user = await this.profile(credential.userId);
-    await this.options.credentials.verify(user.username, password, client);
+    await this.options.credentials.verify(user.username, password, client, { signedIn: true });
     this.record('account.reauth', user.id, client, null);
     return this.options.reauthProofs.issue(credential);
   }
@@ -103,7 +103,7 @@ export class OwnAccount {
   ): Promise<{ user: UserRecord; confirmation?: ConfirmationMail }> {
     const address = parseEmailAddress(email);
     const user = await this.profile(userId);
-    await this.options.credentials.verify(user.username, password, client);
+    await this.options.credentials.verify(user.username, password, client, { signedIn: true });
     if (user.email === address) return { user };
     const { store, clock, emailVerification } = this.options;
     const updated = await store.users.update(user.id, { email: address, emailVerifiedAt: null }, clock.now());
@@ -138,7 +138,7 @@ export class OwnAccount {
   async changePassword(userId: string, current: string, next: string, client: ClientInfo): Promise<TokenPair & { ended: SignOutResult }> {
     assertPassword(next);
     const user = await this.profile(userId);
-    const { authenticatedAt } = await this.options.credentials.verify(user.username, current, client);
+    const { authenticatedAt } = await this.options.credentials.verify(user.username, current, client, { signedIn: true });
     const { store, passwords, clock, revoker, tokenPairs, rollout, audit } = this.options;
     requireJwtEnabled(rollout, audit, user, client, 'password_change');
     await store.users.update(user.id, { passwordHash: await passwords.hash(next) }, clock.now());

@@ -41,18 +41,20 @@ export class CredentialCheck {
   constructor(private readonly options: CredentialCheckOptions) {}
 
   /**
-   * `via: 'session'` marks failures of the legacy `/api/login` in the audit trail. `authenticatedAt` is
-   * when the user row was read, before the password check: a reset after it must end what this login issues.
+   * `via: 'session'` marks failures of the legacy `/api/login` in the audit trail; `signedIn` says the
+   * caller holds a valid access token of this account (it re-enters its password), which a slowed
+   * account's queue never refuses. `authenticatedAt` is when the user row was read, before the password
+   * check: a reset after it must end what this login issues.
    */
   async verify(
     username: string,
     password: string,
     client: ClientInfo,
-    via: 'jwt' | 'session' = 'jwt',
+    { via = 'jwt', signedIn = false }: { via?: 'jwt' | 'session'; signedIn?: boolean } = {},
   ): Promise<UserRecord & { authenticatedAt: number }> {
     const account = normalizeUsername(username);
     // Before the lookup, so a name that exists and one that does not are throttled alike.
-    const release = await this.options.throttle?.before(account, client);
+    const release = await this.options.throttle?.before(account, client, { signedIn });
     try {
       return await this.check(account, password, client, via, username);
     } finally {

@@ -19,12 +19,12 @@ export interface LoginThrottlePolicy {
 export const FIRST_DELAY_MS = 1_000;
 export const MAX_DELAY_MS = 10_000;
 /**
- * Checks of one slowed account, from addresses it has no live login from, that an instance takes at once:
- * one held or being checked, one waiting its turn. Further checks are refused (429) until a place frees.
+ * Checks of one slowed account from addresses that have already failed on it that an instance takes at
+ * once: one held or being checked, one waiting its turn. Further ones are refused (429) until a place frees.
  */
 export const SLOWED_CHECK_PLACES = 2;
 
-/** Ends a check that `LoginThrottle.before` let through: the next check of a slowed account may start. */
+/** Ends a check that `LoginThrottle.before` let through; the caller calls it once the check has ended. */
 export type ThrottleRelease = () => void;
 const NOTHING_HELD: ThrottleRelease = () => {};
 
@@ -32,17 +32,20 @@ const NOTHING_HELD: ThrottleRelease = () => {};
 export type KnownAddress = (account: string, client: ClientInfo) => Promise<boolean>;
 
 /**
- * `KnownAddress` from the store: the account exists and one of its live refresh-token families was
- * started from the client's address (`clientKey`: an IPv6 client is its /64). Asked only of slowed accounts.
+ * `KnownAddress` from the store: one of the account's live refresh-token families was last used from the
+ * client's address (`clientKey`: an IPv6 client is its /64). One statement for a real name and an unknown one alike.
  */
 export function liveLoginAddresses(store: Store, now: () => number): KnownAddress {
   return async (account, client) => {
     if (client.ip === null) return false;
-    const user = await store.users.findByUsername(account);
-    if (!user) return false;
     const key = clientKey(client.ip);
-    return (await store.families.list(user.id, now())).some((family) => family.ip !== null && clientKey(family.ip) === key);
+    return (await store.families.liveAddresses(account, now())).some((ip) => clientKey(ip) === key);
   };
+}
+
+/** Who asks: `signedIn` when the caller holds a valid access token of the account (re-authentication, a password change). */
+export interface CheckOrigin {
+  signedIn?: boolean;
 }
 
 export interface LoginThrottleStatus {
@@ -61,15 +64,16 @@ export interface LoginThrottleStatus {
  * slow every later check of it progressively; a hard refusal (429) falls on the pair of that account and
  * one client IP. Counts live in memory or in Redis (across the fleet), never the database.
  *
- * A slowed account is also checked one guess at a time on each instance: guesses sent at once from many
- * addresses would otherwise each wait out the delay side by side, and a thousand addresses would still
- * make a thousand guesses every ten seconds. Only `SLOWED_CHECK_PLACES` checks of it are taken at once;
- * the rest get 429 with `Retry-After`. A check from an address the account holds a live login from (its
- * owner's device, most likely) is held for the delay as before but never queued or refused, so the
- * guessing cannot lock the owner out.
+ * Guesses sent together would otherwise each wait out the delay side by side, so on each instance the
+ * checks of a slowed account from addresses that have already failed on it run one at a time
+ * (`SLOWED_CHECK_PLACES` taken at once, the rest refused with 429 and `Retry-After`). An address that has
+ * not failed on the account yet (its owner on a new device), one the account holds a live login from, and
+ * a caller signed in to the account are held for the delay but never queued or refused: the guessing
+ * cannot lock the owner out. A guesser thus gets one guess per address per window outside the queue,
+ * where it had `LOGIN_LOCKOUT_THRESHOLD` (10).
  */
 export class LoginThrottle {
-  /** Slowed accounts with checks taken on this instance: how many, and the end of the last one. */
+  /** Slowed accounts with queued checks on this instance: how many are taken, and the end of the last one. */
   private readonly queues = new Map<string, { taken: number; last: Promise<void> }>();
 
   constructor(
@@ -80,35 +84,41 @@ export class LoginThrottle {
       now: () => number;
       /** Holds a slowed check; tests pass one that records the wait instead of waiting. */
       sleep?: (ms: number) => Promise<void>;
-      /** Addresses exempt from the queue of a slowed account; without it, none are. */
+      /** Addresses let past a full queue of a slowed account; without it, none are. */
       knownAddress?: KnownAddress | undefined;
     },
   ) {}
 
   /**
-   * Before a password check: refuses a locked account+IP, holds a slowed account (in turn, when the
-   * address has no live login of it). The caller calls what this returns once the check has ended.
+   * Before a password check: refuses a locked account+IP, holds a slowed account (in turn, for an address
+   * that has failed on it). The caller calls what this returns once the check has ended.
    */
-  async before(account: string, client: ClientInfo): Promise<ThrottleRelease> {
-    const { policy } = this.options;
-    if (policy.lockoutThreshold > 0) {
-      const pair = await this.options.counts.peek(await this.pairKey(account, client));
-      if (pair.current >= policy.lockoutThreshold) throw new RateLimitedError(Math.max(1, Math.ceil(pair.ttl / 1000)));
-    }
-    const delayMs = this.delayFor((await this.options.counts.peek(accountKey(account))).current);
+  async before(account: string, client: ClientInfo, origin: CheckOrigin = {}): Promise<ThrottleRelease> {
+    const { policy, counts } = this.options;
+    const pair = await counts.peek(await this.pairKey(account, client));
+    if (policy.lockoutThreshold > 0 && pair.current >= policy.lockoutThreshold) throw new RateLimitedError(Math.max(1, Math.ceil(pair.ttl / 1000)));
+    const delayMs = this.delayFor((await counts.peek(accountKey(account))).current);
     if (delayMs === 0) return NOTHING_HELD;
     const hold = this.options.sleep ?? sleep;
-    if (await this.options.knownAddress?.(account, client)) {
+    if (origin.signedIn || pair.current === 0) {
       await hold(delayMs);
       return NOTHING_HELD;
     }
     return this.takeTurn(account, client, delayMs, hold);
   }
 
-  /** Waits for the checks of the account taken before this one, then its delay; refuses when no place is free. */
+  /**
+   * Waits for the queued checks of the account taken before this one, then its delay. With no place
+   * free, an address the account holds a live login from is only held; any other is refused.
+   */
   private async takeTurn(account: string, client: ClientInfo, delayMs: number, hold: (ms: number) => Promise<void>): Promise<ThrottleRelease> {
     let queue = this.queues.get(account);
     if (queue && queue.taken >= SLOWED_CHECK_PLACES) {
+      // A failed lookup (the database down) counts as an address not known: the check would fail there too.
+      if (await this.options.knownAddress?.(account, client).catch(() => false)) {
+        await hold(delayMs);
+        return NOTHING_HELD;
+      }
       this.options.audit.record({ type: 'login.queue_full', userId: null, client, detail: { username: account, delay_ms: delayMs } });
       // The checks ahead each take at least the delay: the earliest a place can free up.
       throw new RateLimitedError(Math.max(1, Math.ceil(delayMs / 1000)));

@@ -20,7 +20,7 @@ export class SessionLogin {
     password: string,
     client: ClientInfo,
   ): Promise<{ cookieValue: string; session: SessionRecord; user: UserRecord }> {
-    const user = await this.credentials.verify(username, password, client, 'session');
+    const user = await this.credentials.verify(username, password, client, { via: 'session' });
     const { cookieValue, session } = await this.sessions.open(user, client, user.authenticatedAt);
     this.audit.record({ type: 'session.login', userId: user.id, client, detail: { sessionId: session.id } });
     // The login is itself a use of sessions: a client that logs in and stops there is still on them.

@@ -79,13 +79,14 @@ describe('brute-force protection per account', () => {
     expect((await t.app.inject({ url: '/metrics' })).body).toMatch(/^tessera_login_throttle_total\{action="slowed"\} 1$/m);
   });
 
-  it("checks a slowed account one guess at a time: guesses sent together from many addresses wait their turn or get 429, and its owner's device is never refused", async () => {
+  it("checks a slowed account one guess at a time from addresses that failed on it: guesses sent together wait their turn or get 429, and its owner is never refused", async () => {
     // The throttle's waits, once `gated`, held until the test lets each one go.
     const waits: Array<{ ms: number; go: () => void }> = [];
     let gated = false;
     const loginDelay = (ms: number) => (gated ? new Promise<void>((go) => void waits.push({ ms, go })) : Promise.resolve());
     const t = await start({ AUTH_RATE_LIMIT: '0' }, loginDelay);
     await createUser(t.tessera, 'victim');
+    const held = async (count: number) => void (await until(() => waits.length === count));
     /** Two more guesses sent together while one is held: one waits its turn, the other is refused. */
     const twoMore = async (username: string, ips: [string, string]) => {
       const sent = ips.map((ip, i) => from(t, ip, username, `guess-${ip}`).then((response) => ({ i, response })));
@@ -93,40 +94,61 @@ describe('brute-force protection per account', () => {
       return { refused: response, refusedIp: ips[i], waiting: sent[1 - i]!.then(({ response: answer }) => answer) };
     };
     // The owner logged in from home before the guessing began.
-    expect((await from(t, '203.0.113.50', 'victim', TEST_PASSWORD)).statusCode).toBe(200);
-    for (let i = 0; i < 5; i += 1) expect((await from(t, `198.51.100.${i}`, 'victim', `guess-${i}`)).statusCode).toBe(401);
+    const home = await from(t, '203.0.113.50', 'victim', TEST_PASSWORD);
+    expect(home.statusCode).toBe(200);
+    for (let i = 1; i <= 5; i += 1) expect((await from(t, `198.51.100.${i}`, 'victim', `guess-${i}`)).statusCode).toBe(401);
     gated = true;
 
-    const first = from(t, '198.51.100.20', 'victim', 'guess-a');
-    await until(() => waits.length === 1);
-    const victim = await twoMore('victim', ['198.51.100.21', '198.51.100.22']);
+    // Three addresses that have failed on the account guess again at once: one is held, one waits its turn, one is refused.
+    const first = from(t, '198.51.100.1', 'victim', 'guess-a');
+    await held(1);
+    const victim = await twoMore('victim', ['198.51.100.2', '198.51.100.3']);
     expect(victim.refused.statusCode).toBe(429);
     expect(victim.refused.json()).toEqual({ error: 'rate_limited', error_description: 'Too many requests; retry in 1 second' });
     expect(victim.refused.headers['retry-after']).toBe('1');
+
     // A name nobody has is queued exactly alike: what a guesser sees says nothing about who exists.
-    for (let i = 0; i < 5; i += 1) expect((await from(t, `198.51.100.${30 + i}`, 'ghost', `guess-${i}`)).statusCode).toBe(401);
-    const ghostFirst = from(t, '198.51.100.40', 'ghost', 'guess-a');
-    await until(() => waits.length === 2);
-    const ghost = await twoMore('ghost', ['198.51.100.41', '198.51.100.42']);
+    gated = false;
+    for (let i = 1; i <= 5; i += 1) expect((await from(t, `198.51.100.${30 + i}`, 'ghost', `guess-${i}`)).statusCode).toBe(401);
+    gated = true;
+    const ghostFirst = from(t, '198.51.100.31', 'ghost', 'guess-a');
+    await held(2);
+    const ghost = await twoMore('ghost', ['198.51.100.32', '198.51.100.33']);
     expect(ghost.refused.statusCode).toBe(429);
 
-    // The owner's device is held for the delay too, but takes no place in the queue.
-    const owner = from(t, '203.0.113.50', 'victim', TEST_PASSWORD);
-    await until(() => waits.length === 3);
+    // While the queue is full, the owner is held for the delay but never refused: from an address that has
+    // not failed on the account (a new phone), from home (a live login) after a typo there, and signed in.
+    const newPhone = from(t, '192.0.2.77', 'victim', TEST_PASSWORD);
+    await held(3);
     waits[2]!.go();
-    expect((await owner).statusCode).toBe(200);
+    expect((await newPhone).statusCode).toBe(200);
+    gated = false;
+    expect((await from(t, '203.0.113.50', 'victim', 'a typo')).statusCode).toBe(401);
+    gated = true;
+    const atHome = from(t, '203.0.113.50', 'victim', TEST_PASSWORD);
+    await held(4);
+    waits[3]!.go();
+    expect((await atHome).statusCode).toBe(200);
+    const reauth = t.app.inject({
+      method: 'POST',
+      url: '/api/me/reauth',
+      headers: { 'x-forwarded-for': '198.51.100.4', authorization: `Bearer ${home.json().access_token}` },
+      payload: { password: TEST_PASSWORD },
+    });
+    await held(5);
+    waits[4]!.go();
+    expect((await reauth).statusCode).toBe(200);
 
     // The guess waiting its turn is held only once the one before it has been checked.
-    expect(waits.map((w) => w.ms)).toEqual([1000, 1000, 1000]);
     waits[0]!.go();
     expect((await first).statusCode).toBe(401);
-    await until(() => waits.length === 4);
-    waits[3]!.go();
+    await held(6);
+    waits[5]!.go();
     expect((await victim.waiting).statusCode).toBe(401);
     waits[1]!.go();
     expect((await ghostFirst).statusCode).toBe(401);
-    await until(() => waits.length === 5);
-    waits[4]!.go();
+    await held(7);
+    waits[6]!.go();
     expect((await ghost.waiting).statusCode).toBe(401);
 
     const refusals = await t.tessera.audit.query({ type: 'login.queue_full', limit: 5 });
