@@ -1,6 +1,6 @@
 import { createAdmin, type Admin } from './admin/admin.js';
 import { AuditLog } from './audit/audit-log.js';
-import { LoginThrottle, liveLoginAddresses } from './auth/login-throttle.js';
+import { LoginThrottle } from './auth/login-throttle.js';
 import { Revoker } from './auth/revoker.js';
 import { systemClock, type Clock } from './clock.js';
 import type { BackgroundIntervals, Config } from './config.js';
@@ -97,7 +97,6 @@ export async function assembleOperatorParts(config: Config, deps: OperatorDepend
     audit,
     now: () => clock.now(),
     sleep: deps.loginDelay,
-    knownAddress: liveLoginAddresses(store, () => clock.now()),
     policy: {
       slowdownAfter: config.loginSlowdownAfter,
       lockoutThreshold: config.loginLockoutThreshold,

@@ -43,7 +43,7 @@ export class CredentialCheck {
   /**
    * `via: 'session'` marks failures of the legacy `/api/login` in the audit trail; `signedIn` says the
    * caller holds a valid access token of this account (it re-enters its password), which a slowed
-   * account's queue never refuses. `authenticatedAt` is when the user row was read, before the password
+   * account's queue never holds up. `authenticatedAt` is when the user row was read, before the password
    * check: a reset after it must end what this login issues.
    */
   async verify(

@@ -3,7 +3,6 @@ import type { AuditLog } from '../audit/audit-log.js';
 import { clientKey } from '../client-key.js';
 import type { WindowCounts } from '../fleet/window-counts.js';
 import { RateLimitedError } from '../errors.js';
-import type { Store } from '../store/store.js';
 import type { ClientInfo } from '../tokens/refresh-family.js';
 
 export interface LoginThrottlePolicy {
@@ -28,21 +27,6 @@ export const SLOWED_CHECK_PLACES = 2;
 export type ThrottleRelease = () => void;
 const NOTHING_HELD: ThrottleRelease = () => {};
 
-/** Whether the client's address is one this account holds a live login from (its owner's device, most likely). */
-export type KnownAddress = (account: string, client: ClientInfo) => Promise<boolean>;
-
-/**
- * `KnownAddress` from the store: one of the account's live refresh-token families was last used from the
- * client's address (`clientKey`: an IPv6 client is its /64). One statement for a real name and an unknown one alike.
- */
-export function liveLoginAddresses(store: Store, now: () => number): KnownAddress {
-  return async (account, client) => {
-    if (client.ip === null) return false;
-    const key = clientKey(client.ip);
-    return (await store.families.liveAddresses(account, now())).some((ip) => clientKey(ip) === key);
-  };
-}
-
 /** Who asks: `signedIn` when the caller holds a valid access token of the account (re-authentication, a password change). */
 export interface CheckOrigin {
   signedIn?: boolean;
@@ -65,16 +49,18 @@ export interface LoginThrottleStatus {
  * one client IP. Counts live in memory or in Redis (across the fleet), never the database.
  *
  * Guesses sent together would otherwise each wait out the delay side by side, so on each instance the
- * checks of a slowed account from addresses that have already failed on it run one at a time
- * (`SLOWED_CHECK_PLACES` taken at once, the rest refused with 429 and `Retry-After`). An address that has
- * not failed on the account yet (its owner on a new device), one the account holds a live login from, and
- * a caller signed in to the account are held for the delay but never queued or refused: the guessing
- * cannot lock the owner out. A guesser thus gets one guess per address per window outside the queue,
- * where it had `LOGIN_LOCKOUT_THRESHOLD` (10).
+ * checks of a slowed account from an address that has already failed on it, or has another check of it
+ * under way here, run one at a time (`SLOWED_CHECK_PLACES` taken at once, the rest refused with 429 and
+ * `Retry-After`). A guesser thus gets one guess per address per window outside that queue, where it had
+ * `LOGIN_LOCKOUT_THRESHOLD` (10). The owner logging in from an address that has not failed on the
+ * account (a new phone), or re-entering their password while signed in, is held for the delay but never
+ * queued: the guessing cannot lock them out there.
  */
 export class LoginThrottle {
   /** Slowed accounts with queued checks on this instance: how many are taken, and the end of the last one. */
   private readonly queues = new Map<string, { taken: number; last: Promise<void> }>();
+  /** Checks of a slowed account under way on this instance, per account+address pair. */
+  private readonly underWay = new Map<string, number>();
 
   constructor(
     private readonly options: {
@@ -84,8 +70,6 @@ export class LoginThrottle {
       now: () => number;
       /** Holds a slowed check; tests pass one that records the wait instead of waiting. */
       sleep?: (ms: number) => Promise<void>;
-      /** Addresses let past a full queue of a slowed account; without it, none are. */
-      knownAddress?: KnownAddress | undefined;
     },
   ) {}
 
@@ -95,30 +79,47 @@ export class LoginThrottle {
    */
   async before(account: string, client: ClientInfo, origin: CheckOrigin = {}): Promise<ThrottleRelease> {
     const { policy, counts } = this.options;
-    const pair = await counts.peek(await this.pairKey(account, client));
+    const pairKey = await this.pairKey(account, client);
+    const pair = await counts.peek(pairKey);
     if (policy.lockoutThreshold > 0 && pair.current >= policy.lockoutThreshold) throw new RateLimitedError(Math.max(1, Math.ceil(pair.ttl / 1000)));
     const delayMs = this.delayFor((await counts.peek(accountKey(account))).current);
     if (delayMs === 0) return NOTHING_HELD;
     const hold = this.options.sleep ?? sleep;
-    if (origin.signedIn || pair.current === 0) {
-      await hold(delayMs);
-      return NOTHING_HELD;
+    const firstFromAddress = pair.current === 0 && !this.underWay.has(pairKey);
+    const endCheck = this.begin(pairKey);
+    try {
+      if (origin.signedIn || firstFromAddress) {
+        await hold(delayMs);
+        return endCheck;
+      }
+      const endTurn = await this.takeTurn(account, client, delayMs, hold);
+      return () => {
+        endTurn();
+        endCheck();
+      };
+    } catch (error) {
+      endCheck();
+      throw error;
     }
-    return this.takeTurn(account, client, delayMs, hold);
   }
 
-  /**
-   * Waits for the queued checks of the account taken before this one, then its delay. With no place
-   * free, an address the account holds a live login from is only held; any other is refused.
-   */
+  /** Counts a check of a slowed account as under way from its address; returns what ends it (once). */
+  private begin(pairKey: string): ThrottleRelease {
+    this.underWay.set(pairKey, (this.underWay.get(pairKey) ?? 0) + 1);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      const left = this.underWay.get(pairKey)! - 1;
+      if (left === 0) this.underWay.delete(pairKey);
+      else this.underWay.set(pairKey, left);
+    };
+  }
+
+  /** Waits for the queued checks of the account taken before this one, then its delay; refuses when no place is free. */
   private async takeTurn(account: string, client: ClientInfo, delayMs: number, hold: (ms: number) => Promise<void>): Promise<ThrottleRelease> {
     let queue = this.queues.get(account);
     if (queue && queue.taken >= SLOWED_CHECK_PLACES) {
-      // A failed lookup (the database down) counts as an address not known: the check would fail there too.
-      if (await this.options.knownAddress?.(account, client).catch(() => false)) {
-        await hold(delayMs);
-        return NOTHING_HELD;
-      }
       this.options.audit.record({ type: 'login.queue_full', userId: null, client, detail: { username: account, delay_ms: delayMs } });
       // The checks ahead each take at least the delay: the earliest a place can free up.
       throw new RateLimitedError(Math.max(1, Math.ceil(delayMs / 1000)));

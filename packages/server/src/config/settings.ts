@@ -163,7 +163,7 @@ export const SETTINGS = {
     env: 'LOGIN_SLOWDOWN_AFTER',
     default: '5',
     parse: count('failed logins (0 turns the slowdown off)'),
-    doc: 'failed logins of an account (from any address, existing name or not) within `LOGIN_FAILURE_WINDOW` after which each check of it is held 1 s, doubling to 10 s at most; from addresses that have already failed on it, one check at a time per server (a third at once gets `429`); `0` = off',
+    doc: 'failed logins of an account (from any address, existing name or not) within `LOGIN_FAILURE_WINDOW` after which each check of it is held 1 s, doubling to 10 s at most; from an address that has already failed on it (or sends several at once), one check at a time per server (a third at once gets `429`); `0` = off',
   }),
   loginLockoutThreshold: setting({
     env: 'LOGIN_LOCKOUT_THRESHOLD',

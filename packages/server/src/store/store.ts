@@ -62,11 +62,6 @@ export interface FamilyRepository {
   find(familyId: string): Promise<FamilyRecord | null>;
   /** The user's live families (not revoked, newest token unexpired), most recently used first. */
   list(userId: string, now: number): Promise<FamilyRecord[]>;
-  /**
-   * The addresses the live families of the user named `username` were last used from (none for a name
-   * nobody has): one statement whatever the name, so an answer takes as long for a real name as for an unknown one.
-   */
-  liveAddresses(username: string, now: number): Promise<string[]>;
   /** How many families (of all users) are live. */
   countActive(now: number): Promise<number>;
   /** Revokes the family (if not already) and every unexpired access token issued in it. */

@@ -79,7 +79,7 @@ describe('brute-force protection per account', () => {
     expect((await t.app.inject({ url: '/metrics' })).body).toMatch(/^tessera_login_throttle_total\{action="slowed"\} 1$/m);
   });
 
-  it("checks a slowed account one guess at a time from addresses that failed on it: guesses sent together wait their turn or get 429, and its owner is never refused", async () => {
+  it("checks a slowed account one guess at a time from addresses that failed on it: guesses sent together wait their turn or get 429, and its owner on a new address or signed in is never queued", async () => {
     // The throttle's waits, once `gated`, held until the test lets each one go.
     const waits: Array<{ ms: number; go: () => void }> = [];
     let gated = false;
@@ -116,28 +116,27 @@ describe('brute-force protection per account', () => {
     const ghost = await twoMore('ghost', ['198.51.100.32', '198.51.100.33']);
     expect(ghost.refused.statusCode).toBe(429);
 
-    // While the queue is full, the owner is held for the delay but never refused: from an address that has
-    // not failed on the account (a new phone), from home (a live login) after a typo there, and signed in.
+    // While the queue is full, the owner is held for the delay but never queued: from an address that has
+    // not failed on the account (a new phone), and re-entering their password while signed in.
     const newPhone = from(t, '192.0.2.77', 'victim', TEST_PASSWORD);
     await held(3);
     waits[2]!.go();
     expect((await newPhone).statusCode).toBe(200);
-    gated = false;
-    expect((await from(t, '203.0.113.50', 'victim', 'a typo')).statusCode).toBe(401);
-    gated = true;
-    const atHome = from(t, '203.0.113.50', 'victim', TEST_PASSWORD);
-    await held(4);
-    waits[3]!.go();
-    expect((await atHome).statusCode).toBe(200);
     const reauth = t.app.inject({
       method: 'POST',
       url: '/api/me/reauth',
       headers: { 'x-forwarded-for': '198.51.100.4', authorization: `Bearer ${home.json().access_token}` },
       payload: { password: TEST_PASSWORD },
     });
+    await held(4);
+    waits[3]!.go();
+    expect((await reauth).statusCode).toBe(200);
+    // A new address gets one guess outside the queue, not two sent together.
+    const burst = await twoMore('victim', ['198.51.100.60', '198.51.100.60']);
+    expect(burst.refused.statusCode).toBe(429);
     await held(5);
     waits[4]!.go();
-    expect((await reauth).statusCode).toBe(200);
+    expect((await burst.waiting).statusCode).toBe(401);
 
     // The guess waiting its turn is held only once the one before it has been checked.
     waits[0]!.go();
@@ -153,10 +152,11 @@ describe('brute-force protection per account', () => {
 
     const refusals = await t.tessera.audit.query({ type: 'login.queue_full', limit: 5 });
     expect(refusals.map((event) => [event.ip, event.detail])).toEqual([
+      ['198.51.100.60', { username: 'victim', delay_ms: 1000 }],
       [ghost.refusedIp, { username: 'ghost', delay_ms: 1000 }],
       [victim.refusedIp, { username: 'victim', delay_ms: 1000 }],
     ]);
-    expect((await t.app.inject({ url: '/metrics' })).body).toMatch(/^tessera_login_throttle_total\{action="queue_full"\} 2$/m);
+    expect((await t.app.inject({ url: '/metrics' })).body).toMatch(/^tessera_login_throttle_total\{action="queue_full"\} 3$/m);
   });
 
   it('refuses one address with 429 and Retry-After after 10 failures on one account, and only that address, until the window ends', async () => {

@@ -83,15 +83,6 @@ export class SqlFamilies implements FamilyRepository {
     );
   }
 
-  async liveAddresses(username: string, now: number): Promise<string[]> {
-    const rows = await this.db.all<{ ip: string }>(
-      `SELECT f.ip FROM refresh_families f JOIN users u ON u.id = f.user_id
-       WHERE u.username = ? AND f.ip IS NOT NULL AND f.${LIVE}`,
-      [username, now],
-    );
-    return rows.map((row) => row.ip);
-  }
-
   async countActive(now: number): Promise<number> {
     return (await this.db.get<{ count: number }>(`SELECT COUNT(*) AS count FROM refresh_families f WHERE ${LIVE}`, [now]))!.count;
   }
