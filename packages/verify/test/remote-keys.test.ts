@@ -149,7 +149,10 @@ describe('how long fetched keys are trusted', () => {
   });
 
   it('waits for the renewal once the keys are jwksMaxAgeMs old even after an earlier failed fetch, so a removed key is refused at once', async () => {
-    const [revoked, current] = [rsaKey('revoked'), rsaKey('current')];
+    // Keys and tokens made up front: making an RSA key can take hundreds of milliseconds on a busy
+    // machine, and the failed fetch below must fall well within the keys' freshness.
+    const [revoked, current, junk] = [rsaKey('revoked'), rsaKey('current'), rsaKey('junk')];
+    const [currentToken, junkToken, revokedToken] = await Promise.all([current.sign(), junk.sign(), revoked.sign()]);
     let keys = [revoked.jwk, current.jwk];
     let failNext = false;
     const stub = await startStub((_req, res) => {
@@ -161,16 +164,16 @@ describe('how long fetched keys are trusted', () => {
       setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys })), 50);
     });
     closers.push(() => stub.close());
-    const v = verifier(`${stub.url}/.well-known/jwks.json`, { jwksMaxAgeMs: 600, jwksMinIntervalMs: 50 });
-    expect(await outcome(v.verify(await current.sign()))).toBe('accepted');
+    const v = verifier(`${stub.url}/.well-known/jwks.json`, { jwksMaxAgeMs: 1_500, jwksMinIntervalMs: 50 });
+    expect(await outcome(v.verify(currentToken))).toBe('accepted');
     await sleep(100);
     // One failed fetch while the keys are fresh (a made-up kid looked up during a blip of the issuer).
     failNext = true;
-    expect(await outcome(v.verify(await rsaKey('junk').sign()))).toBe('temporarily_unavailable');
+    expect(await outcome(v.verify(junkToken))).toBe('temporarily_unavailable');
     // The issuer is healthy again and the key is removed; once the keys are old, the first verification waits for them.
     keys = [current.jwk];
-    await sleep(700);
-    expect(await outcome(v.verify(await revoked.sign()))).toBe('invalid_token unknown_key');
+    await sleep(1_600);
+    expect(await outcome(v.verify(revokedToken))).toBe('invalid_token unknown_key');
   });
 
   it('keeps verifying with the keys it holds when they are jwksMaxAgeMs old but the JWKS cannot be fetched', async () => {
