@@ -18,8 +18,9 @@ export interface LoginThrottlePolicy {
 export const FIRST_DELAY_MS = 1_000;
 export const MAX_DELAY_MS = 10_000;
 /**
- * Checks of one slowed account from addresses that have already failed on it that an instance takes at
- * once: one held or being checked, one waiting its turn. Further ones are refused (429) until a place frees.
+ * How many queued checks of one slowed account (from addresses that have failed on it, or send several at
+ * once) an instance takes at once: one held or being checked, one waiting its turn. Further ones are
+ * refused (429) until a place frees.
  */
 export const SLOWED_CHECK_PLACES = 2;
 
