@@ -56,18 +56,19 @@ export class CredentialCheck {
     // Before the lookup, so a name that exists and one that does not are throttled alike.
     const release = await this.options.throttle?.before(account, client, { signedIn });
     try {
-      return await this.check(account, password, client, via, username);
+      return await this.check(username, account, password, client, via);
     } finally {
       release?.();
     }
   }
 
+  /** The check itself: `username` as typed (for the audit trail), `account` its normalized form. */
   private async check(
+    username: string,
     account: string,
     password: string,
     client: ClientInfo,
     via: 'jwt' | 'session',
-    username: string,
   ): Promise<UserRecord & { authenticatedAt: number }> {
     const { store, passwords, throttle } = this.options;
     const began = performance.now();

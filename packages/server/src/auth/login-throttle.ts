@@ -28,6 +28,16 @@ export const SLOWED_CHECK_PLACES = 2;
 export type ThrottleRelease = () => void;
 const NOTHING_HELD: ThrottleRelease = () => {};
 
+/** `end`, run the first time the result is called and never again. */
+function once(end: () => void): ThrottleRelease {
+  let ended = false;
+  return () => {
+    if (ended) return;
+    ended = true;
+    end();
+  };
+}
+
 /** Who asks: `signedIn` when the caller holds a valid access token of the account (re-authentication, a password change). */
 export interface CheckOrigin {
   signedIn?: boolean;
@@ -80,14 +90,21 @@ export class LoginThrottle {
    */
   async before(account: string, client: ClientInfo, origin: CheckOrigin = {}): Promise<ThrottleRelease> {
     const { policy, counts } = this.options;
-    const pairKey = await this.pairKey(account, client);
-    const pair = await counts.peek(pairKey);
-    if (policy.lockoutThreshold > 0 && pair.current >= policy.lockoutThreshold) throw new RateLimitedError(Math.max(1, Math.ceil(pair.ttl / 1000)));
+    // The account+address pair is read only when something depends on it: its lock, or a slowed account's queue.
+    let key: Promise<string> | undefined;
+    const pairKey = () => (key ??= this.pairKey(account, client));
+    let pair: { current: number; ttl: number } | undefined;
+    if (policy.lockoutThreshold > 0) {
+      pair = await counts.peek(await pairKey());
+      if (pair.current >= policy.lockoutThreshold) throw new RateLimitedError(Math.max(1, Math.ceil(pair.ttl / 1000)));
+    }
     const delayMs = this.delayFor((await counts.peek(accountKey(account))).current);
     if (delayMs === 0) return NOTHING_HELD;
     const hold = this.options.sleep ?? sleep;
-    const firstFromAddress = pair.current === 0 && !this.underWay.has(pairKey);
-    const endCheck = this.begin(pairKey);
+    const pairName = await pairKey();
+    pair ??= await counts.peek(pairName);
+    const firstFromAddress = pair.current === 0 && !this.underWay.has(pairName);
+    const endCheck = this.begin(pairName);
     try {
       if (origin.signedIn || firstFromAddress) {
         await hold(delayMs);
@@ -107,14 +124,11 @@ export class LoginThrottle {
   /** Counts a check of a slowed account as under way from its address; returns what ends it (once). */
   private begin(pairKey: string): ThrottleRelease {
     this.underWay.set(pairKey, (this.underWay.get(pairKey) ?? 0) + 1);
-    let ended = false;
-    return () => {
-      if (ended) return;
-      ended = true;
+    return once(() => {
       const left = this.underWay.get(pairKey)! - 1;
       if (left === 0) this.underWay.delete(pairKey);
       else this.underWay.set(pairKey, left);
-    };
+    });
   }
 
   /** Waits for the queued checks of the account taken before this one, then its delay; refuses when no place is free. */
@@ -132,14 +146,11 @@ export class LoginThrottle {
     const ahead = taken.last;
     taken.last = ended;
     taken.taken += 1;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
+    const release = once(() => {
       end();
       taken.taken -= 1;
       if (taken.taken === 0 && this.queues.get(account) === taken) this.queues.delete(account);
-    };
+    });
     try {
       await ahead;
       await hold(delayMs);
