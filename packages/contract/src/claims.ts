@@ -26,6 +26,19 @@ export interface AccessClaims {
  */
 export const FIRST_PARTY_CLIENT_ID = 'tessera';
 
+/** The role of every service's own token (client credentials). Roles are free-form: a user whose role is called this is still a user. */
+export const SERVICE_ROLE = 'service';
+
+/**
+ * Whether a token is a service's own (client credentials), whose `sub` is the service's client id and
+ * not a user's: issued to a client other than Tessera's own logins, with the service role. A token a
+ * service exchanged for a user (RFC 8693) names that service's client too, but carries the user's role,
+ * never this one; a user's login whose role is called `service` names Tessera's own client.
+ */
+export function isServiceToken(claims: Pick<AccessClaims, 'client_id' | 'role'>): boolean {
+  return claims.client_id !== FIRST_PARTY_CLIENT_ID && claims.role === SERVICE_ROLE;
+}
+
 /** RFC 9068 media type of JWT access tokens (the `typ` header). */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 

@@ -1,4 +1,14 @@
-import { InvalidTokenError, MISSING_BEARER_DESCRIPTION, NOT_BEARER_DESCRIPTION, TesseraError, bearerChallenge, type ErrorCode } from '@tessera/contract';
+import {
+  InvalidTokenError,
+  MISSING_BEARER_DESCRIPTION,
+  NOT_BEARER_DESCRIPTION,
+  SERVICE_ROLE,
+  TesseraError,
+  bearerChallenge,
+  isServiceToken,
+  type AccessClaims,
+  type ErrorCode,
+} from '@tessera/contract';
 
 /** The token of an `Authorization: Bearer <token>` header; throws a 401 error when there is none. */
 export function readBearerToken(header: string | string[] | undefined): string {
@@ -39,8 +49,32 @@ export function refusalAnswer(error: unknown): RefusalAnswer {
   return { status, headers, body: { error: code, error_description: description } };
 }
 
-/** Refuses a caller whose role is not one of `roles` (403 `insufficient_scope`). */
-export function requireRoleOf(role: string, roles: readonly string[] | undefined): void {
-  if (!roles || roles.includes(role)) return;
+/** What a protected route accepts, beside a valid, unrevoked token. */
+export interface RequireOptions {
+  /**
+   * Accept only these roles (403 `insufficient_scope` otherwise). `'service'` here means a service's own
+   * token (client credentials), never a user whose role is called `service`, and lets services in.
+   */
+  roles?: readonly string[];
+  /**
+   * Accept a service's own token (client credentials: `sub` is the service's client id, `role` is
+   * `service`) as well as users' tokens. Off by default, as on Tessera's own routes: `caller.sub` is then
+   * always a user's id. A token a service exchanged for a user is a user's, and is accepted either way.
+   */
+  services?: boolean;
+}
+
+const SERVICE_REFUSED = "This endpoint acts for a user: a service's own token (client credentials) is not accepted";
+
+/**
+ * Refuses (403 `insufficient_scope`) a service's own token where the route does not let services in,
+ * and a caller without one of the route's roles: a service holds the `service` role, a user never does,
+ * whatever their role is called.
+ */
+export function authorizeCaller(caller: Pick<AccessClaims, 'client_id' | 'role'>, { roles, services = false }: RequireOptions): void {
+  const service = isServiceToken(caller);
+  if (service && !services && !roles?.includes(SERVICE_ROLE)) throw new TesseraError('insufficient_scope', SERVICE_REFUSED);
+  if (!roles) return;
+  if (service ? roles.includes(SERVICE_ROLE) : caller.role !== SERVICE_ROLE && roles.includes(caller.role)) return;
   throw new TesseraError('insufficient_scope', `This endpoint requires an access token with the ${roles.join(' or ')} role`);
 }

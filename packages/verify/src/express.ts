@@ -1,4 +1,4 @@
-import { readBearerToken, refusalAnswer, requireRoleOf } from './bearer.js';
+import { authorizeCaller, readBearerToken, refusalAnswer, type RequireOptions } from './bearer.js';
 import type { Caller, Verifier } from './create-verifier.js';
 
 /** The parts of Express's request and response this middleware uses (Express 4 and 5 alike). */
@@ -23,10 +23,7 @@ declare global {
   }
 }
 
-export interface RequireOptions {
-  /** Accept only these roles (403 `insufficient_scope` otherwise). */
-  roles?: readonly string[];
-}
+export type { RequireOptions };
 
 /**
  * Express middleware: a valid, unrevoked Tessera access token sets `req.caller`; anything else is
@@ -50,7 +47,7 @@ export function requireAccessToken(verifier: Verifier, options: RequireOptions =
 
 async function authenticate(verifier: Verifier, header: string | undefined, options: RequireOptions): Promise<Caller> {
   const caller = await verifier.verify(readBearerToken(header));
-  requireRoleOf(caller.role, options.roles);
+  authorizeCaller(caller, options);
   return caller;
 }
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { readBearerToken, refusalAnswer, requireRoleOf } from './bearer.js';
+import { authorizeCaller, readBearerToken, refusalAnswer, type RequireOptions } from './bearer.js';
 import type { Caller, Verifier } from './create-verifier.js';
 
 declare module 'fastify' {
@@ -10,10 +10,7 @@ declare module 'fastify' {
   }
 }
 
-export interface RequireOptions {
-  /** Accept only these roles (403 `insufficient_scope` otherwise). */
-  roles?: readonly string[];
-}
+export type { RequireOptions };
 
 /**
  * A Fastify `onRequest` hook for one route (`{ onRequest: requireAccessToken(verifier) }`): a valid,
@@ -24,7 +21,7 @@ export function requireAccessToken(verifier: Verifier, options: RequireOptions =
   return async function tesseraAuth(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     try {
       const caller = await verifier.verify(readBearerToken(request.headers.authorization));
-      requireRoleOf(caller.role, options.roles);
+      authorizeCaller(caller, options);
       request.caller = caller;
     } catch (error) {
       const answer = refusalAnswer(error);

@@ -5,5 +5,5 @@ export { createVerifier, type Caller, type FeedDownPolicy, type Verifier, type V
 export type { FeedStatus } from './feed-subscription.js';
 export { RevocationState } from './revocation-state.js';
 export { remoteKeys } from './remote-keys.js';
-export { readBearerToken, refusalAnswer, type RefusalAnswer } from './bearer.js';
-export { FIRST_PARTY_CLIENT_ID, InvalidTokenError, TesseraError, type AccessClaims, type InvalidTokenReason } from '@tessera/contract';
+export { authorizeCaller, readBearerToken, refusalAnswer, type RefusalAnswer, type RequireOptions } from './bearer.js';
+export { FIRST_PARTY_CLIENT_ID, SERVICE_ROLE, isServiceToken, InvalidTokenError, TesseraError, type AccessClaims, type InvalidTokenReason } from '@tessera/contract';

@@ -1,5 +1,7 @@
-/** The role of every client-credentials token: never a user's role, never `admin`. */
-export const SERVICE_ROLE = 'service';
+import { SERVICE_ROLE } from '@tessera/contract';
+
+/** The role of every client-credentials token: never a user's role, never `admin` (the shared contract states it). */
+export { SERVICE_ROLE };
 
 /**
  * Roles a service can never hand over: an operator's (`admin`; a service must not be able to mint an

@@ -19,12 +19,12 @@ async function login(tessera: TestServer, username: string): Promise<string> {
   return (response.json as { access_token: string }).access_token;
 }
 
-/** A service's own token for Tessera itself (RFC 6749 §4.4 with HTTP Basic; RFC 8707 resource: the issuer). */
-async function clientCredentialsToken(issuer: string, clientId: string, clientSecret: string): Promise<string> {
+/** A service's own token (RFC 6749 §4.4 with HTTP Basic), for Tessera itself unless another resource is named (RFC 8707). */
+async function clientCredentialsToken(issuer: string, clientId: string, clientSecret: string, resource = issuer): Promise<string> {
   const response = await fetch(`${issuer}/oauth/token`, {
     method: 'POST',
     headers: { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}` },
-    body: new URLSearchParams({ grant_type: 'client_credentials', resource: issuer }),
+    body: new URLSearchParams({ grant_type: 'client_credentials', resource }),
   });
   if (!response.ok) throw new Error(`token endpoint: ${response.status}`);
   return ((await response.json()) as { access_token: string }).access_token;
@@ -40,6 +40,12 @@ async function expressApi(verifier: Verifier): Promise<{ url: string; close(): P
   });
   app.get('/admin', expressAuth(verifier, { roles: ['admin'] }), (_req, res) => {
     res.json({ ok: true });
+  });
+  app.get('/jobs', expressAuth(verifier, { services: true }), (req, res) => {
+    res.json({ sub: req.caller!.sub, role: req.caller!.role });
+  });
+  app.get('/internal', expressAuth(verifier, { roles: ['service'] }), (req, res) => {
+    res.json({ sub: req.caller!.sub });
   });
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -118,6 +124,42 @@ describe('@tessera/verify in other services', () => {
     const wrongRole = await http.call('GET', `${api.url}/admin`, { token });
     expect(wrongRole.status).toBe(403);
     expect(wrongRole.json).toEqual({ error: 'insufficient_scope', error_description: 'This endpoint requires an access token with the admin role' });
+  });
+
+  it("a service's own token is refused where a route acts for users, accepted where it lets services in; a user whose role is called service never passes for one", async () => {
+    const { tessera, alice } = await setup();
+    await createUser(tessera.tessera, 'mallory', 'service');
+    const orders = await tessera.tessera.admin.services.add('orders-worker', null, { id: 'cli' });
+    const api = await expressApi(verifier(tessera));
+    closers.push(() => api.close());
+    const app = await fastifyApi(verifier(tessera));
+    closers.push(() => app.close());
+    const service = await clientCredentialsToken(tessera.url, orders.service.clientId, orders.clientSecret, tessera.tessera.config.audience);
+    const user = await login(tessera, 'alice');
+    const namedService = await login(tessera, 'mallory');
+    const refusal = { error: 'insufficient_scope', error_description: "This endpoint acts for a user: a service's own token (client credentials) is not accepted" };
+
+    // Where handlers read caller.sub as a user's id, a service's client id never arrives.
+    const atOrders = await http.call('GET', `${api.url}/orders`, { token: service });
+    expect(atOrders.status).toBe(403);
+    expect(atOrders.json).toEqual(refusal);
+    const atRoute = await app.inject({ url: '/route', headers: { authorization: `Bearer ${service}` } });
+    expect(atRoute.statusCode).toBe(403);
+    expect(atRoute.json()).toEqual(refusal);
+    expect((await http.call('GET', `${api.url}/admin`, { token: service })).status).toBe(403);
+
+    const atJobs = await http.call('GET', `${api.url}/jobs`, { token: service });
+    expect(atJobs.status).toBe(200);
+    expect(atJobs.json).toEqual({ sub: orders.service.clientId, role: 'service' });
+    expect((await http.call('GET', `${api.url}/jobs`, { token: user })).json).toEqual({ sub: alice.id, role: 'user' });
+
+    expect((await http.call('GET', `${api.url}/internal`, { token: service })).json).toEqual({ sub: orders.service.clientId });
+    const impostor = await http.call('GET', `${api.url}/internal`, { token: namedService });
+    expect(impostor.status).toBe(403);
+    expect(impostor.json).toEqual({ error: 'insufficient_scope', error_description: 'This endpoint requires an access token with the service role' });
+    expect((await http.call('GET', `${api.url}/internal`, { token: user })).status).toBe(403);
+    // On a route for users, that user is a user like any other.
+    expect((await http.call('GET', `${api.url}/orders`, { token: namedService })).json).toMatchObject({ role: 'service' });
   });
 
   it('Express with the feed: after a logout the token is refused within a second, without asking Tessera', async () => {

@@ -1,12 +1,11 @@
 import sse from '@fastify/sse';
 import { REVOCATION_FEED_EVENTS, formatFeedPosition, parseFeedPosition, type FeedPosition } from '@tessera/contract';
-import { FIRST_PARTY_CLIENT_ID } from '@tessera/contract';
+import { FIRST_PARTY_CLIENT_ID, isServiceToken } from '@tessera/contract';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidTokenError, TesseraError } from '../../errors.js';
 import type { Tessera } from '../../tessera.js';
 import type { FeedUpdate } from '../../tokens/revocation-feed.js';
 import { RevocationEvents, toFeedData, type FeedEvent } from '../../tokens/revocation-events.js';
-import { SERVICE_ROLE } from '../../users/roles.js';
 import { bearerToken, requireAccessToken, type Principal } from '../authenticate.js';
 
 /** What a subscriber may leave unread before it is disconnected (it reconnects and resumes). */
@@ -23,7 +22,7 @@ export type RevocationFeedRouteDeps = Pick<Tessera, 'accessTokens' | 'clock' | '
 export function mayFollowFeed(principal: Principal): boolean {
   if (principal.via !== 'jwt') return false;
   if (principal.clientId === FIRST_PARTY_CLIENT_ID) return principal.role === 'admin';
-  return principal.role === SERVICE_ROLE;
+  return isServiceToken({ client_id: principal.clientId, role: principal.role });
 }
 
 /** onRequest hook: a valid access token (401 otherwise) of a service or an admin (else 403 `insufficient_scope`). */
