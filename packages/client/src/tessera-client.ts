@@ -152,16 +152,27 @@ export class TesseraClient {
     return this.send(spare, withBearer(spare, init, next));
   }
 
-  /** Logs out this device (every tab): the server revokes its tokens; the client forgets them even if the server is unreachable. */
+  /**
+   * Logs out this device (every tab): the server revokes its tokens and clears the refresh cookie. In
+   * token mode the client forgets its tokens even when Tessera cannot be reached. In cookie mode only
+   * Tessera can clear the HttpOnly refresh cookie: when it does not confirm (unreachable, 429, 5xx),
+   * the client stays signed in and rejects with the TesseraClientError, so the page can say so and let
+   * the user try again — otherwise the next page load would sign them back in from the cookie.
+   */
   async logout(): Promise<void> {
     await this.tabs.exclusive(async () => {
       const access = this.held?.token;
       const refreshToken = this.mode === 'token' ? await this.storage.get() : null;
+      let unconfirmed: unknown;
       try {
-        await this.post('/auth/logout', { body: refreshToken ? { refresh_token: refreshToken } : undefined, bearer: access });
-      } finally {
-        await this.end('logged_out');
+        const response = await this.post('/auth/logout', { body: refreshToken ? { refresh_token: refreshToken } : undefined, bearer: access });
+        // 400 and 401: nothing left to end (the tokens were refused or had ended), and the cookie is cleared.
+        if (response.status === 429 || response.status >= 500) unconfirmed = await errorOf(response);
+      } catch (error) {
+        unconfirmed = error;
       }
+      if (unconfirmed !== undefined && this.mode === 'cookie') throw unconfirmed;
+      await this.end('logged_out');
     });
   }
 

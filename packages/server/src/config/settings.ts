@@ -157,7 +157,7 @@ export const SETTINGS = {
     env: 'AUTH_RATE_LIMIT',
     default: '10',
     parse: count('requests per minute (0 turns the limit off)'),
-    doc: 'requests per minute per client IP (an IPv6 client per /64): one budget shared by every endpoint that checks a password or trades a credential (`/auth/login`, `/api/login`, `/auth/session/exchange`), and on its own for `/auth/logout` and `/api/logout` (across all instances with `REDIS_URL`); `0` = off',
+    doc: 'requests per minute per client IP (an IPv6 client per /64): one budget shared by every endpoint that checks a password or trades a credential (`/auth/login`, `/api/login`, `/auth/session/exchange`), and on its own for `/auth/logout` and `/api/logout`, where a logout carrying a genuine token or session counts against that login instead of the address (across all instances with `REDIS_URL`); `0` = off',
   }),
   loginSlowdownAfter: setting({
     env: 'LOGIN_SLOWDOWN_AFTER',

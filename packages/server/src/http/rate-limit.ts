@@ -13,7 +13,7 @@ const WINDOW_MS = 60_000;
 const TRACKED_CLIENTS = 100_000;
 
 /**
- * Registers the limiter; routes opt in with `rateLimitedRoute(config)`. Rejections are audited. With
+ * Registers the limiter; the logout routes opt in with `rateLimitedLogout`. Rejections are audited. With
  * `shared` (Redis), counts are shared by every instance; otherwise each instance counts on its own.
  */
 export async function registerRateLimit(app: FastifyInstance, audit: AuditLog, shared?: SharedRateLimit): Promise<void> {
@@ -42,13 +42,43 @@ function auditFirstRejection(audit: AuditLog): (request: FastifyRequest, key: st
 }
 
 /**
- * Route options limiting a route to AUTH_RATE_LIMIT requests per minute per client (`clientKey`; 0 = unlimited).
- * Only requests that could log someone out count (`canSpendOnLogout`): a forged cross-site request
- * cannot spend the logouts of everyone behind an address.
+ * Names the credential a logout would end, when the request carries a genuine one (its signature or
+ * the store says so): the key its limit counts it under instead of the client's address.
  */
-export type RouteLimit = { config?: { rateLimit: { max: number; timeWindow: number; allowList: (request: FastifyRequest) => boolean } } };
+export type LogoutCredentialKey = (request: FastifyRequest) => Promise<string | undefined>;
 
-export function rateLimitedRoute(config: Config): RouteLimit {
+export type RouteLimit = {
+  config?: {
+    rateLimit: {
+      max: number;
+      timeWindow: number;
+      hook: 'preHandler';
+      allowList: (request: FastifyRequest) => boolean;
+      keyGenerator: (request: FastifyRequest) => Promise<string>;
+    };
+  };
+};
+
+/**
+ * Route options limiting a logout route to AUTH_RATE_LIMIT requests per minute (0 = unlimited) per
+ * credential it ends, or per client (`clientKey`) for requests that carry no genuine credential. A
+ * logout of one's own login is thus never refused because others behind the same address (an office
+ * NAT) sent junk logouts; junk still counts per address, and one credential cannot be logged out
+ * without end. Only requests that could log someone out count (`canSpendOnLogout`): a forged
+ * cross-site request cannot spend the logouts of everyone behind an address. Counted once the body is
+ * read (`preHandler`), after the route's same-origin check.
+ */
+export function rateLimitedLogout(config: Config, credentialKey: LogoutCredentialKey): RouteLimit {
   if (config.authRateLimit === 0) return {};
-  return { config: { rateLimit: { max: config.authRateLimit, timeWindow: WINDOW_MS, allowList: (request) => !canSpendOnLogout(request) } } };
+  return {
+    config: {
+      rateLimit: {
+        max: config.authRateLimit,
+        timeWindow: WINDOW_MS,
+        hook: 'preHandler',
+        allowList: (request) => !canSpendOnLogout(request),
+        keyGenerator: async (request) => (await credentialKey(request)) ?? clientKey(request.ip),
+      },
+    },
+  };
 }

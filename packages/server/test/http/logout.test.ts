@@ -79,3 +79,49 @@ describe('POST /auth/logout', () => {
     expect((await logout({ refresh: 'not.a.jwt' })).statusCode).toBe(401);
   });
 });
+
+describe('POST /auth/logout under its limit (AUTH_RATE_LIMIT a minute)', () => {
+  let t: TestInstance;
+  beforeAll(async () => {
+    t = await startTestInstance({ AUTH_RATE_LIMIT: '3' });
+    await createUser(t.tessera, 'gina');
+  });
+  afterAll(() => t.close());
+
+  const logout = (remoteAddress: string, opts: { access?: string; cookie?: string; refresh?: string }) =>
+    t.app.inject({
+      method: 'POST',
+      url: '/auth/logout',
+      remoteAddress,
+      headers: opts.access ? { authorization: `Bearer ${opts.access}` } : {},
+      ...(opts.refresh ? { payload: { refresh_token: opts.refresh } } : {}),
+      ...(opts.cookie ? { cookies: { '__Secure-refresh_token': opts.cookie } } : {}),
+    });
+
+  it("signs a user out even after others behind the same address spent its limit with junk logouts, and counts one login's own logouts on their own", async () => {
+    const office = '10.7.0.1';
+    const junk = [];
+    for (let i = 0; i < 4; i += 1) junk.push((await logout(office, { access: `junk.${i}.token` })).statusCode);
+    expect(junk).toEqual([401, 401, 401, 429]);
+
+    const browser = await loginTokens(t.app, 'gina');
+    const signedOut = await logout(office, { cookie: browser.refresh_token });
+    expect(signedOut.statusCode).toBe(200);
+    expect(signedOut.cookies.find((c) => c.name === '__Secure-refresh_token')).toMatchObject({ value: '' });
+    expect((await refresh(t.app, browser.refresh_token)).statusCode).toBe(401);
+    const phone = await loginTokens(t.app, 'gina');
+    expect((await logout(office, { access: phone.access_token })).statusCode).toBe(200);
+    expect((await getUsers(t.app, phone.access_token)).statusCode).toBe(401);
+
+    // One login's own logouts have a limit of their own, wherever they come from.
+    const repeated = [];
+    for (let i = 0; i < 3; i += 1) repeated.push((await logout(`10.8.0.${i}`, { refresh: browser.refresh_token })).statusCode);
+    expect(repeated).toEqual([200, 200, 429]);
+  });
+
+  it('clears the refresh cookie even when the token in it is refused', async () => {
+    const refused = await logout('10.7.1.1', { cookie: 'not.a.token' });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.cookies.find((c) => c.name === '__Secure-refresh_token')).toMatchObject({ value: '' });
+  });
+});

@@ -118,6 +118,27 @@ describe.runIf(chromiumInstalled())('the account page (/account) in Chromium', {
     expect(relogin.status).toBe(200);
   });
 
+  it('stays signed in and says so when Tessera cannot be reached to sign out; once it answers, the sign-out holds across a reload', async () => {
+    await createUser(server.tessera, 'una');
+    await server.tessera.admin.rollout.setOverride('una', true, CLI_ACTOR);
+    const page = await (await newContext(browser)).newPage();
+    await page.goto(`${server.origin}/account`);
+    await signIn(page, 'una');
+    await page.getByRole('heading', { name: 'Your devices' }).waitFor();
+
+    // The network drops the sign-out: the HttpOnly refresh cookie is still there, so the page must not claim otherwise.
+    await page.route('**/auth/logout', (route) => route.abort('internetdisconnected'));
+    await page.getByRole('button', { name: /this device/ }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('You are still signed in. Tessera could not be reached. Check your connection and try again.');
+    expect(await page.getByText('You are signed out on this device.').count()).toBe(0);
+
+    await page.unroute('**/auth/logout');
+    await page.getByRole('button', { name: /this device/ }).click();
+    await page.getByText('You are signed out on this device.').waitFor();
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  });
+
   it('keeps this device signed in after a password change, across a reload', async () => {
     await createUser(server.tessera, 'quinn');
     await server.tessera.admin.rollout.setOverride('quinn', true, CLI_ACTOR);

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { MigrationNotice } from '../shared/migration-notice.js';
 import { SignInForm } from '../shared/sign-in-form.js';
-import { ApiError, explain, type TesseraApi } from '../shared/tessera-api.js';
+import { ApiError, explain, notSignedOut, type TesseraApi } from '../shared/tessera-api.js';
 import { Devices } from './devices.js';
 import { EmailChange, type EmailState, type Message } from './email-change.js';
 import { PasswordChange } from './password-change.js';
@@ -163,7 +163,7 @@ function SessionAccount({
         </p>
       )}
       <section class="card">
-        <button type="button" class="secondary" onClick={() => api.logout().then(onSignedOut)}>
+        <button type="button" class="secondary" onClick={() => api.logout().then(onSignedOut, (failure: unknown) => setError(notSignedOut(failure)))}>
           Sign out
         </button>
       </section>

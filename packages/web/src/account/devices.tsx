@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { browserName, dateTime } from '../shared/format.js';
-import { explain, type DeviceRow, type TesseraApi } from '../shared/tessera-api.js';
+import { explain, notSignedOut, type DeviceRow, type TesseraApi } from '../shared/tessera-api.js';
 import { ErrorAlert } from '../shared/error-alert.js';
 
 /** A sign-in as /api/me/devices lists it: the console's device row, plus whether it is this one. */
@@ -20,11 +20,15 @@ export function Devices({ api, onSignedOut }: { api: TesseraApi; onSignedOut: (n
   useEffect(() => void load(), []);
 
   const signOut = async (device: Device) => {
-    try {
-      if (device.current) {
+    if (device.current) {
+      try {
         await api.logout();
-        return onSignedOut('You are signed out on this device.');
+      } catch (failure) {
+        return setError(notSignedOut(failure));
       }
+      return onSignedOut('You are signed out on this device.');
+    }
+    try {
       await api.call('DELETE', `/api/me/devices/${encodeURIComponent(device.id)}`);
       await load();
     } catch (failure) {

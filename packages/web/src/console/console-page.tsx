@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { SignInForm } from '../shared/sign-in-form.js';
-import { explain, type TesseraApi } from '../shared/tessera-api.js';
+import { ErrorAlert } from '../shared/error-alert.js';
+import { explain, notSignedOut, type TesseraApi } from '../shared/tessera-api.js';
 import { AuditPanel } from './audit-panel.js';
 import { KeysPanel } from './keys-panel.js';
 import { ReauthDialog, useReauth } from './reauth.js';
@@ -10,7 +11,7 @@ import { UsersPanel } from './users-panel.js';
 const TABS = ['Rollout', 'Users', 'Keys', 'Audit'] as const;
 type Tab = (typeof TABS)[number];
 
-type State = { kind: 'loading' } | { kind: 'signed-out'; notice?: string } | { kind: 'admin'; username: string };
+type State = { kind: 'loading' } | { kind: 'signed-out'; notice?: string } | { kind: 'admin'; username: string; error?: string };
 
 /** /console: the operator console, for accounts with the admin role. */
 export function ConsolePage({ api }: { api: TesseraApi }) {
@@ -22,7 +23,8 @@ export function ConsolePage({ api }: { api: TesseraApi }) {
   const enter = async () => {
     const { data } = await api.call<{ username: string; role: string }>('GET', '/api/me/account');
     if (data.role !== 'admin') {
-      await api.logout();
+      // Refused either way; a sign-out Tessera could not confirm leaves a login the console refuses again.
+      await api.logout().catch(() => undefined);
       setState({ kind: 'signed-out', notice: `${data.username} is not an operator: the console is for accounts with the admin role.` });
       return;
     }
@@ -61,11 +63,21 @@ export function ConsolePage({ api }: { api: TesseraApi }) {
         <h1>Tessera console</h1>
         <p>
           {state.username}{' '}
-          <button type="button" class="secondary" onClick={() => api.logout().then(() => setState({ kind: 'signed-out' }))}>
+          <button
+            type="button"
+            class="secondary"
+            onClick={() =>
+              api.logout().then(
+                () => setState({ kind: 'signed-out' }),
+                (failure: unknown) => setState({ ...state, error: notSignedOut(failure) }),
+              )
+            }
+          >
             Sign out
           </button>
         </p>
       </header>
+      <ErrorAlert message={state.error} />
       <nav class="tabs" aria-label="Console sections">
         {TABS.map((name) => (
           <button type="button" key={name} aria-current={tab === name ? 'page' : undefined} onClick={() => setTab(name)}>

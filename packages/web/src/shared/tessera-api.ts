@@ -86,10 +86,14 @@ export class TesseraApi {
     if (result.status === 'no_session') throw refused(401, 'invalid_session', 'The session has ended');
   }
 
-  /** Signs this device out (JWT: its refresh family, in every tab; session: the session). */
+  /**
+   * Signs this device out (JWT: its refresh family, in every tab; session: the session). Rejects, still
+   * signed in, when Tessera did not confirm it (unreachable, busy): only Tessera can clear the HttpOnly
+   * cookie that would sign the user back in on the next page load, so the page must say so.
+   */
   async logout(): Promise<void> {
-    if (this.client.signedIn) await this.client.logout().catch(() => undefined);
-    else await this.send('POST', '/api/logout').catch(() => undefined);
+    if (this.client.signedIn) await this.client.logout().catch((error: unknown) => Promise.reject(apiError(error)));
+    else await this.send('POST', '/api/logout');
     this.forget();
   }
 
@@ -152,6 +156,9 @@ export class TesseraApi {
 }
 
 /** What a person should read for an error: plain words, then what to do. */
+/** Why a sign-out did not happen, for the page that asked for it. */
+export const notSignedOut = (error: unknown): string => `You are still signed in. ${explain(error)}`;
+
 export function explain(error: unknown): string {
   if (!(error instanceof ApiError)) return 'Tessera could not be reached. Check your connection and try again.';
   switch (error.code) {

@@ -130,11 +130,13 @@ export async function authRoutes(
       },
     },
     async (request, reply) => {
+      // Whatever the answer, this browser asked to be signed out: its refresh cookie goes, even when
+      // the token it held is refused (forged, or ended already) and nothing is left to revoke.
+      clearRefreshCookie(reply);
       await tessera.logout.run(
         { accessToken: bearerToken(request), refreshToken: request.body.refresh_token ?? refreshCookie(request) },
         clientInfo(request),
       );
-      clearRefreshCookie(reply);
       return { status: 'logged_out' as const };
     },
   );
