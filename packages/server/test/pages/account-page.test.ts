@@ -203,6 +203,30 @@ describe.runIf(chromiumInstalled())('the account page (/account) in Chromium', {
     await screenshot(page, 'migration-banner-in-team-app');
   });
 
+  it("switches a session user to JWTs from the banner in a team's own page, without handing the page's scripts a refresh token", async () => {
+    await createUser(server.tessera, 'val');
+    await server.tessera.admin.rollout.setOverride('val', true, CLI_ACTOR);
+    const context = await newContext(browser);
+    const page = await context.newPage();
+    await page.route(`${server.origin}/team/app`, (route) =>
+      route.fulfill({
+        contentType: 'text/html',
+        body: `<!doctype html><title>Team app</title><h1>Team app</h1>
+          <tessera-migration-banner exchange-url="/auth/session/exchange"></tessera-migration-banner>
+          <script>document.addEventListener('tessera-migrated', (event) => { window.migrated = event.detail; });</script>
+          <script type="module" src="/ui/migration-banner.js"></script>`,
+      }),
+    );
+    await page.request.post(`${server.origin}/api/login`, { data: { username: 'val', password: TEST_PASSWORD } });
+    await page.goto(`${server.origin}/team/app`);
+    await page.getByRole('button', { name: 'Switch now' }).click();
+    const detail = (await page.waitForFunction(() => (window as unknown as { migrated?: object }).migrated)).jsonValue();
+    expect(await detail).toEqual({ access_token: expect.stringMatching(/^eyJ/), token_type: 'Bearer', expires_in: expect.any(Number) });
+    const cookie = (await context.cookies()).find((c) => c.name === '__Secure-refresh_token');
+    expect(cookie).toMatchObject({ httpOnly: true, path: '/auth' });
+    expect(JSON.stringify(await detail)).not.toContain(cookie!.value);
+  });
+
   it('is readable on a phone and usable with the keyboard alone', async () => {
     const page = await (await newContext(browser, { width: 360, height: 740 })).newPage();
     await page.goto(`${server.origin}/account`);

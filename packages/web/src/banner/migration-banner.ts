@@ -9,7 +9,9 @@
  *
  * Attributes: `me-url` (default `/api/me`, the page's own origin), `guide-url` (overrides the header's
  * link), `exchange-url` (shows a "Switch now" button that POSTs there — /auth/session/exchange on
- * Tessera's origin — then fires `tessera-migrated` with the token pair). Styling: CSS custom
+ * Tessera's origin — asking for the refresh token in Tessera's HttpOnly cookie only, then fires
+ * `tessera-migrated` with the access token and its lifetime: the event bubbles to every listener on the
+ * page, so it never carries a refresh token). Styling: CSS custom
  * properties `--tessera-banner-background`, `-color`, `-border`, `-accent`, and the parts
  * `banner`, `message`, `link`, `button`.
  */
@@ -85,11 +87,17 @@ export class TesseraMigrationBanner extends HTMLElement {
   private async switchNow(): Promise<void> {
     const url = this.getAttribute('exchange-url');
     if (!url) return;
-    const answer = await fetch(url, { method: 'POST', credentials: 'include', headers: { accept: 'application/json' } }).catch(() => undefined);
+    const answer = await fetch(url, {
+      method: 'POST',
+      credentials: 'include',
+      headers: { accept: 'application/json', 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token_delivery: 'cookie' }),
+    }).catch(() => undefined);
     const body = answer ? await answer.json().catch(() => undefined) : undefined;
     if (answer?.ok) {
       this.show(false);
-      this.dispatchEvent(new CustomEvent('tessera-migrated', { detail: body, bubbles: true, composed: true }));
+      const { access_token, token_type, expires_in } = body ?? {};
+      this.dispatchEvent(new CustomEvent('tessera-migrated', { detail: { access_token, token_type, expires_in }, bubbles: true, composed: true }));
     } else {
       this.dispatchEvent(new CustomEvent('tessera-migration-failed', { detail: body ?? { error: 'unreachable' }, bubbles: true, composed: true }));
     }
