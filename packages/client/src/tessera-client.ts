@@ -17,8 +17,9 @@ export interface TesseraClientOptions {
   storage?: TokenStorage;
   /**
    * Whether browser tabs take turns refreshing and share the access token (Web Locks + BroadcastChannel).
-   * Default: in cookie mode, where every tab shares the refresh cookie. In token mode, only when the
-   * tabs share the storage (`keyValueStorage(localStorage)`).
+   * Default: in cookie mode, where every tab shares the refresh cookie; in token mode, when the tabs
+   * share the storage (`keyValueStorage(localStorage)`, or a storage of your own that says
+   * `sharedAcrossTabs: true`).
    */
   shareAcrossTabs?: boolean;
   /** The fetch to call Tessera and your API with. Default: the global fetch. */
@@ -71,7 +72,7 @@ export class TesseraClient {
     this.storage = options.storage ?? memoryStorage();
     this.send = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.now = options.now ?? Date.now;
-    const share = options.shareAcrossTabs ?? this.mode === 'cookie';
+    const share = options.shareAcrossTabs ?? (this.mode === 'cookie' || this.storage.sharedAcrossTabs === true);
     this.tabs = (share ? browserTabs(`tessera:${this.baseUrl}`) : undefined) ?? singleProcess();
     this.tabs.listen((message) => this.fromOtherTab(message));
   }

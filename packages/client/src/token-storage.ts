@@ -6,6 +6,11 @@ export interface TokenStorage {
   get(): Promise<string | null>;
   set(refreshToken: string): Promise<void>;
   remove(): Promise<void>;
+  /**
+   * Whether every tab of this browser reads and writes the same token here (`localStorage`): the tabs
+   * must then take turns refreshing, or two of them present one refresh token at once.
+   */
+  readonly sharedAcrossTabs?: boolean;
 }
 
 /** Kept in memory only: gone when the process ends (the default in token mode). */
@@ -29,9 +34,11 @@ export interface KeyValueStore {
   removeItem(key: string): void | Promise<void>;
 }
 
-/** The refresh token under `key` of a key-value store. */
+/** The refresh token under `key` of a key-value store; shared across tabs when the store is the browser's `localStorage`. */
 export function keyValueStorage(store: KeyValueStore, key = 'tessera.refresh_token'): TokenStorage {
+  const local = (globalThis as { localStorage?: unknown }).localStorage;
   return {
+    sharedAcrossTabs: local !== undefined && store === local,
     get: async () => (await store.getItem(key)) ?? null,
     set: async (value) => {
       await store.setItem(key, value);

@@ -33,7 +33,8 @@ function appPage(tessera: string, deployment: Deployment): string {
 <script type="module">
 import { TesseraClient, keyValueStorage } from '${tessera}/sdk/tessera-client.js';
 const harness = (window.harness = { events: [], statuses: [], errors: [] });
-const client = (window.tessera = new TesseraClient({ baseUrl: '${tessera}', storage: ${storage}, shareAcrossTabs: true }));
+// Tabs share by default: in cookie mode (the cookie) and with keyValueStorage(localStorage) in token mode.
+const client = (window.tessera = new TesseraClient({ baseUrl: '${tessera}', storage: ${storage} }));
 for (const name of ['signedIn', 'refreshed', 'signedOut']) client.on(name, (event) => harness.events.push({ name, ...event }));
 harness.call = async () => {
   try {
