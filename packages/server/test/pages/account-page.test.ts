@@ -220,7 +220,7 @@ describe.runIf(chromiumInstalled())('the account page (/account) in Chromium', {
     await page.request.post(`${server.origin}/api/login`, { data: { username: 'val', password: TEST_PASSWORD } });
     await page.goto(`${server.origin}/team/app`);
     await page.getByRole('button', { name: 'Switch now' }).click();
-    const detail = (await page.waitForFunction(() => (window as unknown as { migrated?: object }).migrated)).jsonValue();
+    const detail = (await page.waitForFunction(() => (globalThis as unknown as { migrated?: object }).migrated)).jsonValue();
     expect(await detail).toEqual({ access_token: expect.stringMatching(/^eyJ/), token_type: 'Bearer', expires_in: expect.any(Number) });
     const cookie = (await context.cookies()).find((c) => c.name === '__Secure-refresh_token');
     expect(cookie).toMatchObject({ httpOnly: true, path: '/auth' });
