@@ -5,7 +5,9 @@ export type ClientErrorCode =
   /** The server could not be reached, or answered something that is not Tessera's JSON. */
   | 'network_error'
   /** Cookie mode was asked for where the browser will not send Tessera's cookie (another site). */
-  | 'cookie_mode_unavailable';
+  | 'cookie_mode_unavailable'
+  /** `fetch` was asked to send the access token to an origin that is neither Tessera's nor in `apiOrigins`. */
+  | 'untrusted_origin';
 
 /** A failure the app can branch on by `code`; `description` is for people. */
 export class TesseraClientError extends Error {

@@ -22,6 +22,12 @@ export interface TesseraClientOptions {
    * `sharedAcrossTabs: true`).
    */
   shareAcrossTabs?: boolean;
+  /**
+   * Origins besides Tessera's own that `fetch` sends the access token to: your APIs
+   * (`['https://api.example.com']`). Every API of a deployment accepts the same token, so it goes
+   * nowhere else; not even to a sibling subdomain unless listed.
+   */
+  apiOrigins?: readonly string[];
   /** The fetch to call Tessera and your API with. Default: the global fetch. */
   fetch?: typeof fetch;
   /** The clock (epoch ms). */
@@ -61,6 +67,7 @@ export class TesseraClient {
   private readonly send: typeof fetch;
   private readonly now: () => number;
   private readonly tabs: TabCoordination;
+  private readonly apiOrigins: ReadonlySet<string>;
   private readonly events = new AuthEventEmitter();
   private readonly refreshes = new SingleFlight<string | null>();
   private held: HeldToken | null = null;
@@ -72,6 +79,7 @@ export class TesseraClient {
     this.storage = options.storage ?? memoryStorage();
     this.send = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.now = options.now ?? Date.now;
+    this.apiOrigins = new Set([this.baseUrl, ...(options.apiOrigins ?? [])].map((origin) => new URL(origin).origin));
     const share = options.shareAcrossTabs ?? (this.mode === 'cookie' || this.storage.sharedAcrossTabs === true);
     this.tabs = (share ? browserTabs(`tessera:${this.baseUrl}`) : undefined) ?? singleProcess();
     this.tabs.listen((message) => this.fromOtherTab(message));
@@ -139,11 +147,13 @@ export class TesseraClient {
   }
 
   /**
-   * `fetch` with `Authorization: Bearer <access token>`. A 401 `invalid_token` is retried once after a
-   * refresh; a body that can be read only once (a stream) cannot be sent twice, so pass strings, Blobs,
-   * FormData or URLSearchParams.
+   * `fetch` with `Authorization: Bearer <access token>`, for Tessera's origin and `apiOrigins` only (any
+   * other URL rejects with `untrusted_origin`: use the plain `fetch` for it). A 401 `invalid_token` is
+   * retried once after a refresh; a body that can be read only once (a stream) cannot be sent twice,
+   * so pass strings, Blobs, FormData or URLSearchParams.
    */
   async fetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
+    this.assertTrusted(input);
     const token = await this.getAccessToken();
     const spare = input instanceof Request ? input.clone() : input;
     const response = await this.send(input, withBearer(input, init, token));
@@ -175,6 +185,18 @@ export class TesseraClient {
       if (unconfirmed !== undefined && this.mode === 'cookie') throw unconfirmed;
       await this.end('logged_out');
     });
+  }
+
+  /** Refuses a URL the access token must not be sent to: neither Tessera's origin nor in `apiOrigins`. */
+  private assertTrusted(input: string | URL | Request): void {
+    const page = (globalThis as { location?: { href?: string } }).location?.href;
+    const url = new URL(input instanceof Request ? input.url : String(input), page ?? this.baseUrl);
+    if (this.apiOrigins.has(url.origin)) return;
+    throw new TesseraClientError(
+      'untrusted_origin',
+      `${url.origin} is neither Tessera (${new URL(this.baseUrl).origin}) nor in apiOrigins, so the access token is not sent there. ` +
+        'Use the plain fetch for it, or add it to apiOrigins if it is one of your APIs.',
+    );
   }
 
   /** Stops listening to other tabs. */
