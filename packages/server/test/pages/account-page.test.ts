@@ -34,6 +34,17 @@ describe.runIf(chromiumInstalled())('the account page (/account) in Chromium', {
     await page.getByRole('button', { name: 'Sign in' }).click();
   };
 
+  /** A new user let in to JWTs, signed in on the account page of a fresh browser context. */
+  const signedInNewUser = async (username: string) => {
+    const user = await createUser(server.tessera, username);
+    await server.tessera.admin.rollout.setOverride(username, true, CLI_ACTOR);
+    const page = await (await newContext(browser)).newPage();
+    await page.goto(`${server.origin}/account`);
+    await signIn(page, username);
+    await page.getByRole('heading', { name: 'Your devices' }).waitFor();
+    return { user, page };
+  };
+
   it('signs in as test, shows this device, and signs out everywhere: the old access token is then refused', async () => {
     const page = await (await newContext(browser)).newPage();
     await page.goto(`${server.origin}/account`);
@@ -59,11 +70,7 @@ describe.runIf(chromiumInstalled())('the account page (/account) in Chromium', {
   });
 
   it('sets the email address once the password is confirmed, shows it unverified, and confirms it from the mailed link', async () => {
-    const eve = await createUser(server.tessera, 'eve');
-    await server.tessera.admin.rollout.setOverride('eve', true, CLI_ACTOR);
-    const page = await (await newContext(browser)).newPage();
-    await page.goto(`${server.origin}/account`);
-    await signIn(page, 'eve');
+    const { user: eve, page } = await signedInNewUser('eve');
     const form = page.getByRole('form', { name: 'Email address' });
     await form.getByLabel('Email').fill('eve@example.com');
     await form.getByLabel('Your password').fill('not the password');
@@ -96,12 +103,7 @@ describe.runIf(chromiumInstalled())('the account page (/account) in Chromium', {
   });
 
   it('keeps the user signed in across a reload (the refresh cookie), and changes the password', async () => {
-    await createUser(server.tessera, 'pia');
-    await server.tessera.admin.rollout.setOverride('pia', true, CLI_ACTOR);
-    const page = await (await newContext(browser)).newPage();
-    await page.goto(`${server.origin}/account`);
-    await signIn(page, 'pia');
-    await page.getByRole('heading', { name: 'Your devices' }).waitFor();
+    const { page } = await signedInNewUser('pia');
     await page.reload();
     await page.getByRole('heading', { name: 'Your devices' }).waitFor();
 
@@ -119,12 +121,7 @@ describe.runIf(chromiumInstalled())('the account page (/account) in Chromium', {
   });
 
   it('stays signed in and says so when Tessera cannot be reached to sign out; once it answers, the sign-out holds across a reload', async () => {
-    await createUser(server.tessera, 'una');
-    await server.tessera.admin.rollout.setOverride('una', true, CLI_ACTOR);
-    const page = await (await newContext(browser)).newPage();
-    await page.goto(`${server.origin}/account`);
-    await signIn(page, 'una');
-    await page.getByRole('heading', { name: 'Your devices' }).waitFor();
+    const { page } = await signedInNewUser('una');
 
     // The network drops the sign-out: the HttpOnly refresh cookie is still there, so the page must not claim otherwise.
     await page.route('**/auth/logout', (route) => route.abort('internetdisconnected'));
@@ -140,11 +137,7 @@ describe.runIf(chromiumInstalled())('the account page (/account) in Chromium', {
   });
 
   it('keeps this device signed in after a password change, across a reload', async () => {
-    await createUser(server.tessera, 'quinn');
-    await server.tessera.admin.rollout.setOverride('quinn', true, CLI_ACTOR);
-    const page = await (await newContext(browser)).newPage();
-    await page.goto(`${server.origin}/account`);
-    await signIn(page, 'quinn');
+    const { page } = await signedInNewUser('quinn');
     await page.getByLabel('Current password').fill(TEST_PASSWORD);
     await page.getByLabel('New password').fill('another new passphrase');
     await page.getByRole('button', { name: 'Change password' }).click();
