@@ -7,7 +7,7 @@ import type { Store } from '../store/store.js';
 import type { ClientInfo } from '../tokens/refresh-family.js';
 import type { UserRecord } from '../users/user.js';
 import { checkEmailAddress } from '../users/email-address.js';
-import { MAX_PASSWORD_LENGTH, ROLE_PATTERN, USERNAME_PATTERN } from '../users/username.js';
+import { MAX_PASSWORD_LENGTH, USERNAME_PATTERN, isUserRole } from '../users/username.js';
 import type { LegacyAuthClient } from './legacy-auth-client.js';
 
 export interface LazyMigrationOptions {
@@ -69,7 +69,7 @@ export class LazyMigration {
   /** The role the old app named if it is one Tessera accepts (admin only when allowed), else `user`. */
   private roleOf(named: unknown): { role: string; refused?: string } {
     if (typeof named !== 'string' || named === '' || named === 'user') return { role: 'user' };
-    if (!ROLE_PATTERN.test(named)) return { role: 'user', refused: named.slice(0, 32) };
+    if (!isUserRole(named)) return { role: 'user', refused: named.slice(0, 32) };
     if (named === 'admin' && !this.options.allowAdmin) return { role: 'user', refused: 'admin' };
     return { role: named };
   }

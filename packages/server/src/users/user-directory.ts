@@ -4,7 +4,7 @@ import type { PasswordHasher } from '../passwords/password-hasher.js';
 import type { Store } from '../store/store.js';
 import type { Page, UserPage, UserRecord } from '../users/user.js';
 import { parseEmailAddress } from './email-address.js';
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, ROLE_PATTERN, USERNAME_PATTERN, normalizeUsername } from './username.js';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, USERNAME_PATTERN, USER_ROLE_RULE, isUserRole, normalizeUsername } from './username.js';
 
 export interface NewAccount {
   username: string;
@@ -49,9 +49,7 @@ export class UserDirectory {
 }
 
 export function assertRole(role: string): void {
-  if (!ROLE_PATTERN.test(role)) {
-    throw new TesseraError('invalid_request', 'role must be 1–32 lowercase letters, digits, _ or -, starting with a letter');
-  }
+  if (!isUserRole(role)) throw new TesseraError('invalid_request', USER_ROLE_RULE);
 }
 
 export function assertPassword(password: string): void {

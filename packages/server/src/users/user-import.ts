@@ -7,7 +7,7 @@ import { readImportedHash, type HashSchemeName } from '../passwords/imported-has
 import type { PasswordHasher } from '../passwords/password-hasher.js';
 import type { Store } from '../store/store.js';
 import type { ImportedUserUpdate, NewUser, UserRecord } from './user.js';
-import { ROLE_PATTERN, USERNAME_PATTERN, normalizeUsername } from './username.js';
+import { USERNAME_PATTERN, USER_ROLE_RULE, isUserRole, normalizeUsername } from './username.js';
 import { checkEmailAddress } from './email-address.js';
 
 /** One user as read from an import file or the admin API's bulk form, before it is checked. */
@@ -122,9 +122,7 @@ export class UserImport {
     const earlier = seen.get(username);
     if (earlier !== undefined) return reject(username, `duplicate username (first at ${earlier})`);
     const roleText = role === '' || role === undefined || role === null ? undefined : role;
-    if (roleText !== undefined && (typeof roleText !== 'string' || !ROLE_PATTERN.test(roleText))) {
-      return reject(username, 'role must be 1–32 lowercase letters, digits, _ or -, starting with a letter');
-    }
+    if (roleText !== undefined && (typeof roleText !== 'string' || !isUserRole(roleText))) return reject(username, USER_ROLE_RULE);
     // The account API's rule (zod's address check, at most 254 characters): one address, nothing around it.
     // Absent or empty: nothing to change (none for a new user); null removes an address.
     let emailText: string | null | undefined = email === null ? null : undefined;

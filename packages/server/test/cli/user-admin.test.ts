@@ -98,7 +98,11 @@ describe('tessera users disable|enable|set-role|reset-password', () => {
     expect(await tessera(['users', 'disable', 'ghost'], env)).toEqual({ code: 1, stdout: '', stderr: 'tessera: No user named "ghost"\n' });
     expect(await tessera(['users', 'set-role', 'xena', 'Boss!'], env)).toMatchObject({
       code: 1,
-      stderr: 'tessera: role must be 1–32 lowercase letters, digits, _ or -, starting with a letter\n',
+      stderr: 'tessera: role must be 1–32 lowercase letters, digits, _ or -, starting with a letter, and not "service" (the role of services\' own tokens)\n',
+    });
+    expect(await tessera(['users', 'set-role', 'xena', 'service'], env)).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('and not "service"'),
     });
     expect(await tessera(['users', 'reset-password', 'xena'], env, 'short\n')).toMatchObject({
       code: 1,

@@ -6,7 +6,7 @@ import { openFeed, type FeedConnection } from '../support/feed-client.js';
 import { testFleet, type TestFleet } from '../support/fleet.js';
 import { httpClient } from '../support/http-client.js';
 import { postgresAvailable, redisAvailable } from '../support/services.js';
-import { createUser, startTestServer, TEST_PASSWORD, type TestServer } from '../support/tessera.js';
+import { createUser, legacyServiceRoleUser, startTestServer, TEST_PASSWORD, type TestServer } from '../support/tessera.js';
 import { PATIENCE_MS, until } from '../support/wait.js';
 
 const http = httpClient();
@@ -64,7 +64,7 @@ describe('the revocation feed (GET /auth/revocations)', () => {
 
   it('refuses a user whose role happens to be "service": the feed is for services\' own tokens and admins, not a role name', async () => {
     const s = await server();
-    await createUser(s.tessera, 'mallory', 'service');
+    await legacyServiceRoleUser(s.tessera, 'mallory');
     const impostor = await follow(s, (await tokens(s, 'mallory')).access_token);
     expect(impostor.status).toBe(403);
     expect(impostor.body).toMatchObject({ error: 'insufficient_scope' });

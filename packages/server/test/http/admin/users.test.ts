@@ -4,6 +4,8 @@ import { TEST_PASSWORD, createUser, login, loginTokens, refresh, startTestInstan
 
 const NEW_PASSWORD = 'a brand new passphrase';
 
+
+const ROLE_RULE = 'role must be 1–32 lowercase letters, digits, _ or -, starting with a letter, and not "service" (the role of services\' own tokens)';
 describe('admin API: users', () => {
   let t: TestInstance;
   let root: AdminClient;
@@ -55,7 +57,9 @@ describe('admin API: users', () => {
     it.each([
       [{ username: 'eve' }, 'body.password is required'],
       [{ username: 'eve', password: 'short' }, 'password must be 8–1024 characters'],
-      [{ username: 'eve', password: TEST_PASSWORD, role: 'Super User' }, 'role must be 1–32 lowercase letters, digits, _ or -, starting with a letter'],
+      [{ username: 'eve', password: TEST_PASSWORD, role: 'Super User' }, ROLE_RULE],
+      // A user holding the services' role would pass for a service wherever the role alone is read.
+      [{ username: 'eve', password: TEST_PASSWORD, role: 'service' }, ROLE_RULE],
       [{ username: '-eve', password: TEST_PASSWORD }, expect.stringMatching(/^username must be/)],
       [{ username: 'eve', password: TEST_PASSWORD, admin: true }, 'body.admin is not a known parameter'],
       [{ username: 'eve', password: 12345678 }, 'body.password must be string'],
