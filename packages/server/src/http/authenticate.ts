@@ -69,7 +69,7 @@ export interface TokenRequirements {
 }
 
 /**
- * preHandler accepting a valid Bearer access token only (no session cookie), or a 401 saying what is
+ * onRequest hook accepting a valid Bearer access token only (no session cookie), or a 401 saying what is
  * wrong. Written callback-style so a token verified before (the common case) costs no promise at all:
  * only a token seen for the first time waits for its signature check.
  */
@@ -101,7 +101,7 @@ export function requireAccessToken(accessTokens: AccessTokens, { services = fals
 }
 
 /**
- * preHandler of the protected API: one authentication step for every route. An Authorization header,
+ * onRequest hook of the protected API, run before the body is read or checked: one authentication step for every route. An Authorization header,
  * when present, decides alone (a bad Bearer token is a 401 even beside a good cookie); without one, the
  * `session_id` cookie is accepted while LEGACY_SESSIONS=on. Session-authenticated responses carry the
  * deprecation headers, and each such request is counted for `tessera legacy-usage`.

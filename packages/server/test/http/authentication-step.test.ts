@@ -57,6 +57,17 @@ describe('one authentication step for every protected route', () => {
     expect(response.headers['www-authenticate']).toBe('Bearer realm="tessera"');
   });
 
+  it('authenticates before it reads or checks anything else: an unknown query parameter or a bad body without credentials is a 401, not a 400', async () => {
+    const query = await t.app.inject({ url: '/api/users?foo=1' });
+    expect(query.statusCode).toBe(401);
+    expect(query.headers['www-authenticate']).toBe('Bearer realm="tessera"');
+    const body = await t.app.inject({ method: 'POST', url: '/api/me/password', headers: { 'content-type': 'application/json' }, payload: '{"not json' });
+    expect(body.statusCode).toBe(401);
+    expect(body.json()).toMatchObject({ error: 'unauthorized' });
+    // With credentials, the same query is checked.
+    expect((await t.app.inject({ url: '/api/users?foo=1', headers: bearer(accessToken) })).statusCode).toBe(400);
+  });
+
   it('announces the deprecation on session-authenticated responses only', async () => {
     const session = await withSession(t.app, '/api/users', cookie);
     expect(deprecationOf(session)).toEqual({

@@ -114,7 +114,7 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
 
   app.get(
     '/me/account',
-    { preHandler: authenticate, schema: { summary: 'Your account: name and role', tags, security, response: { 200: accountSchema, ...errorResponses(401) } } },
+    { onRequest: authenticate, schema: { summary: 'Your account: name and role', tags, security, response: { 200: accountSchema, ...errorResponses(401) } } },
     async (request) => {
       return account(await own.profile(request.principal!.userId));
     },
@@ -124,9 +124,9 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
     '/me/email',
     {
       bodyLimit: AUTH_BODY_LIMIT,
-      onRequest: budgets.credential,
+      onRequest: [authenticate, budgets.credential],
       // Each new address gets a confirmation mail: changes spend the same hourly budget as asking again.
-      preHandler: [authenticate, budgets.confirmationMail],
+      preHandler: budgets.confirmationMail,
       schema: {
         summary:
           'Set or remove your email address; your current password is required (a wrong one counts as a failed login). A new address is unverified until you open the link mailed to it',
@@ -145,7 +145,8 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
   app.post(
     '/me/email/confirmation',
     {
-      preHandler: [authenticate, budgets.confirmationMail],
+      onRequest: authenticate,
+      preHandler: budgets.confirmationMail,
       schema: {
         summary: `Mail a new confirmation link to your unverified address (the one before stops working); at most ${CONFIRMATION_MAILS_PER_HOUR} an hour`,
         tags,
@@ -160,7 +161,7 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
     '/me/email/confirm',
     {
       bodyLimit: AUTH_BODY_LIMIT,
-      preHandler: authenticate,
+      onRequest: authenticate,
       schema: {
         summary: 'Confirm your email address with the token of the link mailed to it; it works once, within 24 hours, for the account that asked',
         tags,
@@ -175,7 +176,7 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
   app.get(
     '/me/devices',
     {
-      preHandler: authenticate,
+      onRequest: authenticate,
       schema: {
         summary: 'Your signed-in devices (one per login), most recently used first; `current` marks this one',
         tags,
@@ -189,7 +190,7 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
   typed.delete(
     '/me/devices/:id',
     {
-      preHandler: authenticate,
+      onRequest: authenticate,
       schema: {
         summary: 'Sign out one of your devices',
         tags,
@@ -204,7 +205,7 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
   app.delete(
     '/me/devices',
     {
-      preHandler: authenticate,
+      onRequest: authenticate,
       schema: {
         summary: 'Sign out everywhere: every device, access token and session of yours, this one included',
         tags,
@@ -219,8 +220,7 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
     '/me/password',
     {
       bodyLimit: AUTH_BODY_LIMIT,
-      onRequest: budgets.credential,
-      preHandler: authenticate,
+      onRequest: [authenticate, budgets.credential],
       schema: {
         summary: 'Change your password: every other device is signed out, and this one gets a new token pair',
         tags,
@@ -239,8 +239,7 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
     '/me/reauth',
     {
       bodyLimit: AUTH_BODY_LIMIT,
-      onRequest: budgets.credential,
-      preHandler: authenticate,
+      onRequest: [authenticate, budgets.credential],
       schema: {
         summary: 'Confirm your password again (the console asks before a destructive action)',
         tags,

@@ -50,7 +50,7 @@ export async function userRoutes(app: FastifyInstance, { tessera }: { tessera: U
   app.get(
     '/me',
     {
-      preHandler: authenticate,
+      onRequest: authenticate,
       schema: {
         summary: 'The authenticated caller, from the credential alone',
         tags: ['api'],
@@ -72,7 +72,7 @@ export async function userRoutes(app: FastifyInstance, { tessera }: { tessera: U
   app.withTypeProvider<JsonSchemaToTsProvider>().get(
     '/users',
     {
-      preHandler: authenticate,
+      onRequest: authenticate,
       schema: {
         summary: 'List users (paged with limit and offset; X-Total-Count gives the total)',
         tags: ['api'],
