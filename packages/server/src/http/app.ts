@@ -5,7 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import { TesseraError } from '../errors.js';
 import type { Tessera } from '../tessera.js';
 import { VERSION } from '../version.js';
-import { answerClientErrors, answerUnmetExpectations } from './client-errors.js';
+import { answerClientErrors, answerConnectRequests, answerUnmetExpectations } from './client-errors.js';
 import { capConnectionsPerClient, slowClientDeadlines } from './connection-limits.js';
 import { registerCors } from './cors.js';
 import { credentialBudgets } from './credential-budgets.js';
@@ -51,13 +51,17 @@ export async function buildApp(tessera: Tessera, options: AppOptions = {}): Prom
   const requests = new RequestLog(tessera.logger);
   const securityHeaders = recordedSecurityHeaders(tessera.config);
   const stamp = responseHeaders(securityHeaders);
+  const deadlines = slowClientDeadlines(tessera.config.http);
   const app = Fastify({
     loggerInstance: tessera.logger as FastifyBaseLogger,
     // Without a trusted proxy Fastify's plain request is the same (ip is the TCP peer) and cheaper: given a
     // function, it runs proxy-addr over X-Forwarded-For on every read of request.ip.
     trustProxy: tessera.config.trustProxy === false ? false : trust,
     bodyLimit: tessera.config.http.bodyLimit,
-    ...slowClientDeadlines(tessera.config.http),
+    ...deadlines,
+    // Node's own answer to an HTTP/1.1 request without Host is an empty 400; `answerEveryRequest` answers it
+    // with the JSON error instead.
+    http: { ...deadlines.http, requireHostHeader: false },
     logController: requests,
     childLoggerFactory: (logger, bindings, options) => lazyRequestLogger(tessera.logger, bindings, options),
     requestIdHeader: false,
@@ -84,6 +88,7 @@ export async function buildApp(tessera: Tessera, options: AppOptions = {}): Prom
   app.setErrorHandler(errorHandler);
   capConnectionsPerClient(app.server, tessera.config.http.maxConnectionsPerIp, trust);
   answerUnmetExpectations(app.server, securityHeaders);
+  answerConnectRequests(app.server, securityHeaders);
   answerEveryRequest(app, stamp);
   closeConnectionsWhenDone(app);
 
@@ -158,14 +163,19 @@ function responseHeaders(securityHeaders: Readonly<Record<string, string>>): (re
 
 /**
  * What every answer carries, set in one hook as each request arrives: its request id and the security
- * headers. And 404 and 405 are answered there, as soon as the headers are in, without reading the body,
- * and the connection is closed after them: a client cannot hold a connection open by trickling a body
- * to a route that does not exist.
+ * headers. And 404 and 405, and requests no route could read right (`unreadable`), are answered there,
+ * as soon as the headers are in, without reading the body, and the connection is closed after them: a
+ * client cannot hold a connection open by trickling a body to a route that does not exist.
  */
 function answerEveryRequest(app: FastifyInstance, stamp: (request: FastifyRequest, reply: FastifyReply) => void): void {
   const refuse = unknownRoute(app);
   app.addHook('onRequest', (request, reply, done) => {
     stamp(request, reply);
+    const refused = unreadable(request);
+    if (refused !== undefined) {
+      reply.header('connection', 'close');
+      return done(refused);
+    }
     if (!request.is404) return done();
     reply.header('connection', 'close');
     try {
@@ -175,6 +185,27 @@ function answerEveryRequest(app: FastifyInstance, stamp: (request: FastifyReques
     }
   });
   app.setNotFoundHandler(async (request, reply) => refuse(request, reply));
+}
+
+/**
+ * A request read wrongly if read at all: an HTTP/1.1 request naming no Host (RFC 9112 §3.2), or a body
+ * in a coding Tessera does not decode (`Content-Encoding: gzip`, `Transfer-Encoding: gzip, chunked`),
+ * which would otherwise be parsed as if it were plain.
+ */
+function unreadable(request: FastifyRequest): TesseraError | undefined {
+  const { headers } = request;
+  if (headers.host === undefined && request.raw.httpVersion === '1.1') {
+    return new TesseraError('invalid_request', 'An HTTP/1.1 request must send a Host header');
+  }
+  const encoding = headers['content-encoding'];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    return new TesseraError('unsupported_media_type', `Content-Encoding ${JSON.stringify(encoding)} is not supported: send the body uncompressed`);
+  }
+  const transfer = headers['transfer-encoding'];
+  if (transfer !== undefined && transfer.trim().toLowerCase() !== 'chunked') {
+    return new TesseraError('unsupported_media_type', `Transfer-Encoding ${JSON.stringify(transfer)} is not supported: only chunked`);
+  }
+  return undefined;
 }
 
 function unknownRoute(app: FastifyInstance): (request: FastifyRequest, reply: FastifyReply) => never {

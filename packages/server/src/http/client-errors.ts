@@ -55,3 +55,14 @@ export function answerUnmetExpectations(server: Server, headers: Readonly<Record
     response.end(answer.body);
   });
 }
+
+/**
+ * `CONNECT` (a request to open a tunnel): Node closes the connection without a word unless someone
+ * listens; Tessera is not a proxy, and says so with the JSON error and the security headers.
+ */
+export function answerConnectRequests(server: Server, headers: Readonly<Record<string, string>>): void {
+  server.on('connect', (_request: unknown, socket: Socket) => {
+    if (socket.writable) socket.end(rawAnswer('method_not_allowed', 'CONNECT is not allowed: Tessera is not a proxy', headers));
+    socket.destroySoon();
+  });
+}

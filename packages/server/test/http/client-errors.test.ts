@@ -46,6 +46,37 @@ describe('requests Node cannot parse get the JSON error and the security headers
     expect(reply.headers.connection).toBe('close');
   });
 
+  it.each([
+    ['CONNECT, a request for a tunnel', 'CONNECT tessera:443 HTTP/1.1\r\nHost: tessera:443\r\n\r\n', 405, 'method_not_allowed', 'CONNECT is not allowed: Tessera is not a proxy'],
+    ['an HTTP/1.1 request without Host', 'GET /api/me HTTP/1.1\r\n\r\n', 400, 'invalid_request', 'An HTTP/1.1 request must send a Host header'],
+    [
+      'a body in a coding Tessera does not decode',
+      'POST /auth/login HTTP/1.1\r\nHost: tessera\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\n{}',
+      415,
+      'unsupported_media_type',
+      'Content-Encoding "gzip" is not supported: send the body uncompressed',
+    ],
+    [
+      'a transfer coding other than chunked',
+      'POST /auth/login HTTP/1.1\r\nHost: tessera\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n',
+      415,
+      'unsupported_media_type',
+      'Transfer-Encoding "gzip, chunked" is not supported: only chunked',
+    ],
+    [
+      'two Authorization headers',
+      'GET /api/me HTTP/1.1\r\nHost: tessera\r\nAuthorization: Bearer a.b.c\r\nAuthorization: Bearer d.e.f\r\nConnection: close\r\n\r\n',
+      400,
+      'invalid_request',
+      'Send one Authorization header, not several',
+    ],
+  ])('answers %s with the JSON error, never silence or an empty body', async (_what, request, status, error, description) => {
+    const reply = parse(await rawRequest(server.url, request));
+    expect(reply.status).toBe(status);
+    expect(reply.body).toEqual({ error, error_description: description });
+    expect(reply.headers['x-content-type-options']).toBe('nosniff');
+  });
+
   it('still serves a well-formed request on the same server', async () => {
     expect(await rawRequest(server.url, 'GET /healthz HTTP/1.1\r\nHost: tessera\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
   });
