@@ -120,9 +120,10 @@ export function requireAccessToken(accessTokens: AccessTokens, { services = fals
 
 /**
  * onRequest hook of the protected API, run before the query and body are read or checked: one
- * authentication step for every route. An Authorization header, when present, decides alone (a bad Bearer token is a 401 even beside a good cookie); without one, the
- * `session_id` cookie is accepted while LEGACY_SESSIONS=on. Session-authenticated responses carry the
- * deprecation headers, and each such request is counted for `tessera legacy-usage`.
+ * authentication step for every route. An Authorization header, when present, decides alone (a bad
+ * Bearer token is a 401 even beside a good cookie); without one, the `session_id` cookie is accepted
+ * while LEGACY_SESSIONS=on. Session-authenticated responses carry the deprecation headers, and each
+ * such request is counted for `tessera legacy-usage`.
  */
 export function authenticate(tessera: AuthenticationDeps) {
   const viaToken = requireAccessToken(tessera.accessTokens);
