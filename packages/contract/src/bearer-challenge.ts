@@ -17,3 +17,6 @@ export const MISSING_BEARER_DESCRIPTION = 'Missing Authorization header: send "A
 
 /** What a request whose Authorization header is not a Bearer one is told (401 `unauthorized`). */
 export const NOT_BEARER_DESCRIPTION = 'The Authorization header must use the Bearer scheme: "Authorization: Bearer <access_token>"';
+
+/** What a service's own token (client credentials) is told on a route that acts for users (403 `insufficient_scope`). */
+export const SERVICE_TOKEN_REFUSED_DESCRIPTION = "This endpoint acts for a user: a service's own token (client credentials) is not accepted";

@@ -8,4 +8,4 @@ export {
   type FeedPosition,
   type RevocationFeedData,
 } from './revocation-feed.js';
-export { BEARER_REALM, MISSING_BEARER_DESCRIPTION, NOT_BEARER_DESCRIPTION, bearerChallenge } from './bearer-challenge.js';
+export { BEARER_REALM, MISSING_BEARER_DESCRIPTION, NOT_BEARER_DESCRIPTION, SERVICE_TOKEN_REFUSED_DESCRIPTION, bearerChallenge } from './bearer-challenge.js';

@@ -3,6 +3,7 @@ import {
   MISSING_BEARER_DESCRIPTION,
   NOT_BEARER_DESCRIPTION,
   SERVICE_ROLE,
+  SERVICE_TOKEN_REFUSED_DESCRIPTION,
   TesseraError,
   bearerChallenge,
   isServiceToken,
@@ -64,8 +65,6 @@ export interface RequireOptions {
   services?: boolean;
 }
 
-const SERVICE_REFUSED = "This endpoint acts for a user: a service's own token (client credentials) is not accepted";
-
 /**
  * Refuses (403 `insufficient_scope`) a service's own token where the route does not let services in,
  * and a caller without one of the route's roles: a service holds the `service` role, a user never does,
@@ -73,7 +72,7 @@ const SERVICE_REFUSED = "This endpoint acts for a user: a service's own token (c
  */
 export function authorizeCaller(caller: Pick<AccessClaims, 'client_id' | 'role'>, { roles, services = false }: RequireOptions): void {
   const service = isServiceToken(caller);
-  if (service && !services && !roles?.includes(SERVICE_ROLE)) throw new TesseraError('insufficient_scope', SERVICE_REFUSED);
+  if (service && !services && !roles?.includes(SERVICE_ROLE)) throw new TesseraError('insufficient_scope', SERVICE_TOKEN_REFUSED_DESCRIPTION);
   if (!roles) return;
   if (service ? roles.includes(SERVICE_ROLE) : caller.role !== SERVICE_ROLE && roles.includes(caller.role)) return;
   throw new TesseraError('insufficient_scope', `This endpoint requires an access token with the ${roles.join(' or ')} role`);

@@ -1,5 +1,5 @@
 import { FIRST_PARTY_CLIENT_ID } from '@tessera/contract';
-import { MISSING_BEARER_DESCRIPTION } from '@tessera/contract';
+import { MISSING_BEARER_DESCRIPTION, SERVICE_TOKEN_REFUSED_DESCRIPTION } from '@tessera/contract';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidSessionError, InvalidTokenError, TesseraError } from '../errors.js';
 import type { Tessera } from '../tessera.js';
@@ -70,11 +70,10 @@ function repeatsAuthorization(raw: string[]): boolean {
 
 type Done = (error?: Error) => void;
 
-const SERVICE_TOKEN_REFUSED = "This endpoint acts for a user: a service's own token (client credentials) is not accepted";
 
 /** The caller of a token; a service's own token only where a route accepts one (`services: true`). */
 const jwtPrincipal = (claims: AccessClaims, services: boolean): Principal => {
-  if (!services && claims.client_id !== FIRST_PARTY_CLIENT_ID) throw new TesseraError('insufficient_scope', SERVICE_TOKEN_REFUSED);
+  if (!services && claims.client_id !== FIRST_PARTY_CLIENT_ID) throw new TesseraError('insufficient_scope', SERVICE_TOKEN_REFUSED_DESCRIPTION);
   const authTime = claims.auth_time === undefined ? undefined : claims.auth_time * 1000;
   return { userId: claims.sub, role: claims.role, via: 'jwt', jti: claims.jti, clientId: claims.client_id, expiresAt: claims.exp * 1000, authTime };
 };
