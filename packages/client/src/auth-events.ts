@@ -12,7 +12,11 @@ export type SignOutReason =
   | 'rate_limited';
 
 export interface AuthEvents {
-  /** Signed in by login(), restore(), exchangeSession() or another tab. */
+  /**
+   * Signed in by login(), restore(), exchangeSession() or another tab. Emitted again, with `other_tab`,
+   * when another tab signs in anew while this one is signed in: perhaps as another user, so reload
+   * whatever the page shows of the user.
+   */
   signedIn: { via: 'login' | 'restore' | 'exchange' | 'other_tab' };
   /** A new access token, valid until `expiresAt` (epoch ms, local clock). */
   refreshed: { expiresAt: number };

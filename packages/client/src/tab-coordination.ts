@@ -9,7 +9,8 @@ export interface HeldToken {
 
 /** What one tab tells the others. */
 export type TabMessage =
-  | { type: 'token'; held: HeldToken }
+  /** `newLogin`: the token of a login or session exchange in that tab, perhaps another user's, not a refresh. */
+  | { type: 'token'; held: HeldToken; newLogin?: true }
   | { type: 'ask' }
   | { type: 'signedOut'; reason: import('./auth-events.js').SignOutReason };
 

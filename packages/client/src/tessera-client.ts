@@ -100,14 +100,18 @@ export class TesseraClient {
    * (keep using the session login); wrong credentials, lockouts and rate limits throw TesseraClientError.
    */
   async login(username: string, password: string): Promise<LoginResult> {
-    const response = await this.post('/auth/login', { body: { username, password, ...this.delivery } });
-    if (response.ok) {
-      await this.adopt((await response.json()) as TokenPairBody, 'login');
-      return { status: 'signed_in' };
-    }
-    const error = await errorOf(response);
-    if (error.code === 'jwt_not_enabled') return { status: 'stay_on_session' };
-    throw error;
+    // Under the tabs' lock: a refresh under way in another tab could otherwise set its successor's cookie
+    // over this login's.
+    return this.tabs.exclusive(async () => {
+      const response = await this.post('/auth/login', { body: { username, password, ...this.delivery } });
+      if (response.ok) {
+        await this.adopt((await response.json()) as TokenPairBody, 'login');
+        return { status: 'signed_in' } as const;
+      }
+      const error = await errorOf(response);
+      if (error.code === 'jwt_not_enabled') return { status: 'stay_on_session' } as const;
+      throw error;
+    });
   }
 
   /**
@@ -116,15 +120,17 @@ export class TesseraClient {
    * `no_session` when there is no valid session to move.
    */
   async exchangeSession(): Promise<ExchangeResult> {
-    const response = await this.post('/auth/session/exchange', { body: this.delivery, credentials: 'include' });
-    if (response.ok) {
-      await this.adopt((await response.json()) as TokenPairBody, 'exchange');
-      return { status: 'exchanged' };
-    }
-    const error = await errorOf(response);
-    if (error.code === 'jwt_not_enabled') return { status: 'stay_on_session' };
-    if (error.code === 'unauthorized' || error.code === 'invalid_session') return { status: 'no_session' };
-    throw error;
+    return this.tabs.exclusive(async () => {
+      const response = await this.post('/auth/session/exchange', { body: this.delivery, credentials: 'include' });
+      if (response.ok) {
+        await this.adopt((await response.json()) as TokenPairBody, 'exchange');
+        return { status: 'exchanged' } as const;
+      }
+      const error = await errorOf(response);
+      if (error.code === 'jwt_not_enabled') return { status: 'stay_on_session' } as const;
+      if (error.code === 'unauthorized' || error.code === 'invalid_session') return { status: 'no_session' } as const;
+      throw error;
+    });
   }
 
   /** On page load or app start: signs the user back in from the refresh cookie or storage, if there is one. */
@@ -255,16 +261,18 @@ export class TesseraClient {
     const held: HeldToken = { token: pair.access_token, expiresAt: this.now() + lifetimeMs, lifetimeMs };
     // Token mode always sends its refresh token in the body, and always gets the successor back in it.
     if (this.mode === 'token' && pair.refresh_token !== undefined) await this.storage.set(pair.refresh_token);
-    this.take(held, via);
+    const newLogin = via === 'login' || via === 'exchange';
+    this.take(held, via, newLogin);
     this.tabs.markFreshUntil(held.expiresAt);
-    this.tabs.tell({ type: 'token', held });
+    this.tabs.tell(newLogin ? { type: 'token', held, newLogin } : { type: 'token', held });
   }
 
-  private take(held: HeldToken, via: AuthEvents['signedIn']['via']): void {
+  /** Holds `held`: a refresh of the login held so far, unless it comes from a new login (`signedIn` again). */
+  private take(held: HeldToken, via: AuthEvents['signedIn']['via'], newLogin = false): void {
     const was = this.state;
     this.held = held;
     this.state = 'signedIn';
-    if (was === 'signedIn') this.events.emit('refreshed', { expiresAt: held.expiresAt });
+    if (was === 'signedIn' && !newLogin) this.events.emit('refreshed', { expiresAt: held.expiresAt });
     else this.events.emit('signedIn', { via });
   }
 
@@ -284,7 +292,9 @@ export class TesseraClient {
 
   private fromOtherTab(message: TabMessage): void {
     if (message.type === 'token') {
-      if (!this.held || message.held.expiresAt > this.held.expiresAt) this.take(message.held, 'other_tab');
+      // A new login in another tab replaces whatever this tab held, even a token that expires later.
+      if (message.newLogin) this.take(message.held, 'other_tab', true);
+      else if (!this.held || message.held.expiresAt > this.held.expiresAt) this.take(message.held, 'other_tab');
     } else if (message.type === 'ask') {
       if (this.held && !this.isStale(this.held)) this.tabs.tell({ type: 'token', held: this.held });
     } else if (this.state === 'signedIn') {

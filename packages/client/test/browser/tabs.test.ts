@@ -1,12 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresAvailable, redisAvailable } from '../../../server/test/support/services.js';
+import type { Page } from 'playwright-core';
+import { createUser } from '../../../server/test/support/tessera.js';
 import {
   chromiumInstalled,
   fireFromEveryTab,
   startBrowserDeployment,
   tabRecord,
+  TEST_PASSWORD,
   type BrowserDeployment,
   type Deployment,
+  type TabRecord,
 } from './harness.js';
 
 const TABS = 4;
@@ -88,6 +92,44 @@ describe.each([
       expect(signedOut).toEqual([{ name: 'signedOut', reason: 'revoked' }]);
     }
   }, 60_000);
+});
+
+describe('two tabs, and a sign-in as someone else in one of them', () => {
+  const runs = hasChromium;
+  let d: BrowserDeployment;
+  beforeAll(async () => {
+    if (!runs) return;
+    d = await startBrowserDeployment({ deployment: 'same-site', database: 'sqlite', tokenExpirySeconds: 60 });
+    await createUser(d.tessera.tessera, 'bea');
+  }, 60_000);
+  afterAll(async () => {
+    await d?.close();
+  });
+
+  it.skipIf(!runs)("reaches the other tab as a new sign-in, not a refresh, and the other tab's next call is the new user's", async () => {
+    const first = await d.openTab();
+    await d.login(first);
+    const second = await d.openTab();
+    expect((await tabRecord(second)).restored).toBe(true);
+    const me = (page: Page) =>
+      page.evaluate(async (url) => {
+        const client = (globalThis as unknown as { tessera: { fetch(url: string): Promise<Response> } }).tessera;
+        return ((await (await client.fetch(url)).json()) as { id: string }).id;
+      }, `${d.tessera.url.replace('127.0.0.1', 'localhost')}/api/me`);
+    const ada = await me(first);
+
+    await second.evaluate(
+      ([password]) => (globalThis as unknown as { tessera: { login(u: string, p: string): Promise<unknown> } }).tessera.login('bea', password!),
+      [TEST_PASSWORD],
+    );
+    await first.waitForFunction(() =>
+      (globalThis as unknown as { harness: TabRecord }).harness.events.some((event) => event.name === 'signedIn' && event.via === 'other_tab'),
+    );
+    const bea = (await d.tessera.tessera.admin.accounts.getByUsername('bea')).id;
+    expect(await me(first)).toBe(bea);
+    expect(bea).not.toBe(ada);
+    expect((await tabRecord(first)).events.filter((event) => event.name === 'refreshed')).toEqual([]);
+  });
 });
 
 describe('a page on another site asking for cookie mode', () => {
