@@ -3,7 +3,7 @@ import { InvalidGrantError, TesseraError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { ClientInfo } from '../tokens/refresh-family.js';
 import type { AccessTokens } from '../tokens/access-tokens.js';
-import { hashToken, type RefreshTokens } from '../tokens/refresh-tokens.js';
+import { hashToken, type RefreshClaims, type RefreshTokens } from '../tokens/refresh-tokens.js';
 import type { Revoker } from './revoker.js';
 
 export interface LogoutOptions {
@@ -22,9 +22,11 @@ export interface LogoutOptions {
 export class Logout {
   constructor(private readonly options: LogoutOptions) {}
 
+  /** `refreshCheck`: the refresh token's check, if the caller has started it already (`refreshTokens.verify` of this very token). */
   async run(
     presented: { accessToken?: string | undefined; refreshToken?: string | undefined },
     client: ClientInfo,
+    refreshCheck?: Promise<RefreshClaims>,
   ): Promise<void> {
     if (!presented.accessToken && !presented.refreshToken) {
       throw new TesseraError(
@@ -33,16 +35,18 @@ export class Logout {
       );
     }
     const ended = new Map<string, string>(); // familyId → userId
-    if (presented.refreshToken) await this.revokeByRefreshToken(presented.refreshToken, ended);
+    if (presented.refreshToken) {
+      await this.revokeByRefreshToken(presented.refreshToken, refreshCheck ?? this.options.refreshTokens.verify(presented.refreshToken), ended);
+    }
     if (presented.accessToken) await this.revokeByAccessToken(presented.accessToken, ended);
     for (const [familyId, userId] of ended) {
       this.options.audit.record({ type: 'logout', userId, client, detail: { familyId } });
     }
   }
 
-  private async revokeByRefreshToken(token: string, ended: Map<string, string>): Promise<void> {
+  private async revokeByRefreshToken(token: string, check: Promise<RefreshClaims>, ended: Map<string, string>): Promise<void> {
     try {
-      await this.options.refreshTokens.verify(token);
+      await check;
     } catch (error) {
       // An expired token, or one an account change already ended (valid-after), is genuine but can do
       // nothing more: logging it out again succeeds, so the client can clear it. Anything else is refused.

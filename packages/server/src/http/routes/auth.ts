@@ -133,10 +133,10 @@ export async function authRoutes(
       // Whatever the answer, this browser asked to be signed out: its refresh cookie goes, even when
       // the token it held is refused (forged, or ended already) and nothing is left to revoke.
       clearRefreshCookie(reply);
-      await tessera.logout.run(
-        { accessToken: bearerToken(request), refreshToken: request.body.refresh_token ?? refreshCookie(request) },
-        clientInfo(request),
-      );
+      const refreshToken = request.body.refresh_token ?? refreshCookie(request);
+      // Checked once per request: the logout limit may have checked it already to find the login it counts under.
+      const check = refreshToken ? refreshClaimsOf(request, refreshToken, tessera.refreshTokens) : undefined;
+      await tessera.logout.run({ accessToken: bearerToken(request), refreshToken }, clientInfo(request), check);
       return { status: 'logged_out' as const };
     },
   );
