@@ -10,6 +10,7 @@ import {
   TEST_PASSWORD,
   type BrowserDeployment,
   type Deployment,
+  type DeploymentOptions,
   type TabRecord,
 } from './harness.js';
 
@@ -22,6 +23,20 @@ const CALL_EVERY_MS = 150;
 const hasChromium = chromiumInstalled();
 const hasFleet = hasChromium && (await postgresAvailable()) && (await redisAvailable());
 
+/** A deployment started before the block's tests (when they run) and closed after them; `ready` runs once it is up. */
+function deploymentFor(runs: boolean, options: DeploymentOptions, ready?: (d: BrowserDeployment) => Promise<unknown>): () => BrowserDeployment {
+  let d: BrowserDeployment | undefined;
+  beforeAll(async () => {
+    if (!runs) return;
+    d = await startBrowserDeployment(options);
+    await ready?.(d);
+  }, 60_000);
+  afterAll(async () => {
+    await d?.close();
+  });
+  return () => d!;
+}
+
 describe.each([
   ['same-site', 'sqlite'],
   ['cross-site', 'sqlite'],
@@ -29,18 +44,12 @@ describe.each([
   ['cross-site', 'postgres+redis'],
 ] as const)('four tabs of a page on the %s of Tessera, %s', (deployment: Deployment, database) => {
   const runs = hasChromium && (database === 'sqlite' || hasFleet);
-  let d: BrowserDeployment;
-  beforeAll(async () => {
-    if (!runs) return;
-    d = await startBrowserDeployment({ deployment, database, tokenExpirySeconds: TOKEN_EXPIRY_SECONDS });
-  }, 60_000);
-  afterAll(async () => {
-    await d?.close();
-  });
+  const started = deploymentFor(runs, { deployment, database, tokenExpirySeconds: TOKEN_EXPIRY_SECONDS });
 
   it.skipIf(!runs)(
     `stay signed in across several expiries, with one refresh per expiry and the family never revoked`,
     async () => {
+      const d = started();
       const first = await d.openTab();
       expect((await tabRecord(first)).restored).toBe(false);
       await d.login(first);
@@ -75,6 +84,7 @@ describe.each([
   );
 
   it.skipIf(!runs)('a thief replaying an old refresh token is still detected, and every tab is signed out', async () => {
+    const d = started();
     const tabs = d.context.pages();
     // The first login's refresh token (from its body, or from the cookie a thief copied), long rotated.
     const stolen = await d.firstRefreshToken();
@@ -96,17 +106,10 @@ describe.each([
 
 describe('two tabs, and a sign-in as someone else in one of them', () => {
   const runs = hasChromium;
-  let d: BrowserDeployment;
-  beforeAll(async () => {
-    if (!runs) return;
-    d = await startBrowserDeployment({ deployment: 'same-site', database: 'sqlite', tokenExpirySeconds: 60 });
-    await createUser(d.tessera.tessera, 'bea');
-  }, 60_000);
-  afterAll(async () => {
-    await d?.close();
-  });
+  const deployment = deploymentFor(runs, { deployment: 'same-site', database: 'sqlite', tokenExpirySeconds: 60 }, (d) => createUser(d.tessera.tessera, 'bea'));
 
   it.skipIf(!runs)("reaches the other tab as a new sign-in, not a refresh, and the other tab's next call is the new user's", async () => {
+    const d = deployment();
     const first = await d.openTab();
     await d.login(first);
     const second = await d.openTab();
@@ -134,16 +137,10 @@ describe('two tabs, and a sign-in as someone else in one of them', () => {
 
 describe('a page on another site asking for cookie mode', () => {
   const runs = hasChromium;
-  let d: BrowserDeployment;
-  beforeAll(async () => {
-    if (!runs) return;
-    d = await startBrowserDeployment({ deployment: 'cross-site', database: 'sqlite', tokenExpirySeconds: 60 });
-  }, 60_000);
-  afterAll(async () => {
-    await d?.close();
-  });
+  const deployment = deploymentFor(runs, { deployment: 'cross-site', database: 'sqlite', tokenExpirySeconds: 60 });
 
   it.skipIf(!runs)('is refused with a message that says why', async () => {
+    const d = deployment();
     const tab = await d.openTab();
     const tessera = d.tessera.url.replace('127.0.0.1', 'localhost');
     // A string, so that the test runner does not rewrite the page's own import().
