@@ -9,3 +9,4 @@ export {
   type RevocationFeedData,
 } from './revocation-feed.js';
 export { BEARER_REALM, MISSING_BEARER_DESCRIPTION, NOT_BEARER_DESCRIPTION, SERVICE_TOKEN_REFUSED_DESCRIPTION, bearerChallenge } from './bearer-challenge.js';
+export { repeatedHeaderCheck, repeatedHeaderDescription } from './repeated-headers.js';

@@ -7,13 +7,22 @@ import {
   TesseraError,
   bearerChallenge,
   isServiceToken,
+  repeatedHeaderCheck,
+  repeatedHeaderDescription,
   type AccessClaims,
   type ErrorCode,
 } from '@tessera/contract';
 
-/** The token of an `Authorization: Bearer <token>` header; throws a 401 error when there is none. */
-export function readBearerToken(header: string | string[] | undefined): string {
+const repeatedAuthorization = repeatedHeaderCheck(['Authorization']);
+
+/**
+ * The token of an `Authorization: Bearer <token>` header; throws a 401 error when there is none, and a
+ * 400 when the request's headers as received (`rawHeaders`) carry Authorization twice.
+ */
+export function readBearerToken(header: string | string[] | undefined, rawHeaders: readonly string[] = []): string {
   if (header === undefined) throw new TesseraError('unauthorized', MISSING_BEARER_DESCRIPTION);
+  const repeated = repeatedAuthorization(rawHeaders);
+  if (repeated !== undefined) throw new TesseraError('invalid_request', repeatedHeaderDescription(repeated));
   const match = /^Bearer(?:\s+(.*))?$/i.exec(String(header).trim());
   if (!match) throw new TesseraError('unauthorized', NOT_BEARER_DESCRIPTION);
   const token = match[1]?.trim();
@@ -29,6 +38,7 @@ export interface RefusalAnswer {
 }
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
+  invalid_request: 400,
   unauthorized: 401,
   invalid_token: 401,
   insufficient_scope: 403,

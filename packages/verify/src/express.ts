@@ -4,6 +4,7 @@ import type { Caller, Verifier } from './create-verifier.js';
 /** The parts of Express's request and response this middleware uses (Express 4 and 5 alike). */
 interface ExpressRequest {
   headers: { authorization?: string | undefined };
+  rawHeaders?: string[];
   caller?: Caller;
 }
 interface ExpressResponse {
@@ -32,7 +33,7 @@ export type { RequireOptions };
  */
 export function requireAccessToken(verifier: Verifier, options: RequireOptions = {}) {
   return function tesseraAuth(req: ExpressRequest, res: ExpressResponse, next: Next): void {
-    authenticate(verifier, req.headers.authorization, options).then(
+    authenticate(verifier, req, options).then(
       (caller) => {
         req.caller = caller;
         next();
@@ -45,8 +46,8 @@ export function requireAccessToken(verifier: Verifier, options: RequireOptions =
   };
 }
 
-async function authenticate(verifier: Verifier, header: string | undefined, options: RequireOptions): Promise<Caller> {
-  const caller = await verifier.verify(readBearerToken(header));
+async function authenticate(verifier: Verifier, req: ExpressRequest, options: RequireOptions): Promise<Caller> {
+  const caller = await verifier.verify(readBearerToken(req.headers.authorization, req.rawHeaders));
   authorizeCaller(caller, options);
   return caller;
 }

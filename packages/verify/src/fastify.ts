@@ -20,7 +20,7 @@ export type { RequireOptions };
 export function requireAccessToken(verifier: Verifier, options: RequireOptions = {}) {
   return async function tesseraAuth(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     try {
-      const caller = await verifier.verify(readBearerToken(request.headers.authorization));
+      const caller = await verifier.verify(readBearerToken(request.headers.authorization, request.raw.rawHeaders));
       authorizeCaller(caller, options);
       request.caller = caller;
     } catch (error) {

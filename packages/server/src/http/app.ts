@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { repeatedHeaderCheck, repeatedHeaderDescription } from '@tessera/contract';
 import { TesseraError } from '../errors.js';
 import type { Tessera } from '../tessera.js';
 import { VERSION } from '../version.js';
@@ -188,15 +189,20 @@ function answerEveryRequest(app: FastifyInstance, stamp: (request: FastifyReques
 }
 
 /**
- * A request read wrongly if read at all: an HTTP/1.1 request naming no Host (RFC 9112 §3.2), or a body
- * in a coding Tessera does not decode (`Content-Encoding: gzip`, `Transfer-Encoding: gzip, chunked`),
- * which would otherwise be parsed as if it were plain.
+ * A request read wrongly if read at all: an HTTP/1.1 request naming no Host (RFC 9112 §3.2), one that
+ * repeats a header it may send once (Host, Authorization, Content-Type), or a body in a coding Tessera
+ * does not decode (`Content-Encoding: gzip`, `Transfer-Encoding: gzip, chunked`), which would
+ * otherwise be parsed as if it were plain.
  */
+const repeatedHeader = repeatedHeaderCheck(['Host', 'Authorization', 'Content-Type']);
+
 function unreadable(request: FastifyRequest): TesseraError | undefined {
   const { headers } = request;
   if (headers.host === undefined && request.raw.httpVersion === '1.1') {
     return new TesseraError('invalid_request', 'An HTTP/1.1 request must send a Host header');
   }
+  const repeated = repeatedHeader(request.raw.rawHeaders);
+  if (repeated !== undefined) return new TesseraError('invalid_request', repeatedHeaderDescription(repeated));
   const encoding = headers['content-encoding'];
   if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
     return new TesseraError('unsupported_media_type', `Content-Encoding ${JSON.stringify(encoding)} is not supported: send the body uncompressed`);

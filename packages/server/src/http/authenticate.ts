@@ -41,9 +41,6 @@ const MISSING_CREDENTIALS = MISSING_BEARER_DESCRIPTION;
 export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header === undefined) return undefined;
-  if (repeatsAuthorization(request.raw.rawHeaders)) {
-    throw new TesseraError('invalid_request', 'Send one Authorization header, not several');
-  }
   const match = /^Bearer(?:\s+(.*))?$/i.exec(header.trim());
   if (!match) {
     throw new TesseraError('unauthorized', 'The Authorization header must use the Bearer scheme: "Authorization: Bearer <access_token>"');
@@ -51,21 +48,6 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   const token = match[1]?.trim();
   if (!token) throw new InvalidTokenError('malformed');
   return token;
-}
-
-/**
- * Whether the request sent Authorization twice: Node keeps the first, a proxy or another reader may keep
- * the last, so which credential counts would depend on who reads it.
- */
-function repeatsAuthorization(raw: string[]): boolean {
-  let seen = false;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    if (name.length !== 13 || name.toLowerCase() !== 'authorization') continue;
-    if (seen) return true;
-    seen = true;
-  }
-  return false;
 }
 
 type Done = (error?: Error) => void;

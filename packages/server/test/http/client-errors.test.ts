@@ -70,6 +70,20 @@ describe('requests Node cannot parse get the JSON error and the security headers
       'invalid_request',
       'Send one Authorization header, not several',
     ],
+    [
+      'two Host headers (RFC 9112 §3.2)',
+      'GET /healthz HTTP/1.1\r\nHost: tessera\r\nHost: elsewhere.example\r\nConnection: close\r\n\r\n',
+      400,
+      'invalid_request',
+      'Send one Host header, not several',
+    ],
+    [
+      'two Content-Type headers',
+      'POST /auth/login HTTP/1.1\r\nHost: tessera\r\nContent-Type: application/json\r\ncontent-type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
+      400,
+      'invalid_request',
+      'Send one Content-Type header, not several',
+    ],
   ])('answers %s with the JSON error, never silence or an empty body', async (_what, request, status, error, description) => {
     const reply = parse(await rawRequest(server.url, request));
     expect(reply.status).toBe(status);

@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { httpClient } from '../support/http-client.js';
 import { freePort } from '../support/ports.js';
+import { rawRequest } from '../support/raw-socket.js';
 import { createUser, legacyServiceRoleUser, startTestServer, TEST_PASSWORD, type TestServer } from '../support/tessera.js';
 import { PATIENCE_MS, until } from '../support/wait.js';
 
@@ -199,6 +200,24 @@ describe('@tessera/verify in other services', () => {
     expect(scopedUser.statusCode).toBe(403);
     expect(scopedUser.json()).toMatchObject({ error: 'insufficient_scope' });
     expect((await app.inject({ url: '/scoped', headers: { authorization: `Bearer ${admin}` } })).statusCode).toBe(200);
+  });
+
+  it('a request carrying Authorization twice gets 400 invalid_request from Express and Fastify, as from Tessera, whichever token comes first', async () => {
+    const { tessera } = await setup();
+    const api = await expressApi(verifier(tessera));
+    closers.push(() => api.close());
+    const app = await fastifyApi(verifier(tessera));
+    closers.push(() => app.close());
+    const fastifyUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+    const token = await login(tessera, 'alice');
+    const twice = (path: string) =>
+      `GET ${path} HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer ${token}\r\nAuthorization: Bearer not.a.token\r\nConnection: close\r\n\r\n`;
+
+    for (const [url, path] of [[api.url, '/orders'], [fastifyUrl, '/route'], [tessera.url, '/api/me']] as const) {
+      const reply = await rawRequest(url, twice(path));
+      expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+      expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4))).toEqual({ error: 'invalid_request', error_description: 'Send one Authorization header, not several' });
+    }
   });
 
   it('with the feed down, verify-locally keeps verifying with what it knew, and refuse answers 503 until the feed is back', async () => {
