@@ -30,6 +30,7 @@ import { revocationFeedRoutes } from './routes/revocations.js';
 import { sdkRoutes } from './routes/sdk.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/users.js';
+import { readJsonBodies } from './json-bodies.js';
 import { refuseUnstorableText } from './well-formed-input.js';
 import { recordedSecurityHeaders } from './security-headers.js';
 import { peerIsTrusted, proxyTrust } from './trusted-proxy.js';
@@ -85,6 +86,7 @@ export async function buildApp(tessera: Tessera, options: AppOptions = {}): Prom
   // Declared up front so every request object has the same shape whether or not a route authenticates.
   app.decorateRequest('principal', undefined);
   useStrictBodyValidation(app);
+  readJsonBodies(app, { empty: 'refused' });
   refuseUnstorableText(app);
   app.setErrorHandler(errorHandler);
   capConnectionsPerClient(app.server, tessera.config.http.maxConnectionsPerIp, trust);

@@ -9,8 +9,8 @@ describe('bad input gets a clear 4xx and a JSON error, never a 5xx', () => {
   });
   afterAll(() => t.close());
 
-  const post = (url: string, payload: string, contentType = 'application/json') =>
-    t.app.inject({ method: 'POST', url, payload, headers: { 'content-type': contentType } });
+  const post = (url: string, payload: string, contentType = 'application/json', token?: string) =>
+    t.app.inject({ method: 'POST', url, payload, headers: { 'content-type': contentType, ...(token && { authorization: `Bearer ${token}` }) } });
 
   it.each([
     ['malformed JSON', '{"username":', 400, 'invalid_request', 'The body is not valid JSON'],
@@ -26,10 +26,18 @@ describe('bad input gets a clear 4xx and a JSON error, never a 5xx', () => {
     expect(response.json()).toEqual({ error, error_description: description });
   });
 
-  it('refuses a prototype-pollution body without harm', async () => {
-    const response = await post('/auth/login', '{"username":"grace","password":"x","__proto__":{"role":"admin"}}');
-    expect(response.statusCode).toBe(400);
-    expect(response.json().error).toBe('invalid_request');
+  it('refuses a prototype-pollution body without harm, saying which key, on auth routes and the rest alike', async () => {
+    const { access_token } = await loginTokens(t.app, 'grace');
+    const poisoned = 'The body may not hold a "__proto__" key, or a "constructor" key holding "prototype"';
+    for (const [url, body] of [
+      ['/auth/login', '{"username":"grace","password":"x","__proto__":{"role":"admin"}}'],
+      ['/auth/login', '{"username":"grace","password":"x","constructor":{"prototype":{"role":"admin"}}}'],
+      ['/api/me/password', '{"current_password":"x","new_password":"a long password","\\u005f_proto__":{"role":"admin"}}'],
+    ] as const) {
+      const response = await post(url, body, 'application/json', access_token);
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toEqual({ error: 'invalid_request', error_description: poisoned });
+    }
     expect(({} as Record<string, unknown>).role).toBeUndefined();
   });
 

@@ -9,6 +9,7 @@ import { refreshClaimsOf } from '../refresh-claims.js';
 import { clearRefreshCookie, refreshCookie } from '../refresh-cookie.js';
 import type { CredentialBudgets } from '../credential-budgets.js';
 import type { RouteLimit } from '../rate-limit.js';
+import { readJsonBodies } from '../json-bodies.js';
 import { requireSameOriginForCookies } from '../same-origin.js';
 import { errorResponses, refreshTokenDeliverySchema, tokenPairSchema } from '../schemas.js';
 import { clearSessionCookie, sessionCookie } from '../session-cookie.js';
@@ -54,7 +55,7 @@ export async function authRoutes(
 ): Promise<void> {
   // JSON bodies only: a text/plain body is what a cross-site form or "simple" fetch can send (415).
   app.removeContentTypeParser('text/plain');
-  acceptEmptyJsonBodies(app);
+  readJsonBodies(app, { empty: 'no fields' });
   const sameOrigin = requireSameOriginForCookies(tessera.config);
   // Browsers refresh and log out with the cookie alone and send no body at all.
   app.addHook('preValidation', async (request) => {
@@ -172,17 +173,3 @@ export async function authRoutes(
   );
 }
 
-/**
- * `Content-Type: application/json` with no body at all is what many fetch wrappers send for a
- * cookie-only refresh or logout: it means "no fields", like no body, rather than a 400. Anything else
- * goes through Fastify's own JSON parser (prototype-poisoning checks included).
- */
-function acceptEmptyJsonBodies(app: FastifyInstance): void {
-  const json = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = body.toString();
-    if (text.length === 0) return done(null, {});
-    json(request, text, done);
-  });
-}
