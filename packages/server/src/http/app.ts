@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { repeatedHeaderCheck, repeatedHeaderDescription } from '@tessera/contract';
 import { TesseraError } from '../errors.js';
@@ -146,12 +146,34 @@ const hasBody = (request: FastifyRequest) =>
 
 /**
  * Bodies are validated without type coercion ({"username": 123} is refused, not turned into "123");
- * query strings and path parameters are coerced, as they only ever arrive as text.
+ * query strings and path parameters are coerced, as they only ever arrive as text, but an integer must
+ * be written in decimal digits: JavaScript's own reading would take `1e1`, `0x10`, ` 5` and `1.0`.
  */
 function useStrictBodyValidation(app: FastifyInstance): void {
   const strict = new Ajv({ coerceTypes: false, useDefaults: true, allErrors: false, strict: false });
   const lenient = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: false, strict: false });
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : lenient).compile(schema));
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict.compile(schema) : decimalIntegers(schema, lenient.compile(schema))));
+}
+
+const DECIMAL_DIGITS = /^-?[0-9]+$/;
+
+/** `validate`, refusing first any integer field of `schema` that arrives as text other than decimal digits. */
+function decimalIntegers(schema: unknown, validate: ValidateFunction): ValidateFunction {
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
+  const integers = Object.keys(properties).filter((name) => properties[name]!.type === 'integer');
+  if (integers.length === 0) return validate;
+  const checked = ((data: Record<string, unknown> | null, context?: Parameters<ValidateFunction>[1]) => {
+    const field = integers.find((name) => typeof data?.[name] === 'string' && !DECIMAL_DIGITS.test(data[name]));
+    if (field !== undefined) {
+      checked.errors = [{ keyword: 'type', instancePath: `/${field}`, schemaPath: '', params: {}, message: 'must be an integer written in decimal digits' }];
+      return false;
+    }
+    const valid = validate(data, context);
+    checked.errors = validate.errors;
+    return valid;
+  }) as ValidateFunction;
+  checked.schemaEnv = validate.schemaEnv;
+  return checked;
 }
 
 /** Sets what every response carries: the request id and the security headers. */
