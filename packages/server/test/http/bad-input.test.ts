@@ -41,6 +41,21 @@ describe('bad input gets a clear 4xx and a JSON error, never a 5xx', () => {
     expect(({} as Record<string, unknown>).role).toBeUndefined();
   });
 
+  it('refuses a body naming a field twice in one object, however the second is spelt, where JSON.parse would keep the last', async () => {
+    for (const [body, name] of [
+      ['{"username":"grace","username":"admin","password":"x"}', 'username'],
+      ['{"username":"grace","password":"x","\\u0075sername":"admin"}', 'username'],
+    ] as const) {
+      const response = await post('/auth/login', body);
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toEqual({ error: 'invalid_request', error_description: `The body names "${name}" twice in one object` });
+    }
+    // The same name in two different objects is no repetition.
+    const { access_token } = await loginTokens(t.app, 'grace');
+    const nested = await post('/api/me/password', '{"current_password":"wrong","new_password":"a long password"}', 'application/json', access_token);
+    expect(nested.json().error_description).not.toMatch(/twice/);
+  });
+
   it('answers 413 for a body over the auth limit', async () => {
     const response = await post('/auth/login', JSON.stringify({ username: 'grace', password: 'x'.repeat(10_000) }));
     expect(response.statusCode).toBe(413);
