@@ -37,11 +37,21 @@ const refused = (description: string) => new TesseraError('invalid_request', des
 export class EmailVerification {
   constructor(private readonly options: EmailVerificationOptions) {}
 
-  /** Mails a new link for the user's current, unverified address; any link mailed before stops working. */
-  async start(user: UserRecord): Promise<ConfirmationMail> {
+  /** Whether a confirmation link is mailed at all (SMTP is configured). */
+  get sendsMail(): boolean {
+    return this.options.mailer !== undefined;
+  }
+
+  /**
+   * Mails a new link for the user's current, unverified address; any link mailed before stops working.
+   * `beforeMail` runs only when a mail is about to go (the address can be confirmed, and SMTP is
+   * configured): where a budget of mails is spent, and may refuse.
+   */
+  async start(user: UserRecord, beforeMail: () => Promise<void> = async () => {}): Promise<ConfirmationMail> {
     const { store, clock, mailer, serviceUrl } = this.options;
     if (user.email === null) throw new TesseraError('conflict', 'You have no email address to confirm; set one first');
     if (user.emailVerifiedAt !== null) throw new TesseraError('conflict', 'Your email address is already confirmed');
+    if (mailer !== undefined) await beforeMail();
     await store.emailConfirmations.remove(user.id);
     if (mailer === undefined) return 'mail_not_configured';
     const token = randomBytes(32).toString('base64url');

@@ -100,12 +100,15 @@ export class OwnAccount {
     password: string,
     email: string | null,
     client: ClientInfo,
+    beforeMail: () => Promise<void> = async () => {},
   ): Promise<{ user: UserRecord; confirmation?: ConfirmationMail }> {
     const address = parseEmailAddress(email);
     const user = await this.profile(userId);
     await this.options.credentials.verify(user.username, password, client, { signedIn: true });
     if (user.email === address) return { user };
     const { store, clock, emailVerification } = this.options;
+    // A new address is mailed a link: its budget is spent (or refuses) before anything changes.
+    if (address !== null && emailVerification.sendsMail) await beforeMail();
     const updated = await store.users.update(user.id, { email: address, emailVerifiedAt: null }, clock.now());
     if (!updated) throw new TesseraError('unauthorized', 'This account no longer exists');
     this.record('account.email_change', userId, client, { set: address !== null });
@@ -117,9 +120,9 @@ export class OwnAccount {
   }
 
   /** Mails a new confirmation link for the user's unverified address (the one before stops working). */
-  async resendEmailConfirmation(userId: string): Promise<{ user: UserRecord; confirmation: ConfirmationMail }> {
+  async resendEmailConfirmation(userId: string, beforeMail?: () => Promise<void>): Promise<{ user: UserRecord; confirmation: ConfirmationMail }> {
     const user = await this.profile(userId);
-    return { user, confirmation: await this.options.emailVerification.start(user) };
+    return { user, confirmation: await this.options.emailVerification.start(user, beforeMail) };
   }
 
   /** Opens the link mailed to the user's address: their address is verified from now on. */

@@ -42,7 +42,7 @@ export interface CredentialBudgets {
   refreshIp: Hook;
   /** /auth/refresh: REFRESH_RATE_LIMIT a minute per refresh-token family, named by a token whose signature verified. */
   refreshFamily: Hook;
-  /** Confirmation mails a user asks for: CONFIRMATION_MAILS_PER_HOUR per account (after authentication). */
+  /** A confirmation mail about to go: CONFIRMATION_MAILS_PER_HOUR per account (spent only when a mail is sent). */
   confirmationMail: Hook;
 }
 

@@ -111,7 +111,28 @@ describe('confirming the email address a user sets', () => {
     // The last link mailed still works; the second was replaced.
     expect((await confirm(access, second)).statusCode).toBe(400);
     expect((await confirm(access, await mailedToken('eve@example.com', 5))).statusCode).toBe(200);
+    // Confirmed: nothing would be mailed, so the answer says why rather than that the budget is spent.
+    expect((await resend(access)).statusCode).toBe(409);
+    const another = await t.app.inject({ method: 'PUT', url: '/api/me/email', headers: as(access), payload: { password: TEST_PASSWORD, email: 'eve@elsewhere.example' } });
+    expect(another.statusCode).toBe(429);
+    expect((await t.tessera.store.users.findByUsername('eve'))!.email).toBe('eve@example.com');
+  });
+
+  it('spends the hourly budget only on mails sent: wrong passwords, refused addresses and removing the address spend none of it', async () => {
+    const access = await userWithOwnEmail('gil', 'gil@example.com');
+    const change = (password: string, email: string | null) =>
+      t.app.inject({ method: 'PUT', url: '/api/me/email', headers: as(access), payload: { password, email } });
+    for (let i = 0; i < 5; i++) expect((await change('not the password', 'x@example.com')).statusCode).toBe(401);
+    for (let i = 0; i < 5; i++) expect((await change(TEST_PASSWORD, 'not an address')).statusCode).toBe(400);
+    for (let i = 0; i < 4; i++) {
+      expect((await change(TEST_PASSWORD, null)).statusCode).toBe(200);
+      expect((await resend(access)).statusCode).toBe(409);
+      expect((await change(TEST_PASSWORD, 'gil@example.com')).json()).toMatchObject({ email_confirmation: 'sent' });
+    }
+    // One mail on setting the address, four more on setting it again: the fifth is the last this hour.
+    expect(sink.messages).toHaveLength(5);
     expect((await resend(access)).statusCode).toBe(429);
+    expect((await change(TEST_PASSWORD, null)).statusCode).toBe(200);
   });
 
   it('answers 409 when asked for a link with no address or an address already confirmed', async () => {

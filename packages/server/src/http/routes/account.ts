@@ -125,8 +125,6 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
     {
       bodyLimit: AUTH_BODY_LIMIT,
       onRequest: [authenticate, budgets.credential],
-      // Each new address gets a confirmation mail: changes spend the same hourly budget as asking again.
-      preHandler: budgets.confirmationMail,
       schema: {
         summary:
           'Set or remove your email address; your current password is required (a wrong one counts as a failed login). A new address is unverified until you open the link mailed to it',
@@ -138,7 +136,10 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
     },
     async (request) => {
       const { password: current, email } = request.body;
-      return withConfirmation(await own.changeEmail(request.principal!.userId, current, email, clientInfo(request)));
+      // A new address is mailed a link: that spends the same hourly budget as asking again; a wrong
+      // password, an address refused or its removal send nothing and spend none of it.
+      const mail = () => budgets.confirmationMail(request);
+      return withConfirmation(await own.changeEmail(request.principal!.userId, current, email, clientInfo(request), mail));
     },
   );
 
@@ -146,7 +147,6 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
     '/me/email/confirmation',
     {
       onRequest: authenticate,
-      preHandler: budgets.confirmationMail,
       schema: {
         summary: `Mail a new confirmation link to your unverified address (the one before stops working); at most ${CONFIRMATION_MAILS_PER_HOUR} an hour`,
         tags,
@@ -154,7 +154,7 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
         response: { 200: confirmationSchema, ...errorResponses(401, 409, 429) },
       },
     },
-    async (request) => withConfirmation(await own.resendEmailConfirmation(request.principal!.userId)),
+    async (request) => withConfirmation(await own.resendEmailConfirmation(request.principal!.userId, () => budgets.confirmationMail(request))),
   );
 
   typed.post(
