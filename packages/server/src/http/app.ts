@@ -30,6 +30,7 @@ import { revocationFeedRoutes } from './routes/revocations.js';
 import { sdkRoutes } from './routes/sdk.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { userRoutes } from './routes/users.js';
+import { isWellFormedHost } from './host-header.js';
 import { readJsonBodies } from './json-bodies.js';
 import { refuseUnstorableText } from './well-formed-input.js';
 import { recordedSecurityHeaders } from './security-headers.js';
@@ -213,10 +214,10 @@ function answerEveryRequest(app: FastifyInstance, stamp: (request: FastifyReques
 }
 
 /**
- * A request read wrongly if read at all: an HTTP/1.1 request naming no Host (RFC 9112 §3.2), one that
- * repeats a header it may send once (Host, Authorization, Content-Type), or a body in a coding Tessera
- * does not decode (`Content-Encoding: gzip`, `Transfer-Encoding: gzip, chunked`), which would
- * otherwise be parsed as if it were plain.
+ * A request read wrongly if read at all: an HTTP/1.1 request naming no Host, or a Host that is not one
+ * (RFC 9112 §3.2); one that repeats a header it may send once (Host, Authorization, Content-Type); or a
+ * body in a coding Tessera does not decode (`Content-Encoding: gzip`, `Transfer-Encoding: gzip,
+ * chunked`), which would otherwise be parsed as if it were plain.
  */
 const repeatedHeader = repeatedHeaderCheck(['Host', 'Authorization', 'Content-Type']);
 
@@ -224,6 +225,9 @@ function unreadable(request: FastifyRequest): TesseraError | undefined {
   const { headers } = request;
   if (headers.host === undefined && request.raw.httpVersion === '1.1') {
     return new TesseraError('invalid_request', 'An HTTP/1.1 request must send a Host header');
+  }
+  if (headers.host !== undefined && !isWellFormedHost(headers.host)) {
+    return new TesseraError('invalid_request', 'The Host header must be a host name or address, with a port if any');
   }
   const repeated = repeatedHeader(request.raw.rawHeaders);
   if (repeated !== undefined) return new TesseraError('invalid_request', repeatedHeaderDescription(repeated));

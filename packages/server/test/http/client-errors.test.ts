@@ -77,6 +77,16 @@ describe('requests Node cannot parse get the JSON error and the security headers
       'invalid_request',
       'Send one Host header, not several',
     ],
+    ...['bad host', 'localhost, evil.example', 'user@localhost', 'localhost/path', 'localhost:99999', ''].map(
+      (host) =>
+        [
+          `a Host that is no host (${JSON.stringify(host)})`,
+          `GET /healthz HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+          400,
+          'invalid_request',
+          'The Host header must be a host name or address, with a port if any',
+        ] as const,
+    ),
     [
       'two Content-Type headers',
       'POST /auth/login HTTP/1.1\r\nHost: tessera\r\nContent-Type: application/json\r\ncontent-type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
@@ -93,5 +103,8 @@ describe('requests Node cannot parse get the JSON error and the security headers
 
   it('still serves a well-formed request on the same server', async () => {
     expect(await rawRequest(server.url, 'GET /healthz HTTP/1.1\r\nHost: tessera\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
+    for (const host of ['localhost:5000', '[::1]:5000', 'auth.example.com', '127.0.0.1']) {
+      expect(await rawRequest(server.url, `GET /healthz HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`), host).toMatch(/^HTTP\/1\.1 200 /);
+    }
   });
 });
