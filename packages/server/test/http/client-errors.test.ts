@@ -46,7 +46,7 @@ describe('requests Node cannot parse get the JSON error and the security headers
     expect(reply.headers.connection).toBe('close');
   });
 
-  it.each([
+  it.each<[string, string, number, string, string]>([
     ['CONNECT, a request for a tunnel', 'CONNECT tessera:443 HTTP/1.1\r\nHost: tessera:443\r\n\r\n', 405, 'method_not_allowed', 'CONNECT is not allowed: Tessera is not a proxy'],
     ['an HTTP/1.1 request without Host', 'GET /api/me HTTP/1.1\r\n\r\n', 400, 'invalid_request', 'An HTTP/1.1 request must send a Host header'],
     [
@@ -85,7 +85,7 @@ describe('requests Node cannot parse get the JSON error and the security headers
           400,
           'invalid_request',
           'The Host header must be a host name or address, with a port if any',
-        ] as const,
+        ] satisfies [string, string, number, string, string],
     ),
     [
       'two Content-Type headers',
