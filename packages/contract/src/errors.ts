@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'invalid_client'
   | 'unsupported_grant_type'
   | 'invalid_target'
+  | 'invalid_scope'
   | 'unauthorized_client';
 
 /** An error with a stable code. Every error Tessera reports to a client is one. */

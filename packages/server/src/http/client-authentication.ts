@@ -1,7 +1,7 @@
 import basicAuth from 'basic-auth';
 import type { FastifyRequest } from 'fastify';
 import type { ServiceClientRecord } from '../oauth/service-client.js';
-import { InvalidClientError } from '../errors.js';
+import { InvalidClientError, TesseraError } from '../errors.js';
 import type { ServiceCredentials } from '../oauth/service-credentials.js';
 
 declare module 'fastify' {
@@ -28,5 +28,20 @@ function formDecoded(value: string): string {
     return decodeURIComponent(value.replaceAll('+', ' '));
   } catch {
     throw new InvalidClientError('The client credentials are not form-urlencoded');
+  }
+}
+
+/**
+ * RFC 6749 §2.3: a client uses one authentication method per request. HTTP Basic is Tessera's; a
+ * `client_secret` in the body as well, or a `client_id` there naming another client, is refused
+ * (`invalid_request`, §5.2) rather than ignored.
+ */
+export function refuseSecondClientAuthentication(body: unknown, client: ServiceClientRecord): void {
+  const { client_id: clientId, client_secret: secret } = (body ?? {}) as Record<string, unknown>;
+  if (secret !== undefined) {
+    throw new TesseraError('invalid_request', 'Authenticate with HTTP Basic alone: a client_secret in the body as well is a second method');
+  }
+  if (clientId !== undefined && clientId !== client.clientId) {
+    throw new TesseraError('invalid_request', 'The client_id in the body names another client than the HTTP Basic credentials');
   }
 }

@@ -32,6 +32,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   invalid_client: 401,
   unsupported_grant_type: 400,
   invalid_target: 400,
+  invalid_scope: 400,
   unauthorized_client: 400,
 };
 
@@ -62,7 +63,7 @@ const RETRY_AFTER_UNAVAILABLE_SECONDS = 5;
 
 /** Maps anything thrown while serving a request to a JSON error; 5xx bodies never carry details. */
 export function errorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const { code, description } = classify(error);
+  const { code, description } = classify(error, request.routeOptions.schema?.consumes);
   const status = STATUS_OF[code];
   if (status >= 500) {
     request.log.error({ err: error }, 'request failed');
@@ -77,8 +78,11 @@ export function errorHandler(error: FastifyError | Error, request: FastifyReques
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }
 
-/** The code and description a client is told for anything thrown while serving its request. */
-export function classify(error: FastifyError | Error): { code: ErrorCode; description: string } {
+/**
+ * The code and description a client is told for anything thrown while serving its request; `consumes`,
+ * the media types its route reads (the OAuth endpoints: forms), else JSON, for a body of another type.
+ */
+export function classify(error: FastifyError | Error, consumes: readonly string[] = ['application/json']): { code: ErrorCode; description: string } {
   if (error instanceof TesseraError) return { code: error.code, description: error.description };
   if (error instanceof OperatorError) return { code: OPERATOR_ERRORS_ON_HTTP[error.code], description: 'Internal server error' };
   const fastifyError = error as FastifyError;
@@ -87,7 +91,7 @@ export function classify(error: FastifyError | Error): { code: ErrorCode; descri
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { code: 'payload_too_large', description: 'The request body is too large' };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { code: 'unsupported_media_type', description: 'Send the body as JSON with Content-Type: application/json' };
+      return { code: 'unsupported_media_type', description: mediaTypeAdvice(consumes) };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { code: 'invalid_request', description: 'The JSON body is empty' };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -99,6 +103,11 @@ export function classify(error: FastifyError | Error): { code: ErrorCode; descri
     return { code: 'invalid_request', description: error instanceof SyntaxError ? 'The body is not valid JSON' : error.message };
   }
   return { code: 'server_error', description: 'Internal server error' };
+}
+
+function mediaTypeAdvice(consumes: readonly string[]): string {
+  if (consumes[0] === 'application/x-www-form-urlencoded') return 'Send the body form-encoded, with Content-Type: application/x-www-form-urlencoded';
+  return 'Send the body as JSON with Content-Type: application/json';
 }
 
 /** "body.username is required", "body.password must be string", … — naming the field at fault. */

@@ -1,6 +1,7 @@
+import { isServiceToken } from '@tessera/contract';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Revoker } from '../auth/revoker.js';
-import { InvalidGrantError, InvalidTokenError } from '../errors.js';
+import { InvalidGrantError, InvalidTokenError, TesseraError } from '../errors.js';
 import type { Store } from '../store/store.js';
 import type { ClientInfo } from '../tokens/refresh-family.js';
 import type { AccessTokens } from '../tokens/access-tokens.js';
@@ -20,8 +21,9 @@ export interface TokenRevocationOptions {
 /**
  * RFC 7009 revocation for services. A refresh token ends its whole login (family) with every access
  * token issued in it; an access token is revoked alone. A token that is unknown, not ours, expired or
- * already revoked changes nothing, and the answer is the same (RFC 7009 §2.2): revoking can only take
- * access away, so any authenticated service may revoke a token it holds.
+ * already revoked changes nothing, and the answer is the same (RFC 7009 §2.2). A user's token may be
+ * revoked by any authenticated service that holds it (revoking only takes access away); a service's own
+ * token only by that service (RFC 7009 §2.1): an API a service calls cannot cut it off.
  */
 export class TokenRevocation {
   constructor(private readonly options: TokenRevocationOptions) {}
@@ -57,6 +59,9 @@ export class TokenRevocation {
     } catch (error) {
       if (error instanceof InvalidTokenError) return undefined;
       throw error;
+    }
+    if (isServiceToken(claims) && claims.client_id !== caller.clientId) {
+      throw new TesseraError('unauthorized_client', "This token is another service's own: a service may revoke its own tokens and users' tokens");
     }
     await this.options.revoker.revokeAccessToken({ jti: claims.jti, userId: claims.sub, expiresAt: claims.exp * 1000 });
     return { userId: claims.sub, detail: { tokenType: 'access_token', jti: claims.jti } };

@@ -103,6 +103,29 @@ describe('OAuth endpoints for services', () => {
       expect(none.json()).toMatchObject({ error: 'invalid_request', error_description: 'body.grant_type is required' });
     });
 
+    it('refuses a second client authentication in the body: a client_secret, or a client_id naming another client (RFC 6749 §2.3)', async () => {
+      const secret = await token(billing, { client_id: billing.client_id, client_secret: billing.client_secret, resource: t.config.audience });
+      expect(secret.statusCode).toBe(400);
+      expect(secret.json()).toEqual({ error: 'invalid_request', error_description: 'Authenticate with HTTP Basic alone: a client_secret in the body as well is a second method' });
+      const other = await form('/oauth/revoke', billing, { token: 'x', client_id: orders.client_id });
+      expect(other.json()).toEqual({ error: 'invalid_request', error_description: 'The client_id in the body names another client than the HTTP Basic credentials' });
+      expect((await token(billing, { client_id: billing.client_id, resource: t.config.audience })).statusCode).toBe(200);
+    });
+
+    it('refuses a scope with invalid_scope: Tessera issues none, and a token never carries less than was asked without saying so', async () => {
+      const scoped = await token(billing, { resource: t.config.audience, scope: 'admin' });
+      expect(scoped.statusCode).toBe(400);
+      expect(scoped.json()).toEqual({ error: 'invalid_scope', error_description: "Tessera issues no scopes: leave scope out (a token's audience and role say what it opens)" });
+    });
+
+    it('answers a JSON or text body with 415, asking for the form the RFCs name', async () => {
+      for (const [type, payload] of [['application/json', '{"grant_type":"client_credentials"}'], ['text/plain', 'grant_type=client_credentials']]) {
+        const response = await t.app.inject({ method: 'POST', url: '/oauth/token', headers: { 'content-type': type, authorization: basic(billing) }, payload });
+        expect(response.statusCode, type).toBe(415);
+        expect(response.json()).toEqual({ error: 'unsupported_media_type', error_description: 'Send the body form-encoded, with Content-Type: application/x-www-form-urlencoded' });
+      }
+    });
+
     it("refuses a service's token on user routes, even one issued for this API", async () => {
       const own = await token(billing, { resource: t.config.audience });
       const me = await t.app.inject({ url: '/api/me', headers: { authorization: `Bearer ${own.json().access_token}` } });
@@ -176,6 +199,16 @@ describe('OAuth endpoints for services', () => {
       expect((await introspect(billing, access_token)).json()).toEqual({ active: false });
       const [event] = await t.tessera.audit.query({ type: 'token.revoke', limit: 1 });
       expect(event).toMatchObject({ actor: billing.client_id, detail: { tokenType: 'refresh_token' } });
+    });
+
+    it("refuses to revoke another service's own token (RFC 7009 §2.1), and lets the service revoke its own", async () => {
+      const billings = (await token(billing, { resource: t.config.audience })).json().access_token as string;
+      const refused = await form('/oauth/revoke', orders, { token: billings });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json()).toEqual({ error: 'unauthorized_client', error_description: "This token is another service's own: a service may revoke its own tokens and users' tokens" });
+      expect((await introspect(billing, billings)).json().active).toBe(true);
+      expect((await form('/oauth/revoke', billing, { token: billings })).statusCode).toBe(200);
+      expect((await introspect(billing, billings)).json()).toEqual({ active: false });
     });
 
     it('answers 401 invalid_client to bad credentials and revokes nothing', async () => {

@@ -3,7 +3,7 @@ import type { JsonSchemaToTsProvider } from '@fastify/type-provider-json-schema-
 import type { FastifyInstance } from 'fastify';
 import { TesseraError } from '../../errors.js';
 import type { Tessera } from '../../tessera.js';
-import { requireServiceClient } from '../client-authentication.js';
+import { refuseSecondClientAuthentication, requireServiceClient } from '../client-authentication.js';
 import { clientInfo } from '../client-info.js';
 import { errorResponses } from '../schemas.js';
 
@@ -64,8 +64,11 @@ const introspectionResponse = {
  * POST /oauth/revoke (RFC 7009). Their bodies are form-encoded, as the RFCs say, here only.
  */
 export async function oauthRoutes(app: FastifyInstance, { tessera }: { tessera: OAuthRouteDeps }): Promise<void> {
+  // Form bodies only (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1): JSON or text gets 415 saying so.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   await app.register(formBody, { bodyLimit: 16 * 1024 });
   const authenticateClient = requireServiceClient(tessera.oauth.credentials);
+  app.addHook('preValidation', async (request) => refuseSecondClientAuthentication(request.body, request.serviceClient!));
   const security = [{ clientBasic: [] }];
 
   const typed = app.withTypeProvider<JsonSchemaToTsProvider>();
@@ -84,6 +87,9 @@ export async function oauthRoutes(app: FastifyInstance, { tessera }: { tessera: 
       },
     },
     async (request, reply) => {
+      if (request.body.scope !== undefined) {
+        throw new TesseraError('invalid_scope', "Tessera issues no scopes: leave scope out (a token's audience and role say what it opens)");
+      }
       const grant = tessera.oauth.grants.handler(request.body.grant_type);
       if (!grant) {
         const supported = tessera.oauth.grants.types.join(', ');
