@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessionCookieFor, withSession } from '../support/sessions.js';
 import { createUser, login, startTestInstance, TEST_PASSWORD, type TestInstance } from '../support/tessera.js';
 
 const METRICS_TOKEN = 'Vb3tQ9xZr7LmP2kW8sYd4Hn6Jf1Gc5Ae0Ut';
@@ -65,6 +66,24 @@ describe('security headers', () => {
     const failed = await login(t.app, 'hedy', 'not the password');
     const session = await t.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'hedy', password: TEST_PASSWORD } });
     for (const response of [ok, refreshed, failed, session]) expect(response.headers['cache-control']).toBe('no-store');
+  });
+
+  it("marks every answer to a request carrying credentials no-store, with a token or a session cookie, refusals included: it is that caller's alone", async () => {
+    await createUser(t.tessera, 'root', 'admin');
+    const user = login(t.app, 'hedy').then((r) => r.json().access_token as string);
+    const admin = login(t.app, 'root').then((r) => r.json().access_token as string);
+    const cookie = await sessionCookieFor(t.app, 'hedy');
+    const responses = [
+      await t.app.inject({ url: '/api/me', headers: { authorization: `Bearer ${await user}` } }),
+      await t.app.inject({ url: '/api/users', headers: { authorization: `Bearer ${await user}` } }),
+      await t.app.inject({ url: '/api/users', headers: { authorization: 'Bearer not.a.token' } }),
+      await t.app.inject({ url: '/admin/users', headers: { authorization: `Bearer ${await admin}` } }),
+      await t.app.inject({ url: '/admin/users', headers: { authorization: `Bearer ${await user}` } }),
+      await withSession(t.app, '/api/me', cookie),
+      await withSession(t.app, '/api/users', cookie),
+    ];
+    expect(responses.map((r) => r.statusCode)).toEqual([200, 200, 401, 200, 403, 200, 200]);
+    expect(responses.map((r) => r.headers['cache-control'])).toEqual(Array(responses.length).fill('no-store'));
   });
 
   it('serves Swagger UI under a CSP that allows its own scripts and styles, framed by no one', async () => {

@@ -108,9 +108,6 @@ export async function accountRoutes(app: FastifyInstance, { tessera, budgets }: 
   app.removeContentTypeParser('text/plain');
   const authenticate = authenticateCaller(tessera);
   const own = tessera.ownAccount;
-  app.addHook('onSend', async (_request, reply) => {
-    reply.header('cache-control', 'no-store');
-  });
 
   app.get(
     '/me/account',
