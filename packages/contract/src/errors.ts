@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'expectation_failed'
   | 'payload_too_large'
   | 'header_fields_too_large'
+  | 'uri_too_long'
   | 'unsupported_media_type'
   | 'rate_limited'
   | 'jwt_not_enabled'

@@ -10,7 +10,7 @@ import { answerClientErrors, answerConnectRequests, answerUnmetExpectations } fr
 import { capConnectionsPerClient, slowClientDeadlines } from './connection-limits.js';
 import { registerCors } from './cors.js';
 import { credentialBudgets } from './credential-budgets.js';
-import { errorHandler } from './error-handler.js';
+import { errorHandler, MAX_PARAM_LENGTH } from './error-handler.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { RequestLog, lazyRequestLogger } from './request-log.js';
@@ -74,7 +74,7 @@ export async function buildApp(tessera: Tessera, options: AppOptions = {}): Prom
       if (typeof incoming !== 'string') return randomUUID();
       return peerIsTrusted(trust, request.socket.remoteAddress) && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
-    routerOptions: { maxParamLength: 200 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // What Node's parser refuses (not HTTP, headers over the limit, too slow) gets the JSON error too.
     clientErrorHandler: answerClientErrors(securityHeaders),
     // Errors raised before routing (an undecodable URL) get the same JSON body as every other error.

@@ -4,6 +4,9 @@ import { InvalidGrantError, OperatorError, OverloadedError, RateLimitedError, Te
 
 export { RateLimitedError };
 
+/** The longest segment of a path the router reads (a user id, a key id, a username): longer is 414. */
+export const MAX_PARAM_LENGTH = 200;
+
 /** The one place where error codes become HTTP statuses. */
 export const STATUS_OF: Record<ErrorCode, number> = {
   invalid_request: 400,
@@ -22,6 +25,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   payload_too_large: 413,
   expectation_failed: 417,
   header_fields_too_large: 431,
+  uri_too_long: 414,
   unsupported_media_type: 415,
   rate_limited: 429,
   server_error: 500,
@@ -92,6 +96,9 @@ export function classify(error: FastifyError | Error, consumes: readonly string[
       return { code: 'payload_too_large', description: 'The request body is too large' };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { code: 'unsupported_media_type', description: mediaTypeAdvice(consumes) };
+    // Fastify's own message would echo the path (up to 16 KiB of it) back.
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return { code: 'uri_too_long', description: `A segment of the path is longer than ${MAX_PARAM_LENGTH} characters` };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { code: 'invalid_request', description: 'The JSON body is empty' };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':

@@ -56,6 +56,15 @@ describe('bad input gets a clear 4xx and a JSON error, never a 5xx', () => {
     expect(nested.json().error_description).not.toMatch(/twice/);
   });
 
+  it('answers a path segment past 200 characters with 414, and an undecodable %-escape with 400, never echoing the path back', async () => {
+    const { access_token } = await loginTokens(t.app, 'grace');
+    const long = await t.app.inject({ method: 'DELETE', url: `/api/me/devices/${'a'.repeat(5000)}`, headers: { authorization: `Bearer ${access_token}` } });
+    expect(long.statusCode).toBe(414);
+    expect(long.json()).toEqual({ error: 'uri_too_long', error_description: 'A segment of the path is longer than 200 characters' });
+    const undecodable = await t.app.inject({ url: `/api/me/devices/%ZZ${'b'.repeat(100)}`, method: 'DELETE', headers: { authorization: `Bearer ${access_token}` } });
+    expect(undecodable.json()).toEqual({ error: 'invalid_request', error_description: 'The URL is malformed' });
+  });
+
   it('answers 413 for a body over the auth limit', async () => {
     const response = await post('/auth/login', JSON.stringify({ username: 'grace', password: 'x'.repeat(10_000) }));
     expect(response.statusCode).toBe(413);
