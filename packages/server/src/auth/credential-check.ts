@@ -29,6 +29,8 @@ export interface CredentialCheckOptions {
 }
 
 export const INVALID_CREDENTIALS = 'Invalid username or password';
+/** What a signed-in user re-entering their password (re-authentication, a password or address change) is told. */
+export const WRONG_PASSWORD = 'The password is wrong';
 
 /**
  * Checks a username and password. Unknown users, wrong passwords and disabled accounts all cost one
@@ -56,7 +58,7 @@ export class CredentialCheck {
     // Before the lookup, so a name that exists and one that does not are throttled alike.
     const release = await this.options.throttle?.before(account, client, { signedIn });
     try {
-      return await this.check(username, account, password, client, via);
+      return await this.check(username, account, password, client, via, signedIn);
     } finally {
       release?.();
     }
@@ -69,6 +71,7 @@ export class CredentialCheck {
     password: string,
     client: ClientInfo,
     via: 'jwt' | 'session',
+    signedIn: boolean,
   ): Promise<UserRecord & { authenticatedAt: number }> {
     const { store, passwords, throttle } = this.options;
     const began = performance.now();
@@ -85,7 +88,8 @@ export class CredentialCheck {
       const detail = via === 'session' ? { username, reason, via } : { username, reason };
       this.options.audit.record({ type: 'login.failure', userId: user?.id ?? null, client, detail });
       await this.holdFailure(began);
-      throw new TesseraError('invalid_credentials', INVALID_CREDENTIALS);
+      // Signed in, the caller knows the account exists and typed only its password.
+      throw new TesseraError('invalid_credentials', signedIn ? WRONG_PASSWORD : INVALID_CREDENTIALS);
     }
     await throttle?.succeeded(account, client);
     if (!migrated && passwords.needsRehash(user.passwordHash)) await this.upgradeHash(user, password, client);

@@ -96,7 +96,7 @@ describe('/api/me: a user manages their own account', () => {
       payload: { current_password: 'not it', new_password: 'a much better passphrase' },
     });
     expect(response.statusCode).toBe(401);
-    expect(response.json().error).toBe('invalid_credentials');
+    expect(response.json()).toEqual({ error: 'invalid_credentials', error_description: 'The password is wrong' });
     expect(await apiStatus(t, laptop.access_token)).toBe(200);
   });
 
@@ -112,12 +112,13 @@ describe('/api/me: a user manages their own account', () => {
     expect(response.json().error).toBe('invalid_request');
   });
 
-  it('confirms the password again, and says so when it is wrong', async () => {
+  it('confirms the password again, and says so when it is wrong, naming the password alone (the caller typed no username)', async () => {
     const { access_token } = await loginTokens(t.app, 'uma');
     const ok = await t.app.inject({ method: 'POST', url: '/api/me/reauth', headers: as(access_token), payload: { password: TEST_PASSWORD } });
     expect(ok.json()).toEqual({ status: 'confirmed', reauth_token: expect.any(String), expires_in: 300 });
     const wrong = await t.app.inject({ method: 'POST', url: '/api/me/reauth', headers: as(access_token), payload: { password: 'nope' } });
     expect(wrong.statusCode).toBe(401);
+    expect(wrong.json()).toEqual({ error: 'invalid_credentials', error_description: 'The password is wrong' });
   });
 
   it('refuses a cookie-authenticated change from another site', async () => {
