@@ -89,7 +89,7 @@ describe('docs/protect-your-api.md, run as written', () => {
   });
 
   it('adds the service credentials as written, keeping only the two values, and installs only packages this workspace provides', async () => {
-    const [credentials, install] = shellBlocks;
+    const [credentials, pack, install, fastifyInstall] = shellBlocks;
     const added = await shell.run(credentials!);
     expect(added.ok, added.stderr).toBe(true);
     const [clientId, clientSecret] = [await shell.variable('TESSERA_CLIENT_ID'), await shell.variable('TESSERA_CLIENT_SECRET')];
@@ -98,9 +98,20 @@ describe('docs/protect-your-api.md, run as written', () => {
     expect(existsSync(join(dir, 'orders-api.json'))).toBe(false);
     exampleEnv = { ...exampleEnv, TESSERA_CLIENT_ID: clientId, TESSERA_CLIENT_SECRET: clientSecret };
 
-    expect(install).toBe('npm install @tessera/verify express');
+    // The packages are not on the npm registry: packed from the checkout, with every @tessera package they
+    // depend on, and their tarballs installed in one command beside the framework.
     const require = createRequire(join(ROOT, 'package.json'));
-    for (const name of install!.split(' ').slice(2)) expect(() => require.resolve(`${name}/package.json`)).not.toThrow();
+    const workspacePackage = (name: string) =>
+      JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { name: string; version: string; dependencies?: Record<string, string> };
+    expect(pack).toBe('mkdir -p ~/tessera-packages\nnpm pack -w @tessera/contract -w @tessera/verify --pack-destination ~/tessera-packages');
+    const packed = [...pack!.matchAll(/-w (\S+)/g)].map((m) => workspacePackage(m[1]!));
+    for (const { dependencies = {} } of packed) {
+      for (const name of Object.keys(dependencies).filter((name) => name.startsWith('@tessera/'))) expect(packed.map((p) => p.name)).toContain(name);
+    }
+    const tarballs = packed.map(({ name, version }) => `~/tessera-packages/${name.slice(1).replace('/', '-')}-${version}.tgz`);
+    expect(install).toBe(`npm install ${tarballs.join(' ')} express`);
+    expect(fastifyInstall).toBe(`npm install ${tarballs.join(' ')} fastify`);
+    for (const name of ['express', 'fastify']) expect(() => require.resolve(`${name}/package.json`)).not.toThrow();
   });
 
   it('the Express example: serves a valid token, refuses a role it did not allow, and refuses a token once it is logged out (the revocation feed tells it)', async () => {
