@@ -32,14 +32,14 @@ describe('docs/admin/token-management.md, run as written', () => {
   let dir: string;
   let shell: GuideShell;
   let base: string;
-  let password = 'test123';
+  let password = 'dana long passphrase';
 
   const api = (path: string, init: RequestInit = {}) => fetch(`${base}${path}`, init);
   const json = async <T>(path: string, init: RequestInit = {}) => (await api(path, init)).json() as Promise<T>;
   const post = (path: string, body: object, headers: Record<string, string> = {}) =>
     api(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
-  async function login(username = 'test', userAgent = 'guide-test', secret = password): Promise<Tokens> {
+  async function login(username = 'dana', userAgent = 'guide-test', secret = password): Promise<Tokens> {
     const response = await post('/auth/login', { username, password: secret }, { 'user-agent': userAgent });
     expect(response.status, `login as ${username}`).toBe(200);
     return (await response.json()) as Tokens;
@@ -50,9 +50,9 @@ describe('docs/admin/token-management.md, run as written', () => {
   const role = (token: string) => decodeJwt(token).role;
   const kid = (token: string) => decodeProtectedHeader(token).kid!;
   const jwksKids = async () => (await json<{ keys: Array<{ kid: string }> }>('/.well-known/jwks.json')).keys.map((k) => k.kid).sort();
-  const testUserId = async () => {
+  const danaUserId = async () => {
     const admin = await login('admin', 'guide-test', 'admin123');
-    const [user] = await json<Array<{ id: string }>>('/admin/users?username=test', { headers: { authorization: `Bearer ${admin.access_token}` } });
+    const [user] = await json<Array<{ id: string }>>('/admin/users?username=dana', { headers: { authorization: `Bearer ${admin.access_token}` } });
     return user!.id;
   };
 
@@ -69,6 +69,9 @@ describe('docs/admin/token-management.md, run as written', () => {
   }
   const refused = (...tokens: string[]) => eventually(async () => (await Promise.all(tokens.map(status))).every((s) => s === 401));
 
+  /** The tokens of one device the guide logged in, kept by its shell in `name`. */
+  const deviceTokens = async (name: string) => JSON.parse(await shell.variable(name)) as Tokens;
+
   // State carried from one step to the next.
   let a: Tokens;
   let b: Tokens;
@@ -82,15 +85,23 @@ describe('docs/admin/token-management.md, run as written', () => {
           expect(await shell.variable('AUTH')).toMatch(/^Authorization: Bearer eyJ/);
         },
       },
+      {
+        after: async ({ stdout }) => {
+          expect(stdout).toMatch(/^id\s+\S+\nusername\s+dana\nrole\s+user\n/);
+        },
+      },
     ],
     "See a user's devices": [
       {
-        before: async () => {
-          a = await login('test', 'Laptop/1.0');
-          b = await login('test', 'Phone/2.0');
+        after: async () => {
+          [a, b] = [await deviceTokens('LAPTOP'), await deviceTokens('PHONE')];
+          expect(await status(a.access_token)).toBe(200);
+          expect(await status(b.access_token)).toBe(200);
         },
+      },
+      {
         after: async ({ stdout }) => {
-          expect(await shell.variable('USER_ID')).toBe(await testUserId());
+          expect(await shell.variable('USER_ID')).toBe(await danaUserId());
           const families = JSON.parse(stdout) as Array<{ user_agent: string; ip: string }>;
           expect(families.map((f) => f.user_agent)).toEqual(expect.arrayContaining(['Laptop/1.0', 'Phone/2.0']));
           expect(families[0]!.ip).toBe('127.0.0.1');
@@ -116,11 +127,11 @@ describe('docs/admin/token-management.md, run as written', () => {
       },
       {
         before: async () => {
-          a = await login('test', 'Laptop/1.0');
-          b = await login('test', 'Phone/2.0');
+          a = await login('dana', 'Laptop/1.0');
+          b = await login('dana', 'Phone/2.0');
         },
         after: async ({ stdout }) => {
-          expect(stdout).toBe('signed test out everywhere: 2 families, 2 access tokens and 0 sessions ended\n');
+          expect(stdout).toBe('signed dana out everywhere: 2 families, 2 access tokens and 0 sessions ended\n');
           await refused(a.access_token, b.access_token);
           expect((await refresh(a.refresh_token)).status).toBe(401);
         },
@@ -128,11 +139,13 @@ describe('docs/admin/token-management.md, run as written', () => {
     ],
     'Sign out one device': [
       {
-        before: async () => {
-          a = await login('test', 'Laptop/1.0');
-          await new Promise((r) => setTimeout(r, 5));
-          b = await login('test', 'Phone/2.0');
+        after: async () => {
+          [a, b] = [await deviceTokens('LAPTOP'), await deviceTokens('PHONE')];
+          expect(await status(a.access_token)).toBe(200);
+          expect(await status(b.access_token)).toBe(200);
         },
+      },
+      {
         after: async ({ stdout }) => {
           expect(JSON.parse(stdout)).toEqual({ revoked_families: 1, revoked_access_tokens: 1, ended_sessions: 0 });
           expect(await status(b.access_token)).toBe(401);
@@ -142,7 +155,7 @@ describe('docs/admin/token-management.md, run as written', () => {
       {
         before: async () => {
           await new Promise((r) => setTimeout(r, 5));
-          b = await login('test', 'Phone/2.0');
+          b = await login('dana', 'Phone/2.0');
         },
         after: async ({ stdout }) => {
           expect(stdout).toMatch(/^revoked family \S+: 1 family, 1 access token and 0 sessions ended\n$/);
@@ -154,28 +167,28 @@ describe('docs/admin/token-management.md, run as written', () => {
     'Disable an account, and enable it again': [
       {
         after: async ({ stdout }) => {
-          expect(JSON.parse(stdout)).toMatchObject({ username: 'test', disabled_at: expect.stringMatching(/Z$/) });
+          expect(JSON.parse(stdout)).toMatchObject({ username: 'dana', disabled_at: expect.stringMatching(/Z$/) });
           expect(await status(a.access_token)).toBe(401);
-          expect(await loginStatus('test', password)).toBe(401);
+          expect(await loginStatus('dana', password)).toBe(401);
         },
       },
       {
         after: async ({ stdout }) => {
-          expect(JSON.parse(stdout)).toEqual({ username: 'test', disabled_at: null });
+          expect(JSON.parse(stdout)).toEqual({ username: 'dana', disabled_at: null });
           a = await login();
         },
       },
       {
         after: async ({ stdout }) => {
-          expect(stdout).toBe('disabled test: logins refused; signed out everywhere (1 family, 1 access token and 0 sessions ended)\n');
+          expect(stdout).toBe('disabled dana: logins refused; signed out everywhere (1 family, 1 access token and 0 sessions ended)\n');
           await refused(a.access_token);
-          expect(await loginStatus('test', password)).toBe(401);
+          expect(await loginStatus('dana', password)).toBe(401);
         },
       },
       {
         after: async ({ stdout }) => {
-          expect(stdout).toBe('enabled test\n');
-          expect(await loginStatus('test', password)).toBe(200);
+          expect(stdout).toBe('enabled dana\n');
+          expect(await loginStatus('dana', password)).toBe(200);
         },
       },
     ],
@@ -187,9 +200,9 @@ describe('docs/admin/token-management.md, run as written', () => {
         after: async ({ stdout }) => {
           expect(JSON.parse(stdout)).toEqual({ revoked_families: expect.any(Number), revoked_access_tokens: expect.any(Number), ended_sessions: 0 });
           expect(await status(a.access_token)).toBe(401);
-          expect(await loginStatus('test', password)).toBe(401);
+          expect(await loginStatus('dana', password)).toBe(401);
           password = 'correct horse battery staple';
-          expect(await loginStatus('test', password)).toBe(200);
+          expect(await loginStatus('dana', password)).toBe(200);
         },
       },
       {
@@ -197,11 +210,11 @@ describe('docs/admin/token-management.md, run as written', () => {
           a = await login();
         },
         after: async ({ stdout }) => {
-          expect(stdout).toMatch(/^password of test reset; signed out everywhere \(\d+ famil(y|ies), \d+ access tokens? and 0 sessions ended\)\n$/);
+          expect(stdout).toMatch(/^password of dana reset; signed out everywhere \(\d+ famil(y|ies), \d+ access tokens? and 0 sessions ended\)\n$/);
           await refused(a.access_token);
-          expect(await loginStatus('test', password)).toBe(401);
+          expect(await loginStatus('dana', password)).toBe(401);
           password = 'another long passphrase';
-          expect(await loginStatus('test', password)).toBe(200);
+          expect(await loginStatus('dana', password)).toBe(200);
         },
       },
     ],
@@ -211,7 +224,7 @@ describe('docs/admin/token-management.md, run as written', () => {
           a = await login();
         },
         after: async ({ stdout }) => {
-          expect(JSON.parse(stdout)).toEqual({ username: 'test', role: 'admin' });
+          expect(JSON.parse(stdout)).toEqual({ username: 'dana', role: 'admin' });
           expect(await status(a.access_token)).toBe(401);
           const refreshed = (await (await refresh(a.refresh_token)).json()) as Tokens;
           expect(role(refreshed.access_token)).toBe('admin');
@@ -220,7 +233,7 @@ describe('docs/admin/token-management.md, run as written', () => {
       },
       {
         after: async ({ stdout }) => {
-          expect(stdout).toBe('test now has role user\n');
+          expect(stdout).toBe('dana now has role user\n');
           await refused(a.access_token);
           const refreshed = (await (await refresh(a.refresh_token)).json()) as Tokens;
           expect(role(refreshed.access_token)).toBe('user');
@@ -245,20 +258,20 @@ describe('docs/admin/token-management.md, run as written', () => {
     'Unlock an account': [
       {
         before: async () => {
-          // Earlier sections failed logins of test on purpose (a reset, a disable): start from none.
+          // Earlier sections failed logins of dana on purpose (a reset, a disable): start from none.
           const admin = await login('admin', 'guide-test', 'admin123');
-          await api(`/admin/users/${await testUserId()}/login-throttle`, { method: 'DELETE', headers: { authorization: `Bearer ${admin.access_token}` } });
-          for (let i = 0; i < 5; i += 1) expect(await loginStatus('test', `wrong guess ${i}`)).toBe(401);
+          await api(`/admin/users/${await danaUserId()}/login-throttle`, { method: 'DELETE', headers: { authorization: `Bearer ${admin.access_token}` } });
+          for (let i = 0; i < 5; i += 1) expect(await loginStatus('dana', `wrong guess ${i}`)).toBe(401);
         },
         after: async ({ stdout }) => {
-          expect(JSON.parse(stdout)).toMatchObject({ username: 'test', failures: 5, delay_ms: 1000, resets_at: expect.stringMatching(/Z$/) });
+          expect(JSON.parse(stdout)).toMatchObject({ username: 'dana', failures: 5, delay_ms: 1000, resets_at: expect.stringMatching(/Z$/) });
         },
       },
       {
         after: async ({ stdout }) => {
-          expect(JSON.parse(stdout)).toEqual({ username: 'test', failures: 5 });
+          expect(JSON.parse(stdout)).toEqual({ username: 'dana', failures: 5 });
           const admin = await login('admin', 'guide-test', 'admin123');
-          const now = await json<{ failures: number; delay_ms: number }>(`/admin/users/${await testUserId()}/login-throttle`, {
+          const now = await json<{ failures: number; delay_ms: number }>(`/admin/users/${await danaUserId()}/login-throttle`, {
             headers: { authorization: `Bearer ${admin.access_token}` },
           });
           expect(now).toMatchObject({ failures: 0, delay_ms: 0 });
@@ -269,12 +282,12 @@ describe('docs/admin/token-management.md, run as written', () => {
       {
         before: async () => {
           // A token is copied: the client refreshes, then the copy is presented.
-          const stolen = await login('test', 'Phone/2.0');
+          const stolen = await login('dana', 'Phone/2.0');
           expect((await refresh(stolen.refresh_token)).status).toBe(200);
           expect((await refresh(stolen.refresh_token)).status).toBe(401);
         },
         after: async ({ stdout }) => {
-          const id = await testUserId();
+          const id = await danaUserId();
           expect(stdout).toContain(`"user_id": "${id}"`);
           expect(stdout).toMatch(/"family": "[0-9a-f-]{36}"/);
           expect(await shell.variable('REUSE_USER')).toBe(id);
@@ -282,7 +295,7 @@ describe('docs/admin/token-management.md, run as written', () => {
       },
       {
         after: async ({ stdout }) => {
-          expect(stdout).toMatch(/token\.reuse_detected\s+test\s/);
+          expect(stdout).toMatch(/token\.reuse_detected\s+dana\s/);
         },
       },
       {
@@ -293,15 +306,15 @@ describe('docs/admin/token-management.md, run as written', () => {
       },
       {
         after: async ({ stdout }) => {
-          expect(stdout).toMatch(/token\.reuse_detected\s+test\s/);
-          expect(stdout).toMatch(/admin\.user\.role_change\s+test\s+cli\s/);
+          expect(stdout).toMatch(/token\.reuse_detected\s+dana\s/);
+          expect(stdout).toMatch(/admin\.user\.role_change\s+dana\s+cli\s/);
         },
       },
     ],
     'Read the audit log': [
       {
         before: async () => {
-          expect(await loginStatus('test', 'not the password')).toBe(401);
+          expect(await loginStatus('dana', 'not the password')).toBe(401);
         },
         after: async ({ stdout }) => {
           const events = JSON.parse(stdout) as Array<{ type: string; detail: { reason: string } }>;
@@ -312,10 +325,10 @@ describe('docs/admin/token-management.md, run as written', () => {
       },
       {
         after: async ({ stdout }) => {
-          expect(stdout).toMatch(/login\.failure\s+test\s+-\s+127\.0\.0\.1/);
+          expect(stdout).toMatch(/login\.failure\s+dana\s+-\s+127\.0\.0\.1/);
           // Who signed users out: the admin through the API, and the command line.
-          expect(stdout).toMatch(/^\S+Z\ttest\tadmin$/m);
-          expect(stdout).toMatch(/^\S+Z\ttest\tcli$/m);
+          expect(stdout).toMatch(/^\S+Z\tdana\tadmin$/m);
+          expect(stdout).toMatch(/^\S+Z\tdana\tcli$/m);
         },
       },
     ],
@@ -406,7 +419,7 @@ describe('docs/admin/token-management.md, run as written', () => {
     'Change the rollout': [
       {
         before: async () => {
-          a = await login('test', 'guide-test', password);
+          a = await login('dana', 'guide-test', password);
         },
         after: async ({ stdout }) => {
           expect(stdout).toContain('"source": "environment"');
@@ -417,7 +430,7 @@ describe('docs/admin/token-management.md, run as written', () => {
         after: async ({ stdout }) => {
           expect(stdout).toMatch(/^JWT rollout: 0% \(was 50%, from the database\)/);
           expect(stdout).toMatch(/^percent\s+0$/m);
-          await eventually(async () => (await loginStatus('test', password)) === 403);
+          await eventually(async () => (await loginStatus('dana', password)) === 403);
           // Rollback stops new JWT logins; tokens already issued keep working.
           expect(await status(a.access_token)).toBe(200);
         },
@@ -425,16 +438,16 @@ describe('docs/admin/token-management.md, run as written', () => {
       {
         before: async () => {
           // A client still on sessions, so the usage list has someone to show.
-          const session = await post('/api/login', { username: 'test', password }, { 'user-agent': 'legacy-client/1.0' });
+          const session = await post('/api/login', { username: 'dana', password }, { 'user-agent': 'legacy-client/1.0' });
           const cookie = session.headers.getSetCookie().find((c) => c.startsWith('session_id='))!.split(';')[0]!;
           expect((await api('/api/users', { headers: { cookie, 'user-agent': 'legacy-client/1.0' } })).status).toBe(200);
         },
         after: async ({ stdout }) => {
-          expect(stdout).toContain('test: always JWT, whatever the percentage');
+          expect(stdout).toContain('dana: always JWT, whatever the percentage');
           expect(stdout).toMatch(/^\[\]$/m); // the override, cleared through the API
           expect(stdout).toMatch(/"user_agent": "legacy-client\/1.0"/);
-          expect(stdout).toMatch(/^USERNAME\s+USER_AGENT\s+REQUESTS\s+FIRST_SEEN\s+LAST_SEEN\ntest\s+legacy-client\/1.0\s+\d+/m);
-          await eventually(async () => (await loginStatus('test', password)) === 200);
+          expect(stdout).toMatch(/^USERNAME\s+USER_AGENT\s+REQUESTS\s+FIRST_SEEN\s+LAST_SEEN\ndana\s+legacy-client\/1.0\s+\d+/m);
+          await eventually(async () => (await loginStatus('dana', password)) === 200);
         },
       },
     ],
