@@ -17,7 +17,7 @@ const keyRow = (key: KeyDescription) => ({
 
 /** `tessera keys list|rotate|revoke`: the signing keys, rotating one without logging anyone out, revoking a leaked one. */
 export function registerKeys(program: Command, io: CliIo): Command {
-  const keys = program.command('keys').description('signing keys: list them, rotate one without logging anyone out');
+  const keys = program.command('keys').description('signing keys: list them, rotate one without logging anyone out, revoke a leaked one');
 
   keys
     .command('list')
