@@ -43,7 +43,7 @@ const revokedSchema = {
 const security = [{ bearerAuth: [] }];
 const tags = ['admin'];
 
-/** /admin/keys: list signing keys; rotate one without logging anyone out. */
+/** /admin/keys: list signing keys; rotate one without logging anyone out; revoke a leaked one. */
 export async function adminKeyRoutes(app: FastifyInstance, { tessera }: { tessera: AdminKeyRouteDeps }): Promise<void> {
   const typed = app.withTypeProvider<JsonSchemaToTsProvider>();
   app.get(
