@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,6 +138,34 @@ describe('docs/protect-your-api.md, run as written', () => {
       error: 'invalid_token',
       error_description: 'The access token has been revoked',
     });
+  });
+
+  it('packs the package as written and installs it in a project outside the checkout, where the Express example verifies a token', async () => {
+    const [, pack, install] = shellBlocks;
+    const home = mkdtempSync(join(tmpdir(), 'tessera-home-'));
+    const project = mkdtempSync(join(tmpdir(), 'orders-api-'));
+    try {
+      // The operator's own npm cache, so the install finds the packages this machine already has.
+      const cache = spawnSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).stdout.trim();
+      const bash = (block: string, cwd: string) =>
+        spawnSync('bash', ['-euc', block], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: home, npm_config_cache: cache, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' } });
+      const packed = bash(pack!, ROOT);
+      expect(packed.status, packed.stderr).toBe(0);
+      writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'orders-api', private: true, type: 'module' }));
+      const installed = bash(install!, project);
+      expect(installed.status, installed.stderr).toBe(0);
+      expect(JSON.parse(readFileSync(join(project, 'node_modules/@tessera/verify/package.json'), 'utf8')).name).toBe('@tessera/verify');
+
+      writeFileSync(join(project, 'express-api.mjs'), snippet('express-api.mjs'));
+      const api = await startExample(join(project, 'express-api.mjs'), exampleEnv);
+      children.push(api.child);
+      const token = await login('alice');
+      await until(async () => (await http.call('GET', `${api.url}/orders`, { token })).status === 200, PATIENCE_MS, 'the installed package accepts the token');
+      expect((await http.call('GET', `${api.url}/orders`, { token: 'x' })).status).toBe(401);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+      rmSync(project, { recursive: true, force: true });
+    }
   });
 
   it('the Fastify example: a route hook for any user, a plugin for admins only', async () => {
