@@ -99,10 +99,6 @@ export function classify(error: FastifyError | Error, consumes: readonly string[
     // Fastify's own message would echo the path (up to 16 KiB of it) back.
     case 'FST_ERR_MAX_PARAM_LENGTH':
       return { code: 'uri_too_long', description: `A segment of the path is longer than ${MAX_PARAM_LENGTH} characters` };
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return { code: 'invalid_request', description: 'The JSON body is empty' };
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return { code: 'invalid_request', description: 'The body is not valid JSON' };
   }
   const status = fastifyError.statusCode ?? 500;
   if (status === 413) return { code: 'payload_too_large', description: 'The request body is too large' };

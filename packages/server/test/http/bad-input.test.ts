@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminClient } from '../support/admin.js';
 import { createUser, loginTokens, startTestInstance, type TestInstance } from '../support/tessera.js';
 
 describe('bad input gets a clear 4xx and a JSON error, never a 5xx', () => {
@@ -63,6 +64,23 @@ describe('bad input gets a clear 4xx and a JSON error, never a 5xx', () => {
     expect(long.json()).toEqual({ error: 'uri_too_long', error_description: 'A segment of the path is longer than 200 characters' });
     const undecodable = await t.app.inject({ url: `/api/me/devices/%ZZ${'b'.repeat(100)}`, method: 'DELETE', headers: { authorization: `Bearer ${access_token}` } });
     expect(undecodable.json()).toEqual({ error: 'invalid_request', error_description: 'The URL is malformed' });
+  });
+
+  it('names at most 200 characters of a path no route serves, never echoing all of it', async () => {
+    const response = await t.app.inject({ url: `/x/${'a'.repeat(15_000)}` });
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toEqual({ error: 'not_found', error_description: `No route for GET ${`/x/${'a'.repeat(15_000)}`.slice(0, 200)}…` });
+  });
+
+  it('reads Content-Type: application/json with no body at all as no fields on every route, as fetch wrappers send it', async () => {
+    const { access_token } = await loginTokens(t.app, 'grace');
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${access_token}` };
+    const devices = await t.app.inject({ url: '/api/me/devices', headers: { authorization: `Bearer ${access_token}` } });
+    const [device] = devices.json() as Array<{ id: string }>;
+    const ended = await t.app.inject({ method: 'DELETE', url: `/api/me/devices/${device!.id}`, headers, payload: '' });
+    expect(ended.statusCode, ended.body).toBe(200);
+    const needsFields = await t.app.inject({ method: 'POST', url: '/auth/login', headers: { 'content-type': 'application/json' }, payload: '' });
+    expect(needsFields.json()).toEqual({ error: 'invalid_request', error_description: 'body.username is required' });
   });
 
   it('answers 413 for a body over the auth limit', async () => {
@@ -175,6 +193,23 @@ describe('bad input gets a clear 4xx and a JSON error, never a 5xx', () => {
       expect(Object.keys(body).sort()).toEqual(['error', 'error_description']);
       if (reason !== undefined) expect(body.error).toBe('invalid_grant');
       expect(response.body).not.toMatch(/at .*\.(ts|js):\d+/);
+    }
+  });
+});
+
+describe('a body too deep to read', () => {
+  let t: TestInstance;
+  beforeAll(async () => {
+    t = await startTestInstance({ AUTH_RATE_LIMIT: '0' });
+  });
+  afterAll(() => t.close());
+
+  it('is refused with 400 saying it is nested too deeply, never a 5xx or a key it does not hold', async () => {
+    const admin = await adminClient(t);
+    for (const deep of [`{"users":${'['.repeat(50_000)}${']'.repeat(50_000)}}`, `{"users":${'{"a":'.repeat(50_000)}1${'}'.repeat(50_000)}}`]) {
+      const response = await admin.call({ method: 'POST', url: '/admin/users/import', headers: { 'content-type': 'application/json' }, payload: deep });
+      expect(response.statusCode).toBe(400);
+      expect(response.json()).toEqual({ error: 'invalid_request', error_description: 'The body is nested too deeply' });
     }
   });
 });

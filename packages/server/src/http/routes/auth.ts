@@ -9,7 +9,6 @@ import { refreshClaimsOf } from '../refresh-claims.js';
 import { clearRefreshCookie, refreshCookie } from '../refresh-cookie.js';
 import type { CredentialBudgets } from '../credential-budgets.js';
 import type { RouteLimit } from '../rate-limit.js';
-import { readJsonBodies } from '../json-bodies.js';
 import { requireSameOriginForCookies } from '../same-origin.js';
 import { errorResponses, refreshTokenDeliverySchema, tokenPairSchema } from '../schemas.js';
 import { clearSessionCookie, sessionCookie } from '../session-cookie.js';
@@ -55,7 +54,6 @@ export async function authRoutes(
 ): Promise<void> {
   // JSON bodies only: a text/plain body is what a cross-site form or "simple" fetch can send (415).
   app.removeContentTypeParser('text/plain');
-  readJsonBodies(app, { empty: 'no fields' });
   const sameOrigin = requireSameOriginForCookies(tessera.config);
   // Browsers refresh and log out with the cookie alone and send no body at all.
   app.addHook('preValidation', async (request) => {
