@@ -189,7 +189,7 @@ async function assemble(
       .register('client_credentials', clientCredentialsGrant(accessTokens, config.issuer))
       .register(TOKEN_EXCHANGE_GRANT, tokenExchangeGrant({ store, tokenPairs, rollout, audit, clock, apiAudience: config.audience })),
     introspection: new TokenIntrospection(accessTokens, config.audience),
-    revocation: new TokenRevocation({ store, accessTokens, refreshTokens, revoker, audit, apiAudience: config.audience }),
+    revocation: new TokenRevocation({ store, accessTokens, refreshTokens, revoker, audit, apiAudience: config.audience, issuer: config.issuer }),
   };
 
   // Confirmation links for the addresses users set themselves go through the same mail server as notices.

@@ -87,7 +87,7 @@ export async function buildApp(tessera: Tessera, options: AppOptions = {}): Prom
   // Declared up front so every request object has the same shape whether or not a route authenticates.
   app.decorateRequest('principal', undefined);
   useStrictBodyValidation(app);
-  readJsonBodies(app, { empty: 'refused' });
+  readJsonBodies(app);
   refuseUnstorableText(app);
   app.setErrorHandler(errorHandler);
   capConnectionsPerClient(app.server, tessera.config.http.maxConnectionsPerIp, trust);
@@ -177,13 +177,16 @@ function decimalIntegers(schema: unknown, validate: ValidateFunction): ValidateF
   return checked;
 }
 
-/** Sets what every response carries: the request id and the security headers. */
+/** Sets what every response carries: the request id and the security headers; no-store where credentials came. */
 function responseHeaders(securityHeaders: Readonly<Record<string, string>>): (request: FastifyRequest, reply: FastifyReply) => void {
   // As pairs, made once: `reply.headers(object)` lists the object's keys on every call.
   const headers = Object.entries(securityHeaders);
   return (request, reply) => {
     reply.header('x-request-id', request.id);
     for (const [name, value] of headers) reply.header(name, value);
+    // What answers a request carrying credentials (a token, a cookie) may be that caller's alone — their
+    // account, the users they may see, a refusal naming their token: no browser or shared cache keeps it.
+    if (request.headers.authorization !== undefined || request.headers.cookie !== undefined) reply.header('cache-control', 'no-store');
   };
 }
 
@@ -257,6 +260,8 @@ function unknownRoute(app: FastifyInstance): (request: FastifyRequest, reply: Fa
       reply.header('allow', [...allowed].join(', '));
       throw new TesseraError('method_not_allowed', `${request.method} is not allowed on ${path}; use ${[...allowed].join(', ')}`);
     }
-    throw new TesseraError('not_found', `No route for ${request.method} ${path}`);
+    // The path is the client's own, up to 16 KiB of it: named, not echoed whole.
+    const shown = path.length > MAX_PARAM_LENGTH ? `${path.slice(0, MAX_PARAM_LENGTH)}…` : path;
+    throw new TesseraError('not_found', `No route for ${request.method} ${shown}`);
   };
 }

@@ -53,12 +53,6 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 type Done = (error?: Error) => void;
 
 
-/**
- * What answers a request carrying credentials is that caller's alone (their account, the users they may
- * see, a refusal naming their token): no browser or shared cache may keep it, whatever the route.
- */
-const noStore = (reply: FastifyReply): void => void reply.header('cache-control', 'no-store');
-
 /** The caller of a token; a service's own token only where a route accepts one (`services: true`). */
 const jwtPrincipal = (claims: AccessClaims, services: boolean): Principal => {
   if (!services && claims.client_id !== FIRST_PARTY_CLIENT_ID) throw new TesseraError('insufficient_scope', SERVICE_TOKEN_REFUSED_DESCRIPTION);
@@ -80,8 +74,7 @@ export interface TokenRequirements {
  */
 export function requireAccessToken(accessTokens: AccessTokens, { services = false, audiences }: TokenRequirements = {}) {
   const verify = audiences ? (token: string) => accessTokens.verifyFor(token, [...audiences]) : (token: string) => accessTokens.verify(token);
-  return function authenticateToken(request: FastifyRequest, reply: FastifyReply, done: Done): void {
-    noStore(reply);
+  return function authenticateToken(request: FastifyRequest, _reply: FastifyReply, done: Done): void {
     let token: string | undefined;
     try {
       token = bearerToken(request);
@@ -119,7 +112,6 @@ export function authenticate(tessera: AuthenticationDeps) {
   const origins = allowedOrigins(tessera.config);
   const counts = tessera.requestCounts;
   const viaSession = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    noStore(reply);
     const cookie = sessionCookie(request);
     if (cookie === undefined) throw new TesseraError('unauthorized', MISSING_CREDENTIALS);
     if (!tessera.config.legacySessions) throw new InvalidSessionError('retired');

@@ -4,7 +4,8 @@ let lastWellFormed: string | undefined;
 /**
  * Whether `host` is a Host header's `uri-host [":" port]` (RFC 9112 §3.2, which asks for a 400
  * otherwise), read by the WHATWG URL parser: no spaces or other characters no host may hold, no user
- * information, path, query or fragment, a port within range. `localhost:5000`, `[::1]:5000` and
+ * information, path, query or fragment, a port within range (the parser drops tabs and line breaks:
+ * they are refused before it). `localhost:5000`, `[::1]:5000` and
  * `auth.example.com` are; `bad host`, `a@b`, `a/b` and `a:99999` are not.
  */
 export function isWellFormedHost(host: string): boolean {
@@ -15,7 +16,7 @@ export function isWellFormedHost(host: string): boolean {
   } catch {
     return false;
   }
-  const wellFormed = url.username === '' && url.password === '' && url.pathname === '/' && url.search === '' && url.hash === '' && !/[/?#\\]/.test(host);
+  const wellFormed = url.username === '' && url.password === '' && url.pathname === '/' && url.search === '' && url.hash === '' && !/[/?#\\\s]/.test(host);
   if (wellFormed) lastWellFormed = host;
   return wellFormed;
 }

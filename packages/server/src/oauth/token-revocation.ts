@@ -16,6 +16,8 @@ export interface TokenRevocationOptions {
   audit: AuditLog;
   /** JWT_AUDIENCE: the audience of users' access tokens. */
   apiAudience: string;
+  /** Tessera's own URL: the audience of a service's token for Tessera itself (the revocation feed). */
+  issuer: string;
 }
 
 /**
@@ -52,7 +54,9 @@ export class TokenRevocation {
   }
 
   private async revokeAccess(token: string, caller: ServiceClientRecord): Promise<{ userId: string; detail: Record<string, unknown> } | undefined> {
-    const audiences = caller.audience === null ? [this.options.apiAudience] : [this.options.apiAudience, caller.audience];
+    // Users' tokens, and the caller's own for its API or for Tessera itself; another service's are refused below.
+    const { apiAudience, issuer } = this.options;
+    const audiences = caller.audience === null ? [apiAudience, issuer] : [apiAudience, issuer, caller.audience];
     let claims;
     try {
       claims = await this.options.accessTokens.verifyFor(token, audiences);

@@ -77,7 +77,7 @@ describe('requests Node cannot parse get the JSON error and the security headers
       'invalid_request',
       'Send one Host header, not several',
     ],
-    ...['bad host', 'localhost, evil.example', 'user@localhost', 'localhost/path', 'localhost:99999', ''].map(
+    ...['bad host', 'bad\thost', 'localhost, evil.example', 'user@localhost', 'localhost/path', 'localhost:99999', ''].map(
       (host) =>
         [
           `a Host that is no host (${JSON.stringify(host)})`,

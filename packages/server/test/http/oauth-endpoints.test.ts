@@ -201,7 +201,7 @@ describe('OAuth endpoints for services', () => {
       expect(event).toMatchObject({ actor: billing.client_id, detail: { tokenType: 'refresh_token' } });
     });
 
-    it("refuses to revoke another service's own token (RFC 7009 §2.1), and lets the service revoke its own", async () => {
+    it("refuses to revoke another service's own token (RFC 7009 §2.1), and lets the service revoke its own, its token for the feed included", async () => {
       const billings = (await token(billing, { resource: t.config.audience })).json().access_token as string;
       const refused = await form('/oauth/revoke', orders, { token: billings });
       expect(refused.statusCode).toBe(400);
@@ -209,6 +209,13 @@ describe('OAuth endpoints for services', () => {
       expect((await introspect(billing, billings)).json().active).toBe(true);
       expect((await form('/oauth/revoke', billing, { token: billings })).statusCode).toBe(200);
       expect((await introspect(billing, billings)).json()).toEqual({ active: false });
+
+      // Its token for Tessera itself (the revocation feed) too: the feed refuses it once revoked.
+      const feedToken = (await token(billing, { resource: t.config.issuer })).json().access_token as string;
+      expect((await form('/oauth/revoke', orders, { token: feedToken })).statusCode).toBe(400);
+      expect((await form('/oauth/revoke', billing, { token: feedToken })).statusCode).toBe(200);
+      const feed = await t.app.inject({ url: '/auth/revocations', headers: { accept: 'text/event-stream', authorization: `Bearer ${feedToken}` } });
+      expect(feed.statusCode).toBe(401);
     });
 
     it('answers 401 invalid_client to bad credentials and revokes nothing', async () => {

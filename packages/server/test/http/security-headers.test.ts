@@ -68,7 +68,7 @@ describe('security headers', () => {
     for (const response of [ok, refreshed, failed, session]) expect(response.headers['cache-control']).toBe('no-store');
   });
 
-  it("marks every answer to a request carrying credentials no-store, with a token or a session cookie, refusals included: it is that caller's alone", async () => {
+  it("marks every answer to a request carrying credentials no-store, with a token or a session cookie, refusals before any route included: it is that caller's alone", async () => {
     await createUser(t.tessera, 'root', 'admin');
     const user = login(t.app, 'hedy').then((r) => r.json().access_token as string);
     const admin = login(t.app, 'root').then((r) => r.json().access_token as string);
@@ -82,7 +82,14 @@ describe('security headers', () => {
       await withSession(t.app, '/api/me', cookie),
       await withSession(t.app, '/api/users', cookie),
     ];
-    expect(responses.map((r) => r.statusCode)).toEqual([200, 200, 401, 200, 403, 200, 200]);
+    // Refused before any route reads them: no route, a wrong method, a path segment too long.
+    responses.push(
+      await t.app.inject({ url: '/api/nope', headers: { authorization: `Bearer ${await user}` } }),
+      await t.app.inject({ method: 'POST', url: '/api/me', headers: { authorization: `Bearer ${await user}` } }),
+      await t.app.inject({ method: 'DELETE', url: `/api/me/devices/${'a'.repeat(300)}`, headers: { authorization: `Bearer ${await user}` } }),
+      await t.app.inject({ url: '/api/nope', cookies: { session_id: cookie } }),
+    );
+    expect(responses.map((r) => r.statusCode)).toEqual([200, 200, 401, 200, 403, 200, 200, 404, 405, 414, 404]);
     expect(responses.map((r) => r.headers['cache-control'])).toEqual(Array(responses.length).fill('no-store'));
   });
 
