@@ -164,9 +164,10 @@ function decimalIntegers(schema: unknown, validate: ValidateFunction): ValidateF
   const integers = Object.keys(properties).filter((name) => properties[name]!.type === 'integer');
   if (integers.length === 0) return validate;
   const checked = ((data: Record<string, unknown> | null, context?: Parameters<ValidateFunction>[1]) => {
-    const field = integers.find((name) => typeof data?.[name] === 'string' && !DECIMAL_DIGITS.test(data[name]));
+    const field = integers.find((name) => Array.isArray(data?.[name]) || (typeof data?.[name] === 'string' && !DECIMAL_DIGITS.test(data[name])));
     if (field !== undefined) {
-      checked.errors = [{ keyword: 'type', instancePath: `/${field}`, schemaPath: '', params: {}, message: 'must be an integer written in decimal digits' }];
+      const message = Array.isArray(data![field]) ? 'must be sent once' : 'must be an integer written in decimal digits';
+      checked.errors = [{ keyword: 'type', instancePath: `/${field}`, schemaPath: '', params: {}, message }];
       return false;
     }
     const valid = validate(data, context);

@@ -126,6 +126,8 @@ describe('bad input gets a clear 4xx and a JSON error, never a 5xx', () => {
       expect(response.statusCode, value).toBe(400);
       expect(response.json(), value).toEqual({ error: 'invalid_request', error_description: `querystring.${name} must be an integer written in decimal digits` });
     }
+    const twice = await t.app.inject({ url: '/api/users?limit=5&limit=6', headers: { authorization: `Bearer ${access_token}` } });
+    expect(twice.json()).toEqual({ error: 'invalid_request', error_description: 'querystring.limit must be sent once' });
     const leadingZero = await t.app.inject({ url: '/api/users?limit=010', headers: { authorization: `Bearer ${access_token}` } });
     expect(leadingZero.statusCode).toBe(200);
   });

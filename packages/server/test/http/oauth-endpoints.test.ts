@@ -110,6 +110,14 @@ describe('OAuth endpoints for services', () => {
       const other = await form('/oauth/revoke', billing, { token: 'x', client_id: orders.client_id });
       expect(other.json()).toEqual({ error: 'invalid_request', error_description: 'The client_id in the body names another client than the HTTP Basic credentials' });
       expect((await token(billing, { client_id: billing.client_id, resource: t.config.audience })).statusCode).toBe(200);
+      const twice = await token(billing, { client_id: [billing.client_id, billing.client_id], resource: t.config.audience });
+      expect(twice.json()).toEqual({ error: 'invalid_request', error_description: 'Send client_id and client_secret once each, if at all' });
+    });
+
+    it('answers a request with no body at all by naming the first parameter missing', async () => {
+      const none = await t.app.inject({ method: 'POST', url: '/oauth/token', headers: { authorization: basic(billing) } });
+      expect(none.statusCode).toBe(400);
+      expect(none.json()).toEqual({ error: 'invalid_request', error_description: 'body.grant_type is required' });
     });
 
     it('refuses a scope with invalid_scope: Tessera issues none, and a token never carries less than was asked without saying so', async () => {

@@ -68,7 +68,11 @@ export async function oauthRoutes(app: FastifyInstance, { tessera }: { tessera: 
   app.removeContentTypeParser(['application/json', 'text/plain']);
   await app.register(formBody, { bodyLimit: 16 * 1024 });
   const authenticateClient = requireServiceClient(tessera.oauth.credentials);
-  app.addHook('preValidation', async (request) => refuseSecondClientAuthentication(request.body, request.serviceClient!));
+  app.addHook('preValidation', async (request) => {
+    // No body at all is no fields: the answer names the first one missing, not the body's type.
+    request.body ??= {};
+    refuseSecondClientAuthentication(request.body, request.serviceClient!);
+  });
   const security = [{ clientBasic: [] }];
 
   const typed = app.withTypeProvider<JsonSchemaToTsProvider>();
