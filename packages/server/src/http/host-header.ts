@@ -4,9 +4,9 @@ let lastWellFormed: string | undefined;
 /**
  * Whether `host` is a Host header's `uri-host [":" port]` (RFC 9112 §3.2, which asks for a 400
  * otherwise), read by the WHATWG URL parser: no spaces or other characters no host may hold, no user
- * information, path, query or fragment, a port within range (the parser drops tabs and line breaks:
- * they are refused before it). `localhost:5000`, `[::1]:5000` and
- * `auth.example.com` are; `bad host`, `a@b`, `a/b` and `a:99999` are not.
+ * information, path, query or fragment, a port within range. The parser would drop tabs and line
+ * breaks, so whitespace is refused before it. `localhost:5000`, `[::1]:5000` and `auth.example.com`
+ * are well-formed; `bad host`, `a@b`, `a/b` and `a:99999` are not.
  */
 export function isWellFormedHost(host: string): boolean {
   if (host === lastWellFormed) return true;

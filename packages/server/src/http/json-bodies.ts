@@ -62,10 +62,12 @@ export function readJsonBodies(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = body as string;
     if (text.length === 0) return done(null, {});
+    let value: unknown;
     try {
-      done(null, parseBody(text));
+      value = parseBody(text);
     } catch (error) {
-      done(error as Error, undefined);
+      return done(error as Error, undefined);
     }
+    done(null, value);
   });
 }
