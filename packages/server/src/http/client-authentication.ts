@@ -38,7 +38,6 @@ function formDecoded(value: string): string {
  */
 export function refuseSecondClientAuthentication(body: unknown, client: ServiceClientRecord): void {
   const { client_id: clientId, client_secret: secret } = (body ?? {}) as Record<string, unknown>;
-  if (Array.isArray(clientId) || Array.isArray(secret)) throw new TesseraError('invalid_request', 'Send client_id and client_secret once each, if at all');
   if (secret !== undefined) {
     throw new TesseraError('invalid_request', 'Authenticate with HTTP Basic alone: a client_secret in the body as well is a second method');
   }

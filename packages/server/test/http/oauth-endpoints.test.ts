@@ -111,7 +111,22 @@ describe('OAuth endpoints for services', () => {
       expect(other.json()).toEqual({ error: 'invalid_request', error_description: 'The client_id in the body names another client than the HTTP Basic credentials' });
       expect((await token(billing, { client_id: billing.client_id, resource: t.config.audience })).statusCode).toBe(200);
       const twice = await token(billing, { client_id: [billing.client_id, billing.client_id], resource: t.config.audience });
-      expect(twice.json()).toEqual({ error: 'invalid_request', error_description: 'Send client_id and client_secret once each, if at all' });
+      expect(twice.json()).toEqual({ error: 'invalid_request', error_description: 'Send client_id once' });
+    });
+
+    it('refuses a parameter sent twice (RFC 6749 §3.1), on every OAuth endpoint, naming it', async () => {
+      const { access_token } = await loginTokens(t.app, 'carol');
+      const cases: Array<[string, Record<string, string[]>, string]> = [
+        ['/oauth/token', { grant_type: ['client_credentials', 'client_credentials'] }, 'grant_type'],
+        ['/oauth/introspect', { token: [access_token, 'other'] }, 'token'],
+        ['/oauth/revoke', { token: ['other', access_token] }, 'token'],
+      ];
+      for (const [url, body, name] of cases) {
+        const response = await form(url, billing, body);
+        expect(response.statusCode, url).toBe(400);
+        expect(response.json()).toEqual({ error: 'invalid_request', error_description: `Send ${name} once` });
+      }
+      expect((await introspect(billing, access_token)).json().active).toBe(true);
     });
 
     it('answers a request with no body at all by naming the first parameter missing', async () => {

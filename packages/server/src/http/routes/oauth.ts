@@ -58,6 +58,15 @@ const introspectionResponse = {
   },
 } as const;
 
+/** Parameters a request may name several times: RFC 8707 resources and RFC 8693 audiences. */
+const MANY_VALUED = new Set(['resource', 'audience']);
+
+/** RFC 6749 §3.1: a parameter is sent once; which of two values counted would depend on who read it. */
+function refuseRepeatedParameters(body: Record<string, Param>): void {
+  const repeated = Object.keys(body).find((name) => Array.isArray(body[name]) && !MANY_VALUED.has(name));
+  if (repeated !== undefined) throw new TesseraError('invalid_request', `Send ${repeated} once`);
+}
+
 /**
  * The OAuth endpoints for services, each authenticated by the service's credentials (HTTP Basic):
  * POST /oauth/token (RFC 6749; one handler per grant type), POST /oauth/introspect (RFC 7662),
@@ -71,6 +80,7 @@ export async function oauthRoutes(app: FastifyInstance, { tessera }: { tessera: 
   app.addHook('preValidation', async (request) => {
     // No body at all is no fields: the answer names the first one missing, not the body's type.
     request.body ??= {};
+    refuseRepeatedParameters(request.body as Record<string, Param>);
     refuseSecondClientAuthentication(request.body, request.serviceClient!);
   });
   const security = [{ clientBasic: [] }];
