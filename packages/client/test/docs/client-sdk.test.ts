@@ -1,12 +1,12 @@
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installFromCheckout } from '../../../server/test/support/checkout-install.js';
 import { createUser, startTestServer, type TestServer } from '../../../server/test/support/tessera.js';
 import { chromiumInstalled, CHROMIUM } from '../browser/harness.js';
 
@@ -61,25 +61,18 @@ describe('docs/client-sdk.md, run as written', () => {
 
   it('installs as written from the checkout, packed with its contract, into a project outside it, where the Node example runs', async () => {
     const [pack, install] = [snippet('Installing from a Tessera checkout', 'sh', 0), snippet('Installing from a Tessera checkout', 'sh', 1)];
-    const home = mkdtempSync(join(tmpdir(), 'tessera-home-'));
-    const project = mkdtempSync(join(tmpdir(), 'tessera-app-'));
+    const outside = installFromCheckout(resolve(PACKAGE, '../..'), pack, install);
+    const project = outside.dir;
     try {
-      // The operator's own npm cache, so the install finds the packages this machine already has.
-      const cache = spawnSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).stdout.trim();
-      const env = { PATH: process.env.PATH ?? '', HOME: home, npm_config_cache: cache, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
-      const packed = spawnSync('bash', ['-euc', pack], { cwd: resolve(PACKAGE, '../..'), encoding: 'utf8', env });
-      expect(packed.status, packed.stderr).toBe(0);
-      writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-      const installed = spawnSync('bash', ['-euc', install], { cwd: project, encoding: 'utf8', env });
-      expect(installed.status, installed.stderr).toBe(0);
+      expect(outside.packed.status, outside.packed.stderr).toBe(0);
+      expect(outside.installed.status, outside.installed.stderr).toBe(0);
       writeFileSync(join(project, 'app.mjs'), snippet('In Node', 'js'));
       const { stdout } = await promisify(execFile)(process.execPath, [join(project, 'app.mjs')], {
         env: { PATH: process.env.PATH ?? '', TESSERA_URL: server.url, TESSERA_USERNAME: 'alice', TESSERA_PASSWORD: 'correct horse battery staple' },
       });
       expect(stdout.trim()).toBe('all 200');
     } finally {
-      rmSync(home, { recursive: true, force: true });
-      rmSync(project, { recursive: true, force: true });
+      outside.remove();
     }
   });
 

@@ -1,10 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installFromCheckout } from '../support/checkout-install.js';
 import { GuideShell } from '../support/guide-shell.js';
 import { httpClient } from '../support/http-client.js';
 import { freePort } from '../support/ports.js';
@@ -142,18 +142,11 @@ describe('docs/protect-your-api.md, run as written', () => {
 
   it('packs the package as written and installs it in a project outside the checkout, where the Express example verifies a token', async () => {
     const [, pack, install] = shellBlocks;
-    const home = mkdtempSync(join(tmpdir(), 'tessera-home-'));
-    const project = mkdtempSync(join(tmpdir(), 'orders-api-'));
+    const outside = installFromCheckout(ROOT, pack!, install!);
+    const project = outside.dir;
     try {
-      // The operator's own npm cache, so the install finds the packages this machine already has.
-      const cache = spawnSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).stdout.trim();
-      const bash = (block: string, cwd: string) =>
-        spawnSync('bash', ['-euc', block], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: home, npm_config_cache: cache, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' } });
-      const packed = bash(pack!, ROOT);
-      expect(packed.status, packed.stderr).toBe(0);
-      writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'orders-api', private: true, type: 'module' }));
-      const installed = bash(install!, project);
-      expect(installed.status, installed.stderr).toBe(0);
+      expect(outside.packed.status, outside.packed.stderr).toBe(0);
+      expect(outside.installed.status, outside.installed.stderr).toBe(0);
       expect(JSON.parse(readFileSync(join(project, 'node_modules/@tessera/verify/package.json'), 'utf8')).name).toBe('@tessera/verify');
 
       writeFileSync(join(project, 'express-api.mjs'), snippet('express-api.mjs'));
@@ -163,8 +156,7 @@ describe('docs/protect-your-api.md, run as written', () => {
       await until(async () => (await http.call('GET', `${api.url}/orders`, { token })).status === 200, PATIENCE_MS, 'the installed package accepts the token');
       expect((await http.call('GET', `${api.url}/orders`, { token: 'x' })).status).toBe(401);
     } finally {
-      rmSync(home, { recursive: true, force: true });
-      rmSync(project, { recursive: true, force: true });
+      outside.remove();
     }
   });
 
